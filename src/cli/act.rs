@@ -1,0 +1,49 @@
+//! `ack`, `unack`, `note`, `escalate`: a person's action, durable in the store before
+//! anything else happens.
+
+use super::{CliError, Session};
+use crate::model::{EntryKind, NewEntry, Ownership};
+
+pub async fn ack(session: &Session, key: &str, note: Option<&str>) -> Result<(), CliError> {
+    let key = session.resolve_key(key).await?;
+    let before = ownership(session, &key)?;
+    let entry =
+        session.store.append(&NewEntry::new(key.clone(), EntryKind::Acked, &session.actor, note.unwrap_or("")))?;
+    match before.owner {
+        Some(owner) if owner != session.actor => {
+            println!("acknowledged {key} as {} (recorded; {owner} already owns it)", entry.actor)
+        }
+        _ => println!("acknowledged {key} as {}", entry.actor),
+    }
+    Ok(())
+}
+
+pub async fn unack(session: &Session, key: &str) -> Result<(), CliError> {
+    let key = session.resolve_key(key).await?;
+    session.store.append(&NewEntry::new(key.clone(), EntryKind::Unacked, &session.actor, ""))?;
+    println!("unacknowledged {key}");
+    Ok(())
+}
+
+pub async fn note(session: &Session, key: &str, text: &str) -> Result<(), CliError> {
+    if text.trim().is_empty() {
+        return Err(CliError::Usage("a note needs some text".into()));
+    }
+    let key = session.resolve_key(key).await?;
+    session.store.append(&NewEntry::new(key.clone(), EntryKind::Note, &session.actor, text))?;
+    println!("noted on {key}");
+    Ok(())
+}
+
+pub async fn escalate(session: &Session, key: &str, note: Option<&str>) -> Result<(), CliError> {
+    let key = session.resolve_key(key).await?;
+    let level = ownership(session, &key)?.escalation_level + 1;
+    let entry = NewEntry::new(key.clone(), EntryKind::Escalated, &session.actor, note.unwrap_or("")).with_level(level);
+    session.store.append(&entry)?;
+    println!("escalated {key} to level {level}");
+    Ok(())
+}
+
+fn ownership(session: &Session, key: &crate::model::AlertKey) -> Result<Ownership, CliError> {
+    Ok(Ownership::from_entries(&session.store.timeline(key)?))
+}

@@ -1,0 +1,128 @@
+//! `klaxon list`: poll once, print ranked alerts. The JSON shape is documented in the
+//! README and stable.
+
+use super::{CliError, ListFormat, Session};
+use crate::model::{Item, Severity, Status};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// One alert in `--format json` (list, and watch's `alert` field).
+#[derive(Debug, Serialize)]
+pub struct AlertOut<'a> {
+    pub key: &'a str,
+    pub source: &'a str,
+    pub title: &'a str,
+    pub severity: Severity,
+    pub status: Status,
+    pub started_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub host: Option<&'a str>,
+    pub service: Option<&'a str>,
+    pub labels: &'a BTreeMap<String, String>,
+    pub annotations: &'a BTreeMap<String, String>,
+    /// Who acknowledged it, or null.
+    pub owner: Option<&'a str>,
+    pub escalation_level: i64,
+    /// The runbook name or URL the alert points to, or null.
+    pub runbook: Option<&'a str>,
+}
+
+impl<'a> AlertOut<'a> {
+    pub fn new(item: &'a Item) -> Self {
+        let a = &item.alert;
+        AlertOut {
+            key: a.key.as_str(),
+            source: a.source(),
+            title: &a.title,
+            severity: a.severity,
+            // The store's ack counts even where the source knows nothing of it.
+            status: if a.status == Status::Firing && item.is_acked() { Status::Acknowledged } else { a.status },
+            started_at: a.started_at,
+            updated_at: a.updated_at,
+            host: a.host.as_deref(),
+            service: a.service.as_deref(),
+            labels: &a.labels,
+            annotations: &a.annotations,
+            owner: item.owner(),
+            escalation_level: item.own.escalation_level,
+            runbook: a.link("runbook"),
+        }
+    }
+}
+
+pub async fn run(
+    session: &Session,
+    format: ListFormat,
+    min_severity: Option<Severity>,
+    source: Option<&str>,
+) -> Result<(), CliError> {
+    if let Some(name) = source
+        && !session.sources.iter().any(|(c, _)| c.name == name)
+    {
+        return Err(CliError::Usage(format!("no source named {name:?}")));
+    }
+    let polled = session.poll(source).await?;
+    let failed: Vec<String> = polled.iter().filter(|p| p.result.is_err()).map(|p| p.source.clone()).collect();
+    let board = session.board(polled)?;
+    let items: Vec<&Item> =
+        board.ranked().iter().filter(|i| min_severity.is_none_or(|m| i.alert.severity >= m)).collect();
+    let mut out = std::io::stdout().lock();
+    match format {
+        ListFormat::Json => {
+            let rows: Vec<AlertOut> = items.iter().map(|i| AlertOut::new(i)).collect();
+            serde_json::to_writer_pretty(&mut out, &rows).map_err(|e| CliError::Failure(e.to_string()))?;
+            println!();
+        }
+        ListFormat::Table => print_table(&items, Utc::now()),
+    }
+    if failed.is_empty() { Ok(()) } else { Err(CliError::Failure(format!("could not poll: {}", failed.join(", ")))) }
+}
+
+fn print_table(items: &[&Item], now: DateTime<Utc>) {
+    if items.is_empty() {
+        println!("no alerts");
+        return;
+    }
+    let key_w = items.iter().map(|i| i.alert.key.as_str().chars().count()).max().unwrap_or(3).min(40);
+    let owner_w = items.iter().filter_map(|i| i.owner()).map(|o| o.chars().count()).max().unwrap_or(0).clamp(5, 16);
+    println!("{:<4}  {:>5}  {:<key_w$}  {:<owner_w$}  TITLE", "SEV", "AGE", "KEY", "OWNER");
+    for i in items {
+        let a = &i.alert;
+        let owner = i.owner().unwrap_or("-");
+        println!(
+            "{:<4}  {:>5}  {:<key_w$}  {:<owner_w$}  {}",
+            a.severity.tag(),
+            age(now - a.started_at),
+            a.key.as_str(),
+            owner,
+            a.title
+        );
+    }
+}
+
+/// `45s`, `12m`, `3h`, `4d`.
+pub fn age(d: chrono::Duration) -> String {
+    let s = d.num_seconds().max(0);
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m", s / 60),
+        3600..86400 => format!("{}h", s / 3600),
+        _ => format!("{}d", s / 86400),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages_are_short() {
+        let d = chrono::Duration::seconds;
+        assert_eq!(age(d(-5)), "0s");
+        assert_eq!(age(d(59)), "59s");
+        assert_eq!(age(d(60 * 12)), "12m");
+        assert_eq!(age(d(3600 * 3 + 1)), "3h");
+        assert_eq!(age(d(86400 * 4)), "4d");
+    }
+}

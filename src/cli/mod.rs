@@ -1,0 +1,174 @@
+//! The command line: clap definitions and the headless commands, sharing config, store
+//! and sources with the console.
+
+mod act;
+mod list;
+mod session;
+mod timeline;
+mod watch;
+
+pub use session::Session;
+
+use crate::config::{self, ConfigError};
+use crate::model::Severity;
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(name = "klaxon", version, about = "A terminal on-call console", propagate_version = true)]
+pub struct Cli {
+    /// Config file (default: $KLAXON_CONFIG, else ~/.config/klaxon/klaxon.toml, else the embedded default)
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Poll every source once and print the alerts, ranked as the console ranks them
+    List {
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+        /// Only alerts at or above this severity
+        #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
+        min_severity: Option<Severity>,
+        /// Only this source's alerts
+        #[arg(long, value_name = "NAME")]
+        source: Option<String>,
+    },
+    /// Acknowledge an alert: you own it
+    Ack {
+        /// <source>/<id>; a unique prefix of the id is enough
+        key: String,
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Give an alert back: nobody owns it
+    Unack { key: String },
+    /// Add a note to an alert's timeline
+    Note { key: String, text: String },
+    /// Escalate an alert to the next level
+    Escalate {
+        key: String,
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// An alert's timeline, ready for a retrospective
+    Timeline {
+        key: String,
+        #[arg(long, value_enum, default_value_t = TimelineFormat::Markdown)]
+        format: TimelineFormat,
+    },
+    /// Run the engine without the screen: print each new, changed or resolved alert
+    Watch {
+        #[arg(long, value_enum, default_value_t = WatchFormat::Text)]
+        format: WatchFormat,
+    },
+    /// Validate the config and say what it sets up
+    CheckConfig,
+    /// Print a commented starter config (with --write, put it where klaxon looks)
+    Init {
+        #[arg(long)]
+        write: bool,
+        /// With --write, replace an existing file
+        #[arg(long, requires = "write")]
+        force: bool,
+    },
+    /// Print shell completions
+    Completions { shell: clap_complete::Shell },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TimelineFormat {
+    Markdown,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum WatchFormat {
+    Text,
+    Json,
+}
+
+fn parse_severity(s: &str) -> Result<Severity, String> {
+    s.parse().map_err(|e: crate::model::UnknownSeverity| e.to_string())
+}
+
+/// What went wrong, and so which exit code: 2 for usage and config, 1 for the rest.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error("{0}")]
+    Config(#[from] ConfigError),
+    #[error("{0}")]
+    Usage(String),
+    #[error("{0}")]
+    Failure(String),
+}
+
+impl CliError {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            CliError::Config(_) | CliError::Usage(_) => 2,
+            CliError::Failure(_) => 1,
+        }
+    }
+}
+
+impl From<crate::store::StoreError> for CliError {
+    fn from(e: crate::store::StoreError) -> Self {
+        CliError::Failure(e.to_string())
+    }
+}
+
+/// Runs one command; the console when there is none.
+pub async fn run(cli: Cli) -> Result<(), CliError> {
+    let Some(command) = cli.command else {
+        return Err(CliError::Usage(
+            "the console is not built yet; use a command (klaxon --help), e.g. `klaxon list` or `klaxon watch`".into(),
+        ));
+    };
+    match command {
+        Command::Init { write, force } => init(cli.config.as_deref(), write, force),
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "klaxon", &mut std::io::stdout());
+            Ok(())
+        }
+        Command::CheckConfig => Session::open(cli.config.as_deref())?.describe(),
+        Command::List { format, min_severity, source } => {
+            list::run(&Session::open(cli.config.as_deref())?, format, min_severity, source.as_deref()).await
+        }
+        Command::Ack { key, note } => act::ack(&Session::open(cli.config.as_deref())?, &key, note.as_deref()).await,
+        Command::Unack { key } => act::unack(&Session::open(cli.config.as_deref())?, &key).await,
+        Command::Note { key, text } => act::note(&Session::open(cli.config.as_deref())?, &key, &text).await,
+        Command::Escalate { key, note } => {
+            act::escalate(&Session::open(cli.config.as_deref())?, &key, note.as_deref()).await
+        }
+        Command::Timeline { key, format } => timeline::run(&Session::open(cli.config.as_deref())?, &key, format).await,
+        Command::Watch { format } => watch::run(Session::open(cli.config.as_deref())?, format).await,
+    }
+}
+
+fn init(explicit: Option<&std::path::Path>, write: bool, force: bool) -> Result<(), CliError> {
+    if !write {
+        print!("{}", config::DEFAULT_TOML);
+        return Ok(());
+    }
+    let path = explicit.map(PathBuf::from).unwrap_or_else(|| config::paths::Dirs::platform().config_file());
+    if path.exists() && !force {
+        return Err(CliError::Usage(format!("{} exists; add --force to replace it", path.display())));
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| CliError::Failure(format!("cannot create {}: {e}", dir.display())))?;
+    }
+    std::fs::write(&path, config::DEFAULT_TOML)
+        .map_err(|e| CliError::Failure(format!("cannot write {}: {e}", path.display())))?;
+    eprintln!("klaxon: wrote {}", path.display());
+    Ok(())
+}

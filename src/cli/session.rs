@@ -1,0 +1,220 @@
+//! What every command needs: the loaded config, the store, the sources, the actor.
+
+use super::CliError;
+use crate::config::{self, Loaded, Origin, SourceConfig};
+use crate::model::{Alert, AlertKey, Board};
+use crate::sources::cache::SnapshotCache;
+use crate::sources::{self, AlertSource, poller};
+use crate::store::{SqliteStore, Store};
+use chrono::{DateTime, Utc};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+pub struct Session {
+    pub loaded: Loaded,
+    pub store: Arc<dyn Store>,
+    pub store_path: PathBuf,
+    pub sources: Vec<(SourceConfig, Arc<dyn AlertSource>)>,
+    pub cache: SnapshotCache,
+    pub actor: String,
+}
+
+/// One source's answer to a single poll.
+pub struct Polled {
+    pub source: String,
+    pub result: Result<Vec<Alert>, sources::SourceError>,
+}
+
+impl Session {
+    pub fn open(explicit: Option<&Path>) -> Result<Session, CliError> {
+        let loaded = config::load(explicit, config::paths::Dirs::platform())?;
+        let store_path = match &loaded.config.store.path {
+            Some(p) => loaded.resolve_path(p),
+            None => loaded.dirs.data.join("klaxon.db"),
+        };
+        if loaded.origin == Origin::Embedded {
+            eprintln!(
+                "klaxon: no config file; running the embedded default (demo source, local checks, SQLite at {})",
+                store_path.display()
+            );
+        }
+        let mut built = Vec::new();
+        for cfg in &loaded.config.sources {
+            let source = sources::build(cfg).map_err(|e| CliError::Failure(format!("source {}: {e}", cfg.name)))?;
+            built.push((cfg.clone(), Arc::from(source)));
+        }
+        let store = SqliteStore::open(&store_path)?;
+        let actor = loaded.config.identity.name.clone().unwrap_or_else(login_name);
+        Ok(Session {
+            cache: SnapshotCache::new(&loaded.dirs.cache.join("snapshots")),
+            actor: crate::sanitize::sanitize_line(&actor),
+            store: Arc::new(store),
+            store_path,
+            sources: built,
+            loaded,
+        })
+    }
+
+    /// `check-config`: what the config sets up.
+    pub fn describe(&self) -> Result<(), CliError> {
+        match &self.loaded.origin {
+            Origin::File(p) => println!("config ok: {}", p.display()),
+            Origin::Embedded => println!("config ok: the embedded default (no config file)"),
+        }
+        println!("actor: {}", self.actor);
+        println!("store: sqlite at {}", self.store_path.display());
+        for (cfg, _) in &self.sources {
+            println!(
+                "source {}: {} every {}, timeout {}",
+                cfg.name,
+                cfg.kind.name(),
+                humantime::format_duration(cfg.interval),
+                humantime::format_duration(cfg.timeout)
+            );
+        }
+        Ok(())
+    }
+
+    fn source(&self, name: &str) -> Option<&(SourceConfig, Arc<dyn AlertSource>)> {
+        self.sources.iter().find(|(c, _)| c.name == name)
+    }
+
+    /// Polls the named sources (all when `only` is None) at once, each bounded by its timeout,
+    /// and records what each healthy one reported in the store.
+    pub async fn poll(&self, only: Option<&str>) -> Result<Vec<Polled>, CliError> {
+        let tasks: Vec<_> = self
+            .sources
+            .iter()
+            .filter(|(c, _)| only.is_none_or(|o| o == c.name))
+            .map(|(cfg, src)| {
+                let (src, timeout, name) = (src.clone(), cfg.timeout, cfg.name.clone());
+                tokio::spawn(
+                    async move { Polled { source: name, result: poller::poll_once(src.as_ref(), timeout).await } },
+                )
+            })
+            .collect();
+        let mut polled = Vec::new();
+        for task in tasks {
+            let p = task.await.map_err(|e| CliError::Failure(format!("poll task: {e}")))?;
+            if let Ok(alerts) = &p.result {
+                self.observe(&p.source, alerts, Utc::now())?;
+                let _ = self.cache.save(&p.source, Utc::now(), alerts);
+            }
+            polled.push(p);
+        }
+        Ok(polled)
+    }
+
+    pub fn observe(
+        &self,
+        source: &str,
+        alerts: &[Alert],
+        at: DateTime<Utc>,
+    ) -> Result<Vec<crate::model::Entry>, CliError> {
+        Ok(self.store.observe(source, alerts, at)?)
+    }
+
+    /// The ranked board from polled snapshots (cached ones for failed sources), with
+    /// ownership from the store.
+    pub fn board(&self, polled: Vec<Polled>) -> Result<Board, CliError> {
+        let mut board = Board::default();
+        for p in polled {
+            let alerts = match p.result {
+                Ok(alerts) => alerts,
+                Err(e) => {
+                    let cached = self.cache.load(&p.source);
+                    let note = match &cached {
+                        Some((at, _)) => format!("showing its snapshot from {}", at.to_rfc3339()),
+                        None => "nothing cached to show".to_string(),
+                    };
+                    eprintln!("klaxon: source {} failed: {e} ({note})", p.source);
+                    cached.map(|(_, a)| a).unwrap_or_default()
+                }
+            };
+            board.apply_snapshot(&p.source, alerts);
+        }
+        board.set_ownership(self.store.ownership()?);
+        Ok(board)
+    }
+
+    /// Finds the alert a person named: `source/id` or `source/<unique id prefix>`, among what
+    /// the store knows, else what the source reports now.
+    pub async fn resolve_key(&self, input: &str) -> Result<AlertKey, CliError> {
+        let Some((source, prefix)) = input.split_once('/') else {
+            return Err(CliError::Usage(format!("{input:?} is not a key: write <source>/<id>, e.g. demo/4f3a")));
+        };
+        if self.source(source).is_none() && self.store.known_alerts(Some(source), true)?.is_empty() {
+            let names: Vec<_> = self.sources.iter().map(|(c, _)| c.name.as_str()).collect();
+            return Err(CliError::Usage(format!("no source named {source:?} (configured: {})", names.join(", "))));
+        }
+        let known = |s: &Session| -> Result<Vec<AlertKey>, CliError> {
+            Ok(s.store.known_alerts(Some(source), true)?.into_iter().map(|k| k.key).collect())
+        };
+        let mut keys = known(self)?;
+        if pick(&keys, prefix).is_err() && self.source(source).is_some() {
+            // Not known yet (or ambiguous among old ones): ask the source what fires now.
+            for p in self.poll(Some(source)).await? {
+                if let Err(e) = p.result {
+                    eprintln!("klaxon: source {source} failed: {e}");
+                }
+            }
+            keys = known(self)?;
+        }
+        pick(&keys, prefix).map_err(|candidates| {
+            if candidates.is_empty() {
+                CliError::Usage(format!("no alert {input:?}: `klaxon list --source {source}` shows what fires"))
+            } else {
+                let shown: Vec<_> = candidates.iter().take(5).map(|k| k.as_str()).collect();
+                CliError::Usage(format!("{input:?} matches {} alerts: {}", candidates.len(), shown.join(", ")))
+            }
+        })
+    }
+}
+
+/// The key whose id is `prefix`, else the one whose id starts with it; Err with the
+/// candidates when there is not exactly one.
+fn pick<'a>(keys: &'a [AlertKey], prefix: &str) -> Result<AlertKey, Vec<&'a AlertKey>> {
+    if let Some(exact) = keys.iter().find(|k| k.id() == prefix) {
+        return Ok(exact.clone());
+    }
+    let matches: Vec<_> = keys.iter().filter(|k| k.id().starts_with(prefix)).collect();
+    match matches.as_slice() {
+        [one] => Ok((*one).clone()),
+        _ => Err(matches),
+    }
+}
+
+/// The login name: $USER, else $LOGNAME, else the account's name in /etc/passwd.
+pub fn login_name() -> String {
+    for var in ["USER", "LOGNAME"] {
+        if let Ok(v) = std::env::var(var)
+            && !v.trim().is_empty()
+        {
+            return v.trim().to_owned();
+        }
+    }
+    let uid = rustix::process::getuid().as_raw().to_string();
+    std::fs::read_to_string("/etc/passwd")
+        .ok()
+        .and_then(|p| {
+            p.lines().find_map(|l| {
+                let f: Vec<_> = l.split(':').collect();
+                (f.len() > 2 && f[2] == uid).then(|| f[0].to_owned())
+            })
+        })
+        .unwrap_or_else(|| format!("uid{uid}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_prefixes_resolve_when_unique() {
+        let keys = vec![AlertKey::new("s", "abc123"), AlertKey::new("s", "abd456"), AlertKey::new("s", "ab")];
+        assert_eq!(pick(&keys, "abc").unwrap().id(), "abc123");
+        assert_eq!(pick(&keys, "ab").unwrap().id(), "ab", "an exact id wins over prefixes");
+        assert_eq!(pick(&keys, "a").unwrap_err().len(), 3);
+        assert!(pick(&keys, "zz").unwrap_err().is_empty());
+    }
+}

@@ -1,0 +1,97 @@
+//! `klaxon watch`: the engine without the screen. Polls every source on its schedule,
+//! records the lifecycle in the store, prints one line per new, changed or resolved alert.
+
+use super::{CliError, Session, WatchFormat};
+use crate::model::{Alert, Board, Entry, EntryKind};
+use crate::sources::poller::{self, Schedule, SourceEvent};
+use chrono::SecondsFormat;
+use serde_json::json;
+use std::collections::HashMap;
+use std::io::Write;
+use tokio::sync::{mpsc, watch};
+
+pub async fn run(session: Session, format: WatchFormat) -> Result<(), CliError> {
+    let (tx, mut rx) = mpsc::channel(64);
+    let (stop_tx, stop_rx) = watch::channel(false);
+    for (cfg, source) in &session.sources {
+        let schedule = Schedule { interval: cfg.interval, timeout: cfg.timeout };
+        poller::spawn(source.clone(), schedule, session.cache.clone(), tx.clone(), stop_rx.clone());
+    }
+    drop(tx);
+    let mut board = Board::default();
+    let mut last_health: HashMap<String, String> = HashMap::new();
+    let mut stop = std::pin::pin!(shutdown_signal());
+    loop {
+        let event = tokio::select! {
+            e = rx.recv() => match e { Some(e) => e, None => break },
+            _ = &mut stop => break,
+        };
+        match event {
+            SourceEvent::Snapshot { source, alerts, at, from_cache } => {
+                if !from_cache {
+                    let entries = session.observe(&source, &alerts, at)?;
+                    let by_key: HashMap<_, &Alert> = alerts.iter().map(|a| (a.key.clone(), a)).collect();
+                    for e in &entries {
+                        let alert =
+                            by_key.get(&e.alert_key).copied().or_else(|| board.get(&e.alert_key).map(|i| &i.alert));
+                        print_event(format, e, alert);
+                    }
+                }
+                board.apply_snapshot(&source, alerts);
+            }
+            SourceEvent::Health { source, health } => {
+                let text = health.to_string();
+                if last_health.get(&source) != Some(&text) && !health.is_ok() {
+                    eprintln!("klaxon: source {source}: {text}");
+                }
+                last_health.insert(source, text);
+            }
+        }
+    }
+    let _ = stop_tx.send(true);
+    Ok(())
+}
+
+fn print_event(format: WatchFormat, e: &Entry, alert: Option<&Alert>) {
+    let event = match e.kind {
+        EntryKind::Seen => "new",
+        EntryKind::SeverityChanged => "changed",
+        EntryKind::Resolved => "resolved",
+        _ => return,
+    };
+    let at = e.at.to_rfc3339_opts(SecondsFormat::Secs, true);
+    let line = match format {
+        WatchFormat::Json => json!({
+            "event": event,
+            "at": at,
+            "key": e.alert_key,
+            "severity": alert.map(|a| a.severity),
+            "title": alert.map(|a| a.title.as_str()),
+            "text": e.text,
+            "labels": alert.map(|a| &a.labels),
+        })
+        .to_string(),
+        WatchFormat::Text => format!(
+            "{at} {event:<8} {:<11} {} {}",
+            alert.map_or("-", |a| a.severity.name()),
+            e.alert_key,
+            alert.map_or("", |a| a.title.as_str())
+        ),
+    };
+    let mut out = std::io::stdout().lock();
+    // A closed pipe (watch | head) ends quietly at the next write.
+    if writeln!(out, "{line}").and_then(|_| out.flush()).is_err() {
+        std::process::exit(0);
+    }
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).ok();
+    let mut hup = signal(SignalKind::hangup()).ok();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = async { match term.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending().await } } => {}
+        _ = async { match hup.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending().await } } => {}
+    }
+}

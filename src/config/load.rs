@@ -1,0 +1,246 @@
+//! Finding, reading and parsing klaxon.toml, with errors that name file, line and key.
+
+use super::paths::{Dirs, expand_tilde};
+use super::{Config, DEFAULT_TOML};
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use toml::de::{DeTable, DeValue};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeySeg {
+    Key(String),
+    Index(usize),
+}
+
+/// A dotted path into the config, e.g. `sources[1].commands[0].argv`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyPath(pub Vec<KeySeg>);
+
+impl fmt::Display for KeyPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, seg) in self.0.iter().enumerate() {
+            match seg {
+                KeySeg::Key(k) if i == 0 => write!(f, "{k}")?,
+                KeySeg::Key(k) => write!(f, ".{k}")?,
+                KeySeg::Index(n) => write!(f, "[{n}]")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct ConfigError {
+    pub file: String,
+    pub line: Option<usize>,
+    pub key: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file)?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+        }
+        if let Some(key) = &self.key {
+            write!(f, ": key `{key}`")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    File(PathBuf),
+    Embedded,
+}
+
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub config: Config,
+    pub origin: Origin,
+    pub dirs: Dirs,
+}
+
+impl Loaded {
+    /// Relative paths in a config file are relative to that file's directory.
+    pub fn resolve_path(&self, path: &Path) -> PathBuf {
+        let path = expand_tilde(path);
+        match &self.origin {
+            Origin::File(file) if path.is_relative() => file.parent().unwrap_or(Path::new(".")).join(path),
+            _ => path,
+        }
+    }
+}
+
+/// `--config PATH`, else `$KLAXON_CONFIG`, else the platform config file if it exists,
+/// else the embedded default. A path that was named but cannot be read is an error.
+pub fn load(explicit: Option<&Path>, dirs: Dirs) -> Result<Loaded, ConfigError> {
+    let named = explicit
+        .map(Path::to_path_buf)
+        .or_else(|| std::env::var_os("KLAXON_CONFIG").filter(|v| !v.is_empty()).map(PathBuf::from));
+    let path = match named {
+        Some(path) => Some(path),
+        None => Some(dirs.config_file()).filter(|p| p.exists()),
+    };
+    let Some(path) = path else {
+        let config = parse(DEFAULT_TOML, "<embedded default>")?;
+        return Ok(Loaded { config, origin: Origin::Embedded, dirs });
+    };
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(&path).map_err(|e| ConfigError {
+        file: shown.clone(),
+        line: None,
+        key: None,
+        message: format!("cannot read config: {e}"),
+    })?;
+    let config = parse(&text, &shown)?;
+    Ok(Loaded { config, origin: Origin::File(path), dirs })
+}
+
+/// Parses and validates config text; `file` is what errors call it.
+pub fn parse(text: &str, file: &str) -> Result<Config, ConfigError> {
+    let config: Config = toml::from_str(text).map_err(|e| from_toml_error(text, file, &e))?;
+    if let Some((path, message)) = config.validate().into_iter().next() {
+        let line = locate(text, &path).map(|span| line_of(text, span.start));
+        return Err(ConfigError { file: file.to_owned(), line, key: Some(path.to_string()), message });
+    }
+    Ok(config)
+}
+
+fn from_toml_error(text: &str, file: &str, err: &toml::de::Error) -> ConfigError {
+    let message = err.message().trim().to_owned();
+    let span = err.span().unwrap_or(0..0);
+    // serde names the field in its messages; find that key inside the span (a whole table
+    // when the error came through a flattened or tagged struct) to report its own line.
+    let named = ["unknown field `", "missing field `", "duplicate field `"]
+        .iter()
+        .find_map(|p| message.split_once(p).and_then(|(_, rest)| rest.split_once('`')).map(|(k, _)| k.to_owned()));
+    let (key, offset) = match named {
+        Some(k) => {
+            let at = find_key_in(text, span.clone(), &k).unwrap_or(span.start);
+            (Some(k), at)
+        }
+        None => (key_before(text, span.start), span.start),
+    };
+    ConfigError { file: file.to_owned(), line: Some(line_of(text, offset)), key, message }
+}
+
+/// 1-based line of a byte offset.
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+/// Offset of the first `key = …` from `span` on. The span may cover only a table's header,
+/// or (through serde's flatten) the source table that holds the offending sub-table, so
+/// look on to the end; a misspelt key is rarely written twice.
+fn find_key_in(text: &str, span: Range<usize>, key: &str) -> Option<usize> {
+    let region = text.get(span.start..)?;
+    let mut offset = span.start;
+    for line in region.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        if let Some(rest) = trimmed.strip_prefix(key).or_else(|| trimmed.strip_prefix(&format!("\"{key}\"")))
+            && rest.trim_start().starts_with('=')
+        {
+            return Some(offset + (line.len() - trimmed.len()));
+        }
+        offset += line.len();
+    }
+    None
+}
+
+/// The key of the `key = value` line a value error points into.
+fn key_before(text: &str, offset: usize) -> Option<String> {
+    let start = text[..offset.min(text.len())].rfind('\n').map_or(0, |i| i + 1);
+    let line = &text[start..offset.min(text.len())];
+    let (key, _) = line.split_once('=')?;
+    let key = key.trim().trim_matches('"');
+    (!key.is_empty()).then(|| key.to_owned())
+}
+
+/// The span of the key at `path` in the document, for errors found after parsing.
+fn locate(text: &str, path: &KeyPath) -> Option<Range<usize>> {
+    let doc = DeTable::parse(text).ok()?;
+    let mut table: &DeTable = doc.get_ref();
+    let mut found = None;
+    let mut segs = path.0.iter().peekable();
+    while let Some(seg) = segs.next() {
+        let KeySeg::Key(name) = seg else { return found };
+        let (key, value) = table.iter().find(|(k, _)| k.get_ref() == name)?;
+        found = Some(key.span());
+        let mut value: &DeValue = value.get_ref();
+        if let Some(KeySeg::Index(i)) = segs.peek() {
+            segs.next();
+            let item = value.as_array()?.get(*i)?;
+            found = Some(item.span());
+            value = item.get_ref();
+        }
+        match value {
+            DeValue::Table(t) => table = t,
+            _ => break,
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(text: &str) -> ConfigError {
+        parse(text, "k.toml").expect_err("should not parse")
+    }
+
+    #[test]
+    fn embedded_default_parses() {
+        let c = parse(DEFAULT_TOML, "<embedded default>").unwrap();
+        let kinds: Vec<_> = c.sources.iter().map(|s| s.kind.name()).collect();
+        assert_eq!(kinds, ["demo", "checks"]);
+    }
+
+    #[test]
+    fn unknown_top_level_key_names_line_and_key() {
+        let e = err("[identity]\nname = \"a\"\n\n[stroe]\nbackend = \"sqlite\"\n");
+        assert_eq!((e.line, e.key.as_deref()), (Some(4), Some("stroe")), "{e}");
+        assert!(e.to_string().starts_with("k.toml:4: key `stroe`: unknown field"), "{e}");
+    }
+
+    #[test]
+    fn typo_inside_a_source_names_its_own_line() {
+        let e = err("[[sources]]\nname = \"d\"\nkind = \"demo\"\nsede = 3\n");
+        assert_eq!((e.line, e.key.as_deref()), (Some(4), Some("sede")), "{e}");
+        let e = err(
+            "[[sources]]\nname = \"d\"\nkind = \"checks\"\n\n[[sources.commands]]\nname = \"x\"\nargv = [\"/bin/true\"]\ntimout = \"1s\"\n",
+        );
+        assert_eq!((e.line, e.key.as_deref()), (Some(8), Some("timout")), "{e}");
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        let e = err("[[sources]]\nname = \"d\"\nkind = \"demo\"\ninterval = \"soon\"\n");
+        assert_eq!((e.line, e.key.as_deref()), (Some(4), Some("interval")), "{e}");
+        assert!(e.message.contains("invalid duration"), "{e}");
+        let e = err("[[sources]]\nname = \"d\"\nkind = \"nagios-xi\"\n");
+        assert!(e.message.contains("nagios-xi"), "{e}");
+        let e = err("[store]\nbackend = \"mysql\"\n");
+        assert_eq!((e.line, e.key.as_deref()), (Some(2), Some("backend")), "{e}");
+    }
+
+    #[test]
+    fn validation_errors_are_located() {
+        let e = err("[[sources]]\nname = \"a\"\nkind = \"demo\"\n\n[[sources]]\nname = \"a\"\nkind = \"demo\"\n");
+        assert_eq!((e.line, e.key.as_deref()), (Some(6), Some("sources[1].name")), "{e}");
+        let e = err("[[sources]]\nname = \"c\"\nkind = \"checks\"\n[[sources.commands]]\nname = \"x\"\nargv = []\n");
+        assert_eq!((e.line, e.key.as_deref()), (Some(6), Some("sources[0].commands[0].argv")), "{e}");
+        let e = err("[[sources]]\nname = \"bad/name\"\nkind = \"demo\"\n");
+        assert_eq!(e.line, Some(2), "{e}");
+    }
+
+    #[test]
+    fn syntax_errors_have_a_line() {
+        let e = err("[identity]\nname = \n");
+        assert_eq!(e.line, Some(2), "{e}");
+    }
+}

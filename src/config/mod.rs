@@ -1,0 +1,254 @@
+//! klaxon.toml: types, defaults and validation. One file is both the embedded default and
+//! what `klaxon init` writes (`klaxon.toml` beside this module), so the two never drift.
+
+mod load;
+pub mod paths;
+mod secret;
+
+pub use load::{ConfigError, KeyPath, Loaded, Origin, load, parse};
+pub use secret::{Secret, SecretRef};
+
+use crate::model::{Severity, SeverityMap};
+use serde::{Deserialize, Deserializer};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The embedded default, also the commented starter config `klaxon init` writes.
+pub const DEFAULT_TOML: &str = include_str!("klaxon.toml");
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub identity: Identity,
+    #[serde(default)]
+    pub store: StoreConfig,
+    #[serde(default)]
+    pub sources: Vec<SourceConfig>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Identity {
+    /// Actor recorded on every entry; default the login name.
+    pub name: Option<String>,
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreConfig {
+    #[serde(default)]
+    pub backend: Backend,
+    /// SQLite file; default `<data dir>/klaxon.db`. Relative paths are relative to the config file.
+    pub path: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    #[default]
+    Sqlite,
+}
+
+/// One `[[sources]]` entry: the fields every source has, then its kind's own.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SourceConfig {
+    pub name: String,
+    #[serde(default = "default_interval", deserialize_with = "duration")]
+    pub interval: Duration,
+    /// Total time one poll may take.
+    #[serde(default = "default_timeout", deserialize_with = "duration")]
+    pub timeout: Duration,
+    /// Largest response accepted from the source, in bytes.
+    #[serde(default = "default_max_bytes")]
+    pub max_bytes: u64,
+    /// The source's own severity words, checked before the built-in parsing.
+    #[serde(default)]
+    pub severity_map: SeverityMap,
+    // `flatten` hands the remaining keys to the kind's struct, whose
+    // `deny_unknown_fields` then catches typos.
+    #[serde(flatten)]
+    pub kind: SourceKind,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum SourceKind {
+    Demo(DemoConfig),
+    Checks(ChecksConfig),
+}
+
+impl SourceKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            SourceKind::Demo(_) => "demo",
+            SourceKind::Checks(_) => "checks",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemoConfig {
+    /// Changes which ids and timings the scenario uses.
+    #[serde(default)]
+    pub seed: u64,
+    /// Length of one pass through the scenario.
+    #[serde(default = "default_demo_cycle", deserialize_with = "duration")]
+    pub cycle: Duration,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChecksConfig {
+    /// Check this host's disks, load and memory.
+    #[serde(default = "yes")]
+    pub host: bool,
+    /// Percent of a filesystem used.
+    #[serde(default = "default_disk")]
+    pub disk: Thresholds,
+    /// One-minute load average per core.
+    #[serde(default = "default_load")]
+    pub load: Thresholds,
+    /// Percent of memory in use (total minus available).
+    #[serde(default = "default_memory")]
+    pub memory: Thresholds,
+    /// Mount points never checked (glob-free prefixes), besides pseudo filesystems.
+    #[serde(default)]
+    pub skip_mounts: Vec<PathBuf>,
+    #[serde(default)]
+    pub commands: Vec<CommandCheck>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Thresholds {
+    pub warning: f64,
+    pub high: f64,
+}
+
+/// A Nagios-plugin-compatible command: exit 0 OK, 1 warning, 2 critical, 3 unknown.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommandCheck {
+    pub name: String,
+    /// Program and arguments, run directly: never through a shell.
+    pub argv: Vec<String>,
+    #[serde(default = "default_command_timeout", deserialize_with = "duration")]
+    pub timeout: Duration,
+    #[serde(default = "default_on_warning")]
+    pub warning: Severity,
+    #[serde(default = "default_on_critical")]
+    pub critical: Severity,
+    #[serde(default = "default_on_unknown")]
+    pub unknown: Severity,
+    /// Extra environment for the command.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// Secrets handed over in the environment rather than argv, where `ps` would show them.
+    #[serde(default)]
+    pub secrets: BTreeMap<String, SecretRef>,
+}
+
+fn yes() -> bool {
+    true
+}
+fn default_interval() -> Duration {
+    Duration::from_secs(30)
+}
+fn default_timeout() -> Duration {
+    Duration::from_secs(10)
+}
+fn default_max_bytes() -> u64 {
+    64 * 1024 * 1024
+}
+fn default_demo_cycle() -> Duration {
+    Duration::from_secs(30 * 60)
+}
+fn default_command_timeout() -> Duration {
+    Duration::from_secs(10)
+}
+fn default_disk() -> Thresholds {
+    Thresholds { warning: 85.0, high: 95.0 }
+}
+fn default_load() -> Thresholds {
+    Thresholds { warning: 2.0, high: 4.0 }
+}
+fn default_memory() -> Thresholds {
+    Thresholds { warning: 90.0, high: 97.0 }
+}
+fn default_on_warning() -> Severity {
+    Severity::Warning
+}
+fn default_on_critical() -> Severity {
+    Severity::High
+}
+fn default_on_unknown() -> Severity {
+    Severity::Average
+}
+
+/// `"15s"`, `"5m"`, `"1h30m"`.
+pub fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    let raw = String::deserialize(d)?;
+    humantime::parse_duration(raw.trim()).map_err(|e| {
+        serde::de::Error::custom(format!("invalid duration {raw:?} ({e}); write it like \"15s\", \"5m\" or \"1h30m\""))
+    })
+}
+
+impl Config {
+    /// Checks what serde cannot: returns each problem with the key it concerns.
+    fn validate(&self) -> Vec<(KeyPath, String)> {
+        use load::KeySeg::{Index, Key};
+        let mut problems = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for (i, src) in self.sources.iter().enumerate() {
+            let at = |field: &str| KeyPath(vec![Key("sources".into()), Index(i), Key(field.into())]);
+            if src.name.is_empty() || !src.name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
+                problems
+                    .push((at("name"), format!("source name {:?} must be letters, digits, '-', '_' or '.'", src.name)));
+            } else if !seen.insert(src.name.as_str()) {
+                problems.push((at("name"), format!("source name {:?} is used twice", src.name)));
+            }
+            if src.interval < Duration::from_secs(1) {
+                problems.push((at("interval"), "interval must be at least 1s".into()));
+            }
+            if src.timeout.is_zero() {
+                problems.push((at("timeout"), "timeout must be more than 0s".into()));
+            }
+            if let SourceKind::Checks(c) = &src.kind {
+                for (name, t) in [("disk", c.disk), ("load", c.load), ("memory", c.memory)] {
+                    if t.warning.partial_cmp(&t.high).is_none_or(|o| o.is_gt()) {
+                        problems
+                            .push((at(name), format!("warning ({}) must not be above high ({})", t.warning, t.high)));
+                    }
+                }
+                let mut names = std::collections::HashSet::new();
+                for (j, cmd) in c.commands.iter().enumerate() {
+                    let at = |field: &str| {
+                        KeyPath(vec![
+                            Key("sources".into()),
+                            Index(i),
+                            Key("commands".into()),
+                            Index(j),
+                            Key(field.into()),
+                        ])
+                    };
+                    if cmd.argv.first().is_none_or(|p| p.trim().is_empty()) {
+                        problems.push((at("argv"), "argv needs at least the program to run".into()));
+                    }
+                    if !names.insert(cmd.name.as_str()) {
+                        problems.push((at("name"), format!("check name {:?} is used twice", cmd.name)));
+                    }
+                    for (var, secret) in &cmd.secrets {
+                        if let Err(e) = secret.resolve() {
+                            problems.push((at("secrets"), format!("{var}: {e}")));
+                        }
+                    }
+                }
+            }
+        }
+        problems
+    }
+}

@@ -1,0 +1,16 @@
+//! klaxon: a terminal on-call console.
+//!
+//! Data flows one way (see README "Architecture"):
+//! - [`sources`] poll alert systems and produce [`model::Alert`]s; [`sources::poller`] runs
+//!   one task per source with timeouts, backoff and health, and caches snapshots on disk.
+//! - [`store`] keeps the timeline (acks, notes, escalations, lifecycle) durably.
+//! - [`model`] is the vendor-free domain: severities, alerts, entries, the ranked board.
+//! - [`config`] reads klaxon.toml; [`cli`] is the headless commands.
+//! - [`sanitize`] is the one border every piece of outside text crosses.
+
+pub mod cli;
+pub mod config;
+pub mod model;
+pub mod sanitize;
+pub mod sources;
+pub mod store;

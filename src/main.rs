@@ -1,0 +1,17 @@
+use clap::Parser;
+
+fn main() {
+    let _ = color_eyre::install();
+    let cli = klaxon::cli::Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("klaxon: cannot start the async runtime: {e}");
+            std::process::exit(1);
+        }
+    };
+    if let Err(e) = runtime.block_on(klaxon::cli::run(cli)) {
+        eprintln!("klaxon: {e}");
+        std::process::exit(e.exit_code());
+    }
+}

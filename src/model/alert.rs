@@ -1,0 +1,177 @@
+//! An alert as every source reports it, knowing no vendor.
+
+use super::Severity;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// `<source-name>/<native id>`, e.g. `prod/4f3a9c1b2d0e`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct AlertKey(String);
+
+impl AlertKey {
+    pub fn new(source: &str, id: &str) -> Self {
+        AlertKey(format!("{source}/{id}"))
+    }
+
+    /// Splits `source/id`; the id may itself contain `/`.
+    pub fn parse(s: &str) -> Option<Self> {
+        let (source, id) = s.split_once('/')?;
+        (!source.is_empty() && !id.is_empty()).then(|| AlertKey(s.to_owned()))
+    }
+
+    pub fn source(&self) -> &str {
+        self.0.split_once('/').map_or("", |(s, _)| s)
+    }
+
+    pub fn id(&self) -> &str {
+        self.0.split_once('/').map_or("", |(_, id)| id)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for AlertKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Firing,
+    Acknowledged,
+    Suppressed,
+    Resolved,
+}
+
+impl Status {
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Firing => "firing",
+            Status::Acknowledged => "acknowledged",
+            Status::Suppressed => "suppressed",
+            Status::Resolved => "resolved",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Link {
+    /// What the link is: "runbook", "source", "graph", …
+    pub kind: String,
+    pub url: String,
+}
+
+/// An acknowledgement the source itself knows of (made in its own UI, or mirrored by klaxon).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceAck {
+    pub by: String,
+    pub at: Option<DateTime<Utc>>,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Alert {
+    pub key: AlertKey,
+    pub title: String,
+    pub severity: Severity,
+    pub status: Status,
+    pub started_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    #[serde(default)]
+    pub annotations: BTreeMap<String, String>,
+    #[serde(default)]
+    pub host: Option<String>,
+    #[serde(default)]
+    pub service: Option<String>,
+    #[serde(default)]
+    pub links: Vec<Link>,
+    #[serde(default)]
+    pub source_acks: Vec<SourceAck>,
+}
+
+impl Alert {
+    pub fn source(&self) -> &str {
+        self.key.source()
+    }
+
+    pub fn link(&self, kind: &str) -> Option<&str> {
+        self.links.iter().find(|l| l.kind == kind).map(|l| l.url.as_str())
+    }
+
+    /// Passes every text field through [`crate::sanitize`]: sources call this on what
+    /// they built from outside data, so nothing unclean reaches state.
+    pub fn sanitized(mut self) -> Self {
+        use crate::sanitize::{sanitize, sanitize_line};
+        self.title = sanitize_line(&self.title);
+        let clean_map = |m: BTreeMap<String, String>, line: bool| {
+            m.into_iter()
+                .map(|(k, v)| {
+                    let v = if line { sanitize_line(&v) } else { sanitize(&v) };
+                    (sanitize_line(&k), v)
+                })
+                .collect()
+        };
+        self.labels = clean_map(self.labels, true);
+        self.annotations = clean_map(self.annotations, false);
+        self.host = self.host.as_deref().map(sanitize_line);
+        self.service = self.service.as_deref().map(sanitize_line);
+        for link in &mut self.links {
+            link.kind = sanitize_line(&link.kind);
+            link.url = sanitize_line(&link.url);
+        }
+        for ack in &mut self.source_acks {
+            ack.by = sanitize_line(&ack.by);
+            ack.text = sanitize(&ack.text);
+        }
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_splits_source_and_id() {
+        let key = AlertKey::parse("prod/4f3a/9c").unwrap();
+        assert_eq!(key.source(), "prod");
+        assert_eq!(key.id(), "4f3a/9c");
+        assert!(AlertKey::parse("noslash").is_none());
+        assert!(AlertKey::parse("/id").is_none());
+        assert!(AlertKey::parse("src/").is_none());
+    }
+
+    #[test]
+    fn sanitized_cleans_every_text_field() {
+        let now = Utc::now();
+        let alert = Alert {
+            key: AlertKey::new("s", "1"),
+            title: "disk\x1b[2J full\non /".into(),
+            severity: Severity::High,
+            status: Status::Firing,
+            started_at: now,
+            updated_at: now,
+            labels: [("inst\x07".to_string(), "a\u{202e}b".to_string())].into(),
+            annotations: [("d".to_string(), "x\ny\x1b]0;t\x07".to_string())].into(),
+            host: Some("h\x00".into()),
+            service: None,
+            links: vec![Link { kind: "runbook".into(), url: "http://x\x1b".into() }],
+            source_acks: vec![],
+        }
+        .sanitized();
+        assert_eq!(alert.title, "disk[2J full on /");
+        assert_eq!(alert.labels["inst"], "ab");
+        assert_eq!(alert.annotations["d"], "x\ny]0;t");
+        assert_eq!(alert.host.as_deref(), Some("h"));
+        assert_eq!(alert.link("runbook"), Some("http://x"));
+    }
+}

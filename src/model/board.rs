@@ -1,0 +1,151 @@
+//! The ranked set of current alerts: what `klaxon list` prints and the console shows.
+//! Ranking happens here, when data arrives, never when drawing.
+
+use super::{Alert, AlertKey, Ownership, Status};
+use std::cmp::{Ordering, Reverse};
+use std::collections::HashMap;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Item {
+    pub alert: Alert,
+    pub own: Ownership,
+}
+
+impl Item {
+    /// Someone owns it: acknowledged in klaxon's store or at the source.
+    pub fn is_acked(&self) -> bool {
+        self.own.owner.is_some() || self.alert.status == Status::Acknowledged
+    }
+
+    /// Who acknowledged it, from the store first, else from the source.
+    pub fn owner(&self) -> Option<&str> {
+        self.own.owner.as_deref().or_else(|| self.alert.source_acks.first().map(|a| a.by.as_str()))
+    }
+
+    /// 0 needs a person, 1 someone has it (acked or suppressed), 2 over.
+    fn group(&self) -> u8 {
+        match self.alert.status {
+            Status::Resolved => 2,
+            Status::Suppressed => 1,
+            _ if self.is_acked() => 1,
+            _ => 0,
+        }
+    }
+}
+
+/// Unacknowledged first, then severity (Disaster first), then newest, then key (stable).
+pub fn rank_cmp(a: &Item, b: &Item) -> Ordering {
+    (a.group(), Reverse(a.alert.severity), Reverse(a.alert.started_at))
+        .cmp(&(b.group(), Reverse(b.alert.severity), Reverse(b.alert.started_at)))
+        .then_with(|| a.alert.key.cmp(&b.alert.key))
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct Board {
+    ranked: Vec<Item>,
+    ownership: HashMap<AlertKey, Ownership>,
+}
+
+impl Board {
+    pub fn ranked(&self) -> &[Item] {
+        &self.ranked
+    }
+
+    pub fn len(&self) -> usize {
+        self.ranked.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ranked.is_empty()
+    }
+
+    pub fn get(&self, key: &AlertKey) -> Option<&Item> {
+        self.ranked.iter().find(|i| &i.alert.key == key)
+    }
+
+    /// Replaces everything `source` reported with its latest snapshot and re-ranks.
+    pub fn apply_snapshot(&mut self, source: &str, alerts: Vec<Alert>) {
+        self.ranked.retain(|i| i.alert.source() != source);
+        self.ranked.extend(alerts.into_iter().map(|alert| {
+            let own = self.ownership.get(&alert.key).cloned().unwrap_or_default();
+            Item { alert, own }
+        }));
+        self.rerank();
+    }
+
+    /// Records what the timeline says of some alerts (from the store), then re-ranks once.
+    pub fn set_ownership(&mut self, changes: impl IntoIterator<Item = (AlertKey, Ownership)>) {
+        self.ownership.extend(changes);
+        for item in &mut self.ranked {
+            if let Some(own) = self.ownership.get(&item.alert.key) {
+                item.own = own.clone();
+            }
+        }
+        self.rerank();
+    }
+
+    fn rerank(&mut self) {
+        self.ranked.sort_unstable_by(rank_cmp);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Severity;
+    use chrono::{TimeZone, Utc};
+
+    fn alert(source: &str, id: &str, sev: Severity, minute: u32) -> Alert {
+        let at = Utc.with_ymd_and_hms(2026, 1, 1, 0, minute, 0).unwrap();
+        Alert {
+            key: AlertKey::new(source, id),
+            title: id.into(),
+            severity: sev,
+            status: Status::Firing,
+            started_at: at,
+            updated_at: at,
+            labels: Default::default(),
+            annotations: Default::default(),
+            host: None,
+            service: None,
+            links: vec![],
+            source_acks: vec![],
+        }
+    }
+
+    fn keys(b: &Board) -> Vec<&str> {
+        b.ranked().iter().map(|i| i.alert.key.id()).collect()
+    }
+
+    #[test]
+    fn ranks_unacked_then_severity_then_newest() {
+        let mut b = Board::default();
+        b.apply_snapshot(
+            "s",
+            vec![
+                alert("s", "old-high", Severity::High, 1),
+                alert("s", "new-high", Severity::High, 5),
+                alert("s", "disaster", Severity::Disaster, 0),
+                alert("s", "info", Severity::Information, 9),
+            ],
+        );
+        assert_eq!(keys(&b), ["disaster", "new-high", "old-high", "info"]);
+        let own = Ownership { owner: Some("alice".into()), ..Default::default() };
+        b.set_ownership([(AlertKey::new("s", "disaster"), own)]);
+        assert_eq!(keys(&b), ["new-high", "old-high", "info", "disaster"]);
+        assert_eq!(b.ranked()[3].owner(), Some("alice"));
+    }
+
+    #[test]
+    fn snapshot_replaces_only_its_source_and_keeps_ownership() {
+        let mut b = Board::default();
+        b.apply_snapshot("a", vec![alert("a", "1", Severity::Warning, 0)]);
+        b.apply_snapshot("b", vec![alert("b", "2", Severity::High, 0)]);
+        b.set_ownership([(AlertKey::new("a", "1"), Ownership { owner: Some("bob".into()), ..Default::default() })]);
+        b.apply_snapshot("a", vec![alert("a", "1", Severity::Warning, 0), alert("a", "3", Severity::Average, 0)]);
+        assert_eq!(keys(&b), ["2", "3", "1"]);
+        assert_eq!(b.ranked()[2].owner(), Some("bob"));
+        b.apply_snapshot("b", vec![]);
+        assert_eq!(keys(&b), ["3", "1"]);
+    }
+}

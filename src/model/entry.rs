@@ -1,0 +1,202 @@
+//! The timeline: every ack, note, escalation and lifecycle change, in order.
+
+use super::AlertKey;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EntryKind {
+    Seen,
+    SeverityChanged,
+    Acked,
+    Unacked,
+    Note,
+    Escalated,
+    Resolved,
+    Notified,
+}
+
+impl EntryKind {
+    pub const ALL: [EntryKind; 8] = [
+        EntryKind::Seen,
+        EntryKind::SeverityChanged,
+        EntryKind::Acked,
+        EntryKind::Unacked,
+        EntryKind::Note,
+        EntryKind::Escalated,
+        EntryKind::Resolved,
+        EntryKind::Notified,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            EntryKind::Seen => "seen",
+            EntryKind::SeverityChanged => "severity-changed",
+            EntryKind::Acked => "acked",
+            EntryKind::Unacked => "unacked",
+            EntryKind::Note => "note",
+            EntryKind::Escalated => "escalated",
+            EntryKind::Resolved => "resolved",
+            EntryKind::Notified => "notified",
+        }
+    }
+
+    /// Entries a person made, as opposed to what klaxon observed.
+    pub fn is_human(self) -> bool {
+        matches!(self, EntryKind::Acked | EntryKind::Unacked | EntryKind::Note | EntryKind::Escalated)
+    }
+}
+
+impl fmt::Display for EntryKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for EntryKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        EntryKind::ALL.into_iter().find(|k| k.name() == s).ok_or_else(|| format!("unknown entry kind {s:?}"))
+    }
+}
+
+/// An entry about to be written. `op_id` is the idempotency key: writing the same
+/// `op_id` twice stores one entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEntry {
+    pub op_id: String,
+    pub alert_key: AlertKey,
+    pub kind: EntryKind,
+    pub actor: String,
+    pub at: DateTime<Utc>,
+    pub text: String,
+    /// Escalation level for `escalated`; severity rank for `severity-changed`.
+    pub level: Option<i64>,
+}
+
+impl NewEntry {
+    pub fn new(alert_key: AlertKey, kind: EntryKind, actor: &str, text: &str) -> Self {
+        NewEntry {
+            op_id: new_op_id(),
+            alert_key,
+            kind,
+            actor: actor.to_owned(),
+            at: Utc::now(),
+            text: crate::sanitize::sanitize(text),
+            level: None,
+        }
+    }
+
+    pub fn with_level(mut self, level: i64) -> Self {
+        self.level = Some(level);
+        self
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    pub id: i64,
+    pub op_id: String,
+    pub alert_key: AlertKey,
+    pub kind: EntryKind,
+    pub actor: String,
+    pub at: DateTime<Utc>,
+    pub text: String,
+    pub level: Option<i64>,
+}
+
+/// A fresh idempotency key: 128 random bits as hex.
+pub fn new_op_id() -> String {
+    format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..))
+}
+
+/// What the timeline says of one alert's current incident (since it was last seen firing).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Ownership {
+    /// The first person who acknowledged and has not since unacknowledged.
+    pub owner: Option<String>,
+    pub acked_at: Option<DateTime<Utc>>,
+    /// Highest escalation level reached, 0 when never escalated.
+    pub escalation_level: i64,
+}
+
+impl Ownership {
+    /// Folds a timeline in id order. A new `seen` starts a new incident: an old ack
+    /// does not carry over to a re-fired alert. When two people acknowledge at once,
+    /// both entries stay and the first one owns it.
+    pub fn from_entries<'a>(entries: impl IntoIterator<Item = &'a Entry>) -> Self {
+        let mut own = Ownership::default();
+        for e in entries {
+            match e.kind {
+                EntryKind::Seen => own = Ownership::default(),
+                EntryKind::Acked if own.owner.is_none() => {
+                    own.owner = Some(e.actor.clone());
+                    own.acked_at = Some(e.at);
+                }
+                EntryKind::Unacked => {
+                    own.owner = None;
+                    own.acked_at = None;
+                }
+                EntryKind::Escalated => own.escalation_level = own.escalation_level.max(e.level.unwrap_or(0)),
+                _ => {}
+            }
+        }
+        own
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(id: i64, kind: EntryKind, actor: &str, level: Option<i64>) -> Entry {
+        Entry {
+            id,
+            op_id: id.to_string(),
+            alert_key: AlertKey::new("s", "a"),
+            kind,
+            actor: actor.into(),
+            at: Utc::now(),
+            text: String::new(),
+            level,
+        }
+    }
+
+    #[test]
+    fn first_ack_owns_and_unack_releases() {
+        use EntryKind::*;
+        let t = [entry(1, Seen, "klaxon", None), entry(2, Acked, "alice", None), entry(3, Acked, "bob", None)];
+        assert_eq!(Ownership::from_entries(&t).owner.as_deref(), Some("alice"));
+        let t = [entry(1, Acked, "alice", None), entry(2, Unacked, "alice", None), entry(3, Acked, "bob", None)];
+        assert_eq!(Ownership::from_entries(&t).owner.as_deref(), Some("bob"));
+    }
+
+    #[test]
+    fn refire_starts_a_new_incident() {
+        use EntryKind::*;
+        let t = [
+            entry(1, Acked, "alice", None),
+            entry(2, Escalated, "alice", Some(2)),
+            entry(3, Resolved, "klaxon", None),
+            entry(4, Seen, "klaxon", None),
+        ];
+        assert_eq!(Ownership::from_entries(&t), Ownership::default());
+        assert_eq!(Ownership::from_entries(&t[..2]).escalation_level, 2);
+    }
+
+    #[test]
+    fn kind_names_round_trip() {
+        for k in EntryKind::ALL {
+            assert_eq!(k.name().parse::<EntryKind>(), Ok(k));
+        }
+    }
+
+    #[test]
+    fn op_ids_are_unique() {
+        assert_ne!(new_op_id(), new_op_id());
+        assert_eq!(new_op_id().len(), 32);
+    }
+}

@@ -1,0 +1,13 @@
+//! The domain model: what klaxon knows of alerts, timelines and severities, knowing no vendor.
+
+mod alert;
+mod board;
+mod entry;
+mod health;
+mod severity;
+
+pub use alert::{Alert, AlertKey, Link, SourceAck, Status};
+pub use board::{Board, Item, rank_cmp};
+pub use entry::{Entry, EntryKind, NewEntry, Ownership, new_op_id};
+pub use health::Health;
+pub use severity::{Severity, SeverityMap, UnknownSeverity};

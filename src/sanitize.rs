@@ -1,0 +1,131 @@
+//! The one border every piece of outside text crosses before it reaches state or the terminal.
+//!
+//! Alert titles, labels, log lines, runbooks and remote error messages can carry escape
+//! sequences that would move the cursor, retitle the terminal or reorder text (bidi
+//! overrides, "Trojan Source"). `sanitize` removes them once, where data enters.
+
+/// Cleans untrusted text for display.
+///
+/// - `\r\n` and lone `\r` become `\n`; `\n` is the only control character kept;
+/// - a tab becomes one space (widths stay predictable);
+/// - every other C0 control, ESC, DEL and every C1 control is dropped;
+/// - bidi embeddings, overrides, isolates and marks are dropped;
+/// - U+2028/U+2029 (line/paragraph separators) become `\n`.
+///
+/// It is idempotent: `sanitize(&sanitize(s)) == sanitize(s)`.
+pub fn sanitize(input: &str) -> String {
+    // Fast path: most text from sources is already clean.
+    if !input.chars().any(needs_work) {
+        return input.to_owned();
+    }
+    let mut out = String::with_capacity(input.len());
+    let mut chars = input.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\r' => {
+                if chars.peek() == Some(&'\n') {
+                    chars.next();
+                }
+                out.push('\n');
+            }
+            '\n' | '\u{2028}' | '\u{2029}' => out.push('\n'),
+            '\t' => out.push(' '),
+            c if is_dropped(c) => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// `sanitize`, then every line break folded into a single space: for titles and other
+/// one-line fields.
+pub fn sanitize_line(input: &str) -> String {
+    let clean = sanitize(input);
+    if !clean.contains('\n') {
+        return clean;
+    }
+    clean.split('\n').map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ")
+}
+
+fn needs_work(c: char) -> bool {
+    c == '\r' || c == '\t' || c == '\u{2028}' || c == '\u{2029}' || is_dropped(c)
+}
+
+fn is_dropped(c: char) -> bool {
+    matches!(c,
+        '\u{0}'..='\u{8}' | '\u{b}'..='\u{1f}' // C0 except \t and \n (handled above)
+        | '\u{7f}'..='\u{9f}'                  // DEL and C1 (includes CSI U+009B)
+        | '\u{200e}' | '\u{200f}' | '\u{061c}' // LRM, RLM, ALM
+        | '\u{202a}'..='\u{202e}'              // LRE, RLE, PDF, LRO, RLO
+        | '\u{2066}'..='\u{2069}'              // LRI, RLI, FSI, PDI
+    )
+}
+
+/// True when `s` holds nothing `sanitize` would change: what tests assert of every cell.
+pub fn is_clean(s: &str) -> bool {
+    !s.chars().any(|c| c != '\n' && needs_work(c))
+}
+
+/// Strings seen in terminal-injection write-ups and CVEs of terminal tools.
+pub const HOSTILE_SAMPLES: &[&str] = &[
+    "\x1b[2J\x1b[Hcleared",
+    "\x1b]0;pwned\x07title",
+    "\x1b]8;;http://evil\x1b\\link\x1b]8;;\x1b\\",
+    "\x1b]52;c;ZXZpbA==\x07clipboard",
+    "\u{9b}31mred via C1 CSI",
+    "\x1bP+q544e\x1b\\dcs",
+    "bell\x07\x07",
+    "back\x08\x08\x08space",
+    "nul\0byte",
+    "del\x7f",
+    "carriage\rreturn",
+    "admin\u{202e}gnp.exe",
+    "isolate\u{2066}x\u{2069}",
+    "tab\there",
+    "line\u{2028}sep",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use quickcheck::quickcheck;
+
+    #[test]
+    fn hostile_corpus_comes_out_clean() {
+        for s in HOSTILE_SAMPLES {
+            let clean = sanitize(s);
+            assert!(is_clean(&clean), "{s:?} -> {clean:?}");
+            assert!(!clean.contains('\x1b') && !clean.contains('\u{9b}'), "{clean:?}");
+        }
+        assert_eq!(sanitize("\x1b[2J\x1b[Hcleared"), "[2J[Hcleared");
+        assert_eq!(sanitize("admin\u{202e}gnp.exe"), "admingnp.exe");
+        assert_eq!(sanitize("a\r\nb\rc"), "a\nb\nc");
+        assert_eq!(sanitize("tab\there"), "tab here");
+    }
+
+    #[test]
+    fn clean_text_is_untouched() {
+        for s in ["plain", "Ünïcödé — 日本語 🚨", "multi\nline", ""] {
+            assert_eq!(sanitize(s), s);
+        }
+    }
+
+    #[test]
+    fn one_line_fields_fold_breaks() {
+        assert_eq!(sanitize_line("disk\r\n  full\n\non /var"), "disk full on /var");
+    }
+
+    quickcheck! {
+        fn prop_idempotent(s: String) -> bool {
+            let once = sanitize(&s);
+            sanitize(&once) == once
+        }
+        fn prop_output_is_clean(s: String) -> bool {
+            is_clean(&sanitize(&s)) && is_clean(&sanitize_line(&s)) && !sanitize_line(&s).contains('\n')
+        }
+        fn prop_printable_text_survives(s: String) -> bool {
+            let printable: String = s.chars().filter(|c| !needs_work(*c)).collect();
+            sanitize(&printable) == printable
+        }
+    }
+}

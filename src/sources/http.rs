@@ -1,0 +1,163 @@
+//! Bounded HTTP for sources: connect, read and total timeouts on every client, a cap on
+//! every body, and errors that never echo a credential.
+
+use super::SourceError;
+use std::path::Path;
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub connect: Duration,
+    /// Longest wait for the next bytes of a response.
+    pub read: Duration,
+    /// Whole request, first byte to last.
+    pub total: Duration,
+    pub max_bytes: u64,
+}
+
+impl Limits {
+    /// From a source's total timeout and size cap: connecting may take a third of it at
+    /// most (and never over 5 s), a silence on the wire half.
+    pub fn for_source(total: Duration, max_bytes: u64) -> Limits {
+        Limits { connect: (total / 3).min(Duration::from_secs(5)), read: total / 2, total, max_bytes }
+    }
+}
+
+/// A client with `limits` applied; `extra_ca` adds a PEM file of trusted CAs.
+pub fn client(limits: Limits, extra_ca: Option<&Path>) -> Result<reqwest::Client, SourceError> {
+    // One crypto provider for the process (ring: smaller and faster to build than aws-lc).
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut builder = reqwest::Client::builder()
+        .connect_timeout(limits.connect)
+        .read_timeout(limits.read)
+        .timeout(limits.total)
+        .user_agent(concat!("klaxon/", env!("CARGO_PKG_VERSION")));
+    if let Some(path) = extra_ca {
+        let pem = std::fs::read(path).map_err(|e| SourceError::new(format!("CA file {}: {e}", path.display())))?;
+        let certs = reqwest::Certificate::from_pem_bundle(&pem)
+            .map_err(|e| SourceError::new(format!("CA file {}: {e}", path.display())))?;
+        for cert in certs {
+            builder = builder.add_root_certificate(cert);
+        }
+    }
+    builder.build().map_err(|e| SourceError::new(format!("cannot build HTTP client: {e}")))
+}
+
+/// Sends `req` and reads at most `max_bytes` of a 2xx body. Anything else is an error
+/// naming the status and the start of what the server said.
+pub async fn fetch(req: reqwest::RequestBuilder, max_bytes: u64) -> Result<Vec<u8>, SourceError> {
+    let mut resp = req.send().await.map_err(describe)?;
+    let status = resp.status();
+    if resp.content_length().is_some_and(|n| n > max_bytes) {
+        return Err(too_large(max_bytes));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(describe)? {
+        if body.len() as u64 + chunk.len() as u64 > max_bytes {
+            return Err(too_large(max_bytes));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    if !status.is_success() {
+        let said = String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned();
+        return Err(SourceError::new(format!("HTTP {status}: {said}")));
+    }
+    Ok(body)
+}
+
+fn too_large(max: u64) -> SourceError {
+    SourceError::new(format!("response larger than the {max}-byte cap (max_bytes)"))
+}
+
+/// reqwest's errors print the URL; strip any user:password from it.
+fn describe(e: reqwest::Error) -> SourceError {
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "cannot connect"
+    } else if e.is_body() || e.is_decode() {
+        "broken response"
+    } else {
+        "request failed"
+    };
+    let e = e.without_url();
+    let mut detail = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        detail = format!("{detail}: {s}");
+        source = s.source();
+    }
+    SourceError::new(format!("{kind}: {detail}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpListener;
+
+    /// A one-connection server on a free loopback port that answers with `reply`
+    /// (or nothing at all, when `reply` is None).
+    async fn serve(reply: Option<Vec<u8>>) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let (mut sock, _) = listener.accept().await.unwrap();
+            let mut buf = [0u8; 4096];
+            let _ = sock.read(&mut buf).await;
+            match reply {
+                Some(bytes) => {
+                    let _ = sock.write_all(&bytes).await;
+                }
+                None => std::future::pending::<()>().await,
+            }
+        });
+        format!("http://{addr}/")
+    }
+
+    fn limits() -> Limits {
+        Limits {
+            connect: Duration::from_secs(2),
+            read: Duration::from_millis(300),
+            total: Duration::from_secs(2),
+            max_bytes: 1000,
+        }
+    }
+
+    #[tokio::test]
+    async fn reads_a_body_within_the_cap() {
+        let url = serve(Some(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello".to_vec())).await;
+        let c = client(limits(), None).unwrap();
+        assert_eq!(fetch(c.get(url), 1000).await.unwrap(), b"hello");
+    }
+
+    #[tokio::test]
+    async fn refuses_a_body_over_the_cap_declared_or_not() {
+        let big = format!("HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n{}", "x".repeat(5000));
+        let c = client(limits(), None).unwrap();
+        let err = fetch(c.get(serve(Some(big.into_bytes())).await), 1000).await.unwrap_err();
+        assert!(err.to_string().contains("1000-byte cap"), "{err}");
+        let chunked =
+            format!("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n7d0\r\n{}\r\n0\r\n\r\n", "y".repeat(2000));
+        let err = fetch(c.get(serve(Some(chunked.into_bytes())).await), 1000).await.unwrap_err();
+        assert!(err.to_string().contains("1000-byte cap"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_silent_server_times_out() {
+        let c = client(limits(), None).unwrap();
+        let err = fetch(c.get(serve(None).await), 1000).await.unwrap_err();
+        assert!(err.to_string().starts_with("timed out"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn errors_name_status_and_hide_credentials() {
+        let url = serve(Some(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\n\r\nbusy".to_vec())).await;
+        let c = client(limits(), None).unwrap();
+        let err = fetch(c.get(url), 1000).await.unwrap_err();
+        assert_eq!(err.to_string(), "HTTP 503 Service Unavailable: busy");
+        let dead = "http://user:hunter2@127.0.0.1:1/";
+        let err = fetch(c.get(dead), 1000).await.unwrap_err();
+        assert!(err.to_string().starts_with("cannot connect") && !err.to_string().contains("hunter2"), "{err}");
+    }
+}

@@ -1,0 +1,44 @@
+//! Alert sources: one file per system behind the small [`AlertSource`] trait, and the
+//! poller that runs each of them in its own task.
+
+pub mod cache;
+pub mod checks;
+pub mod demo;
+pub mod http;
+pub mod poller;
+
+use crate::config::{SourceConfig, SourceKind};
+use crate::model::Alert;
+use std::future::Future;
+use std::pin::Pin;
+
+pub type PollFuture<'a> = Pin<Box<dyn Future<Output = Result<Vec<Alert>, SourceError>> + Send + 'a>>;
+
+/// A system klaxon reads alerts from.
+pub trait AlertSource: Send + Sync {
+    /// The configured name, the first half of every key this source produces.
+    fn name(&self) -> &str;
+
+    /// Fetches the current alerts. Text in them must already be sanitized
+    /// ([`Alert::sanitized`]); the poller bounds the call with the source's total timeout.
+    fn poll(&self) -> PollFuture<'_>;
+}
+
+/// Why a poll failed, in words fit for the status bar: never a secret, always sanitized.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct SourceError(String);
+
+impl SourceError {
+    pub fn new(message: impl AsRef<str>) -> Self {
+        SourceError(crate::sanitize::sanitize_line(message.as_ref()))
+    }
+}
+
+/// Builds the source a `[[sources]]` entry describes.
+pub fn build(cfg: &SourceConfig) -> Result<Box<dyn AlertSource>, SourceError> {
+    Ok(match &cfg.kind {
+        SourceKind::Demo(demo) => Box::new(demo::DemoSource::new(&cfg.name, demo, cfg.severity_map.clone())),
+        SourceKind::Checks(checks) => Box::new(checks::ChecksSource::new(cfg, checks)?),
+    })
+}

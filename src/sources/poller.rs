@@ -1,0 +1,192 @@
+//! One tokio task per source: poll on its interval, bound every poll by the source's
+//! timeout, back off with jitter on failure, keep health, cache the last snapshot.
+//! Results go out as [`SourceEvent`]s; the poller knows nothing of the console.
+
+use super::cache::SnapshotCache;
+use super::{AlertSource, SourceError};
+use crate::model::{Alert, Health};
+use chrono::{DateTime, Utc};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum SourceEvent {
+    Snapshot { source: String, alerts: Vec<Alert>, at: DateTime<Utc>, from_cache: bool },
+    Health { source: String, health: Health },
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Schedule {
+    pub interval: Duration,
+    pub timeout: Duration,
+}
+
+/// Polls once, bounded by `timeout`.
+pub async fn poll_once(source: &dyn AlertSource, timeout: Duration) -> Result<Vec<Alert>, SourceError> {
+    match tokio::time::timeout(timeout, source.poll()).await {
+        Ok(result) => result,
+        Err(_) => Err(SourceError::new(format!("no answer within {}", humantime::format_duration(timeout)))),
+    }
+}
+
+/// Delay before the next try after `failures` failures in a row: the interval doubled per
+/// failure, capped at max(interval, 5 min), then "equal jitter" (half fixed, half random) so
+/// that many consoles do not retry a recovering server in lockstep. `unit` is in [0, 1).
+pub fn backoff(interval: Duration, failures: u32, unit: f64) -> Duration {
+    let cap = interval.max(Duration::from_secs(300));
+    let exp = interval.saturating_mul(1u32 << failures.saturating_sub(1).min(16)).min(cap);
+    exp.mul_f64(0.5 + 0.5 * unit.clamp(0.0, 1.0))
+}
+
+/// Starts the task for one source. It runs until `shutdown` turns true or the receiver of
+/// `events` is dropped.
+pub fn spawn(
+    source: Arc<dyn AlertSource>,
+    schedule: Schedule,
+    cache: SnapshotCache,
+    events: mpsc::Sender<SourceEvent>,
+    mut shutdown: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let name = source.name().to_owned();
+        let mut health = Health::Pending;
+        let cached = {
+            let (cache, name) = (cache.clone(), name.clone());
+            tokio::task::spawn_blocking(move || cache.load(&name)).await.ok().flatten()
+        };
+        if let Some((at, alerts)) = cached {
+            health = Health::Stale { since: at };
+            let snap = SourceEvent::Snapshot { source: name.clone(), alerts, at, from_cache: true };
+            if events.send(snap).await.is_err() {
+                return;
+            }
+        }
+        let send_health = |health: &Health| SourceEvent::Health { source: name.clone(), health: health.clone() };
+        if events.send(send_health(&health)).await.is_err() {
+            return;
+        }
+        let mut failures = 0u32;
+        loop {
+            let delay = match poll_once(source.as_ref(), schedule.timeout).await {
+                Ok(alerts) => {
+                    let at = Utc::now();
+                    failures = 0;
+                    health = Health::Ok { at };
+                    let (cache, name2, copy) = (cache.clone(), name.clone(), alerts.clone());
+                    // Best effort: a full disk must not stop polling.
+                    let _ = tokio::task::spawn_blocking(move || cache.save(&name2, at, &copy)).await;
+                    let snap = SourceEvent::Snapshot { source: name.clone(), alerts, at, from_cache: false };
+                    if events.send(snap).await.is_err() {
+                        return;
+                    }
+                    schedule.interval
+                }
+                Err(e) => {
+                    failures += 1;
+                    health = health.failed(Utc::now(), e.to_string());
+                    backoff(schedule.interval, failures, fastrand::f64())
+                }
+            };
+            if events.send(send_health(&health)).await.is_err() {
+                return;
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(delay) => {}
+                _ = shutdown.wait_for(|stop| *stop) => return,
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{AlertKey, Severity, Status};
+    use crate::sources::PollFuture;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    #[test]
+    fn backoff_doubles_caps_and_jitters() {
+        let i = Duration::from_secs(10);
+        assert_eq!(backoff(i, 1, 1.0), Duration::from_secs(10));
+        assert_eq!(backoff(i, 2, 1.0), Duration::from_secs(20));
+        assert_eq!(backoff(i, 3, 0.0), Duration::from_secs(20));
+        assert_eq!(backoff(i, 30, 1.0), Duration::from_secs(300));
+        assert_eq!(backoff(Duration::from_secs(600), 5, 1.0), Duration::from_secs(600));
+    }
+
+    /// Fails twice, then answers with one alert; the third poll hangs.
+    struct Flaky(AtomicU32);
+
+    impl AlertSource for Flaky {
+        fn name(&self) -> &str {
+            "flaky"
+        }
+        fn poll(&self) -> PollFuture<'_> {
+            let n = self.0.fetch_add(1, Ordering::SeqCst);
+            Box::pin(async move {
+                match n {
+                    0 => Err(SourceError::new("connection refused")),
+                    1 => std::future::pending().await,
+                    _ => {
+                        let now = Utc::now();
+                        Ok(vec![Alert {
+                            key: AlertKey::new("flaky", "1"),
+                            title: "x".into(),
+                            severity: Severity::High,
+                            status: Status::Firing,
+                            started_at: now,
+                            updated_at: now,
+                            labels: Default::default(),
+                            annotations: Default::default(),
+                            host: None,
+                            service: None,
+                            links: vec![],
+                            source_acks: vec![],
+                        }])
+                    }
+                }
+            })
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn failing_then_hanging_then_ok_with_cache() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = SnapshotCache::new(dir.path());
+        let (tx, mut rx) = mpsc::channel(16);
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let schedule = Schedule { interval: Duration::from_secs(5), timeout: Duration::from_secs(2) };
+        let task = spawn(Arc::new(Flaky(AtomicU32::new(0))), schedule, cache.clone(), tx, stop_rx);
+        let mut seen = Vec::new();
+        while seen.len() < 4 {
+            seen.push(rx.recv().await.unwrap());
+        }
+        stop_tx.send(true).unwrap();
+        task.await.unwrap();
+        let health = |e: &SourceEvent| match e {
+            SourceEvent::Health { health, .. } => health.to_string(),
+            SourceEvent::Snapshot { alerts, from_cache, .. } => {
+                format!("snapshot {} cached={from_cache}", alerts.len())
+            }
+        };
+        let seen: Vec<String> = seen.iter().map(health).collect();
+        assert_eq!(seen[0], "pending");
+        assert!(seen[1].contains("(1 attempts): connection refused"), "{seen:?}");
+        assert!(seen[2].contains("(2 attempts): no answer within 2s"), "{seen:?}");
+        assert_eq!(seen[3], "snapshot 1 cached=false");
+        // The next start shows the cached snapshot first, marked stale.
+        let (at, alerts) = cache.load("flaky").unwrap();
+        assert_eq!(alerts.len(), 1);
+        let (tx, mut rx) = mpsc::channel(16);
+        let (_stop, stop_rx) = watch::channel(false);
+        let source = Arc::new(Flaky(AtomicU32::new(0)));
+        let _task = spawn(source, schedule, cache, tx, stop_rx);
+        assert!(matches!(rx.recv().await.unwrap(), SourceEvent::Snapshot { from_cache: true, .. }));
+        assert_eq!(
+            rx.recv().await.unwrap(),
+            SourceEvent::Health { source: "flaky".into(), health: Health::Stale { since: at } }
+        );
+    }
+}

@@ -1,0 +1,53 @@
+//! The timeline store: what people did and what klaxon saw, durable before anything
+//! leaves the machine. SQLite serves one host; the trait keeps room for a team backend.
+
+mod sqlite;
+
+pub use sqlite::SqliteStore;
+
+use crate::model::{Alert, AlertKey, Entry, NewEntry, Ownership, Severity};
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+
+#[derive(Debug, thiserror::Error)]
+#[error("store {location}: {message}")]
+pub struct StoreError {
+    pub location: String,
+    pub message: String,
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// An alert the store has seen, open or resolved.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KnownAlert {
+    pub key: AlertKey,
+    pub title: String,
+    pub severity: Severity,
+    pub first_seen: DateTime<Utc>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub last: Alert,
+}
+
+pub trait Store: Send + Sync {
+    /// Writes one entry durably. Writing an `op_id` again returns the stored entry
+    /// and writes nothing.
+    fn append(&self, entry: &NewEntry) -> Result<Entry>;
+
+    /// One alert's entries in the order they were written.
+    fn timeline(&self, key: &AlertKey) -> Result<Vec<Entry>>;
+
+    /// Entries written after `after_id`, oldest first (catch-up for other consoles).
+    fn entries_after(&self, after_id: i64, limit: usize) -> Result<Vec<Entry>>;
+
+    /// Records one source's current snapshot: `seen` for new or re-fired alerts,
+    /// `severity-changed`, and `resolved` for open alerts missing from it.
+    /// Returns the entries written.
+    fn observe(&self, source: &str, alerts: &[Alert], at: DateTime<Utc>) -> Result<Vec<Entry>>;
+
+    /// Alerts the store knows, newest first; only open ones unless `include_resolved`.
+    fn known_alerts(&self, source: Option<&str>, include_resolved: bool) -> Result<Vec<KnownAlert>>;
+
+    /// Who owns each open alert, and how far it was escalated, from the timeline.
+    fn ownership(&self) -> Result<HashMap<AlertKey, Ownership>>;
+}

@@ -1,0 +1,331 @@
+//! SQLite: WAL for concurrent readers (several engineers on one bastion share the file),
+//! `synchronous = FULL` so an entry is on disk when `append` returns.
+
+use super::{KnownAlert, Result, Store, StoreError};
+use crate::model::{Alert, AlertKey, Entry, EntryKind, NewEntry, Ownership, Severity};
+use chrono::{DateTime, SecondsFormat, Utc};
+use rusqlite::{Connection, Row, TransactionBehavior, params};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// Migrations in order; `PRAGMA user_version` records how many ran.
+const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_init.sql")];
+
+/// Who writes what klaxon observed (seen, severity changes, resolved).
+pub const OBSERVER: &str = "klaxon";
+
+pub struct SqliteStore {
+    conn: Mutex<Connection>,
+    path: PathBuf,
+}
+
+impl SqliteStore {
+    pub fn open(path: &Path) -> Result<Self> {
+        let err =
+            |e: &dyn std::fmt::Display| StoreError { location: path.display().to_string(), message: e.to_string() };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| err(&e))?;
+        }
+        let mut conn = Connection::open(path).map_err(|e| err(&e))?;
+        conn.busy_timeout(Duration::from_secs(10)).map_err(|e| err(&e))?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(|e| err(&e))?;
+        conn.pragma_update(None, "synchronous", "FULL").map_err(|e| err(&e))?;
+        conn.pragma_update(None, "foreign_keys", "ON").map_err(|e| err(&e))?;
+        migrate(&mut conn).map_err(|e| err(&e))?;
+        Ok(SqliteStore { conn: Mutex::new(conn), path: path.to_path_buf() })
+    }
+
+    fn err(&self, e: impl std::fmt::Display) -> StoreError {
+        StoreError { location: self.path.display().to_string(), message: e.to_string() }
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>) -> Result<T> {
+        // A panic while holding the lock leaves the connection usable: SQLite rolled back.
+        let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut conn).map_err(|e| self.err(e))
+    }
+}
+
+fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let done: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    for sql in MIGRATIONS.iter().skip(done.max(0) as usize) {
+        tx.execute_batch(sql)?;
+    }
+    tx.pragma_update(None, "user_version", MIGRATIONS.len() as i64)?;
+    tx.commit()
+}
+
+fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+fn parse_ts(s: &str) -> rusqlite::Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))
+}
+
+fn conversion(e: impl std::error::Error + Send + Sync + 'static) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+}
+
+const ENTRY_COLS: &str = "id, op_id, alert_key, kind, actor, at, text, level";
+
+fn entry_from_row(r: &Row) -> rusqlite::Result<Entry> {
+    let key: String = r.get(2)?;
+    let kind: String = r.get(3)?;
+    Ok(Entry {
+        id: r.get(0)?,
+        op_id: r.get(1)?,
+        alert_key: AlertKey::parse(&key).unwrap_or_else(|| AlertKey::new("?", &key)),
+        kind: kind.parse().map_err(|e: String| conversion(std::io::Error::other(e)))?,
+        actor: r.get(4)?,
+        at: parse_ts(&r.get::<_, String>(5)?)?,
+        text: r.get(6)?,
+        level: r.get(7)?,
+    })
+}
+
+fn insert_entry(conn: &Connection, e: &NewEntry) -> rusqlite::Result<Entry> {
+    conn.execute(
+        "INSERT INTO entries (op_id, alert_key, kind, actor, at, text, level)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (op_id) DO NOTHING",
+        params![e.op_id, e.alert_key.as_str(), e.kind.name(), e.actor, ts(e.at), e.text, e.level],
+    )?;
+    conn.query_row(&format!("SELECT {ENTRY_COLS} FROM entries WHERE op_id = ?1"), [&e.op_id], entry_from_row)
+}
+
+fn severity_rank(s: Severity) -> i64 {
+    Severity::ALL.iter().position(|x| *x == s).unwrap_or(0) as i64
+}
+
+impl Store for SqliteStore {
+    fn append(&self, entry: &NewEntry) -> Result<Entry> {
+        self.with(|c| insert_entry(c, entry))
+    }
+
+    fn timeline(&self, key: &AlertKey) -> Result<Vec<Entry>> {
+        self.with(|c| {
+            let mut st =
+                c.prepare_cached(&format!("SELECT {ENTRY_COLS} FROM entries WHERE alert_key = ?1 ORDER BY id"))?;
+            st.query_map([key.as_str()], entry_from_row)?.collect()
+        })
+    }
+
+    fn entries_after(&self, after_id: i64, limit: usize) -> Result<Vec<Entry>> {
+        self.with(|c| {
+            let mut st =
+                c.prepare_cached(&format!("SELECT {ENTRY_COLS} FROM entries WHERE id > ?1 ORDER BY id LIMIT ?2"))?;
+            st.query_map(params![after_id, limit as i64], entry_from_row)?.collect()
+        })
+    }
+
+    fn observe(&self, source: &str, alerts: &[Alert], at: DateTime<Utc>) -> Result<Vec<Entry>> {
+        self.with(|c| {
+            // IMMEDIATE: two consoles observing the same source serialize here, so the
+            // second sees the first's rows and writes no duplicate `seen`.
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let mut open: HashMap<String, (Severity, String)> = HashMap::new();
+            {
+                let mut st = tx.prepare_cached(
+                    "SELECT key, severity, title FROM alerts WHERE source = ?1 AND resolved_at IS NULL",
+                )?;
+                let rows = st.query_map([source], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+                })?;
+                for row in rows {
+                    let (key, sev, title) = row?;
+                    open.insert(key, (sev.parse().unwrap_or(Severity::Average), title));
+                }
+            }
+            let mut written = Vec::new();
+            let now = ts(at);
+            for alert in alerts.iter().filter(|a| a.status != crate::model::Status::Resolved) {
+                let key = alert.key.as_str();
+                let (change, changed) = match open.remove(key) {
+                    None => (
+                        Some(
+                            NewEntry::new(alert.key.clone(), EntryKind::Seen, OBSERVER, &alert.title)
+                                .with_level(severity_rank(alert.severity)),
+                        ),
+                        true,
+                    ),
+                    Some((old, _)) if old != alert.severity => (
+                        Some(
+                            NewEntry::new(
+                                alert.key.clone(),
+                                EntryKind::SeverityChanged,
+                                OBSERVER,
+                                &format!("{old} → {}", alert.severity),
+                            )
+                            .with_level(severity_rank(alert.severity)),
+                        ),
+                        true,
+                    ),
+                    // A new title alone updates the row but is no timeline event.
+                    Some((_, title)) => (None, title != alert.title),
+                };
+                if !changed {
+                    continue;
+                }
+                let last = serde_json::to_string(alert).map_err(conversion)?;
+                tx.execute(
+                    "INSERT INTO alerts (key, source, title, severity, first_seen, changed_at, resolved_at, last)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?5, NULL, ?6)
+                     ON CONFLICT (key) DO UPDATE SET title = ?3, severity = ?4, changed_at = ?5,
+                         resolved_at = NULL, last = ?6",
+                    params![key, source, alert.title, alert.severity.name(), now, last],
+                )?;
+                if let Some(mut entry) = change {
+                    entry.at = at;
+                    written.push(insert_entry(&tx, &entry)?);
+                }
+            }
+            for (key, _) in open {
+                tx.execute("UPDATE alerts SET resolved_at = ?2, changed_at = ?2 WHERE key = ?1", params![key, now])?;
+                let key = AlertKey::parse(&key).unwrap_or_else(|| AlertKey::new(source, &key));
+                let mut entry = NewEntry::new(key, EntryKind::Resolved, OBSERVER, "");
+                entry.at = at;
+                written.push(insert_entry(&tx, &entry)?);
+            }
+            tx.commit()?;
+            Ok(written)
+        })
+    }
+
+    fn known_alerts(&self, source: Option<&str>, include_resolved: bool) -> Result<Vec<KnownAlert>> {
+        self.with(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT key, title, severity, first_seen, resolved_at, last FROM alerts
+                 WHERE (?1 IS NULL OR source = ?1) AND (?2 OR resolved_at IS NULL)
+                 ORDER BY changed_at DESC",
+            )?;
+            st.query_map(params![source, include_resolved], |r| {
+                let key: String = r.get(0)?;
+                let sev: String = r.get(2)?;
+                let resolved: Option<String> = r.get(4)?;
+                Ok(KnownAlert {
+                    key: AlertKey::parse(&key).unwrap_or_else(|| AlertKey::new("?", &key)),
+                    title: r.get(1)?,
+                    severity: sev.parse().map_err(conversion)?,
+                    first_seen: parse_ts(&r.get::<_, String>(3)?)?,
+                    resolved_at: resolved.as_deref().map(parse_ts).transpose()?,
+                    last: serde_json::from_str(&r.get::<_, String>(5)?).map_err(conversion)?,
+                })
+            })?
+            .collect()
+        })
+    }
+
+    fn ownership(&self) -> Result<HashMap<AlertKey, Ownership>> {
+        self.with(|c| {
+            let mut st = c.prepare_cached(&format!(
+                "SELECT {ENTRY_COLS} FROM entries
+                 WHERE kind IN ('seen', 'acked', 'unacked', 'escalated')
+                   AND alert_key IN (SELECT key FROM alerts WHERE resolved_at IS NULL)
+                 ORDER BY id"
+            ))?;
+            let mut by_key: HashMap<AlertKey, Vec<Entry>> = HashMap::new();
+            for e in st.query_map([], entry_from_row)? {
+                let e = e?;
+                by_key.entry(e.alert_key.clone()).or_default().push(e);
+            }
+            Ok(by_key.into_iter().map(|(k, es)| (k, Ownership::from_entries(&es))).collect())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Alert, Status};
+
+    fn alert(id: &str, sev: Severity) -> Alert {
+        let now = Utc::now();
+        Alert {
+            key: AlertKey::new("src", id),
+            title: format!("alert {id}"),
+            severity: sev,
+            status: Status::Firing,
+            started_at: now,
+            updated_at: now,
+            labels: Default::default(),
+            annotations: Default::default(),
+            host: None,
+            service: None,
+            links: vec![],
+            source_acks: vec![],
+        }
+    }
+
+    fn kinds(es: &[Entry]) -> Vec<(&str, EntryKind)> {
+        es.iter().map(|e| (e.alert_key.id(), e.kind)).collect()
+    }
+
+    #[test]
+    fn append_is_idempotent_on_op_id() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("k.db")).unwrap();
+        let e = NewEntry::new(AlertKey::new("src", "a"), EntryKind::Note, "alice", "looking");
+        let first = store.append(&e).unwrap();
+        let again = store.append(&e).unwrap();
+        assert_eq!(first, again);
+        assert_eq!(store.timeline(&e.alert_key).unwrap().len(), 1);
+        assert_eq!(first.actor, "alice");
+    }
+
+    #[test]
+    fn observe_records_lifecycle() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("k.db")).unwrap();
+        let t = Utc::now();
+        let w = store.observe("src", &[alert("a", Severity::High), alert("b", Severity::Warning)], t).unwrap();
+        assert_eq!(kinds(&w), [("a", EntryKind::Seen), ("b", EntryKind::Seen)]);
+        // Unchanged snapshot: nothing written.
+        assert!(
+            store.observe("src", &[alert("a", Severity::High), alert("b", Severity::Warning)], t).unwrap().is_empty()
+        );
+        let w = store.observe("src", &[alert("a", Severity::Disaster)], t).unwrap();
+        assert_eq!(kinds(&w), [("a", EntryKind::SeverityChanged), ("b", EntryKind::Resolved)]);
+        assert_eq!(w[0].text, "high → disaster");
+        // Another source's snapshot never resolves this one's alerts.
+        assert!(store.observe("other", &[], t).unwrap().is_empty());
+        let open = store.known_alerts(Some("src"), false).unwrap();
+        assert_eq!(open.len(), 1);
+        assert_eq!(store.known_alerts(None, true).unwrap().len(), 2);
+        // Re-fire: seen again, a new incident.
+        let w = store.observe("src", &[alert("a", Severity::Disaster), alert("b", Severity::Warning)], t).unwrap();
+        assert_eq!(kinds(&w), [("b", EntryKind::Seen)]);
+        let tl = store.timeline(&AlertKey::new("src", "b")).unwrap();
+        let tl: Vec<_> = tl.iter().map(|e| e.kind).collect();
+        assert_eq!(tl, [EntryKind::Seen, EntryKind::Resolved, EntryKind::Seen]);
+    }
+
+    #[test]
+    fn ownership_follows_the_timeline() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("k.db")).unwrap();
+        store.observe("src", &[alert("a", Severity::High)], Utc::now()).unwrap();
+        let key = AlertKey::new("src", "a");
+        store.append(&NewEntry::new(key.clone(), EntryKind::Acked, "alice", "")).unwrap();
+        store.append(&NewEntry::new(key.clone(), EntryKind::Acked, "bob", "")).unwrap();
+        store.append(&NewEntry::new(key.clone(), EntryKind::Escalated, "bob", "").with_level(1)).unwrap();
+        let own = &store.ownership().unwrap()[&key];
+        assert_eq!(own.owner.as_deref(), Some("alice"));
+        assert_eq!(own.escalation_level, 1);
+    }
+
+    #[test]
+    fn reopening_keeps_everything_and_migrations_run_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.db");
+        let key = AlertKey::new("src", "a");
+        SqliteStore::open(&path).unwrap().append(&NewEntry::new(key.clone(), EntryKind::Note, "a", "x")).unwrap();
+        let store = SqliteStore::open(&path).unwrap();
+        assert_eq!(store.timeline(&key).unwrap().len(), 1);
+        assert_eq!(store.entries_after(0, 10).unwrap().len(), 1);
+    }
+}
