@@ -123,9 +123,36 @@ fn from_toml_error(text: &str, file: &str, err: &toml::de::Error) -> ConfigError
             let at = find_key_in(text, span.clone(), &k).unwrap_or(span.start);
             (Some(k), at)
         }
-        None => (key_before(text, span.start), span.start),
+        None => match key_before(text, span.start) {
+            Some(k) => (Some(k), span.start),
+            // Through a flattened table the span is the whole source table: find the line
+            // whose value the message quotes ("apocalyptic", `nagios-xi`).
+            None => quoted(&message)
+                .into_iter()
+                .find_map(|v| line_with_value(text, span.start, &v))
+                .map_or((None, span.start), |(k, at)| (Some(k), at)),
+        },
     };
+    let mut message = message;
+    if message.starts_with("unknown field") {
+        // The key sits in a `[[sources]]` table itself, not in one of its sub-tables.
+        let in_source =
+            text.get(span.start..offset).is_some_and(|t| t.starts_with("[[sources]]") && !t.contains("\n["));
+        if in_source {
+            message.push_str(
+                ", or one every source has: `name`, `kind`, `interval`, `timeout`, `max_bytes`, `severity_map`",
+            );
+        }
+        if key.as_deref().is_some_and(looks_secret) {
+            message.push_str("; secrets are never written inline: give them from an env var or a 0600 file");
+        }
+    }
     ConfigError { file: file.to_owned(), line: Some(line_of(text, offset)), key, message }
+}
+
+fn looks_secret(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    ["password", "passwd", "token", "secret", "api_key", "apikey"].iter().any(|s| key.contains(s))
 }
 
 /// 1-based line of a byte offset.
@@ -145,6 +172,30 @@ fn find_key_in(text: &str, span: Range<usize>, key: &str) -> Option<usize> {
             && rest.trim_start().starts_with('=')
         {
             return Some(offset + (line.len() - trimmed.len()));
+        }
+        offset += line.len();
+    }
+    None
+}
+
+/// The strings a message quotes with "…" or `…`.
+fn quoted(message: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for q in ['"', '`'] {
+        let parts: Vec<&str> = message.split(q).collect();
+        out.extend(parts.iter().skip(1).step_by(2).filter(|p| !p.is_empty()).map(|p| p.to_string()));
+    }
+    out
+}
+
+/// The first `key = …value…` line from `from` on, as (key, offset of the line).
+fn line_with_value(text: &str, from: usize, value: &str) -> Option<(String, usize)> {
+    let mut offset = from;
+    for line in text.get(from..)?.split_inclusive('\n') {
+        if let Some((key, rest)) = line.split_once('=')
+            && rest.contains(value)
+        {
+            return Some((key.trim().trim_matches('"').to_owned(), offset));
         }
         offset += line.len();
     }

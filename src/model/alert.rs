@@ -108,32 +108,48 @@ impl Alert {
     }
 
     /// Passes every text field through [`crate::sanitize`]: sources call this on what
-    /// they built from outside data, so nothing unclean reaches state.
+    /// they built from outside data, so nothing unclean reaches state. Clean text (nearly
+    /// all of it) is left where it is, without a copy.
     pub fn sanitized(mut self) -> Self {
-        use crate::sanitize::{sanitize, sanitize_line};
-        self.title = sanitize_line(&self.title);
-        let clean_map = |m: BTreeMap<String, String>, line: bool| {
-            m.into_iter()
-                .map(|(k, v)| {
-                    let v = if line { sanitize_line(&v) } else { sanitize(&v) };
-                    (sanitize_line(&k), v)
-                })
-                .collect()
-        };
-        self.labels = clean_map(self.labels, true);
-        self.annotations = clean_map(self.annotations, false);
-        self.host = self.host.as_deref().map(sanitize_line);
-        self.service = self.service.as_deref().map(sanitize_line);
+        clean(&mut self.title, true);
+        clean_map(&mut self.labels, true);
+        clean_map(&mut self.annotations, false);
+        for field in [&mut self.host, &mut self.service].into_iter().flatten() {
+            clean(field, true);
+        }
         for link in &mut self.links {
-            link.kind = sanitize_line(&link.kind);
-            link.url = sanitize_line(&link.url);
+            clean(&mut link.kind, true);
+            clean(&mut link.url, true);
         }
         for ack in &mut self.source_acks {
-            ack.by = sanitize_line(&ack.by);
-            ack.text = sanitize(&ack.text);
+            clean(&mut ack.by, true);
+            clean(&mut ack.text, false);
         }
         self
     }
+}
+
+fn clean(s: &mut String, one_line: bool) {
+    use crate::sanitize::{is_clean, sanitize, sanitize_line};
+    if is_clean(s) && !(one_line && s.contains('\n')) {
+        return;
+    }
+    *s = if one_line { sanitize_line(s) } else { sanitize(s) };
+}
+
+fn clean_map(map: &mut BTreeMap<String, String>, one_line: bool) {
+    let dirty = |s: &String, line: bool| !crate::sanitize::is_clean(s) || (line && s.contains('\n'));
+    if !map.iter().any(|(k, v)| dirty(k, true) || dirty(v, one_line)) {
+        return;
+    }
+    *map = std::mem::take(map)
+        .into_iter()
+        .map(|(mut k, mut v)| {
+            clean(&mut k, true);
+            clean(&mut v, one_line);
+            (k, v)
+        })
+        .collect();
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! The ranked set of current alerts: what `klaxon list` prints and the console shows.
 //! Ranking happens here, when data arrives, never when drawing.
 
-use super::{Alert, AlertKey, Ownership, Status};
+use super::{Alert, AlertKey, Ownership, Severity, Status};
 use std::cmp::{Ordering, Reverse};
 use std::collections::HashMap;
 
@@ -9,9 +9,20 @@ use std::collections::HashMap;
 pub struct Item {
     pub alert: Alert,
     pub own: Ownership,
+    /// Cached so ranking compares three integers, not recomputed fields.
+    rank: RankKey,
 }
 
+/// (needs a person 0 / someone has it 1 / over 2, Disaster first, newest first).
+type RankKey = (u8, Reverse<Severity>, Reverse<i64>);
+
 impl Item {
+    pub fn new(alert: Alert, own: Ownership) -> Self {
+        let mut item = Item { alert, own, rank: (0, Reverse(Severity::Information), Reverse(0)) };
+        item.rank = item.rank_key();
+        item
+    }
+
     /// Someone owns it: acknowledged in klaxon's store or at the source.
     pub fn is_acked(&self) -> bool {
         self.own.owner.is_some() || self.alert.status == Status::Acknowledged
@@ -22,22 +33,20 @@ impl Item {
         self.own.owner.as_deref().or_else(|| self.alert.source_acks.first().map(|a| a.by.as_str()))
     }
 
-    /// 0 needs a person, 1 someone has it (acked or suppressed), 2 over.
-    fn group(&self) -> u8 {
-        match self.alert.status {
+    fn rank_key(&self) -> RankKey {
+        let group = match self.alert.status {
             Status::Resolved => 2,
             Status::Suppressed => 1,
             _ if self.is_acked() => 1,
             _ => 0,
-        }
+        };
+        (group, Reverse(self.alert.severity), Reverse(self.alert.started_at.timestamp_micros()))
     }
 }
 
 /// Unacknowledged first, then severity (Disaster first), then newest, then key (stable).
 pub fn rank_cmp(a: &Item, b: &Item) -> Ordering {
-    (a.group(), Reverse(a.alert.severity), Reverse(a.alert.started_at))
-        .cmp(&(b.group(), Reverse(b.alert.severity), Reverse(b.alert.started_at)))
-        .then_with(|| a.alert.key.cmp(&b.alert.key))
+    a.rank.cmp(&b.rank).then_with(|| a.alert.key.cmp(&b.alert.key))
 }
 
 #[derive(Debug, Default, Clone)]
@@ -63,29 +72,51 @@ impl Board {
         self.ranked.iter().find(|i| &i.alert.key == key)
     }
 
-    /// Replaces everything `source` reported with its latest snapshot and re-ranks.
+    /// Replaces everything `source` reported with its latest snapshot. Only the snapshot is
+    /// sorted; it is then merged with the rest, which is ranked already.
     pub fn apply_snapshot(&mut self, source: &str, alerts: Vec<Alert>) {
-        self.ranked.retain(|i| i.alert.source() != source);
-        self.ranked.extend(alerts.into_iter().map(|alert| {
-            let own = self.ownership.get(&alert.key).cloned().unwrap_or_default();
-            Item { alert, own }
-        }));
-        self.rerank();
+        let mut incoming: Vec<Item> = alerts
+            .into_iter()
+            .map(|alert| {
+                let own = self.ownership.get(&alert.key).cloned().unwrap_or_default();
+                Item::new(alert, own)
+            })
+            .collect();
+        incoming.sort_unstable_by(rank_cmp);
+        let old = std::mem::take(&mut self.ranked);
+        let mut merged = Vec::with_capacity(old.len() + incoming.len());
+        let mut kept = old.into_iter().filter(|i| i.alert.source() != source).peekable();
+        let mut new = incoming.into_iter().peekable();
+        loop {
+            let take_new = match (kept.peek(), new.peek()) {
+                (Some(k), Some(n)) => rank_cmp(n, k).is_lt(),
+                (None, Some(_)) => true,
+                (Some(_), None) => false,
+                (None, None) => break,
+            };
+            merged.extend(if take_new { new.next() } else { kept.next() });
+        }
+        self.ranked = merged;
     }
 
     /// Records what the timeline says of some alerts (from the store), then re-ranks once.
     pub fn set_ownership(&mut self, changes: impl IntoIterator<Item = (AlertKey, Ownership)>) {
-        self.ownership.extend(changes);
+        let changes: HashMap<AlertKey, Ownership> = changes.into_iter().collect();
+        let mut changed = false;
         for item in &mut self.ranked {
-            if let Some(own) = self.ownership.get(&item.alert.key) {
+            if let Some(own) = changes.get(&item.alert.key)
+                && item.own != *own
+            {
                 item.own = own.clone();
+                item.rank = item.rank_key();
+                changed = true;
             }
         }
-        self.rerank();
-    }
-
-    fn rerank(&mut self) {
-        self.ranked.sort_unstable_by(rank_cmp);
+        self.ownership.extend(changes);
+        if changed {
+            // Nearly sorted: pdqsort's best case.
+            self.ranked.sort_unstable_by(rank_cmp);
+        }
     }
 }
 

@@ -319,6 +319,28 @@ mod tests {
     }
 
     #[test]
+    fn an_entry_is_on_disk_when_append_returns() {
+        // What `kill -9` leaves: the files as they are while the connection is still open,
+        // with no close and no checkpoint.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.db");
+        let store = SqliteStore::open(&path).unwrap();
+        let key = AlertKey::new("src", "a");
+        store.append(&NewEntry::new(key.clone(), EntryKind::Acked, "alice", "mine")).unwrap();
+        let crash = tempfile::tempdir().unwrap();
+        for suffix in ["", "-wal"] {
+            let from = dir.path().join(format!("k.db{suffix}"));
+            if from.exists() {
+                std::fs::copy(&from, crash.path().join(format!("k.db{suffix}"))).unwrap();
+            }
+        }
+        let recovered = SqliteStore::open(&crash.path().join("k.db")).unwrap();
+        let tl = recovered.timeline(&key).unwrap();
+        assert_eq!((tl.len(), tl[0].actor.as_str()), (1, "alice"));
+        drop(store);
+    }
+
+    #[test]
     fn reopening_keeps_everything_and_migrations_run_once() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("k.db");

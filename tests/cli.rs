@@ -1,0 +1,208 @@
+//! The headless commands against the embedded default, as a person on a fresh machine runs them.
+
+mod common;
+
+use common::{Sandbox, json};
+use klaxon::model::{AlertKey, EntryKind};
+use klaxon::store::{SqliteStore, Store};
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+
+const SEVERITIES: [&str; 5] = ["information", "warning", "average", "high", "disaster"];
+
+fn rank_of(severity: &str) -> usize {
+    SEVERITIES.iter().position(|s| *s == severity).expect("known severity name")
+}
+
+#[test]
+fn list_json_on_the_embedded_default_prints_ranked_demo_alerts() {
+    let sb = Sandbox::new();
+    let out = sb.klaxon().args(["list", "--format", "json"]).assert().success().get_output().clone();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("embedded default"), "says it runs the embedded default: {stderr}");
+    let alerts = json(&out.stdout);
+    let alerts = alerts.as_array().expect("an array");
+    let demo: Vec<_> = alerts.iter().filter(|a| a["source"] == "demo").collect();
+    assert!(demo.len() >= 3, "several demo alerts fire at once: {alerts:#?}");
+    for a in alerts {
+        for field in ["key", "source", "title", "severity", "status", "started_at", "labels", "annotations"] {
+            assert!(!a[field].is_null(), "{field} missing in {a}");
+        }
+        assert!(a.get("owner").is_some() && a.get("runbook").is_some(), "owner and runbook keys present: {a}");
+        chrono::DateTime::parse_from_rfc3339(a["started_at"].as_str().unwrap()).expect("RFC 3339");
+    }
+    assert!(demo.iter().all(|a| a["runbook"].is_string()), "demo alerts link runbooks");
+    // Nothing is acknowledged yet, so the order is severity, then newest.
+    let keys: Vec<(usize, String)> = alerts
+        .iter()
+        .map(|a| (rank_of(a["severity"].as_str().unwrap()), a["started_at"].as_str().unwrap().to_owned()))
+        .collect();
+    for pair in keys.windows(2) {
+        assert!(pair[0].0 > pair[1].0 || (pair[0].0 == pair[1].0 && pair[0].1 >= pair[1].1), "ranked: {keys:?}");
+    }
+}
+
+#[test]
+fn ack_with_a_note_then_timeline_shows_actor_and_time() {
+    let sb = Sandbox::new();
+    let list = json(
+        &sb.klaxon().args(["list", "--format", "json", "--source", "demo"]).assert().success().get_output().stdout,
+    );
+    let key = list[0]["key"].as_str().unwrap().to_owned();
+    let prefix = &key[..key.len() - 4];
+    let ack = sb.klaxon().args(["ack", prefix, "--note", "on it, checking the auth logs"]).assert().success();
+    assert!(String::from_utf8_lossy(&ack.get_output().stdout).contains(&format!("acknowledged {key} as tester")));
+
+    let tl = sb.klaxon().args(["timeline", &key]).assert().success().get_output().stdout.clone();
+    let tl = String::from_utf8(tl).unwrap();
+    let line = tl.lines().find(|l| l.contains("acknowledged")).unwrap_or_else(|| panic!("no ack in:\n{tl}"));
+    assert!(line.contains("**tester** acknowledged: on it, checking the auth logs"), "{line}");
+    let stamp = line.trim_start_matches("- ").split(' ').next().unwrap();
+    chrono::DateTime::parse_from_rfc3339(stamp).expect("the entry's time");
+
+    // The ranked list now shows the owner, and the acknowledged alert sinks below the unowned.
+    let list = json(
+        &sb.klaxon().args(["list", "--format", "json", "--source", "demo"]).assert().success().get_output().stdout,
+    );
+    let acked = list.as_array().unwrap().iter().find(|a| a["key"] == key.as_str()).unwrap();
+    assert_eq!((acked["owner"].as_str(), acked["status"].as_str()), (Some("tester"), Some("acknowledged")));
+    assert_eq!(list.as_array().unwrap().last().unwrap()["key"], key.as_str());
+}
+
+#[test]
+fn note_unack_and_escalate_reach_the_timeline_in_order() {
+    let sb = Sandbox::new();
+    let list = json(
+        &sb.klaxon().args(["list", "--format", "json", "--source", "demo"]).assert().success().get_output().stdout,
+    );
+    let key = list[0]["key"].as_str().unwrap().to_owned();
+    sb.klaxon().args(["ack", &key]).assert().success();
+    sb.klaxon().args(["note", &key, "rolled back \x1b[2Jdeploy"]).assert().success();
+    sb.klaxon()
+        .args(["escalate", &key, "--note", "need the db team"])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("level 1"));
+    sb.klaxon().args(["escalate", &key]).assert().success().stdout(predicates::str::contains("level 2"));
+    sb.klaxon().args(["unack", &key]).assert().success();
+    let tl = json(&sb.klaxon().args(["timeline", &key, "--format", "json"]).assert().success().get_output().stdout);
+    let kinds: Vec<_> =
+        tl["entries"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(kinds, ["seen", "acked", "note", "escalated", "escalated", "unacked"]);
+    let note = &tl["entries"][2];
+    assert_eq!(note["text"], "rolled back [2Jdeploy", "the escape character is gone");
+    assert_eq!(tl["entries"][4]["level"], 2);
+    sb.klaxon().args(["note", &key, "  "]).assert().code(2);
+}
+
+#[test]
+fn an_ack_survives_kill_9_right_after_it_returns() {
+    let sb = Sandbox::new();
+    let list = json(
+        &sb.klaxon().args(["list", "--format", "json", "--source", "demo"]).assert().success().get_output().stdout,
+    );
+    let key = list[0]["key"].as_str().unwrap().to_owned();
+    let mut child = sb
+        .klaxon_std()
+        .args(["ack", &key, "--note", "mine"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    assert!(line.starts_with("acknowledged"), "{line}");
+    // SIGKILL at once: no destructor, no checkpoint, no clean close.
+    let _ = child.kill();
+    let _ = child.wait();
+    let store = SqliteStore::open(&sb.default_db()).unwrap();
+    let tl = store.timeline(&AlertKey::parse(&key).unwrap()).unwrap();
+    let ack = tl.iter().find(|e| e.kind == EntryKind::Acked).expect("the ack is in the store");
+    assert_eq!((ack.actor.as_str(), ack.text.as_str()), ("tester", "mine"));
+}
+
+#[test]
+fn unknown_and_ambiguous_keys_are_usage_errors() {
+    let sb = Sandbox::new();
+    sb.klaxon().args(["ack", "demo/doesnotexist"]).assert().code(2).stderr(predicates::str::contains("no alert"));
+    sb.klaxon().args(["ack", "nosuchsource/1"]).assert().code(2).stderr(predicates::str::contains("no source named"));
+    sb.klaxon().args(["ack", "noslash"]).assert().code(2);
+    sb.klaxon().args(["list", "--min-severity", "urgent"]).assert().code(2);
+}
+
+#[test]
+fn min_severity_and_source_filter_the_list() {
+    let sb = Sandbox::new();
+    let all = json(
+        &sb.klaxon().args(["list", "--format", "json", "--source", "demo"]).assert().success().get_output().stdout,
+    );
+    let high = json(
+        &sb.klaxon()
+            .args(["list", "--format", "json", "--source", "demo", "--min-severity", "high"])
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    );
+    let want: Vec<_> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| rank_of(a["severity"].as_str().unwrap()) >= 3)
+        .map(|a| &a["key"])
+        .collect();
+    let got: Vec<_> = high.as_array().unwrap().iter().map(|a| &a["key"]).collect();
+    assert_eq!(got, want);
+    sb.klaxon().args(["list", "--source", "nope"]).assert().code(2);
+}
+
+#[test]
+fn init_writes_a_starter_config_that_klaxon_then_uses() {
+    let sb = Sandbox::new();
+    let printed = sb.klaxon().arg("init").assert().success().get_output().stdout.clone();
+    let file = sb.write("starter.toml", std::str::from_utf8(&printed).unwrap());
+    sb.klaxon().args(["check-config", "--config"]).arg(&file).assert().success();
+
+    sb.klaxon().args(["init", "--write"]).assert().success();
+    let written = sb.path("config/klaxon/klaxon.toml");
+    assert_eq!(std::fs::read(&written).unwrap(), printed);
+    sb.klaxon().args(["init", "--write"]).assert().code(2).stderr(predicates::str::contains("--force"));
+    let out = sb.klaxon().arg("check-config").assert().success().get_output().clone();
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&written.display().to_string()));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("embedded default"));
+}
+
+#[test]
+fn completions_are_generated() {
+    let sb = Sandbox::new();
+    sb.klaxon().args(["completions", "bash"]).assert().success().stdout(predicates::str::contains("_klaxon"));
+    sb.klaxon().args(["completions", "zsh"]).assert().success().stdout(predicates::str::contains("#compdef klaxon"));
+}
+
+#[test]
+fn watch_prints_new_alerts_as_json_lines_and_stops_on_sigterm() {
+    let sb = Sandbox::new();
+    let config = sb.write(
+        "watch.toml",
+        "[store]\npath = \"watch.db\"\n\n[[sources]]\nname = \"demo\"\nkind = \"demo\"\ninterval = \"1s\"\n",
+    );
+    let mut child = sb
+        .klaxon_std()
+        .args(["watch", "--format", "json", "--config"])
+        .arg(&config)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first: serde_json::Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+    assert_eq!(first["event"], "new");
+    assert!(first["key"].as_str().unwrap().starts_with("demo/"));
+    assert!(SEVERITIES.contains(&first["severity"].as_str().unwrap()));
+    rustix::process::kill_process(rustix::process::Pid::from_child(&child), rustix::process::Signal::TERM).unwrap();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "watch exits cleanly on SIGTERM: {status:?}");
+    // What watch saw is in the store beside the config.
+    let store = SqliteStore::open(&sb.path("watch.db")).unwrap();
+    assert!(!store.known_alerts(Some("demo"), false).unwrap().is_empty());
+}

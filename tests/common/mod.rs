@@ -1,0 +1,81 @@
+//! Shared by the integration tests: a private home for each test, and finding the real
+//! servers and plugins they run against.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+/// A temp HOME with its own XDG dirs, so a test never touches the user's config or data.
+pub struct Sandbox {
+    pub dir: tempfile::TempDir,
+}
+
+impl Sandbox {
+    pub fn new() -> Self {
+        Sandbox { dir: tempfile::tempdir().expect("temp dir") }
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    /// The SQLite file klaxon uses when the config names none.
+    pub fn default_db(&self) -> PathBuf {
+        self.path("data/klaxon/klaxon.db")
+    }
+
+    pub fn envs(&self) -> Vec<(&'static str, PathBuf)> {
+        vec![
+            ("HOME", self.dir.path().to_path_buf()),
+            ("XDG_CONFIG_HOME", self.path("config")),
+            ("XDG_DATA_HOME", self.path("data")),
+            ("XDG_CACHE_HOME", self.path("cache")),
+            ("USER", PathBuf::from("tester")),
+        ]
+    }
+
+    /// `klaxon ARGS` in this sandbox.
+    pub fn klaxon(&self) -> assert_cmd::Command {
+        let mut cmd = assert_cmd::Command::cargo_bin("klaxon").expect("klaxon binary");
+        cmd.env_remove("KLAXON_CONFIG").env_remove("NO_COLOR");
+        for (k, v) in self.envs() {
+            cmd.env(k, v);
+        }
+        cmd
+    }
+
+    /// The same as a std Command, for tests that signal the process.
+    pub fn klaxon_std(&self) -> std::process::Command {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_klaxon"));
+        cmd.env_remove("KLAXON_CONFIG");
+        for (k, v) in self.envs() {
+            cmd.env(k, v);
+        }
+        cmd
+    }
+
+    pub fn write(&self, rel: &str, text: &str) -> PathBuf {
+        let path = self.path(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+}
+
+/// The path of a program a test needs from a Debian package. Missing: the test is skipped
+/// with a message naming the package, unless KLAXON_REQUIRE_SERVERS=1 (CI), where it fails.
+pub fn require(program: &str, package: &str) -> Option<PathBuf> {
+    let path = Path::new(program);
+    if path.exists() {
+        return Some(path.to_path_buf());
+    }
+    let msg = format!("{program} not found: install the Debian package `{package}`");
+    if std::env::var("KLAXON_REQUIRE_SERVERS").is_ok_and(|v| v == "1") {
+        panic!("{msg} (KLAXON_REQUIRE_SERVERS=1)");
+    }
+    eprintln!("SKIPPED: {msg}");
+    None
+}
+
+pub fn json(out: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(out).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(out)))
+}
