@@ -8,6 +8,7 @@
 //! - [`config`] reads klaxon.toml; [`cli`] is the headless commands.
 //! - [`sanitize`] is the one border every piece of outside text crosses.
 
+pub mod app;
 pub mod cli;
 pub mod config;
 pub mod model;

@@ -1,9 +1,11 @@
 //! klaxon.toml: types, defaults and validation. One file is both the embedded default and
 //! what `klaxon init` writes (`klaxon.toml` beside this module), so the two never drift.
 
+pub mod keymap;
 mod load;
 pub mod paths;
 mod secret;
+pub mod theme;
 
 pub use load::{ConfigError, KeyPath, Loaded, Origin, load, parse};
 pub use secret::{Secret, SecretRef};
@@ -23,9 +25,32 @@ pub struct Config {
     #[serde(default)]
     pub identity: Identity,
     #[serde(default)]
+    pub ui: UiConfig,
+    #[serde(default)]
     pub store: StoreConfig,
     #[serde(default)]
     pub sources: Vec<SourceConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UiConfig {
+    /// `themes/<name>.toml`: the user's themes dir first, then the bundled themes.
+    #[serde(default = "default_name")]
+    pub theme: String,
+    /// `keymaps/<name>.toml`, overlaid on the bundled default keymap.
+    #[serde(default = "default_name")]
+    pub keymap: String,
+}
+
+impl Default for UiConfig {
+    fn default() -> Self {
+        UiConfig { theme: default_name(), keymap: default_name() }
+    }
+}
+
+fn default_name() -> String {
+    "default".into()
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

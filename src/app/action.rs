@@ -1,0 +1,83 @@
+//! What a key can be bound to: the console's intents, by name, each with a default
+//! description the help overlay and the status bar show.
+
+use std::fmt;
+use std::str::FromStr;
+
+macro_rules! actions {
+    ($($variant:ident => $name:literal, $desc:literal;)*) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Action { $($variant),* }
+
+        impl Action {
+            pub const ALL: &'static [Action] = &[$(Action::$variant),*];
+
+            /// The name used in keymaps and the command palette.
+            pub fn name(self) -> &'static str {
+                match self { $(Action::$variant => $name),* }
+            }
+
+            pub fn description(self) -> &'static str {
+                match self { $(Action::$variant => $desc),* }
+            }
+        }
+    };
+}
+
+actions! {
+    MoveDown => "move-down", "Move down";
+    MoveUp => "move-up", "Move up";
+    PageDown => "page-down", "Page down";
+    PageUp => "page-up", "Page up";
+    Top => "top", "Go to the top";
+    Bottom => "bottom", "Go to the bottom";
+    Open => "open", "Open detail / toggle group";
+    NextPane => "next-pane", "Focus the next pane";
+    PrevPane => "prev-pane", "Focus the previous pane";
+    Ack => "ack", "Acknowledge";
+    AckWithNote => "ack-note", "Acknowledge with a note";
+    Unack => "unack", "Unacknowledge";
+    Note => "note", "Add a note";
+    Escalate => "escalate", "Escalate";
+    Runbook => "runbook", "Show the runbook";
+    Logs => "logs", "Show the logs";
+    Filter => "filter", "Filter";
+    ClearFilter => "clear-filter", "Clear the filter";
+    Sort => "sort", "Change the sort order";
+    Group => "group", "Group by alertname, service, source";
+    Palette => "palette", "Command palette";
+    Help => "help", "Help";
+    Quit => "quit", "Quit";
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Action {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Action::ALL.iter().copied().find(|a| a.name() == s).ok_or_else(|| {
+            let names: Vec<_> = Action::ALL.iter().map(|a| a.name()).collect();
+            format!("unknown action {s:?}; actions are: {}", names.join(", "))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_are_unique() {
+        for a in Action::ALL {
+            assert_eq!(a.name().parse::<Action>(), Ok(*a));
+        }
+        let mut names: Vec<_> = Action::ALL.iter().map(|a| a.name()).collect();
+        names.dedup();
+        assert_eq!(names.len(), Action::ALL.len());
+        assert!("ackk".parse::<Action>().unwrap_err().contains("ack-note"));
+    }
+}
