@@ -5,13 +5,17 @@
 //!   one task per source with timeouts, backoff and health, and caches snapshots on disk.
 //! - [`store`] keeps the timeline (acks, notes, escalations, lifecycle) durably.
 //! - [`model`] is the vendor-free domain: severities, alerts, entries, the ranked board.
-//! - [`config`] reads klaxon.toml; [`cli`] is the headless commands.
+//! - [`app`] is the console's state and pure update; [`ui`] draws it; [`runtime`] owns the
+//!   terminal, the channels and the tasks.
+//! - [`config`] reads klaxon.toml, themes and keymaps; [`cli`] is the headless commands.
 //! - [`sanitize`] is the one border every piece of outside text crosses.
 
 pub mod app;
 pub mod cli;
 pub mod config;
 pub mod model;
+pub mod runtime;
 pub mod sanitize;
 pub mod sources;
 pub mod store;
+pub mod ui;

@@ -63,11 +63,19 @@ const NAMES: &[(&str, KeyCode)] = &[
     ("space", KeyCode::Char(' ')),
 ];
 
-const ALIASES: &[(&str, &str)] =
-    &[("return", "enter"), ("escape", "esc"), ("pageup", "pgup"), ("pagedown", "pgdn"), ("shift-tab", "backtab"), ("del", "delete")];
+const ALIASES: &[(&str, &str)] = &[
+    ("return", "enter"),
+    ("escape", "esc"),
+    ("pageup", "pgup"),
+    ("pagedown", "pgdn"),
+    ("shift-tab", "backtab"),
+    ("del", "delete"),
+];
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown key {0:?}: write a character (\"a\", \"G\"), a name (enter, esc, tab, backtab, backspace, delete, up, down, left, right, pgup, pgdn, home, end, space, f1-f12), with optional ctrl- or alt-")]
+#[error(
+    "unknown key {0:?}: write a character (\"a\", \"G\"), a name (enter, esc, tab, backtab, backspace, delete, up, down, left, right, pgup, pgdn, home, end, space, f1-f12), with optional ctrl- or alt-"
+)]
 pub struct UnknownKey(pub String);
 
 impl FromStr for Key {
@@ -95,7 +103,9 @@ impl FromStr for Key {
                 let name = ALIASES.iter().find(|(a, _)| *a == lower).map_or(lower.as_str(), |(_, n)| n);
                 if let Some((_, code)) = NAMES.iter().find(|(n, _)| *n == name) {
                     *code
-                } else if let Some(n) = name.strip_prefix('f').and_then(|n| n.parse::<u8>().ok()).filter(|n| (1..=12).contains(n)) {
+                } else if let Some(n) =
+                    name.strip_prefix('f').and_then(|n| n.parse::<u8>().ok()).filter(|n| (1..=12).contains(n))
+                {
                     KeyCode::F(n)
                 } else {
                     return Err(err());

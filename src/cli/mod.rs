@@ -130,9 +130,7 @@ impl From<crate::store::StoreError> for CliError {
 /// Runs one command; the console when there is none.
 pub async fn run(cli: Cli) -> Result<(), CliError> {
     let Some(command) = cli.command else {
-        return Err(CliError::Usage(
-            "the console is not built yet; use a command (klaxon --help), e.g. `klaxon list` or `klaxon watch`".into(),
-        ));
+        return crate::runtime::run(Session::open(cli.config.as_deref())?).await;
     };
     match command {
         Command::Init { write, force } => init(cli.config.as_deref(), write, force),

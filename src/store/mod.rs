@@ -1,8 +1,10 @@
 //! The timeline store: what people did and what klaxon saw, durable before anything
 //! leaves the machine. SQLite serves one host; the trait keeps room for a team backend.
 
+pub mod drafts;
 mod sqlite;
 
+pub use drafts::Drafts;
 pub use sqlite::SqliteStore;
 
 use crate::model::{Alert, AlertKey, Entry, NewEntry, Ownership, Severity};
@@ -36,6 +38,9 @@ pub trait Store: Send + Sync {
 
     /// One alert's entries in the order they were written.
     fn timeline(&self, key: &AlertKey) -> Result<Vec<Entry>>;
+
+    /// The newest entry's id, 0 when there is none.
+    fn last_entry_id(&self) -> Result<i64>;
 
     /// Entries written after `after_id`, oldest first (catch-up for other consoles).
     fn entries_after(&self, after_id: i64, limit: usize) -> Result<Vec<Entry>>;

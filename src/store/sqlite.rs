@@ -115,6 +115,10 @@ impl Store for SqliteStore {
         })
     }
 
+    fn last_entry_id(&self) -> Result<i64> {
+        self.with(|c| c.query_row("SELECT COALESCE(MAX(id), 0) FROM entries", [], |r| r.get(0)))
+    }
+
     fn entries_after(&self, after_id: i64, limit: usize) -> Result<Vec<Entry>> {
         self.with(|c| {
             let mut st =

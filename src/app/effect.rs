@@ -1,0 +1,16 @@
+//! What the update asks the runtime to do. Results come back as `Msg`s.
+
+use crate::model::{AlertKey, NewEntry};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Write to the store (durable before anything else happens).
+    Append(NewEntry),
+    LoadTimeline(AlertKey),
+    /// Keep a note draft on disk as it is typed, so a crash loses nothing.
+    SaveDraft {
+        key: AlertKey,
+        text: String,
+    },
+    DeleteDraft(AlertKey),
+}

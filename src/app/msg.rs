@@ -1,0 +1,43 @@
+//! Everything that can happen to the console, as data.
+
+use super::Key;
+use crate::model::{Alert, AlertKey, Entry, Health, Ownership};
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Msg {
+    Key(Key),
+    Mouse(Mouse),
+    Resize {
+        width: u16,
+        height: u16,
+    },
+    Tick(DateTime<Utc>),
+    Snapshot {
+        source: String,
+        alerts: Vec<Alert>,
+    },
+    Health {
+        source: String,
+        health: Health,
+    },
+    /// Who owns what, from the store at start.
+    Ownership(HashMap<AlertKey, Ownership>),
+    Timeline {
+        key: AlertKey,
+        entries: Vec<Entry>,
+    },
+    /// Entries written since the last look: by this console or another one.
+    Entries(Vec<Entry>),
+    /// Note drafts left from an earlier run (or a crash).
+    Drafts(HashMap<AlertKey, String>),
+    EffectFailed(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mouse {
+    Click { column: u16, row: u16 },
+    ScrollUp { column: u16, row: u16 },
+    ScrollDown { column: u16, row: u16 },
+}

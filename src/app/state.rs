@@ -1,0 +1,295 @@
+//! Everything the screen shows, and nothing the screen does.
+
+use super::editor::Editor;
+use super::filter::Filter;
+use crate::config::keymap::Keymap;
+use crate::model::{AlertKey, Board, Entry, Health, Item, Severity};
+use chrono::{DateTime, Utc};
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pane {
+    List,
+    Detail,
+    Logs,
+    Runbook,
+}
+
+impl Pane {
+    pub const CYCLE: [Pane; 4] = [Pane::List, Pane::Detail, Pane::Logs, Pane::Runbook];
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sort {
+    Rank,
+    Newest,
+    Oldest,
+    Source,
+}
+
+impl Sort {
+    pub fn next(self) -> Sort {
+        match self {
+            Sort::Rank => Sort::Newest,
+            Sort::Newest => Sort::Oldest,
+            Sort::Oldest => Sort::Source,
+            Sort::Source => Sort::Rank,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Sort::Rank => "rank",
+            Sort::Newest => "newest",
+            Sort::Oldest => "oldest",
+            Sort::Source => "source",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Group {
+    None,
+    Alertname,
+    Service,
+    Source,
+}
+
+impl Group {
+    pub fn next(self) -> Group {
+        match self {
+            Group::None => Group::Alertname,
+            Group::Alertname => Group::Service,
+            Group::Service => Group::Source,
+            Group::Source => Group::None,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Group::None => "none",
+            Group::Alertname => "alertname",
+            Group::Service => "service",
+            Group::Source => "source",
+        }
+    }
+
+    pub fn of(self, item: &Item) -> String {
+        let a = &item.alert;
+        match self {
+            Group::None => String::new(),
+            Group::Alertname => a.labels.get("alertname").cloned().unwrap_or_else(|| a.title.clone()),
+            Group::Service => a.service.clone().unwrap_or_else(|| "(no service)".into()),
+            Group::Source => a.source().to_owned(),
+        }
+    }
+}
+
+/// One line of the alert list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Row {
+    /// Index into `board.ranked()`.
+    Alert(usize),
+    Group {
+        name: String,
+        count: usize,
+        worst: Severity,
+        collapsed: bool,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cursor {
+    Alert(AlertKey),
+    Group(String),
+}
+
+/// An action waiting for a yes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Pending {
+    Escalate { key: AlertKey, level: i64 },
+    Unack { key: AlertKey },
+    Quit,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Mode {
+    Normal,
+    /// Typing a filter; `before` is restored on Esc.
+    Filter {
+        input: String,
+        before: String,
+        error: Option<String>,
+    },
+    Palette {
+        input: String,
+        selected: usize,
+    },
+    Help {
+        scroll: usize,
+    },
+    Confirm {
+        prompt: String,
+        pending: Pending,
+    },
+    Editor(Editor),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Flash {
+    pub text: String,
+    pub error: bool,
+}
+
+pub struct State {
+    pub actor: String,
+    pub keymap: Keymap,
+    /// "embedded default" and the like, shown in the header.
+    pub origin: Option<String>,
+    pub board: Board,
+    pub rows: Vec<Row>,
+    pub selected: usize,
+    /// What the cursor is on, by identity: rows hold board indices, which change whenever
+    /// the board re-ranks, so the cursor follows this instead.
+    pub cursor: Option<Cursor>,
+    /// First row on screen: the list draws only what fits from here.
+    pub offset: usize,
+    pub focus: Pane,
+    pub mode: Mode,
+    pub filter: Filter,
+    pub sort: Sort,
+    pub group: Group,
+    pub collapsed: HashSet<String>,
+    pub health: BTreeMap<String, Health>,
+    pub timelines: HashMap<AlertKey, Vec<Entry>>,
+    pub drafts: HashMap<AlertKey, String>,
+    pub flash: Option<Flash>,
+    pub now: DateTime<Utc>,
+    pub size: (u16, u16),
+    pub quit: bool,
+    /// Something visible changed since the last draw.
+    pub dirty: bool,
+}
+
+impl State {
+    pub fn new(actor: &str, keymap: Keymap, now: DateTime<Utc>) -> Self {
+        State {
+            actor: actor.to_owned(),
+            keymap,
+            origin: None,
+            board: Board::default(),
+            rows: Vec::new(),
+            selected: 0,
+            cursor: None,
+            offset: 0,
+            focus: Pane::List,
+            mode: Mode::Normal,
+            filter: Filter::default(),
+            sort: Sort::Rank,
+            group: Group::None,
+            collapsed: HashSet::new(),
+            health: BTreeMap::new(),
+            timelines: HashMap::new(),
+            drafts: HashMap::new(),
+            flash: None,
+            now,
+            size: (80, 24),
+            quit: false,
+            dirty: true,
+        }
+    }
+
+    pub fn layout(&self) -> super::layout::Layout {
+        super::layout::layout(self.size.0, self.size.1, self.focus)
+    }
+
+    /// The alert under the cursor, if the cursor is on an alert.
+    pub fn selected_item(&self) -> Option<&Item> {
+        match self.rows.get(self.selected)? {
+            Row::Alert(i) => self.board.ranked().get(*i),
+            Row::Group { .. } => None,
+        }
+    }
+
+    /// How many alerts the filter lets through (collapsed groups count).
+    pub fn shown_count(&self) -> usize {
+        self.rows
+            .iter()
+            .map(|r| match r {
+                Row::Alert(_) => 1,
+                Row::Group { count, collapsed: true, .. } => *count,
+                Row::Group { .. } => 0,
+            })
+            .sum()
+    }
+
+    /// Rebuilds the list from the board: filter, sort, group. Keeps the cursor on the same
+    /// alert (or group) when it is still there.
+    pub fn rebuild_rows(&mut self) {
+        let ranked = self.board.ranked();
+        let mut shown: Vec<usize> = (0..ranked.len()).filter(|i| self.filter.matches(&ranked[*i])).collect();
+        match self.sort {
+            Sort::Rank => {}
+            Sort::Newest => shown.sort_by_key(|i| std::cmp::Reverse(ranked[*i].alert.started_at)),
+            Sort::Oldest => shown.sort_by_key(|i| ranked[*i].alert.started_at),
+            Sort::Source => shown.sort_by(|a, b| ranked[*a].alert.source().cmp(ranked[*b].alert.source())),
+        }
+        self.rows = if self.group == Group::None {
+            shown.into_iter().map(Row::Alert).collect()
+        } else {
+            // Groups in the order of their first (best ranked) member.
+            let mut order: Vec<String> = Vec::new();
+            let mut members: HashMap<String, Vec<usize>> = HashMap::new();
+            for i in shown {
+                let name = self.group.of(&ranked[i]);
+                members.entry(name.clone()).or_insert_with(|| {
+                    order.push(name);
+                    Vec::new()
+                });
+                members.get_mut(&self.group.of(&ranked[i])).expect("inserted above").push(i);
+            }
+            let mut rows = Vec::new();
+            for name in order {
+                let list = &members[&name];
+                let worst = list.iter().map(|i| ranked[*i].alert.severity).max().unwrap_or(Severity::Information);
+                let collapsed = self.collapsed.contains(&name);
+                rows.push(Row::Group { name: name.clone(), count: list.len(), worst, collapsed });
+                if !collapsed {
+                    rows.extend(list.iter().map(|i| Row::Alert(*i)));
+                }
+            }
+            rows
+        };
+        let found = self.cursor.as_ref().and_then(|c| {
+            self.rows.iter().position(|r| match (r, c) {
+                (Row::Alert(i), Cursor::Alert(key)) => &self.board.ranked()[*i].alert.key == key,
+                (Row::Group { name, .. }, Cursor::Group(n)) => name == n,
+                _ => false,
+            })
+        });
+        self.selected = found.unwrap_or(self.selected).min(self.rows.len().saturating_sub(1));
+        self.remember_cursor();
+        self.scroll_to_selected();
+        self.dirty = true;
+    }
+
+    /// Records what is under the cursor now; call after moving it.
+    pub fn remember_cursor(&mut self) {
+        self.cursor = match self.rows.get(self.selected) {
+            Some(Row::Alert(i)) => self.board.ranked().get(*i).map(|it| Cursor::Alert(it.alert.key.clone())),
+            Some(Row::Group { name, .. }) => Some(Cursor::Group(name.clone())),
+            None => None,
+        };
+    }
+
+    /// Moves `offset` the least needed to keep the cursor on screen.
+    pub fn scroll_to_selected(&mut self) {
+        let visible = self.layout().list_rows().max(1);
+        if self.selected < self.offset {
+            self.offset = self.selected;
+        } else if self.selected >= self.offset + visible {
+            self.offset = self.selected + 1 - visible;
+        }
+        self.offset = self.offset.min(self.rows.len().saturating_sub(visible));
+    }
+}

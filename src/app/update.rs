@@ -1,0 +1,403 @@
+//! The one place state changes: `update(&mut State, Msg) -> Vec<Effect>`. Pure: no I/O, no
+//! clock (time arrives as `Msg::Tick`), no terminal.
+
+use super::editor::{Edit, Editor, NotePurpose};
+use super::filter::Filter;
+use super::msg::{Mouse, Msg};
+use super::state::{Flash, Mode, Pane, Pending, Row, State};
+use super::{Action, Effect, Key, KeyCode, palette};
+use crate::model::{AlertKey, EntryKind, NewEntry, Ownership};
+use chrono::Timelike;
+
+pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
+    let mut fx = Vec::new();
+    match msg {
+        Msg::Key(key) => {
+            // A key press answers the last message shown.
+            if state.flash.take().is_some() {
+                state.dirty = true;
+            }
+            on_key(state, key, &mut fx);
+        }
+        Msg::Mouse(m) => on_mouse(state, m, &mut fx),
+        Msg::Resize { width, height } => {
+            state.size = (width, height);
+            state.scroll_to_selected();
+            state.dirty = true;
+        }
+        Msg::Tick(now) => {
+            // Ages and the clock show minutes: redraw once a minute, not every tick.
+            if now.minute() != state.now.minute() || now.hour() != state.now.hour() {
+                state.dirty = true;
+            }
+            state.now = now;
+        }
+        Msg::Snapshot { source, alerts } => {
+            state.board.apply_snapshot(&source, alerts);
+            state.rebuild_rows();
+            load_selected_timeline(state, &mut fx);
+        }
+        Msg::Health { source, health } => {
+            if state.health.get(&source) != Some(&health) {
+                state.health.insert(source, health);
+                state.dirty = true;
+            }
+        }
+        Msg::Ownership(map) => {
+            state.board.set_ownership(map);
+            state.rebuild_rows();
+        }
+        Msg::Timeline { key, entries } => {
+            let own = Ownership::from_entries(&entries);
+            state.timelines.insert(key.clone(), entries);
+            state.board.set_ownership([(key, own)]);
+            state.rebuild_rows();
+        }
+        Msg::Entries(entries) => {
+            let mut keys: Vec<AlertKey> = Vec::new();
+            for e in entries {
+                if let Some(tl) = state.timelines.get_mut(&e.alert_key) {
+                    if !tl.iter().any(|x| x.id == e.id) {
+                        tl.push(e.clone());
+                        tl.sort_by_key(|x| x.id);
+                    }
+                } else if !keys.contains(&e.alert_key) {
+                    keys.push(e.alert_key.clone());
+                }
+                let own = state.timelines.get(&e.alert_key).map(Ownership::from_entries);
+                if let Some(own) = own {
+                    state.board.set_ownership([(e.alert_key.clone(), own)]);
+                }
+            }
+            // Timelines not loaded yet are read whole, so ownership folds from all of it.
+            fx.extend(keys.into_iter().map(Effect::LoadTimeline));
+            state.rebuild_rows();
+        }
+        Msg::Drafts(drafts) => {
+            state.drafts = drafts;
+            state.dirty = true;
+        }
+        Msg::EffectFailed(text) => flash(state, text, true),
+    }
+    fx
+}
+
+fn flash(state: &mut State, text: impl Into<String>, error: bool) {
+    state.flash = Some(Flash { text: text.into(), error });
+    state.dirty = true;
+}
+
+fn on_key(state: &mut State, key: Key, fx: &mut Vec<Effect>) {
+    state.dirty = true;
+    match &mut state.mode {
+        Mode::Normal => {
+            if let Some(action) = state.keymap.action_for(&key) {
+                run(state, action, fx);
+            }
+        }
+        Mode::Editor(editor) => match editor.handle(key) {
+            Edit::Changed => {
+                let (key, text) = (editor.key.clone(), editor.text());
+                state.drafts.insert(key.clone(), text.clone());
+                fx.push(Effect::SaveDraft { key, text });
+            }
+            Edit::Submit => submit_editor(state, fx),
+            Edit::Close => {
+                let kept = state.drafts.get(&editor.key).is_some_and(|d| !d.trim().is_empty());
+                state.mode = Mode::Normal;
+                if kept {
+                    flash(state, "draft kept: n opens it again", false);
+                }
+            }
+            Edit::Moved | Edit::Ignored => {}
+        },
+        Mode::Filter { input, before, error } => match key.code {
+            KeyCode::Enter => {
+                if error.is_none() {
+                    state.mode = Mode::Normal;
+                }
+            }
+            KeyCode::Esc => {
+                let before = before.clone();
+                state.mode = Mode::Normal;
+                apply_filter(state, &before);
+            }
+            KeyCode::Backspace => {
+                input.pop();
+                let text = input.clone();
+                live_filter(state, &text);
+            }
+            KeyCode::Char(c) if !key.ctrl && !key.alt => {
+                input.push(c);
+                let text = input.clone();
+                live_filter(state, &text);
+            }
+            _ => {}
+        },
+        Mode::Palette { input, selected } => match key.code {
+            KeyCode::Esc => state.mode = Mode::Normal,
+            KeyCode::Enter => {
+                let choice = palette::matches(input).get(*selected).copied();
+                state.mode = Mode::Normal;
+                if let Some(action) = choice {
+                    run(state, action, fx);
+                }
+            }
+            KeyCode::Up => *selected = selected.saturating_sub(1),
+            KeyCode::Down | KeyCode::Tab => {
+                *selected = (*selected + 1).min(palette::matches(input).len().saturating_sub(1));
+            }
+            KeyCode::Backspace => {
+                input.pop();
+                *selected = 0;
+            }
+            KeyCode::Char(c) if !key.ctrl && !key.alt => {
+                input.push(c);
+                *selected = 0;
+            }
+            _ => {}
+        },
+        Mode::Help { scroll } => match key.code {
+            KeyCode::Char('j') | KeyCode::Down => *scroll += 1,
+            KeyCode::Char('k') | KeyCode::Up => *scroll = scroll.saturating_sub(1),
+            _ => state.mode = Mode::Normal,
+        },
+        Mode::Confirm { pending, .. } => match key.code {
+            KeyCode::Char('y' | 'Y') | KeyCode::Enter => {
+                let pending = pending.clone();
+                state.mode = Mode::Normal;
+                confirmed(state, pending, fx);
+            }
+            KeyCode::Char('n' | 'N' | 'q') | KeyCode::Esc => {
+                state.mode = Mode::Normal;
+                flash(state, "cancelled", false);
+            }
+            _ => {}
+        },
+    }
+}
+
+/// While typing, the list follows the filter; a filter that does not parse yet leaves the
+/// last good one in place and says why.
+fn live_filter(state: &mut State, text: &str) {
+    match Filter::parse(text) {
+        Ok(f) => {
+            if let Mode::Filter { error, .. } = &mut state.mode {
+                *error = None;
+            }
+            state.filter = f;
+            state.rebuild_rows();
+        }
+        Err(e) => {
+            if let Mode::Filter { error, .. } = &mut state.mode {
+                *error = Some(e);
+            }
+        }
+    }
+}
+
+fn apply_filter(state: &mut State, text: &str) {
+    state.filter = Filter::parse(text).unwrap_or_default();
+    state.rebuild_rows();
+}
+
+fn run(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
+    let rows = state.rows.len();
+    let page = state.layout().list_rows().max(1);
+    match action {
+        Action::MoveDown => move_to(state, state.selected + 1, fx),
+        Action::MoveUp => move_to(state, state.selected.saturating_sub(1), fx),
+        Action::PageDown => move_to(state, state.selected + page, fx),
+        Action::PageUp => move_to(state, state.selected.saturating_sub(page), fx),
+        Action::Top => move_to(state, 0, fx),
+        Action::Bottom => move_to(state, rows.saturating_sub(1), fx),
+        Action::Open => match state.rows.get(state.selected) {
+            Some(Row::Group { name, .. }) => {
+                let name = name.clone();
+                if !state.collapsed.remove(&name) {
+                    state.collapsed.insert(name);
+                }
+                state.rebuild_rows();
+            }
+            Some(Row::Alert(_)) => focus(state, if state.focus == Pane::List { Pane::Detail } else { Pane::List }),
+            None => {}
+        },
+        Action::NextPane | Action::PrevPane => {
+            let i = Pane::CYCLE.iter().position(|p| *p == state.focus).unwrap_or(0);
+            let n = Pane::CYCLE.len();
+            let next = if action == Action::NextPane { (i + 1) % n } else { (i + n - 1) % n };
+            focus(state, Pane::CYCLE[next]);
+        }
+        Action::Ack => with_alert(state, |state, key, item_owner| {
+            if item_owner.as_deref() == Some(state.actor.as_str()) {
+                flash(state, format!("{key} is already yours"), false);
+                return;
+            }
+            fx.push(Effect::Append(NewEntry::new(key.clone(), EntryKind::Acked, &state.actor, "")));
+            match item_owner {
+                Some(other) => flash(state, format!("acknowledged {key} (recorded; {other} owns it)"), false),
+                None => flash(state, format!("acknowledged {key}"), false),
+            }
+        }),
+        Action::AckWithNote => open_editor(state, NotePurpose::Ack),
+        Action::Note => open_editor(state, NotePurpose::Note),
+        Action::Unack => with_alert(state, |state, key, owner| {
+            let prompt = match owner {
+                None => {
+                    flash(state, format!("nobody owns {key}"), false);
+                    return;
+                }
+                Some(o) if o == state.actor => format!("Give {key} back (unacknowledge)?"),
+                Some(o) => format!("Take {o}'s acknowledgement off {key}?"),
+            };
+            state.mode = Mode::Confirm { prompt, pending: Pending::Unack { key } };
+        }),
+        Action::Escalate => with_alert(state, |state, key, _| {
+            let level = state.board.get(&key).map_or(0, |i| i.own.escalation_level) + 1;
+            state.mode = Mode::Confirm {
+                prompt: format!("Escalate {key} to level {level}? This pages people."),
+                pending: Pending::Escalate { key, level },
+            };
+        }),
+        Action::Runbook => focus(state, Pane::Runbook),
+        Action::Logs => focus(state, Pane::Logs),
+        Action::Filter => {
+            let text = state.filter.text().to_owned();
+            state.mode = Mode::Filter { input: text.clone(), before: text, error: None };
+        }
+        Action::ClearFilter => {
+            if !state.filter.is_empty() {
+                apply_filter(state, "");
+                flash(state, "filter cleared", false);
+            } else if state.focus != Pane::List {
+                focus(state, Pane::List);
+            }
+        }
+        Action::Sort => {
+            state.sort = state.sort.next();
+            state.rebuild_rows();
+            flash(state, format!("sorted by {}", state.sort.label()), false);
+        }
+        Action::Group => {
+            state.group = state.group.next();
+            state.rebuild_rows();
+            flash(state, format!("grouped by {}", state.group.label()), false);
+        }
+        Action::Palette => state.mode = Mode::Palette { input: String::new(), selected: 0 },
+        Action::Help => state.mode = Mode::Help { scroll: 0 },
+        Action::Quit => {
+            let drafts = state.drafts.values().filter(|d| !d.trim().is_empty()).count();
+            if drafts > 0 {
+                state.mode = Mode::Confirm {
+                    prompt: format!("Quit? {drafts} unsent note draft(s) stay saved for next time."),
+                    pending: Pending::Quit,
+                };
+            } else {
+                state.quit = true;
+            }
+        }
+    }
+}
+
+fn focus(state: &mut State, pane: Pane) {
+    state.focus = pane;
+    state.scroll_to_selected();
+}
+
+fn move_to(state: &mut State, row: usize, fx: &mut Vec<Effect>) {
+    state.selected = row.min(state.rows.len().saturating_sub(1));
+    state.remember_cursor();
+    state.scroll_to_selected();
+    load_selected_timeline(state, fx);
+}
+
+fn load_selected_timeline(state: &State, fx: &mut Vec<Effect>) {
+    if let Some(item) = state.selected_item()
+        && !state.timelines.contains_key(&item.alert.key)
+    {
+        fx.push(Effect::LoadTimeline(item.alert.key.clone()));
+    }
+}
+
+/// Runs `f` on the selected alert's key and owner, or says there is none.
+fn with_alert(state: &mut State, f: impl FnOnce(&mut State, AlertKey, Option<String>)) {
+    match state.selected_item() {
+        Some(item) => {
+            let (key, owner) = (item.alert.key.clone(), item.owner().map(str::to_owned));
+            f(state, key, owner)
+        }
+        None => flash(state, "select an alert first", true),
+    }
+}
+
+fn open_editor(state: &mut State, purpose: NotePurpose) {
+    with_alert(state, |state, key, _| {
+        let draft = state.drafts.get(&key).cloned().unwrap_or_default();
+        state.mode = Mode::Editor(Editor::new(key, purpose, &draft));
+    });
+}
+
+fn submit_editor(state: &mut State, fx: &mut Vec<Effect>) {
+    let Mode::Editor(editor) = &state.mode else { return };
+    let (key, purpose, text) = (editor.key.clone(), editor.purpose, editor.text());
+    let text = text.trim_end();
+    if purpose == NotePurpose::Note && text.trim().is_empty() {
+        flash(state, "an empty note is not saved", true);
+        return;
+    }
+    let kind = if purpose == NotePurpose::Ack { EntryKind::Acked } else { EntryKind::Note };
+    fx.push(Effect::Append(NewEntry::new(key.clone(), kind, &state.actor, text)));
+    fx.push(Effect::DeleteDraft(key.clone()));
+    state.drafts.remove(&key);
+    state.mode = Mode::Normal;
+    let done = if kind == EntryKind::Acked { "acknowledged" } else { "noted on" };
+    flash(state, format!("{done} {key}"), false);
+}
+
+fn confirmed(state: &mut State, pending: Pending, fx: &mut Vec<Effect>) {
+    match pending {
+        Pending::Escalate { key, level } => {
+            fx.push(Effect::Append(
+                NewEntry::new(key.clone(), EntryKind::Escalated, &state.actor, "").with_level(level),
+            ));
+            flash(state, format!("escalated {key} to level {level}"), false);
+        }
+        Pending::Unack { key } => {
+            fx.push(Effect::Append(NewEntry::new(key.clone(), EntryKind::Unacked, &state.actor, "")));
+            flash(state, format!("unacknowledged {key}"), false);
+        }
+        Pending::Quit => state.quit = true,
+    }
+}
+
+fn on_mouse(state: &mut State, m: Mouse, fx: &mut Vec<Effect>) {
+    let layout = state.layout();
+    if !matches!(state.mode, Mode::Normal) {
+        return;
+    }
+    match m {
+        Mouse::Click { column, row } => {
+            if layout.list.contains(column, row) {
+                state.focus = Pane::List;
+                if row >= layout.list_first_row() {
+                    let target = state.offset + usize::from(row - layout.list_first_row());
+                    if target < state.rows.len() && target < state.offset + layout.list_rows() {
+                        move_to(state, target, fx);
+                    }
+                }
+                state.dirty = true;
+            } else if layout.side.contains(column, row) && state.focus == Pane::List {
+                focus(state, Pane::Detail);
+                state.dirty = true;
+            }
+        }
+        Mouse::ScrollDown { .. } => {
+            move_to(state, state.selected + 3, fx);
+            state.dirty = true;
+        }
+        Mouse::ScrollUp { .. } => {
+            move_to(state, state.selected.saturating_sub(3), fx);
+            state.dirty = true;
+        }
+    }
+}

@@ -1,0 +1,357 @@
+//! The one place that owns the terminal, the channels and the tasks. It feeds `Msg`s to
+//! `app::update`, carries out the `Effect`s it returns, and draws with `ui::view` when
+//! something changed, coalescing bursts into one synchronized frame.
+
+use crate::app::{self, Effect, Key, KeyCode, Mouse, Msg, State};
+use crate::cli::{CliError, Session};
+use crate::config::Origin;
+use crate::config::keymap::Keymap;
+use crate::config::theme::Theme;
+use crate::sources::poller::{self, Schedule, SourceEvent};
+use crate::store::{Drafts, Store};
+use crossterm::event::{self as ct, Event, EventStream, KeyEventKind, KeyModifiers, MouseEventKind};
+use crossterm::{execute, terminal};
+use futures_util::StreamExt;
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+use std::io::{IsTerminal, Write};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+
+/// How often other consoles' entries are picked up from a shared SQLite file.
+const STORE_SYNC: Duration = Duration::from_secs(2);
+
+pub async fn run(session: Session) -> Result<(), CliError> {
+    let cfg = &session.loaded.config;
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let theme = Theme::load(&cfg.ui.theme, &session.loaded.dirs.config.join("themes"), no_color)?;
+    let keymap = Keymap::load(&cfg.ui.keymap, &session.loaded.dirs.config.join("keymaps"))?;
+    if !std::io::stdout().is_terminal() {
+        return Err(CliError::Usage(
+            "the console needs a terminal; `klaxon list` and `klaxon watch` work without one".into(),
+        ));
+    }
+    let mut state = State::new(&session.actor, keymap, chrono::Utc::now());
+    if session.loaded.origin == Origin::Embedded {
+        state.origin = Some("embedded default".into());
+    }
+    let drafts = Drafts::new(&session.loaded.dirs.data.join("drafts"));
+    let (tx, mut rx) = mpsc::channel::<Msg>(1024);
+    let (stop_tx, stop_rx) = watch::channel(false);
+    start_sources(&session, tx.clone(), stop_rx.clone());
+    start_store_sync(session.store.clone(), tx.clone(), stop_rx.clone());
+    let effects = start_effects(session.store.clone(), drafts.clone(), tx.clone());
+    {
+        let (store, tx) = (session.store.clone(), tx.clone());
+        tokio::spawn(async move {
+            let loaded = tokio::task::spawn_blocking(move || (store.ownership(), drafts.load_all())).await;
+            if let Ok((own, drafts)) = loaded {
+                match own {
+                    Ok(own) => _ = tx.send(Msg::Ownership(own)).await,
+                    Err(e) => _ = tx.send(Msg::EffectFailed(e.to_string())).await,
+                }
+                let _ = tx.send(Msg::Drafts(drafts)).await;
+            }
+        });
+    }
+    start_input(tx.clone(), stop_rx.clone());
+    start_ticks(tx.clone(), stop_rx);
+
+    let mut guard =
+        TerminalGuard::enter().map_err(|e| CliError::Failure(format!("cannot set up the terminal: {e}")))?;
+    let size = guard.terminal.size().map_err(|e| CliError::Failure(e.to_string()))?;
+    app::update(&mut state, Msg::Resize { width: size.width, height: size.height });
+    let mut signals = Signals::new();
+    loop {
+        if state.dirty {
+            guard.draw(&state, &theme).map_err(|e| CliError::Failure(format!("drawing failed: {e}")))?;
+            state.dirty = false;
+        }
+        let msg = tokio::select! {
+            m = rx.recv() => m,
+            _ = signals.next() => break,
+        };
+        let Some(msg) = msg else { break };
+        let _ = effects.send(app::update(&mut state, msg)).await;
+        // Coalesce: everything already waiting goes in before the next frame.
+        while let Ok(msg) = rx.try_recv() {
+            let _ = effects.send(app::update(&mut state, msg)).await;
+        }
+        if state.quit {
+            break;
+        }
+    }
+    let _ = stop_tx.send(true);
+    drop(guard);
+    Ok(())
+}
+
+fn start_sources(session: &Session, tx: mpsc::Sender<Msg>, stop: watch::Receiver<bool>) {
+    let (ev_tx, mut ev_rx) = mpsc::channel::<SourceEvent>(64);
+    for (cfg, source) in &session.sources {
+        let schedule = Schedule { interval: cfg.interval, timeout: cfg.timeout };
+        poller::spawn(source.clone(), schedule, session.cache.clone(), ev_tx.clone(), stop.clone());
+    }
+    let store = session.store.clone();
+    tokio::spawn(async move {
+        while let Some(event) = ev_rx.recv().await {
+            let msgs = match event {
+                SourceEvent::Snapshot { source, alerts, at, from_cache } => {
+                    let mut msgs = Vec::new();
+                    if !from_cache {
+                        let (store, s, a) = (store.clone(), source.clone(), alerts.clone());
+                        match tokio::task::spawn_blocking(move || store.observe(&s, &a, at)).await {
+                            Ok(Ok(written)) if !written.is_empty() => msgs.push(Msg::Entries(written)),
+                            Ok(Err(e)) => msgs.push(Msg::EffectFailed(e.to_string())),
+                            _ => {}
+                        }
+                    }
+                    msgs.insert(0, Msg::Snapshot { source, alerts });
+                    msgs
+                }
+                SourceEvent::Health { source, health } => vec![Msg::Health { source, health }],
+            };
+            for m in msgs {
+                if tx.send(m).await.is_err() {
+                    return;
+                }
+            }
+        }
+    });
+}
+
+/// Entries other consoles wrote to the same store show up here within `STORE_SYNC`.
+fn start_store_sync(store: Arc<dyn Store>, tx: mpsc::Sender<Msg>, mut stop: watch::Receiver<bool>) {
+    tokio::spawn(async move {
+        let s = store.clone();
+        let mut last =
+            tokio::task::spawn_blocking(move || s.last_entry_id()).await.ok().and_then(Result::ok).unwrap_or(0);
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(STORE_SYNC) => {}
+                _ = stop.wait_for(|s| *s) => return,
+            }
+            let s = store.clone();
+            let Ok(Ok(entries)) = tokio::task::spawn_blocking(move || s.entries_after(last, 10_000)).await else {
+                continue;
+            };
+            if let Some(e) = entries.last() {
+                last = e.id;
+                if tx.send(Msg::Entries(entries)).await.is_err() {
+                    return;
+                }
+            }
+        }
+    });
+}
+
+/// Effects run one batch at a time, in order: a draft is deleted only after the note it
+/// became is in the store.
+fn start_effects(store: Arc<dyn Store>, drafts: Drafts, tx: mpsc::Sender<Msg>) -> mpsc::Sender<Vec<Effect>> {
+    let (fx_tx, mut fx_rx) = mpsc::channel::<Vec<Effect>>(256);
+    tokio::spawn(async move {
+        while let Some(batch) = fx_rx.recv().await {
+            if batch.is_empty() {
+                continue;
+            }
+            let (store, drafts) = (store.clone(), drafts.clone());
+            let Ok(msgs) = tokio::task::spawn_blocking(move || run_effects(store.as_ref(), &drafts, batch)).await
+            else {
+                continue;
+            };
+            for m in msgs {
+                let _ = tx.send(m).await;
+            }
+        }
+    });
+    fx_tx
+}
+
+fn run_effects(store: &dyn Store, drafts: &Drafts, batch: Vec<Effect>) -> Vec<Msg> {
+    let mut msgs = Vec::new();
+    let mut failed = Vec::new();
+    for effect in batch {
+        match effect {
+            Effect::Append(entry) => match store.append(&entry) {
+                Ok(e) => msgs.push(Msg::Entries(vec![e])),
+                Err(e) => {
+                    failed.push(entry.alert_key.clone());
+                    msgs.push(Msg::EffectFailed(format!("not saved: {e}; any draft is kept")));
+                }
+            },
+            Effect::LoadTimeline(key) => match store.timeline(&key) {
+                Ok(entries) => msgs.push(Msg::Timeline { key, entries }),
+                Err(e) => msgs.push(Msg::EffectFailed(e.to_string())),
+            },
+            Effect::SaveDraft { key, text } => {
+                if let Err(e) = drafts.save(&key, &text) {
+                    msgs.push(Msg::EffectFailed(format!("draft not saved to disk: {e}")));
+                }
+            }
+            Effect::DeleteDraft(key) if failed.contains(&key) => {
+                msgs.push(Msg::Drafts(drafts.load_all()));
+            }
+            Effect::DeleteDraft(key) => {
+                let _ = drafts.delete(&key);
+            }
+        }
+    }
+    msgs
+}
+
+fn start_input(tx: mpsc::Sender<Msg>, mut stop: watch::Receiver<bool>) {
+    tokio::spawn(async move {
+        let mut events = EventStream::new();
+        loop {
+            let event = tokio::select! {
+                e = events.next() => e,
+                _ = stop.wait_for(|s| *s) => return,
+            };
+            let Some(Ok(event)) = event else { return };
+            if let Some(msg) = translate(event)
+                && tx.send(msg).await.is_err()
+            {
+                return;
+            }
+        }
+    });
+}
+
+fn start_ticks(tx: mpsc::Sender<Msg>, mut stop: watch::Receiver<bool>) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            tokio::select! {
+                _ = every.tick() => {}
+                _ = stop.wait_for(|s| *s) => return,
+            }
+            if tx.send(Msg::Tick(chrono::Utc::now())).await.is_err() {
+                return;
+            }
+        }
+    });
+}
+
+/// crossterm's events as the app's messages.
+pub fn translate(event: Event) -> Option<Msg> {
+    match event {
+        Event::Key(k) if k.kind != KeyEventKind::Release => {
+            let code = match k.code {
+                ct::KeyCode::Char(c) => KeyCode::Char(c),
+                ct::KeyCode::Enter => KeyCode::Enter,
+                ct::KeyCode::Esc => KeyCode::Esc,
+                ct::KeyCode::Tab => KeyCode::Tab,
+                ct::KeyCode::BackTab => KeyCode::BackTab,
+                ct::KeyCode::Backspace => KeyCode::Backspace,
+                ct::KeyCode::Delete => KeyCode::Delete,
+                ct::KeyCode::Up => KeyCode::Up,
+                ct::KeyCode::Down => KeyCode::Down,
+                ct::KeyCode::Left => KeyCode::Left,
+                ct::KeyCode::Right => KeyCode::Right,
+                ct::KeyCode::PageUp => KeyCode::PageUp,
+                ct::KeyCode::PageDown => KeyCode::PageDown,
+                ct::KeyCode::Home => KeyCode::Home,
+                ct::KeyCode::End => KeyCode::End,
+                ct::KeyCode::F(n) => KeyCode::F(n),
+                _ => return None,
+            };
+            let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
+            let alt = k.modifiers.contains(KeyModifiers::ALT);
+            // Shift is already in the character ('G'); ctrl-letters are matched lower case.
+            let code = match code {
+                KeyCode::Char(c) if ctrl => KeyCode::Char(c.to_ascii_lowercase()),
+                c => c,
+            };
+            Some(Msg::Key(Key { code, ctrl, alt }))
+        }
+        Event::Mouse(m) => {
+            let (column, row) = (m.column, m.row);
+            match m.kind {
+                MouseEventKind::Down(ct::MouseButton::Left) => Some(Msg::Mouse(Mouse::Click { column, row })),
+                MouseEventKind::ScrollDown => Some(Msg::Mouse(Mouse::ScrollDown { column, row })),
+                MouseEventKind::ScrollUp => Some(Msg::Mouse(Mouse::ScrollUp { column, row })),
+                _ => None,
+            }
+        }
+        Event::Resize(width, height) => Some(Msg::Resize { width, height }),
+        _ => None,
+    }
+}
+
+/// Raw mode, the alternate screen and mouse capture, undone on drop (normal exit, error
+/// path) and by the panic hook.
+struct TerminalGuard {
+    terminal: Terminal<CrosstermBackend<std::io::Stdout>>,
+}
+
+impl TerminalGuard {
+    fn enter() -> std::io::Result<Self> {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            restore_terminal();
+            previous(info);
+        }));
+        terminal::enable_raw_mode()?;
+        let mut out = std::io::stdout();
+        if let Err(e) = execute!(out, terminal::EnterAlternateScreen, ct::EnableMouseCapture, crossterm::cursor::Hide) {
+            restore_terminal();
+            return Err(e);
+        }
+        let terminal = Terminal::new(CrosstermBackend::new(out))?;
+        Ok(TerminalGuard { terminal })
+    }
+
+    fn draw(&mut self, state: &State, theme: &Theme) -> std::io::Result<()> {
+        execute!(self.terminal.backend_mut(), terminal::BeginSynchronizedUpdate)?;
+        let drawn = self.terminal.draw(|f| crate::ui::view(state, theme, f)).map(|_| ());
+        execute!(self.terminal.backend_mut(), terminal::EndSynchronizedUpdate)?;
+        drawn
+    }
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        restore_terminal();
+    }
+}
+
+/// Best effort: after an SSH drop there is no terminal left to write to.
+fn restore_terminal() {
+    let _ = terminal::disable_raw_mode();
+    let mut out = std::io::stdout();
+    let _ = execute!(out, ct::DisableMouseCapture, terminal::LeaveAlternateScreen, crossterm::cursor::Show);
+    let _ = out.flush();
+}
+
+/// SIGTERM, SIGHUP (the SSH connection dropped) and SIGINT all end the console cleanly.
+struct Signals {
+    term: Option<tokio::signal::unix::Signal>,
+    hup: Option<tokio::signal::unix::Signal>,
+    int: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn new() -> Self {
+        use tokio::signal::unix::{SignalKind, signal};
+        Signals {
+            term: signal(SignalKind::terminate()).ok(),
+            hup: signal(SignalKind::hangup()).ok(),
+            int: signal(SignalKind::interrupt()).ok(),
+        }
+    }
+
+    async fn next(&mut self) {
+        async fn recv(s: &mut Option<tokio::signal::unix::Signal>) {
+            match s {
+                Some(s) => _ = s.recv().await,
+                None => std::future::pending().await,
+            }
+        }
+        tokio::select! {
+            _ = recv(&mut self.term) => {}
+            _ = recv(&mut self.hup) => {}
+            _ = recv(&mut self.int) => {}
+        }
+    }
+}

@@ -1,0 +1,111 @@
+//! The selected alert: what it is, who owns it, its labels, links and timeline.
+
+use super::{age, pane};
+use crate::app::State;
+use crate::config::theme::Theme;
+use crate::model::EntryKind;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+
+pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, focused: bool) {
+    let block = pane(" Detail ", focused, theme);
+    let Some(item) = state.selected_item() else {
+        let text = if state.rows.is_empty() { "Nothing selected." } else { "A group: enter collapses or opens it." };
+        frame.render_widget(Paragraph::new(text).style(theme.style("list.resolved")).block(block), area);
+        return;
+    };
+    let a = &item.alert;
+    let label = |s: &str| Span::styled(format!("{s} "), theme.style("detail.label"));
+    let value = |s: String| Span::styled(s, theme.style("detail.value"));
+    let mut lines = vec![
+        Line::styled(a.title.clone(), theme.style("detail.value").add_modifier(ratatui::style::Modifier::BOLD)),
+        Line::from(vec![
+            Span::styled(format!(" {} ", a.severity.name().to_uppercase()), theme.severity(a.severity)),
+            Span::raw(" "),
+            value(a.status.name().to_string()),
+            match item.owner() {
+                Some(o) => value(format!(" · owned by {o}")),
+                None => Span::styled(" · nobody owns it", theme.style("status.error")),
+            },
+            if item.own.escalation_level > 0 {
+                value(format!(" · escalated to level {}", item.own.escalation_level))
+            } else {
+                Span::raw("")
+            },
+        ]),
+        Line::from(vec![
+            label("key"),
+            value(a.key.to_string()),
+            label("  started"),
+            value(format!("{} ({} ago)", a.started_at.format("%Y-%m-%d %H:%M UTC"), age(state.now, a.started_at))),
+        ]),
+    ];
+    if a.host.is_some() || a.service.is_some() {
+        lines.push(Line::from(vec![
+            label("host"),
+            value(a.host.clone().unwrap_or_else(|| "-".into())),
+            label("  service"),
+            value(a.service.clone().unwrap_or_else(|| "-".into())),
+        ]));
+    }
+    if !a.labels.is_empty() {
+        lines.push(Line::raw(""));
+        lines.push(Line::styled("Labels", theme.style("detail.label")));
+        let text: Vec<String> = a.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        lines.push(Line::styled(text.join("  "), theme.style("detail.value")));
+    }
+    if !a.annotations.is_empty() {
+        lines.push(Line::raw(""));
+        lines.push(Line::styled("Annotations", theme.style("detail.label")));
+        for (k, v) in &a.annotations {
+            let mut parts = v.split('\n');
+            lines.push(Line::from(vec![label(&format!("{k}:")), value(parts.next().unwrap_or("").to_owned())]));
+            lines.extend(parts.map(|p| Line::styled(format!("  {p}"), theme.style("detail.value"))));
+        }
+    }
+    if !a.links.is_empty() {
+        lines.push(Line::raw(""));
+        lines.push(Line::styled("Links", theme.style("detail.label")));
+        for l in &a.links {
+            lines.push(Line::from(vec![
+                label(&format!("{}:", l.kind)),
+                Span::styled(l.url.clone(), theme.style("detail.link")),
+            ]));
+        }
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled("Timeline", theme.style("detail.label")));
+    match state.timelines.get(&a.key) {
+        None => lines.push(Line::styled("loading…", theme.style("list.resolved"))),
+        Some(entries) if entries.is_empty() => lines.push(Line::styled("no entries yet", theme.style("list.resolved"))),
+        Some(entries) => {
+            for e in entries {
+                let what = match e.kind {
+                    EntryKind::Escalated => format!("escalated to level {}", e.level.unwrap_or(1)),
+                    EntryKind::Seen => "first seen".into(),
+                    kind => kind.name().replace('-', " "),
+                };
+                let mut spans = vec![
+                    Span::styled(e.at.format("%m-%d %H:%M ").to_string(), theme.style("timeline.time")),
+                    Span::styled(format!("{} ", e.actor), theme.style("timeline.actor")),
+                    Span::styled(what, theme.style("timeline.kind")),
+                ];
+                let mut text = e.text.split('\n');
+                if let Some(first) = text.next().filter(|t| !t.is_empty() && e.kind != EntryKind::Seen) {
+                    spans.push(value(format!(": {first}")));
+                }
+                lines.push(Line::from(spans));
+                lines.extend(text.map(|t| Line::styled(format!("    {t}"), theme.style("detail.value"))));
+            }
+        }
+    }
+    if let Some(draft) = state.drafts.get(&a.key).filter(|d| !d.trim().is_empty()) {
+        lines.push(Line::styled(
+            format!("draft note ({} chars): n to continue", draft.chars().count()),
+            theme.style("status.info"),
+        ));
+    }
+    frame.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }), area);
+}

@@ -1,0 +1,101 @@
+//! The ranked alert list. Only the rows on screen are built: 100,000 alerts cost what 40 do.
+
+use super::text::{fit, pad, width};
+use super::{age, pane};
+use crate::app::State;
+use crate::app::state::{Pane, Row};
+use crate::config::theme::Theme;
+use crate::model::Status;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let focused = state.focus == Pane::List;
+    let mut title = format!(" Alerts {}/{} ", state.shown_count(), state.board.len());
+    if !state.filter.is_empty() {
+        title.push_str(&format!("· /{} ", state.filter.text()));
+    }
+    if state.group != crate::app::state::Group::None {
+        title.push_str(&format!("· by {} ", state.group.label()));
+    }
+    if state.sort != crate::app::state::Sort::Rank {
+        title.push_str(&format!("· {} first ", state.sort.label()));
+    }
+    let block = pane(fit(&title, usize::from(area.width.saturating_sub(2))), focused, theme);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let w = usize::from(inner.width);
+    let wide = w >= 60;
+    let mut lines = Vec::with_capacity(usize::from(inner.height));
+    let header = if wide {
+        format!("{} {:>4} {} {}", pad("SEV", 4), "AGE", pad("SOURCE", 10), "TITLE")
+    } else {
+        format!("{} {:>4} {}", pad("SEV", 4), "AGE", "TITLE")
+    };
+    lines.push(Line::styled(pad(&header, w), theme.style("list.header")));
+    if state.rows.is_empty() {
+        let empty = if state.board.is_empty() {
+            "No alerts. All quiet."
+        } else {
+            "No alert matches the filter (esc clears it)."
+        };
+        lines.push(Line::styled(fit(empty, w), theme.style("list.resolved")));
+    }
+    let visible = usize::from(inner.height.saturating_sub(1));
+    let ranked = state.board.ranked();
+    for (n, row) in state.rows.iter().enumerate().skip(state.offset).take(visible) {
+        let selected = n == state.selected;
+        let mut line = match row {
+            Row::Group { name, count, worst, collapsed } => {
+                let arrow = if *collapsed { "▸" } else { "▾" };
+                let text = format!("{arrow} {name} ({count}, worst {})", worst.tag());
+                Line::from(vec![
+                    Span::styled(pad(worst.tag(), 4), theme.severity(*worst)),
+                    Span::styled(pad(&format!(" {text}"), w.saturating_sub(4)), theme.style("group.header")),
+                ])
+            }
+            Row::Alert(i) => alert_line(&ranked[*i], state, theme, w, wide),
+        };
+        if selected {
+            let sel = theme.style("list.selected");
+            line = line.patch_style(if focused { sel } else { sel.remove_modifier(Modifier::BOLD) });
+        }
+        lines.push(line);
+    }
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+fn alert_line<'a>(item: &crate::model::Item, state: &State, theme: &Theme, w: usize, wide: bool) -> Line<'a> {
+    let a = &item.alert;
+    let owner = item.owner().map(|o| format!(" ✓{o}"));
+    let body_style = if a.status == Status::Resolved {
+        theme.style("list.resolved")
+    } else if item.is_acked() || a.status == Status::Suppressed {
+        theme.style("list.acked")
+    } else {
+        Style::default()
+    };
+    let mut spans = vec![
+        Span::styled(pad(a.severity.tag(), 4), theme.severity(a.severity)),
+        Span::styled(format!(" {:>4} ", age(state.now, a.started_at)), theme.style("list.age")),
+    ];
+    let mut used = 10;
+    if wide {
+        spans.push(Span::styled(pad(a.source(), 10) + " ", theme.style("list.source")));
+        used += 11;
+    }
+    let owner_w = owner.as_deref().map_or(0, width).min(w.saturating_sub(used) / 3);
+    let title_w = w.saturating_sub(used + owner_w);
+    let mut title = a.title.clone();
+    if a.status == Status::Suppressed {
+        title = format!("(suppressed) {title}");
+    }
+    spans.push(Span::styled(pad(&title, title_w), body_style));
+    if let Some(o) = owner {
+        spans.push(Span::styled(fit(&o, owner_w), theme.style("list.owner")));
+    }
+    Line::from(spans)
+}

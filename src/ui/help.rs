@@ -1,0 +1,37 @@
+//! The `?` overlay: every binding of the live keymap, with its description.
+
+use super::overlay::centered;
+use super::text::pad;
+use crate::app::State;
+use crate::config::theme::Theme;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph};
+
+pub fn draw(frame: &mut Frame, size: Rect, state: &State, theme: &Theme, scroll: usize) {
+    let bindings = state.keymap.bindings();
+    let key_w = bindings.iter().map(|b| state.keymap.label(b.action).chars().count()).max().unwrap_or(4).min(20);
+    let mut lines: Vec<Line> = bindings
+        .iter()
+        .filter(|b| !b.keys.is_empty())
+        .map(|b| {
+            Line::from(vec![
+                Span::styled(pad(&state.keymap.label(b.action), key_w + 2), theme.style("status.key")),
+                Span::raw(b.desc.clone()),
+            ])
+        })
+        .collect();
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(
+        "Filter: text, severity>=high source=prod service=~api.* owner=alice",
+        theme.style("status.hint"),
+    ));
+    let area = centered(size, 64, lines.len() as u16 + 2);
+    let block = Block::bordered()
+        .border_style(theme.style("overlay.border"))
+        .title(Line::styled(" Keys ", theme.style("overlay.title")));
+    frame.render_widget(Clear, area);
+    let scroll = scroll.min(lines.len().saturating_sub(usize::from(area.height.saturating_sub(2))));
+    frame.render_widget(Paragraph::new(lines).block(block).scroll((scroll as u16, 0)), area);
+}

@@ -1,0 +1,68 @@
+//! The view: `view(&State, &Theme, &mut Frame)` reads state and draws; it never changes
+//! state and never does I/O. One file per pane.
+
+mod alert_detail;
+mod alert_list;
+mod header;
+mod help;
+mod overlay;
+mod side_panes;
+mod status_bar;
+pub mod text;
+
+use crate::app::State;
+use crate::app::layout::{Area, layout};
+use crate::app::state::{Mode, Pane};
+use crate::config::theme::Theme;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+
+pub fn view(state: &State, theme: &Theme, frame: &mut Frame) {
+    let size = frame.area();
+    let l = layout(size.width, size.height, state.focus);
+    header::draw(frame, rect(l.header), state, theme);
+    if l.list.height > 0 {
+        alert_list::draw(frame, rect(l.list), state, theme);
+    }
+    if l.side.height > 0 {
+        let focused = state.focus != Pane::List;
+        match state.focus {
+            Pane::List | Pane::Detail => alert_detail::draw(frame, rect(l.side), state, theme, focused),
+            Pane::Logs => side_panes::logs(frame, rect(l.side), state, theme),
+            Pane::Runbook => side_panes::runbook(frame, rect(l.side), state, theme),
+        }
+    }
+    status_bar::draw(frame, rect(l.status), state, theme);
+    match &state.mode {
+        Mode::Help { scroll } => help::draw(frame, size, state, theme, *scroll),
+        Mode::Palette { input, selected } => overlay::palette(frame, size, state, theme, input, *selected),
+        Mode::Confirm { prompt, .. } => overlay::confirm(frame, size, theme, prompt),
+        Mode::Editor(editor) => overlay::editor(frame, size, theme, editor),
+        Mode::Normal | Mode::Filter { .. } => {}
+    }
+}
+
+fn rect(a: Area) -> Rect {
+    Rect { x: a.x, y: a.y, width: a.width, height: a.height }
+}
+
+/// A bordered block styled for focus.
+fn pane<'a>(title: impl Into<ratatui::text::Line<'a>>, focused: bool, theme: &Theme) -> ratatui::widgets::Block<'a> {
+    use ratatui::widgets::{Block, BorderType};
+    let border = if focused { theme.style("pane.border.focused") } else { theme.style("pane.border") };
+    Block::bordered()
+        .border_type(if focused { BorderType::Thick } else { BorderType::Plain })
+        .border_style(border)
+        .title(title.into().style(theme.style("pane.title")))
+}
+
+/// `12m` / `3h` / `<1m`: ages at minute granularity, so an idle console redraws once a minute.
+fn age(now: chrono::DateTime<chrono::Utc>, then: chrono::DateTime<chrono::Utc>) -> String {
+    let m = (now - then).num_minutes().max(0);
+    match m {
+        0 => "<1m".into(),
+        1..60 => format!("{m}m"),
+        60..1440 => format!("{}h", m / 60),
+        _ => format!("{}d", m / 1440),
+    }
+}
