@@ -61,3 +61,25 @@ fn a_named_config_that_is_missing_is_an_error_not_the_default() {
     let out = sb.klaxon().env("KLAXON_CONFIG", "/nonexistent/k.toml").arg("list").output().unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn a_user_keymap_with_a_duplicate_or_unknown_binding_is_reported_with_file_and_line() {
+    let sb = Sandbox::new();
+    let config = sb.write("klaxon.toml", "[ui]\nkeymap = \"mine\"\n");
+    let keymap = sb.write(
+        "config/klaxon/keymaps/mine.toml",
+        "[[keys]]\non = \"x\"\nrun = \"ack\"\n\n[[keys]]\non = [\"x\"]\nrun = \"note\"\n",
+    );
+    let out = sb.klaxon().args(["check-config", "--config"]).arg(&config).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains(&format!("{}:6", keymap.display())), "{stderr}");
+    assert!(stderr.contains("key `x` is bound twice: line 2 (ack) and line 6 (note)"), "{stderr}");
+
+    sb.write("config/klaxon/keymaps/mine.toml", "[[keys]]\non = \"x\"\nrun = \"acknowledge\"\n");
+    let out = sb.klaxon().args(["check-config", "--config"]).arg(&config).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains(&format!("{}:3: key `keys[0].run`", keymap.display())), "{stderr}");
+    assert!(stderr.contains("unknown action \"acknowledge\""), "{stderr}");
+}

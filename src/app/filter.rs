@@ -97,6 +97,10 @@ fn parse_term(token: &str) -> Result<Term, String> {
         return Ok(Term::Text(token.to_lowercase()));
     };
     let (name, value) = (&token[..at], &token[at + op.len()..]);
+    // Half-typed (`service=`): an error, so the list keeps the last complete filter.
+    if value.is_empty() {
+        return Err(format!("{token:?} needs a value"));
+    }
     let field = match name.to_ascii_lowercase().as_str() {
         "severity" | "sev" => Field::Severity,
         "source" => Field::Source,
@@ -132,9 +136,6 @@ fn parse_term(token: &str) -> Result<Term, String> {
             }
         }
     };
-    if value.is_empty() && !matches!(op, Op::Eq(_) | Op::Ne(_)) {
-        return Err(format!("{token:?} needs a value"));
-    }
     Ok(Term::Field { field, op })
 }
 

@@ -112,11 +112,7 @@ fn on_key(state: &mut State, key: Key, fx: &mut Vec<Effect>) {
             Edit::Moved | Edit::Ignored => {}
         },
         Mode::Filter { input, before, error } => match key.code {
-            KeyCode::Enter => {
-                if error.is_none() {
-                    state.mode = Mode::Normal;
-                }
-            }
+            KeyCode::Enter if error.is_none() => state.mode = Mode::Normal,
             KeyCode::Esc => {
                 let before = before.clone();
                 state.mode = Mode::Normal;

@@ -97,7 +97,23 @@ pub fn load(explicit: Option<&Path>, dirs: Dirs) -> Result<Loaded, ConfigError> 
         message: format!("cannot read config: {e}"),
     })?;
     let config = parse(&text, &shown)?;
+    check_ui(&config, &dirs, &text, &shown)?;
     Ok(Loaded { config, origin: Origin::File(path), dirs })
+}
+
+/// The theme and keymap named under [ui] load; a name that does not exist is reported at
+/// its line in klaxon.toml, errors inside a theme or keymap file at theirs.
+fn check_ui(config: &Config, dirs: &Dirs, text: &str, file: &str) -> Result<(), ConfigError> {
+    let theme = super::theme::Theme::load(&config.ui.theme, &dirs.config.join("themes"), false).map(|_| ());
+    let keymap = super::keymap::Keymap::load(&config.ui.keymap, &dirs.config.join("keymaps")).map(|_| ());
+    theme.and(keymap).map_err(|mut e| {
+        if let Some(field) = e.key.as_deref().and_then(|k| k.strip_prefix("ui.")).filter(|_| e.line.is_none()) {
+            let path = KeyPath(vec![KeySeg::Key("ui".into()), KeySeg::Key(field.into())]);
+            e.line = locate(text, &path).map(|span| line_of(text, span.start));
+            e.file = file.to_owned();
+        }
+        e
+    })
 }
 
 /// Parses and validates config text; `file` is what errors call it.
@@ -156,7 +172,7 @@ fn looks_secret(key: &str) -> bool {
 }
 
 /// 1-based line of a byte offset.
-fn line_of(text: &str, offset: usize) -> usize {
+pub(super) fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].matches('\n').count() + 1
 }
 

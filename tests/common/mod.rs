@@ -2,6 +2,8 @@
 //! servers and plugins they run against.
 #![allow(dead_code)]
 
+pub mod alerts;
+
 use std::path::{Path, PathBuf};
 
 /// A temp HOME with its own XDG dirs, so a test never touches the user's config or data.

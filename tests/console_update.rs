@@ -1,0 +1,328 @@
+//! The console's update: messages in, state and effects out, for every action. No terminal.
+
+mod common;
+
+use common::alerts::*;
+use klaxon::app::state::{Mode, Pane, Pending};
+use klaxon::app::{self, Effect, Mouse, Msg};
+use klaxon::model::{AlertKey, Entry, EntryKind, Ownership};
+
+fn appended(fx: &[Effect]) -> Vec<(EntryKind, String, String, Option<i64>)> {
+    fx.iter()
+        .filter_map(|e| match e {
+            Effect::Append(n) => Some((n.kind, n.alert_key.id().to_owned(), n.text.clone(), n.level)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// What the store would answer: the entry with an id, fed back as the runtime does.
+fn stored(state: &mut klaxon::app::State, fx: &[Effect], first_id: i64) {
+    let entries: Vec<Entry> = fx
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Append(n) => Some(n),
+            _ => None,
+        })
+        .enumerate()
+        .map(|(i, n)| Entry {
+            id: first_id + i as i64,
+            op_id: n.op_id.clone(),
+            alert_key: n.alert_key.clone(),
+            kind: n.kind,
+            actor: n.actor.clone(),
+            at: n.at,
+            text: n.text.clone(),
+            level: n.level,
+        })
+        .collect();
+    let keys: Vec<AlertKey> = entries.iter().map(|e| e.alert_key.clone()).collect();
+    for k in keys {
+        app::update(state, Msg::Timeline { key: k, entries: vec![] });
+    }
+    app::update(state, Msg::Entries(entries));
+}
+
+#[test]
+fn ranks_and_moves() {
+    let mut s = state_with(120, 40, sample());
+    assert_eq!(visible_ids(&s), ["d1", "h2", "h1", "a1", "w1", "i1"]);
+    assert_eq!(selected_id(&s), "d1");
+    app::update(&mut s, key("j"));
+    app::update(&mut s, key("down"));
+    assert_eq!(selected_id(&s), "h1");
+    app::update(&mut s, key("k"));
+    assert_eq!(selected_id(&s), "h2");
+    app::update(&mut s, key("G"));
+    assert_eq!(selected_id(&s), "i1");
+    app::update(&mut s, key("j"));
+    assert_eq!(selected_id(&s), "i1", "stops at the bottom");
+    app::update(&mut s, key("g"));
+    assert_eq!(selected_id(&s), "d1");
+    app::update(&mut s, key("pgdn"));
+    assert_eq!(selected_id(&s), "i1", "a page is longer than the list");
+    app::update(&mut s, key("pgup"));
+    assert_eq!(selected_id(&s), "d1");
+}
+
+#[test]
+fn moving_asks_for_the_timeline_once() {
+    let mut s = state_with(120, 40, sample());
+    let fx = app::update(&mut s, key("j"));
+    assert_eq!(fx, [Effect::LoadTimeline(AlertKey::new("prod", "h2"))]);
+    app::update(&mut s, Msg::Timeline { key: AlertKey::new("prod", "h2"), entries: vec![] });
+    app::update(&mut s, key("j"));
+    assert!(app::update(&mut s, key("k")).is_empty(), "already loaded");
+}
+
+#[test]
+fn ack_writes_an_entry_and_the_owned_alert_sinks_with_the_cursor_on_it() {
+    let mut s = state_with(120, 40, sample());
+    let fx = app::update(&mut s, key("a"));
+    assert_eq!(appended(&fx), [(EntryKind::Acked, "d1".into(), String::new(), None)]);
+    let Effect::Append(entry) = &fx[0] else { panic!() };
+    assert_eq!(entry.actor, "alice");
+    stored(&mut s, &fx, 1);
+    assert_eq!(visible_ids(&s), ["h2", "h1", "a1", "w1", "i1", "d1"]);
+    assert_eq!(selected_id(&s), "d1", "the cursor stays on the alert just acknowledged");
+    assert_eq!(s.selected_item().unwrap().owner(), Some("alice"));
+    // Acking your own alert again writes nothing.
+    assert!(appended(&app::update(&mut s, key("a"))).is_empty());
+    assert!(s.flash.as_ref().unwrap().text.contains("already yours"));
+}
+
+#[test]
+fn another_consoles_ack_shows_up() {
+    let mut s = state_with(120, 40, sample());
+    let key_h1 = AlertKey::new("prod", "h1");
+    app::update(&mut s, Msg::Timeline { key: key_h1.clone(), entries: vec![] });
+    let bob = Entry {
+        id: 7,
+        op_id: "x".into(),
+        alert_key: key_h1.clone(),
+        kind: EntryKind::Acked,
+        actor: "bob".into(),
+        at: t0(),
+        text: String::new(),
+        level: None,
+    };
+    app::update(&mut s, Msg::Entries(vec![bob.clone(), bob]));
+    assert_eq!(s.timelines[&key_h1].len(), 1, "the same entry twice is kept once");
+    assert_eq!(visible_ids(&s).last().unwrap(), "h1");
+    // An entry for an alert whose timeline is not loaded asks for it.
+    let mut other = Entry { id: 8, alert_key: AlertKey::new("prod", "w1"), ..s.timelines[&key_h1][0].clone() };
+    other.op_id = "y".into();
+    assert_eq!(app::update(&mut s, Msg::Entries(vec![other])), [Effect::LoadTimeline(AlertKey::new("prod", "w1"))]);
+}
+
+#[test]
+fn note_editor_saves_drafts_as_typed_and_keeps_them_on_close() {
+    let mut s = state_with(120, 40, sample());
+    app::update(&mut s, key("n"));
+    assert!(matches!(&s.mode, Mode::Editor(e) if e.key.id() == "d1"));
+    let fx = typed(&mut s, "rolled back\nv2.14");
+    assert_eq!(
+        fx.last(),
+        Some(&Effect::SaveDraft { key: AlertKey::new("prod", "d1"), text: "rolled back\nv2.14".into() })
+    );
+    app::update(&mut s, key("esc"));
+    assert_eq!(s.mode, Mode::Normal);
+    assert_eq!(s.drafts[&AlertKey::new("prod", "d1")], "rolled back\nv2.14");
+    // Opening it again continues the draft; ctrl-s stores it and drops the draft.
+    app::update(&mut s, key("n"));
+    typed(&mut s, "!");
+    let fx = app::update(&mut s, key("ctrl-s"));
+    assert_eq!(appended(&fx), [(EntryKind::Note, "d1".into(), "rolled back\nv2.14!".into(), None)]);
+    assert_eq!(fx.last(), Some(&Effect::DeleteDraft(AlertKey::new("prod", "d1"))));
+    assert!(s.drafts.is_empty() && s.mode == Mode::Normal);
+}
+
+#[test]
+fn an_empty_note_is_not_stored() {
+    let mut s = state_with(120, 40, sample());
+    app::update(&mut s, key("n"));
+    typed(&mut s, "  ");
+    assert!(appended(&app::update(&mut s, key("ctrl-s"))).is_empty());
+    assert!(matches!(s.mode, Mode::Editor(_)), "stays open to write something");
+}
+
+#[test]
+fn ack_with_a_note() {
+    let mut s = state_with(120, 40, sample());
+    app::update(&mut s, key("ctrl-a"));
+    typed(&mut s, "mine");
+    let fx = app::update(&mut s, key("alt-enter"));
+    assert_eq!(appended(&fx), [(EntryKind::Acked, "d1".into(), "mine".into(), None)]);
+}
+
+#[test]
+fn escalate_asks_first_and_counts_levels() {
+    let mut s = state_with(120, 40, sample());
+    app::update(&mut s, key("e"));
+    assert!(matches!(&s.mode, Mode::Confirm { pending: Pending::Escalate { level: 1, .. }, .. }));
+    assert!(appended(&app::update(&mut s, key("n"))).is_empty(), "no means nothing is sent");
+    app::update(&mut s, key("e"));
+    let fx = app::update(&mut s, key("y"));
+    assert_eq!(appended(&fx), [(EntryKind::Escalated, "d1".into(), String::new(), Some(1))]);
+    stored(&mut s, &fx, 1);
+    app::update(&mut s, key("e"));
+    assert!(matches!(&s.mode, Mode::Confirm { pending: Pending::Escalate { level: 2, .. }, .. }));
+}
+
+#[test]
+fn unack_asks_and_only_when_someone_owns_it() {
+    let mut s = state_with(120, 40, sample());
+    assert!(app::update(&mut s, key("A")).is_empty());
+    assert!(s.flash.as_ref().unwrap().text.contains("nobody owns"));
+    let key_d1 = AlertKey::new("prod", "d1");
+    app::update(
+        &mut s,
+        Msg::Ownership([(key_d1, Ownership { owner: Some("bob".into()), ..Default::default() })].into()),
+    );
+    app::update(&mut s, key("G"));
+    app::update(&mut s, key("A"));
+    assert!(matches!(&s.mode, Mode::Confirm { prompt, .. } if prompt.contains("bob's")));
+    let fx = app::update(&mut s, key("y"));
+    assert_eq!(appended(&fx), [(EntryKind::Unacked, "d1".into(), String::new(), None)]);
+}
+
+#[test]
+fn filter_live_with_errors_and_escape() {
+    let mut s = state_with(120, 40, sample());
+    app::update(&mut s, key("/"));
+    typed(&mut s, "severity>=high source=prod");
+    assert_eq!(visible_ids(&s), ["d1", "h2", "h1"]);
+    app::update(&mut s, key("enter"));
+    assert_eq!(s.mode, Mode::Normal);
+    // A pattern that stops being valid keeps the last good filter and says why.
+    app::update(&mut s, key("/"));
+    typed(&mut s, " service=~db");
+    assert_eq!(visible_ids(&s), ["d1"]);
+    typed(&mut s, "(");
+    assert!(matches!(&s.mode, Mode::Filter { error: Some(e), .. } if e.contains("bad pattern")));
+    assert_eq!(visible_ids(&s), ["d1"]);
+    app::update(&mut s, key("enter"));
+    assert!(matches!(s.mode, Mode::Filter { .. }), "enter does not keep a broken filter");
+    app::update(&mut s, key("esc"));
+    assert_eq!(s.filter.text(), "severity>=high source=prod", "esc goes back to the filter before");
+    app::update(&mut s, key("esc"));
+    assert!(s.filter.is_empty());
+    assert_eq!(visible_ids(&s).len(), 6);
+    app::update(&mut s, key("/"));
+    typed(&mut s, "nothing-matches-this");
+    assert!(s.rows.is_empty() && s.selected_item().is_none());
+    assert!(appended(&app::update(&mut s, key("enter"))).is_empty());
+    assert!(appended(&app::update(&mut s, key("a"))).is_empty(), "no alert, no ack");
+}
+
+#[test]
+fn sort_and_group_with_collapse() {
+    let mut s = state_with(120, 40, sample());
+    app::update(&mut s, key("s"));
+    assert_eq!(visible_ids(&s), ["i1", "w1", "h2", "h1", "d1", "a1"], "newest first");
+    for _ in 0..3 {
+        app::update(&mut s, key("s"));
+    }
+    app::update(&mut s, key("z"));
+    assert_eq!(
+        visible_ids(&s),
+        [
+            "[InstanceDown 1]",
+            "d1",
+            "[HighErrorRate 2]",
+            "h2",
+            "h1",
+            "[load 1]",
+            "a1",
+            "[DiskFilling 1]",
+            "w1",
+            "[DeployInProgress 1]",
+            "i1"
+        ]
+    );
+    app::update(&mut s, key("g"));
+    app::update(&mut s, key("j"));
+    app::update(&mut s, key("j"));
+    app::update(&mut s, key("enter"));
+    assert_eq!(&visible_ids(&s)[..4], ["[InstanceDown 1]", "d1", "[HighErrorRate 2]", "[load 1]"]);
+    assert_eq!(s.shown_count(), 6, "a collapsed group still counts");
+    app::update(&mut s, key("enter"));
+    assert_eq!(visible_ids(&s).len(), 11);
+    app::update(&mut s, key("z"));
+    assert!(visible_ids(&s).iter().any(|r| r == "[db 2]"), "by service: {:?}", visible_ids(&s));
+}
+
+#[test]
+fn panes_help_palette_and_quit() {
+    let mut s = state_with(120, 40, sample());
+    app::update(&mut s, key("enter"));
+    assert_eq!(s.focus, Pane::Detail);
+    app::update(&mut s, key("tab"));
+    assert_eq!(s.focus, Pane::Logs);
+    app::update(&mut s, key("backtab"));
+    app::update(&mut s, key("backtab"));
+    assert_eq!(s.focus, Pane::List);
+    app::update(&mut s, key("r"));
+    assert_eq!(s.focus, Pane::Runbook);
+    app::update(&mut s, key("l"));
+    assert_eq!(s.focus, Pane::Logs);
+    app::update(&mut s, key("esc"));
+    assert_eq!(s.focus, Pane::List);
+    app::update(&mut s, key("?"));
+    assert!(matches!(s.mode, Mode::Help { .. }));
+    app::update(&mut s, key("x"));
+    assert_eq!(s.mode, Mode::Normal);
+    app::update(&mut s, key(":"));
+    typed(&mut s, "grp");
+    app::update(&mut s, key("enter"));
+    assert!(visible_ids(&s)[0].starts_with('['), "the palette ran group");
+    app::update(&mut s, key("q"));
+    assert!(s.quit);
+}
+
+#[test]
+fn quit_with_a_draft_asks_and_the_draft_stays() {
+    let mut s = state_with(120, 40, sample());
+    app::update(&mut s, key("n"));
+    typed(&mut s, "half a thought");
+    app::update(&mut s, key("esc"));
+    app::update(&mut s, key("q"));
+    assert!(!s.quit && matches!(s.mode, Mode::Confirm { pending: Pending::Quit, .. }));
+    app::update(&mut s, key("n"));
+    assert!(!s.quit && s.drafts.len() == 1);
+    app::update(&mut s, key("q"));
+    let fx = app::update(&mut s, key("y"));
+    assert!(s.quit && fx.is_empty(), "quitting deletes no draft");
+}
+
+#[test]
+fn mouse_click_selects_and_wheel_scrolls() {
+    let mut s = state_with(120, 40, sample());
+    let first = s.layout().list_first_row();
+    app::update(&mut s, Msg::Mouse(Mouse::Click { column: 5, row: first + 3 }));
+    assert_eq!(selected_id(&s), "a1");
+    app::update(&mut s, Msg::Mouse(Mouse::ScrollUp { column: 5, row: first }));
+    assert_eq!(selected_id(&s), "d1");
+    app::update(&mut s, Msg::Mouse(Mouse::ScrollDown { column: 5, row: first }));
+    assert_eq!(selected_id(&s), "a1");
+    app::update(&mut s, Msg::Mouse(Mouse::Click { column: 100, row: 10 }));
+    assert_eq!(s.focus, Pane::Detail);
+}
+
+#[test]
+fn idle_ticks_redraw_once_a_minute() {
+    let mut s = state_with(120, 40, sample());
+    s.dirty = false;
+    app::update(&mut s, Msg::Tick(t0() + chrono::Duration::seconds(20)));
+    assert!(!s.dirty, "same minute: nothing to draw");
+    app::update(&mut s, Msg::Tick(t0() + chrono::Duration::seconds(61)));
+    assert!(s.dirty);
+}
+
+#[test]
+fn a_failed_effect_is_shown() {
+    let mut s = state_with(120, 40, sample());
+    app::update(&mut s, Msg::EffectFailed("store k.db: disk I/O error".into()));
+    let f = s.flash.clone().unwrap();
+    assert!(f.error && f.text.contains("disk I/O"));
+}
