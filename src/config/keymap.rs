@@ -173,8 +173,6 @@ fn available(user_keymaps_dir: &Path) -> Vec<String> {
     names.into_iter().collect()
 }
 
-/// 1-based line of a byte offset.
-
 /// Parses and checks one keymap file; `file` is what errors call it.
 fn parse(text: &str, file: &str) -> Result<Vec<Entry>, ConfigError> {
     let err = |span: Range<usize>, key: Option<String>, message: String| ConfigError {

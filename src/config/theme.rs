@@ -423,8 +423,6 @@ fn toml_key(key: &str) -> String {
     }
 }
 
-/// 1-based line of a byte offset.
-
 /// The key of the `key = value` line holding `offset`, for syntax errors.
 fn key_on_line(text: &str, offset: usize) -> Option<String> {
     let offset = offset.min(text.len());
