@@ -18,7 +18,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             Health::Stale { since } => ("◐", format!(" stale since {}", since.format("%H:%M")), "health.stale"),
             Health::Failing { .. } => ("✖", " failing".to_string(), "health.failing"),
         };
-        spans.push(Span::styled(format!(" {source} "), theme.style("header")));
+        spans.push(Span::styled(format!("  {source} "), theme.style("header")));
         spans.push(Span::styled(format!("{mark}{word}"), theme.style(style)));
     }
     if let Some(origin) = &state.origin {

@@ -1,0 +1,197 @@
+//! What the console draws: ratatui's TestBackend and insta snapshots, per pane and full
+//! screen, from 40×10 to 300×100, empty states and hostile text.
+
+mod common;
+
+use common::alerts::*;
+use klaxon::app::{self, Msg, State};
+use klaxon::config::theme::Theme;
+use klaxon::model::{AlertKey, Entry, EntryKind, Health, Severity};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::style::Color;
+
+fn draw(state: &State, theme: &Theme) -> Terminal<TestBackend> {
+    let (w, h) = state.size;
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+    terminal.draw(|f| klaxon::ui::view(state, theme, f)).unwrap();
+    terminal
+}
+
+fn screen(state: &State) -> String {
+    draw(state, &Theme::default()).backend().to_string()
+}
+
+fn entry(id: i64, kind: EntryKind, actor: &str, minutes: i64, text: &str, level: Option<i64>) -> Entry {
+    Entry {
+        id,
+        op_id: id.to_string(),
+        alert_key: AlertKey::new("prod", "d1"),
+        kind,
+        actor: actor.into(),
+        at: t0() - chrono::Duration::minutes(minutes),
+        text: text.into(),
+        level,
+    }
+}
+
+/// The sample with a lived-in timeline on the Disaster alert, and one source stale.
+fn busy(width: u16, height: u16) -> State {
+    let mut s = state_with(width, height, sample());
+    let entries = vec![
+        entry(1, EntryKind::Seen, "klaxon", 50, "InstanceDown", Some(4)),
+        entry(2, EntryKind::Acked, "bob", 45, "", None),
+        entry(3, EntryKind::Note, "bob", 40, "db-d1 is not answering on 5432\nfailing over to the replica", None),
+        entry(4, EntryKind::Escalated, "bob", 20, "need the DBA", Some(1)),
+    ];
+    app::update(&mut s, Msg::Timeline { key: AlertKey::new("prod", "d1"), entries });
+    app::update(
+        &mut s,
+        Msg::Health { source: "local".into(), health: Health::Stale { since: t0() - chrono::Duration::minutes(7) } },
+    );
+    s.origin = Some("embedded default".into());
+    s
+}
+
+#[test]
+fn full_screen_120x40() {
+    insta::assert_snapshot!(screen(&busy(120, 40)));
+}
+
+#[test]
+fn full_screen_40x10_list_and_detail() {
+    let mut s = busy(40, 10);
+    insta::assert_snapshot!("tiny_list", screen(&s));
+    app::update(&mut s, key("enter"));
+    insta::assert_snapshot!("tiny_detail", screen(&s));
+}
+
+#[test]
+fn stacked_on_a_tall_narrow_terminal() {
+    insta::assert_snapshot!(screen(&busy(80, 40)));
+}
+
+#[test]
+fn a_huge_terminal_keeps_its_frame() {
+    let s = busy(300, 100);
+    let t = draw(&s, &Theme::default());
+    let buf = t.backend().buffer();
+    let line = |y: u16| (0..300).map(|x| buf[(x, y)].symbol().to_string()).collect::<String>();
+    assert!(line(0).starts_with(" klaxon ") && line(0).trim_end().ends_with("03:14 UTC"), "{}", line(0));
+    assert!(line(3).contains("HighErrorRate: trouble on web-h2"), "first ranked row: {}", line(3));
+    assert!(line(8).contains("InstanceDown: trouble on db-d1") && line(8).contains("✓bob"), "owned, last: {}", line(8));
+    assert!(line(99).contains("ack") && line(99).trim_end().ends_with("6/6"), "{}", line(99));
+    assert!((0..100).any(|y| line(y).contains("failing over to the replica")), "the detail shows the note");
+}
+
+#[test]
+fn empty_states() {
+    let mut s = state_with(80, 24, vec![]);
+    app::update(&mut s, Msg::Health { source: "prod".into(), health: Health::Pending });
+    insta::assert_snapshot!("no_alerts", screen(&s));
+    let mut s = busy(80, 24);
+    app::update(&mut s, key("/"));
+    typed(&mut s, "nothing-matches");
+    insta::assert_snapshot!("filter_matches_nothing", screen(&s));
+}
+
+#[test]
+fn grouped_and_collapsed() {
+    let mut s = busy(100, 24);
+    app::update(&mut s, key("z"));
+    app::update(&mut s, key("j"));
+    app::update(&mut s, key("j"));
+    app::update(&mut s, key("enter"));
+    insta::assert_snapshot!(screen(&s));
+}
+
+#[test]
+fn overlays() {
+    let mut s = busy(100, 36);
+    app::update(&mut s, key("?"));
+    insta::assert_snapshot!("help", screen(&s));
+    let mut s = busy(80, 24);
+    app::update(&mut s, key(":"));
+    typed(&mut s, "ack");
+    insta::assert_snapshot!("palette", screen(&s));
+    let mut s = busy(80, 24);
+    app::update(&mut s, key("j"));
+    app::update(&mut s, key("e"));
+    insta::assert_snapshot!("confirm_escalate", screen(&s));
+    let mut s = busy(80, 24);
+    app::update(&mut s, key("n"));
+    typed(&mut s, "failover done\nreplica promoted, Grüße");
+    insta::assert_snapshot!("note_editor", screen(&s));
+}
+
+#[test]
+fn side_panes() {
+    let mut s = busy(120, 30);
+    app::update(&mut s, key("l"));
+    insta::assert_snapshot!("logs", screen(&s));
+    app::update(&mut s, key("r"));
+    insta::assert_snapshot!("runbook", screen(&s));
+}
+
+#[test]
+fn failing_source_and_flash_error() {
+    let mut s = busy(100, 12);
+    let health = Health::Ok { at: t0() }.failed(t0(), "cannot connect: connection refused".into());
+    app::update(&mut s, Msg::Health { source: "prod".into(), health });
+    app::update(&mut s, Msg::EffectFailed("not saved: store k.db: disk I/O error; any draft is kept".into()));
+    insta::assert_snapshot!(screen(&s));
+}
+
+#[test]
+fn hostile_text_never_reaches_a_cell() {
+    use klaxon::sanitize::HOSTILE_SAMPLES;
+    let alerts: Vec<_> = HOSTILE_SAMPLES
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            let mut a = alert("evil", &format!("x{i}"), Severity::High, i as i64, h, h);
+            a.title = format!("{h} title");
+            a.labels.insert(h.to_string(), h.to_string());
+            a.annotations.insert("description".into(), format!("{h}\nsecond {h}"));
+            a.sanitized() // what every source does at the border
+        })
+        .collect();
+    for (w, h) in [(120, 40), (40, 10)] {
+        let mut s = state_with(w, h, vec![("evil".into(), alerts.clone())]);
+        for _ in 0..HOSTILE_SAMPLES.len() {
+            let t = draw(&s, &Theme::default());
+            for cell in t.backend().buffer().content() {
+                let sym = cell.symbol();
+                assert!(
+                    !sym.chars().any(|c| c.is_control()
+                        || ('\u{202a}'..='\u{202e}').contains(&c)
+                        || ('\u{2066}'..='\u{2069}').contains(&c)),
+                    "control character in a cell: {sym:?}"
+                );
+            }
+            app::update(&mut s, key("j"));
+        }
+    }
+    let s = state_with(120, 40, vec![("evil".into(), alerts)]);
+    insta::assert_snapshot!(screen(&s));
+}
+
+#[test]
+fn severity_is_colour_and_word_and_no_color_keeps_the_word() {
+    let s = state_with(120, 40, sample());
+    let cell_at = |t: &Terminal<TestBackend>| t.backend().buffer()[(1, 3)].clone();
+    let coloured = draw(&s, &Theme::default());
+    assert_eq!(cell_at(&coloured).symbol(), "D", "the word DIS starts the first row");
+    assert_ne!(cell_at(&coloured).bg, Color::Reset, "disaster has its colour");
+    let plain = Theme::load("default", std::path::Path::new("/nonexistent"), true).unwrap();
+    let t = draw(&s, &plain);
+    assert_eq!(cell_at(&t).symbol(), "D");
+    assert!(
+        t.backend().buffer().content().iter().all(|c| c.fg == Color::Reset && c.bg == Color::Reset),
+        "NO_COLOR: no colour anywhere"
+    );
+    for name in Theme::builtin_names() {
+        let theme = Theme::builtin(name).unwrap();
+        assert_eq!(draw(&s, &theme).backend().to_string(), coloured.backend().to_string(), "{name}: same text");
+    }
+}
