@@ -15,7 +15,7 @@
 /// It is idempotent: `sanitize(&sanitize(s)) == sanitize(s)`.
 pub fn sanitize(input: &str) -> String {
     // Fast path: most text from sources is already clean.
-    if !input.chars().any(needs_work) {
+    if is_clean(input) {
         return input.to_owned();
     }
     let mut out = String::with_capacity(input.len());
@@ -63,6 +63,10 @@ fn is_dropped(c: char) -> bool {
 
 /// True when `s` holds nothing `sanitize` would change: what tests assert of every cell.
 pub fn is_clean(s: &str) -> bool {
+    // Most text is printable ASCII: a byte scan the compiler can vectorize.
+    if s.bytes().all(|b| (0x20..0x7f).contains(&b) || b == b'\n') {
+        return true;
+    }
     !s.chars().any(|c| c != '\n' && needs_work(c))
 }
 

@@ -181,23 +181,15 @@ fn term_matches(term: &Term, item: &Item) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Alert, AlertKey, Ownership, Status};
+    use crate::model::{Alert, Ownership};
 
     fn item(source: &str, sev: Severity, service: &str, alertname: &str, owner: Option<&str>) -> Item {
-        let now = chrono::Utc::now();
         let alert = Alert {
-            key: AlertKey::new(source, alertname),
             title: format!("{alertname} is burning"),
-            severity: sev,
-            status: Status::Firing,
-            started_at: now,
-            updated_at: now,
             labels: [("alertname".to_string(), alertname.to_string()), ("env".to_string(), "prod".to_string())].into(),
-            annotations: Default::default(),
             host: Some("web-1".into()),
             service: Some(service.into()),
-            links: vec![],
-            source_acks: vec![],
+            ..Alert::test(source, alertname, sev, chrono::Utc::now())
         };
         Item::new(alert, Ownership { owner: owner.map(Into::into), ..Default::default() })
     }

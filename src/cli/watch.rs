@@ -33,7 +33,7 @@ pub async fn run(session: Session, format: WatchFormat) -> Result<(), CliError> 
                     let by_key: HashMap<_, &Alert> = alerts.iter().map(|a| (a.key.clone(), a)).collect();
                     for e in &entries {
                         let alert =
-                            by_key.get(&e.alert_key).copied().or_else(|| board.get(&e.alert_key).map(|i| &i.alert));
+                            by_key.get(&e.alert_key).copied().or_else(|| board.get(&e.alert_key).map(|i| &*i.alert));
                         print_event(format, e, alert);
                     }
                 }

@@ -99,6 +99,25 @@ pub struct Alert {
 }
 
 impl Alert {
+    /// A bare firing alert for unit tests: `source/id`, title `id`, started at `at`.
+    #[cfg(test)]
+    pub(crate) fn test(source: &str, id: &str, severity: Severity, at: DateTime<Utc>) -> Alert {
+        Alert {
+            key: AlertKey::new(source, id),
+            title: id.into(),
+            severity,
+            status: Status::Firing,
+            started_at: at,
+            updated_at: at,
+            labels: Default::default(),
+            annotations: Default::default(),
+            host: None,
+            service: None,
+            links: vec![],
+            source_acks: vec![],
+        }
+    }
+
     pub fn source(&self) -> &str {
         self.key.source()
     }

@@ -7,7 +7,8 @@ use std::collections::HashMap;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Item {
-    pub alert: Alert,
+    /// Boxed: ranking moves items around, and a pointer moves faster than a whole alert.
+    pub alert: Box<Alert>,
     pub own: Ownership,
     /// Cached so ranking compares three integers, not recomputed fields.
     rank: RankKey,
@@ -18,7 +19,7 @@ type RankKey = (u8, Reverse<Severity>, Reverse<i64>);
 
 impl Item {
     pub fn new(alert: Alert, own: Ownership) -> Self {
-        let mut item = Item { alert, own, rank: (0, Reverse(Severity::Information), Reverse(0)) };
+        let mut item = Item { alert: Box::new(alert), own, rank: (0, Reverse(Severity::Information), Reverse(0)) };
         item.rank = item.rank_key();
         item
     }
@@ -127,21 +128,7 @@ mod tests {
     use chrono::{TimeZone, Utc};
 
     fn alert(source: &str, id: &str, sev: Severity, minute: u32) -> Alert {
-        let at = Utc.with_ymd_and_hms(2026, 1, 1, 0, minute, 0).unwrap();
-        Alert {
-            key: AlertKey::new(source, id),
-            title: id.into(),
-            severity: sev,
-            status: Status::Firing,
-            started_at: at,
-            updated_at: at,
-            labels: Default::default(),
-            annotations: Default::default(),
-            host: None,
-            service: None,
-            links: vec![],
-            source_acks: vec![],
-        }
+        Alert::test(source, id, sev, Utc.with_ymd_and_hms(2026, 1, 1, 0, minute, 0).unwrap())
     }
 
     fn keys(b: &Board) -> Vec<&str> {

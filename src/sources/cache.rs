@@ -51,7 +51,7 @@ impl SnapshotCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{AlertKey, Severity, Status};
+    use crate::model::Severity;
 
     #[test]
     fn round_trips_and_cleans() {
@@ -59,20 +59,7 @@ mod tests {
         let cache = SnapshotCache::new(dir.path());
         assert!(cache.load("s").is_none());
         let now = Utc::now();
-        let alert = Alert {
-            key: AlertKey::new("s", "1"),
-            title: "t\x1b[2J".into(),
-            severity: Severity::High,
-            status: Status::Firing,
-            started_at: now,
-            updated_at: now,
-            labels: Default::default(),
-            annotations: Default::default(),
-            host: None,
-            service: None,
-            links: vec![],
-            source_acks: vec![],
-        };
+        let alert = Alert { title: "t\x1b[2J".into(), ..Alert::test("s", "1", Severity::High, now) };
         cache.save("s", now, &[alert]).unwrap();
         let (at, alerts) = cache.load("s").unwrap();
         assert_eq!(at, now);

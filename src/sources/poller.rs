@@ -102,7 +102,7 @@ pub fn spawn(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{AlertKey, Severity, Status};
+    use crate::model::Severity;
     use crate::sources::PollFuture;
     use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -129,23 +129,7 @@ mod tests {
                 match n {
                     0 => Err(SourceError::new("connection refused")),
                     1 => std::future::pending().await,
-                    _ => {
-                        let now = Utc::now();
-                        Ok(vec![Alert {
-                            key: AlertKey::new("flaky", "1"),
-                            title: "x".into(),
-                            severity: Severity::High,
-                            status: Status::Firing,
-                            started_at: now,
-                            updated_at: now,
-                            labels: Default::default(),
-                            annotations: Default::default(),
-                            host: None,
-                            service: None,
-                            links: vec![],
-                            source_acks: vec![],
-                        }])
-                    }
+                    _ => Ok(vec![Alert::test("flaky", "1", Severity::High, Utc::now())]),
                 }
             })
         }

@@ -33,6 +33,8 @@ impl SqliteStore {
         conn.pragma_update(None, "journal_mode", "WAL").map_err(|e| err(&e))?;
         conn.pragma_update(None, "synchronous", "FULL").map_err(|e| err(&e))?;
         conn.pragma_update(None, "foreign_keys", "ON").map_err(|e| err(&e))?;
+        // 16 MiB of page cache (the default is 2 MiB): a storm's worth of alerts stays in memory.
+        conn.pragma_update(None, "cache_size", -16_384).map_err(|e| err(&e))?;
         migrate(&mut conn).map_err(|e| err(&e))?;
         Ok(SqliteStore { conn: Mutex::new(conn), path: path.to_path_buf() })
     }
@@ -90,12 +92,17 @@ fn entry_from_row(r: &Row) -> rusqlite::Result<Entry> {
 }
 
 fn insert_entry(conn: &Connection, e: &NewEntry) -> rusqlite::Result<Entry> {
-    conn.execute(
+    let mut insert = conn.prepare_cached(&format!(
         "INSERT INTO entries (op_id, alert_key, kind, actor, at, text, level)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (op_id) DO NOTHING",
-        params![e.op_id, e.alert_key.as_str(), e.kind.name(), e.actor, ts(e.at), e.text, e.level],
-    )?;
-    conn.query_row(&format!("SELECT {ENTRY_COLS} FROM entries WHERE op_id = ?1"), [&e.op_id], entry_from_row)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (op_id) DO NOTHING RETURNING {ENTRY_COLS}"
+    ))?;
+    let params = params![e.op_id, e.alert_key.as_str(), e.kind.name(), e.actor, ts(e.at), e.text, e.level];
+    if let Some(row) = insert.query(params)?.next()? {
+        return entry_from_row(row);
+    }
+    // The op_id was written before (a retry): answer with what is stored.
+    conn.prepare_cached(&format!("SELECT {ENTRY_COLS} FROM entries WHERE op_id = ?1"))?
+        .query_row([&e.op_id], entry_from_row)
 }
 
 fn severity_rank(s: Severity) -> i64 {
@@ -176,20 +183,21 @@ impl Store for SqliteStore {
                     continue;
                 }
                 let last = serde_json::to_string(alert).map_err(conversion)?;
-                tx.execute(
+                tx.prepare_cached(
                     "INSERT INTO alerts (key, source, title, severity, first_seen, changed_at, resolved_at, last)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?5, NULL, ?6)
                      ON CONFLICT (key) DO UPDATE SET title = ?3, severity = ?4, changed_at = ?5,
                          resolved_at = NULL, last = ?6",
-                    params![key, source, alert.title, alert.severity.name(), now, last],
-                )?;
+                )?
+                .execute(params![key, source, alert.title, alert.severity.name(), now, last])?;
                 if let Some(mut entry) = change {
                     entry.at = at;
                     written.push(insert_entry(&tx, &entry)?);
                 }
             }
             for (key, _) in open {
-                tx.execute("UPDATE alerts SET resolved_at = ?2, changed_at = ?2 WHERE key = ?1", params![key, now])?;
+                tx.prepare_cached("UPDATE alerts SET resolved_at = ?2, changed_at = ?2 WHERE key = ?1")?
+                    .execute(params![key, now])?;
                 let key = AlertKey::parse(&key).unwrap_or_else(|| AlertKey::new(source, &key));
                 let mut entry = NewEntry::new(key, EntryKind::Resolved, OBSERVER, "");
                 entry.at = at;
@@ -245,24 +253,10 @@ impl Store for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Alert, Status};
+    use crate::model::Alert;
 
     fn alert(id: &str, sev: Severity) -> Alert {
-        let now = Utc::now();
-        Alert {
-            key: AlertKey::new("src", id),
-            title: format!("alert {id}"),
-            severity: sev,
-            status: Status::Firing,
-            started_at: now,
-            updated_at: now,
-            labels: Default::default(),
-            annotations: Default::default(),
-            host: None,
-            service: None,
-            links: vec![],
-            source_acks: vec![],
-        }
+        Alert { title: format!("alert {id}"), ..Alert::test("src", id, sev, Utc::now()) }
     }
 
     fn kinds(es: &[Entry]) -> Vec<(&str, EntryKind)> {

@@ -1,0 +1,220 @@
+//! The real binary in tmux, as a person sees it: on the embedded default, keys act, the
+//! store records it, and every way out leaves the terminal as it was.
+
+mod common;
+
+use common::{Sandbox, require};
+use klaxon::model::{AlertKey, EntryKind};
+use klaxon::store::{SqliteStore, Store};
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// A tmux server of the test's own (private socket), running klaxon in a 120×40 window.
+struct Tmux {
+    tmux: PathBuf,
+    socket: String,
+    pidfile: PathBuf,
+}
+
+impl Tmux {
+    fn start(tmux: PathBuf, sb: &Sandbox, name: &str) -> Tmux {
+        let socket = format!("klaxon-e2e-{name}-{}", std::process::id());
+        let envs: Vec<String> = sb.envs().iter().map(|(k, v)| format!("export {k}='{}'", v.display())).collect();
+        // klaxon runs as a child of a shell that outlives it, so what the terminal looks
+        // like after klaxon is gone can be read; the inner sh becomes klaxon (exec) and
+        // leaves its pid behind for the signal tests.
+        let script = sb.write(
+            "run.sh",
+            &format!(
+                "{}\nsh -c 'echo $$ > {pid}; exec {bin} 2>{log}'\necho \"EXITED:$?\"\nsleep 600\n",
+                envs.join("\n"),
+                pid = sb.path("klaxon.pid").display(),
+                bin = env!("CARGO_BIN_EXE_klaxon"),
+                log = sb.path("stderr.log").display(),
+            ),
+        );
+        let t = Tmux { tmux, socket, pidfile: sb.path("klaxon.pid") };
+        t.run(&[
+            "-f",
+            "/dev/null",
+            "new-session",
+            "-d",
+            "-x",
+            "120",
+            "-y",
+            "40",
+            "-e",
+            "TERM=xterm-256color",
+            &format!("sh {}", script.display()),
+        ])
+        .expect("tmux starts");
+        t
+    }
+
+    fn run(&self, args: &[&str]) -> Result<String, String> {
+        let out =
+            Command::new(&self.tmux).arg("-L").arg(&self.socket).args(args).output().map_err(|e| e.to_string())?;
+        if out.status.success() {
+            Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+        } else {
+            Err(String::from_utf8_lossy(&out.stderr).into_owned())
+        }
+    }
+
+    fn screen(&self) -> String {
+        self.run(&["capture-pane", "-p"]).unwrap_or_default()
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys"];
+        args.extend_from_slice(keys);
+        self.run(&args).unwrap();
+    }
+
+    fn typed(&self, text: &str) {
+        self.run(&["send-keys", "-l", text]).unwrap();
+    }
+
+    fn format(&self, f: &str) -> String {
+        self.run(&["display-message", "-p", f]).unwrap_or_default().trim().to_owned()
+    }
+
+    /// Waits (bounded, not a timing assertion) until `check` holds for the screen.
+    fn wait_for(&self, what: &str, check: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let screen = self.screen();
+            if check(&screen) {
+                return screen;
+            }
+            assert!(Instant::now() < deadline, "waited for {what}; the screen:\n{screen}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Waits for klaxon to exit; then whether the terminal left the alternate screen and
+    /// shows the cursor again, and klaxon's exit status.
+    fn exited_clean(&self) -> (String, String, String) {
+        let screen = self.wait_for("klaxon to exit", |s| s.contains("EXITED:"));
+        let status = screen.split("EXITED:").nth(1).unwrap_or("").split_whitespace().next().unwrap_or("").to_owned();
+        (self.format("#{alternate_on}"), self.format("#{cursor_flag}"), status)
+    }
+
+    fn pid(&self) -> rustix::process::Pid {
+        let text = std::fs::read_to_string(&self.pidfile).expect("pid file");
+        rustix::process::Pid::from_raw(text.trim().parse().expect("a pid")).expect("non-zero pid")
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.run(&["kill-server"]);
+    }
+}
+
+const SEVERITY_WORDS: [&str; 5] = ["DIS ", "HIGH", "AVG ", "WARN", "INFO"];
+
+/// The severity tags of the list rows, top to bottom.
+fn list_tags(screen: &str) -> Vec<usize> {
+    screen
+        .lines()
+        .filter_map(|l| l.strip_prefix('┃').or_else(|| l.strip_prefix('│')))
+        .filter_map(|l| SEVERITY_WORDS.iter().position(|w| l.starts_with(w)))
+        .collect()
+}
+
+/// The detail pane names the selected alert's key.
+fn selected_key(screen: &str) -> AlertKey {
+    let at = screen.find("key demo/").expect("detail shows a key") + 4;
+    let key: String = screen[at..].chars().take_while(|c| !c.is_whitespace()).collect();
+    AlertKey::parse(&key).unwrap()
+}
+
+#[test]
+fn alerts_appear_ranked_ack_and_note_reach_the_store_and_quit_restores_the_terminal() {
+    let Some(tmux) = require("/usr/bin/tmux", "tmux") else { return };
+    let sb = Sandbox::new();
+    let t = Tmux::start(tmux, &sb, "main");
+    let screen = t.wait_for("ranked demo alerts", |s| s.contains("Alerts ") && list_tags(s).len() >= 3);
+    let tags = list_tags(&screen);
+    assert!(tags.windows(2).all(|w| w[0] <= w[1]), "Disaster first, then down the scale: {tags:?}\n{screen}");
+    assert_eq!(t.format("#{alternate_on}"), "1", "the console uses the alternate screen");
+
+    // `a` acknowledges the selected alert; the store has it.
+    let key = selected_key(&screen);
+    t.keys(&["a"]);
+    t.wait_for("the ack", |s| s.contains(&format!("acknowledged {key}")));
+    let store = SqliteStore::open(&sb.default_db()).unwrap();
+    let acked = store.timeline(&key).unwrap().into_iter().find(|e| e.kind == EntryKind::Acked).expect("ack stored");
+    assert_eq!(acked.actor, "tester");
+    t.wait_for("the owner in the list", |s| s.contains("✓tester"));
+
+    // A note typed through the editor is saved.
+    t.keys(&["n"]);
+    t.wait_for("the editor", |s| s.contains(&format!("Note on {key}")));
+    t.typed("failing over to the replica");
+    t.keys(&["Enter"]);
+    t.typed("second line");
+    t.keys(&["C-s"]);
+    t.wait_for("the note", |s| s.contains(&format!("noted on {key}")));
+    let note = store.timeline(&key).unwrap().into_iter().find(|e| e.kind == EntryKind::Note).expect("note stored");
+    assert_eq!((note.text.as_str(), note.actor.as_str()), ("failing over to the replica\nsecond line", "tester"));
+    t.wait_for("the note in the detail's timeline", |s| s.contains("tester note: failing over"));
+
+    t.keys(&["q"]);
+    let (alt, cursor, status) = t.exited_clean();
+    assert_eq!(
+        (alt.as_str(), cursor.as_str(), status.as_str()),
+        ("0", "1", "0"),
+        "left the alternate screen, cursor shown, exit 0"
+    );
+}
+
+#[test]
+fn a_draft_survives_a_crash_and_comes_back() {
+    let Some(tmux) = require("/usr/bin/tmux", "tmux") else { return };
+    let sb = Sandbox::new();
+    let t = Tmux::start(tmux.clone(), &sb, "draft");
+    let screen = t.wait_for("alerts", |s| list_tags(s).len() >= 3);
+    let key = selected_key(&screen);
+    t.keys(&["n"]);
+    t.wait_for("the editor", |s| s.contains("Note on"));
+    t.typed("half-written at 3am");
+    t.wait_for("typed text", |s| s.contains("half-written at 3am"));
+    std::thread::sleep(Duration::from_millis(300)); // let the last keystroke's draft reach the disk
+    rustix::process::kill_process(t.pid(), rustix::process::Signal::KILL).unwrap();
+    t.exited_clean();
+    drop(t);
+
+    let t = Tmux::start(tmux, &sb, "draft2");
+    t.wait_for("alerts", |s| list_tags(s).len() >= 3);
+    t.wait_for("the draft marker", |s| s.contains("draft note (19 chars)"));
+    t.keys(&["n"]);
+    t.wait_for("the restored draft", |s| s.contains(&format!("Note on {key}")) && s.contains("half-written at 3am"));
+    t.keys(&["Escape"]);
+    t.wait_for("editor closed", |s| s.contains("draft kept"));
+    t.keys(&["q"]);
+    t.wait_for("the quit prompt", |s| s.contains("unsent note draft(s) stay saved"));
+    t.keys(&["y"]);
+    let (alt, cursor, _) = t.exited_clean();
+    assert_eq!((alt.as_str(), cursor.as_str()), ("0", "1"));
+}
+
+#[test]
+fn sigterm_sighup_and_sigint_restore_the_terminal() {
+    let Some(tmux) = require("/usr/bin/tmux", "tmux") else { return };
+    for (name, signal) in [
+        ("term", rustix::process::Signal::TERM),
+        ("hup", rustix::process::Signal::HUP),
+        ("int", rustix::process::Signal::INT),
+    ] {
+        let sb = Sandbox::new();
+        let t = Tmux::start(tmux.clone(), &sb, name);
+        t.wait_for("alerts", |s| list_tags(s).len() >= 3);
+        assert_eq!(t.format("#{alternate_on}"), "1");
+        rustix::process::kill_process(t.pid(), signal).unwrap();
+        let (alt, cursor, _) = t.exited_clean();
+        assert_eq!((alt.as_str(), cursor.as_str()), ("0", "1"), "after SIG{}", name.to_uppercase());
+    }
+}
