@@ -33,6 +33,7 @@ fn alerts(source: usize, n: usize) -> Vec<Alert> {
                 service: Some("api".into()),
                 links: vec![],
                 source_acks: vec![],
+                suppression: None,
             }
         })
         .collect()

@@ -40,6 +40,7 @@ fn alert(source: usize, i: usize, rng: &mut fastrand::Rng) -> Alert {
         service: Some("api".into()),
         links: vec![],
         source_acks: vec![],
+        suppression: None,
     }
 }
 

@@ -18,4 +18,5 @@ pub mod runtime;
 pub mod sanitize;
 pub mod sources;
 pub mod store;
+pub mod sync;
 pub mod ui;

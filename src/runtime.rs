@@ -17,6 +17,7 @@ use ratatui::backend::CrosstermBackend;
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::Notify;
 use tokio::sync::{mpsc, watch};
 
 /// How often other consoles' entries are picked up from a shared SQLite file.
@@ -41,7 +42,9 @@ pub async fn run(session: Session) -> Result<(), CliError> {
     let (stop_tx, stop_rx) = watch::channel(false);
     start_sources(&session, tx.clone(), stop_rx.clone());
     start_store_sync(session.store.clone(), tx.clone(), stop_rx.clone());
-    let effects = start_effects(session.store.clone(), drafts.clone(), tx.clone());
+    let session = Arc::new(session);
+    let kick = start_outbox(session.clone(), tx.clone(), stop_rx.clone());
+    let effects = start_effects(session.clone(), drafts.clone(), tx.clone(), kick);
     {
         let (store, tx) = (session.store.clone(), tx.clone());
         tokio::spawn(async move {
@@ -147,33 +150,42 @@ fn start_store_sync(store: Arc<dyn Store>, tx: mpsc::Sender<Msg>, mut stop: watc
 }
 
 /// Effects run one batch at a time, in order: a draft is deleted only after the note it
-/// became is in the store.
-fn start_effects(store: Arc<dyn Store>, drafts: Drafts, tx: mpsc::Sender<Msg>) -> mpsc::Sender<Vec<Effect>> {
+/// became is in the store. A stored action that goes to a source wakes the outbox.
+fn start_effects(
+    session: Arc<Session>,
+    drafts: Drafts,
+    tx: mpsc::Sender<Msg>,
+    kick: Arc<Notify>,
+) -> mpsc::Sender<Vec<Effect>> {
     let (fx_tx, mut fx_rx) = mpsc::channel::<Vec<Effect>>(256);
     tokio::spawn(async move {
         while let Some(batch) = fx_rx.recv().await {
             if batch.is_empty() {
                 continue;
             }
-            let (store, drafts) = (store.clone(), drafts.clone());
-            let Ok(msgs) = tokio::task::spawn_blocking(move || run_effects(store.as_ref(), &drafts, batch)).await
-            else {
+            let appends = batch.iter().any(|e| matches!(e, Effect::Append(_)));
+            let (session, drafts) = (session.clone(), drafts.clone());
+            let Ok(msgs) = tokio::task::spawn_blocking(move || run_effects(&session, &drafts, batch)).await else {
                 continue;
             };
             for m in msgs {
                 let _ = tx.send(m).await;
+            }
+            if appends {
+                kick.notify_one();
             }
         }
     });
     fx_tx
 }
 
-fn run_effects(store: &dyn Store, drafts: &Drafts, batch: Vec<Effect>) -> Vec<Msg> {
+fn run_effects(session: &Session, drafts: &Drafts, batch: Vec<Effect>) -> Vec<Msg> {
+    let store = session.store.as_ref();
     let mut msgs = Vec::new();
     let mut failed = Vec::new();
     for effect in batch {
         match effect {
-            Effect::Append(entry) => match store.append(&entry) {
+            Effect::Append(entry) => match session.store_entry(&entry) {
                 Ok(e) => msgs.push(Msg::Entries(vec![e])),
                 Err(e) => {
                     failed.push(entry.alert_key.clone());
@@ -198,6 +210,31 @@ fn run_effects(store: &dyn Store, drafts: &Drafts, batch: Vec<Effect>) -> Vec<Ms
         }
     }
     msgs
+}
+
+/// Sends queued actions to their sources: when woken by a new one, and every 10 s for
+/// retries. What happened goes to the status bar.
+fn start_outbox(session: Arc<Session>, tx: mpsc::Sender<Msg>, mut stop: watch::Receiver<bool>) -> Arc<Notify> {
+    let kick = Arc::new(Notify::new());
+    let woken = kick.clone();
+    tokio::spawn(async move {
+        loop {
+            let report = crate::sync::drain(session.store.clone(), session.sources.as_slice(), false).await;
+            let msgs = report.done.into_iter().map(|d| Msg::Notice(format!("sent {d}")));
+            let msgs = msgs.chain(report.failed.into_iter().map(|f| Msg::EffectFailed(format!("not sent yet: {f}"))));
+            for m in msgs {
+                if tx.send(m).await.is_err() {
+                    return;
+                }
+            }
+            tokio::select! {
+                _ = woken.notified() => {}
+                _ = tokio::time::sleep(Duration::from_secs(10)) => {}
+                _ = stop.wait_for(|s| *s) => return,
+            }
+        }
+    });
+    kick
 }
 
 fn start_input(tx: mpsc::Sender<Msg>, mut stop: watch::Receiver<bool>) {

@@ -124,11 +124,13 @@ fn list_tags(screen: &str) -> Vec<usize> {
         .collect()
 }
 
-/// The detail pane names the selected alert's key.
-fn selected_key(screen: &str) -> AlertKey {
-    let at = screen.find("key demo/").expect("detail shows a key") + 4;
-    let key: String = screen[at..].chars().take_while(|c| !c.is_whitespace()).collect();
-    AlertKey::parse(&key).unwrap()
+/// The detail pane names the selected alert's key ("key demo/4f3a…", or a local check's
+/// when this machine is busy enough for its load check to rank first).
+fn selected_key(screen: &str) -> Option<AlertKey> {
+    screen.match_indices("key ").find_map(|(at, _)| {
+        let token: String = screen[at + 4..].chars().take_while(|c| !c.is_whitespace() && *c != '│').collect();
+        AlertKey::parse(&token)
+    })
 }
 
 #[test]
@@ -136,13 +138,13 @@ fn alerts_appear_ranked_ack_and_note_reach_the_store_and_quit_restores_the_termi
     let Some(tmux) = require("/usr/bin/tmux", "tmux") else { return };
     let sb = Sandbox::new();
     let t = Tmux::start(tmux, &sb, "main");
-    let screen = t.wait_for("ranked demo alerts", |s| s.contains("Alerts ") && list_tags(s).len() >= 3);
+    let screen = t.wait_for("ranked alerts and the detail", |s| list_tags(s).len() >= 3 && selected_key(s).is_some());
     let tags = list_tags(&screen);
     assert!(tags.windows(2).all(|w| w[0] <= w[1]), "Disaster first, then down the scale: {tags:?}\n{screen}");
     assert_eq!(t.format("#{alternate_on}"), "1", "the console uses the alternate screen");
 
     // `a` acknowledges the selected alert; the store has it.
-    let key = selected_key(&screen);
+    let key = selected_key(&screen).unwrap();
     t.keys(&["a"]);
     t.wait_for("the ack", |s| s.contains(&format!("acknowledged {key}")));
     let store = SqliteStore::open(&sb.default_db()).unwrap();
@@ -176,8 +178,8 @@ fn a_draft_survives_a_crash_and_comes_back() {
     let Some(tmux) = require("/usr/bin/tmux", "tmux") else { return };
     let sb = Sandbox::new();
     let t = Tmux::start(tmux.clone(), &sb, "draft");
-    let screen = t.wait_for("alerts", |s| list_tags(s).len() >= 3);
-    let key = selected_key(&screen);
+    let screen = t.wait_for("alerts", |s| list_tags(s).len() >= 3 && selected_key(s).is_some());
+    let key = selected_key(&screen).unwrap();
     t.keys(&["n"]);
     t.wait_for("the editor", |s| s.contains("Note on"));
     t.typed("half-written at 3am");

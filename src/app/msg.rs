@@ -33,6 +33,8 @@ pub enum Msg {
     /// Note drafts left from an earlier run (or a crash).
     Drafts(HashMap<AlertKey, String>),
     EffectFailed(String),
+    /// Something worth a line in the status bar (an action confirmed by its source).
+    Notice(String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

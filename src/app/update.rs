@@ -78,6 +78,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             state.dirty = true;
         }
         Msg::EffectFailed(text) => flash(state, text, true),
+        Msg::Notice(text) => flash(state, text, false),
     }
     fx
 }

@@ -2,13 +2,13 @@
 //! anything else happens.
 
 use super::{CliError, Session};
-use crate::model::{EntryKind, NewEntry, Ownership};
+use crate::model::{Entry, EntryKind, NewEntry, Ownership};
 
 pub async fn ack(session: &Session, key: &str, note: Option<&str>) -> Result<(), CliError> {
     let key = session.resolve_key(key).await?;
     let before = ownership(session, &key)?;
     let entry =
-        session.store.append(&NewEntry::new(key.clone(), EntryKind::Acked, &session.actor, note.unwrap_or("")))?;
+        record(session, NewEntry::new(key.clone(), EntryKind::Acked, &session.actor, note.unwrap_or(""))).await?;
     match before.owner {
         Some(owner) if owner != session.actor => {
             println!("acknowledged {key} as {} (recorded; {owner} already owns it)", entry.actor)
@@ -20,7 +20,7 @@ pub async fn ack(session: &Session, key: &str, note: Option<&str>) -> Result<(),
 
 pub async fn unack(session: &Session, key: &str) -> Result<(), CliError> {
     let key = session.resolve_key(key).await?;
-    session.store.append(&NewEntry::new(key.clone(), EntryKind::Unacked, &session.actor, ""))?;
+    record(session, NewEntry::new(key.clone(), EntryKind::Unacked, &session.actor, "")).await?;
     println!("unacknowledged {key}");
     Ok(())
 }
@@ -30,7 +30,7 @@ pub async fn note(session: &Session, key: &str, text: &str) -> Result<(), CliErr
         return Err(CliError::Usage("a note needs some text".into()));
     }
     let key = session.resolve_key(key).await?;
-    session.store.append(&NewEntry::new(key.clone(), EntryKind::Note, &session.actor, text))?;
+    record(session, NewEntry::new(key.clone(), EntryKind::Note, &session.actor, text)).await?;
     println!("noted on {key}");
     Ok(())
 }
@@ -39,9 +39,17 @@ pub async fn escalate(session: &Session, key: &str, note: Option<&str>) -> Resul
     let key = session.resolve_key(key).await?;
     let level = ownership(session, &key)?.escalation_level + 1;
     let entry = NewEntry::new(key.clone(), EntryKind::Escalated, &session.actor, note.unwrap_or("")).with_level(level);
-    session.store.append(&entry)?;
+    record(session, entry).await?;
     println!("escalated {key} to level {level}");
     Ok(())
+}
+
+/// Stores the entry (with its outbox row when the source mirrors this kind), then sends
+/// what is due. The entry is durable before anything leaves the machine.
+async fn record(session: &Session, entry: NewEntry) -> Result<Entry, CliError> {
+    let stored = session.store_entry(&entry)?;
+    session.sync(false).await;
+    Ok(stored)
 }
 
 fn ownership(session: &Session, key: &crate::model::AlertKey) -> Result<Ownership, CliError> {

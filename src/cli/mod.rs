@@ -75,6 +75,8 @@ pub enum Command {
         #[arg(long, requires = "write")]
         force: bool,
     },
+    /// Send queued actions (acks, notes mirrored to sources) now
+    Sync,
     /// Print shell completions
     Completions { shell: clap_complete::Shell },
 }
@@ -139,17 +141,33 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::CheckConfig => Session::open(cli.config.as_deref())?.describe(),
+        command => {
+            let session = Session::open(cli.config.as_deref())?;
+            // Every command sends what earlier ones queued first.
+            if !matches!(command, Command::Sync) {
+                session.sync(false).await;
+            }
+            run_with(session, command).await
+        }
+    }
+}
+
+async fn run_with(session: Session, command: Command) -> Result<(), CliError> {
+    match command {
         Command::List { format, min_severity, source } => {
-            list::run(&Session::open(cli.config.as_deref())?, format, min_severity, source.as_deref()).await
+            list::run(&session, format, min_severity, source.as_deref()).await
         }
-        Command::Ack { key, note } => act::ack(&Session::open(cli.config.as_deref())?, &key, note.as_deref()).await,
-        Command::Unack { key } => act::unack(&Session::open(cli.config.as_deref())?, &key).await,
-        Command::Note { key, text } => act::note(&Session::open(cli.config.as_deref())?, &key, &text).await,
-        Command::Escalate { key, note } => {
-            act::escalate(&Session::open(cli.config.as_deref())?, &key, note.as_deref()).await
-        }
-        Command::Timeline { key, format } => timeline::run(&Session::open(cli.config.as_deref())?, &key, format).await,
-        Command::Watch { format } => watch::run(Session::open(cli.config.as_deref())?, format).await,
+        Command::Ack { key, note } => act::ack(&session, &key, note.as_deref()).await,
+        Command::Unack { key } => act::unack(&session, &key).await,
+        Command::Note { key, text } => act::note(&session, &key, &text).await,
+        Command::Escalate { key, note } => act::escalate(&session, &key, note.as_deref()).await,
+        Command::Timeline { key, format } => timeline::run(&session, &key, format).await,
+        Command::Watch { format } => watch::run(session, format).await,
+        Command::Sync => match session.sync(true).await {
+            0 => Ok(()),
+            n => Err(CliError::Failure(format!("{n} action(s) could not be sent yet"))),
+        },
+        Command::Init { .. } | Command::Completions { .. } | Command::CheckConfig => unreachable!("handled before"),
     }
 }
 

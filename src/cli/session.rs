@@ -2,7 +2,7 @@
 
 use super::CliError;
 use crate::config::{self, Loaded, Origin, SourceConfig};
-use crate::model::{Alert, AlertKey, Board};
+use crate::model::{Alert, AlertKey, Board, Entry, NewEntry};
 use crate::sources::cache::SnapshotCache;
 use crate::sources::{self, AlertSource, poller};
 use crate::store::{SqliteStore, Store};
@@ -53,6 +53,34 @@ impl Session {
             sources: built,
             loaded,
         })
+    }
+
+    /// Writes an entry: with an outbox row when its source mirrors that kind of action.
+    pub fn store_entry(&self, entry: &NewEntry) -> Result<Entry, CliError> {
+        let source = self.source(entry.alert_key.source()).filter(|(_, s)| s.mirrors(entry.kind));
+        Ok(match source {
+            Some((cfg, _)) => {
+                let labels = self.store.known_alert(&entry.alert_key)?.map(|k| k.last.labels).unwrap_or_default();
+                self.store.append_mirrored(entry, &cfg.name, &labels)?
+            }
+            None => self.store.append(entry)?,
+        })
+    }
+
+    /// Sends queued actions to their sources and says what happened on stderr. `force`
+    /// ignores the retry backoff. Returns how many still wait.
+    pub async fn sync(&self, force: bool) -> usize {
+        let report = crate::sync::drain(self.store.clone(), self.sources.as_slice(), force).await;
+        for line in &report.done {
+            eprintln!("klaxon: sent {line}");
+        }
+        for line in &report.failed {
+            eprintln!("klaxon: not sent yet: {line}");
+        }
+        if report.waiting > 0 {
+            eprintln!("klaxon: {} action(s) queued; `klaxon sync` or the console sends them", report.waiting);
+        }
+        report.waiting
     }
 
     /// `check-config`: what the config sets up.

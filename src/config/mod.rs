@@ -103,6 +103,7 @@ pub struct SourceConfig {
 pub enum SourceKind {
     Demo(DemoConfig),
     Checks(ChecksConfig),
+    Alertmanager(Box<AlertmanagerConfig>),
 }
 
 impl SourceKind {
@@ -110,8 +111,85 @@ impl SourceKind {
         match self {
             SourceKind::Demo(_) => "demo",
             SourceKind::Checks(_) => "checks",
+            SourceKind::Alertmanager(_) => "alertmanager",
         }
     }
+}
+
+/// Prometheus Alertmanager API v2, also Grafana's and Mimir's/Cortex's.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertmanagerConfig {
+    /// The Alertmanager, e.g. "http://127.0.0.1:9093".
+    pub url: Option<String>,
+    /// Several peers of one HA cluster instead: any live one answers.
+    #[serde(default)]
+    pub urls: Vec<String>,
+    /// Where API v2 sits under the URL: "" for Alertmanager, "/alertmanager" for Mimir and
+    /// Cortex, "/api/alertmanager/grafana" for Grafana's own.
+    #[serde(default)]
+    pub path_prefix: String,
+    /// Mimir/Cortex tenant, sent as X-Scope-OrgID.
+    pub tenant: Option<String>,
+    /// The label whose value is the severity.
+    #[serde(default = "default_severity_label")]
+    pub severity_label: String,
+    /// Also show silenced and inhibited alerts (as suppressed), and not yet processed ones.
+    #[serde(default)]
+    pub silenced: bool,
+    #[serde(default)]
+    pub inhibited: bool,
+    #[serde(default = "yes")]
+    pub unprocessed: bool,
+    /// Server-side matchers, e.g. ['team="ops"', 'severity=~"critical|warning"'].
+    #[serde(default)]
+    pub filters: Vec<String>,
+    /// Only alerts for receivers matching this regex.
+    pub receiver: Option<String>,
+    /// Bearer token (Grafana service accounts, proxies in front of Alertmanager).
+    pub token_env: Option<String>,
+    pub token_file: Option<PathBuf>,
+    /// Basic auth (Alertmanager's --web.config.file).
+    pub username: Option<String>,
+    pub password_env: Option<String>,
+    pub password_file: Option<PathBuf>,
+    /// PEM file of CAs to trust besides the system's.
+    pub ca_file: Option<PathBuf>,
+    /// Also silence an acknowledged alert for this long (comment "ACK! …", as karma does).
+    #[serde(default, deserialize_with = "opt_duration")]
+    pub ack_silence: Option<Duration>,
+}
+
+impl AlertmanagerConfig {
+    pub fn urls(&self) -> Vec<&str> {
+        self.url.iter().chain(&self.urls).map(String::as_str).collect()
+    }
+
+    pub fn token(&self) -> Result<Option<SecretRef>, String> {
+        secret_ref("token", &self.token_env, &self.token_file)
+    }
+
+    pub fn password(&self) -> Result<Option<SecretRef>, String> {
+        secret_ref("password", &self.password_env, &self.password_file)
+    }
+}
+
+/// `<name>_env` or `<name>_file`, never both.
+fn secret_ref(name: &str, env: &Option<String>, file: &Option<PathBuf>) -> Result<Option<SecretRef>, String> {
+    match (env, file) {
+        (Some(_), Some(_)) => Err(format!("give {name}_env or {name}_file, not both")),
+        (Some(var), None) => Ok(Some(SecretRef::Env(var.clone()))),
+        (None, Some(path)) => Ok(Some(SecretRef::File(path.clone()))),
+        (None, None) => Ok(None),
+    }
+}
+
+fn default_severity_label() -> String {
+    "severity".into()
+}
+
+fn opt_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+    duration(d).map(Some)
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -242,6 +320,9 @@ impl Config {
             if src.timeout.is_zero() {
                 problems.push((at("timeout"), "timeout must be more than 0s".into()));
             }
+            if let SourceKind::Alertmanager(am) = &src.kind {
+                validate_alertmanager(am, &at, &mut problems);
+            }
             if let SourceKind::Checks(c) = &src.kind {
                 for (name, t) in [("disk", c.disk), ("load", c.load), ("memory", c.memory)] {
                     if t.warning.partial_cmp(&t.high).is_none_or(|o| o.is_gt()) {
@@ -275,5 +356,47 @@ impl Config {
             }
         }
         problems
+    }
+}
+
+fn validate_alertmanager(am: &AlertmanagerConfig, at: &dyn Fn(&str) -> KeyPath, problems: &mut Vec<(KeyPath, String)>) {
+    let field = if am.url.is_some() { "url" } else { "urls" };
+    if am.urls().is_empty() {
+        problems.push((at("kind"), "an alertmanager source needs `url` (or `urls` for an HA cluster)".into()));
+    }
+    for url in am.urls() {
+        match url.split_once("://") {
+            Some(("http" | "https", rest)) if !rest.is_empty() => {}
+            _ => problems.push((at(field), format!("{url:?} is not an http(s) URL"))),
+        }
+    }
+    if !am.path_prefix.is_empty() && !am.path_prefix.starts_with('/') {
+        problems.push((at("path_prefix"), "path_prefix starts with '/' (e.g. \"/alertmanager\")".into()));
+    }
+    for (name, secret) in [("token", am.token()), ("password", am.password())] {
+        match secret {
+            Err(e) => problems.push((at(&format!("{name}_env")), e)),
+            Ok(Some(r)) => {
+                if let Err(e) = r.resolve() {
+                    let key = if matches!(r, SecretRef::Env(_)) { "_env" } else { "_file" };
+                    problems.push((at(&format!("{name}{key}")), e));
+                }
+            }
+            Ok(None) => {}
+        }
+    }
+    if am.username.is_some() != matches!(am.password(), Ok(Some(_))) {
+        problems.push((at("username"), "basic auth needs both username and password_env/password_file".into()));
+    }
+    if am.username.is_some() && matches!(am.token(), Ok(Some(_))) {
+        problems.push((at("token_env"), "give a token or basic auth, not both".into()));
+    }
+    if am.ack_silence.is_some_and(|d| d < Duration::from_secs(60)) {
+        problems.push((at("ack_silence"), "ack_silence is at least 1m".into()));
+    }
+    for f in &am.filters {
+        if !f.contains('=') && !f.contains('~') {
+            problems.push((at("filters"), format!("{f:?} is not a matcher like name=\"value\" or name=~\"regex\"")));
+        }
     }
 }

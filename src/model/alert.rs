@@ -96,6 +96,9 @@ pub struct Alert {
     pub links: Vec<Link>,
     #[serde(default)]
     pub source_acks: Vec<SourceAck>,
+    /// Why it is suppressed, when it is: "silenced by alice: maintenance window".
+    #[serde(default)]
+    pub suppression: Option<String>,
 }
 
 impl Alert {
@@ -115,6 +118,7 @@ impl Alert {
             service: None,
             links: vec![],
             source_acks: vec![],
+            suppression: None,
         }
     }
 
@@ -139,6 +143,9 @@ impl Alert {
         for link in &mut self.links {
             clean(&mut link.kind, true);
             clean(&mut link.url, true);
+        }
+        if let Some(s) = &mut self.suppression {
+            clean(s, true);
         }
         for ack in &mut self.source_acks {
             clean(&mut ack.by, true);
@@ -201,6 +208,7 @@ mod tests {
             service: None,
             links: vec![Link { kind: "runbook".into(), url: "http://x\x1b".into() }],
             source_acks: vec![],
+            suppression: None,
         }
         .sanitized();
         assert_eq!(alert.title, "disk[2J full on /");

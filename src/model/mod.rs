@@ -4,10 +4,12 @@ mod alert;
 mod board;
 mod entry;
 mod health;
+mod mirror;
 mod severity;
 
 pub use alert::{Alert, AlertKey, Link, SourceAck, Status};
 pub use board::{Board, Item, rank_cmp};
 pub use entry::{Entry, EntryKind, NewEntry, Ownership, new_op_id};
 pub use health::Health;
+pub use mirror::{MirrorDone, MirrorOp, PriorUpdate};
 pub use severity::{Severity, SeverityMap, UnknownSeverity};

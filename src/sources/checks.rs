@@ -128,6 +128,7 @@ impl ChecksSource {
                     service: None,
                     links,
                     source_acks: vec![],
+                    suppression: None,
                 }
                 .sanitized()
             })

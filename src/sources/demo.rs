@@ -175,6 +175,7 @@ impl DemoSource {
                     service: Some(s.service.to_string()),
                     links: vec![Link { kind: "runbook".into(), url: s.runbook.into() }],
                     source_acks: vec![],
+                    suppression: None,
                 };
                 Some(alert.sanitized())
             })

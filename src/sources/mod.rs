@@ -1,6 +1,7 @@
 //! Alert sources: one file per system behind the small [`AlertSource`] trait, and the
 //! poller that runs each of them in its own task.
 
+pub mod alertmanager;
 pub mod cache;
 pub mod checks;
 pub mod demo;
@@ -8,11 +9,12 @@ pub mod http;
 pub mod poller;
 
 use crate::config::{SourceConfig, SourceKind};
-use crate::model::Alert;
+use crate::model::{Alert, EntryKind, MirrorDone, MirrorOp};
 use std::future::Future;
 use std::pin::Pin;
 
 pub type PollFuture<'a> = Pin<Box<dyn Future<Output = Result<Vec<Alert>, SourceError>> + Send + 'a>>;
+pub type MirrorFuture<'a> = Pin<Box<dyn Future<Output = Result<MirrorDone, SourceError>> + Send + 'a>>;
 
 /// A system klaxon reads alerts from.
 pub trait AlertSource: Send + Sync {
@@ -22,6 +24,17 @@ pub trait AlertSource: Send + Sync {
     /// Fetches the current alerts. Text in them must already be sanitized
     /// ([`Alert::sanitized`]); the poller bounds the call with the source's total timeout.
     fn poll(&self) -> PollFuture<'_>;
+
+    /// Whether entries of this kind are also carried to the source (through the outbox).
+    fn mirrors(&self, _kind: EntryKind) -> bool {
+        false
+    }
+
+    /// Carries one action to the source and confirms it by reading it back. Must be safe to
+    /// repeat: a retry after a lost answer must not act twice (`op.op_id` is the key).
+    fn mirror<'a>(&'a self, _op: &'a MirrorOp) -> MirrorFuture<'a> {
+        Box::pin(async { Err(SourceError::new("this source takes no actions")) })
+    }
 }
 
 /// Why a poll failed, in words fit for the status bar: never a secret, always sanitized.
@@ -40,5 +53,6 @@ pub fn build(cfg: &SourceConfig) -> Result<Box<dyn AlertSource>, SourceError> {
     Ok(match &cfg.kind {
         SourceKind::Demo(demo) => Box::new(demo::DemoSource::new(&cfg.name, demo, cfg.severity_map.clone())),
         SourceKind::Checks(checks) => Box::new(checks::ChecksSource::new(cfg, checks)?),
+        SourceKind::Alertmanager(am) => Box::new(alertmanager::AlertmanagerSource::new(cfg, am)?),
     })
 }

@@ -7,9 +7,9 @@ mod sqlite;
 pub use drafts::Drafts;
 pub use sqlite::SqliteStore;
 
-use crate::model::{Alert, AlertKey, Entry, NewEntry, Ownership, Severity};
+use crate::model::{Alert, AlertKey, Entry, MirrorDone, MirrorOp, NewEntry, Ownership, Severity};
 use chrono::{DateTime, Utc};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 #[derive(Debug, thiserror::Error)]
 #[error("store {location}: {message}")]
@@ -53,6 +53,23 @@ pub trait Store: Send + Sync {
     /// Alerts the store knows, newest first; only open ones unless `include_resolved`.
     fn known_alerts(&self, source: Option<&str>, include_resolved: bool) -> Result<Vec<KnownAlert>>;
 
+    /// One alert the store knows, open or resolved.
+    fn known_alert(&self, key: &AlertKey) -> Result<Option<KnownAlert>>;
+
     /// Who owns each open alert, and how far it was escalated, from the timeline.
     fn ownership(&self) -> Result<HashMap<AlertKey, Ownership>>;
+
+    /// Writes the entry and queues it for `source` in one transaction: the action is durable
+    /// before anything is sent. Idempotent on the entry's op_id like `append`.
+    fn append_mirrored(&self, entry: &NewEntry, source: &str, labels: &BTreeMap<String, String>) -> Result<Entry>;
+
+    /// Actions not yet confirmed by their source, oldest first, as (op, source, next try).
+    fn pending_mirrors(&self) -> Result<Vec<(MirrorOp, String, DateTime<Utc>)>>;
+
+    /// The acknowledgement standing at the source for `key` before `op_id`, as (op_id, remote id).
+    fn mirror_prior(&self, key: &AlertKey, op_id: &str) -> Result<Option<(String, String)>>;
+
+    fn mirror_done(&self, op: &MirrorOp, done: &MirrorDone) -> Result<()>;
+
+    fn mirror_failed(&self, op_id: &str, error: &str, next_at: DateTime<Utc>) -> Result<()>;
 }

@@ -2,16 +2,18 @@
 //! `synchronous = FULL` so an entry is on disk when `append` returns.
 
 use super::{KnownAlert, Result, Store, StoreError};
-use crate::model::{Alert, AlertKey, Entry, EntryKind, NewEntry, Ownership, Severity};
+use crate::model::{
+    Alert, AlertKey, Entry, EntryKind, MirrorDone, MirrorOp, NewEntry, Ownership, PriorUpdate, Severity,
+};
 use chrono::{DateTime, SecondsFormat, Utc};
-use rusqlite::{Connection, Row, TransactionBehavior, params};
-use std::collections::HashMap;
+use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
 
 /// Migrations in order; `PRAGMA user_version` records how many ran.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_init.sql"), include_str!("migrations/0002_outbox.sql")];
 
 /// Who writes what klaxon observed (seen, severity changes, resolved).
 pub const OBSERVER: &str = "klaxon";
@@ -88,6 +90,22 @@ fn entry_from_row(r: &Row) -> rusqlite::Result<Entry> {
         at: parse_ts(&r.get::<_, String>(5)?)?,
         text: r.get(6)?,
         level: r.get(7)?,
+    })
+}
+
+const KNOWN_COLS: &str = "key, title, severity, first_seen, resolved_at, last";
+
+fn known_from_row(r: &Row) -> rusqlite::Result<KnownAlert> {
+    let key: String = r.get(0)?;
+    let sev: String = r.get(2)?;
+    let resolved: Option<String> = r.get(4)?;
+    Ok(KnownAlert {
+        key: AlertKey::parse(&key).unwrap_or_else(|| AlertKey::new("?", &key)),
+        title: r.get(1)?,
+        severity: sev.parse().map_err(conversion)?,
+        first_seen: parse_ts(&r.get::<_, String>(3)?)?,
+        resolved_at: resolved.as_deref().map(parse_ts).transpose()?,
+        last: serde_json::from_str(&r.get::<_, String>(5)?).map_err(conversion)?,
     })
 }
 
@@ -210,25 +228,19 @@ impl Store for SqliteStore {
 
     fn known_alerts(&self, source: Option<&str>, include_resolved: bool) -> Result<Vec<KnownAlert>> {
         self.with(|c| {
-            let mut st = c.prepare_cached(
-                "SELECT key, title, severity, first_seen, resolved_at, last FROM alerts
-                 WHERE (?1 IS NULL OR source = ?1) AND (?2 OR resolved_at IS NULL)
-                 ORDER BY changed_at DESC",
-            )?;
-            st.query_map(params![source, include_resolved], |r| {
-                let key: String = r.get(0)?;
-                let sev: String = r.get(2)?;
-                let resolved: Option<String> = r.get(4)?;
-                Ok(KnownAlert {
-                    key: AlertKey::parse(&key).unwrap_or_else(|| AlertKey::new("?", &key)),
-                    title: r.get(1)?,
-                    severity: sev.parse().map_err(conversion)?,
-                    first_seen: parse_ts(&r.get::<_, String>(3)?)?,
-                    resolved_at: resolved.as_deref().map(parse_ts).transpose()?,
-                    last: serde_json::from_str(&r.get::<_, String>(5)?).map_err(conversion)?,
-                })
-            })?
-            .collect()
+            let mut st = c.prepare_cached(&format!(
+                "SELECT {KNOWN_COLS} FROM alerts WHERE (?1 IS NULL OR source = ?1) AND (?2 OR resolved_at IS NULL)
+                 ORDER BY changed_at DESC"
+            ))?;
+            st.query_map(params![source, include_resolved], known_from_row)?.collect()
+        })
+    }
+
+    fn known_alert(&self, key: &AlertKey) -> Result<Option<KnownAlert>> {
+        self.with(|c| {
+            c.prepare_cached(&format!("SELECT {KNOWN_COLS} FROM alerts WHERE key = ?1"))?
+                .query_row([key.as_str()], known_from_row)
+                .optional()
         })
     }
 
@@ -246,6 +258,103 @@ impl Store for SqliteStore {
                 by_key.entry(e.alert_key.clone()).or_default().push(e);
             }
             Ok(by_key.into_iter().map(|(k, es)| (k, Ownership::from_entries(&es))).collect())
+        })
+    }
+
+    fn append_mirrored(&self, entry: &NewEntry, source: &str, labels: &BTreeMap<String, String>) -> Result<Entry> {
+        self.with(|c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let stored = insert_entry(&tx, entry)?;
+            let labels = serde_json::to_string(labels).map_err(conversion)?;
+            tx.prepare_cached(
+                "INSERT INTO outbox (op_id, alert_key, source, kind, actor, text, labels, created_at, next_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8) ON CONFLICT (op_id) DO NOTHING",
+            )?
+            .execute(params![
+                entry.op_id,
+                entry.alert_key.as_str(),
+                source,
+                entry.kind.name(),
+                entry.actor,
+                entry.text,
+                labels,
+                ts(entry.at)
+            ])?;
+            tx.commit()?;
+            Ok(stored)
+        })
+    }
+
+    fn pending_mirrors(&self) -> Result<Vec<(MirrorOp, String, DateTime<Utc>)>> {
+        self.with(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT op_id, alert_key, source, kind, actor, text, labels, created_at, attempts, next_at
+                 FROM outbox WHERE state = 'pending' ORDER BY created_at, op_id",
+            )?;
+            st.query_map([], |r| {
+                let key: String = r.get(1)?;
+                let kind: String = r.get(3)?;
+                let labels: String = r.get(6)?;
+                let op = MirrorOp {
+                    op_id: r.get(0)?,
+                    alert_key: AlertKey::parse(&key).unwrap_or_else(|| AlertKey::new("?", &key)),
+                    kind: kind.parse().map_err(|e: String| conversion(std::io::Error::other(e)))?,
+                    actor: r.get(4)?,
+                    text: r.get(5)?,
+                    labels: serde_json::from_str(&labels).map_err(conversion)?,
+                    created_at: parse_ts(&r.get::<_, String>(7)?)?,
+                    attempts: r.get(8)?,
+                    prior: None,
+                };
+                Ok((op, r.get(2)?, parse_ts(&r.get::<_, String>(9)?)?))
+            })?
+            .collect()
+        })
+    }
+
+    fn mirror_prior(&self, key: &AlertKey, op_id: &str) -> Result<Option<(String, String)>> {
+        self.with(|c| {
+            c.prepare_cached(
+                "SELECT op_id, remote_id FROM outbox
+                 WHERE alert_key = ?1 AND kind = 'acked' AND state = 'done' AND remote_id IS NOT NULL
+                   AND created_at <= (SELECT created_at FROM outbox WHERE op_id = ?2) AND op_id != ?2
+                 ORDER BY created_at DESC, op_id DESC LIMIT 1",
+            )?
+            .query_row(params![key.as_str(), op_id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()
+        })
+    }
+
+    fn mirror_done(&self, op: &MirrorOp, done: &MirrorDone) -> Result<()> {
+        self.with(|c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            tx.prepare_cached(
+                "UPDATE outbox SET state = 'done', remote_id = ?2, attempts = attempts + 1, last_error = NULL
+                 WHERE op_id = ?1",
+            )?
+            .execute(params![op.op_id, done.remote_id])?;
+            if let Some((prior_op, _)) = &op.prior {
+                let remote = match &done.prior {
+                    PriorUpdate::Keep => None,
+                    PriorUpdate::Replace(id) => Some(Some(id.as_str())),
+                    PriorUpdate::Clear => Some(None),
+                };
+                if let Some(remote) = remote {
+                    tx.prepare_cached("UPDATE outbox SET remote_id = ?2 WHERE op_id = ?1")?
+                        .execute(params![prior_op, remote])?;
+                }
+            }
+            tx.commit()
+        })
+    }
+
+    fn mirror_failed(&self, op_id: &str, error: &str, next_at: DateTime<Utc>) -> Result<()> {
+        self.with(|c| {
+            c.prepare_cached(
+                "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, next_at = ?3 WHERE op_id = ?1",
+            )?
+            .execute(params![op_id, error, ts(next_at)])
+            .map(|_| ())
         })
     }
 }

@@ -29,6 +29,7 @@ pub fn alert(source: &str, id: &str, sev: Severity, minutes_ago: i64, alertname:
         service: Some(service.to_string()),
         links: vec![Link { kind: "runbook".into(), url: "disk-filling".into() }],
         source_acks: vec![],
+        suppression: None,
     }
 }
 

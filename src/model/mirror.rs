@@ -1,0 +1,44 @@
+//! A person's action on its way to the source that owns the alert (an Alertmanager
+//! silence, a Zabbix acknowledge, …). It is stored with the entry, in one transaction,
+//! before anything leaves the machine, and is done only when the source confirms it.
+
+use super::{AlertKey, EntryKind};
+use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MirrorOp {
+    /// The entry's op_id: also the idempotency key at the source.
+    pub op_id: String,
+    pub alert_key: AlertKey,
+    pub kind: EntryKind,
+    pub actor: String,
+    pub text: String,
+    /// The alert's labels when the person acted (a silence matches on them).
+    pub labels: BTreeMap<String, String>,
+    pub created_at: DateTime<Utc>,
+    pub attempts: u32,
+    /// What this builds on: the acknowledgement still in force at the source, as
+    /// (its op_id, its remote id), e.g. the silence a note updates or an unack expires.
+    pub prior: Option<(String, String)>,
+}
+
+/// What the source confirmed after reading it back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MirrorDone {
+    /// The source's id for what now stands (a silence id); None when nothing needed doing.
+    pub remote_id: Option<String>,
+    pub prior: PriorUpdate,
+    /// One line for the person: "silence 4f3a… created until 03:30".
+    pub summary: String,
+}
+
+/// What became of the acknowledgement this op built on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PriorUpdate {
+    Keep,
+    /// It now has another remote id (Alertmanager answers some updates with a new silence).
+    Replace(String),
+    /// It no longer stands at the source (the silence was expired).
+    Clear,
+}

@@ -1,0 +1,449 @@
+//! Prometheus Alertmanager, API v2 (also Grafana's built-in Alertmanager and Mimir's or
+//! Cortex's, under their path prefixes).
+//!
+//! Alertmanager has no acknowledgement: klaxon's store is the ack. With `ack_silence` set an
+//! ack is also mirrored as a silence on the alert's labels, `createdBy` the person and a
+//! comment starting `ACK!` (as karma writes them, so karma and kthxbye users see it). The
+//! comment carries `[klaxon op <op_id>]`, which makes a retry find the silence it already
+//! made instead of making a second one.
+
+use super::http::{self, Limits};
+use super::{AlertSource, MirrorFuture, PollFuture, SourceError};
+use crate::config::{AlertmanagerConfig, Secret, SourceConfig};
+use crate::model::{
+    Alert, AlertKey, EntryKind, Link, MirrorDone, MirrorOp, PriorUpdate, Severity, SeverityMap, SourceAck, Status,
+};
+use chrono::{DateTime, Utc};
+use reqwest::Method;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// The comment prefix karma uses for acknowledgement silences.
+const ACK_PREFIX: &str = "ACK!";
+
+enum Auth {
+    None,
+    Bearer(Secret),
+    Basic(String, Secret),
+}
+
+pub struct AlertmanagerSource {
+    name: String,
+    /// `<url><path_prefix>/api/v2`, one per HA peer.
+    bases: Vec<String>,
+    client: reqwest::Client,
+    auth: Auth,
+    cfg: AlertmanagerConfig,
+    severity_map: SeverityMap,
+    max_bytes: u64,
+    /// The peer that answered last: asked first next time.
+    preferred: AtomicUsize,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AmAlert {
+    #[serde(default)]
+    labels: BTreeMap<String, String>,
+    #[serde(default)]
+    annotations: BTreeMap<String, String>,
+    fingerprint: String,
+    starts_at: DateTime<Utc>,
+    updated_at: Option<DateTime<Utc>>,
+    #[serde(default, rename = "generatorURL")]
+    generator_url: String,
+    status: AmStatus,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AmStatus {
+    state: String,
+    #[serde(default)]
+    silenced_by: Vec<String>,
+    #[serde(default)]
+    inhibited_by: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AmSilence {
+    id: String,
+    status: SilenceStatus,
+    #[serde(default)]
+    matchers: Vec<Value>,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    #[serde(default)]
+    created_by: String,
+    #[serde(default)]
+    comment: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct SilenceStatus {
+    state: String,
+}
+
+impl AmSilence {
+    fn is_ack(&self) -> bool {
+        self.comment.trim_start().starts_with(ACK_PREFIX)
+    }
+
+    fn in_force(&self) -> bool {
+        self.status.state != "expired"
+    }
+}
+
+fn marker(op_id: &str) -> String {
+    format!("[klaxon op {op_id}]")
+}
+
+/// The comment without the ACK! prefix and klaxon's markers, for people to read.
+fn readable(comment: &str) -> String {
+    let mut text = comment.trim_start().strip_prefix(ACK_PREFIX).unwrap_or(comment).to_owned();
+    while let Some(start) = text.find("[klaxon op ") {
+        let end = text[start..].find(']').map_or(text.len(), |e| start + e + 1);
+        text.replace_range(start..end, "");
+    }
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn json_err(what: &str, e: serde_json::Error) -> SourceError {
+    SourceError::new(format!("{what}: not an Alertmanager API v2 answer ({e})"))
+}
+
+impl AlertmanagerSource {
+    pub fn new(src: &SourceConfig, cfg: &AlertmanagerConfig) -> Result<Self, SourceError> {
+        let limits = Limits::for_source(src.timeout, src.max_bytes);
+        let client = http::client(limits, cfg.ca_file.as_deref())?;
+        let resolve = |r: Result<Option<crate::config::SecretRef>, String>| -> Result<Option<Secret>, SourceError> {
+            r.map_err(SourceError::new)?.map(|r| r.resolve().map_err(SourceError::new)).transpose()
+        };
+        let auth = match (resolve(cfg.token())?, &cfg.username, resolve(cfg.password())?) {
+            (Some(token), _, _) => Auth::Bearer(token),
+            (None, Some(user), Some(password)) => Auth::Basic(user.clone(), password),
+            _ => Auth::None,
+        };
+        let prefix = cfg.path_prefix.trim_end_matches('/');
+        let bases = cfg.urls().iter().map(|u| format!("{}{prefix}/api/v2", u.trim_end_matches('/'))).collect();
+        Ok(AlertmanagerSource {
+            name: src.name.clone(),
+            bases,
+            client,
+            auth,
+            cfg: cfg.clone(),
+            severity_map: src.severity_map.clone(),
+            max_bytes: src.max_bytes,
+            preferred: AtomicUsize::new(0),
+        })
+    }
+
+    fn request(&self, method: Method, base: &str, path: &str) -> reqwest::RequestBuilder {
+        let mut r = self.client.request(method, format!("{base}{path}")).header("Accept", "application/json");
+        r = match &self.auth {
+            Auth::None => r,
+            Auth::Bearer(t) => r.bearer_auth(t.expose()),
+            Auth::Basic(u, p) => r.basic_auth(u, Some(p.expose())),
+        };
+        match &self.cfg.tenant {
+            Some(t) => r.header("X-Scope-OrgID", t),
+            None => r,
+        }
+    }
+
+    /// Asks the peer that answered last, then the others. `failover` is off for writes: a
+    /// write that timed out may still have happened, and the retry looks before it writes.
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<&Value>,
+        failover: bool,
+    ) -> Result<Vec<u8>, SourceError> {
+        let n = self.bases.len();
+        let start = self.preferred.load(Ordering::Relaxed) % n.max(1);
+        let mut errors = Vec::new();
+        for k in 0..if failover { n } else { 1 } {
+            let i = (start + k) % n;
+            let mut req = self.request(method.clone(), &self.bases[i], path).query(query);
+            if let Some(body) = body {
+                req = req.header("Content-Type", "application/json").body(body.to_string());
+            }
+            match http::fetch(req, self.max_bytes).await {
+                Ok(bytes) => {
+                    self.preferred.store(i, Ordering::Relaxed);
+                    return Ok(bytes);
+                }
+                Err(e) => errors.push(if n > 1 { format!("{}: {e}", peer(&self.bases[i])) } else { e.to_string() }),
+            }
+        }
+        Err(SourceError::new(if errors.len() > 1 {
+            format!("all {n} peers failed: {}", errors.join("; "))
+        } else {
+            errors.join("")
+        }))
+    }
+
+    async fn alerts(&self) -> Result<Vec<Alert>, SourceError> {
+        let flag = |b: bool| if b { "true" } else { "false" };
+        // Silenced alerts are always asked for: an ACK! silence means "acknowledged", which
+        // the list must show; other silences are dropped below unless `silenced` is set.
+        let mut query = vec![
+            ("active", "true"),
+            ("silenced", "true"),
+            ("inhibited", flag(self.cfg.inhibited)),
+            ("unprocessed", flag(self.cfg.unprocessed)),
+        ];
+        query.extend(self.cfg.filters.iter().map(|f| ("filter", f.as_str())));
+        if let Some(r) = &self.cfg.receiver {
+            query.push(("receiver", r.as_str()));
+        }
+        let body = self.call(Method::GET, "/alerts", &query, None, true).await?;
+        let raw: Vec<AmAlert> = serde_json::from_slice(&body).map_err(|e| json_err("alerts", e))?;
+        drop(body);
+        let silences: HashMap<String, AmSilence> = if raw.iter().any(|a| !a.status.silenced_by.is_empty()) {
+            self.silences().await?.into_iter().map(|s| (s.id.clone(), s)).collect()
+        } else {
+            HashMap::new()
+        };
+        let mut seen = HashSet::with_capacity(raw.len());
+        Ok(raw
+            .into_iter()
+            .filter(|a| seen.insert(a.fingerprint.clone()))
+            .filter_map(|a| self.to_alert(a, &silences))
+            .collect())
+    }
+
+    async fn silences(&self) -> Result<Vec<AmSilence>, SourceError> {
+        let body = self.call(Method::GET, "/silences", &[], None, true).await?;
+        serde_json::from_slice(&body).map_err(|e| json_err("silences", e))
+    }
+
+    async fn silence(&self, id: &str) -> Result<Option<AmSilence>, SourceError> {
+        match self.call(Method::GET, &format!("/silence/{id}"), &[], None, true).await {
+            Ok(body) => serde_json::from_slice(&body).map(Some).map_err(|e| json_err("silence", e)),
+            Err(e) if e.to_string().contains("HTTP 404") => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn to_alert(&self, a: AmAlert, silences: &HashMap<String, AmSilence>) -> Option<Alert> {
+        let silenced: Vec<&AmSilence> = a.status.silenced_by.iter().filter_map(|id| silences.get(id)).collect();
+        let acks: Vec<&AmSilence> = silenced.iter().copied().filter(|s| s.is_ack()).collect();
+        let (status, suppression) = if !acks.is_empty() {
+            (Status::Acknowledged, None)
+        } else if !a.status.silenced_by.is_empty() {
+            if !self.cfg.silenced {
+                return None;
+            }
+            let why = silenced
+                .first()
+                .map_or("silenced".to_string(), |s| format!("silenced by {}: {}", s.created_by, readable(&s.comment)));
+            (Status::Suppressed, Some(why))
+        } else if !a.status.inhibited_by.is_empty() || a.status.state == "suppressed" {
+            (Status::Suppressed, Some("inhibited by another alert".to_string()))
+        } else {
+            (Status::Firing, None)
+        };
+        let alertname = a.labels.get("alertname").cloned();
+        let summary = a.annotations.get("summary").cloned();
+        let title = match (alertname, summary) {
+            (Some(n), Some(s)) => format!("{n}: {s}"),
+            (Some(n), None) => n,
+            (None, Some(s)) => s,
+            (None, None) => a.fingerprint.clone(),
+        };
+        let severity = match a.labels.get(&self.cfg.severity_label) {
+            Some(raw) => self.severity_map.map(raw, Severity::Average),
+            None => Severity::Average,
+        };
+        let mut links = Vec::new();
+        if let Some(rb) = a.annotations.get("runbook_url").or_else(|| a.annotations.get("runbook")) {
+            links.push(Link { kind: "runbook".into(), url: rb.clone() });
+        }
+        if !a.generator_url.is_empty() {
+            links.push(Link { kind: "source".into(), url: a.generator_url.clone() });
+        }
+        let id = if a.fingerprint.trim().is_empty() { "unknown".to_string() } else { a.fingerprint.clone() };
+        let alert = Alert {
+            key: AlertKey::new(&self.name, &crate::sanitize::sanitize_line(&id).replace('/', "_")),
+            title,
+            severity,
+            status,
+            started_at: a.starts_at,
+            updated_at: a.updated_at.unwrap_or(a.starts_at),
+            host: a.labels.get("instance").cloned(),
+            service: a.labels.get("service").or_else(|| a.labels.get("job")).cloned(),
+            labels: a.labels,
+            annotations: a.annotations,
+            links,
+            source_acks: acks
+                .iter()
+                .map(|s| SourceAck { by: s.created_by.clone(), at: Some(s.starts_at), text: readable(&s.comment) })
+                .collect(),
+            suppression,
+        };
+        Some(alert.sanitized())
+    }
+
+    /// The silence in force that carries `marker` in its comment: what an earlier try made.
+    async fn find_marked(&self, marker: &str) -> Result<Option<AmSilence>, SourceError> {
+        Ok(self.silences().await?.into_iter().find(|s| s.in_force() && s.comment.contains(marker)))
+    }
+
+    async fn post_silence(&self, body: &Value) -> Result<String, SourceError> {
+        let answer = self.call(Method::POST, "/silences", &[], Some(body), false).await?;
+        let v: Value = serde_json::from_slice(&answer).map_err(|e| json_err("silence created", e))?;
+        v.get("silenceID")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| SourceError::new("silence created, but the answer has no silenceID"))
+    }
+
+    /// Reads a silence back: done only when the server shows it, in force, with our marker.
+    async fn confirm(&self, id: &str, marker: &str) -> Result<AmSilence, SourceError> {
+        match self.silence(id).await? {
+            Some(s) if s.in_force() && s.comment.contains(marker) => Ok(s),
+            Some(s) => Err(SourceError::new(format!("silence {id} reads back {} without our mark", s.status.state))),
+            None => Err(SourceError::new(format!("silence {id} is not there on reading back"))),
+        }
+    }
+
+    async fn ack(&self, op: &MirrorOp, ttl: std::time::Duration) -> Result<MirrorDone, SourceError> {
+        let mark = marker(&op.op_id);
+        let existing = self.find_marked(&mark).await?;
+        let id = match existing {
+            Some(s) => s.id,
+            None => {
+                if op.labels.is_empty() {
+                    return Err(SourceError::new("the alert has no labels to silence on"));
+                }
+                let now = Utc::now();
+                let matchers: Vec<Value> = op
+                    .labels
+                    .iter()
+                    .map(|(k, v)| json!({"name": k, "value": v, "isRegex": false, "isEqual": true}))
+                    .collect();
+                let comment =
+                    format!("{ACK_PREFIX} {} {mark}", op.text).split_whitespace().collect::<Vec<_>>().join(" ");
+                let ends = now + chrono::Duration::from_std(ttl).unwrap_or_else(|_| chrono::Duration::minutes(15));
+                let body = json!({
+                    "matchers": matchers,
+                    "startsAt": now.to_rfc3339(),
+                    "endsAt": ends.to_rfc3339(),
+                    "createdBy": op.actor,
+                    "comment": comment,
+                });
+                self.post_silence(&body).await?
+            }
+        };
+        let s = self.confirm(&id, &mark).await?;
+        Ok(MirrorDone {
+            remote_id: Some(id.clone()),
+            prior: PriorUpdate::Keep,
+            summary: format!("silence {id} until {}", s.ends_at.format("%H:%M UTC")),
+        })
+    }
+
+    async fn unack(&self, op: &MirrorOp) -> Result<MirrorDone, SourceError> {
+        let Some((_, id)) = &op.prior else {
+            return Ok(MirrorDone {
+                remote_id: None,
+                prior: PriorUpdate::Keep,
+                summary: "no silence to expire".into(),
+            });
+        };
+        if self.silence(id).await?.is_some_and(|s| s.in_force()) {
+            self.call(Method::DELETE, &format!("/silence/{id}"), &[], None, false).await?;
+        }
+        match self.silence(id).await? {
+            Some(s) if s.in_force() => Err(SourceError::new(format!("silence {id} still reads {}", s.status.state))),
+            _ => {
+                Ok(MirrorDone { remote_id: None, prior: PriorUpdate::Clear, summary: format!("silence {id} expired") })
+            }
+        }
+    }
+
+    async fn note(&self, op: &MirrorOp) -> Result<MirrorDone, SourceError> {
+        let keep = |summary: &str| MirrorDone { remote_id: None, prior: PriorUpdate::Keep, summary: summary.into() };
+        let Some((_, id)) = &op.prior else { return Ok(keep("no silence to add it to")) };
+        let mark = marker(&op.op_id);
+        if let Some(done) = self.find_marked(&mark).await? {
+            let prior = if &done.id == id { PriorUpdate::Keep } else { PriorUpdate::Replace(done.id.clone()) };
+            return Ok(MirrorDone { remote_id: Some(done.id), prior, summary: "already on the silence".into() });
+        }
+        let Some(current) = self.silence(id).await?.filter(AmSilence::in_force) else {
+            return Ok(MirrorDone {
+                remote_id: None,
+                prior: PriorUpdate::Clear,
+                summary: "the silence has ended".into(),
+            });
+        };
+        let text = op.text.split_whitespace().collect::<Vec<_>>().join(" ");
+        let body = json!({
+            "id": current.id,
+            "matchers": current.matchers,
+            "startsAt": current.starts_at.to_rfc3339(),
+            "endsAt": current.ends_at.to_rfc3339(),
+            "createdBy": current.created_by,
+            "comment": format!("{} — {}: {text} {mark}", current.comment, op.actor),
+        });
+        // Alertmanager may answer an update with a new silence id: keep whichever it says.
+        let new_id = self.post_silence(&body).await?;
+        self.confirm(&new_id, &mark).await?;
+        let prior = if &new_id == id { PriorUpdate::Keep } else { PriorUpdate::Replace(new_id.clone()) };
+        Ok(MirrorDone { remote_id: Some(new_id.clone()), prior, summary: format!("note added to silence {new_id}") })
+    }
+}
+
+fn peer(base: &str) -> &str {
+    base.split("://").nth(1).and_then(|r| r.split('/').next()).unwrap_or(base)
+}
+
+impl AlertSource for AlertmanagerSource {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn poll(&self) -> PollFuture<'_> {
+        Box::pin(self.alerts())
+    }
+
+    fn mirrors(&self, kind: EntryKind) -> bool {
+        self.cfg.ack_silence.is_some() && matches!(kind, EntryKind::Acked | EntryKind::Unacked | EntryKind::Note)
+    }
+
+    fn mirror<'a>(&'a self, op: &'a MirrorOp) -> MirrorFuture<'a> {
+        Box::pin(async move {
+            match (op.kind, self.cfg.ack_silence) {
+                (EntryKind::Acked, Some(ttl)) => self.ack(op, ttl).await,
+                (EntryKind::Unacked, _) => self.unack(op).await,
+                (EntryKind::Note, _) => self.note(op).await,
+                _ => Ok(MirrorDone { remote_id: None, prior: PriorUpdate::Keep, summary: "nothing to do".into() }),
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn readable_comments_lose_prefix_and_markers() {
+        assert_eq!(
+            readable("ACK! on it [klaxon op 0123] — bob: db restarted [klaxon op 4567]"),
+            "on it — bob: db restarted"
+        );
+        assert_eq!(readable("maintenance window"), "maintenance window");
+    }
+
+    #[test]
+    fn peers_are_named_by_host() {
+        assert_eq!(peer("http://10.0.0.1:9093/api/v2"), "10.0.0.1:9093");
+    }
+}

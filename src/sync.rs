@@ -1,0 +1,90 @@
+//! Draining the outbox: each queued action goes to its source, in the order people took
+//! them, and counts as done only when the source confirms it. A failure is retried later
+//! with backoff; later actions on the same alert wait behind it, so a note never
+//! overtakes the acknowledgement it belongs to.
+
+use crate::model::AlertKey;
+use crate::sources::{AlertSource, poller::backoff};
+use crate::store::Store;
+use chrono::Utc;
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// What one drain did, for the status line.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Report {
+    pub done: Vec<String>,
+    pub failed: Vec<String>,
+    /// Still queued after this drain (failed, or waiting for their turn).
+    pub waiting: usize,
+}
+
+/// The sources actions can go to, by name.
+pub trait Sources {
+    fn source(&self, name: &str) -> Option<(Arc<dyn AlertSource>, Duration)>;
+}
+
+impl Sources for [(crate::config::SourceConfig, Arc<dyn AlertSource>)] {
+    fn source(&self, name: &str) -> Option<(Arc<dyn AlertSource>, Duration)> {
+        self.iter().find(|(c, _)| c.name == name).map(|(c, s)| (s.clone(), c.timeout))
+    }
+}
+
+/// Sends what is due. `force` ignores the backoff (`klaxon sync`).
+pub async fn drain(store: Arc<dyn Store>, sources: &(impl Sources + ?Sized), force: bool) -> Report {
+    let mut report = Report::default();
+    let st = store.clone();
+    let pending = match tokio::task::spawn_blocking(move || st.pending_mirrors()).await {
+        Ok(Ok(p)) => p,
+        Ok(Err(e)) => {
+            report.failed.push(e.to_string());
+            return report;
+        }
+        Err(e) => {
+            report.failed.push(e.to_string());
+            return report;
+        }
+    };
+    let mut blocked: HashSet<AlertKey> = HashSet::new();
+    for (mut op, source_name, next_at) in pending {
+        let due = force || next_at <= Utc::now();
+        if blocked.contains(&op.alert_key) || !due {
+            blocked.insert(op.alert_key.clone());
+            report.waiting += 1;
+            continue;
+        }
+        let Some((source, timeout)) = sources.source(&source_name) else {
+            // The source left the config: keep the action, say so, try again when it is back.
+            report.failed.push(format!("{}: source {source_name} is not configured", op.alert_key));
+            blocked.insert(op.alert_key.clone());
+            report.waiting += 1;
+            continue;
+        };
+        let (st, key, id) = (store.clone(), op.alert_key.clone(), op.op_id.clone());
+        op.prior =
+            tokio::task::spawn_blocking(move || st.mirror_prior(&key, &id)).await.ok().and_then(Result::ok).flatten();
+        let outcome = match tokio::time::timeout(timeout, source.mirror(&op)).await {
+            Ok(r) => r.map_err(|e| e.to_string()),
+            Err(_) => Err(format!("no answer within {}", humantime::format_duration(timeout))),
+        };
+        let st = store.clone();
+        match outcome {
+            Ok(done) => {
+                report.done.push(format!("{}: {}", op.alert_key, done.summary));
+                let op2 = op.clone();
+                let _ = tokio::task::spawn_blocking(move || st.mirror_done(&op2, &done)).await;
+            }
+            Err(e) => {
+                let wait = backoff(Duration::from_secs(15), op.attempts + 1, fastrand::f64());
+                let next = Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default();
+                report.failed.push(format!("{} ({} to {source_name}): {e}", op.alert_key, op.kind));
+                let id = op.op_id.clone();
+                let _ = tokio::task::spawn_blocking(move || st.mirror_failed(&id, &e, next)).await;
+                blocked.insert(op.alert_key.clone());
+                report.waiting += 1;
+            }
+        }
+    }
+    report
+}
