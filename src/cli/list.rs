@@ -6,6 +6,7 @@ use crate::model::{Item, Severity, Status};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::io::Write;
 
 /// One alert in `--format json` (list, and watch's `alert` field).
 #[derive(Debug, Serialize)]
@@ -67,38 +68,48 @@ pub async fn run(
     let board = session.board(polled)?;
     let items: Vec<&Item> =
         board.ranked().iter().filter(|i| min_severity.is_none_or(|m| i.alert.severity >= m)).collect();
-    let mut out = std::io::stdout().lock();
-    match format {
+    // Buffered: stdout is line-buffered, and pretty JSON of 10,000 alerts is 250,000 lines.
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let written = match format {
         ListFormat::Json => {
             let rows: Vec<AlertOut> = items.iter().map(|i| AlertOut::new(i)).collect();
-            serde_json::to_writer_pretty(&mut out, &rows).map_err(|e| CliError::Failure(e.to_string()))?;
-            println!();
+            serde_json::to_writer(&mut out, &rows).map_err(std::io::Error::from).and_then(|_| writeln!(out))
         }
-        ListFormat::Table => print_table(&items, Utc::now()),
+        ListFormat::Table => print_table(&mut out, &items, Utc::now()),
+    };
+    // A closed pipe (`klaxon list | head`) is not an error worth a message.
+    if let Err(e) = written.and_then(|_| out.flush())
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        return Err(CliError::Failure(format!("cannot write the list: {e}")));
     }
+    // The process ends right after: let the OS reclaim a storm's worth of small
+    // allocations at once instead of freeing them one by one.
+    std::mem::forget(board);
     if failed.is_empty() { Ok(()) } else { Err(CliError::Failure(format!("could not poll: {}", failed.join(", ")))) }
 }
 
-fn print_table(items: &[&Item], now: DateTime<Utc>) {
+fn print_table(out: &mut impl Write, items: &[&Item], now: DateTime<Utc>) -> std::io::Result<()> {
     if items.is_empty() {
-        println!("no alerts");
-        return;
+        return writeln!(out, "no alerts");
     }
     let key_w = items.iter().map(|i| i.alert.key.as_str().chars().count()).max().unwrap_or(3).min(40);
     let owner_w = items.iter().filter_map(|i| i.owner()).map(|o| o.chars().count()).max().unwrap_or(0).clamp(5, 16);
-    println!("{:<4}  {:>5}  {:<key_w$}  {:<owner_w$}  TITLE", "SEV", "AGE", "KEY", "OWNER");
+    writeln!(out, "{:<4}  {:>5}  {:<key_w$}  {:<owner_w$}  TITLE", "SEV", "AGE", "KEY", "OWNER")?;
     for i in items {
         let a = &i.alert;
         let owner = i.owner().unwrap_or("-");
-        println!(
+        writeln!(
+            out,
             "{:<4}  {:>5}  {:<key_w$}  {:<owner_w$}  {}",
             a.severity.tag(),
             age(now - a.started_at),
             a.key.as_str(),
             owner,
             a.title
-        );
+        )?;
     }
+    Ok(())
 }
 
 /// `45s`, `12m`, `3h`, `4d`.

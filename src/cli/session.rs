@@ -125,8 +125,11 @@ impl Session {
         for task in tasks {
             let p = task.await.map_err(|e| CliError::Failure(format!("poll task: {e}")))?;
             if let Ok(alerts) = &p.result {
-                self.observe(&p.source, alerts, Utc::now())?;
-                let _ = self.cache.save(&p.source, Utc::now(), alerts);
+                // Both only read the alerts: the cache is written on a second core meanwhile.
+                std::thread::scope(|s| {
+                    s.spawn(|| self.cache.save(&p.source, Utc::now(), alerts));
+                    self.observe(&p.source, alerts, Utc::now())
+                })?;
             }
             polled.push(p);
         }

@@ -210,10 +210,11 @@ impl AlertmanagerSource {
         } else {
             HashMap::new()
         };
+        // Peers of one cluster agree on fingerprints: keep the first of each.
         let mut seen = HashSet::with_capacity(raw.len());
         Ok(raw
             .into_iter()
-            .filter(|a| seen.insert(a.fingerprint.clone()))
+            .filter(|a| seen.insert(fingerprint_hash(&a.fingerprint)))
             .filter_map(|a| self.to_alert(a, &silences))
             .collect())
     }
@@ -398,6 +399,11 @@ impl AlertmanagerSource {
         let prior = if &new_id == id { PriorUpdate::Keep } else { PriorUpdate::Replace(new_id.clone()) };
         Ok(MirrorDone { remote_id: Some(new_id.clone()), prior, summary: format!("note added to silence {new_id}") })
     }
+}
+
+fn fingerprint_hash(f: &str) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+    BuildHasherDefault::<DefaultHasher>::default().hash_one(f)
 }
 
 fn peer(base: &str) -> &str {

@@ -11,10 +11,17 @@ pub struct SnapshotCache {
     dir: PathBuf,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 struct Snapshot {
     taken_at: DateTime<Utc>,
     alerts: Vec<Alert>,
+}
+
+/// The same shape, written from a borrow: a large snapshot is not copied to be saved.
+#[derive(Serialize)]
+struct SnapshotRef<'a> {
+    taken_at: DateTime<Utc>,
+    alerts: &'a [Alert],
 }
 
 impl SnapshotCache {
@@ -37,13 +44,14 @@ impl SnapshotCache {
     }
 
     /// Writes atomically (temp file, then rename) so a crash never leaves half a snapshot.
+    /// No fsync: this is a cache; after a power cut it is at worst unreadable, and ignored.
     pub fn save(&self, source: &str, taken_at: DateTime<Utc>, alerts: &[Alert]) -> std::io::Result<()> {
         std::fs::create_dir_all(&self.dir)?;
         let tmp = self.dir.join(format!(".{source}.json.tmp"));
-        let snap = Snapshot { taken_at, alerts: alerts.to_vec() };
+        let snap = SnapshotRef { taken_at, alerts };
         let mut file = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
         serde_json::to_writer(&mut file, &snap)?;
-        file.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        file.into_inner().map_err(|e| e.into_error())?;
         std::fs::rename(&tmp, self.file(source))
     }
 }

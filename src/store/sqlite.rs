@@ -13,7 +13,11 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 /// Migrations in order; `PRAGMA user_version` records how many ran.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_init.sql"), include_str!("migrations/0002_outbox.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_init.sql"),
+    include_str!("migrations/0002_outbox.sql"),
+    include_str!("migrations/0003_entries_by_kind.sql"),
+];
 
 /// Who writes what klaxon observed (seen, severity changes, resolved).
 pub const OBSERVER: &str = "klaxon";
@@ -247,8 +251,11 @@ impl Store for SqliteStore {
     fn ownership(&self) -> Result<HashMap<AlertKey, Ownership>> {
         self.with(|c| {
             let mut st = c.prepare_cached(&format!(
+                // Only alerts someone acted on can have an owner or a level: the rest (nearly
+                // all of a storm) are left out rather than folded to nothing.
                 "SELECT {ENTRY_COLS} FROM entries
                  WHERE kind IN ('seen', 'acked', 'unacked', 'escalated')
+                   AND alert_key IN (SELECT alert_key FROM entries WHERE kind IN ('acked', 'escalated'))
                    AND alert_key IN (SELECT key FROM alerts WHERE resolved_at IS NULL)
                  ORDER BY id"
             ))?;
