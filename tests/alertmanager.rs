@@ -191,6 +191,7 @@ fn silenced_and_inhibited_alerts_are_hidden_or_shown_suppressed_with_who_and_why
     let (alerts, _) = list(&sb, &shown);
     let quiet = alerts.iter().find(|a| a["labels"]["alertname"] == "Quiet").expect("shown when asked");
     assert_eq!(quiet["status"], "suppressed");
+    assert_eq!(quiet["suppression"], "silenced by carol: maintenance window");
     assert_eq!(alerts.last().unwrap()["labels"]["alertname"], "Quiet", "suppressed ranks below what needs a person");
 }
 
@@ -246,4 +247,90 @@ fn hostile_label_values_come_out_clean_in_json_and_on_screen() {
         assert!(!cell.symbol().chars().any(|c| c.is_control() || c == '\u{202e}'), "{:?}", cell.symbol());
     }
     assert!(terminal.backend().to_string().contains("]0;pwned[2Jgonetxt.exe"));
+}
+
+/// A CA and a server certificate for 127.0.0.1, made with openssl.
+fn make_tls(dir: &std::path::Path) -> Option<()> {
+    let openssl = common::require("/usr/bin/openssl", "openssl")?;
+    let run = |args: &[&str]| {
+        let ok = std::process::Command::new(&openssl).current_dir(dir).args(args).output().unwrap();
+        assert!(ok.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&ok.stderr));
+    };
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=klaxon test CA",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+    ]);
+    run(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+    ]);
+    std::fs::write(dir.join("san.ext"), "subjectAltName=IP:127.0.0.1\n").unwrap();
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "san.ext",
+        "-out",
+        "server.pem",
+    ]);
+    Some(())
+}
+
+#[test]
+fn tls_with_a_custom_ca_file() {
+    let sb = Sandbox::new();
+    let tls = sb.path("tls");
+    std::fs::create_dir_all(&tls).unwrap();
+    if make_tls(&tls).is_none() {
+        return;
+    }
+    let web = sb.write(
+        "web.yml",
+        &format!(
+            "tls_server_config:\n  cert_file: {}\n  key_file: {}\n",
+            tls.join("server.pem").display(),
+            tls.join("server.key").display()
+        ),
+    );
+    let Some(am) = servers::alertmanager_with(None, &[&format!("--web.config.file={}", web.display())], true) else {
+        return;
+    };
+    let https = am.url.replace("http://", "https://");
+    let trusted = config(&sb, &format!("url = \"{https}\"\nca_file = \"{}\"\n", tls.join("ca.pem").display()));
+    let (alerts, out) = list(&sb, &trusted);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(alerts.is_empty());
+    let untrusted = config(&sb, &format!("url = \"{https}\"\n"));
+    let (_, out) = list(&sb, &untrusted);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.to_lowercase().contains("certificate"), "names the certificate problem: {stderr}");
 }

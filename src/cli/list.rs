@@ -27,6 +27,8 @@ pub struct AlertOut<'a> {
     pub escalation_level: i64,
     /// The runbook name or URL the alert points to, or null.
     pub runbook: Option<&'a str>,
+    /// Why it is suppressed ("silenced by carol: maintenance"), or null.
+    pub suppression: Option<&'a str>,
 }
 
 impl<'a> AlertOut<'a> {
@@ -48,6 +50,7 @@ impl<'a> AlertOut<'a> {
             owner: item.owner(),
             escalation_level: item.own.escalation_level,
             runbook: a.link("runbook"),
+            suppression: a.suppression.as_deref(),
         }
     }
 }

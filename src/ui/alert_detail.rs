@@ -42,6 +42,13 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, focused
             value(format!("{} ({} ago)", a.started_at.format("%Y-%m-%d %H:%M UTC"), age(state.now, a.started_at))),
         ]),
     ];
+    if let Some(why) = &a.suppression {
+        lines.push(Line::from(vec![label("suppressed"), value(why.clone())]));
+    }
+    for ack in &a.source_acks {
+        let text = if ack.text.is_empty() { String::new() } else { format!(": {}", ack.text) };
+        lines.push(Line::from(vec![label("acknowledged at the source by"), value(format!("{}{text}", ack.by))]));
+    }
     if a.host.is_some() || a.service.is_some() {
         lines.push(Line::from(vec![
             label("host"),

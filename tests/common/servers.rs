@@ -77,6 +77,12 @@ impl Server {
 
 /// Debian's prometheus-alertmanager with a route to nowhere; on `port` if given.
 pub fn alertmanager(port: Option<u16>) -> Option<Server> {
+    alertmanager_with(port, &[], false)
+}
+
+/// The same with extra flags; `tls` when those flags make it serve HTTPS (readiness is then
+/// checked by the port alone).
+pub fn alertmanager_with(port: Option<u16>, extra: &[&str], tls: bool) -> Option<Server> {
     let bin = require("/usr/bin/prometheus-alertmanager", "prometheus-alertmanager")?;
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("am.yml");
@@ -87,6 +93,7 @@ pub fn alertmanager(port: Option<u16>) -> Option<Server> {
         .arg(format!("--storage.path={}", dir.path().join("data").display()))
         .arg(format!("--web.listen-address=127.0.0.1:{port}"))
         .arg("--cluster.listen-address=")
+        .args(extra)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -94,7 +101,8 @@ pub fn alertmanager(port: Option<u16>) -> Option<Server> {
     let url = format!("http://127.0.0.1:{port}");
     let server = Server { child, url: url.clone(), port, _dir: dir };
     let ready = eventually(Duration::from_secs(20), || {
-        TcpStream::connect(("127.0.0.1", port)).is_ok() && http("GET", &format!("{url}/-/ready"), None).0 == 200
+        TcpStream::connect(("127.0.0.1", port)).is_ok()
+            && (tls || http("GET", &format!("{url}/-/ready"), None).0 == 200)
     });
     assert!(ready, "alertmanager on {url} did not get ready");
     Some(server)
