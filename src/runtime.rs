@@ -34,6 +34,9 @@ pub async fn run(session: Session) -> Result<(), CliError> {
         ));
     }
     let mut state = State::new(&session.actor, keymap, chrono::Utc::now());
+    state.copy_code = cfg.runbooks.copy_code;
+    let (library, problems) = session.runbooks();
+    let library = Arc::new(library);
     if session.loaded.origin == Origin::Embedded {
         state.origin = Some("embedded default".into());
     }
@@ -44,7 +47,7 @@ pub async fn run(session: Session) -> Result<(), CliError> {
     start_store_sync(session.store.clone(), tx.clone(), stop_rx.clone());
     let session = Arc::new(session);
     let kick = start_outbox(session.clone(), tx.clone(), stop_rx.clone());
-    let effects = start_effects(session.clone(), drafts.clone(), tx.clone(), kick);
+    let effects = start_effects(session.clone(), drafts.clone(), tx.clone(), kick, library.clone());
     {
         let (store, tx) = (session.store.clone(), tx.clone());
         tokio::spawn(async move {
@@ -57,6 +60,11 @@ pub async fn run(session: Session) -> Result<(), CliError> {
                 let _ = tx.send(Msg::Drafts(drafts)).await;
             }
         });
+    }
+    let _ = tx.send(Msg::Runbooks(library.clone())).await;
+    if let Some(p) = problems.first() {
+        let more = if problems.len() > 1 { format!(" (and {} more)", problems.len() - 1) } else { String::new() };
+        let _ = tx.send(Msg::EffectFailed(format!("runbook skipped: {p}{more}"))).await;
     }
     start_input(tx.clone(), stop_rx.clone());
     start_ticks(tx.clone(), stop_rx);
@@ -156,10 +164,28 @@ fn start_effects(
     drafts: Drafts,
     tx: mpsc::Sender<Msg>,
     kick: Arc<Notify>,
+    library: Arc<crate::runbooks::Library>,
 ) -> mpsc::Sender<Vec<Effect>> {
     let (fx_tx, mut fx_rx) = mpsc::channel::<Vec<Effect>>(256);
+    let cache = session.runbook_cache();
     tokio::spawn(async move {
-        while let Some(batch) = fx_rx.recv().await {
+        while let Some(mut batch) = fx_rx.recv().await {
+            // Reading a runbook may wait on the network: it runs on its own.
+            batch.retain(|e| match e {
+                Effect::LoadRunbook(reference) => {
+                    let (lib, cache, tx, reference) = (library.clone(), cache.clone(), tx.clone(), reference.clone());
+                    tokio::spawn(async move {
+                        let result = crate::runbooks::cache::load(&lib, &cache, &reference).await;
+                        let _ = tx.send(Msg::RunbookLoaded { reference, result }).await;
+                    });
+                    false
+                }
+                Effect::Copy(text) => {
+                    copy_to_clipboard(text);
+                    false
+                }
+                _ => true,
+            });
             if batch.is_empty() {
                 continue;
             }
@@ -207,6 +233,7 @@ fn run_effects(session: &Session, drafts: &Drafts, batch: Vec<Effect>) -> Vec<Ms
             Effect::DeleteDraft(key) => {
                 let _ = drafts.delete(&key);
             }
+            Effect::LoadRunbook(_) | Effect::Copy(_) => {} // taken out of the batch before
         }
     }
     msgs
@@ -235,6 +262,15 @@ fn start_outbox(session: Arc<Session>, tx: mpsc::Sender<Msg>, mut stop: watch::R
         }
     });
     kick
+}
+
+/// OSC 52: the terminal (through SSH; tmux forwards it with set-clipboard) puts the text
+/// on the clipboard. One write, so it cannot land inside another escape sequence.
+fn copy_to_clipboard(text: &str) {
+    use base64::Engine;
+    let seq = format!("\x1b]52;c;{}\x07", base64::engine::general_purpose::STANDARD.encode(text));
+    let mut out = std::io::stdout();
+    let _ = out.write_all(seq.as_bytes()).and_then(|_| out.flush());
 }
 
 fn start_input(tx: mpsc::Sender<Msg>, mut stop: watch::Receiver<bool>) {

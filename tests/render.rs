@@ -127,6 +127,7 @@ fn overlays() {
 #[test]
 fn side_panes() {
     let mut s = busy(120, 30);
+    app::update(&mut s, Msg::Runbooks(std::sync::Arc::new(klaxon::runbooks::Library::load(&[]).0)));
     app::update(&mut s, key("l"));
     insta::assert_snapshot!("logs", screen(&s));
     app::update(&mut s, key("r"));

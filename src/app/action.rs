@@ -40,6 +40,8 @@ actions! {
     Note => "note", "Add a note";
     Escalate => "escalate", "Escalate";
     Runbook => "runbook", "Show the runbook";
+    BrowseRunbooks => "browse-runbooks", "Browse and search runbooks";
+    CopyCode => "copy-code", "Copy a runbook code block (OSC 52)";
     Logs => "logs", "Show the logs";
     Filter => "filter", "Filter";
     ClearFilter => "clear-filter", "Clear the filter";

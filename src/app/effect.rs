@@ -13,4 +13,8 @@ pub enum Effect {
         text: String,
     },
     DeleteDraft(AlertKey),
+    /// Read a runbook from a file or a URL (through the offline cache).
+    LoadRunbook(crate::runbooks::Reference),
+    /// Put text on the clipboard through the terminal (OSC 52).
+    Copy(String),
 }

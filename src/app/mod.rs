@@ -4,11 +4,11 @@
 pub mod action;
 pub mod editor;
 mod effect;
-pub mod filter;
 pub mod key;
 pub mod layout;
 mod msg;
 pub mod palette;
+mod runbooks;
 pub mod state;
 mod update;
 

@@ -5,7 +5,7 @@ use crate::model::{Alert, AlertKey, Entry, Health, Ownership};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub enum Msg {
     Key(Key),
     Mouse(Mouse),
@@ -33,6 +33,13 @@ pub enum Msg {
     /// Note drafts left from an earlier run (or a crash).
     Drafts(HashMap<AlertKey, String>),
     EffectFailed(String),
+    /// The runbook library, at start.
+    Runbooks(std::sync::Arc<crate::runbooks::Library>),
+    /// A runbook the runtime read for a reference (a file or a URL).
+    RunbookLoaded {
+        reference: crate::runbooks::Reference,
+        result: Result<crate::runbooks::Runbook, String>,
+    },
     /// Something worth a line in the status bar (an action confirmed by its source).
     Notice(String),
 }

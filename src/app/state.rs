@@ -1,8 +1,8 @@
 //! Everything the screen shows, and nothing the screen does.
 
 use super::editor::Editor;
-use super::filter::Filter;
 use crate::config::keymap::Keymap;
+use crate::model::filter::Filter;
 use crate::model::{AlertKey, Board, Entry, Health, Item, Severity};
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -112,7 +112,38 @@ pub enum Pending {
     Quit,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+/// The runbook beside the selected alert.
+#[derive(Debug, Clone)]
+pub struct RunbookPane {
+    pub alert: AlertKey,
+    pub resolution: crate::runbooks::Resolution,
+    /// What the runtime read for the alert's external reference, when it has one.
+    pub loaded: Option<Result<crate::runbooks::Runbook, String>>,
+    pub scroll: usize,
+}
+
+impl RunbookPane {
+    /// The runbook to show: the external one when read, else the library's pick.
+    pub fn shown(&self) -> Option<&crate::runbooks::Runbook> {
+        match &self.loaded {
+            Some(Ok(rb)) => Some(rb),
+            _ => self.resolution.chosen.as_ref(),
+        }
+    }
+}
+
+/// The full-screen runbook browser: a search over the library, or one runbook open.
+#[derive(Debug, Clone)]
+pub struct Browser {
+    pub query: String,
+    pub selected: usize,
+    pub open: Option<crate::runbooks::Runbook>,
+    pub scroll: usize,
+    /// Which code block `y` copies next.
+    pub next_code: usize,
+}
+
+#[derive(Debug, Clone)]
 pub enum Mode {
     Normal,
     /// Typing a filter; `before` is restored on Esc.
@@ -133,6 +164,25 @@ pub enum Mode {
         pending: Pending,
     },
     Editor(Editor),
+    Runbooks(Box<Browser>),
+}
+
+impl PartialEq for Mode {
+    /// Modes compare by kind and by what a test can see; an open runbook by name.
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Mode::Normal, Mode::Normal) => true,
+            (Mode::Filter { input: a, .. }, Mode::Filter { input: b, .. }) => a == b,
+            (Mode::Palette { input: a, selected: x }, Mode::Palette { input: b, selected: y }) => a == b && x == y,
+            (Mode::Help { scroll: a }, Mode::Help { scroll: b }) => a == b,
+            (Mode::Confirm { pending: a, .. }, Mode::Confirm { pending: b, .. }) => a == b,
+            (Mode::Editor(a), Mode::Editor(b)) => a == b,
+            (Mode::Runbooks(a), Mode::Runbooks(b)) => {
+                a.query == b.query && a.open.as_ref().map(|r| &r.name) == b.open.as_ref().map(|r| &r.name)
+            }
+            _ => false,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -163,6 +213,10 @@ pub struct State {
     pub health: BTreeMap<String, Health>,
     pub timelines: HashMap<AlertKey, Vec<Entry>>,
     pub drafts: HashMap<AlertKey, String>,
+    pub runbooks: std::sync::Arc<crate::runbooks::Library>,
+    pub runbook: Option<RunbookPane>,
+    /// `y` may copy code blocks (OSC 52): off unless the config allows it.
+    pub copy_code: bool,
     pub flash: Option<Flash>,
     pub now: DateTime<Utc>,
     pub size: (u16, u16),
@@ -191,6 +245,9 @@ impl State {
             health: BTreeMap::new(),
             timelines: HashMap::new(),
             drafts: HashMap::new(),
+            runbooks: Default::default(),
+            runbook: None,
+            copy_code: false,
             flash: None,
             now,
             size: (80, 24),

@@ -2,10 +2,10 @@
 //! clock (time arrives as `Msg::Tick`), no terminal.
 
 use super::editor::{Edit, Editor, NotePurpose};
-use super::filter::Filter;
 use super::msg::{Mouse, Msg};
 use super::state::{Flash, Mode, Pane, Pending, Row, State};
-use super::{Action, Effect, Key, KeyCode, palette};
+use super::{Action, Effect, Key, KeyCode, palette, runbooks};
+use crate::model::filter::Filter;
 use crate::model::{AlertKey, EntryKind, NewEntry, Ownership};
 use chrono::Timelike;
 
@@ -79,6 +79,13 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::EffectFailed(text) => flash(state, text, true),
         Msg::Notice(text) => flash(state, text, false),
+        Msg::Runbooks(lib) => {
+            state.runbooks = lib;
+            state.runbook = None;
+            runbooks::refresh_pane(state, &mut fx);
+            state.dirty = true;
+        }
+        Msg::RunbookLoaded { reference, result } => runbooks::loaded(state, reference, result),
     }
     fx
 }
@@ -154,6 +161,7 @@ fn on_key(state: &mut State, key: Key, fx: &mut Vec<Effect>) {
             }
             _ => {}
         },
+        Mode::Runbooks(_) => runbooks::browser_key(state, key, fx),
         Mode::Help { scroll } => match key.code {
             KeyCode::Char('j') | KeyCode::Down => *scroll += 1,
             KeyCode::Char('k') | KeyCode::Up => *scroll = scroll.saturating_sub(1),
@@ -199,6 +207,9 @@ fn apply_filter(state: &mut State, text: &str) {
 }
 
 fn run(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
+    if runbooks::scroll_pane(state, action) {
+        return;
+    }
     let rows = state.rows.len();
     let page = state.layout().list_rows().max(1);
     match action {
@@ -223,7 +234,7 @@ fn run(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             let i = Pane::CYCLE.iter().position(|p| *p == state.focus).unwrap_or(0);
             let n = Pane::CYCLE.len();
             let next = if action == Action::NextPane { (i + 1) % n } else { (i + n - 1) % n };
-            focus(state, Pane::CYCLE[next]);
+            focus_with(state, Pane::CYCLE[next], fx);
         }
         Action::Ack => with_alert(state, |state, key, item_owner| {
             if item_owner.as_deref() == Some(state.actor.as_str()) {
@@ -256,7 +267,9 @@ fn run(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
                 pending: Pending::Escalate { key, level },
             };
         }),
-        Action::Runbook => focus(state, Pane::Runbook),
+        Action::Runbook => focus_with(state, Pane::Runbook, fx),
+        Action::BrowseRunbooks => runbooks::open_browser(state),
+        Action::CopyCode => runbooks::copy_code(state, fx),
         Action::Logs => focus(state, Pane::Logs),
         Action::Filter => {
             let text = state.filter.text().to_owned();
@@ -301,11 +314,18 @@ fn focus(state: &mut State, pane: Pane) {
     state.scroll_to_selected();
 }
 
+/// The runbook pane follows the selection; focusing it works it out.
+fn focus_with(state: &mut State, pane: Pane, fx: &mut Vec<Effect>) {
+    focus(state, pane);
+    runbooks::refresh_pane(state, fx);
+}
+
 fn move_to(state: &mut State, row: usize, fx: &mut Vec<Effect>) {
     state.selected = row.min(state.rows.len().saturating_sub(1));
     state.remember_cursor();
     state.scroll_to_selected();
     load_selected_timeline(state, fx);
+    runbooks::refresh_pane(state, fx);
 }
 
 fn load_selected_timeline(state: &State, fx: &mut Vec<Effect>) {

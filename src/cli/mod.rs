@@ -3,6 +3,7 @@
 
 mod act;
 mod list;
+mod runbook;
 mod session;
 mod timeline;
 mod watch;
@@ -77,8 +78,28 @@ pub enum Command {
     },
     /// Send queued actions (acks, notes mirrored to sources) now
     Sync,
+    /// Browse runbooks offline: list, show, search
+    Runbook {
+        #[command(subcommand)]
+        command: RunbookCommand,
+    },
     /// Print shell completions
     Completions { shell: clap_complete::Shell },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RunbookCommand {
+    /// Every runbook: name, title, where it comes from
+    List,
+    /// Render one: a runbook name, a Markdown file, or an http(s) URL (kept for offline use)
+    Show {
+        name: String,
+        /// Width to render at (default: the terminal's, else 100)
+        #[arg(long)]
+        width: Option<u16>,
+    },
+    /// Search titles, tags and text
+    Search { query: String },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -163,6 +184,7 @@ async fn run_with(session: Session, command: Command) -> Result<(), CliError> {
         Command::Escalate { key, note } => act::escalate(&session, &key, note.as_deref()).await,
         Command::Timeline { key, format } => timeline::run(&session, &key, format).await,
         Command::Watch { format } => watch::run(session, format).await,
+        Command::Runbook { command } => runbook::run(&session, command).await,
         Command::Sync => match session.sync(true).await {
             0 => Ok(()),
             n => Err(CliError::Failure(format!("{n} action(s) could not be sent yet"))),

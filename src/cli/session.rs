@@ -83,6 +83,17 @@ impl Session {
         report.waiting
     }
 
+    /// The runbook library (bundled and configured directories), with any problems found.
+    pub fn runbooks(&self) -> (crate::runbooks::Library, Vec<String>) {
+        let dirs: Vec<PathBuf> =
+            self.loaded.config.runbooks.paths.iter().map(|p| self.loaded.resolve_path(p)).collect();
+        crate::runbooks::Library::load(&dirs)
+    }
+
+    pub fn runbook_cache(&self) -> crate::runbooks::RemoteCache {
+        crate::runbooks::RemoteCache::new(&self.loaded.dirs.cache.join("runbooks"))
+    }
+
     /// `check-config`: what the config sets up.
     pub fn describe(&self) -> Result<(), CliError> {
         match &self.loaded.origin {

@@ -265,6 +265,7 @@ mod tests {
         let c = parse(DEFAULT_TOML, "<embedded default>").unwrap();
         let kinds: Vec<_> = c.sources.iter().map(|s| s.kind.name()).collect();
         assert_eq!(kinds, ["demo", "checks"]);
+        assert!(c.runbooks.paths.is_empty() && !c.runbooks.copy_code);
     }
 
     #[test]

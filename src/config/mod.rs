@@ -30,6 +30,20 @@ pub struct Config {
     pub store: StoreConfig,
     #[serde(default)]
     pub sources: Vec<SourceConfig>,
+    #[serde(default)]
+    pub runbooks: RunbooksConfig,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunbooksConfig {
+    /// Directories of your own runbooks (`*.md` with front matter). One named like a bundled
+    /// runbook replaces it. Relative paths are relative to the config file.
+    #[serde(default)]
+    pub paths: Vec<PathBuf>,
+    /// Let `y` copy a runbook's code block to the clipboard with OSC 52 (through SSH and tmux).
+    #[serde(default)]
+    pub copy_code: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]

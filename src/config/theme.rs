@@ -68,6 +68,18 @@ const KEYS: &[&str] = &[
     "input.cursor",
     "palette.match",
     "confirm",
+    "markdown.heading",
+    "markdown.heading.1",
+    "markdown.emphasis",
+    "markdown.strong",
+    "markdown.code",
+    "markdown.code_block",
+    "markdown.quote",
+    "markdown.link",
+    "markdown.list_marker",
+    "markdown.table.header",
+    "markdown.table.border",
+    "markdown.rule",
 ];
 
 const ATTRIBUTES: &str = "fg, bg, bold, italic, underlined, dim, reversed";

@@ -3,6 +3,7 @@
 mod alert;
 mod board;
 mod entry;
+pub mod filter;
 mod health;
 mod mirror;
 mod severity;

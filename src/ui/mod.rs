@@ -6,6 +6,8 @@ mod alert_list;
 mod header;
 mod help;
 mod overlay;
+mod runbook_browser;
+mod runbook_pane;
 mod side_panes;
 mod status_bar;
 pub mod text;
@@ -29,7 +31,7 @@ pub fn view(state: &State, theme: &Theme, frame: &mut Frame) {
         match state.focus {
             Pane::List | Pane::Detail => alert_detail::draw(frame, rect(l.side), state, theme, focused),
             Pane::Logs => side_panes::logs(frame, rect(l.side), state, theme),
-            Pane::Runbook => side_panes::runbook(frame, rect(l.side), state, theme),
+            Pane::Runbook => runbook_pane::draw(frame, rect(l.side), state, theme),
         }
     }
     status_bar::draw(frame, rect(l.status), state, theme);
@@ -38,6 +40,7 @@ pub fn view(state: &State, theme: &Theme, frame: &mut Frame) {
         Mode::Palette { input, selected } => overlay::palette(frame, size, state, theme, input, *selected),
         Mode::Confirm { prompt, .. } => overlay::confirm(frame, size, theme, prompt),
         Mode::Editor(editor) => overlay::editor(frame, size, theme, editor),
+        Mode::Runbooks(browser) => runbook_browser::draw(frame, size, state, theme, browser),
         Mode::Normal | Mode::Filter { .. } => {}
     }
 }

@@ -43,12 +43,16 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Mode::Confirm { .. } => Line::styled("y yes · n no", theme.style("status.hint")),
         Mode::Palette { .. } => Line::styled("type to search · enter runs · esc closes", theme.style("status.hint")),
         Mode::Help { .. } => Line::styled("any key closes help", theme.style("status.hint")),
-        Mode::Normal => match &state.flash {
-            Some(f) => {
-                Line::styled(format!(" {}", f.text), theme.style(if f.error { "status.error" } else { "status.info" }))
-            }
-            None => hints(state, theme, room),
-        },
+        Mode::Runbooks(b) if b.open.is_some() && state.flash.is_none() => Line::styled(
+            "j/k scroll · 1-9 follow a link · y copy code · esc back · q close",
+            theme.style("status.hint"),
+        ),
+        Mode::Runbooks(_) if state.flash.is_none() => {
+            Line::styled("type to search · ↑/↓ choose · enter opens · esc closes", theme.style("status.hint"))
+        }
+        Mode::Runbooks(_) => flash_line(state, theme),
+        Mode::Normal if state.flash.is_some() => flash_line(state, theme),
+        Mode::Normal => hints(state, theme, room),
     };
     let mut line = left;
     let used = line.width();
@@ -60,6 +64,15 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     }
     line.push_span(Span::styled(counts, theme.style("status")));
     frame.render_widget(Paragraph::new(line).style(theme.style("status")), area);
+}
+
+fn flash_line<'a>(state: &State, theme: &Theme) -> Line<'a> {
+    match &state.flash {
+        Some(f) => {
+            Line::styled(format!(" {}", f.text), theme.style(if f.error { "status.error" } else { "status.info" }))
+        }
+        None => Line::raw(""),
+    }
 }
 
 fn hints<'a>(state: &State, theme: &Theme, room: usize) -> Line<'a> {

@@ -5,7 +5,7 @@
 //! `>`, `<=`, `<`. Fields: severity, source, service, host, status, owner, key, title; any
 //! other name is a label (`alertname=DiskFilling`, `env!=dev`). Values may be "quoted".
 
-use crate::model::{Item, Severity};
+use crate::model::{Alert, Item, Severity};
 use regex::Regex;
 
 #[derive(Debug, Clone, Default)]
@@ -60,7 +60,13 @@ impl Filter {
     }
 
     pub fn matches(&self, item: &Item) -> bool {
-        self.terms.iter().all(|t| term_matches(t, item))
+        let status = if item.is_acked() { "acknowledged" } else { item.alert.status.name() };
+        self.terms.iter().all(|t| term_matches(t, &item.alert, item.owner(), status))
+    }
+
+    /// The same on an alert alone (no owner): for runbook match rules.
+    pub fn matches_alert(&self, alert: &Alert) -> bool {
+        self.terms.iter().all(|t| term_matches(t, alert, None, alert.status.name()))
     }
 }
 
@@ -139,8 +145,7 @@ fn parse_term(token: &str) -> Result<Term, String> {
     Ok(Term::Field { field, op })
 }
 
-fn term_matches(term: &Term, item: &Item) -> bool {
-    let a = &item.alert;
+fn term_matches(term: &Term, a: &Alert, owner: Option<&str>, status: &str) -> bool {
     match term {
         Term::Text(t) => {
             let hit = |s: &str| s.to_lowercase().contains(t.as_str());
@@ -160,8 +165,8 @@ fn term_matches(term: &Term, item: &Item) -> bool {
                 Field::Source => Some(a.source().to_owned()),
                 Field::Service => a.service.clone(),
                 Field::Host => a.host.clone(),
-                Field::Status => Some(if item.is_acked() { "acknowledged" } else { a.status.name() }.to_owned()),
-                Field::Owner => item.owner().map(str::to_owned),
+                Field::Status => Some(status.to_owned()),
+                Field::Owner => owner.map(str::to_owned),
                 Field::Key => Some(a.key.as_str().to_owned()),
                 Field::Title => Some(a.title.clone()),
                 Field::Label(name) => a.labels.get(name).cloned(),
@@ -181,7 +186,7 @@ fn term_matches(term: &Term, item: &Item) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Alert, Ownership};
+    use crate::model::Ownership;
 
     fn item(source: &str, sev: Severity, service: &str, alertname: &str, owner: Option<&str>) -> Item {
         let alert = Alert {
