@@ -53,7 +53,7 @@ fn state(snaps: &[(String, Vec<Alert>)]) -> State {
     let mut s = State::new("alice", Keymap::builtin_default(), t0());
     app::update(&mut s, Msg::Resize { width: W, height: H });
     for (source, alerts) in snaps {
-        app::update(&mut s, Msg::Snapshot { source: source.clone(), alerts: alerts.clone() });
+        app::update(&mut s, Msg::Snapshot { source: source.clone(), alerts: alerts.clone(), fresh: true });
     }
     s
 }
@@ -99,7 +99,7 @@ fn bytes_report(snaps: &[(String, Vec<Alert>)]) {
     let mut alerts = snaps.iter().find(|(n, _)| *n == source).unwrap().1.clone();
     let changed = alerts.iter_mut().find(|a| a.key == row_item.key).unwrap();
     changed.title.push_str(" (still)");
-    app::update(&mut s, Msg::Snapshot { source, alerts });
+    app::update(&mut s, Msg::Snapshot { source, alerts, fresh: true });
     term.draw(|f| klaxon::ui::view(&s, &theme, f)).unwrap();
     let one_row = take();
     eprintln!(

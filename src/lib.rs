@@ -14,6 +14,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod model;
+pub mod notify;
 pub mod runbooks;
 pub mod runtime;
 pub mod sanitize;

@@ -24,7 +24,7 @@ use tokio::sync::{mpsc, watch};
 const STORE_SYNC: Duration = Duration::from_secs(2);
 
 pub async fn run(session: Session) -> Result<(), CliError> {
-    let cfg = &session.loaded.config;
+    let cfg = session.loaded.config.clone();
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let theme = Theme::load(&cfg.ui.theme, &session.loaded.dirs.config.join("themes"), no_color)?;
     let keymap = Keymap::load(&cfg.ui.keymap, &session.loaded.dirs.config.join("keymaps"))?;
@@ -35,6 +35,7 @@ pub async fn run(session: Session) -> Result<(), CliError> {
     }
     let mut state = State::new(&session.actor, keymap, chrono::Utc::now());
     state.copy_code = cfg.runbooks.copy_code;
+    state.notify_min = cfg.notify.min_severity;
     let (library, problems) = session.runbooks();
     let library = Arc::new(library);
     if session.loaded.origin == Origin::Embedded {
@@ -47,7 +48,11 @@ pub async fn run(session: Session) -> Result<(), CliError> {
     start_store_sync(session.store.clone(), tx.clone(), stop_rx.clone());
     let session = Arc::new(session);
     let kick = start_outbox(session.clone(), tx.clone(), stop_rx.clone());
-    let effects = start_effects(session.clone(), drafts.clone(), tx.clone(), kick, library.clone());
+    let notify = {
+        let tx = tx.clone();
+        crate::notify::spawn(&cfg.notify, move |e| _ = tx.try_send(Msg::EffectFailed(e)))
+    };
+    let effects = start_effects(session.clone(), drafts.clone(), tx.clone(), kick, library.clone(), notify);
     {
         let (store, tx) = (session.store.clone(), tx.clone());
         tokio::spawn(async move {
@@ -118,7 +123,7 @@ fn start_sources(session: &Session, tx: mpsc::Sender<Msg>, stop: watch::Receiver
                             _ => {}
                         }
                     }
-                    msgs.insert(0, Msg::Snapshot { source, alerts });
+                    msgs.insert(0, Msg::Snapshot { source, alerts, fresh: !from_cache });
                     msgs
                 }
                 SourceEvent::Health { source, health } => vec![Msg::Health { source, health }],
@@ -165,6 +170,7 @@ fn start_effects(
     tx: mpsc::Sender<Msg>,
     kick: Arc<Notify>,
     library: Arc<crate::runbooks::Library>,
+    notify: mpsc::Sender<Vec<crate::model::Notice>>,
 ) -> mpsc::Sender<Vec<Effect>> {
     let (fx_tx, mut fx_rx) = mpsc::channel::<Vec<Effect>>(256);
     let cache = session.runbook_cache();
@@ -182,6 +188,10 @@ fn start_effects(
                 }
                 Effect::Copy(text) => {
                     copy_to_clipboard(text);
+                    false
+                }
+                Effect::Notify(notices) => {
+                    let _ = notify.try_send(notices.clone());
                     false
                 }
                 _ => true,
@@ -233,7 +243,7 @@ fn run_effects(session: &Session, drafts: &Drafts, batch: Vec<Effect>) -> Vec<Ms
             Effect::DeleteDraft(key) => {
                 let _ = drafts.delete(&key);
             }
-            Effect::LoadRunbook(_) | Effect::Copy(_) => {} // taken out of the batch before
+            Effect::LoadRunbook(_) | Effect::Copy(_) | Effect::Notify(_) => {} // taken out of the batch before
         }
     }
     msgs

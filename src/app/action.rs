@@ -47,6 +47,8 @@ actions! {
     ClearFilter => "clear-filter", "Clear the filter";
     Sort => "sort", "Change the sort order";
     Group => "group", "Group by alertname, service, source";
+    Mute => "mute", "Mute notifications for 30 minutes (again: unmute)";
+    MarkSeen => "mark-seen", "Mark every alert as seen";
     Palette => "palette", "Command palette";
     Help => "help", "Help";
     Quit => "quit", "Quit";

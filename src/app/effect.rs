@@ -17,4 +17,6 @@ pub enum Effect {
     LoadRunbook(crate::runbooks::Reference),
     /// Put text on the clipboard through the terminal (OSC 52).
     Copy(String),
+    /// Tell the person (desktop and terminal notifications, storms collapsed).
+    Notify(Vec<crate::model::Notice>),
 }

@@ -14,9 +14,11 @@ pub enum Msg {
         height: u16,
     },
     Tick(DateTime<Utc>),
+    /// A source's alerts; `fresh` false for the disk cache's copy at start (not news).
     Snapshot {
         source: String,
         alerts: Vec<Alert>,
+        fresh: bool,
     },
     Health {
         source: String,

@@ -217,6 +217,12 @@ pub struct State {
     pub runbook: Option<RunbookPane>,
     /// `y` may copy code blocks (OSC 52): off unless the config allows it.
     pub copy_code: bool,
+    /// What each source reported last, to tell what is news.
+    pub watcher: crate::model::Watcher,
+    /// Alerts new (or risen) since the person last looked: marked in the list.
+    pub unseen: HashSet<AlertKey>,
+    pub notify_min: Severity,
+    pub muted_until: Option<DateTime<Utc>>,
     pub flash: Option<Flash>,
     pub now: DateTime<Utc>,
     pub size: (u16, u16),
@@ -248,6 +254,10 @@ impl State {
             runbooks: Default::default(),
             runbook: None,
             copy_code: false,
+            watcher: Default::default(),
+            unseen: HashSet::new(),
+            notify_min: Severity::High,
+            muted_until: None,
             flash: None,
             now,
             size: (80, 24),

@@ -6,7 +6,7 @@ use super::msg::{Mouse, Msg};
 use super::state::{Flash, Mode, Pane, Pending, Row, State};
 use super::{Action, Effect, Key, KeyCode, palette, runbooks};
 use crate::model::filter::Filter;
-use crate::model::{AlertKey, EntryKind, NewEntry, Ownership};
+use crate::model::{AlertKey, EntryKind, NewEntry, Ownership, Severity};
 use chrono::Timelike;
 
 pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
@@ -32,8 +32,15 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             }
             state.now = now;
         }
-        Msg::Snapshot { source, alerts } => {
+        Msg::Snapshot { source, alerts, fresh } => {
             state.board.apply_snapshot(&source, alerts);
+            let news = state.watcher.observe(&source, state.board.ranked(), Severity::Information, !fresh);
+            state.unseen.extend(news.iter().map(|n| n.key.clone()));
+            let muted = state.muted_until.is_some_and(|t| t > state.now);
+            let loud: Vec<_> = news.into_iter().filter(|n| n.severity >= state.notify_min).collect();
+            if !loud.is_empty() && !muted {
+                fx.push(Effect::Notify(loud));
+            }
             state.rebuild_rows();
             load_selected_timeline(state, &mut fx);
         }
@@ -293,6 +300,19 @@ fn run(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             state.rebuild_rows();
             flash(state, format!("grouped by {}", state.group.label()), false);
         }
+        Action::Mute => {
+            if state.muted_until.take_if(|t| *t > state.now).is_some() {
+                flash(state, "notifications on again", false);
+            } else {
+                let until = state.now + chrono::Duration::minutes(30);
+                state.muted_until = Some(until);
+                flash(state, format!("notifications muted until {}", until.format("%H:%M UTC")), false);
+            }
+        }
+        Action::MarkSeen => {
+            state.unseen.clear();
+            flash(state, "every alert marked as seen", false);
+        }
         Action::Palette => state.mode = Mode::Palette { input: String::new(), selected: 0 },
         Action::Help => state.mode = Mode::Help { scroll: 0 },
         Action::Quit => {
@@ -324,6 +344,10 @@ fn move_to(state: &mut State, row: usize, fx: &mut Vec<Effect>) {
     state.selected = row.min(state.rows.len().saturating_sub(1));
     state.remember_cursor();
     state.scroll_to_selected();
+    // Looking at an alert is seeing it.
+    if let Some(key) = state.selected_item().map(|i| i.alert.key.clone()) {
+        state.unseen.remove(&key);
+    }
     load_selected_timeline(state, fx);
     runbooks::refresh_pane(state, fx);
 }

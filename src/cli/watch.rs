@@ -2,7 +2,7 @@
 //! records the lifecycle in the store, prints one line per new, changed or resolved alert.
 
 use super::{CliError, Session, WatchFormat};
-use crate::model::{Alert, Board, Entry, EntryKind};
+use crate::model::{Alert, Board, Entry, EntryKind, Watcher};
 use crate::sources::poller::{self, Schedule, SourceEvent};
 use chrono::SecondsFormat;
 use serde_json::json;
@@ -19,6 +19,10 @@ pub async fn run(session: Session, format: WatchFormat) -> Result<(), CliError> 
     }
     drop(tx);
     let mut board = Board::default();
+    // The same notifications as the console: run this as a service, open the console when paged.
+    let cfg = session.loaded.config.notify.clone();
+    let notify = crate::notify::spawn(&cfg, |e| eprintln!("klaxon: {e}"));
+    let mut watcher = Watcher::default();
     let mut last_health: HashMap<String, String> = HashMap::new();
     let mut stop = std::pin::pin!(shutdown_signal());
     loop {
@@ -38,6 +42,13 @@ pub async fn run(session: Session, format: WatchFormat) -> Result<(), CliError> 
                     }
                 }
                 board.apply_snapshot(&source, alerts);
+                if !from_cache {
+                    board.set_ownership(session.store.ownership()?);
+                }
+                let news = watcher.observe(&source, board.ranked(), cfg.min_severity, from_cache);
+                if !news.is_empty() {
+                    let _ = notify.send(news).await;
+                }
             }
             SourceEvent::Health { source, health } => {
                 let text = health.to_string();

@@ -6,6 +6,7 @@ mod entry;
 pub mod filter;
 mod health;
 mod mirror;
+mod notice;
 mod severity;
 
 pub use alert::{Alert, AlertKey, Link, SourceAck, Status};
@@ -13,4 +14,5 @@ pub use board::{Board, Item, rank_cmp};
 pub use entry::{Entry, EntryKind, NewEntry, Ownership, new_op_id};
 pub use health::Health;
 pub use mirror::{MirrorDone, MirrorOp, PriorUpdate};
+pub use notice::{Notice, Watcher};
 pub use severity::{Severity, SeverityMap, UnknownSeverity};

@@ -93,6 +93,12 @@ fn alert_line<'a>(item: &crate::model::Item, state: &State, theme: &Theme, w: us
     if a.status == Status::Suppressed {
         title = format!("(suppressed) {title}");
     }
+    // New since the person last looked: a mark that reads without colour too.
+    let (mark, title_w) =
+        if state.unseen.contains(&a.key) { ("● ", title_w.saturating_sub(2)) } else { ("", title_w) };
+    if !mark.is_empty() {
+        spans.push(Span::styled(mark, theme.style("list.new")));
+    }
     spans.push(Span::styled(pad(&title, title_w), body_style));
     if let Some(o) = owner {
         spans.push(Span::styled(fit(&o, owner_w), theme.style("list.owner")));

@@ -21,6 +21,12 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         spans.push(Span::styled(format!("  {source} "), theme.style("header")));
         spans.push(Span::styled(format!("{mark}{word}"), theme.style(style)));
     }
+    if !state.unseen.is_empty() {
+        spans.push(Span::styled(format!("  {} new", state.unseen.len()), theme.style("list.new")));
+    }
+    if let Some(until) = state.muted_until.filter(|t| *t > state.now) {
+        spans.push(Span::styled(format!("  muted until {}", until.format("%H:%M")), theme.style("health.stale")));
+    }
     if let Some(origin) = &state.origin {
         spans.push(Span::styled(format!("  ({origin})"), theme.style("header")));
     }
