@@ -243,9 +243,7 @@ fn hostile_label_values_come_out_clean_in_json_and_on_screen() {
     state.focus = klaxon::app::state::Pane::Detail;
     let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 40)).unwrap();
     terminal.draw(|f| klaxon::ui::view(&state, &klaxon::config::theme::Theme::default(), f)).unwrap();
-    for cell in terminal.backend().buffer().content() {
-        assert!(!cell.symbol().chars().any(|c| c.is_control() || c == '\u{202e}'), "{:?}", cell.symbol());
-    }
+    common::assert_clean_cells(terminal.backend().buffer());
     assert!(terminal.backend().to_string().contains("]0;pwned[2Jgonetxt.exe"));
 }
 

@@ -76,6 +76,15 @@ impl Tmux {
         self.run(&["send-keys", "-l", text]).unwrap();
     }
 
+    /// Narrows the list to one alert with the filter, so new alerts arriving meanwhile (a
+    /// demo phase, the local load check on a busy machine) cannot move the cursor off it.
+    fn pin(&self, key: &AlertKey) {
+        self.keys(&["/"]);
+        self.typed(&format!("key={key}"));
+        self.keys(&["Enter"]);
+        self.wait_for("the filtered list", |s| s.contains("Alerts 1/"));
+    }
+
     fn format(&self, f: &str) -> String {
         self.run(&["display-message", "-p", f]).unwrap_or_default().trim().to_owned()
     }
@@ -145,10 +154,20 @@ fn alerts_appear_ranked_ack_and_note_reach_the_store_and_quit_restores_the_termi
 
     // `a` acknowledges the selected alert; the store has it.
     let key = selected_key(&screen).unwrap();
+    t.pin(&key);
     t.keys(&["a"]);
     t.wait_for("the ack", |s| s.contains(&format!("acknowledged {key}")));
     let store = SqliteStore::open(&sb.default_db()).unwrap();
-    let acked = store.timeline(&key).unwrap().into_iter().find(|e| e.kind == EntryKind::Acked).expect("ack stored");
+    // The flash comes with the key press; the write lands a moment later on the effects worker.
+    let stored = |kind: EntryKind| {
+        let mut found = None;
+        common::servers::eventually(Duration::from_secs(10), || {
+            found = store.timeline(&key).unwrap().into_iter().find(|e| e.kind == kind);
+            found.is_some()
+        });
+        found
+    };
+    let acked = stored(EntryKind::Acked).expect("ack stored");
     assert_eq!(acked.actor, "tester");
     t.wait_for("the owner in the list", |s| s.contains("✓tester"));
 
@@ -160,7 +179,7 @@ fn alerts_appear_ranked_ack_and_note_reach_the_store_and_quit_restores_the_termi
     t.typed("second line");
     t.keys(&["C-s"]);
     t.wait_for("the note", |s| s.contains(&format!("noted on {key}")));
-    let note = store.timeline(&key).unwrap().into_iter().find(|e| e.kind == EntryKind::Note).expect("note stored");
+    let note = stored(EntryKind::Note).expect("note stored");
     assert_eq!((note.text.as_str(), note.actor.as_str()), ("failing over to the replica\nsecond line", "tester"));
     t.wait_for("the note in the detail's timeline", |s| s.contains("tester note: failing over"));
 
@@ -180,6 +199,7 @@ fn a_draft_survives_a_crash_and_comes_back() {
     let t = Tmux::start(tmux.clone(), &sb, "draft");
     let screen = t.wait_for("alerts", |s| list_tags(s).len() >= 3 && selected_key(s).is_some());
     let key = selected_key(&screen).unwrap();
+    t.pin(&key);
     t.keys(&["n"]);
     t.wait_for("the editor", |s| s.contains("Note on"));
     t.typed("half-written at 3am");
@@ -191,6 +211,7 @@ fn a_draft_survives_a_crash_and_comes_back() {
 
     let t = Tmux::start(tmux, &sb, "draft2");
     t.wait_for("alerts", |s| list_tags(s).len() >= 3);
+    t.pin(&key);
     t.wait_for("the draft marker", |s| s.contains("draft note (19 chars)"));
     t.keys(&["n"]);
     t.wait_for("the restored draft", |s| s.contains(&format!("Note on {key}")) && s.contains("half-written at 3am"));

@@ -161,15 +161,7 @@ fn hostile_text_never_reaches_a_cell() {
         let mut s = state_with(w, h, vec![("evil".into(), alerts.clone())]);
         for _ in 0..HOSTILE_SAMPLES.len() {
             let t = draw(&s, &Theme::default());
-            for cell in t.backend().buffer().content() {
-                let sym = cell.symbol();
-                assert!(
-                    !sym.chars().any(|c| c.is_control()
-                        || ('\u{202a}'..='\u{202e}').contains(&c)
-                        || ('\u{2066}'..='\u{2069}').contains(&c)),
-                    "control character in a cell: {sym:?}"
-                );
-            }
+            common::assert_clean_cells(t.backend().buffer());
             app::update(&mut s, key("j"));
         }
     }

@@ -192,15 +192,7 @@ fn a_hostile_runbook_renders_clean() {
         let (w, h) = s.size;
         let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).unwrap();
         t.draw(|f| klaxon::ui::view(&s, &Theme::default(), f)).unwrap();
-        for cell in t.backend().buffer().content() {
-            let sym = cell.symbol();
-            assert!(
-                !sym.chars().any(|c| c.is_control()
-                    || ('\u{202a}'..='\u{202e}').contains(&c)
-                    || ('\u{2066}'..='\u{2069}').contains(&c)),
-                "{sym:?}"
-            );
-        }
+        common::assert_clean_cells(t.backend().buffer());
         app::update(&mut s, key("pgdn"));
     }
 }

@@ -308,12 +308,14 @@ impl State {
             let mut order: Vec<String> = Vec::new();
             let mut members: HashMap<String, Vec<usize>> = HashMap::new();
             for i in shown {
-                let name = self.group.of(&ranked[i]);
-                members.entry(name.clone()).or_insert_with(|| {
-                    order.push(name);
-                    Vec::new()
-                });
-                members.get_mut(&self.group.of(&ranked[i])).expect("inserted above").push(i);
+                let list = match members.entry(self.group.of(&ranked[i])) {
+                    std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                    std::collections::hash_map::Entry::Vacant(e) => {
+                        order.push(e.key().clone());
+                        e.insert(Vec::new())
+                    }
+                };
+                list.push(i);
             }
             let mut rows = Vec::new();
             for name in order {

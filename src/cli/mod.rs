@@ -161,11 +161,10 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             clap_complete::generate(shell, &mut Cli::command(), "klaxon", &mut std::io::stdout());
             Ok(())
         }
-        Command::CheckConfig => Session::open(cli.config.as_deref())?.describe(),
         command => {
             let session = Session::open(cli.config.as_deref())?;
-            // Every command sends what earlier ones queued first.
-            if !matches!(command, Command::Sync) {
+            // Every command sends what earlier ones queued first (check-config only reads).
+            if !matches!(command, Command::Sync | Command::CheckConfig) {
                 session.sync(false).await;
             }
             run_with(session, command).await
@@ -189,7 +188,9 @@ async fn run_with(session: Session, command: Command) -> Result<(), CliError> {
             0 => Ok(()),
             n => Err(CliError::Failure(format!("{n} action(s) could not be sent yet"))),
         },
-        Command::Init { .. } | Command::Completions { .. } | Command::CheckConfig => unreachable!("handled before"),
+        Command::CheckConfig => session.describe(),
+        // Handled before a session is opened: they must work with a broken config.
+        Command::Init { .. } | Command::Completions { .. } => Ok(()),
     }
 }
 

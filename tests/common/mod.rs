@@ -82,3 +82,14 @@ pub fn require(program: &str, package: &str) -> Option<PathBuf> {
 pub fn json(out: &[u8]) -> serde_json::Value {
     serde_json::from_slice(out).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(out)))
 }
+
+/// Asserts no control or bidi character reached any cell of a drawn screen.
+pub fn assert_clean_cells(buffer: &ratatui::buffer::Buffer) {
+    for cell in buffer.content() {
+        let sym = cell.symbol();
+        let bad = |c: char| {
+            c.is_control() || ('\u{202a}'..='\u{202e}').contains(&c) || ('\u{2066}'..='\u{2069}').contains(&c)
+        };
+        assert!(!sym.chars().any(bad), "control or bidi character in a cell: {sym:?}");
+    }
+}
