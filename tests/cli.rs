@@ -206,3 +206,30 @@ fn watch_prints_new_alerts_as_json_lines_and_stops_on_sigterm() {
     let store = SqliteStore::open(&sb.path("watch.db")).unwrap();
     assert!(!store.known_alerts(Some("demo"), false).unwrap().is_empty());
 }
+
+#[test]
+fn doctor_reaches_every_part_and_fails_when_one_is_down() {
+    let sb = Sandbox::new();
+    let out = sb.klaxon().arg("doctor").env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("config   ok: the embedded default"), "{text}");
+    assert!(text.contains("store    ok: sqlite at"), "{text}");
+    assert!(text.contains("source   demo (demo): ok in"), "{text}");
+    assert!(text.contains("source   local (checks): ok in"), "{text}");
+    assert!(text.contains("desktop  not reachable"), "{text}");
+    assert!(text.contains("runbooks 11 loaded"), "{text}");
+
+    let dead = format!(
+        "http://127.0.0.1:{}",
+        std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    );
+    let config = sb.write(
+        "k.toml",
+        &format!("[store]\npath = \"k.db\"\n\n[[sources]]\nname = \"prod\"\nkind = \"alertmanager\"\nurl = \"{dead}\"\ntimeout = \"2s\"\n"),
+    );
+    let out = sb.klaxon().args(["doctor", "--config"]).arg(&config).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("source   prod (alertmanager): FAILING after") && text.contains("cannot connect"), "{text}");
+}

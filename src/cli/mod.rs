@@ -2,6 +2,7 @@
 //! and sources with the console.
 
 mod act;
+mod doctor;
 mod list;
 mod runbook;
 mod session;
@@ -68,6 +69,8 @@ pub enum Command {
     },
     /// Validate the config and say what it sets up
     CheckConfig,
+    /// Reach every source, the store, the notification channels and the runbooks; say how each is
+    Doctor,
     /// Print a commented starter config (with --write, put it where klaxon looks)
     Init {
         #[arg(long)]
@@ -164,7 +167,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         command => {
             let session = Session::open(cli.config.as_deref())?;
             // Every command sends what earlier ones queued first (check-config only reads).
-            if !matches!(command, Command::Sync | Command::CheckConfig) {
+            if !matches!(command, Command::Sync | Command::CheckConfig | Command::Doctor) {
                 session.sync(false).await;
             }
             run_with(session, command).await
@@ -189,6 +192,7 @@ async fn run_with(session: Session, command: Command) -> Result<(), CliError> {
             n => Err(CliError::Failure(format!("{n} action(s) could not be sent yet"))),
         },
         Command::CheckConfig => session.describe(),
+        Command::Doctor => doctor::run(&session).await,
         // Handled before a session is opened: they must work with a broken config.
         Command::Init { .. } | Command::Completions { .. } => Ok(()),
     }
