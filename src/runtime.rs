@@ -8,7 +8,7 @@ use crate::config::Origin;
 use crate::config::keymap::Keymap;
 use crate::config::theme::Theme;
 use crate::sources::poller::{self, Schedule, SourceEvent};
-use crate::store::{Drafts, Store};
+use crate::store::{Drafts, Follower, Store};
 use crossterm::event::{self as ct, Event, EventStream, KeyEventKind, KeyModifiers, MouseEventKind};
 use crossterm::{execute, terminal};
 use futures_util::StreamExt;
@@ -137,29 +137,58 @@ fn start_sources(session: &Session, tx: mpsc::Sender<Msg>, stop: watch::Receiver
     });
 }
 
-/// Entries other consoles wrote to the same store show up here within `STORE_SYNC`.
+/// Entries other consoles wrote to the same store show up here: at once when the store
+/// has a change feed (PostgreSQL's NOTIFY), else within `STORE_SYNC`.
 fn start_store_sync(store: Arc<dyn Store>, tx: mpsc::Sender<Msg>, mut stop: watch::Receiver<bool>) {
     tokio::spawn(async move {
-        let s = store.clone();
-        let mut last =
-            tokio::task::spawn_blocking(move || s.last_entry_id()).await.ok().and_then(Result::ok).unwrap_or(0);
-        loop {
+        // The start's ownership read covers what came before; follow from the newest entry
+        // (once the store answers, if it is out of reach now).
+        let follower = loop {
+            let s = store.clone();
+            if let Ok(Ok(f)) = tokio::task::spawn_blocking(move || Follower::start(s.as_ref())).await {
+                break f;
+            }
             tokio::select! {
                 _ = tokio::time::sleep(STORE_SYNC) => {}
                 _ = stop.wait_for(|s| *s) => return,
             }
+        };
+        follow(store, follower, tx, stop).await;
+    });
+    async fn follow(
+        store: Arc<dyn Store>,
+        mut follower: Follower,
+        tx: mpsc::Sender<Msg>,
+        mut stop: watch::Receiver<bool>,
+    ) {
+        let woken = Arc::new(Notify::new());
+        let (w, running) = (woken.clone(), stop.clone());
+        let live = store.subscribe(Box::new(move || {
+            w.notify_one();
+            !*running.borrow()
+        }));
+        let every = if live { STORE_SYNC * 15 } else { STORE_SYNC };
+        loop {
+            tokio::select! {
+                _ = woken.notified() => {}
+                _ = tokio::time::sleep(every) => {}
+                _ = stop.wait_for(|s| *s) => return,
+            }
             let s = store.clone();
-            let Ok(Ok(entries)) = tokio::task::spawn_blocking(move || s.entries_after(last, 10_000)).await else {
+            let Ok((f, Ok(entries))) = tokio::task::spawn_blocking(move || {
+                let got = follower.catch_up(s.as_ref());
+                (follower, got)
+            })
+            .await
+            else {
                 continue;
             };
-            if let Some(e) = entries.last() {
-                last = e.id;
-                if tx.send(Msg::Entries(entries)).await.is_err() {
-                    return;
-                }
+            follower = f;
+            if !entries.is_empty() && tx.send(Msg::Entries(entries)).await.is_err() {
+                return;
             }
         }
-    });
+    }
 }
 
 /// Effects run one batch at a time, in order: a draft is deleted only after the note it
@@ -222,6 +251,12 @@ fn run_effects(session: &Session, drafts: &Drafts, batch: Vec<Effect>) -> Vec<Ms
     for effect in batch {
         match effect {
             Effect::Append(entry) => match session.store_entry(&entry) {
+                Ok(e) if e.is_queued() => {
+                    msgs.push(Msg::Notice(
+                        "kept on this host: the store is out of reach; it goes when it is back".into(),
+                    ));
+                    msgs.push(Msg::Entries(vec![e]));
+                }
                 Ok(e) => msgs.push(Msg::Entries(vec![e])),
                 Err(e) => {
                     failed.push(entry.alert_key.clone());
@@ -257,8 +292,10 @@ fn start_outbox(session: Arc<Session>, tx: mpsc::Sender<Msg>, mut stop: watch::R
     tokio::spawn(async move {
         loop {
             let report = crate::sync::drain(session.store.clone(), session.sources.as_slice(), false).await;
+            let unsent = Msg::Unsent(report.unsent());
             let msgs = report.done.into_iter().map(|d| Msg::Notice(format!("sent {d}")));
             let msgs = msgs.chain(report.failed.into_iter().map(|f| Msg::EffectFailed(format!("not sent yet: {f}"))));
+            let msgs = msgs.chain([unsent]);
             for m in msgs {
                 if tx.send(m).await.is_err() {
                     return;

@@ -18,6 +18,15 @@ pub struct Report {
     pub failed: Vec<String>,
     /// Still queued after this drain (failed, or waiting for their turn).
     pub waiting: usize,
+    /// Kept on this host because the store (the team's database) is out of reach.
+    pub queued: usize,
+}
+
+impl Report {
+    /// Every action not yet where it is going: the count the console shows.
+    pub fn unsent(&self) -> usize {
+        self.waiting + self.queued
+    }
 }
 
 /// The sources actions can go to, by name.
@@ -34,6 +43,17 @@ impl Sources for [(crate::config::SourceConfig, Arc<dyn AlertSource>)] {
 /// Sends what is due. `force` ignores the backoff (`klaxon sync`).
 pub async fn drain(store: Arc<dyn Store>, sources: &(impl Sources + ?Sized), force: bool) -> Report {
     let mut report = Report::default();
+    // First into the store what waited for it here: what goes to sources is queued there.
+    let st = store.clone();
+    if let Ok(replay) = tokio::task::spawn_blocking(move || st.replay()).await {
+        if replay.sent > 0 {
+            report.done.push(format!("{} action(s) kept here while the store was away are stored", replay.sent));
+        }
+        if let Some(e) = replay.error {
+            report.failed.push(format!("{} action(s) kept here for the store: {e}", replay.waiting));
+        }
+        report.queued = replay.waiting;
+    }
     let st = store.clone();
     let pending = match tokio::task::spawn_blocking(move || st.pending_mirrors()).await {
         Ok(Ok(p)) => p,

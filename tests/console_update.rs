@@ -34,6 +34,7 @@ fn stored(state: &mut klaxon::app::State, fx: &[Effect], first_id: i64) {
             at: n.at,
             text: n.text.clone(),
             level: n.level,
+            db_user: None,
         })
         .collect();
     let keys: Vec<AlertKey> = entries.iter().map(|e| e.alert_key.clone()).collect();
@@ -105,6 +106,7 @@ fn another_consoles_ack_shows_up() {
         at: t0(),
         text: String::new(),
         level: None,
+        db_user: None,
     };
     app::update(&mut s, Msg::Entries(vec![bob.clone(), bob]));
     assert_eq!(s.timelines[&key_h1].len(), 1, "the same entry twice is kept once");

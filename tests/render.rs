@@ -32,6 +32,7 @@ fn entry(id: i64, kind: EntryKind, actor: &str, minutes: i64, text: &str, level:
         at: t0() - chrono::Duration::minutes(minutes),
         text: text.into(),
         level,
+        db_user: None,
     }
 }
 

@@ -44,6 +44,8 @@ pub enum Msg {
     },
     /// Something worth a line in the status bar (an action confirmed by its source).
     Notice(String),
+    /// Actions not yet where they are going (the team store, a source), after an outbox run.
+    Unsent(usize),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -224,6 +224,8 @@ pub struct State {
     pub notify_min: Severity,
     pub muted_until: Option<DateTime<Utc>>,
     pub flash: Option<Flash>,
+    /// Actions waiting for the store or a source; shown until they are sent.
+    pub unsent: usize,
     pub now: DateTime<Utc>,
     pub size: (u16, u16),
     pub quit: bool,
@@ -259,6 +261,7 @@ impl State {
             notify_min: Severity::High,
             muted_until: None,
             flash: None,
+            unsent: 0,
             now,
             size: (80, 24),
             quit: false,

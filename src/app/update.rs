@@ -6,7 +6,7 @@ use super::msg::{Mouse, Msg};
 use super::state::{Flash, Mode, Pane, Pending, Row, State};
 use super::{Action, Effect, Key, KeyCode, palette, runbooks};
 use crate::model::filter::Filter;
-use crate::model::{AlertKey, EntryKind, NewEntry, Ownership, Severity};
+use crate::model::{AlertKey, Entry, EntryKind, NewEntry, Ownership, Severity};
 use chrono::Timelike;
 
 pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
@@ -64,10 +64,13 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             let mut keys: Vec<AlertKey> = Vec::new();
             for e in entries {
                 if let Some(tl) = state.timelines.get_mut(&e.alert_key) {
-                    if !tl.iter().any(|x| x.id == e.id) {
-                        tl.push(e.clone());
-                        tl.sort_by_key(|x| x.id);
+                    // By op_id: an action queued offline comes back with its id once stored.
+                    match tl.iter_mut().find(|x| x.op_id == e.op_id) {
+                        Some(x) if x.is_queued() => *x = e.clone(),
+                        Some(_) => {}
+                        None => tl.push(e.clone()),
                     }
+                    tl.sort_by_key(Entry::order);
                 } else if !keys.contains(&e.alert_key) {
                     keys.push(e.alert_key.clone());
                 }
@@ -86,6 +89,10 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::EffectFailed(text) => flash(state, text, true),
         Msg::Notice(text) => flash(state, text, false),
+        Msg::Unsent(n) => {
+            state.dirty |= state.unsent != n;
+            state.unsent = n;
+        }
         Msg::Runbooks(lib) => {
             state.runbooks = lib;
             state.runbook = None;

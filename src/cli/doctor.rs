@@ -12,17 +12,22 @@ pub async fn run(session: &Session) -> Result<(), CliError> {
         Origin::Embedded => println!("config   ok: the embedded default (no config file)"),
     }
     let store = session.store.clone();
-    let counts = tokio::task::spawn_blocking(move || -> crate::store::Result<(usize, usize, i64)> {
-        Ok((store.known_alerts(None, false)?.len(), store.pending_mirrors()?.len(), store.last_entry_id()?))
+    let counts = tokio::task::spawn_blocking(move || -> crate::store::Result<(usize, usize, usize, i64)> {
+        let queued = store.queued()?;
+        Ok((store.known_alerts(None, false)?.len(), store.pending_mirrors()?.len(), queued, store.last_entry_id()?))
     })
     .await
     .map_err(|e| CliError::Failure(e.to_string()))?;
     match counts {
-        Ok((open, queued, entries)) => {
-            println!("store    ok: sqlite at {} ({entries} entries, {open} open alerts)", session.store_path.display());
+        Ok((open, unsent, queued, entries)) => {
+            println!("store    ok: {} ({entries} entries, {open} open alerts)", session.store.describe());
             if queued > 0 {
                 problems += 1;
-                println!("outbox   {queued} action(s) not yet sent: `klaxon sync` sends them");
+                println!("outbox   {queued} action(s) kept here for the store: `klaxon sync` sends them");
+            }
+            if unsent > 0 {
+                problems += 1;
+                println!("outbox   {unsent} action(s) not yet sent to their source: `klaxon sync` sends them");
             }
         }
         Err(e) => {

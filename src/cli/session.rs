@@ -1,11 +1,11 @@
 //! What every command needs: the loaded config, the store, the sources, the actor.
 
 use super::CliError;
-use crate::config::{self, Loaded, Origin, SourceConfig};
+use crate::config::{self, Backend, Loaded, Origin, SourceConfig};
 use crate::model::{Alert, AlertKey, Board, Entry, NewEntry};
 use crate::sources::cache::SnapshotCache;
 use crate::sources::{self, AlertSource, poller};
-use crate::store::{SqliteStore, Store};
+use crate::store::{PgStore, SqliteStore, Store};
 use chrono::{DateTime, Utc};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -13,7 +13,6 @@ use std::sync::Arc;
 pub struct Session {
     pub loaded: Loaded,
     pub store: Arc<dyn Store>,
-    pub store_path: PathBuf,
     pub sources: Vec<(SourceConfig, Arc<dyn AlertSource>)>,
     pub cache: SnapshotCache,
     pub actor: String,
@@ -28,14 +27,11 @@ pub struct Polled {
 impl Session {
     pub fn open(explicit: Option<&Path>) -> Result<Session, CliError> {
         let loaded = config::load(explicit, config::paths::Dirs::platform())?;
-        let store_path = match &loaded.config.store.path {
-            Some(p) => loaded.resolve_path(p),
-            None => loaded.dirs.data.join("klaxon.db"),
-        };
+        let store = open_store(&loaded)?;
         if loaded.origin == Origin::Embedded {
             eprintln!(
-                "klaxon: no config file; running the embedded default (demo source, local checks, SQLite at {})",
-                store_path.display()
+                "klaxon: no config file; running the embedded default (demo source, local checks, {})",
+                store.describe()
             );
         }
         let mut built = Vec::new();
@@ -43,13 +39,11 @@ impl Session {
             let source = sources::build(cfg).map_err(|e| CliError::Failure(format!("source {}: {e}", cfg.name)))?;
             built.push((cfg.clone(), Arc::from(source)));
         }
-        let store = SqliteStore::open(&store_path)?;
         let actor = loaded.config.identity.name.clone().unwrap_or_else(login_name);
         Ok(Session {
             cache: SnapshotCache::new(&loaded.dirs.cache.join("snapshots")),
             actor: crate::sanitize::sanitize_line(&actor),
-            store: Arc::new(store),
-            store_path,
+            store,
             sources: built,
             loaded,
         })
@@ -77,10 +71,10 @@ impl Session {
         for line in &report.failed {
             eprintln!("klaxon: not sent yet: {line}");
         }
-        if report.waiting > 0 {
-            eprintln!("klaxon: {} action(s) queued; `klaxon sync` or the console sends them", report.waiting);
+        if report.unsent() > 0 {
+            eprintln!("klaxon: {} action(s) queued; `klaxon sync` or the console sends them", report.unsent());
         }
-        report.waiting
+        report.unsent()
     }
 
     /// The runbook library (bundled and configured directories), with any problems found.
@@ -101,7 +95,7 @@ impl Session {
             Origin::Embedded => println!("config ok: the embedded default (no config file)"),
         }
         println!("actor: {}", self.actor);
-        println!("store: sqlite at {}", self.store_path.display());
+        println!("store: {}", self.store.describe());
         for (cfg, _) in &self.sources {
             println!(
                 "source {}: {} every {}, timeout {}",
@@ -137,10 +131,14 @@ impl Session {
             let p = task.await.map_err(|e| CliError::Failure(format!("poll task: {e}")))?;
             if let Ok(alerts) = &p.result {
                 // Both only read the alerts: the cache is written on a second core meanwhile.
-                std::thread::scope(|s| {
+                let observed = std::thread::scope(|s| {
                     s.spawn(|| self.cache.save(&p.source, Utc::now(), alerts));
                     self.observe(&p.source, alerts, Utc::now())
-                })?;
+                });
+                // What the source says is still worth showing when the store is out of reach.
+                if let Err(e) = observed {
+                    eprintln!("klaxon: {e} (source {} not recorded)", p.source);
+                }
             }
             polled.push(p);
         }
@@ -175,7 +173,10 @@ impl Session {
             };
             board.apply_snapshot(&p.source, alerts);
         }
-        board.set_ownership(self.store.ownership()?);
+        match self.store.ownership() {
+            Ok(owners) => board.set_ownership(owners),
+            Err(e) => eprintln!("klaxon: {e} (owners not shown)"),
+        }
         Ok(board)
     }
 
@@ -211,6 +212,25 @@ impl Session {
             }
         })
     }
+}
+
+/// SQLite at its path, or PostgreSQL with its local spool beside the other data.
+fn open_store(loaded: &Loaded) -> Result<Arc<dyn Store>, CliError> {
+    let cfg = &loaded.config.store;
+    Ok(match cfg.backend {
+        Backend::Sqlite => {
+            let path = cfg.path.as_ref().map_or_else(|| loaded.dirs.data.join("klaxon.db"), |p| loaded.resolve_path(p));
+            Arc::new(SqliteStore::open(&path)?)
+        }
+        Backend::Postgres => {
+            // Validation made sure there is a connection string and that it reads.
+            let secret =
+                cfg.url().ok().flatten().ok_or_else(|| CliError::Failure("store: no url_env or url_file".into()))?;
+            let url = secret.resolve().map_err(|e| CliError::Failure(format!("store: {e}")))?;
+            let ca = cfg.ca_file.as_ref().map(|p| loaded.resolve_path(p));
+            Arc::new(PgStore::open(url.expose(), ca.as_deref(), &loaded.dirs.data.join("outbox.db"))?)
+        }
+    })
 }
 
 /// The key whose id is `prefix`, else the one whose id starts with it; Err with the

@@ -138,6 +138,18 @@ pub struct StoreConfig {
     pub backend: Backend,
     /// SQLite file; default `<data dir>/klaxon.db`. Relative paths are relative to the config file.
     pub path: Option<PathBuf>,
+    /// PostgreSQL connection string (a URL or `key=value` pairs), from this environment variable…
+    pub url_env: Option<String>,
+    /// …or from this file, which only its owner may read.
+    pub url_file: Option<PathBuf>,
+    /// PEM file of CAs trusted for the server's certificate, besides the system's.
+    pub ca_file: Option<PathBuf>,
+}
+
+impl StoreConfig {
+    pub fn url(&self) -> Result<Option<SecretRef>, String> {
+        secret_ref("url", &self.url_env, &self.url_file)
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -145,6 +157,7 @@ pub struct StoreConfig {
 pub enum Backend {
     #[default]
     Sqlite,
+    Postgres,
 }
 
 /// One `[[sources]]` entry: the fields every source has, then its kind's own.
@@ -375,6 +388,7 @@ impl Config {
     fn validate(&self) -> Vec<(KeyPath, String)> {
         use load::KeySeg::{Index, Key};
         let mut problems = Vec::new();
+        validate_store(&self.store, &mut problems);
         let mut seen = std::collections::HashSet::new();
         for (i, src) in self.sources.iter().enumerate() {
             let at = |field: &str| KeyPath(vec![Key("sources".into()), Index(i), Key(field.into())]);
@@ -426,6 +440,41 @@ impl Config {
             }
         }
         problems
+    }
+}
+
+fn validate_store(store: &StoreConfig, problems: &mut Vec<(KeyPath, String)>) {
+    let at = |field: &str| KeyPath(vec![load::KeySeg::Key("store".into()), load::KeySeg::Key(field.into())]);
+    let url = store.url();
+    match (store.backend, url) {
+        (_, Err(e)) => problems.push((at("url_env"), e)),
+        (Backend::Sqlite, Ok(Some(_))) => {
+            let key = if store.url_env.is_some() { "url_env" } else { "url_file" };
+            problems.push((at(key), "a connection string is for backend = \"postgres\"".into()));
+        }
+        (Backend::Sqlite, Ok(None)) => {
+            if store.ca_file.is_some() {
+                problems.push((at("ca_file"), "ca_file is for backend = \"postgres\"".into()));
+            }
+        }
+        (Backend::Postgres, Ok(None)) => {
+            problems.push((at("backend"), "postgres needs url_env or url_file (the connection string)".into()))
+        }
+        (Backend::Postgres, Ok(Some(secret))) => {
+            let key = if matches!(secret, SecretRef::Env(_)) { "url_env" } else { "url_file" };
+            match secret.resolve() {
+                Err(e) => problems.push((at(key), e)),
+                // The parser's message never repeats the string, which may hold a password.
+                Ok(url) => {
+                    if let Err(e) = url.expose().parse::<postgres::Config>() {
+                        problems.push((at(key), format!("the connection string does not parse: {e}")));
+                    }
+                }
+            }
+            if store.path.is_some() {
+                problems.push((at("path"), "path is for backend = \"sqlite\"".into()));
+            }
+        }
     }
 }
 

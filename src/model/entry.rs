@@ -65,7 +65,7 @@ impl FromStr for EntryKind {
 
 /// An entry about to be written. `op_id` is the idempotency key: writing the same
 /// `op_id` twice stores one entry.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewEntry {
     pub op_id: String,
     pub alert_key: AlertKey,
@@ -106,6 +106,22 @@ pub struct Entry {
     pub at: DateTime<Utc>,
     pub text: String,
     pub level: Option<i64>,
+    /// The database account that wrote it (PostgreSQL's `session_user`): unlike `actor`,
+    /// which comes from a config file, nobody can set it. None in SQLite.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub db_user: Option<String>,
+}
+
+impl Entry {
+    /// Written locally and waiting for the team backend: not in the shared timeline yet.
+    pub fn is_queued(&self) -> bool {
+        self.id <= 0
+    }
+
+    /// Timeline order: stored entries by id, then queued ones in the order people acted.
+    pub fn order(&self) -> (bool, i64) {
+        (self.is_queued(), self.id.abs())
+    }
 }
 
 /// A fresh idempotency key, time-ordered like a UUIDv7: 48 bits of milliseconds, then 80
@@ -165,6 +181,7 @@ mod tests {
             at: Utc::now(),
             text: String::new(),
             level,
+            db_user: None,
         }
     }
 

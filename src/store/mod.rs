@@ -2,9 +2,13 @@
 //! leaves the machine. SQLite serves one host; the trait keeps room for a team backend.
 
 pub mod drafts;
+mod observe;
+mod postgres;
+mod spool;
 mod sqlite;
 
 pub use drafts::Drafts;
+pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
 use crate::model::{Alert, AlertKey, Entry, MirrorDone, MirrorOp, NewEntry, Ownership, Severity};
@@ -72,4 +76,66 @@ pub trait Store: Send + Sync {
     fn mirror_done(&self, op: &MirrorOp, done: &MirrorDone) -> Result<()>;
 
     fn mirror_failed(&self, op_id: &str, error: &str, next_at: DateTime<Utc>) -> Result<()>;
+
+    /// Actions kept on this machine while the backend was unreachable, not yet replayed.
+    fn queued(&self) -> Result<usize> {
+        Ok(0)
+    }
+
+    /// Replays the queued actions to the backend, oldest first, each once.
+    fn replay(&self) -> Replay {
+        Replay::default()
+    }
+
+    /// Calls `wake` whenever others may have written entries, and after every reconnect (so
+    /// the reader catches up on what it missed); `wake` returns false to stop. Returns false
+    /// when the backend has no change feed and readers should poll instead.
+    fn subscribe(&self, wake: Box<dyn Fn() -> bool + Send>) -> bool {
+        let _ = wake;
+        false
+    }
+
+    /// Where the store is, for people: a path, or user@host:port/db (never a password).
+    fn describe(&self) -> String;
+}
+
+/// What one replay of queued actions did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Replay {
+    pub sent: usize,
+    pub waiting: usize,
+    /// Why the rest wait (the backend is unreachable, or refused one).
+    pub error: Option<String>,
+}
+
+/// Follows the timeline from a cursor: what other consoles wrote, each entry once.
+#[derive(Debug, Clone, Copy)]
+pub struct Follower {
+    pub cursor: i64,
+}
+
+impl Follower {
+    /// Starts after the newest entry.
+    pub fn start(store: &dyn Store) -> Result<Follower> {
+        Ok(Follower { cursor: store.last_entry_id()? })
+    }
+
+    /// Everything after the cursor, oldest first. Both backends make entries visible in id
+    /// order (SQLite has one writer at a time; PostgreSQL writers take a lock), so nothing
+    /// below the cursor can appear later.
+    pub fn catch_up(&mut self, store: &dyn Store) -> Result<Vec<Entry>> {
+        const PAGE: usize = 10_000;
+        let mut all = Vec::new();
+        loop {
+            let page = store.entries_after(self.cursor, PAGE)?;
+            let n = page.len();
+            if let Some(last) = page.last() {
+                self.cursor = last.id;
+            }
+            all.extend(page);
+            if n < PAGE {
+                return Ok(all);
+            }
+        }
+    }
 }

@@ -1,10 +1,8 @@
 //! SQLite: WAL for concurrent readers (several engineers on one bastion share the file),
 //! `synchronous = FULL` so an entry is on disk when `append` returns.
 
-use super::{KnownAlert, Result, Store, StoreError};
-use crate::model::{
-    Alert, AlertKey, Entry, EntryKind, MirrorDone, MirrorOp, NewEntry, Ownership, PriorUpdate, Severity,
-};
+use super::{KnownAlert, Result, Store, StoreError, observe};
+use crate::model::{Alert, AlertKey, Entry, MirrorDone, MirrorOp, NewEntry, Ownership, PriorUpdate, Severity};
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use std::collections::{BTreeMap, HashMap};
@@ -18,9 +16,6 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_outbox.sql"),
     include_str!("migrations/0003_entries_by_kind.sql"),
 ];
-
-/// Who writes what klaxon observed (seen, severity changes, resolved).
-pub const OBSERVER: &str = "klaxon";
 
 pub struct SqliteStore {
     conn: Mutex<Connection>,
@@ -94,6 +89,7 @@ fn entry_from_row(r: &Row) -> rusqlite::Result<Entry> {
         at: parse_ts(&r.get::<_, String>(5)?)?,
         text: r.get(6)?,
         level: r.get(7)?,
+        db_user: None,
     })
 }
 
@@ -125,10 +121,6 @@ fn insert_entry(conn: &Connection, e: &NewEntry) -> rusqlite::Result<Entry> {
     // The op_id was written before (a retry): answer with what is stored.
     conn.prepare_cached(&format!("SELECT {ENTRY_COLS} FROM entries WHERE op_id = ?1"))?
         .query_row([&e.op_id], entry_from_row)
-}
-
-fn severity_rank(s: Severity) -> i64 {
-    Severity::ALL.iter().position(|x| *x == s).unwrap_or(0) as i64
 }
 
 impl Store for SqliteStore {
@@ -174,36 +166,9 @@ impl Store for SqliteStore {
                     open.insert(key, (sev.parse().unwrap_or(Severity::Average), title));
                 }
             }
-            let mut written = Vec::new();
+            let plan = observe::plan(open, alerts, at);
             let now = ts(at);
-            for alert in alerts.iter().filter(|a| a.status != crate::model::Status::Resolved) {
-                let key = alert.key.as_str();
-                let (change, changed) = match open.remove(key) {
-                    None => (
-                        Some(
-                            NewEntry::new(alert.key.clone(), EntryKind::Seen, OBSERVER, &alert.title)
-                                .with_level(severity_rank(alert.severity)),
-                        ),
-                        true,
-                    ),
-                    Some((old, _)) if old != alert.severity => (
-                        Some(
-                            NewEntry::new(
-                                alert.key.clone(),
-                                EntryKind::SeverityChanged,
-                                OBSERVER,
-                                &format!("{old} → {}", alert.severity),
-                            )
-                            .with_level(severity_rank(alert.severity)),
-                        ),
-                        true,
-                    ),
-                    // A new title alone updates the row but is no timeline event.
-                    Some((_, title)) => (None, title != alert.title),
-                };
-                if !changed {
-                    continue;
-                }
+            for alert in &plan.upserts {
                 let last = serde_json::to_string(alert).map_err(conversion)?;
                 tx.prepare_cached(
                     "INSERT INTO alerts (key, source, title, severity, first_seen, changed_at, resolved_at, last)
@@ -211,20 +176,20 @@ impl Store for SqliteStore {
                      ON CONFLICT (key) DO UPDATE SET title = ?3, severity = ?4, changed_at = ?5,
                          resolved_at = NULL, last = ?6",
                 )?
-                .execute(params![key, source, alert.title, alert.severity.name(), now, last])?;
-                if let Some(mut entry) = change {
-                    entry.at = at;
-                    written.push(insert_entry(&tx, &entry)?);
-                }
+                .execute(params![
+                    alert.key.as_str(),
+                    source,
+                    alert.title,
+                    alert.severity.name(),
+                    now,
+                    last
+                ])?;
             }
-            for (key, _) in open {
+            for key in &plan.resolved {
                 tx.prepare_cached("UPDATE alerts SET resolved_at = ?2, changed_at = ?2 WHERE key = ?1")?
                     .execute(params![key, now])?;
-                let key = AlertKey::parse(&key).unwrap_or_else(|| AlertKey::new(source, &key));
-                let mut entry = NewEntry::new(key, EntryKind::Resolved, OBSERVER, "");
-                entry.at = at;
-                written.push(insert_entry(&tx, &entry)?);
             }
+            let written = plan.entries.iter().map(|e| insert_entry(&tx, e)).collect::<rusqlite::Result<Vec<_>>>()?;
             tx.commit()?;
             Ok(written)
         })
@@ -355,6 +320,10 @@ impl Store for SqliteStore {
         })
     }
 
+    fn describe(&self) -> String {
+        format!("sqlite at {}", self.path.display())
+    }
+
     fn mirror_failed(&self, op_id: &str, error: &str, next_at: DateTime<Utc>) -> Result<()> {
         self.with(|c| {
             c.prepare_cached(
@@ -369,7 +338,7 @@ impl Store for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Alert;
+    use crate::model::{Alert, EntryKind};
 
     fn alert(id: &str, sev: Severity) -> Alert {
         Alert { title: format!("alert {id}"), ..Alert::test("src", id, sev, Utc::now()) }

@@ -25,7 +25,8 @@ const HINTS: &[Action] = &[
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let w = usize::from(area.width);
     let counts = format!(" {}/{} ", state.shown_count(), state.board.len());
-    let room = w.saturating_sub(counts.len());
+    let unsent = if state.unsent > 0 { format!(" {} unsent ", state.unsent) } else { String::new() };
+    let room = w.saturating_sub(counts.len() + unsent.len());
     let left: Line = match &state.mode {
         Mode::Filter { input, error, .. } => {
             let mut spans = vec![
@@ -62,6 +63,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     } else {
         line.push_span(Span::raw(pad("", room - used)));
     }
+    line.push_span(Span::styled(unsent, theme.style("status.error")));
     line.push_span(Span::styled(counts, theme.style("status")));
     frame.render_widget(Paragraph::new(line).style(theme.style("status")), area);
 }

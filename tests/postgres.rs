@@ -1,0 +1,303 @@
+//! The team backend against a real PostgreSQL started by the test: live sync through
+//! NOTIFY, convergence when the listening connection dies, nothing lost or doubled while
+//! the database is down, the audit trail, concurrent acks, concurrent migrations, TLS.
+
+mod common;
+
+use common::postgres::Postgres;
+use klaxon::model::{AlertKey, Entry, EntryKind, NewEntry};
+use klaxon::store::{Follower, PgStore, Store};
+use std::collections::{BTreeMap, HashSet};
+use std::path::Path;
+use std::sync::mpsc;
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+fn open(pg: &Postgres, user: &str, spool: &Path) -> PgStore {
+    PgStore::open(&pg.url(user), None, spool).expect("store opens")
+}
+
+fn key() -> AlertKey {
+    AlertKey::new("prod", "4f3a")
+}
+
+/// A reader that catches up only when the store wakes it (no timer of its own).
+fn subscribe(store: &PgStore) -> mpsc::Receiver<()> {
+    let (tx, rx) = mpsc::channel();
+    assert!(store.subscribe(Box::new(move || tx.send(()).is_ok())), "postgres has a change feed");
+    rx
+}
+
+#[test]
+fn two_clients_see_each_other_through_notify_and_the_database_names_the_writer() {
+    let Some(pg) = Postgres::start() else { return };
+    pg.create_user("alice");
+    pg.create_user("bob");
+    let tmp = tempfile::tempdir().unwrap();
+    let alice = open(&pg, "alice", &tmp.path().join("a.db"));
+    let bob = open(&pg, "bob", &tmp.path().join("b.db"));
+    let mut follower = Follower::start(&bob).unwrap();
+    let woken = subscribe(&bob);
+    woken.recv_timeout(Duration::from_secs(10)).expect("woken once connected");
+    // Alice's config claims to be bob: the entry says so, and the database says who it was.
+    let sent = alice.append(&NewEntry::new(key(), EntryKind::Acked, "bob", "on it")).unwrap();
+    let started = Instant::now();
+    let mut got: Vec<Entry> = Vec::new();
+    while got.is_empty() && started.elapsed() < Duration::from_secs(10) {
+        if woken.recv_timeout(Duration::from_secs(10)).is_ok() {
+            got = follower.catch_up(&bob).unwrap();
+        }
+    }
+    assert_eq!(got.len(), 1, "bob sees alice's ack through NOTIFY");
+    assert_eq!((got[0].op_id.as_str(), got[0].actor.as_str()), (sent.op_id.as_str(), "bob"));
+    assert_eq!(got[0].db_user.as_deref(), Some("alice"), "session_user is recorded, whatever the config says");
+    // And the other way round, through the same table and trigger.
+    let mut back = Follower::start(&alice).unwrap();
+    bob.append(&NewEntry::new(key(), EntryKind::Note, "bob", "thanks")).unwrap();
+    assert_eq!(back.catch_up(&alice).unwrap()[0].db_user.as_deref(), Some("bob"));
+    // The timeline is append-only: not even its owner can rewrite it.
+    let err = pg.try_psql("klaxon", "UPDATE entries SET actor = 'mallory'").unwrap_err();
+    assert!(err.contains("append-only"), "{err}");
+    assert_eq!(pg.psql("SELECT count(*) FROM entries WHERE actor = 'mallory'").trim(), "0");
+}
+
+#[test]
+fn killing_the_listening_connection_during_1000_writes_still_converges() {
+    let Some(pg) = Postgres::start() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let reader = open(&pg, "postgres", &tmp.path().join("r.db"));
+    let mut follower = Follower::start(&reader).unwrap();
+    let woken = subscribe(&reader);
+    woken.recv_timeout(Duration::from_secs(10)).expect("listening");
+    let listener_pid = || pg.psql("SELECT pid FROM pg_stat_activity WHERE application_name = 'klaxon listen'");
+    let first_pid = listener_pid();
+    assert!(!first_pid.trim().is_empty(), "the listener is connected");
+
+    // Two writers at once, so ids are handed out concurrently.
+    let url = pg.url("postgres");
+    let writers: Vec<_> = (0..2)
+        .map(|w| {
+            let (url, spool) = (url.clone(), tmp.path().join(format!("w{w}.db")));
+            std::thread::spawn(move || {
+                let store = PgStore::open(&url, None, &spool).unwrap();
+                (0..500)
+                    .map(|i| {
+                        let key = AlertKey::new("prod", &format!("w{w}-{}", i % 20));
+                        store.append(&NewEntry::new(key, EntryKind::Note, "load", &i.to_string())).unwrap().op_id
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let mut seen: Vec<String> = Vec::new();
+    let mut killed = 0;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while seen.len() < 1000 && Instant::now() < deadline {
+        if killed < 3 && seen.len() > 150 * (killed + 1) {
+            pg.psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'klaxon listen'");
+            killed += 1;
+        }
+        if woken.recv_timeout(Duration::from_secs(5)).is_ok() {
+            seen.extend(follower.catch_up(&reader).unwrap().into_iter().map(|e| e.op_id));
+        }
+    }
+    let written: Vec<String> = writers.into_iter().flat_map(|w| w.join().unwrap()).collect();
+    assert!(killed >= 1, "the listener was killed mid-stream");
+    assert_eq!(seen.len(), 1000, "every entry arrives once ({} seen)", seen.len());
+    assert_eq!(seen.iter().collect::<HashSet<_>>(), written.iter().collect::<HashSet<_>>());
+    assert_ne!(listener_pid(), first_pid, "the listener reconnected");
+}
+
+#[test]
+fn acting_while_postgres_is_down_loses_nothing_and_duplicates_nothing() {
+    let Some(mut pg) = Postgres::start() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let spool = tmp.path().join("outbox.db");
+    let store = open(&pg, "postgres", &spool);
+    store.append(&NewEntry::new(key(), EntryKind::Acked, "alice", "")).unwrap();
+
+    pg.stop();
+    let labels = BTreeMap::from([("alertname".to_string(), "Down".to_string())]);
+    let notes: Vec<Entry> = (1..=3)
+        .map(|i| store.append(&NewEntry::new(key(), EntryKind::Note, "alice", &format!("note {i}"))).unwrap())
+        .collect();
+    let unack = store.append_mirrored(&NewEntry::new(key(), EntryKind::Unacked, "alice", ""), "prod", &labels).unwrap();
+    assert!(notes.iter().chain([&unack]).all(Entry::is_queued), "kept here, not an error");
+    assert_eq!(store.queued().unwrap(), 4);
+    assert!(store.timeline(&key()).is_err(), "reading says the database is away");
+    // klaxon itself restarts meanwhile: the queue is on disk.
+    drop(store);
+    let store = open(&pg, "postgres", &spool);
+    assert_eq!(store.queued().unwrap(), 4);
+    let offline = store.replay();
+    assert_eq!((offline.sent, offline.waiting), (0, 4), "{offline:?}");
+    assert!(offline.error.as_deref().is_some_and(|e| e.contains("unreachable")), "{offline:?}");
+
+    pg.restart();
+    // The store waits a moment after a failed connect before trying again.
+    let mut replayed = store.replay();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while replayed.sent == 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(200));
+        replayed = store.replay();
+    }
+    assert_eq!((replayed.sent, replayed.waiting, replayed.error), (4, 0, None));
+    assert_eq!(store.replay().sent, 0, "a second replay sends nothing");
+    let timeline = store.timeline(&key()).unwrap();
+    let texts: Vec<_> = timeline.iter().map(|e| (e.kind, e.text.as_str())).collect();
+    assert_eq!(
+        texts,
+        [
+            (EntryKind::Acked, ""),
+            (EntryKind::Note, "note 1"),
+            (EntryKind::Note, "note 2"),
+            (EntryKind::Note, "note 3"),
+            (EntryKind::Unacked, "")
+        ]
+    );
+    assert!(timeline.iter().all(|e| !e.is_queued()));
+    // The mirrored action reached the shared outbox with it, once.
+    let pending = store.pending_mirrors().unwrap();
+    assert_eq!(pending.len(), 1);
+    assert_eq!((pending[0].0.op_id.as_str(), pending[0].1.as_str()), (unack.op_id.as_str(), "prod"));
+    assert_eq!(pending[0].0.labels, labels);
+    // Writing again what was replayed (a retry from another process) stores nothing new.
+    store
+        .append(&NewEntry { op_id: notes[0].op_id.clone(), ..NewEntry::new(key(), EntryKind::Note, "a", "x") })
+        .unwrap();
+    assert_eq!(pg.psql("SELECT count(*) FROM entries").trim(), "5");
+}
+
+#[test]
+fn two_people_acking_at_the_same_moment_both_succeed_and_the_first_owns_it() {
+    let Some(pg) = Postgres::start() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let setup = open(&pg, "postgres", &tmp.path().join("s.db"));
+    let alert = common::alerts::alert("prod", "4f3a", klaxon::model::Severity::High, 5, "Down", "api");
+    setup.observe("prod", &[alert], chrono::Utc::now()).unwrap();
+    let barrier = Arc::new(Barrier::new(2));
+    let acks: Vec<_> = ["alice", "bob"]
+        .into_iter()
+        .map(|who| {
+            let (url, spool, barrier) = (pg.url("postgres"), tmp.path().join(format!("{who}.db")), barrier.clone());
+            std::thread::spawn(move || {
+                let store = PgStore::open(&url, None, &spool).unwrap();
+                store.last_entry_id().unwrap(); // connected and migrated before the race
+                barrier.wait();
+                store.append(&NewEntry::new(key(), EntryKind::Acked, who, "")).unwrap()
+            })
+        })
+        .collect();
+    let acks: Vec<Entry> = acks.into_iter().map(|h| h.join().expect("nobody sees an error")).collect();
+    let first = acks.iter().min_by_key(|e| e.id).unwrap();
+    let timeline = setup.timeline(&key()).unwrap();
+    assert_eq!(timeline.iter().filter(|e| e.kind == EntryKind::Acked).count(), 2, "both acks are kept");
+    assert_eq!(setup.ownership().unwrap()[&key()].owner.as_deref(), Some(first.actor.as_str()));
+}
+
+#[test]
+fn consoles_starting_together_migrate_once() {
+    let Some(pg) = Postgres::start() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let barrier = Arc::new(Barrier::new(6));
+    let handles: Vec<_> = (0..6)
+        .map(|i| {
+            let (url, spool, barrier) = (pg.url("postgres"), tmp.path().join(format!("{i}.db")), barrier.clone());
+            std::thread::spawn(move || {
+                let store = PgStore::open(&url, None, &spool).unwrap();
+                barrier.wait();
+                store.last_entry_id()
+            })
+        })
+        .collect();
+    for h in handles {
+        assert_eq!(h.join().unwrap().unwrap(), 0);
+    }
+    assert_eq!(pg.psql("SELECT count(*) FROM klaxon_migrations").trim(), "1");
+}
+
+#[test]
+fn tls_with_the_team_ca_and_refusal_without_it() {
+    let Some(openssl) = common::require("/usr/bin/openssl", "openssl") else { return };
+    let certs = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(&openssl).current_dir(certs.path()).args(args).output().unwrap();
+        assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=klaxon test CA",
+    ]);
+    run(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=localhost",
+    ]);
+    std::fs::write(certs.path().join("ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n").unwrap();
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "ext",
+    ]);
+    // The server's copies belong to the user it runs as, key readable by it alone.
+    let keydir = tempfile::tempdir().unwrap();
+    for f in ["server.pem", "server.key"] {
+        std::fs::copy(certs.path().join(f), keydir.path().join(f)).unwrap();
+    }
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(keydir.path().join("server.key"), std::fs::Permissions::from_mode(0o600)).unwrap();
+    let (cert, key) = (keydir.path().join("server.pem"), keydir.path().join("server.key"));
+    let settings =
+        ["ssl=on".to_string(), format!("ssl_cert_file={}", cert.display()), format!("ssl_key_file={}", key.display())];
+    let settings: Vec<&str> = settings.iter().map(String::as_str).collect();
+    // Chown before the server starts: it checks the key's owner and mode.
+    if common::postgres::running_as_root() {
+        for p in [keydir.path(), &cert, &key] {
+            std::os::unix::fs::chown(p, Some(65534), Some(65534)).unwrap();
+        }
+    }
+    let Some(pg) = Postgres::start_with(&settings) else { return };
+    let url = pg.url("postgres").replace("sslmode=disable", "sslmode=require");
+    let tmp = tempfile::tempdir().unwrap();
+    let store = PgStore::open(&url, Some(&certs.path().join("ca.pem")), &tmp.path().join("a.db")).unwrap();
+    assert_eq!(store.last_entry_id().unwrap(), 0);
+    let encrypted = pg.psql(
+        "SELECT count(*) FROM pg_stat_ssl JOIN pg_stat_activity USING (pid) WHERE ssl AND application_name = 'klaxon'",
+    );
+    assert_eq!(encrypted.trim(), "1", "klaxon's connection is encrypted");
+    // Without the team's CA the certificate does not verify: said plainly, not connected.
+    let stranger = PgStore::open(&url, None, &tmp.path().join("b.db")).unwrap();
+    let err = stranger.last_entry_id().unwrap_err().to_string();
+    assert!(err.contains("certificate") || err.contains("Unknown"), "{err}");
+    assert!(!err.contains("sslmode"), "the connection string is not repeated: {err}");
+}
