@@ -53,6 +53,10 @@ pub async fn drain(store: Arc<dyn Store>, sources: &(impl Sources + ?Sized), for
             report.failed.push(format!("{} action(s) kept here for the store: {e}", replay.waiting));
         }
         report.queued = replay.waiting;
+        if replay.unreachable {
+            // The outbox is in the store too: nothing more to learn until it is back.
+            return report;
+        }
     }
     let st = store.clone();
     let pending = match tokio::task::spawn_blocking(move || st.pending_mirrors()).await {

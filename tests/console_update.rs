@@ -118,6 +118,33 @@ fn another_consoles_ack_shows_up() {
 }
 
 #[test]
+fn an_ack_kept_on_this_host_shows_at_once_and_is_replaced_when_stored() {
+    let mut s = state_with(120, 40, sample());
+    let w1 = AlertKey::new("prod", "w1");
+    let queued = Entry {
+        id: -1,
+        op_id: "q1".into(),
+        alert_key: w1.clone(),
+        kind: EntryKind::Acked,
+        actor: "tester".into(),
+        at: t0(),
+        text: String::new(),
+        level: None,
+        db_user: None,
+    };
+    // The store is out of reach: no timeline read is asked for, the ack stands for it.
+    assert!(app::update(&mut s, Msg::Entries(vec![queued.clone()])).is_empty());
+    assert_eq!(s.board.get(&w1).unwrap().own.owner.as_deref(), Some("tester"));
+    app::update(&mut s, Msg::Unsent(1));
+    assert_eq!(s.unsent, 1);
+    // Back: the stored copy replaces it (once), and the whole timeline is read again.
+    let stored = Entry { id: 42, db_user: Some("tester".into()), ..queued };
+    let fx = app::update(&mut s, Msg::Entries(vec![stored.clone()]));
+    assert_eq!(fx, [Effect::LoadTimeline(w1.clone())]);
+    assert_eq!(s.timelines[&w1], [stored]);
+}
+
+#[test]
 fn note_editor_saves_drafts_as_typed_and_keeps_them_on_close() {
     let mut s = state_with(120, 40, sample());
     app::update(&mut s, key("n"));

@@ -19,8 +19,14 @@ struct Tmux {
 
 impl Tmux {
     fn start(tmux: PathBuf, sb: &Sandbox, name: &str) -> Tmux {
+        Tmux::start_with(tmux, sb, name, &[])
+    }
+
+    /// `extra`: more environment for klaxon (a connection string).
+    fn start_with(tmux: PathBuf, sb: &Sandbox, name: &str, extra: &[(&str, &str)]) -> Tmux {
         let socket = format!("klaxon-e2e-{name}-{}", std::process::id());
-        let envs: Vec<String> = sb.envs().iter().map(|(k, v)| format!("export {k}='{}'", v.display())).collect();
+        let mut envs: Vec<String> = sb.envs().iter().map(|(k, v)| format!("export {k}='{}'", v.display())).collect();
+        envs.extend(extra.iter().map(|(k, v)| format!("export {k}='{v}'")));
         // klaxon runs as a child of a shell that outlives it, so what the terminal looks
         // like after klaxon is gone can be read; the inner sh becomes klaxon (exec) and
         // leaves its pid behind for the signal tests.
@@ -240,4 +246,41 @@ fn sigterm_sighup_and_sigint_restore_the_terminal() {
         let (alt, cursor, _) = t.exited_clean();
         assert_eq!((alt.as_str(), cursor.as_str()), ("0", "1"), "after SIG{}", name.to_uppercase());
     }
+}
+
+#[test]
+fn two_consoles_on_one_postgres_an_ack_in_one_appears_in_the_other() {
+    let Some(tmux) = require("/usr/bin/tmux", "tmux") else { return };
+    let Some(pg) = common::postgres::Postgres::start() else { return };
+    pg.create_user("alice");
+    pg.create_user("bob");
+    let console = |who: &str| {
+        let sb = Sandbox::new();
+        sb.write(
+            "config/klaxon/klaxon.toml",
+            &format!(
+                "[identity]\nname = \"{who}\"\n\n[store]\nbackend = \"postgres\"\nurl_env = \"KLAXON_DATABASE_URL\"\n\n\
+                 [[sources]]\nname = \"demo\"\nkind = \"demo\"\n"
+            ),
+        );
+        let t = Tmux::start_with(tmux.clone(), &sb, who, &[("KLAXON_DATABASE_URL", &pg.url(who))]);
+        (sb, t)
+    };
+    let (_a, alice) = console("alice");
+    let (_b, bob) = console("bob");
+    let screen = alice.wait_for("alice's alerts", |s| list_tags(s).len() >= 3 && selected_key(s).is_some());
+    let key = selected_key(&screen).unwrap();
+    bob.wait_for("bob's alerts", |s| list_tags(s).len() >= 3);
+    alice.pin(&key);
+    bob.pin(&key);
+    let before = bob.screen();
+    assert!(!before.contains("✓alice"), "nobody owns it yet:\n{before}");
+
+    alice.keys(&["a"]);
+    alice.wait_for("alice's ack", |s| s.contains("✓alice"));
+    // Bob did nothing: NOTIFY woke his console, which read the entry and shows the owner.
+    let screen = bob.wait_for("alice's ack on bob's screen", |s| s.contains("✓alice"));
+    assert!(screen.contains(&key.to_string()), "{screen}");
+    let row = pg.psql(&format!("SELECT actor, db_user FROM entries WHERE alert_key = '{key}' AND kind = 'acked'"));
+    assert_eq!(row.trim(), "alice|alice", "one ack, written by alice's database role");
 }

@@ -131,7 +131,7 @@ fn acting_while_postgres_is_down_loses_nothing_and_duplicates_nothing() {
     assert_eq!(store.queued().unwrap(), 4);
     let offline = store.replay();
     assert_eq!((offline.sent, offline.waiting), (0, 4), "{offline:?}");
-    assert!(offline.error.as_deref().is_some_and(|e| e.contains("unreachable")), "{offline:?}");
+    assert!(offline.unreachable && offline.error.as_deref().is_some_and(|e| e.contains("refused")), "{offline:?}");
 
     pg.restart();
     // The store waits a moment after a failed connect before trying again.
@@ -141,7 +141,7 @@ fn acting_while_postgres_is_down_loses_nothing_and_duplicates_nothing() {
         std::thread::sleep(Duration::from_millis(200));
         replayed = store.replay();
     }
-    assert_eq!((replayed.sent, replayed.waiting, replayed.error), (4, 0, None));
+    assert_eq!((replayed.sent, replayed.waiting, replayed.error, replayed.unreachable), (4, 0, None, false));
     assert_eq!(store.replay().sent, 0, "a second replay sends nothing");
     let timeline = store.timeline(&key()).unwrap();
     let texts: Vec<_> = timeline.iter().map(|e| (e.kind, e.text.as_str())).collect();
@@ -300,4 +300,44 @@ fn tls_with_the_team_ca_and_refusal_without_it() {
     let err = stranger.last_entry_id().unwrap_err().to_string();
     assert!(err.contains("certificate") || err.contains("Unknown"), "{err}");
     assert!(!err.contains("sslmode"), "the connection string is not repeated: {err}");
+}
+
+#[test]
+fn the_cli_keeps_an_ack_while_postgres_is_down_and_sync_sends_it_once() {
+    let Some(mut pg) = Postgres::start() else { return };
+    let sb = common::Sandbox::new();
+    let config = sb.write(
+        "klaxon.toml",
+        "[identity]\nname = \"alice\"\n\n[store]\nbackend = \"postgres\"\nurl_env = \"KLAXON_DATABASE_URL\"\n\n\
+         [[sources]]\nname = \"demo\"\nkind = \"demo\"\n",
+    );
+    let url = pg.url("postgres");
+    let klaxon = |args: &[&str]| {
+        let mut cmd = sb.klaxon();
+        cmd.env("KLAXON_DATABASE_URL", &url).arg("--config").arg(&config).args(args);
+        cmd.output().unwrap()
+    };
+    let out = klaxon(&["list", "--format", "json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let alerts = common::json(&out.stdout);
+    let key = alerts[0]["key"].as_str().expect("a demo alert").to_owned();
+
+    pg.stop();
+    let out = klaxon(&["ack", &key, "--note", "taking it from the train"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "an ack while the database is down is kept, not refused: {stderr}");
+    assert!(stderr.contains("kept on this host"), "{stderr}");
+    let out = klaxon(&["sync"]);
+    assert!(!out.status.success(), "sync says something still waits");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("1 action(s) kept here"));
+
+    pg.restart();
+    let out = klaxon(&["sync"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = klaxon(&["sync"]);
+    assert!(out.status.success());
+    let acks = pg.psql(&format!("SELECT actor, text FROM entries WHERE alert_key = '{key}' AND kind = 'acked'"));
+    assert_eq!(acks.trim(), "alice|taking it from the train", "stored once, as alice");
+    let out = klaxon(&["timeline", &key, "--format", "json"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("taking it from the train"));
 }

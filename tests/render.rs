@@ -145,6 +145,16 @@ fn failing_source_and_flash_error() {
 }
 
 #[test]
+fn actions_waiting_for_the_team_store_are_counted() {
+    let mut s = busy(100, 12);
+    app::update(&mut s, Msg::Unsent(3));
+    app::update(&mut s, Msg::Notice("kept on this host: the store is out of reach; it goes when it is back".into()));
+    let screen = screen(&s);
+    assert!(screen.lines().last().unwrap().contains(" 3 unsent "), "{screen}");
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
 fn hostile_text_never_reaches_a_cell() {
     use klaxon::sanitize::HOSTILE_SAMPLES;
     let alerts: Vec<_> = HOSTILE_SAMPLES

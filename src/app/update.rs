@@ -66,11 +66,21 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 if let Some(tl) = state.timelines.get_mut(&e.alert_key) {
                     // By op_id: an action queued offline comes back with its id once stored.
                     match tl.iter_mut().find(|x| x.op_id == e.op_id) {
-                        Some(x) if x.is_queued() => *x = e.clone(),
+                        Some(x) if x.is_queued() => {
+                            *x = e.clone();
+                            // The store is back: read what happened meanwhile, whole.
+                            if !keys.contains(&e.alert_key) {
+                                keys.push(e.alert_key.clone());
+                            }
+                        }
                         Some(_) => {}
                         None => tl.push(e.clone()),
                     }
                     tl.sort_by_key(Entry::order);
+                } else if e.is_queued() {
+                    // Kept on this host because the store is out of reach: reading the
+                    // timeline would fail too, so this action stands for it until then.
+                    state.timelines.insert(e.alert_key.clone(), vec![e.clone()]);
                 } else if !keys.contains(&e.alert_key) {
                     keys.push(e.alert_key.clone());
                 }

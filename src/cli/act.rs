@@ -6,7 +6,8 @@ use crate::model::{Entry, EntryKind, NewEntry, Ownership};
 
 pub async fn ack(session: &Session, key: &str, note: Option<&str>) -> Result<(), CliError> {
     let key = session.resolve_key(key).await?;
-    let before = ownership(session, &key)?;
+    // Who owned it before only shapes the message: unknown while the store is away.
+    let before = ownership(session, &key).unwrap_or_default();
     let entry =
         record(session, NewEntry::new(key.clone(), EntryKind::Acked, &session.actor, note.unwrap_or(""))).await?;
     match before.owner {
@@ -48,6 +49,9 @@ pub async fn escalate(session: &Session, key: &str, note: Option<&str>) -> Resul
 /// what is due. The entry is durable before anything leaves the machine.
 async fn record(session: &Session, entry: NewEntry) -> Result<Entry, CliError> {
     let stored = session.store_entry(&entry)?;
+    if stored.is_queued() {
+        eprintln!("klaxon: the store is out of reach: kept on this host, sent when it is back (`klaxon sync`)");
+    }
     session.sync(false).await;
     Ok(stored)
 }

@@ -54,8 +54,15 @@ impl Session {
         let source = self.source(entry.alert_key.source()).filter(|(_, s)| s.mirrors(entry.kind));
         Ok(match source {
             Some((cfg, _)) => {
-                let labels = self.store.known_alert(&entry.alert_key)?.map(|k| k.last.labels).unwrap_or_default();
-                self.store.append_mirrored(entry, &cfg.name, &labels)?
+                // The labels a silence matches on: from the store, else (while it is out of
+                // reach) from the source's last snapshot on disk.
+                let labels = match self.store.known_alert(&entry.alert_key) {
+                    Ok(known) => known.map(|k| k.last.labels),
+                    Err(_) => self.cache.load(&cfg.name).and_then(|(_, alerts)| {
+                        alerts.into_iter().find(|a| a.key == entry.alert_key).map(|a| a.labels)
+                    }),
+                };
+                self.store.append_mirrored(entry, &cfg.name, &labels.unwrap_or_default())?
             }
             None => self.store.append(entry)?,
         })
@@ -186,22 +193,31 @@ impl Session {
         let Some((source, prefix)) = input.split_once('/') else {
             return Err(CliError::Usage(format!("{input:?} is not a key: write <source>/<id>, e.g. demo/4f3a")));
         };
-        if self.source(source).is_none() && self.store.known_alerts(Some(source), true)?.is_empty() {
+        // While the store is out of reach, what the source reports now is all there is.
+        let known = |s: &Session| -> Vec<AlertKey> {
+            match s.store.known_alerts(Some(source), true) {
+                Ok(known) => known.into_iter().map(|k| k.key).collect(),
+                Err(e) => {
+                    eprintln!("klaxon: {e}");
+                    Vec::new()
+                }
+            }
+        };
+        let mut keys = known(self);
+        if self.source(source).is_none() && keys.is_empty() {
             let names: Vec<_> = self.sources.iter().map(|(c, _)| c.name.as_str()).collect();
             return Err(CliError::Usage(format!("no source named {source:?} (configured: {})", names.join(", "))));
         }
-        let known = |s: &Session| -> Result<Vec<AlertKey>, CliError> {
-            Ok(s.store.known_alerts(Some(source), true)?.into_iter().map(|k| k.key).collect())
-        };
-        let mut keys = known(self)?;
         if pick(&keys, prefix).is_err() && self.source(source).is_some() {
             // Not known yet (or ambiguous among old ones): ask the source what fires now.
             for p in self.poll(Some(source)).await? {
-                if let Err(e) = p.result {
-                    eprintln!("klaxon: source {source} failed: {e}");
+                match p.result {
+                    Ok(alerts) => keys.extend(alerts.into_iter().map(|a| a.key)),
+                    Err(e) => eprintln!("klaxon: source {source} failed: {e}"),
                 }
             }
-            keys = known(self)?;
+            keys.sort();
+            keys.dedup();
         }
         pick(&keys, prefix).map_err(|candidates| {
             if candidates.is_empty() {

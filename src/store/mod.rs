@@ -106,6 +106,8 @@ pub struct Replay {
     pub waiting: usize,
     /// Why the rest wait (the backend is unreachable, or refused one).
     pub error: Option<String>,
+    /// The backend is out of reach (rather than refusing an action).
+    pub unreachable: bool,
 }
 
 /// Follows the timeline from a cursor: what other consoles wrote, each entry once.

@@ -637,8 +637,9 @@ impl Store for PgStore {
                 Err(f) => {
                     // In order or not at all: what follows waits behind this one.
                     report.waiting = total - i;
+                    report.unreachable = matches!(f, Fail::Down(_));
                     let why = self.err(f).to_string();
-                    if !why.contains("unreachable") {
+                    if !report.unreachable {
                         let _ = self.spool.refused(q.seq, &why);
                     }
                     report.error = Some(why);
