@@ -160,6 +160,7 @@ fn a_retried_ack_whose_answer_was_lost_does_not_make_a_second_silence() {
         labels: [("alertname".to_string(), "X".to_string())].into(),
         created_at: chrono::Utc::now(),
         attempts: 0,
+        level: None,
         prior: None,
     };
     let rt = tokio::runtime::Runtime::new().unwrap();

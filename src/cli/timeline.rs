@@ -65,6 +65,11 @@ fn markdown_line(e: &Entry) -> String {
         EntryKind::Escalated => format!("escalated to level {}", e.level.unwrap_or(1)),
         EntryKind::Resolved => "resolved".to_string(),
         EntryKind::Notified => "notified".to_string(),
+        EntryKind::SeveritySet => match e.level.and_then(|l| crate::model::Severity::ALL.get(l as usize)) {
+            Some(s) => format!("set the severity to {s}"),
+            None => "set the severity".to_string(),
+        },
+        EntryKind::Closed => "closed it".to_string(),
     };
     let mut line = format!("- {} **{}** {what}", stamp(e.at), e.actor);
     if !e.text.is_empty() {

@@ -187,6 +187,7 @@ pub enum SourceKind {
     Demo(DemoConfig),
     Checks(ChecksConfig),
     Alertmanager(Box<AlertmanagerConfig>),
+    Zabbix(Box<ZabbixConfig>),
 }
 
 impl SourceKind {
@@ -195,6 +196,7 @@ impl SourceKind {
             SourceKind::Demo(_) => "demo",
             SourceKind::Checks(_) => "checks",
             SourceKind::Alertmanager(_) => "alertmanager",
+            SourceKind::Zabbix(_) => "zabbix",
         }
     }
 }
@@ -255,6 +257,59 @@ impl AlertmanagerConfig {
     pub fn password(&self) -> Result<Option<SecretRef>, String> {
         secret_ref("password", &self.password_env, &self.password_file)
     }
+}
+
+/// Zabbix's JSON-RPC API (6.0 LTS to 7.x), through its frontend.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ZabbixConfig {
+    /// The frontend, e.g. "https://zabbix.example.com/zabbix": the API is `<url>/api_jsonrpc.php`.
+    pub url: String,
+    /// An API token (Users → API tokens)…
+    pub token_env: Option<String>,
+    pub token_file: Option<PathBuf>,
+    /// …or a user's name and password: klaxon logs in, and again when the session ends.
+    pub username: Option<String>,
+    pub password_env: Option<String>,
+    pub password_file: Option<PathBuf>,
+    /// Only problems of hosts in these host groups (by name).
+    #[serde(default)]
+    pub groups: Vec<String>,
+    /// Only problems with these tags: "tag=value" (equal) or "tag" (present), all of them.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Only problems at or above this severity (Not classified counts as Information).
+    #[serde(default = "default_zabbix_min")]
+    pub min_severity: Severity,
+    /// Also show suppressed problems (in maintenance, or suppressed by hand), as suppressed.
+    #[serde(default)]
+    pub suppressed: bool,
+    /// Problems asked for per request; more are fetched page by page.
+    #[serde(default = "default_page_size")]
+    pub page_size: usize,
+    /// Carry acknowledgements, notes and escalations back to Zabbix (through the outbox).
+    #[serde(default = "yes")]
+    pub write_back: bool,
+    /// PEM file of CAs to trust besides the system's.
+    pub ca_file: Option<PathBuf>,
+}
+
+impl ZabbixConfig {
+    pub fn token(&self) -> Result<Option<SecretRef>, String> {
+        secret_ref("token", &self.token_env, &self.token_file)
+    }
+
+    pub fn password(&self) -> Result<Option<SecretRef>, String> {
+        secret_ref("password", &self.password_env, &self.password_file)
+    }
+}
+
+fn default_zabbix_min() -> Severity {
+    Severity::Information
+}
+
+fn default_page_size() -> usize {
+    1000
 }
 
 /// `<name>_env` or `<name>_file`, never both.
@@ -407,6 +462,9 @@ impl Config {
             if let SourceKind::Alertmanager(am) = &src.kind {
                 validate_alertmanager(am, &at, &mut problems);
             }
+            if let SourceKind::Zabbix(z) = &src.kind {
+                validate_zabbix(z, &at, &mut problems);
+            }
             if let SourceKind::Checks(c) = &src.kind {
                 for (name, t) in [("disk", c.disk), ("load", c.load), ("memory", c.memory)] {
                     if t.warning.partial_cmp(&t.high).is_none_or(|o| o.is_gt()) {
@@ -478,6 +536,57 @@ fn validate_store(store: &StoreConfig, problems: &mut Vec<(KeyPath, String)>) {
     }
 }
 
+/// A token, or a username with a password, each readable; never both.
+fn validate_auth(
+    token: Result<Option<SecretRef>, String>,
+    username: Option<&str>,
+    password: Result<Option<SecretRef>, String>,
+    at: &dyn Fn(&str) -> KeyPath,
+    problems: &mut Vec<(KeyPath, String)>,
+) {
+    let (has_token, has_password) = (matches!(token, Ok(Some(_))), matches!(password, Ok(Some(_))));
+    for (name, secret) in [("token", token), ("password", password)] {
+        match secret {
+            Err(e) => problems.push((at(&format!("{name}_env")), e)),
+            Ok(Some(r)) => {
+                if let Err(e) = r.resolve() {
+                    let key = if matches!(r, SecretRef::Env(_)) { "_env" } else { "_file" };
+                    problems.push((at(&format!("{name}{key}")), e));
+                }
+            }
+            Ok(None) => {}
+        }
+    }
+    if username.is_some() != has_password {
+        problems.push((at("username"), "a login needs both username and password_env/password_file".into()));
+    }
+    if username.is_some() && has_token {
+        problems.push((at("token_env"), "give a token or a username and password, not both".into()));
+    }
+}
+
+fn validate_zabbix(z: &ZabbixConfig, at: &dyn Fn(&str) -> KeyPath, problems: &mut Vec<(KeyPath, String)>) {
+    match z.url.split_once("://") {
+        Some(("http" | "https", rest)) if !rest.is_empty() => {}
+        _ => problems.push((at("url"), format!("{:?} is not an http(s) URL", z.url))),
+    }
+    validate_auth(z.token(), z.username.as_deref(), z.password(), at, problems);
+    if z.username.is_none() && matches!(z.token(), Ok(None)) {
+        problems.push((
+            at("kind"),
+            "zabbix needs token_env/token_file, or username with password_env/password_file".into(),
+        ));
+    }
+    if !(1..=10_000).contains(&z.page_size) {
+        problems.push((at("page_size"), "page_size is between 1 and 10000".into()));
+    }
+    for t in &z.tags {
+        if t.split('=').next().is_none_or(|name| name.trim().is_empty()) {
+            problems.push((at("tags"), format!("{t:?} is not \"tag\" or \"tag=value\"")));
+        }
+    }
+}
+
 fn validate_alertmanager(am: &AlertmanagerConfig, at: &dyn Fn(&str) -> KeyPath, problems: &mut Vec<(KeyPath, String)>) {
     let field = if am.url.is_some() { "url" } else { "urls" };
     if am.urls().is_empty() {
@@ -492,24 +601,7 @@ fn validate_alertmanager(am: &AlertmanagerConfig, at: &dyn Fn(&str) -> KeyPath, 
     if !am.path_prefix.is_empty() && !am.path_prefix.starts_with('/') {
         problems.push((at("path_prefix"), "path_prefix starts with '/' (e.g. \"/alertmanager\")".into()));
     }
-    for (name, secret) in [("token", am.token()), ("password", am.password())] {
-        match secret {
-            Err(e) => problems.push((at(&format!("{name}_env")), e)),
-            Ok(Some(r)) => {
-                if let Err(e) = r.resolve() {
-                    let key = if matches!(r, SecretRef::Env(_)) { "_env" } else { "_file" };
-                    problems.push((at(&format!("{name}{key}")), e));
-                }
-            }
-            Ok(None) => {}
-        }
-    }
-    if am.username.is_some() != matches!(am.password(), Ok(Some(_))) {
-        problems.push((at("username"), "basic auth needs both username and password_env/password_file".into()));
-    }
-    if am.username.is_some() && matches!(am.token(), Ok(Some(_))) {
-        problems.push((at("token_env"), "give a token or basic auth, not both".into()));
-    }
+    validate_auth(am.token(), am.username.as_deref(), am.password(), at, problems);
     if am.ack_silence.is_some_and(|d| d < Duration::from_secs(60)) {
         problems.push((at("ack_silence"), "ack_silence is at least 1m".into()));
     }

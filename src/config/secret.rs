@@ -9,6 +9,13 @@ use std::path::{Path, PathBuf};
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
 
+impl From<String> for Secret {
+    /// A secret obtained at run time (a session token), kept as carefully as configured ones.
+    fn from(value: String) -> Secret {
+        Secret(value)
+    }
+}
+
 impl Secret {
     /// The value itself, for the one place that sends it.
     pub fn expose(&self) -> &str {

@@ -74,6 +74,17 @@ pub struct SourceAck {
     pub by: String,
     pub at: Option<DateTime<Utc>>,
     pub text: String,
+    /// The source's own id for it: given, the action is copied into klaxon's timeline once
+    /// (what people did in the source's UI belongs to the incident's story).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// What it was: an acknowledgement, its withdrawal, or a message.
+    #[serde(default = "acked")]
+    pub kind: crate::model::EntryKind,
+}
+
+fn acked() -> crate::model::EntryKind {
+    crate::model::EntryKind::Acked
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

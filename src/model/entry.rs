@@ -17,10 +17,14 @@ pub enum EntryKind {
     Escalated,
     Resolved,
     Notified,
+    /// A person set the severity at the source (level: the new severity's rank).
+    SeveritySet,
+    /// A person closed the problem at the source.
+    Closed,
 }
 
 impl EntryKind {
-    pub const ALL: [EntryKind; 8] = [
+    pub const ALL: [EntryKind; 10] = [
         EntryKind::Seen,
         EntryKind::SeverityChanged,
         EntryKind::Acked,
@@ -29,6 +33,8 @@ impl EntryKind {
         EntryKind::Escalated,
         EntryKind::Resolved,
         EntryKind::Notified,
+        EntryKind::SeveritySet,
+        EntryKind::Closed,
     ];
 
     pub fn name(self) -> &'static str {
@@ -41,12 +47,22 @@ impl EntryKind {
             EntryKind::Escalated => "escalated",
             EntryKind::Resolved => "resolved",
             EntryKind::Notified => "notified",
+            EntryKind::SeveritySet => "severity-set",
+            EntryKind::Closed => "closed",
         }
     }
 
     /// Entries a person made, as opposed to what klaxon observed.
     pub fn is_human(self) -> bool {
-        matches!(self, EntryKind::Acked | EntryKind::Unacked | EntryKind::Note | EntryKind::Escalated)
+        matches!(
+            self,
+            EntryKind::Acked
+                | EntryKind::Unacked
+                | EntryKind::Note
+                | EntryKind::Escalated
+                | EntryKind::SeveritySet
+                | EntryKind::Closed
+        )
     }
 }
 

@@ -14,6 +14,8 @@ pub struct MirrorOp {
     pub kind: EntryKind,
     pub actor: String,
     pub text: String,
+    /// The entry's level: the escalation level, or the severity rank a person set.
+    pub level: Option<i64>,
     /// The alert's labels when the person acted (a silence matches on them).
     pub labels: BTreeMap<String, String>,
     pub created_at: DateTime<Utc>,

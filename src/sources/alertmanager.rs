@@ -284,7 +284,13 @@ impl AlertmanagerSource {
             links,
             source_acks: acks
                 .iter()
-                .map(|s| SourceAck { by: s.created_by.clone(), at: Some(s.starts_at), text: readable(&s.comment) })
+                .map(|s| SourceAck {
+                    by: s.created_by.clone(),
+                    at: Some(s.starts_at),
+                    text: readable(&s.comment),
+                    id: None,
+                    kind: EntryKind::Acked,
+                })
                 .collect(),
             suppression,
         };

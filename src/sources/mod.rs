@@ -7,6 +7,7 @@ pub mod checks;
 pub mod demo;
 pub mod http;
 pub mod poller;
+pub mod zabbix;
 
 use crate::config::{SourceConfig, SourceKind};
 use crate::model::{Alert, EntryKind, MirrorDone, MirrorOp};
@@ -54,5 +55,6 @@ pub fn build(cfg: &SourceConfig) -> Result<Box<dyn AlertSource>, SourceError> {
         SourceKind::Demo(demo) => Box::new(demo::DemoSource::new(&cfg.name, demo, cfg.severity_map.clone())),
         SourceKind::Checks(checks) => Box::new(checks::ChecksSource::new(cfg, checks)?),
         SourceKind::Alertmanager(am) => Box::new(alertmanager::AlertmanagerSource::new(cfg, am)?),
+        SourceKind::Zabbix(z) => Box::new(zabbix::ZabbixSource::new(cfg, z)?),
     })
 }

@@ -16,11 +16,25 @@ pub struct Plan<'a> {
     pub entries: Vec<NewEntry>,
     /// Keys of open alerts the snapshot no longer has.
     pub resolved: Vec<String>,
+    /// What people did in the source's own UI, each with an op_id derived from the source's
+    /// id for it: written once however often it is seen (the store skips known op_ids).
+    pub from_source: Vec<NewEntry>,
 }
 
 /// `open` is what the store holds open for this source: key → (severity, title).
 pub fn plan<'a>(mut open: HashMap<String, (Severity, String)>, alerts: &'a [Alert], at: DateTime<Utc>) -> Plan<'a> {
-    let mut p = Plan { upserts: Vec::new(), entries: Vec::new(), resolved: Vec::new() };
+    let mut p = Plan { upserts: Vec::new(), entries: Vec::new(), resolved: Vec::new(), from_source: Vec::new() };
+    for alert in alerts {
+        for ack in &alert.source_acks {
+            let Some(id) = &ack.id else { continue };
+            let source = alert.key.source();
+            let text = if ack.text.is_empty() { format!("in {source}") } else { format!("in {source}: {}", ack.text) };
+            let mut e = NewEntry::new(alert.key.clone(), ack.kind, &ack.by, &text);
+            e.op_id = format!("{}#{id}", alert.key);
+            e.at = ack.at.unwrap_or(at);
+            p.from_source.push(e);
+        }
+    }
     for alert in alerts.iter().filter(|a| a.status != Status::Resolved) {
         let entry = match open.remove(alert.key.as_str()) {
             None => Some(NewEntry::new(alert.key.clone(), EntryKind::Seen, OBSERVER, &alert.title)),

@@ -240,7 +240,7 @@ impl PgStore {
         self.call(move |c| {
             let mut tx = c.transaction()?;
             tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])?;
-            let stored = insert_entries(&mut tx, std::slice::from_ref(&entry))?.pop();
+            let stored = insert_entries(&mut tx, std::slice::from_ref(&entry), true)?.pop();
             let stored = stored.ok_or_else(|| Fail::Error(format!("entry {} was not stored", entry.op_id)))?;
             if let Some((source, labels)) = mirror {
                 let labels = serde_json::to_string(&labels).map_err(|e| Fail::Error(e.to_string()))?;
@@ -349,9 +349,10 @@ fn known_from_row(r: &Row) -> std::result::Result<KnownAlert, Fail> {
     })
 }
 
-/// Inserts entries in one statement, skipping op_ids already stored; returns all of them
-/// as stored (a replayed op_id answers with the row written before), in id order.
-fn insert_entries(tx: &mut Transaction, entries: &[NewEntry]) -> std::result::Result<Vec<Entry>, Fail> {
+/// Inserts entries in one statement, skipping op_ids already stored; returns them as
+/// stored, in id order: with `all`, also those stored before (a replayed op_id answers
+/// with the row written then), else only the new ones.
+fn insert_entries(tx: &mut Transaction, entries: &[NewEntry], all: bool) -> std::result::Result<Vec<Entry>, Fail> {
     if entries.is_empty() {
         return Ok(Vec::new());
     }
@@ -370,7 +371,7 @@ fn insert_entries(tx: &mut Transaction, entries: &[NewEntry]) -> std::result::Re
         &[&ops, &keys, &kinds, &actors, &ats, &texts, &levels],
     )?;
     let mut stored = rows.iter().map(entry_from_row).collect::<std::result::Result<Vec<_>, _>>()?;
-    if stored.len() < entries.len() {
+    if all && stored.len() < entries.len() {
         let found: std::collections::HashSet<&str> = stored.iter().map(|e| e.op_id.as_str()).collect();
         let missing: Vec<&str> = ops.iter().copied().filter(|o| !found.contains(o)).collect();
         let rows = tx.query(&format!("SELECT {ENTRY_COLS} FROM entries WHERE op_id = ANY($1)"), &[&missing])?;
@@ -468,7 +469,8 @@ impl Store for PgStore {
                     &[&plan.resolved, &at],
                 )?;
             }
-            let written = insert_entries(&mut tx, &plan.entries)?;
+            let mut written = insert_entries(&mut tx, &plan.entries, true)?;
+            written.extend(insert_entries(&mut tx, &plan.from_source, false)?);
             tx.commit()?;
             Ok(written)
         })
@@ -528,7 +530,8 @@ impl Store for PgStore {
             // The due ones are leased to this console: another one sees them as not due
             // until the lease runs out (if this one dies mid-send), so each goes once.
             let rows = tx.query(
-                "SELECT op_id, alert_key, source, kind, actor, text, labels::text, created_at, attempts, next_at
+                "SELECT op_id, alert_key, source, kind, actor, text, labels::text, created_at, attempts, next_at,
+                        (SELECT level FROM entries e WHERE e.op_id = outbox.op_id)
                  FROM outbox WHERE state = 'pending' ORDER BY created_at, op_id FOR UPDATE SKIP LOCKED",
                 &[],
             )?;
@@ -548,6 +551,7 @@ impl Store for PgStore {
                     labels: serde_json::from_str(&labels).map_err(|e| bad("outbox row", e))?,
                     created_at: r.try_get(7)?,
                     attempts: r.try_get::<_, i32>(8)?.max(0) as u32,
+                    level: r.try_get(10)?,
                     prior: None,
                 };
                 let next_at: DateTime<Utc> = r.try_get(9)?;

@@ -109,14 +109,19 @@ fn known_from_row(r: &Row) -> rusqlite::Result<KnownAlert> {
     })
 }
 
-fn insert_entry(conn: &Connection, e: &NewEntry) -> rusqlite::Result<Entry> {
+/// Writes the entry unless its op_id is stored already; returns it only when written.
+fn insert_new(conn: &Connection, e: &NewEntry) -> rusqlite::Result<Option<Entry>> {
     let mut insert = conn.prepare_cached(&format!(
         "INSERT INTO entries (op_id, alert_key, kind, actor, at, text, level)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (op_id) DO NOTHING RETURNING {ENTRY_COLS}"
     ))?;
     let params = params![e.op_id, e.alert_key.as_str(), e.kind.name(), e.actor, ts(e.at), e.text, e.level];
-    if let Some(row) = insert.query(params)?.next()? {
-        return entry_from_row(row);
+    insert.query(params)?.next()?.map(entry_from_row).transpose()
+}
+
+fn insert_entry(conn: &Connection, e: &NewEntry) -> rusqlite::Result<Entry> {
+    if let Some(entry) = insert_new(conn, e)? {
+        return Ok(entry);
     }
     // The op_id was written before (a retry): answer with what is stored.
     conn.prepare_cached(&format!("SELECT {ENTRY_COLS} FROM entries WHERE op_id = ?1"))?
@@ -189,7 +194,11 @@ impl Store for SqliteStore {
                 tx.prepare_cached("UPDATE alerts SET resolved_at = ?2, changed_at = ?2 WHERE key = ?1")?
                     .execute(params![key, now])?;
             }
-            let written = plan.entries.iter().map(|e| insert_entry(&tx, e)).collect::<rusqlite::Result<Vec<_>>>()?;
+            let mut written =
+                plan.entries.iter().map(|e| insert_entry(&tx, e)).collect::<rusqlite::Result<Vec<_>>>()?;
+            for e in &plan.from_source {
+                written.extend(insert_new(&tx, e)?);
+            }
             tx.commit()?;
             Ok(written)
         })
@@ -260,7 +269,8 @@ impl Store for SqliteStore {
     fn pending_mirrors(&self) -> Result<Vec<(MirrorOp, String, DateTime<Utc>)>> {
         self.with(|c| {
             let mut st = c.prepare_cached(
-                "SELECT op_id, alert_key, source, kind, actor, text, labels, created_at, attempts, next_at
+                "SELECT op_id, alert_key, source, kind, actor, text, labels, created_at, attempts, next_at,
+                        (SELECT level FROM entries e WHERE e.op_id = outbox.op_id)
                  FROM outbox WHERE state = 'pending' ORDER BY created_at, op_id",
             )?;
             st.query_map([], |r| {
@@ -276,6 +286,7 @@ impl Store for SqliteStore {
                     labels: serde_json::from_str(&labels).map_err(conversion)?,
                     created_at: parse_ts(&r.get::<_, String>(7)?)?,
                     attempts: r.get(8)?,
+                    level: r.get(10)?,
                     prior: None,
                 };
                 Ok((op, r.get(2)?, parse_ts(&r.get::<_, String>(9)?)?))

@@ -1,0 +1,699 @@
+//! Zabbix, through the frontend's JSON-RPC API (6.0 LTS to 7.x).
+//!
+//! Problems are read with `problem.get`, newest first, page by page with an `eventid_till`
+//! cursor (the API has no offset); their hosts come from `trigger.get`. Zabbix's five
+//! severities are klaxon's. Acknowledge, unacknowledge, message, severity and close go
+//! back through `event.acknowledge`, each carrying `[klaxon op <op_id>]` in its message:
+//! a retry that finds the mark on the event has nothing left to do, so a note is never
+//! posted twice (Zabbix skips a second acknowledge, but not a second message).
+
+use super::http::{self, Limits};
+use super::{AlertSource, MirrorFuture, PollFuture, SourceError};
+use crate::config::{Secret, SourceConfig, ZabbixConfig};
+use crate::model::{
+    Alert, AlertKey, EntryKind, Link, MirrorDone, MirrorOp, PriorUpdate, Severity, SeverityMap, SourceAck, Status,
+};
+use chrono::{DateTime, TimeZone, Utc};
+use serde::{Deserialize, Deserializer};
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// `event.acknowledge` action bits.
+mod action {
+    pub const CLOSE: i64 = 1;
+    pub const ACKNOWLEDGE: i64 = 2;
+    pub const MESSAGE: i64 = 4;
+    pub const SEVERITY: i64 = 8;
+    pub const UNACKNOWLEDGE: i64 = 16;
+}
+
+fn marker(op_id: &str) -> String {
+    format!("[klaxon op {op_id}]")
+}
+
+/// A message without klaxon's marks, for people to read.
+fn readable(message: &str) -> String {
+    let mut text = message.to_owned();
+    while let Some(start) = text.find("[klaxon op ") {
+        let end = text[start..].find(']').map_or(text.len(), |e| start + e + 1);
+        text.replace_range(start..end, "");
+    }
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+enum Auth {
+    Token(Secret),
+    Login { username: String, password: Secret },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Version(u32, u32);
+
+impl Version {
+    fn parse(s: &str) -> Option<Version> {
+        let mut parts = s.split('.');
+        Some(Version(parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
+    }
+
+    /// 6.4 takes the token in an `Authorization: Bearer` header (and 7.2 refuses it in the
+    /// body); 6.0 only in the body's `auth`.
+    fn bearer(self) -> bool {
+        self >= Version(6, 4)
+    }
+}
+
+#[derive(Default)]
+struct Session {
+    version: Option<Version>,
+    /// The session `user.login` gave (with a username and password).
+    token: Option<Secret>,
+}
+
+pub struct ZabbixSource {
+    name: String,
+    endpoint: String,
+    frontend: String,
+    client: reqwest::Client,
+    auth: Auth,
+    cfg: ZabbixConfig,
+    severity_map: SeverityMap,
+    max_bytes: u64,
+    session: tokio::sync::Mutex<Session>,
+    next_id: AtomicU64,
+}
+
+/// Why a call failed: Zabbix's own error object, or getting no usable answer.
+enum RpcError {
+    Api { message: String, data: String },
+    Transport(SourceError),
+}
+
+impl RpcError {
+    /// The session ended (timed out, logged out, or the server restarted): log in again.
+    fn session_ended(&self) -> bool {
+        match self {
+            RpcError::Api { message, data } => {
+                let text = format!("{message} {data}").to_lowercase();
+                ["re-login", "session terminated", "not authorised", "not authorized"].iter().any(|w| text.contains(w))
+            }
+            RpcError::Transport(_) => false,
+        }
+    }
+
+    fn into_source(self, method: &str) -> SourceError {
+        match self {
+            RpcError::Api { message, data } if data.is_empty() => SourceError::new(format!("{method}: {message}")),
+            RpcError::Api { message, data } => SourceError::new(format!("{method}: {message} {data}")),
+            RpcError::Transport(e) => SourceError::new(format!("{method}: {e}")),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct RpcAnswer {
+    result: Option<Value>,
+    error: Option<RpcErrorObject>,
+}
+
+#[derive(Deserialize)]
+struct RpcErrorObject {
+    #[serde(default)]
+    message: String,
+    #[serde(default)]
+    data: Value,
+}
+
+/// Zabbix sends numbers as strings ("4"), sometimes as numbers.
+fn num<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    match Value::deserialize(d)? {
+        Value::Number(n) => n.as_i64().ok_or_else(|| serde::de::Error::custom("not an integer")),
+        Value::String(s) => s.trim().parse().map_err(serde::de::Error::custom),
+        other => Err(serde::de::Error::custom(format!("expected a number, got {other}"))),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct Problem {
+    #[serde(deserialize_with = "num")]
+    eventid: i64,
+    #[serde(deserialize_with = "num")]
+    objectid: i64,
+    #[serde(deserialize_with = "num")]
+    clock: i64,
+    #[serde(default, deserialize_with = "opt_num")]
+    ns: i64,
+    #[serde(default)]
+    name: String,
+    #[serde(deserialize_with = "num")]
+    severity: i64,
+    #[serde(default, deserialize_with = "opt_num")]
+    acknowledged: i64,
+    #[serde(default, deserialize_with = "opt_num")]
+    suppressed: i64,
+    #[serde(default)]
+    opdata: String,
+    #[serde(default)]
+    urls: Vec<ProblemUrl>,
+    #[serde(default)]
+    tags: Vec<Tag>,
+    #[serde(default)]
+    acknowledges: Vec<Acknowledge>,
+    #[serde(default)]
+    suppression_data: Vec<Suppression>,
+}
+
+fn opt_num<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    num(d)
+}
+
+#[derive(Debug, Deserialize)]
+struct ProblemUrl {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    url: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct Tag {
+    tag: String,
+    #[serde(default)]
+    value: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct Acknowledge {
+    #[serde(deserialize_with = "num")]
+    acknowledgeid: i64,
+    #[serde(deserialize_with = "num")]
+    userid: i64,
+    #[serde(deserialize_with = "num")]
+    clock: i64,
+    #[serde(default)]
+    message: String,
+    #[serde(deserialize_with = "num")]
+    action: i64,
+    #[serde(default, deserialize_with = "opt_num")]
+    old_severity: i64,
+    #[serde(default, deserialize_with = "opt_num")]
+    new_severity: i64,
+}
+
+#[derive(Debug, Deserialize)]
+struct Suppression {
+    #[serde(default, deserialize_with = "opt_num")]
+    maintenanceid: i64,
+    #[serde(default, deserialize_with = "opt_num")]
+    suppress_until: i64,
+}
+
+#[derive(Debug, Deserialize)]
+struct Trigger {
+    #[serde(deserialize_with = "num")]
+    triggerid: i64,
+    #[serde(default)]
+    url: String,
+    #[serde(default)]
+    hosts: Vec<Host>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Host {
+    #[serde(default)]
+    host: String,
+    #[serde(default)]
+    name: String,
+}
+
+/// An event read back after acting on it (`event.get`).
+#[derive(Debug, Deserialize)]
+struct Event {
+    #[serde(deserialize_with = "num")]
+    severity: i64,
+    #[serde(default, deserialize_with = "opt_num")]
+    r_eventid: i64,
+    #[serde(default)]
+    acknowledges: Vec<Acknowledge>,
+}
+
+fn at(clock: i64, ns: i64) -> DateTime<Utc> {
+    Utc.timestamp_opt(clock, ns.clamp(0, 999_999_999) as u32).single().unwrap_or_default()
+}
+
+fn severity_name(n: i64) -> &'static str {
+    match n {
+        0 => "not classified",
+        1 => "information",
+        2 => "warning",
+        3 => "average",
+        4 => "high",
+        _ => "disaster",
+    }
+}
+
+/// Zabbix's numbers for a klaxon severity: Information takes Not classified with it.
+fn zabbix_severity(s: Severity) -> i64 {
+    Severity::ALL.iter().position(|x| *x == s).unwrap_or(0) as i64 + 1
+}
+
+fn parse<T: serde::de::DeserializeOwned>(method: &str, v: Value) -> Result<T, SourceError> {
+    serde_json::from_value(v).map_err(|e| SourceError::new(format!("{method}: not a Zabbix answer ({e})")))
+}
+
+impl ZabbixSource {
+    pub fn new(src: &SourceConfig, cfg: &ZabbixConfig) -> Result<Self, SourceError> {
+        let client = http::client(Limits::for_source(src.timeout, src.max_bytes), cfg.ca_file.as_deref())?;
+        let resolve = |r: Result<Option<crate::config::SecretRef>, String>| -> Result<Option<Secret>, SourceError> {
+            r.map_err(SourceError::new)?.map(|r| r.resolve().map_err(SourceError::new)).transpose()
+        };
+        let auth = match (resolve(cfg.token())?, &cfg.username, resolve(cfg.password())?) {
+            (Some(token), _, _) => Auth::Token(token),
+            (None, Some(username), Some(password)) => Auth::Login { username: username.clone(), password },
+            _ => return Err(SourceError::new("zabbix needs an API token, or a username and password")),
+        };
+        let frontend = cfg.url.trim_end_matches('/').trim_end_matches("/api_jsonrpc.php").to_owned();
+        Ok(ZabbixSource {
+            name: src.name.clone(),
+            endpoint: format!("{frontend}/api_jsonrpc.php"),
+            frontend,
+            client,
+            auth,
+            cfg: cfg.clone(),
+            severity_map: src.severity_map.clone(),
+            max_bytes: src.max_bytes,
+            session: tokio::sync::Mutex::new(Session::default()),
+            next_id: AtomicU64::new(1),
+        })
+    }
+
+    /// One JSON-RPC request. `auth`: the token, and whether it goes in a header.
+    async fn rpc(&self, method: &str, params: &Value, auth: Option<(&Secret, bool)>) -> Result<Value, RpcError> {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let mut body = json!({"jsonrpc": "2.0", "method": method, "params": params, "id": id});
+        let mut req = self.client.post(&self.endpoint).header("Content-Type", "application/json-rpc");
+        match auth {
+            Some((token, true)) => req = req.bearer_auth(token.expose()),
+            Some((token, false)) => body["auth"] = json!(token.expose()),
+            None => {}
+        }
+        let bytes = http::fetch(req.body(body.to_string()), self.max_bytes).await.map_err(RpcError::Transport)?;
+        let answer: RpcAnswer = serde_json::from_slice(&bytes)
+            .map_err(|e| RpcError::Transport(SourceError::new(format!("not a JSON-RPC answer ({e})"))))?;
+        if let Some(e) = answer.error {
+            let data = match e.data {
+                Value::String(s) => s,
+                Value::Null => String::new(),
+                other => other.to_string(),
+            };
+            return Err(RpcError::Api { message: e.message, data });
+        }
+        answer.result.ok_or_else(|| RpcError::Transport(SourceError::new("a JSON-RPC answer with no result")))
+    }
+
+    async fn version(&self) -> Result<Version, SourceError> {
+        let v = self.rpc("apiinfo.version", &json!({}), None).await.map_err(|e| e.into_source("apiinfo.version"))?;
+        let text = v.as_str().unwrap_or_default();
+        Version::parse(text).ok_or_else(|| SourceError::new(format!("apiinfo.version: {text:?} is not a version")))
+    }
+
+    /// The API version (asked once) and the token to send, logging in when needed.
+    async fn credentials(&self, relogin: bool) -> Result<(Secret, bool), SourceError> {
+        let mut s = self.session.lock().await;
+        let version = match s.version {
+            Some(v) => v,
+            None => *s.version.insert(self.version().await?),
+        };
+        let token = match &self.auth {
+            Auth::Token(t) => t.clone(),
+            Auth::Login { username, password } => match &s.token {
+                Some(t) if !relogin => t.clone(),
+                _ => {
+                    // 5.4 renamed `user` to `username`.
+                    let who = if version >= Version(5, 4) { "username" } else { "user" };
+                    let params = json!({who: username, "password": password.expose()});
+                    let v = self.rpc("user.login", &params, None).await.map_err(|e| e.into_source("user.login"))?;
+                    let token = Secret::from(v.as_str().unwrap_or_default().to_owned());
+                    s.token = Some(token.clone());
+                    token
+                }
+            },
+        };
+        Ok((token, version.bearer()))
+    }
+
+    /// An authenticated call; a session that ended is logged into again, once.
+    async fn call(&self, method: &str, params: Value) -> Result<Value, SourceError> {
+        let mut relogin = false;
+        loop {
+            let (token, bearer) = self.credentials(relogin).await?;
+            match self.rpc(method, &params, Some((&token, bearer))).await {
+                Ok(v) => return Ok(v),
+                Err(e) if !relogin && e.session_ended() && matches!(self.auth, Auth::Login { .. }) => relogin = true,
+                Err(e) => return Err(e.into_source(method)),
+            }
+        }
+    }
+
+    async fn group_ids(&self) -> Result<Vec<String>, SourceError> {
+        let v = self
+            .call("hostgroup.get", json!({"output": ["groupid", "name"], "filter": {"name": self.cfg.groups}}))
+            .await?;
+        let found: Vec<HashMap<String, String>> = parse("hostgroup.get", v)?;
+        let names: HashSet<&str> = found.iter().filter_map(|g| g.get("name").map(String::as_str)).collect();
+        if let Some(missing) = self.cfg.groups.iter().find(|g| !names.contains(g.as_str())) {
+            return Err(SourceError::new(format!("host group {missing:?} does not exist (or is not visible)")));
+        }
+        Ok(found.into_iter().filter_map(|mut g| g.remove("groupid")).collect())
+    }
+
+    fn problem_params(&self) -> Result<Value, SourceError> {
+        let from = zabbix_severity(self.cfg.min_severity);
+        let severities: Vec<i64> = if from <= 1 { (0..=5).collect() } else { (from..=5).collect() };
+        let mut params = json!({
+            "output": "extend",
+            "selectAcknowledges": "extend",
+            "selectTags": "extend",
+            "selectSuppressionData": "extend",
+            "recent": false,
+            "sortfield": ["eventid"],
+            "sortorder": "DESC",
+            "severities": severities,
+            "limit": self.cfg.page_size,
+        });
+        if !self.cfg.suppressed {
+            params["suppressed"] = json!(false);
+        }
+        if !self.cfg.tags.is_empty() {
+            let tags: Vec<Value> = self
+                .cfg
+                .tags
+                .iter()
+                .map(|t| match t.split_once('=') {
+                    // Operators: 1 equals, 4 exists.
+                    Some((tag, value)) => json!({"tag": tag.trim(), "value": value.trim(), "operator": 1}),
+                    None => json!({"tag": t.trim(), "operator": 4}),
+                })
+                .collect();
+            params["tags"] = json!(tags);
+            params["evaltype"] = json!(0);
+        }
+        Ok(params)
+    }
+
+    async fn problems(&self) -> Result<Vec<Alert>, SourceError> {
+        let mut params = self.problem_params()?;
+        if !self.cfg.groups.is_empty() {
+            params["groupids"] = json!(self.group_ids().await?);
+        }
+        let mut problems: Vec<Problem> = Vec::new();
+        let mut till: Option<i64> = None;
+        loop {
+            if let Some(t) = till {
+                params["eventid_till"] = json!((t - 1).to_string());
+            }
+            let page: Vec<Problem> = parse("problem.get", self.call("problem.get", params.clone()).await?)?;
+            let n = page.len();
+            let lowest = page.iter().map(|p| p.eventid).min();
+            problems.extend(page);
+            match (lowest, till) {
+                _ if n < self.cfg.page_size => break,
+                (Some(low), Some(t)) if low >= t => {
+                    return Err(SourceError::new("problem.get ignored eventid_till: the same page came back"));
+                }
+                (Some(low), _) => till = Some(low),
+                (None, _) => break,
+            }
+        }
+        // A page boundary moved by a new problem may repeat one: keep each event once.
+        let mut seen = HashSet::with_capacity(problems.len());
+        problems.retain(|p| seen.insert(p.eventid));
+        let triggers = self.triggers(&problems).await?;
+        let users = self.users(&problems).await;
+        Ok(problems.into_iter().map(|p| self.to_alert(p, &triggers, &users)).collect())
+    }
+
+    async fn triggers(&self, problems: &[Problem]) -> Result<HashMap<i64, Trigger>, SourceError> {
+        let ids: Vec<String> =
+            problems.iter().map(|p| p.objectid).collect::<HashSet<_>>().into_iter().map(|i| i.to_string()).collect();
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let params = json!({
+            "triggerids": ids,
+            "output": ["triggerid", "url"],
+            "selectHosts": ["hostid", "host", "name"],
+        });
+        let triggers: Vec<Trigger> = parse("trigger.get", self.call("trigger.get", params).await?)?;
+        Ok(triggers.into_iter().map(|t| (t.triggerid, t)).collect())
+    }
+
+    /// Who made each acknowledge, by name. Reading users needs rights a read-only account
+    /// may lack: then they show as "user 7".
+    async fn users(&self, problems: &[Problem]) -> HashMap<i64, String> {
+        let ids: HashSet<i64> = problems.iter().flat_map(|p| p.acknowledges.iter().map(|a| a.userid)).collect();
+        if ids.is_empty() {
+            return HashMap::new();
+        }
+        let ids: Vec<String> = ids.into_iter().map(|i| i.to_string()).collect();
+        let params = json!({"userids": ids, "output": ["userid", "username", "alias"]});
+        let Ok(v) = self.call("user.get", params).await else { return HashMap::new() };
+        let users: Vec<HashMap<String, String>> = serde_json::from_value(v).unwrap_or_default();
+        users
+            .into_iter()
+            .filter_map(|u| {
+                let id = u.get("userid")?.parse().ok()?;
+                Some((id, u.get("username").or_else(|| u.get("alias"))?.clone()))
+            })
+            .collect()
+    }
+
+    fn to_alert(&self, p: Problem, triggers: &HashMap<i64, Trigger>, users: &HashMap<i64, String>) -> Alert {
+        let trigger = triggers.get(&p.objectid);
+        let host = trigger.and_then(|t| t.hosts.first());
+        let mut labels: BTreeMap<String, String> = BTreeMap::new();
+        for t in &p.tags {
+            labels.entry(t.tag.clone()).and_modify(|v| *v = format!("{v}, {}", t.value)).or_insert(t.value.clone());
+        }
+        if let Some(h) = host {
+            labels.insert("host".into(), h.host.clone());
+        }
+        labels.insert("triggerid".into(), p.objectid.to_string());
+        let mut annotations = BTreeMap::new();
+        if !p.opdata.is_empty() {
+            annotations.insert("opdata".into(), p.opdata.clone());
+        }
+        annotations.insert("severity".into(), severity_name(p.severity).into());
+        let mut links = Vec::new();
+        if let Some(url) = trigger.map(|t| t.url.trim()).filter(|u| !u.is_empty()) {
+            links.push(Link { kind: "runbook".into(), url: url.to_owned() });
+        }
+        links.extend(
+            p.urls.iter().filter(|u| !u.url.is_empty()).map(|u| Link { kind: u.name.clone(), url: u.url.clone() }),
+        );
+        links.push(Link {
+            kind: "source".into(),
+            url: format!("{}/tr_events.php?triggerid={}&eventid={}", self.frontend, p.objectid, p.eventid),
+        });
+        let (status, suppression) = if p.suppressed == 1 {
+            let why = match p.suppression_data.first() {
+                Some(s) if s.maintenanceid > 0 => format!("in maintenance {}", s.maintenanceid),
+                Some(s) if s.suppress_until > 0 => format!("suppressed until {}", at(s.suppress_until, 0).to_rfc3339()),
+                _ => "suppressed".to_string(),
+            };
+            (Status::Suppressed, Some(why))
+        } else if p.acknowledged == 1 {
+            (Status::Acknowledged, None)
+        } else {
+            (Status::Firing, None)
+        };
+        let started = at(p.clock, p.ns);
+        let updated = p.acknowledges.iter().map(|a| at(a.clock, 0)).max().unwrap_or(started).max(started);
+        let source_acks = p
+            .acknowledges
+            .iter()
+            // klaxon's own are in the timeline already, as the person's entries.
+            .filter(|a| !a.message.contains("[klaxon op "))
+            .filter_map(|a| self.source_ack(a, users))
+            .collect();
+        let alert = Alert {
+            key: AlertKey::new(&self.name, &p.eventid.to_string()),
+            title: if p.name.is_empty() { format!("problem {}", p.eventid) } else { p.name.clone() },
+            severity: self.severity_map.map(&p.severity.to_string(), Severity::Average),
+            status,
+            started_at: started,
+            updated_at: updated,
+            host: host.map(|h| if h.name.is_empty() { h.host.clone() } else { h.name.clone() }),
+            service: labels.get("service").or_else(|| labels.get("component")).cloned(),
+            labels,
+            annotations,
+            links,
+            source_acks,
+            suppression,
+        };
+        alert.sanitized()
+    }
+
+    fn source_ack(&self, a: &Acknowledge, users: &HashMap<i64, String>) -> Option<SourceAck> {
+        let kind = if a.action & action::UNACKNOWLEDGE != 0 {
+            EntryKind::Unacked
+        } else if a.action & action::ACKNOWLEDGE != 0 {
+            EntryKind::Acked
+        } else if a.action & (action::MESSAGE | action::SEVERITY | action::CLOSE) != 0 {
+            EntryKind::Note
+        } else {
+            return None;
+        };
+        let mut text = readable(&a.message);
+        if a.action & action::SEVERITY != 0 {
+            let change = format!("severity {} → {}", severity_name(a.old_severity), severity_name(a.new_severity));
+            text = if text.is_empty() { change } else { format!("{text} ({change})") };
+        }
+        if a.action & action::CLOSE != 0 {
+            text = if text.is_empty() { "closed".into() } else { format!("{text} (closed)") };
+        }
+        Some(SourceAck {
+            by: users.get(&a.userid).cloned().unwrap_or_else(|| format!("user {}", a.userid)),
+            at: Some(at(a.clock, 0)),
+            text,
+            id: Some(a.acknowledgeid.to_string()),
+            kind,
+        })
+    }
+
+    async fn event(&self, eventid: &str) -> Result<Event, SourceError> {
+        let params = json!({
+            "eventids": [eventid],
+            "output": ["eventid", "severity", "r_eventid"],
+            "select_acknowledges": "extend",
+        });
+        let events: Vec<Event> = parse("event.get", self.call("event.get", params).await?)?;
+        events
+            .into_iter()
+            .next()
+            .ok_or_else(|| SourceError::new(format!("event {eventid} is not there (or not visible)")))
+    }
+
+    /// Carries one action to the event, unless an earlier try did (its mark is on the event),
+    /// and reads it back.
+    async fn act(&self, op: &MirrorOp) -> Result<MirrorDone, SourceError> {
+        let eventid = op.alert_key.id();
+        let mark = marker(&op.op_id);
+        let event = self.event(eventid).await?;
+        if let Some(done) = event.acknowledges.iter().find(|a| a.message.contains(&mark)) {
+            return Ok(done_summary(op, done, "already in Zabbix"));
+        }
+        let text = readable(&op.text);
+        let who = format!("{} via klaxon", op.actor);
+        let message = |what: &str| {
+            let body = if text.is_empty() { what.to_owned() } else { format!("{text} — {what}") };
+            format!("{body} ({who}) {mark}")
+        };
+        let mut params = json!({"eventids": [eventid]});
+        let (bits, msg) = match op.kind {
+            EntryKind::Acked => (action::ACKNOWLEDGE | action::MESSAGE, message("acknowledged")),
+            EntryKind::Unacked => (action::UNACKNOWLEDGE | action::MESSAGE, message("unacknowledged")),
+            EntryKind::Note => (action::MESSAGE, format!("{text} ({who}) {mark}")),
+            EntryKind::Escalated => {
+                // Zabbix has no escalate call: one severity step up, and why.
+                if event.severity < 5 {
+                    params["severity"] = json!(event.severity + 1);
+                    (action::SEVERITY | action::MESSAGE, message("escalated: severity one step up"))
+                } else {
+                    (action::MESSAGE, message("escalated (already Disaster)"))
+                }
+            }
+            EntryKind::SeveritySet => {
+                let wanted = op.level.map(|l| l + 1).filter(|s| (1..=5).contains(s));
+                let wanted = wanted.ok_or_else(|| SourceError::new("no severity to set"))?;
+                params["severity"] = json!(wanted);
+                (action::SEVERITY | action::MESSAGE, message(&format!("severity set to {}", severity_name(wanted))))
+            }
+            EntryKind::Closed => (action::CLOSE | action::MESSAGE, message("closed")),
+            other => return Err(SourceError::new(format!("Zabbix takes no {other} action"))),
+        };
+        params["action"] = json!(bits);
+        params["message"] = json!(msg);
+        self.call("event.acknowledge", params).await?;
+        let back = self.event(eventid).await?;
+        let done = back
+            .acknowledges
+            .iter()
+            .find(|a| a.message.contains(&mark))
+            .ok_or_else(|| SourceError::new(format!("event {eventid}: the action is not there on reading back")))?;
+        if op.kind == EntryKind::Closed && back.r_eventid == 0 && done.action & action::CLOSE == 0 {
+            return Err(SourceError::new(format!("event {eventid} did not close")));
+        }
+        Ok(done_summary(op, done, "in Zabbix"))
+    }
+}
+
+fn done_summary(op: &MirrorOp, a: &Acknowledge, how: &str) -> MirrorDone {
+    MirrorDone {
+        remote_id: Some(a.acknowledgeid.to_string()),
+        prior: PriorUpdate::Keep,
+        summary: format!("{} {how} (acknowledge {})", op.kind, a.acknowledgeid),
+    }
+}
+
+impl AlertSource for ZabbixSource {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn poll(&self) -> PollFuture<'_> {
+        Box::pin(self.problems())
+    }
+
+    fn mirrors(&self, kind: EntryKind) -> bool {
+        self.cfg.write_back
+            && matches!(
+                kind,
+                EntryKind::Acked
+                    | EntryKind::Unacked
+                    | EntryKind::Note
+                    | EntryKind::Escalated
+                    | EntryKind::SeveritySet
+                    | EntryKind::Closed
+            )
+    }
+
+    fn mirror<'a>(&'a self, op: &'a MirrorOp) -> MirrorFuture<'a> {
+        Box::pin(self.act(op))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_decide_where_the_token_goes() {
+        assert!(!Version::parse("6.0.14").unwrap().bearer());
+        assert!(Version::parse("6.4.0").unwrap().bearer());
+        assert!(Version::parse("7.0.5").unwrap().bearer());
+        assert_eq!(Version::parse("seven"), None);
+    }
+
+    #[test]
+    fn severities_map_both_ways() {
+        assert_eq!(zabbix_severity(Severity::Information), 1);
+        assert_eq!(zabbix_severity(Severity::Disaster), 5);
+        assert_eq!(severity_name(4), "high");
+    }
+
+    #[test]
+    fn messages_lose_klaxon_marks() {
+        assert_eq!(readable("on it (alice via klaxon) [klaxon op 0193ab]"), "on it (alice via klaxon)");
+    }
+
+    #[test]
+    fn numbers_come_as_strings_or_numbers() {
+        let p: Problem = serde_json::from_value(json!({
+            "eventid": "12", "objectid": 7, "clock": "1700000000", "ns": "5", "severity": "4",
+            "acknowledged": "1", "suppressed": 0, "name": "x"
+        }))
+        .unwrap();
+        assert_eq!((p.eventid, p.objectid, p.severity, p.acknowledged), (12, 7, 4, 1));
+    }
+}
