@@ -3,6 +3,7 @@
 //! Data flows one way (see README "Architecture"):
 //! - [`sources`] poll alert systems and produce [`model::Alert`]s; [`sources::poller`] runs
 //!   one task per source with timeouts, backoff and health, and caches snapshots on disk.
+//! - [`oncall`] reads schedules (iCal feeds, rotations, vendor APIs): who is on call per level.
 //! - [`store`] keeps the timeline (acks, notes, escalations, lifecycle) durably.
 //! - [`model`] is the vendor-free domain: severities, alerts, entries, the ranked board.
 //! - [`app`] is the console's state and pure update; [`ui`] draws it; [`runtime`] owns the
@@ -15,6 +16,7 @@ pub mod cli;
 pub mod config;
 pub mod model;
 pub mod notify;
+pub mod oncall;
 pub mod runbooks;
 pub mod runtime;
 pub mod sanitize;
