@@ -1,7 +1,7 @@
 //! What every command needs: the loaded config, the store, the sources, the actor.
 
 use super::CliError;
-use crate::config::{self, Loaded, Origin, SourceConfig};
+use crate::config::{self, Loaded, Origin, ScheduleConfig, SourceConfig};
 use crate::model::{Alert, AlertKey, Board, Entry, NewEntry};
 use crate::sources::cache::SnapshotCache;
 use crate::sources::{self, AlertSource, poller};
@@ -15,6 +15,8 @@ pub struct Session {
     pub store: Arc<dyn Store>,
     pub store_path: PathBuf,
     pub sources: Vec<(SourceConfig, Arc<dyn AlertSource>)>,
+    /// On-call schedules, each answering for one escalation level.
+    pub schedules: Vec<(ScheduleConfig, Arc<dyn crate::oncall::ScheduleSource>)>,
     pub cache: SnapshotCache,
     pub actor: String,
 }
@@ -43,6 +45,11 @@ impl Session {
             let source = sources::build(cfg).map_err(|e| CliError::Failure(format!("source {}: {e}", cfg.name)))?;
             built.push((cfg.clone(), Arc::from(source)));
         }
+        let mut schedules = Vec::new();
+        for cfg in &loaded.config.schedules {
+            let s = crate::oncall::build(cfg).map_err(|e| CliError::Failure(format!("schedule {}: {e}", cfg.name)))?;
+            schedules.push((cfg.clone(), Arc::from(s)));
+        }
         let store = SqliteStore::open(&store_path)?;
         let actor = loaded.config.identity.name.clone().unwrap_or_else(login_name);
         Ok(Session {
@@ -51,6 +58,7 @@ impl Session {
             store: Arc::new(store),
             store_path,
             sources: built,
+            schedules,
             loaded,
         })
     }
@@ -109,6 +117,15 @@ impl Session {
                 cfg.kind.name(),
                 humantime::format_duration(cfg.interval),
                 humantime::format_duration(cfg.timeout)
+            );
+        }
+        for (cfg, _) in &self.schedules {
+            println!(
+                "schedule {}: {} for level {}, every {}",
+                cfg.name,
+                cfg.kind.name(),
+                cfg.level,
+                humantime::format_duration(cfg.interval)
             );
         }
         Ok(())
