@@ -185,6 +185,15 @@ impl PartialEq for Mode {
     }
 }
 
+/// One schedule as the header shows it: its last answer, and why the latest ask failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OnCallStatus {
+    pub schedule: String,
+    pub level: i64,
+    pub last: Option<crate::model::OnCall>,
+    pub error: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Flash {
     pub text: String,
@@ -224,6 +233,12 @@ pub struct State {
     pub notify_min: Severity,
     pub muted_until: Option<DateTime<Utc>>,
     pub flash: Option<Flash>,
+    /// Each schedule, by level then name: who is on call, until when, who is next.
+    pub oncall: Vec<OnCallStatus>,
+    /// How long before your own shift starts you are told.
+    pub shift_notice: chrono::Duration,
+    /// Shifts of yours already announced, as (schedule, start).
+    pub shifts_noticed: HashSet<(String, DateTime<Utc>)>,
     pub now: DateTime<Utc>,
     pub size: (u16, u16),
     pub quit: bool,
@@ -259,6 +274,9 @@ impl State {
             notify_min: Severity::High,
             muted_until: None,
             flash: None,
+            oncall: Vec::new(),
+            shift_notice: chrono::Duration::minutes(15),
+            shifts_noticed: HashSet::new(),
             now,
             size: (80, 24),
             quit: false,
@@ -267,7 +285,12 @@ impl State {
     }
 
     pub fn layout(&self) -> super::layout::Layout {
-        super::layout::layout(self.size.0, self.size.1, self.focus)
+        super::layout::layout(self.size.0, self.size.1, self.focus, self.header_rows())
+    }
+
+    /// The header takes a second line for on-call when there are schedules and room.
+    pub fn header_rows(&self) -> u16 {
+        if !self.oncall.is_empty() && self.size.1 >= 8 { 2 } else { 1 }
     }
 
     /// The alert under the cursor, if the cursor is on an alert.

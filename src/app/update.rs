@@ -3,10 +3,10 @@
 
 use super::editor::{Edit, Editor, NotePurpose};
 use super::msg::{Mouse, Msg};
-use super::state::{Flash, Mode, Pane, Pending, Row, State};
+use super::state::{Flash, Mode, OnCallStatus, Pane, Pending, Row, State};
 use super::{Action, Effect, Key, KeyCode, palette, runbooks};
 use crate::model::filter::Filter;
-use crate::model::{AlertKey, EntryKind, NewEntry, Ownership, Severity};
+use crate::model::{AlertKey, EntryKind, NewEntry, OnCall, Ownership, Severity};
 use chrono::Timelike;
 
 pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
@@ -50,6 +50,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 state.dirty = true;
             }
         }
+        Msg::OnCall { schedule, level, result } => on_call(state, schedule, level, result, &mut fx),
         Msg::Ownership(map) => {
             state.board.set_ownership(map);
             state.rebuild_rows();
@@ -408,6 +409,43 @@ fn confirmed(state: &mut State, pending: Pending, fx: &mut Vec<Effect>) {
             flash(state, format!("unacknowledged {key}"), false);
         }
         Pending::Quit => state.quit = true,
+    }
+}
+
+/// Keeps the header's on-call line; an error keeps the last answer (shown as failing) and
+/// tells you, once per shift, when your own shift starts within `shift_notice`.
+fn on_call(state: &mut State, schedule: String, level: i64, result: Result<OnCall, String>, fx: &mut Vec<Effect>) {
+    let i = match state.oncall.iter().position(|o| o.schedule == schedule) {
+        Some(i) => i,
+        None => {
+            state.oncall.push(OnCallStatus { schedule: schedule.clone(), level, last: None, error: None });
+            state.oncall.sort_by(|a, b| a.level.cmp(&b.level).then_with(|| a.schedule.cmp(&b.schedule)));
+            state.oncall.iter().position(|o| o.schedule == schedule).unwrap_or(0)
+        }
+    };
+    let entry = &mut state.oncall[i];
+    match result {
+        Ok(oc) => {
+            entry.error = None;
+            entry.last = Some(oc);
+        }
+        Err(e) => entry.error = Some(e),
+    }
+    state.dirty = true;
+    let Some(next) = state.oncall[i].last.as_ref().and_then(|o| o.next.clone()) else { return };
+    let soon = next.start > state.now && next.start - state.now <= state.shift_notice;
+    if soon
+        && next.person.eq_ignore_ascii_case(&state.actor)
+        && state.shifts_noticed.insert((schedule.clone(), next.start))
+    {
+        let text = format!("your on-call shift on {schedule} (L{level}) starts at {}", next.start.format("%H:%M UTC"));
+        fx.push(Effect::Notify(vec![crate::model::Notice {
+            key: AlertKey::new("oncall", &schedule),
+            title: text.clone(),
+            severity: Severity::Warning,
+            rose_from: None,
+        }]));
+        flash(state, text, false);
     }
 }
 

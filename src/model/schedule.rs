@@ -38,13 +38,15 @@ impl OnCall {
     /// count as one stretch, so "until" is the real handoff.
     pub fn from_shifts(schedule: &str, level: i64, shifts: &[Shift], at: DateTime<Utc>) -> OnCall {
         let merged = merge(shifts);
-        let now = merged.iter().find(|s| s.covers(at)).cloned();
-        let after = now.as_ref().map_or(at, |s| s.end);
-        let next = merged
-            .iter()
-            .filter(|s| s.start >= after && now.as_ref().is_none_or(|n| n.person != s.person || s.start > n.end))
-            .min_by_key(|s| s.start)
-            .cloned();
+        let mut now = merged.iter().find(|s| s.covers(at)).cloned();
+        let next = merged.iter().filter(|s| s.start > at && Some(*s) != now.as_ref()).min_by_key(|s| s.start).cloned();
+        // A feed that double-books hands over when the next person starts.
+        if let (Some(n), Some(x)) = (now.as_mut(), next.as_ref())
+            && x.person != n.person
+            && x.start < n.end
+        {
+            n.end = x.start;
+        }
         OnCall { schedule: schedule.to_owned(), level, now, next }
     }
 
@@ -110,6 +112,14 @@ mod tests {
         assert_eq!(oc.next.map(|s| s.person), Some("bob".into()));
         let oc = OnCall::from_shifts("p", 1, &shifts, t(20));
         assert_eq!((oc.now, oc.next), (None, None));
+    }
+
+    #[test]
+    fn an_overlap_hands_over_when_the_next_person_starts() {
+        let shifts = [Shift::new("gina", t(0), t(10)), Shift::new("hank", t(9), t(20))];
+        let oc = OnCall::from_shifts("p", 1, &shifts, t(5));
+        assert_eq!(oc.until(), Some(t(9)));
+        assert_eq!(oc.next.map(|s| s.person), Some("hank".into()));
     }
 
     #[test]

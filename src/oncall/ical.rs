@@ -172,9 +172,18 @@ fn expand(props: &[Prop], floating: Tz, from: DateTime<Utc>, to: DateTime<Utc>) 
     let person = person(summary.as_deref(), attendee).ok_or("an event names nobody")?;
     let start_prop = get("DTSTART").ok_or("an event has no DTSTART")?;
     let (start, tz) = when(start_prop, floating)?;
-    let end = match (get("DTEND"), get("DURATION")) {
-        (Some(p), _) => when(p, floating)?.0,
-        (None, Some(d)) => start + duration(&d.value)?,
+    // With a zone, DTEND's length is wall-clock time ("09:00 Monday to 09:00 Monday"), as
+    // calendars show it: each instance ends at its own local time, across DST changes too.
+    let local = |t: DateTime<Utc>| t.with_timezone(&tz).naive_local();
+    let (end, wall) = match (get("DTEND"), get("DURATION")) {
+        (Some(p), _) => {
+            let end = when(p, floating)?.0;
+            (end, local(end) - local(start))
+        }
+        (None, Some(d)) => {
+            let d = duration(&d.value)?;
+            (start + d, d)
+        }
         (None, None) => return Err("an event has no DTEND".into()),
     };
     let length = end - start;
@@ -195,12 +204,12 @@ fn expand(props: &[Prop], floating: Tz, from: DateTime<Utc>, to: DateTime<Utc>) 
             set = set.exdate(when(&one, floating)?.0.with_timezone(&rtz));
         }
     }
-    let result = set.after((from - length).with_timezone(&rtz)).before(to.with_timezone(&rtz)).all(2000);
+    let result =
+        set.after((from - length - Duration::hours(2)).with_timezone(&rtz)).before(to.with_timezone(&rtz)).all(2000);
     Ok(result
         .dates
         .into_iter()
-        .map(|d| d.with_timezone(&Utc))
-        .map(|s| Shift::new(&person, s, s + length))
+        .map(|d| Shift::new(&person, d.with_timezone(&Utc), local_to_utc(tz, d.naive_local() + wall)))
         .filter(|s| s.end > from && s.start < to)
         .collect())
 }
@@ -277,6 +286,9 @@ mod tests {
                 utc("2026-04-13T07:00:00Z")
             ]
         );
+        // Each week ends at 09:00 local: the one across the change is 167 h, the others 168 h.
+        assert_eq!(p.shifts[1].end, utc("2026-03-30T07:00:00Z"));
+        assert_eq!(p.shifts[2].end - p.shifts[2].start, Duration::hours(168));
         let gap = OnCall::from_shifts("p", 1, &p.shifts, utc("2026-04-01T12:00:00Z"));
         assert_eq!(gap.now, None, "the excluded week has nobody");
     }

@@ -1,0 +1,98 @@
+//! The on-call line in the console's header (snapshots at 120×40 and 40×10, "you" standing
+//! out, a failing schedule), and the notice before your own shift, through `update`.
+
+mod common;
+
+use chrono::Duration;
+use common::alerts::*;
+use klaxon::app::{self, Effect, Msg, State};
+use klaxon::config::theme::Theme;
+use klaxon::model::{OnCall, Shift};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+fn draw(state: &State) -> Terminal<TestBackend> {
+    let (w, h) = state.size;
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+    terminal.draw(|f| klaxon::ui::view(state, &Theme::default(), f)).unwrap();
+    terminal
+}
+
+fn answer(schedule: &str, level: i64, shifts: &[(&str, i64, i64)]) -> Msg {
+    let now = t0();
+    let shifts: Vec<Shift> = shifts
+        .iter()
+        .map(|(p, from, to)| Shift::new(p, now + Duration::minutes(*from), now + Duration::minutes(*to)))
+        .collect();
+    Msg::OnCall { schedule: schedule.into(), level, result: Ok(OnCall::from_shifts(schedule, level, &shifts, now)) }
+}
+
+/// The sample alerts, with `tester` on call at level 1, bob at 2, and a failing level 3.
+fn with_oncall(width: u16, height: u16) -> State {
+    let mut s = state_with(width, height, sample());
+    s.actor = "tester".into();
+    app::update(&mut s, answer("secondary", 2, &[("bob", -600, 1200), ("carol", 1200, 2400)]));
+    app::update(&mut s, answer("primary", 1, &[("tester", -60, 346), ("alice", 346, 1000)]));
+    app::update(&mut s, Msg::OnCall { schedule: "dba".into(), level: 3, result: Err("HTTP 401 Unauthorized".into()) });
+    s
+}
+
+#[test]
+fn header_shows_each_level_now_until_and_next() {
+    let s = with_oncall(120, 40);
+    let t = draw(&s);
+    insta::assert_snapshot!("oncall_120x40", t.backend().to_string());
+    let line: String = (0..120).map(|x| t.backend().buffer()[(x, 1)].symbol().to_string()).collect();
+    assert!(line.contains("L1 ▶ tester (you) until 09:00 → alice"), "{line}");
+    assert!(line.contains("L2 bob until 23:14 → carol"), "{line}");
+    assert!(line.contains("L3 dba ✖ failing"), "{line}");
+}
+
+#[test]
+fn you_stand_out_in_the_theme_colour() {
+    let s = with_oncall(120, 40);
+    let t = draw(&s);
+    let buf = t.backend().buffer();
+    let line: String = (0..120).map(|x| buf[(x, 1)].symbol().to_string()).collect();
+    let you = line.chars().take_while(|c| *c != '▶').count() as u16;
+    let other = line.chars().take(line.find("bob").unwrap()).count() as u16;
+    assert_eq!(buf[(you, 1)].style().bg, Theme::default().style("header.you").bg);
+    assert_ne!(buf[(you, 1)].style().bg, buf[(other, 1)].style().bg, "only your level is highlighted");
+}
+
+#[test]
+fn a_tiny_terminal_keeps_both_header_lines_and_cuts_them() {
+    let s = with_oncall(40, 10);
+    insta::assert_snapshot!("oncall_40x10", draw(&s).backend().to_string());
+    // Too short for a second line: the list keeps its room and nothing panics.
+    let s = with_oncall(40, 6);
+    let t = draw(&s);
+    assert!(t.backend().to_string().contains("klaxon"));
+}
+
+#[test]
+fn nobody_on_call_says_who_comes_and_when() {
+    let mut s = state_with(120, 40, vec![]);
+    app::update(&mut s, answer("primary", 1, &[("alice", 30, 90)]));
+    let line: String = (0..120).map(|x| draw(&s).backend().buffer()[(x, 1)].symbol().to_string()).collect();
+    assert!(line.contains("L1 nobody → alice at 03:44"), "{line}");
+}
+
+#[test]
+fn your_shift_is_announced_once_before_it_starts() {
+    let mut s = state_with(120, 40, vec![]);
+    s.actor = "tester".into();
+    s.shift_notice = Duration::minutes(15);
+    // An hour away: nothing yet.
+    let fx = app::update(&mut s, answer("primary", 1, &[("alice", -60, 60), ("tester", 60, 600)]));
+    assert!(!fx.iter().any(|e| matches!(e, Effect::Notify(_))), "{fx:?}");
+    // Ten minutes away: one notice, and the status line says it.
+    let fx = app::update(&mut s, answer("primary", 1, &[("alice", -60, 10), ("tester", 10, 600)]));
+    let notices: Vec<_> = fx.iter().filter_map(|e| if let Effect::Notify(n) = e { Some(n) } else { None }).collect();
+    assert_eq!(notices.len(), 1, "{fx:?}");
+    assert_eq!(notices[0][0].title, "your on-call shift on primary (L1) starts at 03:24 UTC");
+    assert!(s.flash.as_ref().is_some_and(|f| f.text.contains("starts at 03:24 UTC")));
+    // Asked again a minute later: not again.
+    let fx = app::update(&mut s, answer("primary", 1, &[("alice", -60, 10), ("tester", 10, 600)]));
+    assert!(!fx.iter().any(|e| matches!(e, Effect::Notify(_))), "{fx:?}");
+}
