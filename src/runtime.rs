@@ -37,6 +37,7 @@ pub async fn run(session: Session) -> Result<(), CliError> {
     state.copy_code = cfg.runbooks.copy_code;
     state.notify_min = cfg.notify.min_severity;
     state.shift_notice = chrono::Duration::from_std(cfg.escalation.shift_notice).unwrap_or(state.shift_notice);
+    state.auto_escalate = cfg.escalation.auto_after.and_then(|d| chrono::Duration::from_std(d).ok());
     let (library, problems) = session.runbooks();
     let library = Arc::new(library);
     if session.loaded.origin == Origin::Embedded {
@@ -298,7 +299,7 @@ fn start_outbox(session: Arc<Session>, tx: mpsc::Sender<Msg>, mut stop: watch::R
     let woken = kick.clone();
     tokio::spawn(async move {
         loop {
-            let report = crate::sync::drain(session.store.clone(), session.sources.as_slice(), false).await;
+            let report = crate::sync::drain(session.store.clone(), &session.targets(), false).await;
             let msgs = report.done.into_iter().map(|d| Msg::Notice(format!("sent {d}")));
             let msgs = msgs.chain(report.failed.into_iter().map(|f| Msg::EffectFailed(format!("not sent yet: {f}"))));
             for m in msgs {

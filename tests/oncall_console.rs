@@ -96,3 +96,39 @@ fn your_shift_is_announced_once_before_it_starts() {
     let fx = app::update(&mut s, answer("primary", 1, &[("alice", -60, 10), ("tester", 10, 600)]));
     assert!(!fx.iter().any(|e| matches!(e, Effect::Notify(_))), "{fx:?}");
 }
+
+fn appends(fx: &[Effect]) -> Vec<klaxon::model::NewEntry> {
+    fx.iter().filter_map(|e| if let Effect::Append(n) = e { Some(n.clone()) } else { None }).collect()
+}
+
+#[test]
+fn escalating_names_who_is_paged_at_the_next_level() {
+    let mut s = with_oncall(120, 40);
+    app::update(&mut s, key("e"));
+    let fx = app::update(&mut s, key("y"));
+    let a = appends(&fx);
+    assert_eq!(a.len(), 1);
+    assert_eq!((a[0].level, a[0].text.as_str()), (Some(1), "paged tester (primary)"));
+    assert!(s.flash.as_ref().unwrap().text.ends_with("to level 1: paged tester (primary)"));
+}
+
+#[test]
+fn unacknowledged_high_alerts_escalate_on_their_own_once_per_level() {
+    let mut s = with_oncall(120, 40);
+    s.auto_escalate = Some(Duration::minutes(15));
+    // Nothing before the store said how far each alert already went.
+    assert!(appends(&app::update(&mut s, Msg::Tick(t0()))).is_empty());
+    app::update(&mut s, Msg::Ownership(Default::default()));
+    let fx = app::update(&mut s, Msg::Tick(t0() + Duration::seconds(1)));
+    let mut a = appends(&fx);
+    a.sort_by(|x, y| x.alert_key.cmp(&y.alert_key));
+    // d1 (Disaster, 50 min) and h1 (High, 30 min) reach level 1; h2 (High, 10 min) waits;
+    // the Average, Warning and Information ones never escalate on their own.
+    let got: Vec<_> = a.iter().map(|e| (e.alert_key.as_str(), e.level, e.actor.as_str(), e.op_id.as_str())).collect();
+    let d1 = format!("auto-escalate:prod/d1:{}:1", (t0() - Duration::minutes(50)).timestamp());
+    let h1 = format!("auto-escalate:prod/h1:{}:1", (t0() - Duration::minutes(30)).timestamp());
+    assert_eq!(got, [("prod/d1", Some(1), "klaxon", d1.as_str()), ("prod/h1", Some(1), "klaxon", h1.as_str())]);
+    assert_eq!(a[0].text, "paged tester (primary) — unacknowledged for 15 min");
+    // The next tick asks for nothing new while the entries are on their way.
+    assert!(appends(&app::update(&mut s, Msg::Tick(t0() + Duration::seconds(2)))).is_empty());
+}

@@ -239,6 +239,12 @@ pub struct State {
     pub shift_notice: chrono::Duration,
     /// Shifts of yours already announced, as (schedule, start).
     pub shifts_noticed: HashSet<(String, DateTime<Utc>)>,
+    /// `[escalation] auto_after`: unacknowledged High/Disaster alerts go up a level after it.
+    pub auto_escalate: Option<chrono::Duration>,
+    /// Automatic escalations asked for (op_ids), so a tick does not ask twice.
+    pub auto_requested: HashSet<String>,
+    /// Escalation levels from the store have arrived: until then nothing escalates on its own.
+    pub ownership_loaded: bool,
     pub now: DateTime<Utc>,
     pub size: (u16, u16),
     pub quit: bool,
@@ -277,6 +283,9 @@ impl State {
             oncall: Vec::new(),
             shift_notice: chrono::Duration::minutes(15),
             shifts_noticed: HashSet::new(),
+            auto_escalate: None,
+            auto_requested: HashSet::new(),
+            ownership_loaded: false,
             now,
             size: (80, 24),
             quit: false,
@@ -286,6 +295,20 @@ impl State {
 
     pub fn layout(&self) -> super::layout::Layout {
         super::layout::layout(self.size.0, self.size.1, self.focus, self.header_rows())
+    }
+
+    /// The highest escalation level a schedule answers for (1 when there are none).
+    pub fn top_level(&self) -> i64 {
+        self.oncall.iter().map(|o| o.level).max().unwrap_or(1).max(1)
+    }
+
+    /// The entry text for escalating to `level`: who is on call there now.
+    pub fn escalation_text(&self, level: i64, note: &str) -> String {
+        if self.oncall.is_empty() {
+            return note.trim().to_owned(); // no schedules: nobody to name
+        }
+        let answers: Vec<&crate::model::OnCall> = self.oncall.iter().filter_map(|o| o.last.as_ref()).collect();
+        crate::escalation::entry_text(&crate::escalation::paged(&answers, level), level, note)
     }
 
     /// The header takes a second line for on-call when there are schedules and room.

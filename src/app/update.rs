@@ -31,6 +31,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 state.dirty = true;
             }
             state.now = now;
+            auto_escalate(state, &mut fx);
         }
         Msg::Snapshot { source, alerts, fresh } => {
             state.board.apply_snapshot(&source, alerts);
@@ -52,6 +53,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::OnCall { schedule, level, result } => on_call(state, schedule, level, result, &mut fx),
         Msg::Ownership(map) => {
+            state.ownership_loaded = true;
             state.board.set_ownership(map);
             state.rebuild_rows();
         }
@@ -399,16 +401,36 @@ fn submit_editor(state: &mut State, fx: &mut Vec<Effect>) {
 fn confirmed(state: &mut State, pending: Pending, fx: &mut Vec<Effect>) {
     match pending {
         Pending::Escalate { key, level } => {
+            let text = state.escalation_text(level, "");
             fx.push(Effect::Append(
-                NewEntry::new(key.clone(), EntryKind::Escalated, &state.actor, "").with_level(level),
+                NewEntry::new(key.clone(), EntryKind::Escalated, &state.actor, &text).with_level(level),
             ));
-            flash(state, format!("escalated {key} to level {level}"), false);
+            flash(state, format!("escalated {key} to level {level}: {text}"), false);
         }
         Pending::Unack { key } => {
             fx.push(Effect::Append(NewEntry::new(key.clone(), EntryKind::Unacked, &state.actor, "")));
             flash(state, format!("unacknowledged {key}"), false);
         }
         Pending::Quit => state.quit = true,
+    }
+}
+
+/// Unacknowledged High/Disaster alerts go up a level once `auto_escalate` has passed per
+/// level. The op_id is the same in every console, so the store keeps one entry and one page.
+fn auto_escalate(state: &mut State, fx: &mut Vec<Effect>) {
+    let Some(after) = state.auto_escalate.filter(|_| state.ownership_loaded) else { return };
+    let due = crate::escalation::auto_due(state.board.ranked(), state.now, after, state.top_level());
+    for (key, level, op_id) in due {
+        if !state.auto_requested.insert(op_id.clone()) {
+            continue;
+        }
+        let text =
+            state.escalation_text(level, &format!("unacknowledged for {} min", (after * level as i32).num_minutes()));
+        let mut entry =
+            NewEntry::new(key.clone(), EntryKind::Escalated, crate::escalation::AUTO_ACTOR, &text).with_level(level);
+        entry.op_id = op_id;
+        fx.push(Effect::Append(entry));
+        flash(state, format!("escalated {key} to level {level} on its own: {text}"), false);
     }
 }
 

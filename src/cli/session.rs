@@ -19,6 +19,8 @@ pub struct Session {
     pub schedules: Vec<(ScheduleConfig, Arc<dyn crate::oncall::ScheduleSource>)>,
     pub cache: SnapshotCache,
     pub actor: String,
+    /// Where escalation pages go (the `[escalation]` webhook), when configured.
+    pub pager: Option<(Arc<dyn AlertSource>, std::time::Duration)>,
 }
 
 /// One source's answer to a single poll.
@@ -50,6 +52,16 @@ impl Session {
             let s = crate::oncall::build(cfg).map_err(|e| CliError::Failure(format!("schedule {}: {e}", cfg.name)))?;
             schedules.push((cfg.clone(), Arc::from(s)));
         }
+        let pager = match loaded.config.escalation.webhook().map_err(CliError::Usage)? {
+            Some(r) => {
+                let url = r.resolve().map_err(|e| CliError::Failure(format!("escalation webhook: {e}")))?;
+                let timeout = std::time::Duration::from_secs(10);
+                let pager = crate::notify::webhook::WebhookPager::new(url, timeout)
+                    .map_err(|e| CliError::Failure(format!("escalation webhook: {e}")))?;
+                Some((Arc::new(pager) as Arc<dyn AlertSource>, timeout))
+            }
+            None => None,
+        };
         let store = SqliteStore::open(&store_path)?;
         let actor = loaded.config.identity.name.clone().unwrap_or_else(login_name);
         Ok(Session {
@@ -59,12 +71,18 @@ impl Session {
             store_path,
             sources: built,
             schedules,
+            pager,
             loaded,
         })
     }
 
     /// Writes an entry: with an outbox row when its source mirrors that kind of action.
     pub fn store_entry(&self, entry: &NewEntry) -> Result<Entry, CliError> {
+        // An escalation pages people: stored with its page in one transaction.
+        if entry.kind == crate::model::EntryKind::Escalated && self.pager.is_some() {
+            let labels = self.store.known_alert(&entry.alert_key)?.map(|k| k.last.labels).unwrap_or_default();
+            return Ok(self.store.append_mirrored(entry, crate::escalation::PAGER, &labels)?);
+        }
         let source = self.source(entry.alert_key.source()).filter(|(_, s)| s.mirrors(entry.kind));
         Ok(match source {
             Some((cfg, _)) => {
@@ -78,7 +96,7 @@ impl Session {
     /// Sends queued actions to their sources and says what happened on stderr. `force`
     /// ignores the retry backoff. Returns how many still wait.
     pub async fn sync(&self, force: bool) -> usize {
-        let report = crate::sync::drain(self.store.clone(), self.sources.as_slice(), force).await;
+        let report = crate::sync::drain(self.store.clone(), &self.targets(), force).await;
         for line in &report.done {
             eprintln!("klaxon: sent {line}");
         }
@@ -89,6 +107,22 @@ impl Session {
             eprintln!("klaxon: {} action(s) queued; `klaxon sync` or the console sends them", report.waiting);
         }
         report.waiting
+    }
+
+    /// Where the outbox sends actions: the sources and the escalation pager.
+    pub fn targets(&self) -> crate::sync::Targets<'_> {
+        crate::sync::Targets { sources: &self.sources, pager: self.pager.clone() }
+    }
+
+    /// Who escalating to `level` pages now, and the entry text saying so.
+    pub async fn escalation_text(&self, level: i64, note: &str) -> String {
+        if self.schedules.is_empty() {
+            return note.trim().to_owned();
+        }
+        let rows = super::oncall::ask_all(self, chrono::Utc::now()).await;
+        let paged: Vec<(String, Option<String>)> =
+            rows.into_iter().filter(|r| r.level == level).map(|r| (r.schedule, r.now)).collect();
+        crate::escalation::entry_text(&paged, level, note)
     }
 
     /// The runbook library (bundled and configured directories), with any problems found.
