@@ -105,6 +105,7 @@ fn a_broken_feed_fails_its_schedule_only() {
     assert_eq!(code, Some(1), "{err}");
     assert_eq!(v[0]["error"], "not an iCalendar feed");
     assert_eq!(v[1]["now"], "zoe");
+    assert_eq!(v[1]["until"], serde_json::Value::Null, "a one-person rotation has no handoff");
     assert!(err.contains("schedule broken: not an iCalendar feed"), "{err}");
 }
 

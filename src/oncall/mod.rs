@@ -30,6 +30,15 @@ pub trait ScheduleSource: Send + Sync {
 const BEHIND: Duration = Duration::days(2);
 const AHEAD: Duration = Duration::days(62);
 
+/// Shifts read for a window: a stretch running to the window's end has no known end.
+fn answer(name: &str, level: i64, shifts: &[Shift], at: DateTime<Utc>) -> OnCall {
+    let mut oc = OnCall::from_shifts(name, level, shifts, at);
+    if let Some(now) = oc.now.as_mut().filter(|n| n.end >= at + AHEAD) {
+        now.end = DateTime::<Utc>::MAX_UTC;
+    }
+    oc
+}
+
 /// Builds the schedule a `[[schedules]]` entry describes; secrets are read here.
 pub fn build(cfg: &ScheduleConfig) -> Result<Box<dyn ScheduleSource>, SourceError> {
     let limits = Limits::for_source(cfg.timeout, cfg.max_bytes);
@@ -97,7 +106,7 @@ impl ScheduleSource for RotationSchedule {
     }
     fn oncall(&self, at: DateTime<Utc>) -> OnCallFuture<'_> {
         let shifts = self.rotation.shifts(at - BEHIND, at + AHEAD);
-        Box::pin(async move { Ok(OnCall::from_shifts(&self.name, self.level, &shifts, at)) })
+        Box::pin(async move { Ok(answer(&self.name, self.level, &shifts, at)) })
     }
 }
 
@@ -151,8 +160,7 @@ impl ScheduleSource for IcalSchedule {
                 return Err(SourceError::new("not an iCalendar feed"));
             }
             let parsed = ical::parse(&text, self.floating, at - BEHIND, at + AHEAD);
-            let shifts: Vec<Shift> = parsed.shifts;
-            Ok(OnCall::from_shifts(&self.name, self.level, &shifts, at))
+            Ok(answer(&self.name, self.level, &parsed.shifts, at))
         })
     }
 }
