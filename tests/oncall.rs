@@ -264,3 +264,20 @@ async fn grafana_oncall_schedule_by_name_then_the_user() {
     assert_eq!(v[0]["now"], "carol");
     assert_eq!(v[0]["until"], serde_json::Value::Null);
 }
+
+#[test]
+fn doctor_and_check_config_name_each_schedule() {
+    let sb = Sandbox::new();
+    let cfg = sb.write(
+        "klaxon.toml",
+        "[notify]\ndesktop = false\n[store]\npath = \"k.db\"\n\n[[schedules]]\nname = \"gone\"\nkind = \"ical\"\nurl = \"/nonexistent/feed.ics\"\n\n\
+         [[schedules]]\nname = \"team\"\nkind = \"rotation\"\nlevel = 2\nparticipants = [\"zoe\"]\nstart = \"2026-01-01\"\nshift = \"1d\"\n",
+    );
+    let out = sb.klaxon().args(["doctor", "--config"]).arg(&cfg).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("schedule gone (level 1): FAILING: cannot read /nonexistent/feed.ics"), "{stdout}");
+    assert!(stdout.contains("schedule team (level 2): ok, zoe on call"), "{stdout}");
+    let out = sb.klaxon().args(["check-config", "--config"]).arg(&cfg).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("schedule team: rotation for level 2, every 5m"));
+}

@@ -134,22 +134,17 @@ pub fn person(summary: Option<&str>, attendee: Option<(&str, Option<&str>)>) -> 
     (!addr.is_empty()).then(|| addr.to_owned())
 }
 
-/// Reads a feed and expands it into shifts overlapping `[from, to)`.
+/// Reads a feed and expands it into shifts overlapping `[from, to)`. An event with a
+/// `RECURRENCE-ID` replaces that one instance of its series (same `UID`).
 pub fn parse(text: &str, floating: Tz, from: DateTime<Utc>, to: DateTime<Utc>) -> Parsed {
     let mut out = Parsed { shifts: Vec::new(), skipped: 0 };
+    let mut events: Vec<Vec<Prop>> = Vec::new();
     let mut event: Option<Vec<Prop>> = None;
     for line in unfold(text) {
         let Some(p) = prop(&line) else { continue };
         match (p.name.as_str(), p.value.trim().to_ascii_uppercase().as_str()) {
             ("BEGIN", "VEVENT") => event = Some(Vec::new()),
-            ("END", "VEVENT") => {
-                if let Some(props) = event.take() {
-                    match expand(&props, floating, from, to) {
-                        Ok(mut shifts) => out.shifts.append(&mut shifts),
-                        Err(_) => out.skipped += 1,
-                    }
-                }
-            }
+            ("END", "VEVENT") => events.extend(event.take()),
             _ => {
                 if let Some(props) = event.as_mut()
                     && props.len() < 1000
@@ -159,10 +154,38 @@ pub fn parse(text: &str, floating: Tz, from: DateTime<Utc>, to: DateTime<Utc>) -
             }
         }
     }
+    let uid = |e: &[Prop]| e.iter().find(|p| p.name == "UID").map(|p| p.value.clone());
+    let mut moved: Vec<(String, DateTime<Utc>)> = Vec::new();
+    for e in &events {
+        if let (Some(uid), Some(rid)) = (uid(e), e.iter().find(|p| p.name == "RECURRENCE-ID")) {
+            match when(rid, floating) {
+                Ok((at, _)) => moved.push((uid, at)),
+                Err(_) => out.skipped += 1,
+            }
+        }
+    }
+    for e in &events {
+        let replaced: Vec<DateTime<Utc>> = match uid(e) {
+            Some(u) if !e.iter().any(|p| p.name == "RECURRENCE-ID") => {
+                moved.iter().filter(|(m, _)| *m == u).map(|(_, at)| *at).collect()
+            }
+            _ => Vec::new(),
+        };
+        match expand(e, floating, from, to, &replaced) {
+            Ok(mut shifts) => out.shifts.append(&mut shifts),
+            Err(_) => out.skipped += 1,
+        }
+    }
     out
 }
 
-fn expand(props: &[Prop], floating: Tz, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<Shift>, String> {
+fn expand(
+    props: &[Prop],
+    floating: Tz,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    replaced: &[DateTime<Utc>],
+) -> Result<Vec<Shift>, String> {
     let get = |name: &str| props.iter().find(|p| p.name == name);
     if get("STATUS").is_some_and(|s| s.value.trim().eq_ignore_ascii_case("CANCELLED")) {
         return Ok(Vec::new());
@@ -203,6 +226,9 @@ fn expand(props: &[Prop], floating: Tz, from: DateTime<Utc>, to: DateTime<Utc>) 
             let one = Prop { value: v.to_owned(), ..ex.clone() };
             set = set.exdate(when(&one, floating)?.0.with_timezone(&rtz));
         }
+    }
+    for at in replaced {
+        set = set.exdate(at.with_timezone(&rtz));
     }
     let result =
         set.after((from - length - Duration::hours(2)).with_timezone(&rtz)).before(to.with_timezone(&rtz)).all(2000);
@@ -308,6 +334,17 @@ mod tests {
                 ("ben", utc("2026-11-02T01:00:00Z")), // floating 20:00 read in New York
             ]
         );
+    }
+
+    #[test]
+    fn a_moved_instance_replaces_its_occurrence() {
+        // Daily 09:00 UTC for ann; the 3 March instance is handed to ben from 12:00.
+        let feed = "BEGIN:VEVENT\nUID:r1\nDTSTART:20260302T090000Z\nDTEND:20260303T090000Z\nRRULE:FREQ=DAILY;COUNT=3\nSUMMARY:ann\nEND:VEVENT\nBEGIN:VEVENT\nUID:r1\nRECURRENCE-ID:20260303T090000Z\nDTSTART:20260303T120000Z\nDTEND:20260304T090000Z\nSUMMARY:ben\nEND:VEVENT\n";
+        let p = window(feed);
+        let at = |t: &str| OnCall::from_shifts("p", 1, &p.shifts, utc(t)).person_now().map(str::to_owned);
+        assert_eq!(at("2026-03-03T10:00:00Z"), None, "ann's 3 March instance is gone");
+        assert_eq!(at("2026-03-03T13:00:00Z").as_deref(), Some("ben"));
+        assert_eq!(at("2026-03-04T10:00:00Z").as_deref(), Some("ann"));
     }
 
     #[test]
