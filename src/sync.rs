@@ -31,18 +31,19 @@ impl Sources for [(crate::config::SourceConfig, Arc<dyn AlertSource>)] {
     }
 }
 
-/// The alert sources and the escalation pager ([`crate::escalation::PAGER`]), which the
-/// outbox carries pages to like a source.
+/// The alert sources and the escalation pagers (the webhook, [`crate::escalation::PAGER`],
+/// and vendors' escalation, `@grafana-oncall:<schedule>`), which the outbox carries pages to
+/// like sources. Their names start with '@', which no source name can.
 pub struct Targets<'a> {
     pub sources: &'a [(crate::config::SourceConfig, Arc<dyn AlertSource>)],
-    pub pager: Option<(Arc<dyn AlertSource>, Duration)>,
+    pub pagers: &'a [(Arc<dyn AlertSource>, Duration)],
 }
 
 impl Sources for Targets<'_> {
     fn source(&self, name: &str) -> Option<(Arc<dyn AlertSource>, Duration)> {
-        match name {
-            crate::escalation::PAGER => self.pager.clone(),
-            _ => self.sources.source(name),
+        match name.starts_with('@') {
+            true => self.pagers.iter().find(|(p, _)| p.name() == name).cloned(),
+            false => self.sources.source(name),
         }
     }
 }
@@ -77,6 +78,7 @@ pub async fn drain(store: Arc<dyn Store>, sources: &(impl Sources + ?Sized), for
             // The source left the config: keep the action, say so, try again when it is back.
             let what = match source_name.as_str() {
                 crate::escalation::PAGER => "no [escalation] webhook is configured".to_string(),
+                t if t.starts_with('@') => format!("{t} is not configured"),
                 _ => format!("source {source_name} is not configured"),
             };
             report.failed.push(format!("{}: {what}", op.alert_key));

@@ -156,7 +156,9 @@ async fn automatic_escalation_from_two_consoles_is_one_entry_and_one_page() {
     assert_eq!(store.timeline(&key).unwrap().len(), 1);
     let secret = klaxon::config::Secret::from_config(&format!("{}/hook", server.uri()));
     let pager = klaxon::notify::webhook::WebhookPager::new(secret, Duration::from_secs(5)).unwrap();
-    let targets = klaxon::sync::Targets { sources: &[], pager: Some((Arc::new(pager), Duration::from_secs(5))) };
+    let pagers: Vec<(Arc<dyn klaxon::sources::AlertSource>, Duration)> =
+        vec![(Arc::new(pager), Duration::from_secs(5))];
+    let targets = klaxon::sync::Targets { sources: &[], pagers: &pagers };
     for _ in 0..2 {
         let report = klaxon::sync::drain(store.clone(), &targets, true).await;
         assert!(report.failed.is_empty(), "{report:?}");
@@ -168,4 +170,82 @@ async fn automatic_escalation_from_two_consoles_is_one_entry_and_one_page() {
     klaxon::sync::drain(store.clone(), &targets, true).await;
     assert_eq!(store.timeline(&key).unwrap().len(), 1);
     assert_eq!(server.received_requests().await.unwrap().len(), 1, "one page");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn escalating_to_a_grafana_oncall_level_pages_through_its_own_escalation() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/schedules/"))
+        .and(header("Authorization", "goc-hunter2"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "count": 1, "next": null, "previous": null,
+            "results": [{"id": "S3Z477AHDXTMF", "name": "dba", "type": "calendar", "on_call_now": ["U4DNY931HHJS5"]}]
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/users/U4DNY931HHJS5/"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(serde_json::json!({"id": "U4DNY931HHJS5", "username": "carol"})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/v1/escalation/"))
+        .and(header("Authorization", "goc-hunter2"))
+        .and(header("Content-Type", "application/json"))
+        .and(body_partial_json(serde_json::json!({
+            "message": "paged through Grafana OnCall (dba): paged carol (dba) — replica is gone",
+            "users": [{"id": "U4DNY931HHJS5", "important": true}]
+        })))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"id": "IZHCC4GTNPZ93"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let sb = Arc::new(Sandbox::new());
+    let token = sb.write("goc.token", "goc-hunter2\n");
+    std::fs::set_permissions(&token, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let cfg = sb.write(
+        "klaxon.toml",
+        &format!(
+            "[identity]\nname = \"tester\"\n[store]\npath = \"k.db\"\n\n[[sources]]\nname = \"demo\"\nkind = \"demo\"\n\n\
+             [[schedules]]\nname = \"dba\"\nkind = \"grafana-oncall\"\nlevel = 1\nurl = \"{}\"\nschedule = \"dba\"\ntoken_file = \"{}\"\n",
+            server.uri(),
+            token.display()
+        ),
+    );
+    let (sb2, cfg2) = (sb.clone(), cfg.clone());
+    let out = tokio::task::spawn_blocking(move || {
+        let listed = sb2.klaxon().args(["list", "--format", "json", "--config"]).arg(&cfg2).output().unwrap();
+        let key = common::json(&listed.stdout)[0]["key"].as_str().unwrap().to_owned();
+        let out =
+            sb2.klaxon().args(["escalate", &key, "--note", "replica is gone", "--config"]).arg(&cfg2).output().unwrap();
+        (key, out)
+    })
+    .await
+    .unwrap();
+    let (key, out) = out;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("paged through Grafana OnCall schedule dba"), "{stderr}");
+    let store = rusqlite_like(&sb);
+    let kinds: Vec<_> = store
+        .timeline(&AlertKey::parse(&key).unwrap())
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind != EntryKind::Seen)
+        .map(|e| (e.kind, e.text))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            (EntryKind::Escalated, "paged carol (dba) — replica is gone".to_string()),
+            (
+                EntryKind::Notified,
+                "paged through Grafana OnCall (dba): paged carol (dba) — replica is gone".to_string()
+            ),
+        ]
+    );
+    assert!(outbox(&sb).is_empty(), "confirmed by a 2xx");
 }

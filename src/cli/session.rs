@@ -19,8 +19,8 @@ pub struct Session {
     pub schedules: Vec<(ScheduleConfig, Arc<dyn crate::oncall::ScheduleSource>)>,
     pub cache: SnapshotCache,
     pub actor: String,
-    /// Where escalation pages go (the `[escalation]` webhook), when configured.
-    pub pager: Option<(Arc<dyn AlertSource>, std::time::Duration)>,
+    /// Where escalation pages go: the `[escalation]` webhook, Grafana OnCall schedules.
+    pub pagers: Vec<(Arc<dyn AlertSource>, std::time::Duration)>,
 }
 
 /// One source's answer to a single poll.
@@ -52,16 +52,22 @@ impl Session {
             let s = crate::oncall::build(cfg).map_err(|e| CliError::Failure(format!("schedule {}: {e}", cfg.name)))?;
             schedules.push((cfg.clone(), Arc::from(s)));
         }
-        let pager = match loaded.config.escalation.webhook().map_err(CliError::Usage)? {
-            Some(r) => {
-                let url = r.resolve().map_err(|e| CliError::Failure(format!("escalation webhook: {e}")))?;
-                let timeout = std::time::Duration::from_secs(10);
-                let pager = crate::notify::webhook::WebhookPager::new(url, timeout)
-                    .map_err(|e| CliError::Failure(format!("escalation webhook: {e}")))?;
-                Some((Arc::new(pager) as Arc<dyn AlertSource>, timeout))
+        let mut pagers: Vec<(Arc<dyn AlertSource>, std::time::Duration)> = Vec::new();
+        if let Some(r) = loaded.config.escalation.webhook().map_err(CliError::Usage)? {
+            let url = r.resolve().map_err(|e| CliError::Failure(format!("escalation webhook: {e}")))?;
+            let timeout = std::time::Duration::from_secs(10);
+            let pager = crate::notify::webhook::WebhookPager::new(url, timeout)
+                .map_err(|e| CliError::Failure(format!("escalation webhook: {e}")))?;
+            pagers.push((Arc::new(pager), timeout));
+        }
+        for cfg in &loaded.config.schedules {
+            if let config::ScheduleKind::GrafanaOncall(v) = &cfg.kind {
+                let limits = crate::sources::http::Limits::for_source(cfg.timeout, cfg.max_bytes);
+                let pager = crate::oncall::grafana_oncall::GrafanaOnCall::new(cfg, v, limits)
+                    .map_err(|e| CliError::Failure(format!("schedule {}: {e}", cfg.name)))?;
+                pagers.push((Arc::new(pager), cfg.timeout));
             }
-            None => None,
-        };
+        }
         let store = SqliteStore::open(&store_path)?;
         let actor = loaded.config.identity.name.clone().unwrap_or_else(login_name);
         Ok(Session {
@@ -71,17 +77,15 @@ impl Session {
             store_path,
             sources: built,
             schedules,
-            pager,
+            pagers,
             loaded,
         })
     }
 
     /// Writes an entry: with an outbox row when its source mirrors that kind of action.
     pub fn store_entry(&self, entry: &NewEntry) -> Result<Entry, CliError> {
-        // An escalation pages people: stored with its page in one transaction.
-        if entry.kind == crate::model::EntryKind::Escalated && self.pager.is_some() {
-            let labels = self.store.known_alert(&entry.alert_key)?.map(|k| k.last.labels).unwrap_or_default();
-            return Ok(self.store.append_mirrored(entry, crate::escalation::PAGER, &labels)?);
+        if entry.kind == crate::model::EntryKind::Escalated {
+            return self.store_escalation(entry);
         }
         let source = self.source(entry.alert_key.source()).filter(|(_, s)| s.mirrors(entry.kind));
         Ok(match source {
@@ -109,9 +113,36 @@ impl Session {
         report.waiting
     }
 
-    /// Where the outbox sends actions: the sources and the escalation pager.
+    /// An escalation pages people: the entry is stored with its webhook page in one
+    /// transaction; each Grafana OnCall schedule answering for its level gets a `notified`
+    /// entry of its own (op_id derived from the escalation's, so it too is written once)
+    /// queued for that schedule's own escalation API.
+    fn store_escalation(&self, entry: &NewEntry) -> Result<Entry, CliError> {
+        use crate::escalation::PAGER;
+        let labels = self.store.known_alert(&entry.alert_key)?.map(|k| k.last.labels).unwrap_or_default();
+        let has = |target: &str| self.pagers.iter().any(|(p, _)| p.name() == target);
+        let stored = match has(PAGER) {
+            true => self.store.append_mirrored(entry, PAGER, &labels)?,
+            false => self.store.append(entry)?,
+        };
+        for (cfg, _) in self.schedules.iter().filter(|(c, _)| Some(c.level) == entry.level) {
+            let target = crate::oncall::grafana_oncall::target(&cfg.name);
+            if !has(&target) {
+                continue;
+            }
+            let text = format!("paged through Grafana OnCall ({}): {}", cfg.name, entry.text);
+            let mut page =
+                NewEntry::new(entry.alert_key.clone(), crate::model::EntryKind::Notified, &entry.actor, &text);
+            page.op_id = format!("{}:{}", entry.op_id, cfg.name);
+            page.at = entry.at;
+            self.store.append_mirrored(&page, &target, &labels)?;
+        }
+        Ok(stored)
+    }
+
+    /// Where the outbox sends actions: the sources and the escalation pagers.
     pub fn targets(&self) -> crate::sync::Targets<'_> {
-        crate::sync::Targets { sources: &self.sources, pager: self.pager.clone() }
+        crate::sync::Targets { sources: &self.sources, pagers: &self.pagers }
     }
 
     /// Who escalating to `level` pages now, and the entry text saying so.
