@@ -5,7 +5,7 @@
 
 use super::rotation::{local_to_utc, parse_tz};
 use crate::model::Shift;
-use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, Utc};
 use chrono_tz::Tz;
 
 /// One property: `NAME;PARAM=value:VALUE`.
@@ -217,6 +217,17 @@ fn expand(
         let shift = Shift::new(&person, start, end);
         return Ok(if shift.end > from && shift.start < to { vec![shift] } else { vec![] });
     };
+    // On-call shifts are hours long at least; a rule by the second or minute would make
+    // the expansion walk millions of instances from its start.
+    let upper = rule.value.to_ascii_uppercase();
+    if ["FREQ=SECONDLY", "FREQ=MINUTELY", "BYSECOND", "BYMINUTE"].iter().any(|w| upper.contains(w)) {
+        return Err("RRULE by the second or minute is not an on-call rotation".into());
+    }
+    // The expansion walks from DTSTART: bound how far that is.
+    let hourly = upper.contains("FREQ=HOURLY");
+    if start.year() < 1970 || (hourly && from - start > Duration::days(3660)) {
+        return Err("RRULE starts too long before now".into());
+    }
     let rtz = rrule::Tz::Tz(tz);
     let dtstart = start.with_timezone(&rtz);
     let parsed: rrule::RRule<rrule::Unvalidated> = rule.value.parse().map_err(|e| format!("RRULE: {e}"))?;
@@ -345,6 +356,26 @@ mod tests {
         assert_eq!(at("2026-03-03T10:00:00Z"), None, "ann's 3 March instance is gone");
         assert_eq!(at("2026-03-03T13:00:00Z").as_deref(), Some("ben"));
         assert_eq!(at("2026-03-04T10:00:00Z").as_deref(), Some("ann"));
+    }
+
+    #[test]
+    fn a_hostile_recurrence_is_bounded() {
+        let started = std::time::Instant::now();
+        let rules = [
+            ("2000", "SECONDLY"),
+            ("2000", "MINUTELY"),
+            ("2000", "HOURLY;BYSECOND=1,2,3"),
+            ("2000", "HOURLY"),
+            ("0001", "DAILY"),
+        ];
+        for (year, freq) in rules {
+            let feed = format!(
+                "BEGIN:VEVENT\nDTSTART:{year}0101T000000Z\nDTEND:{year}0101T000001Z\nRRULE:FREQ={freq}\nSUMMARY:x\nEND:VEVENT\n"
+            );
+            let p = window(&feed);
+            assert!(p.shifts.len() <= 2000, "{}", p.shifts.len());
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(20), "took {:?}", started.elapsed());
     }
 
     #[test]

@@ -159,7 +159,11 @@ impl ScheduleSource for IcalSchedule {
             if !text.contains("BEGIN:VCALENDAR") && !text.contains("BEGIN:VEVENT") {
                 return Err(SourceError::new("not an iCalendar feed"));
             }
-            let parsed = ical::parse(&text, self.floating, at - BEHIND, at + AHEAD);
+            // Expanding recurrences is CPU work: off the async workers.
+            let floating = self.floating;
+            let parsed = tokio::task::spawn_blocking(move || ical::parse(&text, floating, at - BEHIND, at + AHEAD))
+                .await
+                .map_err(|e| SourceError::new(format!("reading the feed failed: {e}")))?;
             Ok(answer(&self.name, self.level, &parsed.shifts, at))
         })
     }

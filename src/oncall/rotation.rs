@@ -4,7 +4,7 @@
 
 use crate::config::RotationConfig;
 use crate::model::Shift;
-use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -32,7 +32,9 @@ impl Rotation {
         }
         let tz = parse_tz(&cfg.time_zone).map_err(|e| ("time_zone", e))?;
         let date = NaiveDate::parse_from_str(cfg.start.trim(), "%Y-%m-%d")
-            .map_err(|_| ("start", format!("{:?} is not a date like \"2026-01-05\"", cfg.start)))?;
+            .ok()
+            .filter(|d| (1970..=2200).contains(&d.year()))
+            .ok_or_else(|| ("start", format!("{:?} is not a date like \"2026-01-05\" (1970 to 2200)", cfg.start)))?;
         let handoff = NaiveTime::parse_from_str(cfg.handoff.trim(), "%H:%M")
             .map_err(|_| ("handoff", format!("{:?} is not a time like \"09:00\"", cfg.handoff)))?;
         let secs = cfg.shift.as_secs();
@@ -263,6 +265,7 @@ mod tests {
         assert_eq!(bad(&|c| c.time_zone = "Europe/Berlinn".into()), "time_zone");
         assert_eq!(bad(&|c| c.participants.clear()), "participants");
         assert_eq!(bad(&|c| c.start = "next monday".into()), "start");
+        assert_eq!(bad(&|c| c.start = "+200000-01-01".into()), "start");
         assert_eq!(bad(&|c| c.handoff = "9am".into()), "handoff");
         assert_eq!(bad(&|c| c.shift = std::time::Duration::from_secs(60)), "shift");
         assert_eq!(
