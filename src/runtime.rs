@@ -36,6 +36,7 @@ pub async fn run(session: Session) -> Result<(), CliError> {
     let mut state = State::new(&session.actor, keymap, chrono::Utc::now());
     state.copy_code = cfg.runbooks.copy_code;
     state.notify_min = cfg.notify.min_severity;
+    state.email = cfg.identity.email.clone();
     state.shift_notice = chrono::Duration::from_std(cfg.escalation.shift_notice).unwrap_or(state.shift_notice);
     state.auto_escalate = cfg.escalation.auto_after.and_then(|d| chrono::Duration::from_std(d).ok());
     let (library, problems) = session.runbooks();

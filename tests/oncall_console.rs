@@ -71,6 +71,15 @@ fn a_tiny_terminal_keeps_both_header_lines_and_cuts_them() {
 }
 
 #[test]
+fn you_are_recognised_by_your_email_too() {
+    let mut s = state_with(120, 40, vec![]);
+    s.email = Some("Tester@Example.com".into());
+    app::update(&mut s, answer("og", 1, &[("tester@example.com", -60, 60)]));
+    let line: String = (0..120).map(|x| draw(&s).backend().buffer()[(x, 1)].symbol().to_string()).collect();
+    assert!(line.contains("L1 ▶ tester@example.com (you)"), "{line}");
+}
+
+#[test]
 fn nobody_on_call_says_who_comes_and_when() {
     let mut s = state_with(120, 40, vec![]);
     app::update(&mut s, answer("primary", 1, &[("alice", 30, 90)]));

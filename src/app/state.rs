@@ -202,6 +202,8 @@ pub struct Flash {
 
 pub struct State {
     pub actor: String,
+    /// `[identity] email`: schedules that name people by address (Opsgenie, feeds' ATTENDEE).
+    pub email: Option<String>,
     pub keymap: Keymap,
     /// "embedded default" and the like, shown in the header.
     pub origin: Option<String>,
@@ -256,6 +258,7 @@ impl State {
     pub fn new(actor: &str, keymap: Keymap, now: DateTime<Utc>) -> Self {
         State {
             actor: actor.to_owned(),
+            email: None,
             keymap,
             origin: None,
             board: Board::default(),
@@ -295,6 +298,12 @@ impl State {
 
     pub fn layout(&self) -> super::layout::Layout {
         super::layout::layout(self.size.0, self.size.1, self.focus, self.header_rows())
+    }
+
+    /// Whether a schedule's `person` is you: your name or your email, without case.
+    pub fn is_me(&self, person: &str) -> bool {
+        person.eq_ignore_ascii_case(&self.actor)
+            || self.email.as_deref().is_some_and(|e| person.eq_ignore_ascii_case(e))
     }
 
     /// The highest escalation level a schedule answers for (1 when there are none).

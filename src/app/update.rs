@@ -456,10 +456,7 @@ fn on_call(state: &mut State, schedule: String, level: i64, result: Result<OnCal
     state.dirty = true;
     let Some(next) = state.oncall[i].last.as_ref().and_then(|o| o.next.clone()) else { return };
     let soon = next.start > state.now && next.start - state.now <= state.shift_notice;
-    if soon
-        && next.person.eq_ignore_ascii_case(&state.actor)
-        && state.shifts_noticed.insert((schedule.clone(), next.start))
-    {
+    if soon && state.is_me(&next.person) && state.shifts_noticed.insert((schedule.clone(), next.start)) {
         let text = format!("your on-call shift on {schedule} (L{level}) starts at {}", next.start.format("%H:%M UTC"));
         fx.push(Effect::Notify(vec![crate::model::Notice {
             key: AlertKey::new("oncall", &schedule),

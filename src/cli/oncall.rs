@@ -87,7 +87,11 @@ pub async fn run(session: &Session, at: Option<&str>, format: OnCallFormat) -> R
         OnCallFormat::Json => {
             serde_json::to_writer(&mut stdout, &rows).map_err(std::io::Error::other).and_then(|_| writeln!(stdout))
         }
-        OnCallFormat::Table => write!(stdout, "{}", table(&rows, &session.actor)),
+        OnCallFormat::Table => {
+            let mut me = vec![session.actor.as_str()];
+            me.extend(session.loaded.config.identity.email.as_deref());
+            write!(stdout, "{}", table(&rows, &me))
+        }
     };
     written.map_err(|e| CliError::Failure(format!("cannot write: {e}")))?;
     let failed: Vec<_> = rows.iter().filter_map(|r| r.error.as_ref().map(|e| format!("{}: {e}", r.schedule))).collect();
@@ -105,13 +109,13 @@ fn time(t: Option<DateTime<Utc>>) -> String {
 }
 
 /// Aligned columns; the rows where `me` is on call say so.
-pub fn table(rows: &[OnCallOut], me: &str) -> String {
+pub fn table(rows: &[OnCallOut], me: &[&str]) -> String {
     let cells: Vec<[String; 6]> = rows
         .iter()
         .map(|r| {
             let now = match (&r.now, &r.error) {
                 (_, Some(_)) => "(failing)".to_owned(),
-                (Some(p), _) if p.eq_ignore_ascii_case(me) => format!("{p} (you)"),
+                (Some(p), _) if me.iter().any(|m| p.eq_ignore_ascii_case(m)) => format!("{p} (you)"),
                 (Some(p), _) => p.clone(),
                 (None, _) => "(nobody)".to_owned(),
             };

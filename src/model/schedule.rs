@@ -59,11 +59,6 @@ impl OnCall {
     pub fn until(&self) -> Option<DateTime<Utc>> {
         self.now.as_ref().map(|s| s.end).filter(|end| end.year() < 9000)
     }
-
-    /// Whether `person` is on call now (names compare without case).
-    pub fn is_on_call(&self, person: &str) -> bool {
-        self.person_now().is_some_and(|p| p.eq_ignore_ascii_case(person))
-    }
 }
 
 /// Sorted by start; where one person's shifts touch or overlap they become one. When two

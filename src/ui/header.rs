@@ -78,7 +78,7 @@ fn oncall_line(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             spans.push(Span::styled(format!("L{} {} ✖ failing", o.level, o.schedule), theme.style("health.failing")));
             continue;
         };
-        let mine = oc.is_on_call(&state.actor);
+        let mine = oc.person_now().is_some_and(|p| state.is_me(p));
         let mut text = match oc.person_now() {
             Some(p) if mine => format!("L{} ▶ {p} (you)", o.level),
             Some(p) => format!("L{} {p}", o.level),
