@@ -249,3 +249,54 @@ async fn escalating_to_a_grafana_oncall_level_pages_through_its_own_escalation()
     );
     assert!(outbox(&sb).is_empty(), "confirmed by a 2xx");
 }
+
+/// A source that takes acks and counts them.
+struct Counting(std::sync::atomic::AtomicUsize);
+
+impl klaxon::sources::AlertSource for Counting {
+    fn name(&self) -> &str {
+        "demo"
+    }
+    fn poll(&self) -> klaxon::sources::PollFuture<'_> {
+        Box::pin(async { Ok(vec![]) })
+    }
+    fn mirrors(&self, kind: EntryKind) -> bool {
+        kind == EntryKind::Acked
+    }
+    fn mirror<'a>(&'a self, _op: &'a klaxon::model::MirrorOp) -> klaxon::sources::MirrorFuture<'a> {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Box::pin(async {
+            Ok(klaxon::model::MirrorDone {
+                remote_id: None,
+                prior: klaxon::model::PriorUpdate::Keep,
+                summary: "acked".into(),
+            })
+        })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stuck_page_does_not_hold_back_the_same_alerts_ack_at_its_source() {
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("k.db")).unwrap());
+    let key = AlertKey::new("demo", "a1");
+    let page = NewEntry::new(key.clone(), EntryKind::Escalated, "tester", "paged bob (secondary)").with_level(1);
+    store.append_mirrored(&page, PAGER, &BTreeMap::new()).unwrap();
+    let ack = NewEntry::new(key.clone(), EntryKind::Acked, "bob", "on it");
+    store.append_mirrored(&ack, "demo", &BTreeMap::new()).unwrap();
+
+    let cfg = klaxon::config::parse("[[sources]]\nname = \"demo\"\nkind = \"demo\"\n", "t.toml").unwrap();
+    let counting = Arc::new(Counting(Default::default()));
+    let sources = vec![(cfg.sources[0].clone(), counting.clone() as Arc<dyn klaxon::sources::AlertSource>)];
+    let dead = klaxon::config::Secret::from_config(&format!("http://127.0.0.1:{}/hook", free_port()));
+    let pager = klaxon::notify::webhook::WebhookPager::new(dead, Duration::from_secs(2)).unwrap();
+    let pagers: Vec<(Arc<dyn klaxon::sources::AlertSource>, Duration)> =
+        vec![(Arc::new(pager), Duration::from_secs(2))];
+    let report =
+        klaxon::sync::drain(store.clone(), &klaxon::sync::Targets { sources: &sources, pagers: &pagers }, true).await;
+    assert_eq!(counting.0.load(std::sync::atomic::Ordering::SeqCst), 1, "the ack went: {report:?}");
+    assert_eq!(report.done.len(), 1);
+    let pending = store.pending_mirrors().unwrap();
+    assert_eq!(pending.len(), 1, "the page waits for the webhook");
+    assert_eq!(pending[0].1, PAGER);
+}
