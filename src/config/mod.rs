@@ -619,6 +619,15 @@ fn validate_schedules(cfg: &Config, problems: &mut Vec<(KeyPath, String)>) {
                 if c.url.is_some() == matches!(c.secret_url(), Ok(Some(_))) {
                     problems.push((at("url"), "an ical schedule needs one of url, url_env or url_file".into()));
                 }
+                if let Some(url) = &c.url
+                    && url.contains("://")
+                    && (url.contains('@') || url.to_ascii_lowercase().contains("token=") || url.contains("key="))
+                {
+                    problems.push((
+                        at("url"),
+                        "this feed URL carries a credential: give it with url_env or url_file (a 0600 file)".into(),
+                    ));
+                }
                 if let Err(e) = crate::oncall::rotation::parse_tz(&c.time_zone) {
                     problems.push((at("time_zone"), e));
                 }
