@@ -44,7 +44,7 @@ pub async fn run(session: Session, format: WatchFormat) -> Result<(), CliError> 
                 board.apply_snapshot(&source, alerts);
                 if !from_cache {
                     board.set_ownership(session.store.ownership()?);
-                    auto_escalate(&session, &board, format).await?;
+                    auto_escalate(&session, &board).await?;
                 }
                 let news = watcher.observe(&source, board.ranked(), cfg.min_severity, from_cache);
                 if !news.is_empty() {
@@ -66,7 +66,7 @@ pub async fn run(session: Session, format: WatchFormat) -> Result<(), CliError> 
 
 /// `[escalation] auto_after`, as the console does it: the same op_ids, so a console and a
 /// watch service (or two) escalate an alert to a level once, and page once.
-async fn auto_escalate(session: &Session, board: &Board, format: WatchFormat) -> Result<(), CliError> {
+async fn auto_escalate(session: &Session, board: &Board) -> Result<(), CliError> {
     let Some(after) = session.loaded.config.escalation.auto_after.and_then(|d| chrono::Duration::from_std(d).ok())
     else {
         return Ok(());
@@ -85,7 +85,8 @@ async fn auto_escalate(session: &Session, board: &Board, format: WatchFormat) ->
         .with_level(*level);
         entry.op_id = op_id.clone();
         let stored = session.store_entry(&entry)?;
-        print_event(format, &stored, board.get(key).map(|i| &*i.alert));
+        // stdout's events stay new/changed/resolved; what klaxon did goes to stderr.
+        eprintln!("klaxon: escalated {key} to level {level}: {}", stored.text);
     }
     if !due.is_empty() {
         session.sync(false).await;
