@@ -101,7 +101,10 @@ fn your_shift_is_announced_once_before_it_starts() {
     assert_eq!(notices.len(), 1, "{fx:?}");
     assert_eq!(notices[0][0].title, "your on-call shift on primary (L1) starts at 03:24 UTC");
     assert!(s.flash.as_ref().is_some_and(|f| f.text.contains("starts at 03:24 UTC")));
-    // Asked again a minute later: not again.
+    // Asked again a minute later, or a tick passes: not again.
+    assert!(
+        !app::update(&mut s, Msg::Tick(t0() + Duration::minutes(1))).iter().any(|e| matches!(e, Effect::Notify(_)))
+    );
     let fx = app::update(&mut s, answer("primary", 1, &[("alice", -60, 10), ("tester", 10, 600)]));
     assert!(!fx.iter().any(|e| matches!(e, Effect::Notify(_))), "{fx:?}");
 }
@@ -140,4 +143,14 @@ fn unacknowledged_high_alerts_escalate_on_their_own_once_per_level() {
     assert_eq!(a[0].text, "paged tester (primary) — unacknowledged for 15 min");
     // The next tick asks for nothing new while the entries are on their way.
     assert!(appends(&app::update(&mut s, Msg::Tick(t0() + Duration::seconds(2)))).is_empty());
+}
+
+#[test]
+fn a_tick_announces_your_shift_even_between_schedule_answers() {
+    let mut s = state_with(120, 40, vec![]);
+    s.actor = "tester".into();
+    s.shift_notice = Duration::minutes(15);
+    app::update(&mut s, answer("primary", 1, &[("alice", -60, 60), ("tester", 60, 600)]));
+    let fx = app::update(&mut s, Msg::Tick(t0() + Duration::minutes(46)));
+    assert_eq!(fx.iter().filter(|e| matches!(e, Effect::Notify(_))).count(), 1, "{fx:?}");
 }

@@ -32,6 +32,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             }
             state.now = now;
             auto_escalate(state, &mut fx);
+            shift_notices(state, &mut fx);
         }
         Msg::Snapshot { source, alerts, fresh } => {
             state.board.apply_snapshot(&source, alerts);
@@ -454,10 +455,24 @@ fn on_call(state: &mut State, schedule: String, level: i64, result: Result<OnCal
         Err(e) => entry.error = Some(e),
     }
     state.dirty = true;
-    let Some(next) = state.oncall[i].last.as_ref().and_then(|o| o.next.clone()) else { return };
-    let soon = next.start > state.now && next.start - state.now <= state.shift_notice;
-    if soon && state.is_me(&next.person) && state.shifts_noticed.insert((schedule.clone(), next.start)) {
-        let text = format!("your on-call shift on {schedule} (L{level}) starts at {}", next.start.format("%H:%M UTC"));
+    shift_notices(state, fx);
+}
+
+/// Your next shift on any schedule, within `shift_notice`: told once (notification and
+/// status line). Runs on each schedule answer and each tick, so a long poll interval
+/// cannot skip it.
+fn shift_notices(state: &mut State, fx: &mut Vec<Effect>) {
+    let mut due = Vec::new();
+    for o in &state.oncall {
+        let Some(next) = o.last.as_ref().and_then(|l| l.next.as_ref()) else { continue };
+        let soon = next.start > state.now && next.start - state.now <= state.shift_notice;
+        if soon && state.is_me(&next.person) && !state.shifts_noticed.contains(&(o.schedule.clone(), next.start)) {
+            due.push((o.schedule.clone(), o.level, next.start));
+        }
+    }
+    for (schedule, level, start) in due {
+        state.shifts_noticed.insert((schedule.clone(), start));
+        let text = format!("your on-call shift on {schedule} (L{level}) starts at {}", start.format("%H:%M UTC"));
         fx.push(Effect::Notify(vec![crate::model::Notice {
             key: AlertKey::new("oncall", &schedule),
             title: text.clone(),
