@@ -3,6 +3,8 @@
 //! Data flows one way (see README "Architecture"):
 //! - [`sources`] poll alert systems and produce [`model::Alert`]s; [`sources::poller`] runs
 //!   one task per source with timeouts, backoff and health, and caches snapshots on disk.
+//! - [`oncall`] reads schedules (iCal feeds, rotations, vendor APIs): who is on call per level.
+//! - [`escalation`] decides who a level pages and when alerts escalate on their own.
 //! - [`store`] keeps the timeline (acks, notes, escalations, lifecycle) durably.
 //! - [`model`] is the vendor-free domain: severities, alerts, entries, the ranked board.
 //! - [`app`] is the console's state and pure update; [`ui`] draws it; [`runtime`] owns the
@@ -13,8 +15,10 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod escalation;
 pub mod model;
 pub mod notify;
+pub mod oncall;
 pub mod runbooks;
 pub mod runtime;
 pub mod sanitize;

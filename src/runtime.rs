@@ -36,6 +36,9 @@ pub async fn run(session: Session) -> Result<(), CliError> {
     let mut state = State::new(&session.actor, keymap, chrono::Utc::now());
     state.copy_code = cfg.runbooks.copy_code;
     state.notify_min = cfg.notify.min_severity;
+    state.email = cfg.identity.email.clone();
+    state.shift_notice = chrono::Duration::from_std(cfg.escalation.shift_notice).unwrap_or(state.shift_notice);
+    state.auto_escalate = cfg.escalation.auto_after.and_then(|d| chrono::Duration::from_std(d).ok());
     let (library, problems) = session.runbooks();
     let library = Arc::new(library);
     if session.loaded.origin == Origin::Embedded {
@@ -45,6 +48,7 @@ pub async fn run(session: Session) -> Result<(), CliError> {
     let (tx, mut rx) = mpsc::channel::<Msg>(1024);
     let (stop_tx, stop_rx) = watch::channel(false);
     start_sources(&session, tx.clone(), stop_rx.clone());
+    start_schedules(&session, tx.clone(), stop_rx.clone());
     start_store_sync(session.store.clone(), tx.clone(), stop_rx.clone());
     let session = Arc::new(session);
     let kick = start_outbox(session.clone(), tx.clone(), stop_rx.clone());
@@ -135,6 +139,46 @@ fn start_sources(session: &Session, tx: mpsc::Sender<Msg>, stop: watch::Receiver
             }
         }
     });
+}
+
+/// One task per schedule: ask at its interval, and again just after each handoff it knows
+/// of, so the header never shows a shift that has ended; back off on failure.
+fn start_schedules(session: &Session, tx: mpsc::Sender<Msg>, stop: watch::Receiver<bool>) {
+    for (cfg, schedule) in &session.schedules {
+        let (schedule, tx, mut stop, cfg) = (schedule.clone(), tx.clone(), stop.clone(), cfg.clone());
+        tokio::spawn(async move {
+            let mut failures = 0u32;
+            loop {
+                let now = chrono::Utc::now();
+                let result = crate::oncall::lookup(schedule.as_ref(), now, cfg.timeout).await;
+                let delay = match &result {
+                    Ok(oc) => {
+                        failures = 0;
+                        let handoff = oc.until().or(oc.next.as_ref().map(|n| n.start)).filter(|t| *t > now);
+                        let until_handoff =
+                            handoff.and_then(|t| (t - now + chrono::Duration::seconds(1)).to_std().ok());
+                        until_handoff.map_or(cfg.interval, |d| d.min(cfg.interval))
+                    }
+                    Err(_) => {
+                        failures += 1;
+                        poller::backoff(cfg.interval.min(Duration::from_secs(60)), failures, fastrand::f64())
+                    }
+                };
+                let msg = Msg::OnCall {
+                    schedule: cfg.name.clone(),
+                    level: cfg.level,
+                    result: result.map_err(|e| e.to_string()),
+                };
+                if tx.send(msg).await.is_err() {
+                    return;
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(delay) => {}
+                    _ = stop.wait_for(|s| *s) => return,
+                }
+            }
+        });
+    }
 }
 
 /// Entries other consoles wrote to the same store show up here: at once when the store
@@ -291,7 +335,7 @@ fn start_outbox(session: Arc<Session>, tx: mpsc::Sender<Msg>, mut stop: watch::R
     let woken = kick.clone();
     tokio::spawn(async move {
         loop {
-            let report = crate::sync::drain(session.store.clone(), session.sources.as_slice(), false).await;
+            let report = crate::sync::drain(session.store.clone(), &session.targets(), false).await;
             let unsent = Msg::Unsent(report.unsent());
             let msgs = report.done.into_iter().map(|d| Msg::Notice(format!("sent {d}")));
             let msgs = msgs.chain(report.failed.into_iter().map(|f| Msg::EffectFailed(format!("not sent yet: {f}"))));

@@ -40,6 +40,23 @@ impl Sources for [(crate::config::SourceConfig, Arc<dyn AlertSource>)] {
     }
 }
 
+/// The alert sources and the escalation pagers (the webhook, [`crate::escalation::PAGER`],
+/// and vendors' escalation, `@grafana-oncall:<schedule>`), which the outbox carries pages to
+/// like sources. Their names start with '@', which no source name can.
+pub struct Targets<'a> {
+    pub sources: &'a [(crate::config::SourceConfig, Arc<dyn AlertSource>)],
+    pub pagers: &'a [(Arc<dyn AlertSource>, Duration)],
+}
+
+impl Sources for Targets<'_> {
+    fn source(&self, name: &str) -> Option<(Arc<dyn AlertSource>, Duration)> {
+        match name.starts_with('@') {
+            true => self.pagers.iter().find(|(p, _)| p.name() == name).cloned(),
+            false => self.sources.source(name),
+        }
+    }
+}
+
 /// Sends what is due. `force` ignores the backoff (`klaxon sync`).
 pub async fn drain(store: Arc<dyn Store>, sources: &(impl Sources + ?Sized), force: bool) -> Report {
     let mut report = Report::default();
@@ -70,18 +87,26 @@ pub async fn drain(store: Arc<dyn Store>, sources: &(impl Sources + ?Sized), for
             return report;
         }
     };
-    let mut blocked: HashSet<AlertKey> = HashSet::new();
+    // Order holds per alert and target: a page stuck on a dead webhook does not hold back
+    // the same alert's ack at its source, nor the other way round.
+    let mut blocked: HashSet<(String, AlertKey)> = HashSet::new();
     for (mut op, source_name, next_at) in pending {
         let due = force || next_at <= Utc::now();
-        if blocked.contains(&op.alert_key) || !due {
-            blocked.insert(op.alert_key.clone());
+        let lane = (source_name.clone(), op.alert_key.clone());
+        if blocked.contains(&lane) || !due {
+            blocked.insert(lane);
             report.waiting += 1;
             continue;
         }
         let Some((source, timeout)) = sources.source(&source_name) else {
             // The source left the config: keep the action, say so, try again when it is back.
-            report.failed.push(format!("{}: source {source_name} is not configured", op.alert_key));
-            blocked.insert(op.alert_key.clone());
+            let what = match source_name.as_str() {
+                crate::escalation::PAGER => "no [escalation] webhook is configured".to_string(),
+                t if t.starts_with('@') => format!("{t} is not configured"),
+                _ => format!("source {source_name} is not configured"),
+            };
+            report.failed.push(format!("{}: {what}", op.alert_key));
+            blocked.insert(lane);
             report.waiting += 1;
             continue;
         };
@@ -105,7 +130,7 @@ pub async fn drain(store: Arc<dyn Store>, sources: &(impl Sources + ?Sized), for
                 report.failed.push(format!("{} ({} to {source_name}): {e}", op.alert_key, op.kind));
                 let id = op.op_id.clone();
                 let _ = tokio::task::spawn_blocking(move || st.mirror_failed(&id, &e, next)).await;
-                blocked.insert(op.alert_key.clone());
+                blocked.insert(lane);
                 report.waiting += 1;
             }
         }

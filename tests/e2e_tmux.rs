@@ -157,6 +157,9 @@ fn alerts_appear_ranked_ack_and_note_reach_the_store_and_quit_restores_the_termi
     let tags = list_tags(&screen);
     assert!(tags.windows(2).all(|w| w[0] <= w[1]), "Disaster first, then down the scale: {tags:?}\n{screen}");
     assert_eq!(t.format("#{alternate_on}"), "1", "the console uses the alternate screen");
+    // The embedded default's demo rotations: the header's second line says who is on call.
+    let header = screen.lines().nth(1).unwrap_or_default();
+    assert!(header.starts_with(" on call  L1 ") && header.contains(" L2 ") && header.contains(" → "), "{screen}");
 
     // `a` acknowledges the selected alert; the store has it.
     let key = selected_key(&screen).unwrap();

@@ -29,8 +29,9 @@ pub struct Layout {
 
 /// Wide screens put the side pane right of the list; tall ones below it; small ones show
 /// one of the two, whichever has focus.
-pub fn layout(width: u16, height: u16, focus: Pane) -> Layout {
-    let header = Area { x: 0, y: 0, width, height: height.min(1) };
+/// `header_rows` is 2 when the on-call line shows under the title line.
+pub fn layout(width: u16, height: u16, focus: Pane, header_rows: u16) -> Layout {
+    let header = Area { x: 0, y: 0, width, height: height.min(header_rows.max(1)) };
     let status = Area { x: 0, y: height.saturating_sub(1), width, height: u16::from(height >= 2) };
     let body = Area { x: 0, y: header.height, width, height: height.saturating_sub(header.height + status.height) };
     let zero = Area { x: 0, y: body.y, width: 0, height: 0 };
@@ -67,14 +68,14 @@ mod tests {
     #[test]
     fn every_size_keeps_header_status_and_a_pane() {
         for (w, h) in [(40, 10), (80, 24), (120, 40), (300, 100), (1, 1), (0, 0)] {
-            let l = layout(w, h, Pane::List);
+            let l = layout(w, h, Pane::List, 1);
             let total = l.header.height + l.status.height + l.list.height.max(l.side.height);
             assert!(total <= h, "{w}x{h}: {l:?}");
         }
-        let small = layout(40, 10, Pane::Detail);
+        let small = layout(40, 10, Pane::Detail, 1);
         assert_eq!((small.list.height, small.side.height), (0, 8));
-        let wide = layout(120, 40, Pane::List);
+        let wide = layout(120, 40, Pane::List, 1);
         assert!(wide.side.width > 0 && wide.list.width >= 60);
-        assert_eq!(layout(40, 10, Pane::List).list_rows(), 5);
+        assert_eq!(layout(40, 10, Pane::List, 1).list_rows(), 5);
     }
 }

@@ -42,6 +42,12 @@ pub enum Msg {
         reference: crate::runbooks::Reference,
         result: Result<crate::runbooks::Runbook, String>,
     },
+    /// A schedule's answer: who is on call at its level, or why it could not say.
+    OnCall {
+        schedule: String,
+        level: i64,
+        result: Result<crate::model::OnCall, String>,
+    },
     /// Something worth a line in the status bar (an action confirmed by its source).
     Notice(String),
     /// Actions not yet where they are going (the team store, a source), after an outbox run.

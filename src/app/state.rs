@@ -185,6 +185,15 @@ impl PartialEq for Mode {
     }
 }
 
+/// One schedule as the header shows it: its last answer, and why the latest ask failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OnCallStatus {
+    pub schedule: String,
+    pub level: i64,
+    pub last: Option<crate::model::OnCall>,
+    pub error: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Flash {
     pub text: String,
@@ -193,6 +202,8 @@ pub struct Flash {
 
 pub struct State {
     pub actor: String,
+    /// `[identity] email`: schedules that name people by address (Opsgenie, feeds' ATTENDEE).
+    pub email: Option<String>,
     pub keymap: Keymap,
     /// "embedded default" and the like, shown in the header.
     pub origin: Option<String>,
@@ -226,6 +237,18 @@ pub struct State {
     pub flash: Option<Flash>,
     /// Actions waiting for the store or a source; shown until they are sent.
     pub unsent: usize,
+    /// Each schedule, by level then name: who is on call, until when, who is next.
+    pub oncall: Vec<OnCallStatus>,
+    /// How long before your own shift starts you are told.
+    pub shift_notice: chrono::Duration,
+    /// Shifts of yours already announced, as (schedule, start).
+    pub shifts_noticed: HashSet<(String, DateTime<Utc>)>,
+    /// `[escalation] auto_after`: unacknowledged High/Disaster alerts go up a level after it.
+    pub auto_escalate: Option<chrono::Duration>,
+    /// Automatic escalations asked for (op_ids), so a tick does not ask twice.
+    pub auto_requested: HashSet<String>,
+    /// Escalation levels from the store have arrived: until then nothing escalates on its own.
+    pub ownership_loaded: bool,
     pub now: DateTime<Utc>,
     pub size: (u16, u16),
     pub quit: bool,
@@ -237,6 +260,7 @@ impl State {
     pub fn new(actor: &str, keymap: Keymap, now: DateTime<Utc>) -> Self {
         State {
             actor: actor.to_owned(),
+            email: None,
             keymap,
             origin: None,
             board: Board::default(),
@@ -262,6 +286,12 @@ impl State {
             muted_until: None,
             flash: None,
             unsent: 0,
+            oncall: Vec::new(),
+            shift_notice: chrono::Duration::minutes(15),
+            shifts_noticed: HashSet::new(),
+            auto_escalate: None,
+            auto_requested: HashSet::new(),
+            ownership_loaded: false,
             now,
             size: (80, 24),
             quit: false,
@@ -270,7 +300,32 @@ impl State {
     }
 
     pub fn layout(&self) -> super::layout::Layout {
-        super::layout::layout(self.size.0, self.size.1, self.focus)
+        super::layout::layout(self.size.0, self.size.1, self.focus, self.header_rows())
+    }
+
+    /// Whether a schedule's `person` is you: your name or your email, without case.
+    pub fn is_me(&self, person: &str) -> bool {
+        person.eq_ignore_ascii_case(&self.actor)
+            || self.email.as_deref().is_some_and(|e| person.eq_ignore_ascii_case(e))
+    }
+
+    /// The highest escalation level a schedule answers for (1 when there are none).
+    pub fn top_level(&self) -> i64 {
+        self.oncall.iter().map(|o| o.level).max().unwrap_or(1).max(1)
+    }
+
+    /// The entry text for escalating to `level`: who is on call there now.
+    pub fn escalation_text(&self, level: i64, note: &str) -> String {
+        if self.oncall.is_empty() {
+            return note.trim().to_owned(); // no schedules: nobody to name
+        }
+        let answers: Vec<&crate::model::OnCall> = self.oncall.iter().filter_map(|o| o.last.as_ref()).collect();
+        crate::escalation::entry_text(&crate::escalation::paged(&answers, level), level, note)
+    }
+
+    /// The header takes a second line for on-call when there are schedules and room.
+    pub fn header_rows(&self) -> u16 {
+        if !self.oncall.is_empty() && self.size.1 >= 8 { 2 } else { 1 }
     }
 
     /// The alert under the cursor, if the cursor is on an alert.

@@ -3,10 +3,10 @@
 
 use super::editor::{Edit, Editor, NotePurpose};
 use super::msg::{Mouse, Msg};
-use super::state::{Flash, Mode, Pane, Pending, Row, State};
+use super::state::{Flash, Mode, OnCallStatus, Pane, Pending, Row, State};
 use super::{Action, Effect, Key, KeyCode, palette, runbooks};
 use crate::model::filter::Filter;
-use crate::model::{AlertKey, Entry, EntryKind, NewEntry, Ownership, Severity};
+use crate::model::{AlertKey, Entry, EntryKind, NewEntry, OnCall, Ownership, Severity};
 use chrono::Timelike;
 
 pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
@@ -31,6 +31,8 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 state.dirty = true;
             }
             state.now = now;
+            auto_escalate(state, &mut fx);
+            shift_notices(state, &mut fx);
         }
         Msg::Snapshot { source, alerts, fresh } => {
             state.board.apply_snapshot(&source, alerts);
@@ -50,7 +52,9 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 state.dirty = true;
             }
         }
+        Msg::OnCall { schedule, level, result } => on_call(state, schedule, level, result, &mut fx),
         Msg::Ownership(map) => {
+            state.ownership_loaded = true;
             state.board.set_ownership(map);
             state.rebuild_rows();
         }
@@ -415,16 +419,84 @@ fn submit_editor(state: &mut State, fx: &mut Vec<Effect>) {
 fn confirmed(state: &mut State, pending: Pending, fx: &mut Vec<Effect>) {
     match pending {
         Pending::Escalate { key, level } => {
+            let text = state.escalation_text(level, "");
             fx.push(Effect::Append(
-                NewEntry::new(key.clone(), EntryKind::Escalated, &state.actor, "").with_level(level),
+                NewEntry::new(key.clone(), EntryKind::Escalated, &state.actor, &text).with_level(level),
             ));
-            flash(state, format!("escalated {key} to level {level}"), false);
+            flash(state, format!("escalated {key} to level {level}: {text}"), false);
         }
         Pending::Unack { key } => {
             fx.push(Effect::Append(NewEntry::new(key.clone(), EntryKind::Unacked, &state.actor, "")));
             flash(state, format!("unacknowledged {key}"), false);
         }
         Pending::Quit => state.quit = true,
+    }
+}
+
+/// Unacknowledged High/Disaster alerts go up a level once `auto_escalate` has passed per
+/// level. The op_id is the same in every console, so the store keeps one entry and one page.
+fn auto_escalate(state: &mut State, fx: &mut Vec<Effect>) {
+    let Some(after) = state.auto_escalate.filter(|_| state.ownership_loaded) else { return };
+    let due = crate::escalation::auto_due(state.board.ranked(), state.now, after, state.top_level());
+    for (key, level, op_id) in due {
+        if !state.auto_requested.insert(op_id.clone()) {
+            continue;
+        }
+        let text =
+            state.escalation_text(level, &format!("unacknowledged for {} min", (after * level as i32).num_minutes()));
+        let mut entry =
+            NewEntry::new(key.clone(), EntryKind::Escalated, crate::escalation::AUTO_ACTOR, &text).with_level(level);
+        entry.op_id = op_id;
+        fx.push(Effect::Append(entry));
+        flash(state, format!("escalated {key} to level {level} on its own: {text}"), false);
+    }
+}
+
+/// Keeps the header's on-call line; an error keeps the last answer (shown as failing) and
+/// tells you, once per shift, when your own shift starts within `shift_notice`.
+fn on_call(state: &mut State, schedule: String, level: i64, result: Result<OnCall, String>, fx: &mut Vec<Effect>) {
+    let i = match state.oncall.iter().position(|o| o.schedule == schedule) {
+        Some(i) => i,
+        None => {
+            state.oncall.push(OnCallStatus { schedule: schedule.clone(), level, last: None, error: None });
+            state.oncall.sort_by(|a, b| a.level.cmp(&b.level).then_with(|| a.schedule.cmp(&b.schedule)));
+            state.oncall.iter().position(|o| o.schedule == schedule).unwrap_or(0)
+        }
+    };
+    let entry = &mut state.oncall[i];
+    match result {
+        Ok(oc) => {
+            entry.error = None;
+            entry.last = Some(oc);
+        }
+        Err(e) => entry.error = Some(e),
+    }
+    state.dirty = true;
+    shift_notices(state, fx);
+}
+
+/// Your next shift on any schedule, within `shift_notice`: told once (notification and
+/// status line). Runs on each schedule answer and each tick, so a long poll interval
+/// cannot skip it.
+fn shift_notices(state: &mut State, fx: &mut Vec<Effect>) {
+    let mut due = Vec::new();
+    for o in &state.oncall {
+        let Some(next) = o.last.as_ref().and_then(|l| l.next.as_ref()) else { continue };
+        let soon = next.start > state.now && next.start - state.now <= state.shift_notice;
+        if soon && state.is_me(&next.person) && !state.shifts_noticed.contains(&(o.schedule.clone(), next.start)) {
+            due.push((o.schedule.clone(), o.level, next.start));
+        }
+    }
+    for (schedule, level, start) in due {
+        state.shifts_noticed.insert((schedule.clone(), start));
+        let text = format!("your on-call shift on {schedule} (L{level}) starts at {}", start.format("%H:%M UTC"));
+        fx.push(Effect::Notify(vec![crate::model::Notice {
+            key: AlertKey::new("oncall", &schedule),
+            title: text.clone(),
+            severity: Severity::Warning,
+            rose_from: None,
+        }]));
+        flash(state, text, false);
     }
 }
 

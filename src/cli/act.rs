@@ -39,9 +39,10 @@ pub async fn note(session: &Session, key: &str, text: &str) -> Result<(), CliErr
 pub async fn escalate(session: &Session, key: &str, note: Option<&str>) -> Result<(), CliError> {
     let key = session.resolve_key(key).await?;
     let level = ownership(session, &key)?.escalation_level + 1;
-    let entry = NewEntry::new(key.clone(), EntryKind::Escalated, &session.actor, note.unwrap_or("")).with_level(level);
+    let text = session.escalation_text(level, note.unwrap_or("")).await;
+    let entry = NewEntry::new(key.clone(), EntryKind::Escalated, &session.actor, &text).with_level(level);
     record(session, entry).await?;
-    println!("escalated {key} to level {level}");
+    println!("escalated {key} to level {level}: {text}");
     Ok(())
 }
 

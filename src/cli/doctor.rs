@@ -49,6 +49,20 @@ pub async fn run(session: &Session) -> Result<(), CliError> {
             }
         }
     }
+    for row in super::oncall::ask_all(session, chrono::Utc::now()).await {
+        match &row.error {
+            None => println!(
+                "schedule {} (level {}): ok, {} on call",
+                row.schedule,
+                row.level,
+                row.now.as_deref().unwrap_or("nobody")
+            ),
+            Some(e) => {
+                problems += 1;
+                println!("schedule {} (level {}): FAILING: {e}", row.schedule, row.level);
+            }
+        }
+    }
     let notify = &session.loaded.config.notify;
     if notify.desktop {
         match tokio::task::spawn_blocking(notify_rust::get_server_information).await {

@@ -4,6 +4,7 @@
 mod act;
 mod doctor;
 mod list;
+pub mod oncall;
 mod runbook;
 mod session;
 mod timeline;
@@ -62,6 +63,14 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = TimelineFormat::Markdown)]
         format: TimelineFormat,
     },
+    /// Who is on call per schedule and level, until when, and who is next
+    Oncall {
+        /// The moment to ask about, RFC 3339 (default: now)
+        #[arg(long, value_name = "TIME")]
+        at: Option<String>,
+        #[arg(long, value_enum, default_value_t = OnCallFormat::Table)]
+        format: OnCallFormat,
+    },
     /// Run the engine without the screen: print each new, changed or resolved alert
     Watch {
         #[arg(long, value_enum, default_value_t = WatchFormat::Text)]
@@ -107,6 +116,12 @@ pub enum RunbookCommand {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ListFormat {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OnCallFormat {
     Table,
     Json,
 }
@@ -167,7 +182,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         command => {
             let session = Session::open(cli.config.as_deref())?;
             // Every command sends what earlier ones queued first (check-config only reads).
-            if !matches!(command, Command::Sync | Command::CheckConfig | Command::Doctor) {
+            if !matches!(command, Command::Sync | Command::CheckConfig | Command::Doctor | Command::Oncall { .. }) {
                 session.sync(false).await;
             }
             run_with(session, command).await
@@ -185,6 +200,7 @@ async fn run_with(session: Session, command: Command) -> Result<(), CliError> {
         Command::Note { key, text } => act::note(&session, &key, &text).await,
         Command::Escalate { key, note } => act::escalate(&session, &key, note.as_deref()).await,
         Command::Timeline { key, format } => timeline::run(&session, &key, format).await,
+        Command::Oncall { at, format } => oncall::run(&session, at.as_deref(), format).await,
         Command::Watch { format } => watch::run(session, format).await,
         Command::Runbook { command } => runbook::run(&session, command).await,
         Command::Sync => match session.sync(true).await {

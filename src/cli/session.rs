@@ -1,7 +1,7 @@
 //! What every command needs: the loaded config, the store, the sources, the actor.
 
 use super::CliError;
-use crate::config::{self, Backend, Loaded, Origin, SourceConfig};
+use crate::config::{self, Backend, Loaded, Origin, ScheduleConfig, SourceConfig};
 use crate::model::{Alert, AlertKey, Board, Entry, NewEntry};
 use crate::sources::cache::SnapshotCache;
 use crate::sources::{self, AlertSource, poller};
@@ -14,8 +14,12 @@ pub struct Session {
     pub loaded: Loaded,
     pub store: Arc<dyn Store>,
     pub sources: Vec<(SourceConfig, Arc<dyn AlertSource>)>,
+    /// On-call schedules, each answering for one escalation level.
+    pub schedules: Vec<(ScheduleConfig, Arc<dyn crate::oncall::ScheduleSource>)>,
     pub cache: SnapshotCache,
     pub actor: String,
+    /// Where escalation pages go: the `[escalation]` webhook, Grafana OnCall schedules.
+    pub pagers: Vec<(Arc<dyn AlertSource>, std::time::Duration)>,
 }
 
 /// One source's answer to a single poll.
@@ -39,18 +43,44 @@ impl Session {
             let source = sources::build(cfg).map_err(|e| CliError::Failure(format!("source {}: {e}", cfg.name)))?;
             built.push((cfg.clone(), Arc::from(source)));
         }
+        let mut schedules = Vec::new();
+        for cfg in &loaded.config.schedules {
+            let s = crate::oncall::build(cfg).map_err(|e| CliError::Failure(format!("schedule {}: {e}", cfg.name)))?;
+            schedules.push((cfg.clone(), Arc::from(s)));
+        }
+        let mut pagers: Vec<(Arc<dyn AlertSource>, std::time::Duration)> = Vec::new();
+        if let Some(r) = loaded.config.escalation.webhook().map_err(CliError::Usage)? {
+            let url = r.resolve().map_err(|e| CliError::Failure(format!("escalation webhook: {e}")))?;
+            let timeout = std::time::Duration::from_secs(10);
+            let pager = crate::notify::webhook::WebhookPager::new(url, timeout)
+                .map_err(|e| CliError::Failure(format!("escalation webhook: {e}")))?;
+            pagers.push((Arc::new(pager), timeout));
+        }
+        for cfg in &loaded.config.schedules {
+            if let config::ScheduleKind::GrafanaOncall(v) = &cfg.kind {
+                let limits = crate::sources::http::Limits::for_source(cfg.timeout, cfg.max_bytes);
+                let pager = crate::oncall::grafana_oncall::GrafanaOnCall::new(cfg, v, limits)
+                    .map_err(|e| CliError::Failure(format!("schedule {}: {e}", cfg.name)))?;
+                pagers.push((Arc::new(pager), cfg.timeout));
+            }
+        }
         let actor = loaded.config.identity.name.clone().unwrap_or_else(login_name);
         Ok(Session {
             cache: SnapshotCache::new(&loaded.dirs.cache.join("snapshots")),
             actor: crate::sanitize::sanitize_line(&actor),
             store,
             sources: built,
+            schedules,
+            pagers,
             loaded,
         })
     }
 
     /// Writes an entry: with an outbox row when its source mirrors that kind of action.
     pub fn store_entry(&self, entry: &NewEntry) -> Result<Entry, CliError> {
+        if entry.kind == crate::model::EntryKind::Escalated {
+            return self.store_escalation(entry);
+        }
         let source = self.source(entry.alert_key.source()).filter(|(_, s)| s.mirrors(entry.kind));
         Ok(match source {
             Some((cfg, _)) => {
@@ -71,7 +101,7 @@ impl Session {
     /// Sends queued actions to their sources and says what happened on stderr. `force`
     /// ignores the retry backoff. Returns how many still wait.
     pub async fn sync(&self, force: bool) -> usize {
-        let report = crate::sync::drain(self.store.clone(), self.sources.as_slice(), force).await;
+        let report = crate::sync::drain(self.store.clone(), &self.targets(), force).await;
         for line in &report.done {
             eprintln!("klaxon: sent {line}");
         }
@@ -82,6 +112,67 @@ impl Session {
             eprintln!("klaxon: {} action(s) queued; `klaxon sync` or the console sends them", report.unsent());
         }
         report.unsent()
+    }
+
+    /// An escalation pages people: the entry is stored with its webhook page in one
+    /// transaction; each Grafana OnCall schedule answering for its level gets a `notified`
+    /// entry of its own (op_id derived from the escalation's, so it too is written once)
+    /// queued for that schedule's own escalation API.
+    fn store_escalation(&self, entry: &NewEntry) -> Result<Entry, CliError> {
+        use crate::escalation::PAGER;
+        let labels = self.store.known_alert(&entry.alert_key)?.map(|k| k.last.labels).unwrap_or_default();
+        let has = |target: &str| self.pagers.iter().any(|(p, _)| p.name() == target);
+        // A source with its own escalation (Zabbix: one severity step up) takes the entry
+        // itself; the webhook page then goes as a companion entry, for one outbox row each.
+        let source = self.source(entry.alert_key.source()).filter(|(_, s)| s.mirrors(entry.kind));
+        let stored = match (source, has(PAGER)) {
+            (Some((cfg, _)), pager) => {
+                let stored = self.store.append_mirrored(entry, &cfg.name, &labels)?;
+                if pager {
+                    let mut page = NewEntry::new(
+                        entry.alert_key.clone(),
+                        crate::model::EntryKind::Notified,
+                        &entry.actor,
+                        &entry.text,
+                    );
+                    page.op_id = format!("{}:{PAGER}", entry.op_id);
+                    page.at = entry.at;
+                    self.store.append_mirrored(&page, PAGER, &labels)?;
+                }
+                stored
+            }
+            (None, true) => self.store.append_mirrored(entry, PAGER, &labels)?,
+            (None, false) => self.store.append(entry)?,
+        };
+        for (cfg, _) in self.schedules.iter().filter(|(c, _)| Some(c.level) == entry.level) {
+            let target = crate::oncall::grafana_oncall::target(&cfg.name);
+            if !has(&target) {
+                continue;
+            }
+            let text = format!("paged through Grafana OnCall ({}): {}", cfg.name, entry.text);
+            let mut page =
+                NewEntry::new(entry.alert_key.clone(), crate::model::EntryKind::Notified, &entry.actor, &text);
+            page.op_id = format!("{}:{}", entry.op_id, cfg.name);
+            page.at = entry.at;
+            self.store.append_mirrored(&page, &target, &labels)?;
+        }
+        Ok(stored)
+    }
+
+    /// Where the outbox sends actions: the sources and the escalation pagers.
+    pub fn targets(&self) -> crate::sync::Targets<'_> {
+        crate::sync::Targets { sources: &self.sources, pagers: &self.pagers }
+    }
+
+    /// Who escalating to `level` pages now, and the entry text saying so.
+    pub async fn escalation_text(&self, level: i64, note: &str) -> String {
+        if self.schedules.is_empty() {
+            return note.trim().to_owned();
+        }
+        let rows = super::oncall::ask_all(self, chrono::Utc::now()).await;
+        let paged: Vec<(String, Option<String>)> =
+            rows.into_iter().filter(|r| r.level == level).map(|r| (r.schedule, r.now)).collect();
+        crate::escalation::entry_text(&paged, level, note)
     }
 
     /// The runbook library (bundled and configured directories), with any problems found.
@@ -110,6 +201,15 @@ impl Session {
                 cfg.kind.name(),
                 humantime::format_duration(cfg.interval),
                 humantime::format_duration(cfg.timeout)
+            );
+        }
+        for (cfg, _) in &self.schedules {
+            println!(
+                "schedule {}: {} for level {}, every {}",
+                cfg.name,
+                cfg.kind.name(),
+                cfg.level,
+                humantime::format_duration(cfg.interval)
             );
         }
         Ok(())

@@ -44,6 +44,7 @@ pub async fn run(session: Session, format: WatchFormat) -> Result<(), CliError> 
                 board.apply_snapshot(&source, alerts);
                 if !from_cache {
                     board.set_ownership(session.store.ownership()?);
+                    auto_escalate(&session, &board).await?;
                 }
                 let news = watcher.observe(&source, board.ranked(), cfg.min_severity, from_cache);
                 if !news.is_empty() {
@@ -60,6 +61,36 @@ pub async fn run(session: Session, format: WatchFormat) -> Result<(), CliError> 
         }
     }
     let _ = stop_tx.send(true);
+    Ok(())
+}
+
+/// `[escalation] auto_after`, as the console does it: the same op_ids, so a console and a
+/// watch service (or two) escalate an alert to a level once, and page once.
+async fn auto_escalate(session: &Session, board: &Board) -> Result<(), CliError> {
+    let Some(after) = session.loaded.config.escalation.auto_after.and_then(|d| chrono::Duration::from_std(d).ok())
+    else {
+        return Ok(());
+    };
+    let top = session.schedules.iter().map(|(c, _)| c.level).max().unwrap_or(1);
+    let due = crate::escalation::auto_due(board.ranked(), chrono::Utc::now(), after, top);
+    for (key, level, op_id) in &due {
+        let note = format!("unacknowledged for {} min", (after * *level as i32).num_minutes());
+        let text = session.escalation_text(*level, &note).await;
+        let mut entry = crate::model::NewEntry::new(
+            key.clone(),
+            crate::model::EntryKind::Escalated,
+            crate::escalation::AUTO_ACTOR,
+            &text,
+        )
+        .with_level(*level);
+        entry.op_id = op_id.clone();
+        let stored = session.store_entry(&entry)?;
+        // stdout's events stay new/changed/resolved; what klaxon did goes to stderr.
+        eprintln!("klaxon: escalated {key} to level {level}: {}", stored.text);
+    }
+    if !due.is_empty() {
+        session.sync(false).await;
+    }
     Ok(())
 }
 

@@ -34,6 +34,10 @@ pub struct Config {
     pub runbooks: RunbooksConfig,
     #[serde(default)]
     pub notify: NotifyConfig,
+    #[serde(default)]
+    pub schedules: Vec<ScheduleConfig>,
+    #[serde(default)]
+    pub escalation: EscalationConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -430,6 +434,153 @@ fn default_on_unknown() -> Severity {
     Severity::Average
 }
 
+/// One `[[schedules]]` entry: who is on call for one escalation level.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ScheduleConfig {
+    pub name: String,
+    /// The escalation level this schedule answers for: 1 is paged first.
+    #[serde(default = "one")]
+    pub level: i64,
+    #[serde(default = "default_schedule_interval", deserialize_with = "duration")]
+    pub interval: Duration,
+    #[serde(default = "default_timeout", deserialize_with = "duration")]
+    pub timeout: Duration,
+    #[serde(default = "default_schedule_max_bytes")]
+    pub max_bytes: u64,
+    #[serde(flatten)]
+    pub kind: ScheduleKind,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum ScheduleKind {
+    Ical(IcalConfig),
+    Rotation(RotationConfig),
+    Pagerduty(VendorScheduleConfig),
+    Opsgenie(VendorScheduleConfig),
+    GrafanaOncall(VendorScheduleConfig),
+}
+
+impl ScheduleKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            ScheduleKind::Ical(_) => "ical",
+            ScheduleKind::Rotation(_) => "rotation",
+            ScheduleKind::Pagerduty(_) => "pagerduty",
+            ScheduleKind::Opsgenie(_) => "opsgenie",
+            ScheduleKind::GrafanaOncall(_) => "grafana-oncall",
+        }
+    }
+}
+
+/// A calendar feed: PagerDuty, Opsgenie and Grafana OnCall exports, or any iCalendar file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IcalConfig {
+    /// `file:///path.ics`, a plain path, or an http(s) URL.
+    pub url: Option<String>,
+    /// The URL is a secret (vendors put a token in it): take it from this env var or 0600 file.
+    pub url_env: Option<String>,
+    pub url_file: Option<PathBuf>,
+    /// For times without a zone ("floating"); default UTC.
+    #[serde(default = "default_utc")]
+    pub time_zone: String,
+}
+
+impl IcalConfig {
+    pub fn secret_url(&self) -> Result<Option<SecretRef>, String> {
+        secret_ref("url", &self.url_env, &self.url_file)
+    }
+}
+
+/// A rotation written here: participants take turns of `shift`, handing over at `handoff`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RotationConfig {
+    pub participants: Vec<String>,
+    /// The date the first participant's first turn starts, e.g. "2026-01-05".
+    pub start: String,
+    /// Length of one turn: "7d", "1d", "12h". Whole days hand over at the same wall-clock time.
+    #[serde(deserialize_with = "duration")]
+    pub shift: Duration,
+    /// Wall-clock handoff time in `time_zone`, "09:00".
+    #[serde(default = "default_handoff")]
+    pub handoff: String,
+    #[serde(default = "default_utc")]
+    pub time_zone: String,
+    /// Someone covers a window: { person = "dave", start = "2026-03-28T18:00", end = "2026-03-29T09:00" }.
+    #[serde(default)]
+    pub overrides: Vec<Override>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Override {
+    pub person: String,
+    /// RFC 3339, or a wall-clock time in the rotation's time zone.
+    pub start: String,
+    pub end: String,
+}
+
+/// A vendor's on-call API: PagerDuty (`/oncalls`), Opsgenie (`/v2/schedules/{id}/on-calls`),
+/// Grafana OnCall (`/api/v1/schedules/`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VendorScheduleConfig {
+    /// API base; default the vendor's SaaS (Grafana OnCall has none: give it).
+    pub url: Option<String>,
+    /// The schedule's id (PagerDuty, Grafana OnCall), or id or name (Opsgenie).
+    pub schedule: String,
+    pub token_env: Option<String>,
+    pub token_file: Option<PathBuf>,
+}
+
+impl VendorScheduleConfig {
+    pub fn token(&self) -> Result<Option<SecretRef>, String> {
+        secret_ref("token", &self.token_env, &self.token_file)
+    }
+}
+
+/// `[escalation]`: who gets paged when an alert goes up a level.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EscalationConfig {
+    /// A Mattermost/Slack-compatible incoming webhook (a secret: env var or 0600 file).
+    pub webhook_url_env: Option<String>,
+    pub webhook_url_file: Option<PathBuf>,
+    /// Escalate unacknowledged High/Disaster alerts one level after this long (per level).
+    #[serde(default, deserialize_with = "opt_duration")]
+    pub auto_after: Option<Duration>,
+    /// Tell you this long before your own shift starts.
+    #[serde(default = "default_shift_notice", deserialize_with = "duration")]
+    pub shift_notice: Duration,
+}
+
+impl EscalationConfig {
+    pub fn webhook(&self) -> Result<Option<SecretRef>, String> {
+        secret_ref("webhook_url", &self.webhook_url_env, &self.webhook_url_file)
+    }
+}
+
+fn one() -> i64 {
+    1
+}
+fn default_schedule_interval() -> Duration {
+    Duration::from_secs(300)
+}
+fn default_schedule_max_bytes() -> u64 {
+    8 * 1024 * 1024
+}
+fn default_utc() -> String {
+    "UTC".into()
+}
+fn default_handoff() -> String {
+    "09:00".into()
+}
+fn default_shift_notice() -> Duration {
+    Duration::from_secs(15 * 60)
+}
+
 /// `"15s"`, `"5m"`, `"1h30m"`.
 pub fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
     let raw = String::deserialize(d)?;
@@ -497,6 +648,7 @@ impl Config {
                 }
             }
         }
+        validate_schedules(self, &mut problems);
         problems
     }
 }
@@ -584,6 +736,93 @@ fn validate_zabbix(z: &ZabbixConfig, at: &dyn Fn(&str) -> KeyPath, problems: &mu
         if t.split('=').next().is_none_or(|name| name.trim().is_empty()) {
             problems.push((at("tags"), format!("{t:?} is not \"tag\" or \"tag=value\"")));
         }
+    }
+}
+
+fn validate_schedules(cfg: &Config, problems: &mut Vec<(KeyPath, String)>) {
+    use load::KeySeg::{Index, Key};
+    let mut seen = std::collections::HashSet::new();
+    for (i, sch) in cfg.schedules.iter().enumerate() {
+        let at = |field: &str| KeyPath(vec![Key("schedules".into()), Index(i), Key(field.into())]);
+        if sch.name.is_empty() || !sch.name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
+            problems
+                .push((at("name"), format!("schedule name {:?} must be letters, digits, '-', '_' or '.'", sch.name)));
+        } else if !seen.insert(sch.name.as_str()) {
+            problems.push((at("name"), format!("schedule name {:?} is used twice", sch.name)));
+        }
+        if !(1..=9).contains(&sch.level) {
+            problems.push((at("level"), format!("level {} is not an escalation level from 1 to 9", sch.level)));
+        }
+        if sch.interval < Duration::from_secs(10) {
+            problems.push((at("interval"), "a schedule's interval is at least 10s".into()));
+        }
+        let mut check_secret = |name: &str, r: Result<Option<SecretRef>, String>| match r {
+            Err(e) => problems.push((at(&format!("{name}_env")), e)),
+            Ok(Some(r)) => {
+                if let Err(e) = r.resolve() {
+                    let key = if matches!(r, SecretRef::Env(_)) { "_env" } else { "_file" };
+                    problems.push((at(&format!("{name}{key}")), e));
+                }
+            }
+            Ok(None) => {}
+        };
+        match &sch.kind {
+            ScheduleKind::Rotation(r) => {
+                if let Err((field, e)) = crate::oncall::rotation::Rotation::new(r) {
+                    problems.push((at(field), e));
+                }
+            }
+            ScheduleKind::Ical(c) => {
+                check_secret("url", c.secret_url());
+                if c.url.is_some() == matches!(c.secret_url(), Ok(Some(_))) {
+                    problems.push((at("url"), "an ical schedule needs one of url, url_env or url_file".into()));
+                }
+                if let Some(url) = &c.url
+                    && url.contains("://")
+                    && (url.contains('@') || url.to_ascii_lowercase().contains("token=") || url.contains("key="))
+                {
+                    problems.push((
+                        at("url"),
+                        "this feed URL carries a credential: give it with url_env or url_file (a 0600 file)".into(),
+                    ));
+                }
+                if let Err(e) = crate::oncall::rotation::parse_tz(&c.time_zone) {
+                    problems.push((at("time_zone"), e));
+                }
+            }
+            ScheduleKind::Pagerduty(v) | ScheduleKind::Opsgenie(v) | ScheduleKind::GrafanaOncall(v) => {
+                check_secret("token", v.token());
+                if matches!(v.token(), Ok(None)) {
+                    problems
+                        .push((at("kind"), format!("a {} schedule needs token_env or token_file", sch.kind.name())));
+                }
+                if matches!(sch.kind, ScheduleKind::GrafanaOncall(_)) && v.url.is_none() {
+                    problems.push((at("kind"), "a grafana-oncall schedule needs the API `url`".into()));
+                }
+                if let Some(url) = &v.url
+                    && !matches!(url.split_once("://"), Some(("http" | "https", rest)) if !rest.is_empty())
+                {
+                    problems.push((at("url"), format!("{url:?} is not an http(s) URL")));
+                }
+                if v.schedule.trim().is_empty() {
+                    problems.push((at("schedule"), "give the schedule's id".into()));
+                }
+            }
+        }
+    }
+    let at = |field: &str| KeyPath(vec![Key("escalation".into()), Key(field.into())]);
+    match cfg.escalation.webhook() {
+        Err(e) => problems.push((at("webhook_url_env"), e)),
+        Ok(Some(r)) => {
+            if let Err(e) = r.resolve() {
+                let key = if matches!(r, SecretRef::Env(_)) { "webhook_url_env" } else { "webhook_url_file" };
+                problems.push((at(key), e));
+            }
+        }
+        Ok(None) => {}
+    }
+    if cfg.escalation.auto_after.is_some_and(|d| d < Duration::from_secs(60)) {
+        problems.push((at("auto_after"), "auto_after is at least 1m".into()));
     }
 }
 

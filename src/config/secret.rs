@@ -21,6 +21,12 @@ impl Secret {
     pub fn expose(&self) -> &str {
         &self.0
     }
+
+    /// A value the config wrote in the clear (a feed's file path) handled like a secret,
+    /// so one field can hold either.
+    pub fn from_config(value: &str) -> Secret {
+        Secret(value.to_owned())
+    }
 }
 
 impl fmt::Debug for Secret {

@@ -7,6 +7,7 @@ pub mod filter;
 mod health;
 mod mirror;
 mod notice;
+mod schedule;
 mod severity;
 
 pub use alert::{Alert, AlertKey, Link, SourceAck, Status};
@@ -15,4 +16,5 @@ pub use entry::{Entry, EntryKind, NewEntry, Ownership, new_op_id};
 pub use health::Health;
 pub use mirror::{MirrorDone, MirrorOp, PriorUpdate};
 pub use notice::{Notice, Watcher};
+pub use schedule::{OnCall, Shift, merge as merge_shifts};
 pub use severity::{Severity, SeverityMap, UnknownSeverity};

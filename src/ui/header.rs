@@ -1,4 +1,5 @@
-//! The top line: klaxon, each source's health, the time.
+//! The top lines: klaxon, each source's health, the time; under them, when schedules are
+//! configured, who is on call per level, until when, and who is next (you stand out).
 
 use super::text::fit;
 use crate::app::State;
@@ -10,6 +11,15 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let top = Rect { height: area.height.min(1), ..area };
+    title_line(frame, top, state, theme);
+    if area.height >= 2 {
+        let row = Rect { y: area.y + 1, height: 1, ..area };
+        oncall_line(frame, row, state, theme);
+    }
+}
+
+fn title_line(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let mut spans = vec![Span::styled(" klaxon ", theme.style("header.title"))];
     for (source, health) in &state.health {
         let (mark, word, style) = match health {
@@ -43,5 +53,63 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         l
     };
     line.push_span(Span::styled(clock, theme.style("header")));
+    frame.render_widget(Paragraph::new(line).style(theme.style("header")), area);
+}
+
+/// `L1 alice until 18:00 → bob   L2 carol until Mon 09:00 → dave`, cut to the width.
+fn oncall_line(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let normal = theme.style("header.oncall");
+    // Narrow screens keep their room for the names.
+    let label = if area.width >= 80 { " on call" } else { "" };
+    let mut spans = vec![Span::styled(label, theme.style("header"))];
+    for (i, o) in state.oncall.iter().enumerate() {
+        let gap = if i == 0 && label.is_empty() { " " } else { "  " };
+        spans.push(Span::styled(gap, theme.style("header")));
+        let when = |t: chrono::DateTime<chrono::Utc>| {
+            if t.date_naive() == state.now.date_naive() {
+                t.format("%H:%M").to_string()
+            } else if t - state.now < chrono::Duration::days(6) {
+                t.format("%a %H:%M").to_string()
+            } else {
+                t.format("%b %d").to_string()
+            }
+        };
+        let Some(oc) = &o.last else {
+            spans.push(Span::styled(format!("L{} {} ✖ failing", o.level, o.schedule), theme.style("health.failing")));
+            continue;
+        };
+        let mine = oc.person_now().is_some_and(|p| state.is_me(p));
+        let mut text = match oc.person_now() {
+            Some(p) if mine => format!("L{} ▶ {p} (you)", o.level),
+            Some(p) => format!("L{} {p}", o.level),
+            None => format!("L{} nobody", o.level),
+        };
+        if let Some(until) = oc.until() {
+            text.push_str(&format!(" until {}", when(until)));
+        }
+        if let Some(next) = &oc.next {
+            let at = if oc.now.is_none() { format!(" at {}", when(next.start)) } else { String::new() };
+            text.push_str(&format!(" → {}{at}", next.person));
+        }
+        spans.push(Span::styled(text, if mine { theme.style("header.you") } else { normal }));
+        if o.error.is_some() {
+            spans.push(Span::styled(" ✖", theme.style("health.failing")));
+        }
+    }
+    let mut line = Line::default();
+    let mut room = usize::from(area.width);
+    for span in spans {
+        if room == 0 {
+            break;
+        }
+        let w = span.width();
+        if w <= room {
+            room -= w;
+            line.push_span(span);
+        } else {
+            line.push_span(Span::styled(fit(&span.content, room), span.style));
+            room = 0;
+        }
+    }
     frame.render_widget(Paragraph::new(line).style(theme.style("header")), area);
 }

@@ -13,7 +13,7 @@ mod status_bar;
 pub mod text;
 
 use crate::app::State;
-use crate::app::layout::{Area, layout};
+use crate::app::layout::Area;
 use crate::app::state::{Mode, Pane};
 use crate::config::theme::Theme;
 use ratatui::Frame;
@@ -21,7 +21,7 @@ use ratatui::layout::Rect;
 
 pub fn view(state: &State, theme: &Theme, frame: &mut Frame) {
     let size = frame.area();
-    let l = layout(size.width, size.height, state.focus);
+    let l = state.layout();
     header::draw(frame, rect(l.header), state, theme);
     if l.list.height > 0 {
         alert_list::draw(frame, rect(l.list), state, theme);

@@ -1,0 +1,157 @@
+//! Grafana OnCall: `GET /api/v1/schedules/` (items carry `on_call_now: [user id]`), then
+//! `GET /api/v1/users/{id}/` for the person's username. It answers for the present only.
+//!
+//! It is also an escalation target (`@grafana-oncall:<schedule>`): an escalation to this
+//! schedule's level pages whoever is on call now through Grafana OnCall's own escalation,
+//! `POST /api/v1/escalation/ {title, message, users: [{id, important}]}` (direct paging: a new
+//! alert group, since klaxon's alert is not one of Grafana OnCall's).
+
+use super::{OnCallFuture, ScheduleSource};
+use crate::config::{ScheduleConfig, Secret, VendorScheduleConfig};
+use crate::model::{EntryKind, MirrorDone, MirrorOp, OnCall, PriorUpdate, Shift};
+use crate::sources::http::{self, Limits};
+use crate::sources::{AlertSource, MirrorFuture, PollFuture, SourceError};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+pub struct GrafanaOnCall {
+    name: String,
+    target: String,
+    level: i64,
+    base: String,
+    schedule: String,
+    token: Secret,
+    client: reqwest::Client,
+    max_bytes: u64,
+}
+
+#[derive(Deserialize)]
+struct Page {
+    results: Vec<Schedule>,
+    next: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Schedule {
+    id: String,
+    name: String,
+    #[serde(default)]
+    on_call_now: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct User {
+    username: String,
+}
+
+impl GrafanaOnCall {
+    pub fn new(cfg: &ScheduleConfig, v: &VendorScheduleConfig, limits: Limits) -> Result<Self, SourceError> {
+        let base = v.url.as_deref().ok_or_else(|| SourceError::new("grafana-oncall needs the API url"))?;
+        Ok(GrafanaOnCall {
+            name: cfg.name.clone(),
+            target: target(&cfg.name),
+            level: cfg.level,
+            base: base.trim_end_matches('/').to_owned(),
+            schedule: v.schedule.clone(),
+            token: super::token(v)?,
+            client: http::client(limits, None)?,
+            max_bytes: cfg.max_bytes,
+        })
+    }
+
+    /// This schedule, found by id or name through the pages of `/api/v1/schedules/`.
+    async fn schedule(&self) -> Result<Schedule, SourceError> {
+        let mut url = format!("{}/api/v1/schedules/", self.base);
+        for _ in 0..50 {
+            let page: Page = self.get(&url).await?;
+            if let Some(found) = page.results.into_iter().find(|s| s.id == self.schedule || s.name == self.schedule) {
+                return Ok(found);
+            }
+            match page.next {
+                Some(next) if next.starts_with(&self.base) => url = next,
+                _ => break,
+            }
+        }
+        Err(SourceError::new(format!("no schedule {:?}", self.schedule)))
+    }
+
+    async fn get<T: serde::de::DeserializeOwned>(&self, url: &str) -> Result<T, SourceError> {
+        // The token goes as it is: Grafana OnCall wants no "Bearer".
+        let req = self.client.get(url).header("Authorization", self.token.expose());
+        let body = http::fetch(req, self.max_bytes).await?;
+        serde_json::from_slice(&body).map_err(|e| SourceError::new(format!("unexpected answer: {e}")))
+    }
+}
+
+impl ScheduleSource for GrafanaOnCall {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn level(&self) -> i64 {
+        self.level
+    }
+    fn oncall(&self, at: DateTime<Utc>) -> OnCallFuture<'_> {
+        Box::pin(async move {
+            if (at - Utc::now()).num_minutes().abs() > 1 {
+                return Err(SourceError::new("grafana-oncall answers for the present only (no --at)"));
+            }
+            let schedule = self.schedule().await?;
+            let mut shifts = Vec::new();
+            if let Some(id) = schedule.on_call_now.first() {
+                let id: String = id.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+                let user: User = self.get(&format!("{}/api/v1/users/{id}/", self.base)).await?;
+                shifts.push(Shift::new(&user.username, at, DateTime::<Utc>::MAX_UTC));
+            }
+            Ok(OnCall::from_shifts(&self.name, self.level, &shifts, at))
+        })
+    }
+}
+
+/// The outbox target that pages through this schedule.
+pub fn target(schedule: &str) -> String {
+    format!("@grafana-oncall:{schedule}")
+}
+
+impl AlertSource for GrafanaOnCall {
+    /// As an outbox target it is named `@grafana-oncall:<schedule>`, not by the schedule.
+    #[allow(clippy::misnamed_getters)]
+    fn name(&self) -> &str {
+        &self.target
+    }
+
+    fn poll(&self) -> PollFuture<'_> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
+
+    fn mirrors(&self, kind: EntryKind) -> bool {
+        kind == EntryKind::Notified
+    }
+
+    /// Pages whoever is on call on this schedule now. Done on a 2xx; like a chat webhook it
+    /// takes no idempotency key, so a lost answer may page twice (at least once).
+    fn mirror<'a>(&'a self, op: &'a MirrorOp) -> MirrorFuture<'a> {
+        Box::pin(async move {
+            let schedule = self.schedule().await?;
+            if schedule.on_call_now.is_empty() {
+                let summary = format!("nobody on call on Grafana OnCall schedule {} to page", schedule.name);
+                return Ok(MirrorDone { remote_id: None, prior: PriorUpdate::Keep, summary });
+            }
+            let users: Vec<_> =
+                schedule.on_call_now.iter().map(|id| serde_json::json!({"id": id, "important": true})).collect();
+            let body = serde_json::json!({
+                "title": format!("{} escalated by {}", op.alert_key, op.actor),
+                "message": op.text,
+                "users": users,
+            });
+            let req = self
+                .client
+                .post(format!("{}/api/v1/escalation/", self.base))
+                .header("Authorization", self.token.expose())
+                .header("Content-Type", "application/json")
+                .body(body.to_string());
+            http::fetch(req, self.max_bytes).await?;
+            let summary = format!("paged through Grafana OnCall schedule {}", schedule.name);
+            Ok(MirrorDone { remote_id: None, prior: PriorUpdate::Keep, summary })
+        })
+    }
+}
