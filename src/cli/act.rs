@@ -46,6 +46,42 @@ pub async fn escalate(session: &Session, key: &str, note: Option<&str>) -> Resul
     Ok(())
 }
 
+pub async fn set_severity(
+    session: &Session,
+    key: &str,
+    severity: crate::model::Severity,
+    note: Option<&str>,
+) -> Result<(), CliError> {
+    let key = session.resolve_key(key).await?;
+    let rank = crate::model::Severity::ALL.iter().position(|s| *s == severity).unwrap_or(0) as i64;
+    let entry = NewEntry::new(key.clone(), EntryKind::SeveritySet, &session.actor, note.unwrap_or("")).with_level(rank);
+    at_source(session, &entry)?;
+    record(session, entry).await?;
+    println!("set {key} to {severity}");
+    Ok(())
+}
+
+pub async fn close(session: &Session, key: &str, note: Option<&str>) -> Result<(), CliError> {
+    let key = session.resolve_key(key).await?;
+    let entry = NewEntry::new(key.clone(), EntryKind::Closed, &session.actor, note.unwrap_or(""));
+    at_source(session, &entry)?;
+    record(session, entry).await?;
+    println!("closed {key}");
+    Ok(())
+}
+
+/// Actions only a source can carry out: refused up front where the source cannot.
+fn at_source(session: &Session, entry: &NewEntry) -> Result<(), CliError> {
+    if session.mirrors(entry) {
+        return Ok(());
+    }
+    Err(CliError::Usage(format!(
+        "source {} cannot {}: only a source that takes it (zabbix with write_back) can",
+        entry.alert_key.source(),
+        entry.kind.name().replace('-', " ")
+    )))
+}
+
 /// Stores the entry (with its outbox row when the source mirrors this kind), then sends
 /// what is due. The entry is durable before anything leaves the machine.
 async fn record(session: &Session, entry: NewEntry) -> Result<Entry, CliError> {

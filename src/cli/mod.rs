@@ -57,6 +57,20 @@ pub enum Command {
         #[arg(long)]
         note: Option<String>,
     },
+    /// Set an alert's severity at its source (Zabbix)
+    Severity {
+        key: String,
+        /// information, warning, average, high or disaster
+        severity: crate::model::Severity,
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Close an alert at its source (Zabbix, where the trigger allows manual close)
+    Close {
+        key: String,
+        #[arg(long)]
+        note: Option<String>,
+    },
     /// An alert's timeline, ready for a retrospective
     Timeline {
         key: String,
@@ -199,6 +213,8 @@ async fn run_with(session: Session, command: Command) -> Result<(), CliError> {
         Command::Unack { key } => act::unack(&session, &key).await,
         Command::Note { key, text } => act::note(&session, &key, &text).await,
         Command::Escalate { key, note } => act::escalate(&session, &key, note.as_deref()).await,
+        Command::Severity { key, severity, note } => act::set_severity(&session, &key, severity, note.as_deref()).await,
+        Command::Close { key, note } => act::close(&session, &key, note.as_deref()).await,
         Command::Timeline { key, format } => timeline::run(&session, &key, format).await,
         Command::Oncall { at, format } => oncall::run(&session, at.as_deref(), format).await,
         Command::Watch { format } => watch::run(session, format).await,

@@ -98,6 +98,11 @@ impl Session {
         })
     }
 
+    /// Whether the entry's source carries this kind of action.
+    pub fn mirrors(&self, entry: &NewEntry) -> bool {
+        self.source(entry.alert_key.source()).is_some_and(|(_, s)| s.mirrors(entry.kind))
+    }
+
     /// Sends queued actions to their sources and says what happened on stderr. `force`
     /// ignores the retry backoff. Returns how many still wait.
     pub async fn sync(&self, force: bool) -> usize {

@@ -5,6 +5,7 @@
 pub mod alerts;
 pub mod postgres;
 pub mod servers;
+pub mod zabbix;
 
 use std::path::{Path, PathBuf};
 

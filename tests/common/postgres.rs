@@ -165,6 +165,23 @@ impl Postgres {
         self.try_psql(db, sql).unwrap_or_else(|e| panic!("psql {sql}: {e}"))
     }
 
+    /// Loads a gzipped SQL file (a schema shipped by a Debian package) into `db`.
+    pub fn load_gz(&self, db: &str, path: &Path) {
+        let zcat = Command::new("zcat").arg(path).stdout(Stdio::piped()).spawn().expect("zcat");
+        let out = Command::new(self.bin.join("psql"))
+            .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", "postgres", "-d", db])
+            .args(["-XAtq", "-v", "ON_ERROR_STOP=1"])
+            .stdin(zcat.stdout.expect("zcat output"))
+            .output()
+            .expect("psql");
+        assert!(out.status.success(), "loading {}: {}", path.display(), String::from_utf8_lossy(&out.stderr));
+    }
+
+    /// Runs SQL as the superuser in `db`.
+    pub fn psql_in(&self, db: &str, sql: &str) -> String {
+        self.psql_db(db, sql)
+    }
+
     /// Runs SQL as the superuser in database klaxon; returns the unaligned output.
     pub fn psql(&self, sql: &str) -> String {
         self.psql_db("klaxon", sql)
