@@ -3,11 +3,13 @@
 
 pub mod keymap;
 mod load;
+pub mod logs;
 pub mod paths;
 mod secret;
 pub mod theme;
 
 pub use load::{ConfigError, KeyPath, Loaded, Origin, load, parse};
+pub use logs::{LogConfig, LogKind};
 pub use secret::{Secret, SecretRef};
 
 use crate::model::{Severity, SeverityMap};
@@ -34,6 +36,8 @@ pub struct Config {
     pub runbooks: RunbooksConfig,
     #[serde(default)]
     pub notify: NotifyConfig,
+    #[serde(default)]
+    pub logs: Vec<LogConfig>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -425,6 +429,7 @@ impl Config {
                 }
             }
         }
+        logs::validate(&self.logs, &mut problems);
         problems
     }
 }
