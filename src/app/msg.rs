@@ -42,6 +42,12 @@ pub enum Msg {
         reference: crate::runbooks::Reference,
         result: Result<crate::runbooks::Runbook, String>,
     },
+    /// A log source's lines (or failure) for the alert the log pane follows.
+    Log {
+        alert: AlertKey,
+        source: String,
+        update: super::logs::LogUpdate,
+    },
     /// Something worth a line in the status bar (an action confirmed by its source).
     Notice(String),
 }

@@ -114,6 +114,14 @@ impl Session {
         Ok(())
     }
 
+    /// The directory of the config file, which relative paths in it start from.
+    pub fn config_dir(&self) -> Option<PathBuf> {
+        match &self.loaded.origin {
+            Origin::File(f) => Some(f.parent().unwrap_or(Path::new(".")).to_path_buf()),
+            Origin::Embedded => None,
+        }
+    }
+
     fn source(&self, name: &str) -> Option<&(SourceConfig, Arc<dyn AlertSource>)> {
         self.sources.iter().find(|(c, _)| c.name == name)
     }

@@ -160,6 +160,13 @@ pub fn build(cfg: &LogConfig, base: Option<&Path>) -> Result<Configured, SourceE
     Ok(Configured { cfg: cfg.clone(), source })
 }
 
+/// Every `[[logs]]` source by name, or why it could not be set up.
+pub type Built = Vec<(String, Result<Configured, String>)>;
+
+pub fn build_all(cfgs: &[LogConfig], base: Option<&Path>) -> Built {
+    cfgs.iter().map(|c| (c.name.clone(), build(c, base).map_err(|e| e.to_string()))).collect()
+}
+
 /// Lines from several sources, in time order (lines without a time keep their place).
 pub fn merge(batches: impl IntoIterator<Item = Vec<LogLine>>, keep: usize) -> Vec<LogLine> {
     let mut buf = crate::model::LogBuffer::new(keep);
