@@ -4,6 +4,7 @@
 mod act;
 mod doctor;
 mod list;
+mod logs;
 mod runbook;
 mod session;
 mod timeline;
@@ -62,6 +63,16 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = TimelineFormat::Markdown)]
         format: TimelineFormat,
     },
+    /// The log lines the console shows beside an alert, from before it started until now
+    Logs {
+        /// <source>/<id>; a unique prefix of the id is enough
+        key: String,
+        #[arg(long, value_enum, default_value_t = LogsFormat::Text)]
+        format: LogsFormat,
+        /// Only this log source's lines
+        #[arg(long, value_name = "NAME")]
+        source: Option<String>,
+    },
     /// Run the engine without the screen: print each new, changed or resolved alert
     Watch {
         #[arg(long, value_enum, default_value_t = WatchFormat::Text)]
@@ -114,6 +125,12 @@ pub enum ListFormat {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum TimelineFormat {
     Markdown,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogsFormat {
+    Text,
     Json,
 }
 
@@ -186,6 +203,7 @@ async fn run_with(session: Session, command: Command) -> Result<(), CliError> {
         Command::Escalate { key, note } => act::escalate(&session, &key, note.as_deref()).await,
         Command::Timeline { key, format } => timeline::run(&session, &key, format).await,
         Command::Watch { format } => watch::run(session, format).await,
+        Command::Logs { key, format, source } => logs::run(&session, &key, format, source.as_deref()).await,
         Command::Runbook { command } => runbook::run(&session, command).await,
         Command::Sync => match session.sync(true).await {
             0 => Ok(()),

@@ -111,6 +111,15 @@ impl Session {
                 humantime::format_duration(cfg.timeout)
             );
         }
+        for l in &self.loaded.config.logs {
+            println!(
+                "logs {}: {}, {} before an alert, up to {} lines",
+                l.name,
+                l.kind.name(),
+                humantime::format_duration(l.before),
+                l.limit
+            );
+        }
         Ok(())
     }
 

@@ -173,10 +173,14 @@ impl LogLine {
         }
         let mut level = None;
         // A level word among the first three words: "ERROR", "[warn]", "level=info", "W:".
-        for word in rest.split_whitespace().take(3) {
+        for (i, word) in rest.split_whitespace().take(3).enumerate() {
             let w = word.trim_start_matches("level=").trim_matches(|c: char| "[]():<>|".contains(c));
             if let Some(l) = Level::parse(w).filter(|_| w.parse::<i64>().is_err()) {
                 level = Some(l);
+                // A bare level word first says nothing the level column does not.
+                if i == 0 && w == word {
+                    rest = rest.trim_start()[word.len()..].trim_start();
+                }
                 break;
             }
         }
