@@ -81,7 +81,14 @@ fn to_args(words: Vec<String>) -> Result<Vec<String>, String> {
             },
         }
     }
-    Ok(out)
+    // Options first, then the matches, where `+` (OR) stands only between two of them.
+    let (mut args, matches): (Vec<String>, Vec<String>) = out.into_iter().partition(|a| a.starts_with("--"));
+    let ors: Vec<usize> = matches.iter().enumerate().filter(|(_, m)| *m == "+").map(|(i, _)| i).collect();
+    if ors.iter().any(|i| *i == 0 || *i == matches.len() - 1 || ors.contains(&(i + 1))) {
+        return Err("`+` stands between two journal matches (FIELD=value + FIELD=value)".into());
+    }
+    args.extend(matches);
+    Ok(args)
 }
 
 impl LogSource for JournaldSource {
@@ -262,6 +269,8 @@ mod tests {
         assert!(to_args(w("--output=cat")).unwrap_err().contains("journal matches"));
         assert!(to_args(w("-u")).unwrap_err().contains("needs a value"));
         assert!(check_query("-u {{ labels.unit }}").is_ok());
+        assert!(to_args(w("-u db + _PID=1")).unwrap_err().contains("between two journal matches"));
+        assert!(to_args(w("_PID=1 + + _PID=2")).is_err());
     }
 
     #[test]
