@@ -37,12 +37,22 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         return;
     };
     let mut head = vec![sources_line(p, theme)];
+    let width = usize::from(inner.width);
     for (name, s) in &p.sources {
         if let SourceStatus::Failed(why) = s {
-            head.push(Line::from(vec![
-                Span::styled(format!("{name} failed: "), theme.style("health.failing")),
-                Span::styled(why.clone(), theme.style("status.hint")),
-            ]));
+            // The reason matters most: up to three rows of it.
+            let label = format!("{name} failed: ");
+            let rows = chunks(&format!("{label}{why}"), width.max(1), 3);
+            for (i, row) in rows.into_iter().enumerate() {
+                let line = match (i, row.strip_prefix(&label)) {
+                    (0, Some(rest)) => Line::from(vec![
+                        Span::styled(label.clone(), theme.style("health.failing")),
+                        Span::styled(rest.to_owned(), theme.style("status.hint")),
+                    ]),
+                    _ => Line::styled(row, theme.style("status.hint")),
+                };
+                head.push(line);
+            }
         }
     }
     if let Some(filters) = filters_line(p, theme) {
@@ -70,8 +80,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         };
         // Keep the cursor line and its fields on screen, as low as the lines allow.
         let needed = cursor + 1 + expansion.len();
-        let start = needed.saturating_sub(room.max(1));
-        let width = usize::from(inner.width);
+        let start = needed.saturating_sub(room.max(1)).min(cursor);
         for (i, pos) in visible.iter().enumerate().skip(start) {
             if body.len() >= room {
                 break;
@@ -90,6 +99,28 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     }
     head.extend(body);
     frame.render_widget(Paragraph::new(head), inner);
+}
+
+/// `s` in rows of at most `width` cells, at most `max` rows (the last cut with `…`).
+fn chunks(s: &str, width: usize, max: usize) -> Vec<String> {
+    use unicode_width::UnicodeWidthChar;
+    let mut rows = vec![String::new()];
+    let mut used = 0;
+    for c in s.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w > width {
+            if rows.len() == max {
+                let last = rows.pop().unwrap_or_default();
+                rows.push(super::text::fit(&format!("{last}{c}…"), width));
+                return rows;
+            }
+            rows.push(String::new());
+            used = 0;
+        }
+        rows.last_mut().expect("one row").push(c);
+        used += w;
+    }
+    rows
 }
 
 fn sources_line<'a>(p: &LogPane, theme: &Theme) -> Line<'a> {
