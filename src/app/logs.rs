@@ -124,7 +124,7 @@ pub fn sync(state: &mut State, fx: &mut Vec<Effect>) {
         Some(alert) => {
             let alert = alert.clone();
             state.logs.reset(Some(alert.key.clone()));
-            fx.push(Effect::FollowLogs(alert.into()));
+            fx.push(Effect::FollowLogs(alert));
         }
         None => {
             state.logs.reset(None);

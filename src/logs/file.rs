@@ -175,7 +175,9 @@ impl Tailer {
     }
 
     fn finish_partial(&mut self, bytes: &mut Vec<u8>) {
-        if !bytes.ends_with(b"\n") && !(bytes.is_empty() && self.partial.is_empty()) {
+        // The old file's unfinished last line is finished: nothing more comes to it.
+        let pending = !bytes.is_empty() || !self.partial.is_empty();
+        if pending && !bytes.ends_with(b"\n") {
             bytes.push(b'\n');
         }
     }
