@@ -29,7 +29,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             quiet("No log source is configured, so there are no lines to show.".into()),
             quiet("Add a [[logs]] source (journald, file or loki) to klaxon.toml.".into()),
         ];
-        frame.render_widget(Paragraph::new(text), inner);
+        frame.render_widget(Paragraph::new(text).wrap(ratatui::widgets::Wrap { trim: false }), inner);
         return;
     }
     let Some(_) = &p.alert else {
