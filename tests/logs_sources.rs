@@ -115,7 +115,7 @@ async fn loki_reads_the_window_backward_in_pages_then_follows_forward() {
     assert_eq!(lines[3].level, Some(Level::Error), "the line's own level");
     assert_eq!(lines[0].level, Some(Level::Warn), "else the stream's level label");
     assert_eq!(lines[3].correlation(), Some(("trace_id", "t1")));
-    assert_eq!(lines[0].labels["job"], "db");
+    assert_eq!(lines[0].labels.get("job"), Some("db"));
     assert_eq!(lines[0].at.unwrap().timestamp_nanos_opt().unwrap() as i128, ns(1));
     let more = tail.next().await.unwrap();
     assert_eq!(more.iter().map(|l| l.message.as_str()).collect::<Vec<_>>(), ["six"]);

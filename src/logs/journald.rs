@@ -281,8 +281,8 @@ mod tests {
         assert_eq!(l.level, Some(Level::Error));
         assert_eq!(l.at.unwrap().timestamp_micros(), 1_763_694_600_123_456);
         assert_eq!(l.message, "upstream timed out");
-        assert_eq!(l.labels["_SYSTEMD_UNIT"], "api.service");
-        assert_eq!(l.fields["REQUEST_ID"], "r-1");
+        assert_eq!(&l.labels["_SYSTEMD_UNIT"], "api.service");
+        assert_eq!(&l.fields["REQUEST_ID"], "r-1");
         assert!(!l.fields.contains_key("_BOOT_ID"));
         assert_eq!(l.correlation(), Some(("REQUEST_ID", "r-1")));
         let raw = br#"{"MESSAGE":[104,105,27,91,50,74],"PRIORITY":"6"}"#;

@@ -211,7 +211,7 @@ pub fn parse_response(source: &str, body: &[u8]) -> Result<Vec<Entry>, SourceErr
     }
     let mut out = Vec::new();
     for stream in data.result {
-        let labels: BTreeMap<String, String> =
+        let labels: crate::model::Fields =
             stream.stream.iter().map(|(k, v)| (sanitize_line(k), sanitize_line(v))).collect();
         for value in stream.values {
             let (Some(ts), Some(text)) =
@@ -227,10 +227,8 @@ pub fn parse_response(source: &str, body: &[u8]) -> Result<Vec<Entry>, SourceErr
                 line.at = DateTime::from_timestamp(secs, ns.rem_euclid(1_000_000_000) as u32);
             }
             if line.level.is_none() {
-                line.level = ["level", "detected_level", "severity"]
-                    .iter()
-                    .find_map(|k| labels.get(*k))
-                    .and_then(|l| Level::parse(l));
+                line.level =
+                    ["level", "detected_level", "severity"].iter().find_map(|k| labels.get(k)).and_then(Level::parse);
             }
             // Loki 3's structured metadata: a third element of string pairs.
             if let Some(serde_json::Value::Object(meta)) = value.get(2) {

@@ -97,8 +97,94 @@ pub struct LogLine {
     pub at: Option<DateTime<Utc>>,
     pub level: Option<Level>,
     pub message: String,
-    pub fields: BTreeMap<String, String>,
-    pub labels: BTreeMap<String, String>,
+    pub fields: Fields,
+    pub labels: Fields,
+}
+
+/// A line's fields or labels: a sorted list of pairs rather than a map, because a buffer
+/// holds thousands of lines with a handful of fields each (a map node alone is ~540 bytes).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Fields(Vec<(Box<str>, Box<str>)>);
+
+impl Fields {
+    pub fn new() -> Self {
+        Fields(Vec::new())
+    }
+
+    fn find(&self, key: &str) -> Result<usize, usize> {
+        self.0.binary_search_by(|(k, _)| (**k).cmp(key))
+    }
+
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.find(key).ok().map(|i| &*self.0[i].1)
+    }
+
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.find(key).is_ok()
+    }
+
+    /// Sets `key` (replacing its value when it is there).
+    pub fn insert(&mut self, key: impl Into<String>, value: impl Into<String>) {
+        let key: String = key.into();
+        let value = value.into().into_boxed_str();
+        match self.find(&key) {
+            Ok(i) => self.0[i].1 = value,
+            Err(i) => self.0.insert(i, (key.into_boxed_str(), value)),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (&**k, &**v))
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(|(_, v)| &**v)
+    }
+}
+
+impl std::ops::Index<&str> for Fields {
+    type Output = str;
+    fn index(&self, key: &str) -> &str {
+        self.get(key).unwrap_or_else(|| panic!("no field {key:?}"))
+    }
+}
+
+impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for Fields {
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
+        let mut f = Fields::new();
+        for (k, v) in iter {
+            f.insert(k, v);
+        }
+        f.0.shrink_to_fit();
+        f
+    }
+}
+
+impl<'a> IntoIterator for &'a Fields {
+    type Item = (&'a str, &'a str);
+    type IntoIter = Box<dyn Iterator<Item = (&'a str, &'a str)> + 'a>;
+    fn into_iter(self) -> Self::IntoIter {
+        Box::new(self.iter())
+    }
+}
+
+impl Serialize for Fields {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in self.iter() {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
 }
 
 /// Longest message and field value kept, in bytes; the rest is cut with "…".
@@ -151,7 +237,7 @@ impl LogLine {
             level,
             message: cut(&sanitize_line(&message), MAX_TEXT),
             fields,
-            labels: BTreeMap::new(),
+            labels: Fields::new(),
         }
     }
 
@@ -189,8 +275,8 @@ impl LogLine {
             at,
             level,
             message: rest.trim_start().to_owned(),
-            fields: BTreeMap::new(),
-            labels: BTreeMap::new(),
+            fields: Fields::new(),
+            labels: Fields::new(),
         }
     }
 
@@ -211,12 +297,11 @@ impl LogLine {
             .chain(self.labels.iter())
             .filter(|(k, v)| id_like(k) && !v.is_empty())
             .min_by_key(|(k, _)| rank(k))
-            .map(|(k, v)| (k.as_str(), v.as_str()))
     }
 
     /// Whether this line carries `value` in a field (or label) named `field`.
     pub fn has_field(&self, field: &str, value: &str) -> bool {
-        self.fields.get(field).or_else(|| self.labels.get(field)).is_some_and(|v| v == value)
+        self.fields.get(field).or_else(|| self.labels.get(field)) == Some(value)
     }
 
     /// `2026-11-21T03:10:00.123Z ERROR message key=value …`: one line of `klaxon logs`.
@@ -390,9 +475,9 @@ mod tests {
             Some(Utc.with_ymd_and_hms(2026, 11, 21, 3, 10, 0).unwrap() + chrono::Duration::milliseconds(500))
         );
         assert_eq!(l.message, "payment failed");
-        assert_eq!(l.fields["ctx.user.id"], "42");
-        assert_eq!(l.fields["tags"], r#"["a","b"]"#);
-        assert_eq!(l.fields["ok"], "false");
+        assert_eq!(&l.fields["ctx.user.id"], "42");
+        assert_eq!(&l.fields["tags"], r#"["a","b"]"#);
+        assert_eq!(&l.fields["ok"], "false");
         assert!(!l.fields.contains_key("level") && !l.fields.contains_key("ts") && !l.fields.contains_key("msg"));
         assert_eq!(l.correlation(), Some(("ctx.request_id", "r-9")));
     }
@@ -402,7 +487,7 @@ mod tests {
         let l = LogLine::parse("app", r#"{"message":"hello","component":"db","level":"loud"}"#);
         assert_eq!((l.level, l.at), (None, None));
         assert_eq!(l.message, "hello");
-        assert_eq!(l.fields["level"], "loud", "an unknown level word stays a field");
+        assert_eq!(&l.fields["level"], "loud", "an unknown level word stays a field");
         let l = LogLine::parse("app", r#"{"event":"started","pid":7}"#);
         assert_eq!(l.message, "");
         assert_eq!(l.fields.len(), 2);
@@ -465,6 +550,16 @@ mod tests {
         assert_eq!((b.len(), b.dropped), (3, 1));
         let (id, _) = b.get(2).unwrap();
         assert_eq!(b.position(id), Some(2));
+    }
+
+    #[test]
+    fn fields_stay_sorted_and_replace_by_key() {
+        let mut f: Fields = [("b", "2"), ("a", "1")].into_iter().collect();
+        f.insert("c", "3");
+        f.insert("a", "one");
+        assert_eq!(f.iter().collect::<Vec<_>>(), [("a", "one"), ("b", "2"), ("c", "3")]);
+        assert_eq!((f.get("b"), f.get("z"), f.len()), (Some("2"), None, 3));
+        assert_eq!(serde_json::to_string(&f).unwrap(), r#"{"a":"one","b":"2","c":"3"}"#);
     }
 
     #[test]
