@@ -9,6 +9,7 @@
 //! - [`model`] is the vendor-free domain: severities, alerts, entries, the ranked board.
 //! - [`app`] is the console's state and pure update; [`ui`] draws it; [`runtime`] owns the
 //!   terminal, the channels and the tasks.
+//! - [`logs`] read the log lines beside an alert (journald, files, Loki), following them.
 //! - [`config`] reads klaxon.toml, themes and keymaps; [`cli`] is the headless commands.
 //! - [`sanitize`] is the one border every piece of outside text crosses.
 
@@ -16,6 +17,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod escalation;
+pub mod logs;
 pub mod model;
 pub mod notify;
 pub mod oncall;

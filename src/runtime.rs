@@ -34,6 +34,9 @@ pub async fn run(session: Session) -> Result<(), CliError> {
         ));
     }
     let mut state = State::new(&session.actor, keymap, chrono::Utc::now());
+    let logs = Arc::new(crate::logs::build_all(&cfg.logs, session.config_dir().as_deref()));
+    let log_capacity = cfg.logs.iter().map(|l| l.buffer).max().unwrap_or(1);
+    state.logs = app::logs::LogPane::new(logs.iter().map(|(n, _)| n.clone()).collect(), log_capacity);
     state.copy_code = cfg.runbooks.copy_code;
     state.notify_min = cfg.notify.min_severity;
     state.email = cfg.identity.email.clone();
@@ -56,7 +59,7 @@ pub async fn run(session: Session) -> Result<(), CliError> {
         let tx = tx.clone();
         crate::notify::spawn(&cfg.notify, move |e| _ = tx.try_send(Msg::EffectFailed(e)))
     };
-    let effects = start_effects(session.clone(), drafts.clone(), tx.clone(), kick, library.clone(), notify);
+    let effects = start_effects(session.clone(), drafts.clone(), tx.clone(), kick, library.clone(), notify, logs);
     {
         let (store, tx) = (session.store.clone(), tx.clone());
         tokio::spawn(async move {
@@ -244,10 +247,14 @@ fn start_effects(
     kick: Arc<Notify>,
     library: Arc<crate::runbooks::Library>,
     notify: mpsc::Sender<Vec<crate::model::Notice>>,
+    logs: Arc<crate::logs::Built>,
 ) -> mpsc::Sender<Vec<Effect>> {
     let (fx_tx, mut fx_rx) = mpsc::channel::<Vec<Effect>>(256);
     let cache = session.runbook_cache();
+    let log_tx = forward_logs(tx.clone());
     tokio::spawn(async move {
+        // The follows of the alert the log pane shows: aborted when it shows another or closes.
+        let mut follows: Vec<tokio::task::JoinHandle<()>> = Vec::new();
         while let Some(mut batch) = fx_rx.recv().await {
             // Reading a runbook may wait on the network: it runs on its own.
             batch.retain(|e| match e {
@@ -265,6 +272,28 @@ fn start_effects(
                 }
                 Effect::Notify(notices) => {
                     let _ = notify.try_send(notices.clone());
+                    false
+                }
+                Effect::FollowLogs(alert) => {
+                    follows.drain(..).for_each(|f| f.abort());
+                    let now = chrono::Utc::now();
+                    for (name, built) in logs.iter() {
+                        match built {
+                            Ok(src) => follows.push(crate::logs::follow(src, alert, now, log_tx.clone())),
+                            Err(e) => {
+                                let event = crate::logs::LogEvent::Failed {
+                                    alert: alert.key.clone(),
+                                    source: name.clone(),
+                                    error: e.clone(),
+                                };
+                                let _ = log_tx.try_send(event);
+                            }
+                        }
+                    }
+                    false
+                }
+                Effect::StopLogs => {
+                    follows.drain(..).for_each(|f| f.abort());
                     false
                 }
                 _ => true,
@@ -322,10 +351,34 @@ fn run_effects(session: &Session, drafts: &Drafts, batch: Vec<Effect>) -> Vec<Ms
             Effect::DeleteDraft(key) => {
                 let _ = drafts.delete(&key);
             }
-            Effect::LoadRunbook(_) | Effect::Copy(_) | Effect::Notify(_) => {} // taken out of the batch before
+            // Taken out of the batch before.
+            Effect::LoadRunbook(_) | Effect::Copy(_) | Effect::Notify(_) | Effect::FollowLogs(_) | Effect::StopLogs => {
+            }
         }
     }
     msgs
+}
+
+/// Log sources' reports become messages for the log pane.
+fn forward_logs(tx: mpsc::Sender<Msg>) -> mpsc::Sender<crate::logs::LogEvent> {
+    use crate::app::logs::LogUpdate;
+    use crate::logs::LogEvent;
+    let (log_tx, mut log_rx) = mpsc::channel::<LogEvent>(64);
+    tokio::spawn(async move {
+        while let Some(event) = log_rx.recv().await {
+            let msg = match event {
+                LogEvent::Lines { alert, source, lines } => Msg::Log { alert, source, update: LogUpdate::Lines(lines) },
+                LogEvent::Failed { alert, source, error } => {
+                    Msg::Log { alert, source, update: LogUpdate::Failed(error) }
+                }
+                LogEvent::Skipped { alert, source, why } => Msg::Log { alert, source, update: LogUpdate::Skipped(why) },
+            };
+            if tx.send(msg).await.is_err() {
+                return;
+            }
+        }
+    });
+    log_tx
 }
 
 /// Sends queued actions to their sources: when woken by a new one, and every 10 s for

@@ -287,3 +287,35 @@ fn two_consoles_on_one_postgres_an_ack_in_one_appears_in_the_other() {
     let row = pg.psql(&format!("SELECT actor, db_user FROM entries WHERE alert_key = '{key}' AND kind = 'acked'"));
     assert_eq!(row.trim(), "alice|alice", "one ack, written by alice's database role");
 }
+
+#[test]
+fn the_log_pane_shows_the_alerts_lines_and_follows_a_file() {
+    let Some(tmux) = require("/usr/bin/tmux", "tmux") else { return };
+    let sb = Sandbox::new();
+    let log = sb.write("app.log", "{\"level\":\"error\",\"msg\":\"first line\\u001b[2J\",\"request_id\":\"r-1\"}\n");
+    sb.write(
+        "config/klaxon/klaxon.toml",
+        &format!(
+            "[[sources]]\nname = \"demo\"\nkind = \"demo\"\n\n[[logs]]\nname = \"app\"\nkind = \"file\"\npath = \"{}\"\n\n\
+             [[logs]]\nname = \"loki\"\nkind = \"loki\"\nurl = \"http://127.0.0.1:{}\"\nquery = '{{job=\"x\"}}'\ntimeout = \"2s\"\n",
+            log.display(),
+            common::servers::free_port()
+        ),
+    );
+    let t = Tmux::start(tmux, &sb, "logs");
+    t.wait_for("ranked alerts", |s| list_tags(s).len() >= 3);
+    t.keys(&["l"]);
+    let screen =
+        t.wait_for("the log line and the dead Loki", |s| s.contains("first line") && s.contains("loki failed:"));
+    assert!(screen.contains("ERROR first line[2J") && screen.contains("cannot connect"), "{screen}");
+    // A line written while the pane is open shows up: the pane follows.
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&log)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, b"{\"level\":\"warn\",\"msg\":\"written later\"}\n"))
+        .unwrap();
+    t.wait_for("the appended line", |s| s.contains("WARN  written later"));
+    t.keys(&["q"]);
+    let (alternate, cursor, status) = t.exited_clean();
+    assert_eq!((alternate.as_str(), cursor.as_str(), status.as_str()), ("0", "1", "0"));
+}

@@ -43,6 +43,10 @@ actions! {
     BrowseRunbooks => "browse-runbooks", "Browse and search runbooks";
     CopyCode => "copy-code", "Copy a runbook code block (OSC 52)";
     Logs => "logs", "Show the logs";
+    LogFollow => "log-follow", "Logs: follow new lines (again: pause)";
+    LogLevel => "log-level", "Logs: this level and above (cycles)";
+    LogCorrelate => "log-correlate", "Logs: lines sharing this request/trace id";
+    LogNextMatch => "log-next-match", "Logs: next line matching the search";
     Filter => "filter", "Filter";
     ClearFilter => "clear-filter", "Clear the filter";
     Sort => "sort", "Change the sort order";

@@ -17,6 +17,10 @@ pub enum Effect {
     LoadRunbook(crate::runbooks::Reference),
     /// Put text on the clipboard through the terminal (OSC 52).
     Copy(String),
+    /// Follow the log lines of this alert in the log pane (and stop following any other).
+    FollowLogs(Box<crate::model::Alert>),
+    /// The log pane closed: stop following.
+    StopLogs,
     /// Tell the person (desktop and terminal notifications, storms collapsed).
     Notify(Vec<crate::model::Notice>),
 }

@@ -6,6 +6,7 @@ pub mod editor;
 mod effect;
 pub mod key;
 pub mod layout;
+pub mod logs;
 mod msg;
 pub mod palette;
 mod runbooks;

@@ -48,6 +48,12 @@ pub enum Msg {
         level: i64,
         result: Result<crate::model::OnCall, String>,
     },
+    /// A log source's lines (or failure) for the alert the log pane follows.
+    Log {
+        alert: AlertKey,
+        source: String,
+        update: super::logs::LogUpdate,
+    },
     /// Something worth a line in the status bar (an action confirmed by its source).
     Notice(String),
     /// Actions not yet where they are going (the team store, a source), after an outbox run.

@@ -226,6 +226,8 @@ pub struct State {
     pub drafts: HashMap<AlertKey, String>,
     pub runbooks: std::sync::Arc<crate::runbooks::Library>,
     pub runbook: Option<RunbookPane>,
+    /// The log pane: its sources are set by the runtime from `[[logs]]`.
+    pub logs: super::logs::LogPane,
     /// `y` may copy code blocks (OSC 52): off unless the config allows it.
     pub copy_code: bool,
     /// What each source reported last, to tell what is news.
@@ -279,6 +281,7 @@ impl State {
             drafts: HashMap::new(),
             runbooks: Default::default(),
             runbook: None,
+            logs: super::logs::LogPane::new(Vec::new(), 1),
             copy_code: false,
             watcher: Default::default(),
             unseen: HashSet::new(),

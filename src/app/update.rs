@@ -4,7 +4,7 @@
 use super::editor::{Edit, Editor, NotePurpose};
 use super::msg::{Mouse, Msg};
 use super::state::{Flash, Mode, OnCallStatus, Pane, Pending, Row, State};
-use super::{Action, Effect, Key, KeyCode, palette, runbooks};
+use super::{Action, Effect, Key, KeyCode, logs, palette, runbooks};
 use crate::model::filter::Filter;
 use crate::model::{AlertKey, Entry, EntryKind, NewEntry, OnCall, Ownership, Severity};
 use chrono::Timelike;
@@ -114,7 +114,9 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             state.dirty = true;
         }
         Msg::RunbookLoaded { reference, result } => runbooks::loaded(state, reference, result),
+        Msg::Log { alert, source, update } => logs::received(state, alert, source, update),
     }
+    logs::sync(state, &mut fx);
     fx
 }
 
@@ -127,6 +129,9 @@ fn on_key(state: &mut State, key: Key, fx: &mut Vec<Effect>) {
     state.dirty = true;
     match &mut state.mode {
         Mode::Normal => {
+            if logs::search_key(state, key) {
+                return;
+            }
             if let Some(action) = state.keymap.action_for(&key) {
                 run(state, action, fx);
             }
@@ -235,7 +240,7 @@ fn apply_filter(state: &mut State, text: &str) {
 }
 
 fn run(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
-    if runbooks::scroll_pane(state, action) {
+    if runbooks::scroll_pane(state, action) || logs::pane_action(state, action) {
         return;
     }
     let rows = state.rows.len();
@@ -299,6 +304,10 @@ fn run(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         Action::BrowseRunbooks => runbooks::open_browser(state),
         Action::CopyCode => runbooks::copy_code(state, fx),
         Action::Logs => focus(state, Pane::Logs),
+        // Outside the log pane they say where they work.
+        Action::LogFollow | Action::LogLevel | Action::LogCorrelate | Action::LogNextMatch => {
+            flash(state, "that works in the log pane: l opens it", false)
+        }
         Action::Filter => {
             let text = state.filter.text().to_owned();
             state.mode = Mode::Filter { input: text.clone(), before: text, error: None };

@@ -4,6 +4,7 @@
 mod act;
 mod doctor;
 mod list;
+mod logs;
 pub mod oncall;
 mod runbook;
 mod session;
@@ -85,6 +86,16 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = OnCallFormat::Table)]
         format: OnCallFormat,
     },
+    /// The log lines the console shows beside an alert, from before it started until now
+    Logs {
+        /// <source>/<id>; a unique prefix of the id is enough
+        key: String,
+        #[arg(long, value_enum, default_value_t = LogsFormat::Text)]
+        format: LogsFormat,
+        /// Only this log source's lines
+        #[arg(long, value_name = "NAME")]
+        source: Option<String>,
+    },
     /// Run the engine without the screen: print each new, changed or resolved alert
     Watch {
         #[arg(long, value_enum, default_value_t = WatchFormat::Text)]
@@ -143,6 +154,12 @@ pub enum OnCallFormat {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum TimelineFormat {
     Markdown,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogsFormat {
+    Text,
     Json,
 }
 
@@ -218,6 +235,7 @@ async fn run_with(session: Session, command: Command) -> Result<(), CliError> {
         Command::Timeline { key, format } => timeline::run(&session, &key, format).await,
         Command::Oncall { at, format } => oncall::run(&session, at.as_deref(), format).await,
         Command::Watch { format } => watch::run(session, format).await,
+        Command::Logs { key, format, source } => logs::run(&session, &key, format, source.as_deref()).await,
         Command::Runbook { command } => runbook::run(&session, command).await,
         Command::Sync => match session.sync(true).await {
             0 => Ok(()),

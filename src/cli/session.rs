@@ -217,7 +217,24 @@ impl Session {
                 humantime::format_duration(cfg.interval)
             );
         }
+        for l in &self.loaded.config.logs {
+            println!(
+                "logs {}: {}, {} before an alert, up to {} lines",
+                l.name,
+                l.kind.name(),
+                humantime::format_duration(l.before),
+                l.limit
+            );
+        }
         Ok(())
+    }
+
+    /// The directory of the config file, which relative paths in it start from.
+    pub fn config_dir(&self) -> Option<PathBuf> {
+        match &self.loaded.origin {
+            Origin::File(f) => Some(f.parent().unwrap_or(Path::new(".")).to_path_buf()),
+            Origin::Embedded => None,
+        }
     }
 
     fn source(&self, name: &str) -> Option<&(SourceConfig, Arc<dyn AlertSource>)> {

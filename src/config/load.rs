@@ -159,6 +159,13 @@ fn from_toml_error(text: &str, file: &str, err: &toml::de::Error) -> ConfigError
                 ", or one every source has: `name`, `kind`, `interval`, `timeout`, `max_bytes`, `severity_map`",
             );
         }
+        let in_logs = text.get(span.start..offset).is_some_and(|t| t.starts_with("[[logs]]") && !t.contains("\n["));
+        if in_logs {
+            message.push_str(
+                ", or one every log source has: `name`, `kind`, `query`, `before`, `limit`, `buffer`, `interval`, \
+                 `timeout`, `max_bytes`, `match`",
+            );
+        }
         if key.as_deref().is_some_and(looks_secret) {
             message.push_str("; secrets are never written inline: give them from an env var or a 0600 file");
         }

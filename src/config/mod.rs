@@ -3,11 +3,13 @@
 
 pub mod keymap;
 mod load;
+pub mod logs;
 pub mod paths;
 mod secret;
 pub mod theme;
 
 pub use load::{ConfigError, KeyPath, Loaded, Origin, load, parse};
+pub use logs::{LogConfig, LogKind};
 pub use secret::{Secret, SecretRef};
 
 use crate::model::{Severity, SeverityMap};
@@ -38,6 +40,8 @@ pub struct Config {
     pub schedules: Vec<ScheduleConfig>,
     #[serde(default)]
     pub escalation: EscalationConfig,
+    #[serde(default)]
+    pub logs: Vec<LogConfig>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -649,6 +653,7 @@ impl Config {
             }
         }
         validate_schedules(self, &mut problems);
+        logs::validate(&self.logs, &mut problems);
         problems
     }
 }

@@ -5,10 +5,10 @@ mod alert_detail;
 mod alert_list;
 mod header;
 mod help;
+pub mod log_pane;
 mod overlay;
 mod runbook_browser;
 mod runbook_pane;
-mod side_panes;
 mod status_bar;
 pub mod text;
 
@@ -30,7 +30,7 @@ pub fn view(state: &State, theme: &Theme, frame: &mut Frame) {
         let focused = state.focus != Pane::List;
         match state.focus {
             Pane::List | Pane::Detail => alert_detail::draw(frame, rect(l.side), state, theme, focused),
-            Pane::Logs => side_panes::logs(frame, rect(l.side), state, theme),
+            Pane::Logs => log_pane::draw(frame, rect(l.side), state, theme),
             Pane::Runbook => runbook_pane::draw(frame, rect(l.side), state, theme),
         }
     }

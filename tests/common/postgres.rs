@@ -167,13 +167,14 @@ impl Postgres {
 
     /// Loads a gzipped SQL file (a schema shipped by a Debian package) into `db`.
     pub fn load_gz(&self, db: &str, path: &Path) {
-        let zcat = Command::new("zcat").arg(path).stdout(Stdio::piped()).spawn().expect("zcat");
+        let mut zcat = Command::new("zcat").arg(path).stdout(Stdio::piped()).spawn().expect("zcat");
         let out = Command::new(self.bin.join("psql"))
             .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", "postgres", "-d", db])
             .args(["-XAtq", "-v", "ON_ERROR_STOP=1"])
-            .stdin(zcat.stdout.expect("zcat output"))
+            .stdin(zcat.stdout.take().expect("zcat output"))
             .output()
             .expect("psql");
+        let _ = zcat.wait();
         assert!(out.status.success(), "loading {}: {}", path.display(), String::from_utf8_lossy(&out.stderr));
     }
 

@@ -1,0 +1,262 @@
+//! The log lines beside the selected alert: each source's state, the filters in force, then
+//! the lines, newest at the bottom, level-coloured, search matches highlighted, and the
+//! selected line's fields below it when expanded.
+
+use super::pane;
+use crate::app::State;
+use crate::app::logs::{LogPane, SourceStatus};
+use crate::config::theme::Theme;
+use crate::model::{Level, LogLine};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let p = &state.logs;
+    let mut title = vec![Span::raw(" Logs ")];
+    if let Some(key) = &p.alert {
+        title.push(Span::raw(format!("· {key} ")));
+        title.push(Span::styled(if p.follow { "· follow " } else { "· paused " }, theme.style("list.age")));
+    }
+    let block = pane(Line::from(title), true, theme);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let quiet = |s: String| Line::styled(s, theme.style("list.resolved"));
+    if p.sources.is_empty() {
+        let text = vec![
+            quiet("No log source is configured, so there are no lines to show.".into()),
+            quiet("Add a [[logs]] source (journald, file or loki) to klaxon.toml.".into()),
+        ];
+        frame.render_widget(Paragraph::new(text).wrap(ratatui::widgets::Wrap { trim: false }), inner);
+        return;
+    }
+    let Some(_) = &p.alert else {
+        frame.render_widget(Paragraph::new(quiet("Select an alert to see its log lines.".into())), inner);
+        return;
+    };
+    let mut head = vec![sources_line(p, theme)];
+    let width = usize::from(inner.width);
+    for (name, s) in &p.sources {
+        if let SourceStatus::Failed(why) = s {
+            // The reason matters most: up to three rows of it.
+            let label = format!("{name} failed: ");
+            let rows = chunks(&format!("{label}{why}"), width.max(1), 3);
+            for (i, row) in rows.into_iter().enumerate() {
+                let line = match (i, row.strip_prefix(&label)) {
+                    (0, Some(rest)) => Line::from(vec![
+                        Span::styled(label.clone(), theme.style("health.failing")),
+                        Span::styled(rest.to_owned(), theme.style("status.hint")),
+                    ]),
+                    _ => Line::styled(row, theme.style("status.hint")),
+                };
+                head.push(line);
+            }
+        }
+    }
+    if let Some(filters) = filters_line(p, theme) {
+        head.push(filters);
+    }
+    let height = usize::from(inner.height);
+    let room = height.saturating_sub(head.len());
+    let visible = p.visible();
+    let mut body: Vec<Line> = Vec::new();
+    if visible.is_empty() {
+        let loading = p.sources.iter().any(|(_, s)| *s == SourceStatus::Loading);
+        let why = if loading {
+            "loading…"
+        } else if p.buffer.is_empty() {
+            "no lines in the window"
+        } else {
+            "no line passes the filters (Esc clears them)"
+        };
+        body.push(quiet(why.into()));
+    } else if let Some(cursor) = p.cursor(&visible) {
+        let expansion = if p.expanded {
+            p.buffer.get(visible[cursor]).map_or(Vec::new(), |(_, l)| fields(l, theme))
+        } else {
+            Vec::new()
+        };
+        // Keep the cursor line and its fields on screen, as low as the lines allow.
+        let needed = cursor + 1 + expansion.len();
+        let start = needed.saturating_sub(room.max(1)).min(cursor);
+        for (i, pos) in visible.iter().enumerate().skip(start) {
+            if body.len() >= room {
+                break;
+            }
+            let Some((_, line)) = p.buffer.get(*pos) else { continue };
+            let mut l = log_line(line, p, theme, width);
+            if i == cursor {
+                l = l.patch_style(theme.style("list.selected"));
+                body.push(l);
+                body.extend(expansion.iter().cloned());
+            } else {
+                body.push(l);
+            }
+        }
+        body.truncate(room);
+    }
+    head.extend(body);
+    frame.render_widget(Paragraph::new(head), inner);
+}
+
+/// `s` in rows of at most `width` cells, at most `max` rows (the last cut with `…`).
+fn chunks(s: &str, width: usize, max: usize) -> Vec<String> {
+    use unicode_width::UnicodeWidthChar;
+    let mut rows = vec![String::new()];
+    let mut used = 0;
+    for c in s.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w > width {
+            if rows.len() == max {
+                let last = rows.pop().unwrap_or_default();
+                rows.push(super::text::fit(&format!("{last}{c}…"), width));
+                return rows;
+            }
+            rows.push(String::new());
+            used = 0;
+        }
+        rows.last_mut().expect("one row").push(c);
+        used += w;
+    }
+    rows
+}
+
+fn sources_line<'a>(p: &LogPane, theme: &Theme) -> Line<'a> {
+    let mut spans = Vec::new();
+    for (i, (name, s)) in p.sources.iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::styled(" · ", theme.style("list.age")));
+        }
+        spans.push(Span::styled(name.clone(), theme.style("list.source")));
+        let (text, style) = match s {
+            SourceStatus::Loading => (" loading…".to_string(), theme.style("list.age")),
+            SourceStatus::Lines(n) => {
+                (format!(" {n} line{}", if *n == 1 { "" } else { "s" }), theme.style("health.ok"))
+            }
+            SourceStatus::Failed(_) => (" failed".to_string(), theme.style("health.failing")),
+            SourceStatus::Skipped(why) => (format!(" skipped: {why}"), theme.style("list.age")),
+        };
+        spans.push(Span::styled(text, style));
+    }
+    if p.buffer.dropped > 0 {
+        spans.push(Span::styled(format!(" · {} older dropped", p.buffer.dropped), theme.style("list.age")));
+    }
+    Line::from(spans)
+}
+
+fn filters_line<'a>(p: &LogPane, theme: &Theme) -> Option<Line<'a>> {
+    let mut parts = Vec::new();
+    if let Some(l) = p.min_level {
+        parts.push(format!("level ≥ {l}"));
+    }
+    if let Some((f, v)) = &p.correlate {
+        parts.push(format!("{f}={v}"));
+    }
+    let mut spans = vec![Span::styled(parts.join(" · "), theme.style("detail.label"))];
+    match (&p.input, &p.search) {
+        (Some(input), _) => {
+            if !parts.is_empty() {
+                spans.push(Span::raw(" · "));
+            }
+            spans.push(Span::styled(format!("/{input}"), theme.style("input")));
+            spans.push(Span::styled(" ", theme.style("input.cursor")));
+        }
+        (None, Some(q)) => {
+            let sep = if parts.is_empty() { "" } else { " · " };
+            spans.push(Span::styled(format!("{sep}search \"{q}\" (N next)"), theme.style("detail.label")));
+        }
+        (None, None) if parts.is_empty() => return None,
+        _ => {}
+    }
+    if p.input.is_none() {
+        spans.push(Span::styled("  Esc clears", theme.style("status.hint")));
+    }
+    Some(Line::from(spans))
+}
+
+pub fn level_style(level: Option<Level>, theme: &Theme) -> Style {
+    match level {
+        Some(Level::Fatal) => theme.style("severity.disaster"),
+        Some(Level::Error) => theme.style("severity.high"),
+        Some(Level::Warn) => theme.style("severity.warning"),
+        Some(Level::Info) => theme.style("severity.information"),
+        Some(Level::Debug | Level::Trace) | None => theme.style("list.age"),
+    }
+}
+
+/// `03:10:02 ERROR message key=value …`, cut to the width; search matches highlighted.
+fn log_line<'a>(line: &LogLine, p: &LogPane, theme: &Theme, width: usize) -> Line<'a> {
+    let time = line.at.map_or_else(|| "--:--:--".to_string(), |t| t.format("%H:%M:%S").to_string());
+    let mut spans = vec![
+        Span::styled(time, theme.style("timeline.time")),
+        Span::raw(" "),
+        Span::styled(line.level.map_or("  -  ", Level::tag), level_style(line.level, theme)),
+        Span::raw(" "),
+    ];
+    let mut text = line.message.clone();
+    for (k, v) in &line.fields {
+        text.push_str(&format!(" {k}={v}"));
+    }
+    let text = super::text::fit(&text, width.saturating_sub(15));
+    let query = p.search.as_deref().or(p.input.as_deref()).filter(|q| !q.is_empty()).map(str::to_lowercase);
+    let base = theme.style("detail.value");
+    match query {
+        Some(q) if p.matches(line) => spans.extend(highlight(&text, &q, base, theme.style("palette.match"))),
+        _ => spans.push(Span::styled(text, base)),
+    }
+    Line::from(spans)
+}
+
+/// Splits `text` around case-insensitive matches of `q` (already lower case).
+fn highlight<'a>(text: &str, q: &str, base: Style, hit: Style) -> Vec<Span<'a>> {
+    let lower = text.to_lowercase();
+    // Lower-casing may change byte lengths (rare scripts): then no highlight, no panic.
+    if lower.len() != text.len() {
+        return vec![Span::styled(text.to_owned(), base)];
+    }
+    let mut out = Vec::new();
+    let mut at = 0;
+    while let Some(i) = lower[at..].find(q) {
+        let (s, e) = (at + i, at + i + q.len());
+        if !text.is_char_boundary(s) || !text.is_char_boundary(e) {
+            break;
+        }
+        if s > at {
+            out.push(Span::styled(text[at..s].to_owned(), base));
+        }
+        out.push(Span::styled(text[s..e].to_owned(), hit));
+        at = e;
+    }
+    if at < text.len() {
+        out.push(Span::styled(text[at..].to_owned(), base));
+    }
+    out
+}
+
+/// The selected line's fields and stream labels, one per row, under it.
+fn fields<'a>(line: &LogLine, theme: &Theme) -> Vec<Line<'a>> {
+    let mut out = Vec::new();
+    let row = |k: &str, v: &str, label: &str| {
+        Line::from(vec![
+            Span::raw("    "),
+            Span::styled(format!("{label}{k}: "), theme.style("detail.label")),
+            Span::styled(v.to_owned(), theme.style("detail.value")),
+        ])
+    };
+    if let Some(t) = line.at {
+        out.push(row("time", &t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true), ""));
+    }
+    out.push(row("source", &line.source, ""));
+    for (k, v) in &line.fields {
+        out.push(row(k, v, ""));
+    }
+    for (k, v) in &line.labels {
+        out.push(row(k, v, "label "));
+    }
+    if line.fields.is_empty() && line.labels.is_empty() {
+        out.push(Line::styled("    (no structured fields)", theme.style("list.age")));
+    }
+    out
+}
