@@ -110,9 +110,10 @@ impl RpcError {
     }
 }
 
+/// The envelope, decoded straight into the result's type: no JSON tree in between.
 #[derive(Deserialize)]
-struct RpcAnswer {
-    result: Option<Value>,
+struct RpcAnswer<T> {
+    result: Option<T>,
     error: Option<RpcErrorObject>,
 }
 
@@ -124,13 +125,26 @@ struct RpcErrorObject {
     data: Value,
 }
 
-/// Zabbix sends numbers as strings ("4"), sometimes as numbers.
+/// Zabbix sends numbers as strings ("4"), sometimes as numbers. Read either in place: a
+/// poll decodes a dozen of them per problem.
 fn num<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
-    match Value::deserialize(d)? {
-        Value::Number(n) => n.as_i64().ok_or_else(|| serde::de::Error::custom("not an integer")),
-        Value::String(s) => s.trim().parse().map_err(serde::de::Error::custom),
-        other => Err(serde::de::Error::custom(format!("expected a number, got {other}"))),
+    struct Num;
+    impl serde::de::Visitor<'_> for Num {
+        type Value = i64;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an integer, or one in a string")
+        }
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<i64, E> {
+            Ok(v)
+        }
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<i64, E> {
+            i64::try_from(v).map_err(E::custom)
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<i64, E> {
+            v.trim().parse().map_err(|_| E::custom(format!("{v:?} is not an integer")))
+        }
     }
+    d.deserialize_any(Num)
 }
 
 #[derive(Debug, Deserialize)]
@@ -257,10 +271,6 @@ fn zabbix_severity(s: Severity) -> i64 {
     Severity::ALL.iter().position(|x| *x == s).unwrap_or(0) as i64 + 1
 }
 
-fn parse<T: serde::de::DeserializeOwned>(method: &str, v: Value) -> Result<T, SourceError> {
-    serde_json::from_value(v).map_err(|e| SourceError::new(format!("{method}: not a Zabbix answer ({e})")))
-}
-
 impl ZabbixSource {
     pub fn new(src: &SourceConfig, cfg: &ZabbixConfig) -> Result<Self, SourceError> {
         let client = http::client(Limits::for_source(src.timeout, src.max_bytes), cfg.ca_file.as_deref())?;
@@ -288,7 +298,12 @@ impl ZabbixSource {
     }
 
     /// One JSON-RPC request. `auth`: the token, and whether it goes in a header.
-    async fn rpc(&self, method: &str, params: &Value, auth: Option<(&Secret, bool)>) -> Result<Value, RpcError> {
+    async fn rpc<T: serde::de::DeserializeOwned>(
+        &self,
+        method: &str,
+        params: &Value,
+        auth: Option<(&Secret, bool)>,
+    ) -> Result<T, RpcError> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let mut body = json!({"jsonrpc": "2.0", "method": method, "params": params, "id": id});
         let mut req = self.client.post(&self.endpoint).header("Content-Type", "application/json-rpc");
@@ -298,8 +313,14 @@ impl ZabbixSource {
             None => {}
         }
         let bytes = http::fetch(req.body(body.to_string()), self.max_bytes).await.map_err(RpcError::Transport)?;
-        let answer: RpcAnswer = serde_json::from_slice(&bytes)
-            .map_err(|e| RpcError::Transport(SourceError::new(format!("not a JSON-RPC answer ({e})"))))?;
+        let answer: RpcAnswer<T> = serde_json::from_slice(&bytes).map_err(|e| {
+            // A well-formed envelope whose result has another shape is a different mistake.
+            let what = match serde_json::from_slice::<RpcAnswer<serde::de::IgnoredAny>>(&bytes) {
+                Ok(_) => "not a Zabbix answer",
+                Err(_) => "not a JSON-RPC answer",
+            };
+            RpcError::Transport(SourceError::new(format!("{what} ({e})")))
+        })?;
         if let Some(e) = answer.error {
             let data = match e.data {
                 Value::String(s) => s,
@@ -312,9 +333,9 @@ impl ZabbixSource {
     }
 
     async fn version(&self) -> Result<Version, SourceError> {
-        let v = self.rpc("apiinfo.version", &json!({}), None).await.map_err(|e| e.into_source("apiinfo.version"))?;
-        let text = v.as_str().unwrap_or_default();
-        Version::parse(text).ok_or_else(|| SourceError::new(format!("apiinfo.version: {text:?} is not a version")))
+        let text: String =
+            self.rpc("apiinfo.version", &json!({}), None).await.map_err(|e| e.into_source("apiinfo.version"))?;
+        Version::parse(&text).ok_or_else(|| SourceError::new(format!("apiinfo.version: {text:?} is not a version")))
     }
 
     /// The API version (asked once) and the token to send, logging in when needed.
@@ -332,8 +353,9 @@ impl ZabbixSource {
                     // 5.4 renamed `user` to `username`.
                     let who = if version >= Version(5, 4) { "username" } else { "user" };
                     let params = json!({who: username, "password": password.expose()});
-                    let v = self.rpc("user.login", &params, None).await.map_err(|e| e.into_source("user.login"))?;
-                    let token = Secret::from(v.as_str().unwrap_or_default().to_owned());
+                    let session: String =
+                        self.rpc("user.login", &params, None).await.map_err(|e| e.into_source("user.login"))?;
+                    let token = Secret::from(session);
                     s.token = Some(token.clone());
                     token
                 }
@@ -343,7 +365,7 @@ impl ZabbixSource {
     }
 
     /// An authenticated call; a session that ended is logged into again, once.
-    async fn call(&self, method: &str, params: Value) -> Result<Value, SourceError> {
+    async fn call<T: serde::de::DeserializeOwned>(&self, method: &str, params: Value) -> Result<T, SourceError> {
         let mut relogin = false;
         loop {
             let (token, bearer) = self.credentials(relogin).await?;
@@ -356,10 +378,9 @@ impl ZabbixSource {
     }
 
     async fn group_ids(&self) -> Result<Vec<String>, SourceError> {
-        let v = self
+        let found: Vec<HashMap<String, String>> = self
             .call("hostgroup.get", json!({"output": ["groupid", "name"], "filter": {"name": self.cfg.groups}}))
             .await?;
-        let found: Vec<HashMap<String, String>> = parse("hostgroup.get", v)?;
         let names: HashSet<&str> = found.iter().filter_map(|g| g.get("name").map(String::as_str)).collect();
         if let Some(missing) = self.cfg.groups.iter().find(|g| !names.contains(g.as_str())) {
             return Err(SourceError::new(format!("host group {missing:?} does not exist (or is not visible)")));
@@ -412,7 +433,7 @@ impl ZabbixSource {
             if let Some(t) = till {
                 params["eventid_till"] = json!((t - 1).to_string());
             }
-            let page: Vec<Problem> = parse("problem.get", self.call("problem.get", params.clone()).await?)?;
+            let page: Vec<Problem> = self.call("problem.get", params.clone()).await?;
             let n = page.len();
             let lowest = page.iter().map(|p| p.eventid).min();
             problems.extend(page);
@@ -444,7 +465,7 @@ impl ZabbixSource {
             "output": ["triggerid", "url"],
             "selectHosts": ["hostid", "host", "name"],
         });
-        let triggers: Vec<Trigger> = parse("trigger.get", self.call("trigger.get", params).await?)?;
+        let triggers: Vec<Trigger> = self.call("trigger.get", params).await?;
         Ok(triggers.into_iter().map(|t| (t.triggerid, t)).collect())
     }
 
@@ -457,8 +478,9 @@ impl ZabbixSource {
         }
         let ids: Vec<String> = ids.into_iter().map(|i| i.to_string()).collect();
         let params = json!({"userids": ids, "output": ["userid", "username", "alias"]});
-        let Ok(v) = self.call("user.get", params).await else { return HashMap::new() };
-        let users: Vec<HashMap<String, String>> = serde_json::from_value(v).unwrap_or_default();
+        let Ok(users) = self.call::<Vec<HashMap<String, String>>>("user.get", params).await else {
+            return HashMap::new();
+        };
         users
             .into_iter()
             .filter_map(|u| {
@@ -567,7 +589,7 @@ impl ZabbixSource {
             "output": ["eventid", "severity", "r_eventid"],
             "select_acknowledges": "extend",
         });
-        let events: Vec<Event> = parse("event.get", self.call("event.get", params).await?)?;
+        let events: Vec<Event> = self.call("event.get", params).await?;
         events
             .into_iter()
             .next()
@@ -614,7 +636,7 @@ impl ZabbixSource {
         };
         params["action"] = json!(bits);
         params["message"] = json!(msg);
-        self.call("event.acknowledge", params).await?;
+        self.call::<serde::de::IgnoredAny>("event.acknowledge", params).await?;
         let back = self.event(eventid).await?;
         let done = back
             .acknowledges

@@ -6,6 +6,7 @@ pub mod alerts;
 pub mod postgres;
 pub mod servers;
 pub mod zabbix;
+pub mod zabbix_mock;
 
 use std::path::{Path, PathBuf};
 
