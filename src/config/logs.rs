@@ -248,16 +248,7 @@ pub(super) fn validate(logs: &[LogConfig], problems: &mut Vec<(KeyPath, String)>
                 if !(1..=5000).contains(&loki.page) {
                     problems.push((at("page"), "page must be 1 to 5000 lines (Loki's max_entries_limit)".into()));
                 }
-                match loki.token() {
-                    Err(e) => problems.push((at("token_env"), e)),
-                    Ok(Some(r)) => {
-                        if let Err(e) = r.resolve() {
-                            let key = if matches!(r, SecretRef::Env(_)) { "token_env" } else { "token_file" };
-                            problems.push((at(key), e));
-                        }
-                    }
-                    Ok(None) => {}
-                }
+                super::check_secret("token", loki.token(), &at, problems);
             }
         }
     }

@@ -693,6 +693,26 @@ fn validate_store(store: &StoreConfig, problems: &mut Vec<(KeyPath, String)>) {
     }
 }
 
+/// A `<name>_env` / `<name>_file` secret that is given must be readable; the problem is
+/// put on whichever of the two keys was used.
+pub(crate) fn check_secret(
+    name: &str,
+    secret: Result<Option<SecretRef>, String>,
+    at: &dyn Fn(&str) -> KeyPath,
+    problems: &mut Vec<(KeyPath, String)>,
+) {
+    match secret {
+        Err(e) => problems.push((at(&format!("{name}_env")), e)),
+        Ok(Some(r)) => {
+            if let Err(e) = r.resolve() {
+                let key = if matches!(r, SecretRef::Env(_)) { "_env" } else { "_file" };
+                problems.push((at(&format!("{name}{key}")), e));
+            }
+        }
+        Ok(None) => {}
+    }
+}
+
 /// A token, or a username with a password, each readable; never both.
 fn validate_auth(
     token: Result<Option<SecretRef>, String>,
@@ -702,18 +722,8 @@ fn validate_auth(
     problems: &mut Vec<(KeyPath, String)>,
 ) {
     let (has_token, has_password) = (matches!(token, Ok(Some(_))), matches!(password, Ok(Some(_))));
-    for (name, secret) in [("token", token), ("password", password)] {
-        match secret {
-            Err(e) => problems.push((at(&format!("{name}_env")), e)),
-            Ok(Some(r)) => {
-                if let Err(e) = r.resolve() {
-                    let key = if matches!(r, SecretRef::Env(_)) { "_env" } else { "_file" };
-                    problems.push((at(&format!("{name}{key}")), e));
-                }
-            }
-            Ok(None) => {}
-        }
-    }
+    check_secret("token", token, at, problems);
+    check_secret("password", password, at, problems);
     if username.is_some() != has_password {
         problems.push((at("username"), "a login needs both username and password_env/password_file".into()));
     }
@@ -761,16 +771,6 @@ fn validate_schedules(cfg: &Config, problems: &mut Vec<(KeyPath, String)>) {
         if sch.interval < Duration::from_secs(10) {
             problems.push((at("interval"), "a schedule's interval is at least 10s".into()));
         }
-        let mut check_secret = |name: &str, r: Result<Option<SecretRef>, String>| match r {
-            Err(e) => problems.push((at(&format!("{name}_env")), e)),
-            Ok(Some(r)) => {
-                if let Err(e) = r.resolve() {
-                    let key = if matches!(r, SecretRef::Env(_)) { "_env" } else { "_file" };
-                    problems.push((at(&format!("{name}{key}")), e));
-                }
-            }
-            Ok(None) => {}
-        };
         match &sch.kind {
             ScheduleKind::Rotation(r) => {
                 if let Err((field, e)) = crate::oncall::rotation::Rotation::new(r) {
@@ -778,7 +778,7 @@ fn validate_schedules(cfg: &Config, problems: &mut Vec<(KeyPath, String)>) {
                 }
             }
             ScheduleKind::Ical(c) => {
-                check_secret("url", c.secret_url());
+                check_secret("url", c.secret_url(), &at, problems);
                 if c.url.is_some() == matches!(c.secret_url(), Ok(Some(_))) {
                     problems.push((at("url"), "an ical schedule needs one of url, url_env or url_file".into()));
                 }
@@ -796,7 +796,7 @@ fn validate_schedules(cfg: &Config, problems: &mut Vec<(KeyPath, String)>) {
                 }
             }
             ScheduleKind::Pagerduty(v) | ScheduleKind::Opsgenie(v) | ScheduleKind::GrafanaOncall(v) => {
-                check_secret("token", v.token());
+                check_secret("token", v.token(), &at, problems);
                 if matches!(v.token(), Ok(None)) {
                     problems
                         .push((at("kind"), format!("a {} schedule needs token_env or token_file", sch.kind.name())));
@@ -816,16 +816,7 @@ fn validate_schedules(cfg: &Config, problems: &mut Vec<(KeyPath, String)>) {
         }
     }
     let at = |field: &str| KeyPath(vec![Key("escalation".into()), Key(field.into())]);
-    match cfg.escalation.webhook() {
-        Err(e) => problems.push((at("webhook_url_env"), e)),
-        Ok(Some(r)) => {
-            if let Err(e) = r.resolve() {
-                let key = if matches!(r, SecretRef::Env(_)) { "webhook_url_env" } else { "webhook_url_file" };
-                problems.push((at(key), e));
-            }
-        }
-        Ok(None) => {}
-    }
+    check_secret("webhook_url", cfg.escalation.webhook(), &at, problems);
     if cfg.escalation.auto_after.is_some_and(|d| d < Duration::from_secs(60)) {
         problems.push((at("auto_after"), "auto_after is at least 1m".into()));
     }

@@ -8,6 +8,7 @@
 //! made instead of making a second one.
 
 use super::http::{self, Limits};
+use super::op_mark as marker;
 use super::{AlertSource, MirrorFuture, PollFuture, SourceError};
 use crate::config::{AlertmanagerConfig, Secret, SourceConfig};
 use crate::model::{
@@ -97,18 +98,9 @@ impl AmSilence {
     }
 }
 
-fn marker(op_id: &str) -> String {
-    format!("[klaxon op {op_id}]")
-}
-
 /// The comment without the ACK! prefix and klaxon's markers, for people to read.
 fn readable(comment: &str) -> String {
-    let mut text = comment.trim_start().strip_prefix(ACK_PREFIX).unwrap_or(comment).to_owned();
-    while let Some(start) = text.find("[klaxon op ") {
-        let end = text[start..].find(']').map_or(text.len(), |e| start + e + 1);
-        text.replace_range(start..end, "");
-    }
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
+    super::without_marks(comment.trim_start().strip_prefix(ACK_PREFIX).unwrap_or(comment))
 }
 
 fn json_err(what: &str, e: serde_json::Error) -> SourceError {

@@ -38,6 +38,22 @@ pub trait AlertSource: Send + Sync {
     }
 }
 
+/// The mark an action carries at its source (a silence comment, a Zabbix message): a retry
+/// that finds it knows the action was done and does not do it twice.
+pub(crate) fn op_mark(op_id: &str) -> String {
+    format!("[klaxon op {op_id}]")
+}
+
+/// Text without klaxon's op marks, for people to read.
+pub(crate) fn without_marks(text: &str) -> String {
+    let mut text = text.to_owned();
+    while let Some(start) = text.find("[klaxon op ") {
+        let end = text[start..].find(']').map_or(text.len(), |e| start + e + 1);
+        text.replace_range(start..end, "");
+    }
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// Why a poll failed, in words fit for the status bar: never a secret, always sanitized.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]

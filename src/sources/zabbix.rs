@@ -9,6 +9,7 @@
 
 use super::http::{self, Limits};
 use super::{AlertSource, MirrorFuture, PollFuture, SourceError};
+use super::{op_mark as marker, without_marks as readable};
 use crate::config::{Secret, SourceConfig, ZabbixConfig};
 use crate::model::{
     Alert, AlertKey, EntryKind, Link, MirrorDone, MirrorOp, PriorUpdate, Severity, SeverityMap, SourceAck, Status,
@@ -26,20 +27,6 @@ mod action {
     pub const MESSAGE: i64 = 4;
     pub const SEVERITY: i64 = 8;
     pub const UNACKNOWLEDGE: i64 = 16;
-}
-
-fn marker(op_id: &str) -> String {
-    format!("[klaxon op {op_id}]")
-}
-
-/// A message without klaxon's marks, for people to read.
-fn readable(message: &str) -> String {
-    let mut text = message.to_owned();
-    while let Some(start) = text.find("[klaxon op ") {
-        let end = text[start..].find(']').map_or(text.len(), |e| start + e + 1);
-        text.replace_range(start..end, "");
-    }
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 enum Auth {
@@ -668,16 +655,8 @@ impl AlertSource for ZabbixSource {
     }
 
     fn mirrors(&self, kind: EntryKind) -> bool {
-        self.cfg.write_back
-            && matches!(
-                kind,
-                EntryKind::Acked
-                    | EntryKind::Unacked
-                    | EntryKind::Note
-                    | EntryKind::Escalated
-                    | EntryKind::SeveritySet
-                    | EntryKind::Closed
-            )
+        // Everything a person does has a counterpart in event.acknowledge.
+        self.cfg.write_back && kind.is_human()
     }
 
     fn mirror<'a>(&'a self, op: &'a MirrorOp) -> MirrorFuture<'a> {
