@@ -42,6 +42,11 @@ pub async fn run(session: Session) -> Result<(), CliError> {
     state.email = cfg.identity.email.clone();
     state.shift_notice = chrono::Duration::from_std(cfg.escalation.shift_notice).unwrap_or(state.shift_notice);
     state.auto_escalate = cfg.escalation.auto_after.and_then(|d| chrono::Duration::from_std(d).ok());
+    state.source_actions = session
+        .sources
+        .iter()
+        .map(|(c, s)| (c.name.clone(), crate::model::EntryKind::ALL.into_iter().filter(|k| s.mirrors(*k)).collect()))
+        .collect();
     let (library, problems) = session.runbooks();
     let library = Arc::new(library);
     if session.loaded.origin == Origin::Embedded {

@@ -355,3 +355,33 @@ fn a_failed_effect_is_shown() {
     let f = s.flash.clone().unwrap();
     assert!(f.error && f.text.contains("disk I/O"));
 }
+
+#[test]
+fn severity_and_close_go_to_a_source_that_takes_them_and_are_refused_elsewhere() {
+    use std::collections::HashSet;
+    let mut s = state_with(120, 40, sample());
+    // The selected alert is prod/d1 (Disaster); prod does not set severities.
+    app::update(&mut s, key("-"));
+    assert_eq!(s.mode, Mode::Normal);
+    assert!(s.flash.as_ref().is_some_and(|f| f.error && f.text.contains("no severity to set")));
+    app::update(&mut s, key("C"));
+    assert!(s.flash.as_ref().is_some_and(|f| f.text.contains("closes its alerts itself")));
+
+    s.source_actions.insert("prod".into(), HashSet::from([EntryKind::SeveritySet, EntryKind::Closed]));
+    let d1 = AlertKey::new("prod", "d1");
+    // Disaster cannot go higher; lower asks first, then records the new severity's rank.
+    app::update(&mut s, key("+"));
+    assert!(s.flash.as_ref().is_some_and(|f| f.text.contains("disaster already")));
+    app::update(&mut s, key("-"));
+    assert!(matches!(&s.mode, Mode::Confirm { prompt, .. } if prompt.contains("from disaster to high")));
+    let fx = app::update(&mut s, key("y"));
+    let Some(Effect::Append(e)) = fx.first() else { panic!("an append: {fx:?}") };
+    assert_eq!((e.alert_key.clone(), e.kind, e.level), (d1.clone(), EntryKind::SeveritySet, Some(3)));
+    // Close asks, and "no" records nothing.
+    app::update(&mut s, key("C"));
+    assert!(matches!(&s.mode, Mode::Confirm { prompt, .. } if prompt.starts_with("Close prod/d1")));
+    assert!(app::update(&mut s, key("n")).is_empty());
+    app::update(&mut s, key("C"));
+    let fx = app::update(&mut s, key("y"));
+    assert!(matches!(fx.first(), Some(Effect::Append(e)) if e.kind == EntryKind::Closed && e.alert_key == d1));
+}

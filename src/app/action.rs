@@ -39,6 +39,9 @@ actions! {
     Unack => "unack", "Unacknowledge";
     Note => "note", "Add a note";
     Escalate => "escalate", "Escalate";
+    RaiseSeverity => "raise-severity", "Raise the severity at the source (Zabbix)";
+    LowerSeverity => "lower-severity", "Lower the severity at the source (Zabbix)";
+    Close => "close", "Close at the source (Zabbix)";
     Runbook => "runbook", "Show the runbook";
     BrowseRunbooks => "browse-runbooks", "Browse and search runbooks";
     CopyCode => "copy-code", "Copy a runbook code block (OSC 52)";

@@ -3,7 +3,7 @@
 use super::editor::Editor;
 use crate::config::keymap::Keymap;
 use crate::model::filter::Filter;
-use crate::model::{AlertKey, Board, Entry, Health, Item, Severity};
+use crate::model::{AlertKey, Board, Entry, EntryKind, Health, Item, Severity};
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -109,6 +109,8 @@ pub enum Cursor {
 pub enum Pending {
     Escalate { key: AlertKey, level: i64 },
     Unack { key: AlertKey },
+    SetSeverity { key: AlertKey, severity: Severity },
+    Close { key: AlertKey },
     Quit,
 }
 
@@ -239,6 +241,8 @@ pub struct State {
     pub flash: Option<Flash>,
     /// Actions waiting for the store or a source; shown until they are sent.
     pub unsent: usize,
+    /// What each source carries out itself, by source name (Zabbix: severity and close).
+    pub source_actions: HashMap<String, HashSet<EntryKind>>,
     /// Each schedule, by level then name: who is on call, until when, who is next.
     pub oncall: Vec<OnCallStatus>,
     /// How long before your own shift starts you are told.
@@ -259,6 +263,11 @@ pub struct State {
 }
 
 impl State {
+    /// Whether the alert's source carries out this kind of action itself.
+    pub fn source_does(&self, key: &AlertKey, kind: EntryKind) -> bool {
+        self.source_actions.get(key.source()).is_some_and(|kinds| kinds.contains(&kind))
+    }
+
     pub fn new(actor: &str, keymap: Keymap, now: DateTime<Utc>) -> Self {
         State {
             actor: actor.to_owned(),
@@ -289,6 +298,7 @@ impl State {
             muted_until: None,
             flash: None,
             unsent: 0,
+            source_actions: HashMap::new(),
             oncall: Vec::new(),
             shift_notice: chrono::Duration::minutes(15),
             shifts_noticed: HashSet::new(),

@@ -300,6 +300,35 @@ fn run(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
                 pending: Pending::Escalate { key, level },
             };
         }),
+        Action::RaiseSeverity | Action::LowerSeverity => with_alert(state, |state, key, _| {
+            if !state.source_does(&key, EntryKind::SeveritySet) {
+                return flash(state, format!("{} has no severity to set", key.source()), true);
+            }
+            let current = state.board.get(&key).map_or(Severity::Average, |i| i.alert.severity);
+            let rank = Severity::ALL.iter().position(|s| *s == current).unwrap_or(2);
+            let next = match action {
+                Action::RaiseSeverity => rank.checked_add(1).and_then(|r| Severity::ALL.get(r)),
+                _ => rank.checked_sub(1).and_then(|r| Severity::ALL.get(r)),
+            };
+            match next {
+                Some(&severity) => {
+                    state.mode = Mode::Confirm {
+                        prompt: format!("Set {key} from {current} to {severity} in {}?", key.source()),
+                        pending: Pending::SetSeverity { key, severity },
+                    }
+                }
+                None => flash(state, format!("{key} is {current} already"), false),
+            }
+        }),
+        Action::Close => with_alert(state, |state, key, _| {
+            if !state.source_does(&key, EntryKind::Closed) {
+                return flash(state, format!("{} closes its alerts itself", key.source()), true);
+            }
+            state.mode = Mode::Confirm {
+                prompt: format!("Close {key} in {}? The problem ends there.", key.source()),
+                pending: Pending::Close { key },
+            };
+        }),
         Action::Runbook => focus_with(state, Pane::Runbook, fx),
         Action::BrowseRunbooks => runbooks::open_browser(state),
         Action::CopyCode => runbooks::copy_code(state, fx),
@@ -437,6 +466,17 @@ fn confirmed(state: &mut State, pending: Pending, fx: &mut Vec<Effect>) {
         Pending::Unack { key } => {
             fx.push(Effect::Append(NewEntry::new(key.clone(), EntryKind::Unacked, &state.actor, "")));
             flash(state, format!("unacknowledged {key}"), false);
+        }
+        Pending::SetSeverity { key, severity } => {
+            let rank = Severity::ALL.iter().position(|s| *s == severity).unwrap_or(0) as i64;
+            fx.push(Effect::Append(
+                NewEntry::new(key.clone(), EntryKind::SeveritySet, &state.actor, "").with_level(rank),
+            ));
+            flash(state, format!("set {key} to {severity}"), false);
+        }
+        Pending::Close { key } => {
+            fx.push(Effect::Append(NewEntry::new(key.clone(), EntryKind::Closed, &state.actor, "")));
+            flash(state, format!("closed {key}"), false);
         }
         Pending::Quit => state.quit = true,
     }

@@ -27,7 +27,9 @@ pub fn draw(frame: &mut Frame, size: Rect, state: &State, theme: &Theme, scroll:
         "Filter: text, severity>=high source=prod service=~api.* owner=alice",
         theme.style("status.hint"),
     ));
-    let area = centered(size, 64, lines.len() as u16 + 2);
+    // The status bar's last row stays visible: it says how to scroll and close.
+    let above_status = Rect { height: size.height.saturating_sub(1).max(1), ..size };
+    let area = centered(above_status, 64, lines.len() as u16 + 2);
     let block = Block::bordered()
         .border_style(theme.style("overlay.border"))
         .title(Line::styled(" Keys ", theme.style("overlay.title")));
