@@ -341,3 +341,31 @@ fn the_cli_keeps_an_ack_while_postgres_is_down_and_sync_sends_it_once() {
     let out = klaxon(&["timeline", &key, "--format", "json"]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("taking it from the train"));
 }
+
+#[test]
+fn the_outbox_lease_keeps_two_consoles_from_sending_one_action_and_a_failure_releases_what_waits() {
+    let Some(pg) = Postgres::start() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let (one, two) = (open(&pg, "postgres", &tmp.path().join("1.db")), open(&pg, "postgres", &tmp.path().join("2.db")));
+    let labels = BTreeMap::from([("alertname".to_string(), "Down".to_string())]);
+    let ack = one.append_mirrored(&NewEntry::new(key(), EntryKind::Acked, "alice", ""), "prod", &labels).unwrap();
+    let note = one.append_mirrored(&NewEntry::new(key(), EntryKind::Note, "alice", "db"), "prod", &labels).unwrap();
+    let due = |store: &PgStore| {
+        let now = chrono::Utc::now();
+        store
+            .pending_mirrors()
+            .unwrap()
+            .into_iter()
+            .filter(|(_, _, at)| *at <= now)
+            .map(|(op, _, _)| op.op_id)
+            .collect::<Vec<_>>()
+    };
+    // The first console to look takes both; the second sees nothing due meanwhile.
+    assert_eq!(due(&one), [ack.op_id.clone(), note.op_id.clone()]);
+    assert!(due(&two).is_empty(), "leased to the first console");
+    // The ack fails and is retried in a moment; the note behind it comes due with it.
+    let retry = chrono::Utc::now() + chrono::Duration::milliseconds(300);
+    one.mirror_failed(&ack.op_id, "HTTP 503", retry).unwrap();
+    std::thread::sleep(Duration::from_millis(400));
+    assert_eq!(due(&two), [ack.op_id, note.op_id], "not two minutes later");
+}

@@ -610,10 +610,20 @@ impl Store for PgStore {
     fn mirror_failed(&self, op_id: &str, error: &str, next_at: DateTime<Utc>) -> Result<()> {
         let (op_id, error) = (op_id.to_owned(), error.to_owned());
         self.run(move |c| {
-            c.execute(
+            let mut tx = c.transaction()?;
+            tx.execute(
                 "UPDATE outbox SET attempts = attempts + 1, last_error = $2, next_at = $3 WHERE op_id = $1",
                 &[&op_id, &error, &next_at],
             )?;
+            // What waits behind it (same alert, same source) was leased with it: due again
+            // when it is, not when the lease runs out.
+            tx.execute(
+                "UPDATE outbox SET next_at = LEAST(next_at, $2)
+                 WHERE state = 'pending' AND op_id != $1
+                   AND (alert_key, source) = (SELECT alert_key, source FROM outbox WHERE op_id = $1)",
+                &[&op_id, &next_at],
+            )?;
+            tx.commit()?;
             Ok(())
         })
     }
