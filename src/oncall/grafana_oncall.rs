@@ -6,23 +6,17 @@
 //! `POST /api/v1/escalation/ {title, message, users: [{id, important}]}` (direct paging: a new
 //! alert group, since klaxon's alert is not one of Grafana OnCall's).
 
-use super::{OnCallFuture, ScheduleSource};
-use crate::config::{ScheduleConfig, Secret, VendorScheduleConfig};
+use super::{OnCallFuture, ScheduleSource, VendorApi};
+use crate::config::{ScheduleConfig, VendorScheduleConfig};
 use crate::model::{EntryKind, MirrorDone, MirrorOp, OnCall, PriorUpdate, Shift};
-use crate::sources::http::{self, Limits};
+use crate::sources::http::Limits;
 use crate::sources::{AlertSource, MirrorFuture, PollFuture, SourceError};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 pub struct GrafanaOnCall {
-    name: String,
+    api: VendorApi,
     target: String,
-    level: i64,
-    base: String,
-    schedule: String,
-    token: Secret,
-    client: reqwest::Client,
-    max_bytes: u64,
 }
 
 #[derive(Deserialize)]
@@ -46,49 +40,39 @@ struct User {
 
 impl GrafanaOnCall {
     pub fn new(cfg: &ScheduleConfig, v: &VendorScheduleConfig, limits: Limits) -> Result<Self, SourceError> {
-        let base = v.url.as_deref().ok_or_else(|| SourceError::new("grafana-oncall needs the API url"))?;
-        Ok(GrafanaOnCall {
-            name: cfg.name.clone(),
-            target: target(&cfg.name),
-            level: cfg.level,
-            base: base.trim_end_matches('/').to_owned(),
-            schedule: v.schedule.clone(),
-            token: super::token(v)?,
-            client: http::client(limits, None)?,
-            max_bytes: cfg.max_bytes,
-        })
+        Ok(GrafanaOnCall { api: VendorApi::new(cfg, v, limits, None)?, target: target(&cfg.name) })
     }
 
     /// This schedule, found by id or name through the pages of `/api/v1/schedules/`.
     async fn schedule(&self) -> Result<Schedule, SourceError> {
-        let mut url = format!("{}/api/v1/schedules/", self.base);
+        let mut url = format!("{}/api/v1/schedules/", self.api.base);
         for _ in 0..50 {
             let page: Page = self.get(&url).await?;
-            if let Some(found) = page.results.into_iter().find(|s| s.id == self.schedule || s.name == self.schedule) {
+            if let Some(found) =
+                page.results.into_iter().find(|s| s.id == self.api.schedule || s.name == self.api.schedule)
+            {
                 return Ok(found);
             }
             match page.next {
-                Some(next) if next.starts_with(&self.base) => url = next,
+                Some(next) if next.starts_with(&self.api.base) => url = next,
                 _ => break,
             }
         }
-        Err(SourceError::new(format!("no schedule {:?}", self.schedule)))
+        Err(SourceError::new(format!("no schedule {:?}", self.api.schedule)))
     }
 
     async fn get<T: serde::de::DeserializeOwned>(&self, url: &str) -> Result<T, SourceError> {
         // The token goes as it is: Grafana OnCall wants no "Bearer".
-        let req = self.client.get(url).header("Authorization", self.token.expose());
-        let body = http::fetch(req, self.max_bytes).await?;
-        serde_json::from_slice(&body).map_err(|e| SourceError::new(format!("unexpected answer: {e}")))
+        self.api.json(self.api.client().get(url).header("Authorization", self.api.token.expose())).await
     }
 }
 
 impl ScheduleSource for GrafanaOnCall {
     fn name(&self) -> &str {
-        &self.name
+        &self.api.name
     }
     fn level(&self) -> i64 {
-        self.level
+        self.api.level
     }
     fn oncall(&self, at: DateTime<Utc>) -> OnCallFuture<'_> {
         Box::pin(async move {
@@ -99,10 +83,10 @@ impl ScheduleSource for GrafanaOnCall {
             let mut shifts = Vec::new();
             if let Some(id) = schedule.on_call_now.first() {
                 let id: String = id.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
-                let user: User = self.get(&format!("{}/api/v1/users/{id}/", self.base)).await?;
+                let user: User = self.get(&format!("{}/api/v1/users/{id}/", self.api.base)).await?;
                 shifts.push(Shift::new(&user.username, at, DateTime::<Utc>::MAX_UTC));
             }
-            Ok(OnCall::from_shifts(&self.name, self.level, &shifts, at))
+            Ok(OnCall::from_shifts(&self.api.name, self.api.level, &shifts, at))
         })
     }
 }
@@ -144,12 +128,13 @@ impl AlertSource for GrafanaOnCall {
                 "users": users,
             });
             let req = self
-                .client
-                .post(format!("{}/api/v1/escalation/", self.base))
-                .header("Authorization", self.token.expose())
+                .api
+                .client()
+                .post(format!("{}/api/v1/escalation/", self.api.base))
+                .header("Authorization", self.api.token.expose())
                 .header("Content-Type", "application/json")
                 .body(body.to_string());
-            http::fetch(req, self.max_bytes).await?;
+            self.api.send(req).await?;
             let summary = format!("paged through Grafana OnCall schedule {}", schedule.name);
             Ok(MirrorDone { remote_id: None, prior: PriorUpdate::Keep, summary })
         })

@@ -71,12 +71,62 @@ pub fn build(cfg: &ScheduleConfig) -> Result<Box<dyn ScheduleSource>, SourceErro
 }
 
 /// A vendor token from its env var or file.
-fn token(v: &crate::config::VendorScheduleConfig) -> Result<Secret, SourceError> {
-    v.token()
-        .map_err(SourceError::new)?
-        .ok_or_else(|| SourceError::new("no token_env or token_file"))?
-        .resolve()
-        .map_err(SourceError::new)
+/// What every vendor's on-call API needs: the schedule's name and level, where the API is,
+/// which schedule, the token, and a client with the schedule's limits.
+pub struct VendorApi {
+    pub name: String,
+    pub level: i64,
+    pub base: String,
+    pub schedule: String,
+    pub token: Secret,
+    client: reqwest::Client,
+    max_bytes: u64,
+}
+
+impl VendorApi {
+    /// `default_url`: the vendor's SaaS API, used when the config gives no `url`.
+    pub fn new(
+        cfg: &ScheduleConfig,
+        v: &crate::config::VendorScheduleConfig,
+        limits: Limits,
+        default_url: Option<&str>,
+    ) -> Result<VendorApi, SourceError> {
+        let base = v
+            .url
+            .as_deref()
+            .or(default_url)
+            .ok_or_else(|| SourceError::new(format!("{} needs the API url", cfg.kind.name())))?;
+        let token = v
+            .token()
+            .map_err(SourceError::new)?
+            .ok_or_else(|| SourceError::new("no token_env or token_file"))?
+            .resolve()
+            .map_err(SourceError::new)?;
+        Ok(VendorApi {
+            name: cfg.name.clone(),
+            level: cfg.level,
+            base: base.trim_end_matches('/').to_owned(),
+            schedule: v.schedule.clone(),
+            token,
+            client: http::client(limits, None)?,
+            max_bytes: cfg.max_bytes,
+        })
+    }
+
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    /// Sends a request built on `client()`, within the size cap.
+    pub async fn send(&self, req: reqwest::RequestBuilder) -> Result<Vec<u8>, SourceError> {
+        http::fetch(req, self.max_bytes).await
+    }
+
+    /// Sends it and decodes the JSON answer.
+    pub async fn json<T: serde::de::DeserializeOwned>(&self, req: reqwest::RequestBuilder) -> Result<T, SourceError> {
+        let body = self.send(req).await?;
+        serde_json::from_slice(&body).map_err(|e| SourceError::new(format!("unexpected answer: {e}")))
+    }
 }
 
 /// Asks one schedule, bounded by `timeout`.
