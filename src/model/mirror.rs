@@ -35,6 +35,19 @@ pub struct MirrorDone {
     pub summary: String,
 }
 
+impl MirrorDone {
+    /// What to record for the acknowledgement `op` built on, as (its op_id, its remote id
+    /// now, None when it no longer stands); None when nothing changes.
+    pub fn prior_change<'a>(&'a self, op: &'a MirrorOp) -> Option<(&'a str, Option<&'a str>)> {
+        let (prior_op, _) = op.prior.as_ref()?;
+        match &self.prior {
+            PriorUpdate::Keep => None,
+            PriorUpdate::Replace(id) => Some((prior_op, Some(id))),
+            PriorUpdate::Clear => Some((prior_op, None)),
+        }
+    }
+}
+
 /// What became of the acknowledgement this op built on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PriorUpdate {

@@ -9,7 +9,7 @@
 
 use super::spool::Spool;
 use super::{KnownAlert, Replay, Result, Store, StoreError, observe};
-use crate::model::{Alert, AlertKey, Entry, MirrorDone, MirrorOp, NewEntry, Ownership, PriorUpdate, Severity};
+use crate::model::{Alert, AlertKey, Entry, MirrorDone, MirrorOp, NewEntry, Ownership, Severity};
 use chrono::{DateTime, Utc};
 use postgres::{Client, Config, GenericClient, Row, Transaction};
 use std::collections::{BTreeMap, HashMap};
@@ -592,15 +592,8 @@ impl Store for PgStore {
                  WHERE op_id = $1",
                 &[&op.op_id, &done.remote_id],
             )?;
-            if let Some((prior_op, _)) = &op.prior {
-                let remote = match &done.prior {
-                    PriorUpdate::Keep => None,
-                    PriorUpdate::Replace(id) => Some(Some(id.as_str())),
-                    PriorUpdate::Clear => Some(None),
-                };
-                if let Some(remote) = remote {
-                    tx.execute("UPDATE outbox SET remote_id = $2 WHERE op_id = $1", &[prior_op, &remote])?;
-                }
+            if let Some((prior_op, remote)) = done.prior_change(&op) {
+                tx.execute("UPDATE outbox SET remote_id = $2 WHERE op_id = $1", &[&prior_op, &remote])?;
             }
             tx.commit()?;
             Ok(())

@@ -2,7 +2,7 @@
 //! `synchronous = FULL` so an entry is on disk when `append` returns.
 
 use super::{KnownAlert, Result, Store, StoreError, observe};
-use crate::model::{Alert, AlertKey, Entry, MirrorDone, MirrorOp, NewEntry, Ownership, PriorUpdate, Severity};
+use crate::model::{Alert, AlertKey, Entry, MirrorDone, MirrorOp, NewEntry, Ownership, Severity};
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use std::collections::{BTreeMap, HashMap};
@@ -316,16 +316,9 @@ impl Store for SqliteStore {
                  WHERE op_id = ?1",
             )?
             .execute(params![op.op_id, done.remote_id])?;
-            if let Some((prior_op, _)) = &op.prior {
-                let remote = match &done.prior {
-                    PriorUpdate::Keep => None,
-                    PriorUpdate::Replace(id) => Some(Some(id.as_str())),
-                    PriorUpdate::Clear => Some(None),
-                };
-                if let Some(remote) = remote {
-                    tx.prepare_cached("UPDATE outbox SET remote_id = ?2 WHERE op_id = ?1")?
-                        .execute(params![prior_op, remote])?;
-                }
+            if let Some((prior_op, remote)) = done.prior_change(op) {
+                tx.prepare_cached("UPDATE outbox SET remote_id = ?2 WHERE op_id = ?1")?
+                    .execute(params![prior_op, remote])?;
             }
             tx.commit()
         })
