@@ -248,67 +248,12 @@ fn hostile_label_values_come_out_clean_in_json_and_on_screen() {
     assert!(terminal.backend().to_string().contains("]0;pwned[2Jgonetxt.exe"));
 }
 
-/// A CA and a server certificate for 127.0.0.1, made with openssl.
-fn make_tls(dir: &std::path::Path) -> Option<()> {
-    let openssl = common::require("/usr/bin/openssl", "openssl")?;
-    let run = |args: &[&str]| {
-        let ok = std::process::Command::new(&openssl).current_dir(dir).args(args).output().unwrap();
-        assert!(ok.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&ok.stderr));
-    };
-    run(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-days",
-        "2",
-        "-subj",
-        "/CN=klaxon test CA",
-        "-keyout",
-        "ca.key",
-        "-out",
-        "ca.pem",
-    ]);
-    run(&[
-        "req",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-subj",
-        "/CN=127.0.0.1",
-        "-keyout",
-        "server.key",
-        "-out",
-        "server.csr",
-    ]);
-    std::fs::write(dir.join("san.ext"), "subjectAltName=IP:127.0.0.1\n").unwrap();
-    run(&[
-        "x509",
-        "-req",
-        "-in",
-        "server.csr",
-        "-CA",
-        "ca.pem",
-        "-CAkey",
-        "ca.key",
-        "-CAcreateserial",
-        "-days",
-        "2",
-        "-extfile",
-        "san.ext",
-        "-out",
-        "server.pem",
-    ]);
-    Some(())
-}
-
 #[test]
 fn tls_with_a_custom_ca_file() {
     let sb = Sandbox::new();
     let tls = sb.path("tls");
     std::fs::create_dir_all(&tls).unwrap();
-    if make_tls(&tls).is_none() {
+    if common::servers::make_tls(&tls).is_none() {
         return;
     }
     let web = sb.write(

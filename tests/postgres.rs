@@ -218,57 +218,10 @@ fn consoles_starting_together_migrate_once() {
 
 #[test]
 fn tls_with_the_team_ca_and_refusal_without_it() {
-    let Some(openssl) = common::require("/usr/bin/openssl", "openssl") else { return };
     let certs = tempfile::tempdir().unwrap();
-    let run = |args: &[&str]| {
-        let out = std::process::Command::new(&openssl).current_dir(certs.path()).args(args).output().unwrap();
-        assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    };
-    run(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        "ca.key",
-        "-out",
-        "ca.pem",
-        "-days",
-        "2",
-        "-subj",
-        "/CN=klaxon test CA",
-    ]);
-    run(&[
-        "req",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        "server.key",
-        "-out",
-        "server.csr",
-        "-subj",
-        "/CN=localhost",
-    ]);
-    std::fs::write(certs.path().join("ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n").unwrap();
-    run(&[
-        "x509",
-        "-req",
-        "-in",
-        "server.csr",
-        "-CA",
-        "ca.pem",
-        "-CAkey",
-        "ca.key",
-        "-CAcreateserial",
-        "-out",
-        "server.pem",
-        "-days",
-        "2",
-        "-extfile",
-        "ext",
-    ]);
+    if common::servers::make_tls(certs.path()).is_none() {
+        return;
+    }
     // The server's copies belong to the user it runs as, key readable by it alone.
     let keydir = tempfile::tempdir().unwrap();
     for f in ["server.pem", "server.key"] {

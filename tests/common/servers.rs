@@ -163,3 +163,59 @@ pub fn silences(am: &Server) -> Vec<serde_json::Value> {
 pub fn active_silences(am: &Server) -> Vec<serde_json::Value> {
     silences(am).into_iter().filter(|s| s["status"]["state"] == "active").collect()
 }
+
+/// A CA (ca.pem, ca.key) and a server certificate for 127.0.0.1 (server.pem, server.key) in
+/// `dir`, made with openssl.
+pub fn make_tls(dir: &std::path::Path) -> Option<()> {
+    let openssl = require("/usr/bin/openssl", "openssl")?;
+    let run = |args: &[&str]| {
+        let ok = std::process::Command::new(&openssl).current_dir(dir).args(args).output().unwrap();
+        assert!(ok.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&ok.stderr));
+    };
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=klaxon test CA",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+    ]);
+    run(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+    ]);
+    std::fs::write(dir.join("san.ext"), "subjectAltName=IP:127.0.0.1\n").unwrap();
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "san.ext",
+        "-out",
+        "server.pem",
+    ]);
+    Some(())
+}
