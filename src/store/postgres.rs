@@ -139,11 +139,16 @@ fn migrate(client: &mut Client) -> std::result::Result<(), postgres::Error> {
 
 /// TLS by rustls: the system's CAs and `ca_file`'s. Whether TLS is used is the
 /// connection string's `sslmode` (disable, prefer, require); when used, the certificate
-/// is always verified.
-fn tls(ca_file: Option<&Path>) -> std::result::Result<MakeRustlsConnect, String> {
+/// is always verified. With `sslmode=disable` the system's CAs are not read at all.
+fn tls(ca_file: Option<&Path>, used: bool) -> std::result::Result<MakeRustlsConnect, String> {
     use rustls_pki_types::{CertificateDer, pem::PemObject};
     let _ = rustls::crypto::ring::default_provider().install_default();
     let mut roots = rustls::RootCertStore::empty();
+    if !used {
+        return Ok(MakeRustlsConnect::new(
+            rustls::ClientConfig::builder().with_root_certificates(roots).with_no_client_auth(),
+        ));
+    }
     for cert in rustls_native_certs::load_native_certs().certs {
         let _ = roots.add(cert);
     }
@@ -183,7 +188,7 @@ impl PgStore {
         if config.get_application_name().is_none() {
             config.application_name("klaxon");
         }
-        let tls = tls(ca_file).map_err(err)?;
+        let tls = tls(ca_file, config.get_ssl_mode() != postgres::config::SslMode::Disable).map_err(err)?;
         let spool = Spool::open(spool, &location)?;
         let (jobs, rx) = mpsc::channel::<Job>();
         let mut conn = Conn { client: None, config: config.clone(), tls: tls.clone(), down: None };
