@@ -272,10 +272,9 @@ impl PgStore {
     /// A person's action: to the database when it is reachable and nothing waits before it,
     /// else into the spool. Either way it is durable when this returns.
     fn write(&self, entry: &NewEntry, mirror: Option<(&str, &BTreeMap<String, String>)>) -> Result<Entry> {
-        if self.spool.len()? > 0 {
-            self.replay();
-        }
-        if self.spool.len()? == 0 {
+        // Nothing overtakes what already waits here: replay it first.
+        let empty = self.spool.len()? == 0 || self.replay().waiting == 0;
+        if empty {
             match self.write_now(entry.clone(), mirror.map(|(s, l)| (s.to_owned(), l.clone()))) {
                 Ok(stored) => return Ok(stored),
                 Err(Fail::Error(m)) => return Err(self.err(Fail::Error(m))),
