@@ -21,26 +21,77 @@ pub fn paged(oncall: &[&OnCall], level: i64) -> Vec<(String, Option<String>)> {
         .collect()
 }
 
-/// The escalation entry's text: who was paged, then the person's note.
-/// "paged bob (secondary) — need the DBA"; "no schedule answers for level 3".
-pub fn entry_text(paged: &[(String, Option<String>)], level: i64, note: &str) -> String {
-    let who: Vec<String> = paged
-        .iter()
-        .map(|(schedule, person)| match person {
-            Some(p) => format!("{p} ({schedule})"),
-            None => format!("nobody on call on {schedule}"),
-        })
-        .collect();
-    let mut text = if who.is_empty() {
-        format!("no schedule answers for level {level}")
+/// Something that takes escalation pages: the webhook for every level, a Grafana OnCall
+/// schedule for the level it answers for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pager {
+    /// The level it pages for; None for every level.
+    pub level: Option<i64>,
+    pub name: String,
+}
+
+/// The names of the pagers that take a page for `level`.
+pub fn pagers_for(pagers: &[Pager], level: i64) -> Vec<&str> {
+    pagers.iter().filter(|p| p.level.is_none_or(|l| l == level)).map(|p| p.name.as_str()).collect()
+}
+
+/// The escalation entry's text: who is on call at the level (when schedules are
+/// configured), whether a page goes out and where, then the person's note.
+/// "bob (secondary) on call; page queued for webhook — need the DBA";
+/// "no schedule answers for level 3; nobody was paged: no pager is configured".
+/// A page is only *queued* here: "sent" is said when the pager accepts it.
+pub fn entry_text(paged: Option<&[(String, Option<String>)]>, pagers: &[&str], level: i64, note: &str) -> String {
+    let mut parts = Vec::new();
+    if let Some(paged) = paged {
+        let who: Vec<String> = paged
+            .iter()
+            .map(|(schedule, person)| match person {
+                Some(p) => format!("{p} ({schedule})"),
+                None => format!("nobody on call on {schedule}"),
+            })
+            .collect();
+        parts.push(if who.is_empty() {
+            format!("no schedule answers for level {level}")
+        } else {
+            format!("on call: {}", who.join(", "))
+        });
+    }
+    parts.push(if pagers.is_empty() {
+        "nobody was paged: no pager is configured".to_owned()
     } else {
-        format!("paged {}", who.join(", "))
-    };
+        format!("page queued for {}", pagers.join(", "))
+    });
+    let mut text = parts.join("; ");
     if !note.trim().is_empty() {
         text.push_str(" — ");
         text.push_str(note.trim());
     }
     text
+}
+
+/// Why an escalation to `level` is refused, if it is: past the highest level a schedule
+/// answers for (level 1 when there are no schedules), there is nobody further to ask.
+pub fn refuse_level(level: i64, top: i64) -> Option<String> {
+    (level > top).then(|| {
+        format!(
+            "already at level {top}, the highest configured: add a [[schedules]] entry with level = {level} to escalate further"
+        )
+    })
+}
+
+/// The escalation chain as `check-config` and `doctor` print it: one line per level.
+pub fn chain_lines(levels: &[(i64, Vec<String>)], pagers: &[Pager]) -> Vec<String> {
+    let top = levels.iter().map(|(l, _)| *l).max().unwrap_or(1).max(1);
+    (1..=top)
+        .map(|level| {
+            let schedules: Vec<&str> =
+                levels.iter().filter(|(l, _)| *l == level).flat_map(|(_, s)| s.iter().map(String::as_str)).collect();
+            let who = if schedules.is_empty() { "no schedule".to_owned() } else { schedules.join(", ") };
+            let pages = pagers_for(pagers, level);
+            let pages = if pages.is_empty() { "no pager: nobody is paged".to_owned() } else { pages.join(", ") };
+            format!("escalation level {level}: answered by {who}; pages {pages}")
+        })
+        .collect()
 }
 
 /// What the webhook receives: one line a chat channel shows well.
@@ -96,10 +147,36 @@ mod tests {
         let (a, b, c) = (oc("primary", 1, Some("alice")), oc("secondary", 2, Some("bob")), oc("dba", 2, None));
         let all = [&a, &b, &c];
         assert_eq!(
-            entry_text(&paged(&all, 2), 2, " need the DBA "),
-            "paged bob (secondary), nobody on call on dba — need the DBA"
+            entry_text(Some(&paged(&all, 2)), &["webhook"], 2, " need the DBA "),
+            "on call: bob (secondary), nobody on call on dba; page queued for webhook — need the DBA"
         );
-        assert_eq!(entry_text(&paged(&all, 3), 3, ""), "no schedule answers for level 3");
+        assert_eq!(
+            entry_text(Some(&paged(&all, 3)), &[], 3, ""),
+            "no schedule answers for level 3; nobody was paged: no pager is configured"
+        );
+        assert_eq!(entry_text(None, &[], 1, "db down"), "nobody was paged: no pager is configured — db down");
+    }
+
+    #[test]
+    fn the_chain_says_who_answers_and_who_pages_each_level() {
+        let pagers = [
+            Pager { level: None, name: "webhook".into() },
+            Pager { level: Some(2), name: "grafana-oncall schedule dba".into() },
+        ];
+        let levels = [(1, vec!["primary".to_owned()]), (2, vec!["dba".to_owned()])];
+        assert_eq!(
+            chain_lines(&levels, &pagers),
+            [
+                "escalation level 1: answered by primary; pages webhook",
+                "escalation level 2: answered by dba; pages webhook, grafana-oncall schedule dba",
+            ]
+        );
+        assert_eq!(
+            chain_lines(&[], &[]),
+            ["escalation level 1: answered by no schedule; pages no pager: nobody is paged"]
+        );
+        assert!(refuse_level(2, 1).unwrap().contains("level = 2"));
+        assert_eq!(refuse_level(1, 1), None);
     }
 
     #[test]

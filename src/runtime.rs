@@ -23,6 +23,10 @@ use tokio::sync::{mpsc, watch};
 /// How often other consoles' entries are picked up from a shared SQLite file.
 const STORE_SYNC: Duration = Duration::from_secs(2);
 
+/// How long the console waits on the store before saying it is not answering. The call
+/// itself goes on (on a blocking thread); the screen never waits for it.
+const STORE_TIMEOUT: Duration = Duration::from_secs(10);
+
 pub async fn run(session: Session) -> Result<(), CliError> {
     let cfg = session.loaded.config.clone();
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
@@ -47,6 +51,7 @@ pub async fn run(session: Session) -> Result<(), CliError> {
         .iter()
         .map(|(c, s)| (c.name.clone(), crate::model::EntryKind::ALL.into_iter().filter(|k| s.mirrors(*k)).collect()))
         .collect();
+    state.pagers = session.pager_chain();
     let (library, problems) = session.runbooks();
     let library = Arc::new(library);
     if session.loaded.origin == Origin::Embedded {
@@ -101,10 +106,23 @@ pub async fn run(session: Session) -> Result<(), CliError> {
             _ = signals.next() => break,
         };
         let Some(msg) = msg else { break };
-        let _ = effects.send(app::update(&mut state, msg)).await;
-        // Coalesce: everything already waiting goes in before the next frame.
-        while let Ok(msg) = rx.try_recv() {
-            let _ = effects.send(app::update(&mut state, msg)).await;
+        // Never awaited: the effect runner sends its results back on `tx`, so a loop that
+        // waited on it could wait forever. What it holds is what keys and messages asked
+        // for, a few effects each (a storm asks for none: see `on_entries`).
+        let send = |fx: Vec<Effect>| {
+            if !fx.is_empty() {
+                let _ = effects.send(fx);
+            }
+        };
+        send(app::update(&mut state, msg));
+        // Coalesce: everything already waiting goes in before the next frame (bounded, so
+        // a flood of messages cannot keep the screen from being drawn, or `q` from working).
+        for _ in 0..256 {
+            let Ok(msg) = rx.try_recv() else { break };
+            send(app::update(&mut state, msg));
+            if state.quit {
+                break;
+            }
         }
         if state.quit {
             break;
@@ -124,25 +142,35 @@ fn start_sources(session: &Session, tx: mpsc::Sender<Msg>, stop: watch::Receiver
     let store = session.store.clone();
     tokio::spawn(async move {
         while let Some(event) = ev_rx.recv().await {
-            let msgs = match event {
+            match event {
                 SourceEvent::Snapshot { source, alerts, at, from_cache } => {
-                    let mut msgs = Vec::new();
-                    if !from_cache {
-                        let (store, s, a) = (store.clone(), source.clone(), alerts.clone());
-                        match tokio::task::spawn_blocking(move || store.observe(&s, &a, at)).await {
-                            Ok(Ok(written)) if !written.is_empty() => msgs.push(Msg::Entries(written)),
-                            Ok(Err(e)) => msgs.push(Msg::EffectFailed(e.to_string())),
-                            _ => {}
-                        }
+                    // The screen first: what the source says is shown before the store has
+                    // recorded it, so a slow or hung store never hides alerts.
+                    let to_store = (!from_cache).then(|| alerts.clone());
+                    if tx.send(Msg::Snapshot { source: source.clone(), alerts, fresh: !from_cache }).await.is_err() {
+                        return;
                     }
-                    msgs.insert(0, Msg::Snapshot { source, alerts, fresh: !from_cache });
-                    msgs
+                    let Some(alerts) = to_store else { continue };
+                    let s = store.clone();
+                    let observed = tokio::task::spawn_blocking(move || s.observe(&source, &alerts, at));
+                    let msg = match tokio::time::timeout(STORE_TIMEOUT, observed).await {
+                        Ok(Ok(Ok(written))) if written.is_empty() => continue,
+                        Ok(Ok(Ok(written))) => Msg::Entries(written),
+                        Ok(Ok(Err(e))) => Msg::EffectFailed(format!("the store did not record the alerts: {e}")),
+                        Ok(Err(_)) => continue,
+                        Err(_) => Msg::EffectFailed(format!(
+                            "the store has not answered for {}s: alerts show, their history may lag",
+                            STORE_TIMEOUT.as_secs()
+                        )),
+                    };
+                    if tx.send(msg).await.is_err() {
+                        return;
+                    }
                 }
-                SourceEvent::Health { source, health } => vec![Msg::Health { source, health }],
-            };
-            for m in msgs {
-                if tx.send(m).await.is_err() {
-                    return;
+                SourceEvent::Health { source, health } => {
+                    if tx.send(Msg::Health { source, health }).await.is_err() {
+                        return;
+                    }
                 }
             }
         }
@@ -253,8 +281,8 @@ fn start_effects(
     library: Arc<crate::runbooks::Library>,
     notify: mpsc::Sender<Vec<crate::model::Notice>>,
     logs: Arc<crate::logs::Built>,
-) -> mpsc::Sender<Vec<Effect>> {
-    let (fx_tx, mut fx_rx) = mpsc::channel::<Vec<Effect>>(256);
+) -> mpsc::UnboundedSender<Vec<Effect>> {
+    let (fx_tx, mut fx_rx) = mpsc::unbounded_channel::<Vec<Effect>>();
     let cache = session.runbook_cache();
     let log_tx = forward_logs(tx.clone());
     tokio::spawn(async move {
@@ -329,16 +357,10 @@ fn run_effects(session: &Session, drafts: &Drafts, batch: Vec<Effect>) -> Vec<Ms
     for effect in batch {
         match effect {
             Effect::Append(entry) => match session.store_entry(&entry) {
-                Ok(e) if e.is_queued() => {
-                    msgs.push(Msg::Notice(
-                        "kept on this host: the store is out of reach; it goes when it is back".into(),
-                    ));
-                    msgs.push(Msg::Entries(vec![e]));
-                }
                 Ok(e) => msgs.push(Msg::Entries(vec![e])),
                 Err(e) => {
                     failed.push(entry.alert_key.clone());
-                    msgs.push(Msg::EffectFailed(format!("not saved: {e}; any draft is kept")));
+                    msgs.push(Msg::AppendFailed { op_id: entry.op_id, key: entry.alert_key, error: e.to_string() });
                 }
             },
             Effect::LoadTimeline(key) => match store.timeline(&key) {

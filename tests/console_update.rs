@@ -77,17 +77,24 @@ fn moving_asks_for_the_timeline_once() {
 }
 
 #[test]
-fn ack_writes_an_entry_and_the_owned_alert_sinks_with_the_cursor_on_it() {
+fn ack_writes_an_entry_and_the_owned_alert_sinks_under_the_cursor() {
     let mut s = state_with(120, 40, sample());
     let fx = app::update(&mut s, key("a"));
     assert_eq!(appended(&fx), [(EntryKind::Acked, "d1".into(), String::new(), None)]);
     let Effect::Append(entry) = &fx[0] else { panic!() };
     assert_eq!(entry.actor, "alice");
+    assert!(s.flash.as_ref().unwrap().text.starts_with("saving"), "nothing is called done before the store says so");
     stored(&mut s, &fx, 1);
+    assert_eq!(s.flash.as_ref().unwrap().text, "acknowledged prod/d1 (stored)");
     assert_eq!(visible_ids(&s), ["h2", "h1", "a1", "w1", "i1", "d1"]);
-    assert_eq!(selected_id(&s), "d1", "the cursor stays on the alert just acknowledged");
-    assert_eq!(s.selected_item().unwrap().owner(), Some("alice"));
+    assert_eq!(selected_id(&s), "h2", "the cursor keeps its row: the next alert moved up under it");
+    assert_eq!(s.board.get(&AlertKey::new("prod", "d1")).unwrap().owner(), Some("alice"));
+    // So a storm is acked one key at a time.
+    let fx = app::update(&mut s, key("a"));
+    stored(&mut s, &fx, 2);
+    assert_eq!(selected_id(&s), "h1");
     // Acking your own alert again writes nothing.
+    app::update(&mut s, key("G"));
     assert!(appended(&app::update(&mut s, key("a"))).is_empty());
     assert!(s.flash.as_ref().unwrap().text.contains("already yours"));
 }
@@ -111,10 +118,15 @@ fn another_consoles_ack_shows_up() {
     app::update(&mut s, Msg::Entries(vec![bob.clone(), bob]));
     assert_eq!(s.timelines[&key_h1].len(), 1, "the same entry twice is kept once");
     assert_eq!(visible_ids(&s).last().unwrap(), "h1");
-    // An entry for an alert whose timeline is not loaded asks for it.
+    // An entry for an alert whose timeline is not loaded folds into its ownership without
+    // reading the timeline (a storm of entries must not become a storm of reads), and the
+    // cursor stays on the alert it was on.
+    let before = selected_id(&s);
     let mut other = Entry { id: 8, alert_key: AlertKey::new("prod", "w1"), ..s.timelines[&key_h1][0].clone() };
     other.op_id = "y".into();
-    assert_eq!(app::update(&mut s, Msg::Entries(vec![other])), [Effect::LoadTimeline(AlertKey::new("prod", "w1"))]);
+    assert!(app::update(&mut s, Msg::Entries(vec![other])).is_empty());
+    assert_eq!(s.board.get(&AlertKey::new("prod", "w1")).unwrap().owner(), Some("bob"));
+    assert_eq!(selected_id(&s), before, "another console's ack does not move you");
 }
 
 #[test]
@@ -192,10 +204,21 @@ fn escalate_asks_first_and_counts_levels() {
     assert!(appended(&app::update(&mut s, key("n"))).is_empty(), "no means nothing is sent");
     app::update(&mut s, key("e"));
     let fx = app::update(&mut s, key("y"));
-    assert_eq!(appended(&fx), [(EntryKind::Escalated, "d1".into(), String::new(), Some(1))]);
+    let nobody = "nobody was paged: no pager is configured";
+    assert_eq!(appended(&fx), [(EntryKind::Escalated, "d1".into(), nobody.into(), Some(1))]);
     stored(&mut s, &fx, 1);
+    assert_eq!(s.flash.as_ref().unwrap().text, format!("escalated prod/d1 to level 1 (stored): {nobody}"));
+    // No schedule answers for level 2: there is nobody further to ask.
+    app::update(&mut s, key("e"));
+    assert_eq!(s.mode, Mode::Normal);
+    assert!(s.flash.as_ref().unwrap().text.contains("already at level 1, the highest configured"), "{:?}", s.flash);
+    // With a second level and a webhook, level 2 is asked for and says where the page goes.
+    s.pagers = vec![klaxon::escalation::Pager { level: None, name: "webhook".into() }];
+    app::update(&mut s, Msg::OnCall { schedule: "dba".into(), level: 2, result: Err("not asked yet".into()) });
     app::update(&mut s, key("e"));
     assert!(matches!(&s.mode, Mode::Confirm { pending: Pending::Escalate { level: 2, .. }, .. }));
+    let fx = app::update(&mut s, key("y"));
+    assert_eq!(appended(&fx)[0].2, "no schedule answers for level 2; page queued for webhook");
 }
 
 #[test]

@@ -35,6 +35,12 @@ pub enum Msg {
     /// Note drafts left from an earlier run (or a crash).
     Drafts(HashMap<AlertKey, String>),
     EffectFailed(String),
+    /// An action the store did not take (out of space, refused): nothing was recorded.
+    AppendFailed {
+        op_id: String,
+        key: AlertKey,
+        error: String,
+    },
     /// The runbook library, at start.
     Runbooks(std::sync::Arc<crate::runbooks::Library>),
     /// A runbook the runtime read for a reference (a file or a URL).

@@ -255,6 +255,13 @@ pub struct State {
     pub auto_requested: HashSet<String>,
     /// Escalation levels from the store have arrived: until then nothing escalates on its own.
     pub ownership_loaded: bool,
+    /// What takes escalation pages (the webhook, Grafana OnCall schedules): none means an
+    /// escalation is recorded and says that nobody was paged.
+    pub pagers: Vec<crate::escalation::Pager>,
+    /// Actions sent to the store and not yet confirmed, by op_id: what to say once stored.
+    pub awaiting: HashMap<String, String>,
+    /// Your own ack in flight: when it is stored the cursor keeps its row, not the alert.
+    pub hold_cursor: Option<String>,
     pub now: DateTime<Utc>,
     pub size: (u16, u16),
     pub quit: bool,
@@ -305,6 +312,9 @@ impl State {
             auto_escalate: None,
             auto_requested: HashSet::new(),
             ownership_loaded: false,
+            pagers: Vec::new(),
+            awaiting: HashMap::new(),
+            hold_cursor: None,
             now,
             size: (80, 24),
             quit: false,
@@ -329,11 +339,11 @@ impl State {
 
     /// The entry text for escalating to `level`: who is on call there now.
     pub fn escalation_text(&self, level: i64, note: &str) -> String {
-        if self.oncall.is_empty() {
-            return note.trim().to_owned(); // no schedules: nobody to name
-        }
+        use crate::escalation::{entry_text, paged, pagers_for};
         let answers: Vec<&crate::model::OnCall> = self.oncall.iter().filter_map(|o| o.last.as_ref()).collect();
-        crate::escalation::entry_text(&crate::escalation::paged(&answers, level), level, note)
+        // No schedules: nobody to name.
+        let who = (!self.oncall.is_empty()).then(|| paged(&answers, level));
+        entry_text(who.as_deref(), &pagers_for(&self.pagers, level), level, note)
     }
 
     /// The header takes a second line for on-call when there are schedules and room.

@@ -8,6 +8,7 @@ use super::{Action, Effect, Key, KeyCode, logs, palette, runbooks};
 use crate::model::filter::Filter;
 use crate::model::{AlertKey, Entry, EntryKind, NewEntry, OnCall, Ownership, Severity};
 use chrono::Timelike;
+use std::collections::HashMap;
 
 pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
     let mut fx = Vec::new();
@@ -64,44 +65,21 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             state.board.set_ownership([(key, own)]);
             state.rebuild_rows();
         }
-        Msg::Entries(entries) => {
-            let mut keys: Vec<AlertKey> = Vec::new();
-            for e in entries {
-                if let Some(tl) = state.timelines.get_mut(&e.alert_key) {
-                    // By op_id: an action queued offline comes back with its id once stored.
-                    match tl.iter_mut().find(|x| x.op_id == e.op_id) {
-                        Some(x) if x.is_queued() => {
-                            *x = e.clone();
-                            // The store is back: read what happened meanwhile, whole.
-                            if !keys.contains(&e.alert_key) {
-                                keys.push(e.alert_key.clone());
-                            }
-                        }
-                        Some(_) => {}
-                        None => tl.push(e.clone()),
-                    }
-                    tl.sort_by_key(Entry::order);
-                } else if e.is_queued() {
-                    // Kept on this host because the store is out of reach: reading the
-                    // timeline would fail too, so this action stands for it until then.
-                    state.timelines.insert(e.alert_key.clone(), vec![e.clone()]);
-                } else if !keys.contains(&e.alert_key) {
-                    keys.push(e.alert_key.clone());
-                }
-                let own = state.timelines.get(&e.alert_key).map(Ownership::from_entries);
-                if let Some(own) = own {
-                    state.board.set_ownership([(e.alert_key.clone(), own)]);
-                }
-            }
-            // Timelines not loaded yet are read whole, so ownership folds from all of it.
-            fx.extend(keys.into_iter().map(Effect::LoadTimeline));
-            state.rebuild_rows();
-        }
+        Msg::Entries(entries) => on_entries(state, entries, &mut fx),
         Msg::Drafts(drafts) => {
             state.drafts = drafts;
             state.dirty = true;
         }
         Msg::EffectFailed(text) => flash(state, text, true),
+        Msg::AppendFailed { op_id, key, error } => {
+            state.awaiting.remove(&op_id);
+            // Not stored, so not asked for: the next tick may try an automatic escalation again.
+            state.auto_requested.remove(&op_id);
+            if state.hold_cursor.as_deref() == Some(op_id.as_str()) {
+                state.hold_cursor = None;
+            }
+            flash(state, format!("NOT saved for {key}: {error}; any draft is kept"), true);
+        }
         Msg::Notice(text) => flash(state, text, false),
         Msg::Unsent(n) => {
             state.dirty |= state.unsent != n;
@@ -118,6 +96,67 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
     }
     logs::sync(state, &mut fx);
     fx
+}
+
+/// Entries written by this console or another. A loaded timeline takes them in place;
+/// for every other alert ownership folds forward entry by entry, so a storm of `seen`
+/// entries reads nothing back from the store and the list re-ranks once per batch.
+fn on_entries(state: &mut State, entries: Vec<Entry>, fx: &mut Vec<Effect>) {
+    let before = state.selected_item().map(|i| i.alert.key.clone());
+    let mut owners: HashMap<AlertKey, Ownership> = HashMap::new();
+    let mut reload: Vec<AlertKey> = Vec::new();
+    let mut confirmed: Vec<String> = Vec::new();
+    for e in entries {
+        if let Some(text) = state.awaiting.remove(&e.op_id) {
+            confirmed.push(if e.is_queued() {
+                format!("{text} (kept on this host until the store is back)")
+            } else {
+                text
+            });
+            if state.hold_cursor.as_deref() == Some(e.op_id.as_str()) {
+                // Your own ack keeps the cursor's place: the next alert moves up under it.
+                state.hold_cursor = None;
+                state.cursor = None;
+            }
+        }
+        let key = e.alert_key.clone();
+        let whole = state.timelines.get(&key).is_some_and(|tl| tl.iter().any(|x| !x.is_queued()));
+        if let Some(tl) = state.timelines.get_mut(&key) {
+            // By op_id: an action queued offline comes back with its id once stored.
+            match tl.iter_mut().find(|x| x.op_id == e.op_id) {
+                Some(x) if x.is_queued() && !e.is_queued() => {
+                    *x = e.clone();
+                    // The store is back: read what happened meanwhile, whole.
+                    if !reload.contains(&key) {
+                        reload.push(key.clone());
+                    }
+                }
+                Some(_) => {}
+                None => tl.push(e.clone()),
+            }
+            tl.sort_by_key(Entry::order);
+            if whole {
+                owners.insert(key, Ownership::from_entries(tl.iter()));
+                continue;
+            }
+        } else if e.is_queued() {
+            // Kept on this host because the store is out of reach: reading the timeline
+            // would fail too, so this action stands for it until then.
+            state.timelines.insert(key.clone(), vec![e.clone()]);
+        }
+        let own = owners.entry(key).or_insert_with_key(|k| state.board.ownership(k));
+        own.apply(&e);
+    }
+    state.board.set_ownership(owners);
+    fx.extend(reload.into_iter().map(Effect::LoadTimeline));
+    state.rebuild_rows();
+    if state.selected_item().map(|i| &i.alert.key) != before.as_ref() {
+        load_selected_timeline(state, fx);
+    }
+    if let Some(last) = confirmed.pop() {
+        let more = if confirmed.is_empty() { String::new() } else { format!(" (and {} more)", confirmed.len()) };
+        flash(state, format!("{last}{more}"), false);
+    }
 }
 
 fn flash(state: &mut State, text: impl Into<String>, error: bool) {
@@ -274,11 +313,13 @@ fn run(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
                 flash(state, format!("{key} is already yours"), false);
                 return;
             }
-            fx.push(Effect::Append(NewEntry::new(key.clone(), EntryKind::Acked, &state.actor, "")));
-            match item_owner {
-                Some(other) => flash(state, format!("acknowledged {key} (recorded; {other} owns it)"), false),
-                None => flash(state, format!("acknowledged {key}"), false),
-            }
+            let entry = NewEntry::new(key.clone(), EntryKind::Acked, &state.actor, "");
+            state.hold_cursor = Some(entry.op_id.clone());
+            let done = match item_owner {
+                Some(other) => format!("acknowledged {key} (stored; {other} owns it)"),
+                None => format!("acknowledged {key} (stored)"),
+            };
+            append(state, fx, entry, done);
         }),
         Action::AckWithNote => open_editor(state, NotePurpose::Ack),
         Action::Note => open_editor(state, NotePurpose::Note),
@@ -295,6 +336,9 @@ fn run(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         }),
         Action::Escalate => with_alert(state, |state, key, _| {
             let level = state.board.get(&key).map_or(0, |i| i.own.escalation_level) + 1;
+            if let Some(why) = crate::escalation::refuse_level(level, state.top_level()) {
+                return flash(state, format!("{key} cannot go higher: {why}"), true);
+            }
             state.mode = Mode::Confirm {
                 prompt: format!("Escalate {key} to level {level}? This pages people."),
                 pending: Pending::Escalate { key, level },
@@ -446,37 +490,41 @@ fn submit_editor(state: &mut State, fx: &mut Vec<Effect>) {
         return;
     }
     let kind = if purpose == NotePurpose::Ack { EntryKind::Acked } else { EntryKind::Note };
-    fx.push(Effect::Append(NewEntry::new(key.clone(), kind, &state.actor, text)));
+    let done = if kind == EntryKind::Acked { "acknowledged" } else { "noted on" };
+    append(state, fx, NewEntry::new(key.clone(), kind, &state.actor, text), format!("{done} {key} (stored)"));
+    // The runtime deletes the draft only once the note is stored.
     fx.push(Effect::DeleteDraft(key.clone()));
     state.drafts.remove(&key);
     state.mode = Mode::Normal;
-    let done = if kind == EntryKind::Acked { "acknowledged" } else { "noted on" };
-    flash(state, format!("{done} {key}"), false);
+}
+
+/// Asks the runtime to store an action. What it did is said when the store confirms it
+/// (`on_entries`); until then the status bar says it is being saved.
+fn append(state: &mut State, fx: &mut Vec<Effect>, entry: NewEntry, done: String) {
+    flash(state, format!("saving: {} {}…", entry.kind.name(), entry.alert_key), false);
+    state.awaiting.insert(entry.op_id.clone(), done);
+    fx.push(Effect::Append(entry));
 }
 
 fn confirmed(state: &mut State, pending: Pending, fx: &mut Vec<Effect>) {
     match pending {
         Pending::Escalate { key, level } => {
             let text = state.escalation_text(level, "");
-            fx.push(Effect::Append(
-                NewEntry::new(key.clone(), EntryKind::Escalated, &state.actor, &text).with_level(level),
-            ));
-            flash(state, format!("escalated {key} to level {level}: {text}"), false);
+            let entry = NewEntry::new(key.clone(), EntryKind::Escalated, &state.actor, &text).with_level(level);
+            append(state, fx, entry, format!("escalated {key} to level {level} (stored): {text}"));
         }
         Pending::Unack { key } => {
-            fx.push(Effect::Append(NewEntry::new(key.clone(), EntryKind::Unacked, &state.actor, "")));
-            flash(state, format!("unacknowledged {key}"), false);
+            let entry = NewEntry::new(key.clone(), EntryKind::Unacked, &state.actor, "");
+            append(state, fx, entry, format!("unacknowledged {key} (stored)"));
         }
         Pending::SetSeverity { key, severity } => {
             let rank = Severity::ALL.iter().position(|s| *s == severity).unwrap_or(0) as i64;
-            fx.push(Effect::Append(
-                NewEntry::new(key.clone(), EntryKind::SeveritySet, &state.actor, "").with_level(rank),
-            ));
-            flash(state, format!("set {key} to {severity}"), false);
+            let entry = NewEntry::new(key.clone(), EntryKind::SeveritySet, &state.actor, "").with_level(rank);
+            append(state, fx, entry, format!("stored: set {key} to {severity}; sent to {} next", key.source()));
         }
         Pending::Close { key } => {
-            fx.push(Effect::Append(NewEntry::new(key.clone(), EntryKind::Closed, &state.actor, "")));
-            flash(state, format!("closed {key}"), false);
+            let entry = NewEntry::new(key.clone(), EntryKind::Closed, &state.actor, "");
+            append(state, fx, entry, format!("stored: close {key}; sent to {} next", key.source()));
         }
         Pending::Quit => state.quit = true,
     }
@@ -496,8 +544,7 @@ fn auto_escalate(state: &mut State, fx: &mut Vec<Effect>) {
         let mut entry =
             NewEntry::new(key.clone(), EntryKind::Escalated, crate::escalation::AUTO_ACTOR, &text).with_level(level);
         entry.op_id = op_id;
-        fx.push(Effect::Append(entry));
-        flash(state, format!("escalated {key} to level {level} on its own: {text}"), false);
+        append(state, fx, entry, format!("escalated {key} to level {level} on its own (stored): {text}"));
     }
 }
 

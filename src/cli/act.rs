@@ -4,8 +4,8 @@
 use super::{CliError, Session};
 use crate::model::{Entry, EntryKind, NewEntry, Ownership};
 
-pub async fn ack(session: &Session, key: &str, note: Option<&str>) -> Result<(), CliError> {
-    let key = session.resolve_key(key).await?;
+pub async fn ack(session: &Session, key: &str, note: Option<&str>, force: bool) -> Result<(), CliError> {
+    let key = open_alert(session, key, force).await?;
     // Who owned it before only shapes the message: unknown while the store is away.
     let before = ownership(session, &key).unwrap_or_default();
     let entry =
@@ -26,24 +26,38 @@ pub async fn unack(session: &Session, key: &str) -> Result<(), CliError> {
     Ok(())
 }
 
-pub async fn note(session: &Session, key: &str, text: &str) -> Result<(), CliError> {
+pub async fn note(session: &Session, key: &str, text: &str, force: bool) -> Result<(), CliError> {
     if text.trim().is_empty() {
         return Err(CliError::Usage("a note needs some text".into()));
     }
-    let key = session.resolve_key(key).await?;
+    let key = open_alert(session, key, force).await?;
     record(session, NewEntry::new(key.clone(), EntryKind::Note, &session.actor, text)).await?;
     println!("noted on {key}");
     Ok(())
 }
 
-pub async fn escalate(session: &Session, key: &str, note: Option<&str>) -> Result<(), CliError> {
-    let key = session.resolve_key(key).await?;
+pub async fn escalate(session: &Session, key: &str, note: Option<&str>, force: bool) -> Result<(), CliError> {
+    let key = open_alert(session, key, force).await?;
     let level = ownership(session, &key)?.escalation_level + 1;
+    if let Some(why) = crate::escalation::refuse_level(level, session.top_level()) {
+        return Err(CliError::Failure(format!("{key} cannot go higher: {why}")));
+    }
     let text = session.escalation_text(level, note.unwrap_or("")).await;
     let entry = NewEntry::new(key.clone(), EntryKind::Escalated, &session.actor, &text).with_level(level);
-    record(session, entry).await?;
-    println!("escalated {key} to level {level}: {text}");
+    let stored = record(session, entry).await?;
+    let stored_where = if stored.is_queued() { "kept on this host" } else { "stored" };
+    println!("escalated {key} to level {level} ({stored_where}): {text}");
     Ok(())
+}
+
+/// The key of an alert that still fires; one that is over needs `--force`, so nobody
+/// acknowledges yesterday's problem thinking it is today's.
+async fn open_alert(session: &Session, input: &str, force: bool) -> Result<crate::model::AlertKey, CliError> {
+    let key = session.resolve_key(input).await?;
+    if !force && let Some(why) = session.resolved(&key).await {
+        return Err(CliError::Failure(format!("{why}; add --force to act on it anyway")));
+    }
+    Ok(key)
 }
 
 pub async fn set_severity(

@@ -63,6 +63,9 @@ pub async fn run(session: &Session) -> Result<(), CliError> {
             }
         }
     }
+    for line in session.escalation_chain() {
+        println!("{line}");
+    }
     let notify = &session.loaded.config.notify;
     if notify.desktop {
         match tokio::task::spawn_blocking(notify_rust::get_server_information).await {

@@ -47,16 +47,28 @@ pub enum Command {
         key: String,
         #[arg(long)]
         note: Option<String>,
+        /// Act even though the alert has resolved
+        #[arg(long)]
+        force: bool,
     },
     /// Give an alert back: nobody owns it
     Unack { key: String },
     /// Add a note to an alert's timeline
-    Note { key: String, text: String },
+    Note {
+        key: String,
+        text: String,
+        /// Act even though the alert has resolved
+        #[arg(long)]
+        force: bool,
+    },
     /// Escalate an alert to the next level
     Escalate {
         key: String,
         #[arg(long)]
         note: Option<String>,
+        /// Act even though the alert has resolved
+        #[arg(long)]
+        force: bool,
     },
     /// Set an alert's severity at its source (Zabbix)
     Severity {
@@ -226,10 +238,10 @@ async fn run_with(session: Session, command: Command) -> Result<(), CliError> {
         Command::List { format, min_severity, source } => {
             list::run(&session, format, min_severity, source.as_deref()).await
         }
-        Command::Ack { key, note } => act::ack(&session, &key, note.as_deref()).await,
+        Command::Ack { key, note, force } => act::ack(&session, &key, note.as_deref(), force).await,
         Command::Unack { key } => act::unack(&session, &key).await,
-        Command::Note { key, text } => act::note(&session, &key, &text).await,
-        Command::Escalate { key, note } => act::escalate(&session, &key, note.as_deref()).await,
+        Command::Note { key, text, force } => act::note(&session, &key, &text, force).await,
+        Command::Escalate { key, note, force } => act::escalate(&session, &key, note.as_deref(), force).await,
         Command::Severity { key, severity, note } => act::set_severity(&session, &key, severity, note.as_deref()).await,
         Command::Close { key, note } => act::close(&session, &key, note.as_deref()).await,
         Command::Timeline { key, format } => timeline::run(&session, &key, format).await,

@@ -169,15 +169,44 @@ impl Session {
         crate::sync::Targets { sources: &self.sources, pagers: &self.pagers }
     }
 
-    /// Who escalating to `level` pages now, and the entry text saying so.
+    /// Who escalating to `level` reaches now, whether a page goes out, and the entry text
+    /// saying so.
     pub async fn escalation_text(&self, level: i64, note: &str) -> String {
-        if self.schedules.is_empty() {
-            return note.trim().to_owned();
+        let paged = if self.schedules.is_empty() {
+            None // no schedules: nobody to name
+        } else {
+            let rows = super::oncall::ask_all(self, chrono::Utc::now()).await;
+            Some(rows.into_iter().filter(|r| r.level == level).map(|r| (r.schedule, r.now)).collect::<Vec<_>>())
+        };
+        let pagers = self.pager_chain();
+        crate::escalation::entry_text(paged.as_deref(), &crate::escalation::pagers_for(&pagers, level), level, note)
+    }
+
+    /// What takes escalation pages, and for which level.
+    pub fn pager_chain(&self) -> Vec<crate::escalation::Pager> {
+        use crate::escalation::{PAGER, Pager};
+        let mut chain = Vec::new();
+        if self.pagers.iter().any(|(p, _)| p.name() == PAGER) {
+            chain.push(Pager { level: None, name: "webhook".into() });
         }
-        let rows = super::oncall::ask_all(self, chrono::Utc::now()).await;
-        let paged: Vec<(String, Option<String>)> =
-            rows.into_iter().filter(|r| r.level == level).map(|r| (r.schedule, r.now)).collect();
-        crate::escalation::entry_text(&paged, level, note)
+        for (cfg, _) in &self.schedules {
+            if matches!(cfg.kind, config::ScheduleKind::GrafanaOncall(_)) {
+                chain.push(Pager { level: Some(cfg.level), name: format!("Grafana OnCall ({})", cfg.name) });
+            }
+        }
+        chain
+    }
+
+    /// The highest escalation level a schedule answers for (1 when there are none).
+    pub fn top_level(&self) -> i64 {
+        self.schedules.iter().map(|(c, _)| c.level).max().unwrap_or(1).max(1)
+    }
+
+    /// The escalation chain, one line per level: who answers and what pages them.
+    pub fn escalation_chain(&self) -> Vec<String> {
+        let levels: Vec<(i64, Vec<String>)> =
+            self.schedules.iter().map(|(c, _)| (c.level, vec![c.name.clone()])).collect();
+        crate::escalation::chain_lines(&levels, &self.pager_chain())
     }
 
     /// The runbook library (bundled and configured directories), with any problems found.
@@ -216,6 +245,9 @@ impl Session {
                 cfg.level,
                 humantime::format_duration(cfg.interval)
             );
+        }
+        for line in self.escalation_chain() {
+            println!("{line}");
         }
         for l in &self.loaded.config.logs {
             println!(
@@ -311,6 +343,29 @@ impl Session {
 
     /// Finds the alert a person named: `source/id` or `source/<unique id prefix>`, among what
     /// the store knows, else what the source reports now.
+    /// Why acting on `key` would act on a problem that is over, if it would: its source
+    /// answers without it (or as resolved), or, when the source cannot be asked, the store
+    /// has it resolved. None when it still fires or nobody can tell.
+    pub async fn resolved(&self, key: &AlertKey) -> Option<String> {
+        if let Some((cfg, source)) = self.source(key.source())
+            && let Ok(alerts) = poller::poll_once(source.as_ref(), cfg.timeout).await
+        {
+            return match alerts.iter().find(|a| &a.key == key) {
+                Some(a) if a.status == crate::model::Status::Resolved => {
+                    Some(format!("{} reports {key} as resolved", cfg.name))
+                }
+                Some(_) => None,
+                None => Some(format!("{} no longer reports {key}: it has resolved", cfg.name)),
+            };
+        }
+        match self.store.known_alert(key) {
+            Ok(Some(k)) => {
+                k.resolved_at.map(|t| format!("the store has {key} resolved since {}", t.format("%F %H:%M UTC")))
+            }
+            _ => None,
+        }
+    }
+
     pub async fn resolve_key(&self, input: &str) -> Result<AlertKey, CliError> {
         let Some((source, prefix)) = input.split_once('/') else {
             return Err(CliError::Usage(format!("{input:?} is not a key: write <source>/<id>, e.g. demo/4f3a")));

@@ -71,7 +71,7 @@ async fn auto_escalate(session: &Session, board: &Board) -> Result<(), CliError>
     else {
         return Ok(());
     };
-    let top = session.schedules.iter().map(|(c, _)| c.level).max().unwrap_or(1);
+    let top = session.top_level();
     let due = crate::escalation::auto_due(board.ranked(), chrono::Utc::now(), after, top);
     for (key, level, op_id) in &due {
         let note = format!("unacknowledged for {} min", (after * *level as i32).num_minutes());

@@ -100,7 +100,13 @@ impl Board {
         self.ranked = merged;
     }
 
+    /// What the store says of an alert's ownership (nobody's, when it says nothing).
+    pub fn ownership(&self, key: &AlertKey) -> Ownership {
+        self.ownership.get(key).cloned().unwrap_or_default()
+    }
+
     /// Records what the timeline says of some alerts (from the store), then re-ranks once.
+    /// Only owned or escalated alerts are remembered: a storm of new alerts adds nothing.
     pub fn set_ownership(&mut self, changes: impl IntoIterator<Item = (AlertKey, Ownership)>) {
         let changes: HashMap<AlertKey, Ownership> = changes.into_iter().collect();
         let mut changed = false;
@@ -113,7 +119,13 @@ impl Board {
                 changed = true;
             }
         }
-        self.ownership.extend(changes);
+        for (key, own) in changes {
+            if own == Ownership::default() {
+                self.ownership.remove(&key);
+            } else {
+                self.ownership.insert(key, own);
+            }
+        }
         if changed {
             // Nearly sorted: pdqsort's best case.
             self.ranked.sort_unstable_by(rank_cmp);

@@ -164,22 +164,26 @@ impl Ownership {
     /// both entries stay and the first one owns it.
     pub fn from_entries<'a>(entries: impl IntoIterator<Item = &'a Entry>) -> Self {
         let mut own = Ownership::default();
-        for e in entries {
-            match e.kind {
-                EntryKind::Seen => own = Ownership::default(),
-                EntryKind::Acked if own.owner.is_none() => {
-                    own.owner = Some(e.actor.clone());
-                    own.acked_at = Some(e.at);
-                }
-                EntryKind::Unacked => {
-                    own.owner = None;
-                    own.acked_at = None;
-                }
-                EntryKind::Escalated => own.escalation_level = own.escalation_level.max(e.level.unwrap_or(0)),
-                _ => {}
-            }
-        }
+        entries.into_iter().for_each(|e| own.apply(e));
         own
+    }
+
+    /// One step of the fold: entries arriving in id order can be applied one at a time,
+    /// so a console need not read a whole timeline to keep ownership right.
+    pub fn apply(&mut self, e: &Entry) {
+        match e.kind {
+            EntryKind::Seen => *self = Ownership::default(),
+            EntryKind::Acked if self.owner.is_none() => {
+                self.owner = Some(e.actor.clone());
+                self.acked_at = Some(e.at);
+            }
+            EntryKind::Unacked => {
+                self.owner = None;
+                self.acked_at = None;
+            }
+            EntryKind::Escalated => self.escalation_level = self.escalation_level.max(e.level.unwrap_or(0)),
+            _ => {}
+        }
     }
 }
 
