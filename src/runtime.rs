@@ -167,8 +167,8 @@ fn start_sources(session: &Session, tx: mpsc::Sender<Msg>, stop: watch::Receiver
                         return;
                     }
                 }
-                SourceEvent::Health { source, health } => {
-                    if tx.send(Msg::Health { source, health }).await.is_err() {
+                SourceEvent::Health { source, health, next } => {
+                    if tx.send(Msg::Health { source, health, next }).await.is_err() {
                         return;
                     }
                 }

@@ -408,3 +408,81 @@ fn severity_and_close_go_to_a_source_that_takes_them_and_are_refused_elsewhere()
     let fx = app::update(&mut s, key("y"));
     assert!(matches!(fx.first(), Some(Effect::Append(e)) if e.kind == EntryKind::Closed && e.alert_key == d1));
 }
+
+#[test]
+fn new_counts_only_what_the_list_shows() {
+    let mut s = state_with(120, 40, vec![]);
+    let alerts = sample();
+    for (source, alerts) in alerts {
+        app::update(&mut s, Msg::Snapshot { source, alerts, fresh: true });
+    }
+    assert_eq!(s.unseen_shown(), 6);
+    app::update(&mut s, key("/"));
+    typed(&mut s, "source=local");
+    app::update(&mut s, key("enter"));
+    assert_eq!(s.unseen_shown(), 2, "hidden by the filter, not counted");
+    // An alert that is gone is no longer new.
+    app::update(&mut s, Msg::Snapshot { source: "local".into(), alerts: vec![], fresh: true });
+    assert_eq!(s.unseen.len(), 4);
+}
+
+#[test]
+fn a_resolved_alert_is_not_offered_ack_note_or_escalate() {
+    let mut snap = sample();
+    snap[0].1[1].status = klaxon::model::Status::Resolved; // d1
+    let mut s = state_with(120, 40, snap);
+    app::update(&mut s, key("G"));
+    assert_eq!(selected_id(&s), "d1", "resolved alerts rank last");
+    for k in ["a", "e", "n", "ctrl-a"] {
+        let fx = app::update(&mut s, key(k));
+        assert!(appended(&fx).is_empty(), "{k}");
+        assert_eq!(s.mode, Mode::Normal, "{k}");
+        assert_eq!(s.flash.as_ref().unwrap().text.split(':').next().unwrap(), "prod/d1 has resolved", "{k}");
+    }
+}
+
+#[test]
+fn a_storm_of_entries_asks_for_no_timeline_and_keeps_ownership() {
+    let mut s = state_with(120, 40, sample());
+    let seen: Vec<Entry> = (0..20_000)
+        .map(|i| Entry {
+            id: i + 1,
+            op_id: format!("seen-{i}"),
+            alert_key: AlertKey::new("storm", &format!("a{i}")),
+            kind: EntryKind::Seen,
+            actor: "klaxon".into(),
+            at: t0(),
+            text: String::new(),
+            level: None,
+            db_user: None,
+        })
+        .collect();
+    let mut bob = seen[7].clone();
+    bob.id = 30_000;
+    bob.op_id = "bob".into();
+    bob.kind = EntryKind::Acked;
+    bob.actor = "bob".into();
+    let mut all = seen;
+    all.push(bob);
+    assert!(app::update(&mut s, Msg::Entries(all)).is_empty(), "no timeline read per entry");
+    assert_eq!(s.board.ownership(&AlertKey::new("storm", "a7")).owner.as_deref(), Some("bob"));
+    assert!(s.timelines.is_empty());
+}
+
+#[test]
+fn a_failed_write_says_not_saved_and_an_automatic_escalation_is_tried_again() {
+    let mut s = state_with(120, 40, sample());
+    let fx = app::update(&mut s, key("a"));
+    let Effect::Append(n) = &fx[0] else { panic!() };
+    app::update(
+        &mut s,
+        Msg::AppendFailed {
+            op_id: n.op_id.clone(),
+            key: n.alert_key.clone(),
+            error: "database or disk is full".into(),
+        },
+    );
+    let f = s.flash.clone().unwrap();
+    assert!(f.error && f.text.starts_with("NOT saved for prod/d1: database or disk is full"), "{f:?}");
+    assert_eq!(selected_id(&s), "d1", "nothing moved: nothing happened");
+}

@@ -319,3 +319,39 @@ fn the_log_pane_shows_the_alerts_lines_and_follows_a_file() {
     let (alternate, cursor, status) = t.exited_clean();
     assert_eq!((alternate.as_str(), cursor.as_str(), status.as_str()), ("0", "1", "0"));
 }
+
+/// The console's only source is an Alertmanager that is not there: the screen names it, why
+/// and since when, and never says "All quiet"; once a real Alertmanager answers on that
+/// port, its alert shows and the source is healthy.
+#[test]
+fn an_unreachable_only_source_is_explained_not_quiet() {
+    let Some(tmux) = require("/usr/bin/tmux", "tmux") else { return };
+    let port = common::servers::free_port();
+    let sb = Sandbox::new();
+    sb.write(
+        "config/klaxon/klaxon.toml",
+        &format!(
+            "[[sources]]\nname = \"prod\"\nkind = \"alertmanager\"\nurl = \"http://127.0.0.1:{port}\"\ninterval = \"1s\"\ntimeout = \"2s\"\n"
+        ),
+    );
+    let t = Tmux::start(tmux, &sb, "deadsource");
+    let screen = t.wait_for("the dead source explained", |s| s.contains("alerts unknown"));
+    assert!(!screen.contains("All quiet"), "{screen}");
+    assert!(screen.contains("prod ✖ failing since"), "the header marks it: {screen}");
+    assert!(screen.contains("prod: ") && screen.contains("connect"), "names the source and why: {screen}");
+    t.keys(&["H"]);
+    let panel = t.wait_for("the source panel", |s| s.contains("Alert sources"));
+    assert!(panel.contains("last success never") && panel.contains("last error:"), "{panel}");
+    t.keys(&["Escape"]);
+
+    let Some(am) = common::servers::alertmanager(Some(port)) else { return };
+    common::servers::post_alerts(
+        &am,
+        &serde_json::json!([{"labels": {"alertname": "DiskFull", "severity": "critical", "instance": "db1"}}]),
+    );
+    let screen = t.wait_for("the alert once the source answers", |s| s.contains("DiskFull"));
+    assert!(!screen.contains("alerts unknown") && screen.contains("prod ●"), "{screen}");
+    t.keys(&["q"]);
+    let (alt, _, status) = t.exited_clean();
+    assert_eq!((alt.as_str(), status.as_str()), ("0", "0"));
+}

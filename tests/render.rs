@@ -48,7 +48,11 @@ fn busy(width: u16, height: u16) -> State {
     app::update(&mut s, Msg::Timeline { key: AlertKey::new("prod", "d1"), entries });
     app::update(
         &mut s,
-        Msg::Health { source: "local".into(), health: Health::Stale { since: t0() - chrono::Duration::minutes(7) } },
+        Msg::Health {
+            source: "local".into(),
+            health: Health::Stale { since: t0() - chrono::Duration::minutes(7) },
+            next: None,
+        },
     );
     s.origin = Some("embedded default".into());
     s
@@ -88,7 +92,7 @@ fn a_huge_terminal_keeps_its_frame() {
 #[test]
 fn empty_states() {
     let mut s = state_with(80, 24, vec![]);
-    app::update(&mut s, Msg::Health { source: "prod".into(), health: Health::Pending });
+    app::update(&mut s, Msg::Health { source: "prod".into(), health: Health::Pending, next: None });
     insta::assert_snapshot!("no_alerts", screen(&s));
     let mut s = busy(80, 24);
     app::update(&mut s, key("/"));
@@ -139,7 +143,7 @@ fn side_panes() {
 fn failing_source_and_flash_error() {
     let mut s = busy(100, 12);
     let health = Health::Ok { at: t0() }.failed(t0(), "cannot connect: connection refused".into());
-    app::update(&mut s, Msg::Health { source: "prod".into(), health });
+    app::update(&mut s, Msg::Health { source: "prod".into(), health, next: None });
     app::update(&mut s, Msg::EffectFailed("not saved: store k.db: disk I/O error; any draft is kept".into()));
     insta::assert_snapshot!(screen(&s));
 }
@@ -198,4 +202,90 @@ fn severity_is_colour_and_word_and_no_color_keeps_the_word() {
         let theme = Theme::builtin(name).unwrap();
         assert_eq!(draw(&s, &theme).backend().to_string(), coloured.backend().to_string(), "{name}: same text");
     }
+}
+
+/// The only source is down and nothing was ever seen from it: the list says the alerts are
+/// unknown, names the source, its error and since when — never "All quiet".
+#[test]
+fn a_dead_source_is_never_all_quiet() {
+    for (w, h) in [(120, 40), (40, 10)] {
+        let mut s = state_with(w, h, vec![]);
+        let health = Health::Pending.failed(t0(), "cannot connect: connection refused".into());
+        app::update(
+            &mut s,
+            Msg::Health { source: "prod".into(), health, next: Some(t0() + chrono::Duration::seconds(30)) },
+        );
+        let screen = screen(&s);
+        assert!(!screen.contains("All quiet"), "{screen}");
+        if w == 120 {
+            // The list pane's text, its wrapped lines joined.
+            let text: String =
+                screen.lines().filter_map(|l| l.split('┃').nth(1)).map(str::trim).collect::<Vec<_>>().join(" ");
+            assert!(text.contains("prod: cannot connect: connection refused since 03:14 — alerts unknown"), "{screen}");
+            assert!(screen.contains("prod ✖ failing since 03:14"), "the header says since when: {screen}");
+        }
+        insta::assert_snapshot!(format!("dead_source_{w}x{h}"), screen);
+    }
+    // Once it answers with nothing, it is quiet.
+    let mut s = state_with(120, 40, vec![("prod".into(), vec![])]);
+    app::update(&mut s, Msg::Health { source: "prod".into(), health: Health::Ok { at: t0() }, next: None });
+    assert!(screen(&s).contains("No alerts. All quiet: every source answered."));
+}
+
+/// A source that had alerts and then failed: its rows stay, marked stale; the others not.
+#[test]
+fn rows_of_a_failing_source_are_marked_stale() {
+    let mut s = state_with(120, 40, sample());
+    let health = Health::Ok { at: t0() }.failed(t0(), "no answer within 10s".into());
+    app::update(&mut s, Msg::Health { source: "prod".into(), health, next: None });
+    let screen = screen(&s);
+    let rows: Vec<&str> = screen.lines().filter(|l| l.contains("trouble on")).collect();
+    assert!(rows.iter().filter(|l| l.contains("prod")).all(|l| l.contains("(stale)")), "{screen}");
+    assert!(rows.iter().filter(|l| l.contains("local")).all(|l| !l.contains("(stale)")), "{screen}");
+}
+
+/// `H` (or a click on the header) lists every source, schedule and log source with its
+/// state, last success, last error and next try.
+#[test]
+fn the_source_panel_explains_every_part() {
+    let mut s = state_with(120, 40, sample());
+    let health = Health::Ok { at: t0() - chrono::Duration::minutes(5) }.failed(t0(), "HTTP 503".into());
+    app::update(
+        &mut s,
+        Msg::Health { source: "prod".into(), health, next: Some(t0() + chrono::Duration::seconds(40)) },
+    );
+    app::update(&mut s, Msg::OnCall { schedule: "primary".into(), level: 1, result: Err("feed: HTTP 404".into()) });
+    app::update(&mut s, Msg::Mouse(klaxon::app::Mouse::Click { column: 20, row: 0 }));
+    let screen = screen(&s);
+    assert!(screen.contains("last success 03:09:00 · next try 03:14:40"), "{screen}");
+    assert!(screen.contains("last error: HTTP 503"), "{screen}");
+    assert!(screen.contains("L1 primary") && screen.contains("last error: feed: HTTP 404"), "{screen}");
+    insta::assert_snapshot!("source_panel", screen);
+    app::update(&mut s, key("esc"));
+    app::update(&mut s, key("H"));
+    assert!(matches!(s.mode, klaxon::app::state::Mode::Sources { .. }));
+}
+
+/// Escalating with no pager configured is recorded and says that nobody was paged.
+#[test]
+fn escalation_without_a_pager_says_nobody_was_paged() {
+    let mut s = state_with(120, 40, sample());
+    app::update(&mut s, key("e"));
+    let fx = app::update(&mut s, key("y"));
+    let klaxon::app::Effect::Append(n) = &fx[0] else { panic!("{fx:?}") };
+    let stored = Entry {
+        id: 9,
+        op_id: n.op_id.clone(),
+        alert_key: n.alert_key.clone(),
+        kind: n.kind,
+        actor: n.actor.clone(),
+        at: t0(),
+        text: n.text.clone(),
+        level: n.level,
+        db_user: None,
+    };
+    app::update(&mut s, Msg::Entries(vec![stored]));
+    let screen = screen(&s);
+    assert!(screen.contains("nobody was paged: no pager is configured"), "{screen}");
+    insta::assert_snapshot!("escalation_without_pager", screen);
 }

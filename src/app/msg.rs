@@ -23,6 +23,8 @@ pub enum Msg {
     Health {
         source: String,
         health: Health,
+        /// When the source is asked next.
+        next: Option<DateTime<Utc>>,
     },
     /// Who owns what, from the store at start.
     Ownership(HashMap<AlertKey, Ownership>),

@@ -161,6 +161,10 @@ pub enum Mode {
     Help {
         scroll: usize,
     },
+    /// The health of every source, schedule and log source.
+    Sources {
+        scroll: usize,
+    },
     Confirm {
         prompt: String,
         pending: Pending,
@@ -177,6 +181,7 @@ impl PartialEq for Mode {
             (Mode::Filter { input: a, .. }, Mode::Filter { input: b, .. }) => a == b,
             (Mode::Palette { input: a, selected: x }, Mode::Palette { input: b, selected: y }) => a == b && x == y,
             (Mode::Help { scroll: a }, Mode::Help { scroll: b }) => a == b,
+            (Mode::Sources { scroll: a }, Mode::Sources { scroll: b }) => a == b,
             (Mode::Confirm { pending: a, .. }, Mode::Confirm { pending: b, .. }) => a == b,
             (Mode::Editor(a), Mode::Editor(b)) => a == b,
             (Mode::Runbooks(a), Mode::Runbooks(b)) => {
@@ -224,6 +229,8 @@ pub struct State {
     pub group: Group,
     pub collapsed: HashSet<String>,
     pub health: BTreeMap<String, Health>,
+    /// When each source is asked next.
+    pub next_poll: HashMap<String, DateTime<Utc>>,
     pub timelines: HashMap<AlertKey, Vec<Entry>>,
     pub drafts: HashMap<AlertKey, String>,
     pub runbooks: std::sync::Arc<crate::runbooks::Library>,
@@ -293,6 +300,7 @@ impl State {
             group: Group::None,
             collapsed: HashSet::new(),
             health: BTreeMap::new(),
+            next_poll: HashMap::new(),
             timelines: HashMap::new(),
             drafts: HashMap::new(),
             runbooks: Default::default(),
@@ -357,6 +365,15 @@ impl State {
             Row::Alert(i) => self.board.ranked().get(*i),
             Row::Group { .. } => None,
         }
+    }
+
+    /// Alerts new since the person last looked, among those the list shows.
+    pub fn unseen_shown(&self) -> usize {
+        if self.unseen.is_empty() {
+            return 0;
+        }
+        let ranked = self.board.ranked();
+        self.rows.iter().filter(|r| matches!(r, Row::Alert(i) if self.unseen.contains(&ranked[*i].alert.key))).count()
     }
 
     /// How many alerts the filter lets through (collapsed groups count).

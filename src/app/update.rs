@@ -45,9 +45,17 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 fx.push(Effect::Notify(loud));
             }
             state.rebuild_rows();
+            forget_gone(state);
             load_selected_timeline(state, &mut fx);
         }
-        Msg::Health { source, health } => {
+        Msg::Health { source, health, next } => {
+            match next {
+                Some(t) => state.next_poll.insert(source.clone(), t),
+                None => state.next_poll.remove(&source),
+            };
+            if matches!(state.mode, Mode::Sources { .. }) {
+                state.dirty = true; // the panel shows the next try
+            }
             if state.health.get(&source) != Some(&health) {
                 state.health.insert(source, health);
                 state.dirty = true;
@@ -96,6 +104,14 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
     }
     logs::sync(state, &mut fx);
     fx
+}
+
+/// What the console keeps per alert is kept only while the alert is on the board (or an
+/// action on it waits for the store), so memory follows the board, not the run's history.
+fn forget_gone(state: &mut State) {
+    let on_board: std::collections::HashSet<&AlertKey> = state.board.ranked().iter().map(|i| &i.alert.key).collect();
+    state.unseen.retain(|k| on_board.contains(k));
+    state.timelines.retain(|k, tl| on_board.contains(k) || tl.iter().any(Entry::is_queued));
 }
 
 /// Entries written by this console or another. A loaded timeline takes them in place;
@@ -234,7 +250,7 @@ fn on_key(state: &mut State, key: Key, fx: &mut Vec<Effect>) {
             _ => {}
         },
         Mode::Runbooks(_) => runbooks::browser_key(state, key, fx),
-        Mode::Help { scroll } => match key.code {
+        Mode::Help { scroll } | Mode::Sources { scroll } => match key.code {
             KeyCode::Char('j') | KeyCode::Down => *scroll += 1,
             KeyCode::Char('k') | KeyCode::Up => *scroll = scroll.saturating_sub(1),
             _ => state.mode = Mode::Normal,
@@ -308,7 +324,7 @@ fn run(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             let next = if action == Action::NextPane { (i + 1) % n } else { (i + n - 1) % n };
             focus_with(state, Pane::CYCLE[next], fx);
         }
-        Action::Ack => with_alert(state, |state, key, item_owner| {
+        Action::Ack => with_open_alert(state, "acknowledge", |state, key, item_owner| {
             if item_owner.as_deref() == Some(state.actor.as_str()) {
                 flash(state, format!("{key} is already yours"), false);
                 return;
@@ -334,7 +350,7 @@ fn run(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             };
             state.mode = Mode::Confirm { prompt, pending: Pending::Unack { key } };
         }),
-        Action::Escalate => with_alert(state, |state, key, _| {
+        Action::Escalate => with_open_alert(state, "escalate", |state, key, _| {
             let level = state.board.get(&key).map_or(0, |i| i.own.escalation_level) + 1;
             if let Some(why) = crate::escalation::refuse_level(level, state.top_level()) {
                 return flash(state, format!("{key} cannot go higher: {why}"), true);
@@ -418,6 +434,7 @@ fn run(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         }
         Action::Palette => state.mode = Mode::Palette { input: String::new(), selected: 0 },
         Action::Help => state.mode = Mode::Help { scroll: 0 },
+        Action::Sources => state.mode = Mode::Sources { scroll: 0 },
         Action::Quit => {
             let drafts = state.drafts.values().filter(|d| !d.trim().is_empty()).count();
             if drafts > 0 {
@@ -463,6 +480,18 @@ fn load_selected_timeline(state: &State, fx: &mut Vec<Effect>) {
     }
 }
 
+/// Like `with_alert`, for actions on a problem that is going on: a resolved alert is not
+/// offered them (`klaxon ack --force` can still record one from the shell).
+fn with_open_alert(state: &mut State, what: &str, f: impl FnOnce(&mut State, AlertKey, Option<String>)) {
+    if let Some(item) = state.selected_item()
+        && item.alert.status == crate::model::Status::Resolved
+    {
+        let key = item.alert.key.clone();
+        return flash(state, format!("{key} has resolved: nothing to {what}"), true);
+    }
+    with_alert(state, f)
+}
+
 /// Runs `f` on the selected alert's key and owner, or says there is none.
 fn with_alert(state: &mut State, f: impl FnOnce(&mut State, AlertKey, Option<String>)) {
     match state.selected_item() {
@@ -475,7 +504,8 @@ fn with_alert(state: &mut State, f: impl FnOnce(&mut State, AlertKey, Option<Str
 }
 
 fn open_editor(state: &mut State, purpose: NotePurpose) {
-    with_alert(state, |state, key, _| {
+    let what = if purpose == NotePurpose::Ack { "acknowledge" } else { "note" };
+    with_open_alert(state, what, |state, key, _| {
         let draft = state.drafts.get(&key).cloned().unwrap_or_default();
         state.mode = Mode::Editor(Editor::new(key, purpose, &draft));
     });
@@ -603,7 +633,11 @@ fn on_mouse(state: &mut State, m: Mouse, fx: &mut Vec<Effect>) {
     }
     match m {
         Mouse::Click { column, row } => {
-            if layout.list.contains(column, row) {
+            if layout.header.contains(column, row) && row == layout.header.y {
+                // The health marks live on the title line: a click there explains them.
+                state.mode = Mode::Sources { scroll: 0 };
+                state.dirty = true;
+            } else if layout.list.contains(column, row) {
                 state.focus = Pane::List;
                 if row >= layout.list_first_row() {
                     let target = state.offset + usize::from(row - layout.list_first_row());

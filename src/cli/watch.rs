@@ -51,7 +51,7 @@ pub async fn run(session: Session, format: WatchFormat) -> Result<(), CliError> 
                     let _ = notify.send(news).await;
                 }
             }
-            SourceEvent::Health { source, health } => {
+            SourceEvent::Health { source, health, .. } => {
                 let text = health.to_string();
                 if last_health.get(&source) != Some(&text) && !health.is_ok() {
                     eprintln!("klaxon: source {source}: {text}");

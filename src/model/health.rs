@@ -30,6 +30,38 @@ impl Health {
         matches!(self, Health::Ok { .. })
     }
 
+    /// What is shown may be out of date: from the cache, or from before polls failed.
+    pub fn is_stale(&self) -> bool {
+        matches!(self, Health::Stale { .. } | Health::Failing { .. })
+    }
+
+    /// When the source last answered (in this run or, from the cache, an earlier one).
+    pub fn last_success(&self) -> Option<DateTime<Utc>> {
+        match self {
+            Health::Pending => None,
+            Health::Ok { at } => Some(*at),
+            Health::Stale { since } => Some(*since),
+            Health::Failing { data_from, .. } => *data_from,
+        }
+    }
+
+    /// Why this source's alerts are not known to be current, in one line, or None when
+    /// they are: "connection refused since 04:37 — alerts unknown".
+    pub fn problem(&self) -> Option<String> {
+        let hm = |t: &DateTime<Utc>| t.format("%H:%M").to_string();
+        match self {
+            Health::Ok { .. } => None,
+            Health::Pending => Some("no answer yet — alerts unknown".into()),
+            Health::Stale { since } => Some(format!("not asked yet — showing its alerts from {}", hm(since))),
+            Health::Failing { since, error, data_from: None, .. } => {
+                Some(format!("{error} since {} — alerts unknown", hm(since)))
+            }
+            Health::Failing { since, error, data_from: Some(from), .. } => {
+                Some(format!("{error} since {} — showing its alerts from {}", hm(since), hm(from)))
+            }
+        }
+    }
+
     /// The next state after a failed poll.
     pub fn failed(&self, at: DateTime<Utc>, error: String) -> Health {
         match self {

@@ -12,8 +12,18 @@ use tokio::sync::{mpsc, watch};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum SourceEvent {
-    Snapshot { source: String, alerts: Vec<Alert>, at: DateTime<Utc>, from_cache: bool },
-    Health { source: String, health: Health },
+    Snapshot {
+        source: String,
+        alerts: Vec<Alert>,
+        at: DateTime<Utc>,
+        from_cache: bool,
+    },
+    /// `next`: when the next poll is due (None before the first).
+    Health {
+        source: String,
+        health: Health,
+        next: Option<DateTime<Utc>>,
+    },
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -62,8 +72,12 @@ pub fn spawn(
                 return;
             }
         }
-        let send_health = |health: &Health| SourceEvent::Health { source: name.clone(), health: health.clone() };
-        if events.send(send_health(&health)).await.is_err() {
+        let send_health = |health: &Health, next: Option<Duration>| SourceEvent::Health {
+            source: name.clone(),
+            health: health.clone(),
+            next: next.and_then(|d| chrono::Duration::from_std(d).ok()).and_then(|d| Utc::now().checked_add_signed(d)),
+        };
+        if events.send(send_health(&health, None)).await.is_err() {
             return;
         }
         let mut failures = 0u32;
@@ -88,7 +102,7 @@ pub fn spawn(
                     backoff(schedule.interval, failures, fastrand::f64())
                 }
             };
-            if events.send(send_health(&health)).await.is_err() {
+            if events.send(send_health(&health, Some(delay))).await.is_err() {
                 return;
             }
             tokio::select! {
@@ -150,7 +164,10 @@ mod tests {
         stop_tx.send(true).unwrap();
         task.await.unwrap();
         let health = |e: &SourceEvent| match e {
-            SourceEvent::Health { health, .. } => health.to_string(),
+            SourceEvent::Health { health, next, .. } => {
+                assert_eq!(next.is_some(), *health != Health::Pending, "every poll says when the next is due");
+                health.to_string()
+            }
             SourceEvent::Snapshot { alerts, from_cache, .. } => {
                 format!("snapshot {} cached={from_cache}", alerts.len())
             }
@@ -170,7 +187,7 @@ mod tests {
         assert!(matches!(rx.recv().await.unwrap(), SourceEvent::Snapshot { from_cache: true, .. }));
         assert_eq!(
             rx.recv().await.unwrap(),
-            SourceEvent::Health { source: "flaky".into(), health: Health::Stale { since: at } }
+            SourceEvent::Health { source: "flaky".into(), health: Health::Stale { since: at }, next: None }
         );
     }
 }

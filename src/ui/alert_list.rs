@@ -1,11 +1,11 @@
 //! The ranked alert list. Only the rows on screen are built: 100,000 alerts cost what 40 do.
 
-use super::text::{fit, pad, width};
+use super::text::{fit, pad, width, wrap_words};
 use super::{age, pane};
 use crate::app::State;
 use crate::app::state::{Pane, Row};
 use crate::config::theme::Theme;
-use crate::model::Status;
+use crate::model::{Health, Status};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
@@ -37,12 +37,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     };
     lines.push(Line::styled(pad(&header, w), theme.style("list.header")));
     if state.rows.is_empty() {
-        let empty = if state.board.is_empty() {
-            "No alerts. All quiet."
-        } else {
-            "No alert matches the filter (esc clears it)."
-        };
-        lines.push(Line::styled(fit(empty, w), theme.style("list.resolved")));
+        lines.extend(empty_state(state, theme, w));
     }
     let visible = usize::from(inner.height.saturating_sub(1));
     let ranked = state.board.ranked();
@@ -66,6 +61,49 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         lines.push(line);
     }
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// What an empty list means. "All quiet" only when every source answered; otherwise each
+/// source that did not is named with why and since when, since its alerts are unknown.
+fn empty_state<'a>(state: &State, theme: &Theme, w: usize) -> Vec<Line<'a>> {
+    if !state.board.is_empty() {
+        return vec![Line::styled(
+            fit("No alert matches the filter (esc clears it).", w),
+            theme.style("list.resolved"),
+        )];
+    }
+    let problems: Vec<(&String, &Health, String)> =
+        state.health.iter().filter_map(|(name, h)| h.problem().map(|p| (name, h, p))).collect();
+    if state.health.is_empty() {
+        return vec![Line::styled(fit("No alert sources are configured.", w), theme.style("list.resolved"))];
+    }
+    if problems.is_empty() {
+        return vec![Line::styled(
+            fit("No alerts. All quiet: every source answered.", w),
+            theme.style("list.resolved"),
+        )];
+    }
+    let mut lines: Vec<Line> = Vec::new();
+    for (name, health, p) in problems {
+        let first = match health {
+            Health::Failing { .. } => "✖ ",
+            Health::Stale { .. } => "◐ ",
+            _ => "○ ",
+        };
+        for (i, part) in wrap_words(&format!("{name}: {p}"), w.saturating_sub(2)).into_iter().enumerate() {
+            let mark = if i == 0 { first } else { "  " };
+            lines.push(Line::styled(format!("{mark}{part}"), theme.style("health.failing")));
+        }
+    }
+    let quiet = state.health.iter().filter(|(_, h)| h.is_ok()).count();
+    if quiet > 0 {
+        lines.push(Line::styled(
+            fit(&format!("No alerts from the {quiet} source(s) that answered."), w),
+            theme.style("list.resolved"),
+        ));
+    }
+    lines.push(Line::styled(fit("H shows every source's state.", w), theme.style("status.hint")));
+    lines
 }
 
 fn alert_line<'a>(item: &crate::model::Item, state: &State, theme: &Theme, w: usize, wide: bool) -> Line<'a> {
@@ -93,6 +131,12 @@ fn alert_line<'a>(item: &crate::model::Item, state: &State, theme: &Theme, w: us
     if a.status == Status::Suppressed {
         title = format!("(suppressed) {title}");
     }
+    // Its source is not answering: the row is what it said last, not what is true now.
+    let stale = state.health.get(a.source()).is_some_and(|h| h.is_stale());
+    if stale {
+        title = format!("(stale) {title}");
+    }
+    let body_style = if stale { theme.style("list.resolved") } else { body_style };
     // New since the person last looked: a mark that reads without colour too.
     let (mark, title_w) =
         if state.unseen.contains(&a.key) { ("● ", title_w.saturating_sub(2)) } else { ("", title_w) };

@@ -26,13 +26,16 @@ fn title_line(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             Health::Ok { .. } => ("●", String::new(), "health.ok"),
             Health::Pending => ("○", " pending".to_string(), "health.stale"),
             Health::Stale { since } => ("◐", format!(" stale since {}", since.format("%H:%M")), "health.stale"),
-            Health::Failing { .. } => ("✖", " failing".to_string(), "health.failing"),
+            Health::Failing { since, .. } => {
+                ("✖", format!(" failing since {}", since.format("%H:%M")), "health.failing")
+            }
         };
         spans.push(Span::styled(format!("  {source} "), theme.style("header")));
         spans.push(Span::styled(format!("{mark}{word}"), theme.style(style)));
     }
-    if !state.unseen.is_empty() {
-        spans.push(Span::styled(format!("  {} new", state.unseen.len()), theme.style("list.new")));
+    let new = state.unseen_shown();
+    if new > 0 {
+        spans.push(Span::styled(format!("  {new} new"), theme.style("list.new")));
     }
     if let Some(until) = state.muted_until.filter(|t| *t > state.now) {
         spans.push(Span::styled(format!("  muted until {}", until.format("%H:%M")), theme.style("health.stale")));

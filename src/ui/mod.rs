@@ -9,6 +9,7 @@ pub mod log_pane;
 mod overlay;
 mod runbook_browser;
 mod runbook_pane;
+mod source_panel;
 mod status_bar;
 pub mod text;
 
@@ -37,6 +38,7 @@ pub fn view(state: &State, theme: &Theme, frame: &mut Frame) {
     status_bar::draw(frame, rect(l.status), state, theme);
     match &state.mode {
         Mode::Help { scroll } => help::draw(frame, size, state, theme, *scroll),
+        Mode::Sources { scroll } => source_panel::draw(frame, size, state, theme, *scroll),
         Mode::Palette { input, selected } => overlay::palette(frame, size, state, theme, input, *selected),
         Mode::Confirm { prompt, .. } => overlay::confirm(frame, size, theme, prompt),
         Mode::Editor(editor) => overlay::editor(frame, size, theme, editor),

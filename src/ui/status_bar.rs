@@ -44,6 +44,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Mode::Confirm { .. } => Line::styled("y yes · n no", theme.style("status.hint")),
         Mode::Palette { .. } => Line::styled("type to search · enter runs · esc closes", theme.style("status.hint")),
         Mode::Help { .. } => Line::styled("j/k scroll · any other key closes help", theme.style("status.hint")),
+        Mode::Sources { .. } => Line::styled("j/k scroll · any other key closes", theme.style("status.hint")),
         Mode::Runbooks(b) if b.open.is_some() && state.flash.is_none() => Line::styled(
             "j/k scroll · 1-9 follow a link · y copy code · esc back · q close",
             theme.style("status.hint"),

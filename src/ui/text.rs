@@ -36,9 +36,43 @@ pub fn width(s: &str) -> usize {
     s.width()
 }
 
+/// `s` broken at spaces into lines of at most `width` cells; a word longer than a line
+/// is cut with `…`.
+pub fn wrap_words(s: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in s.split(' ').filter(|w| !w.is_empty()) {
+        let needed = if line.is_empty() { word.width() } else { line.width() + 1 + word.width() };
+        if needed > width && !line.is_empty() {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+        if line.width() > width {
+            lines.push(fit(&std::mem::take(&mut line), width));
+        }
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wraps_at_spaces_within_the_width() {
+        assert_eq!(
+            wrap_words("prod: connection refused since 04:37", 16),
+            ["prod: connection", "refused since", "04:37"]
+        );
+        assert_eq!(wrap_words("averyveryverylongword x", 8), ["averyve…", "x"]);
+        assert!(wrap_words("", 8).is_empty());
+    }
 
     #[test]
     fn fits_by_display_width() {

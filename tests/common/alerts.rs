@@ -59,7 +59,7 @@ pub fn state_with(width: u16, height: u16, snapshots: Vec<(String, Vec<Alert>)>)
     let mut state = State::new("alice", Keymap::builtin_default(), t0());
     app::update(&mut state, Msg::Resize { width, height });
     for (source, alerts) in snapshots {
-        app::update(&mut state, Msg::Health { source: source.clone(), health: Health::Ok { at: t0() } });
+        app::update(&mut state, Msg::Health { source: source.clone(), health: Health::Ok { at: t0() }, next: None });
         app::update(&mut state, Msg::Snapshot { source, alerts, fresh: true });
     }
     state
