@@ -34,6 +34,7 @@ fn alerts(source: usize, n: usize) -> Vec<Alert> {
                 links: vec![],
                 source_acks: vec![],
                 suppression: None,
+                guessed: Default::default(),
             }
         })
         .collect()

@@ -41,6 +41,7 @@ fn alert(source: usize, i: usize, rng: &mut fastrand::Rng) -> Alert {
         links: vec![],
         source_acks: vec![],
         suppression: None,
+        guessed: Default::default(),
     }
 }
 

@@ -278,3 +278,61 @@ fn tls_with_a_custom_ca_file() {
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.to_lowercase().contains("certificate"), "names the certificate problem: {stderr}");
 }
+
+/// An alert with no severity label, or a word no mapping knows, is not silently Average:
+/// it takes the source's `default_severity` and says why (`severity_guessed`).
+#[test]
+fn a_missing_or_unknown_severity_takes_the_default_and_says_so() {
+    let Some(am) = servers::alertmanager(None) else { return };
+    let mut none = test_alert("NoSeverity", "x");
+    none["labels"].as_object_mut().unwrap().remove("severity");
+    post_alerts(&am, &json!([none, test_alert("OddWord", "p7"), test_alert("Known", "critical")]));
+    let sb = Sandbox::new();
+    let cfg = config(&sb, &format!("url = \"{}\"\ndefault_severity = \"high\"\n", am.url));
+    let (alerts, out) = list(&sb, &cfg);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let by_name = |n: &str| alerts.iter().find(|a| a["labels"]["alertname"] == n).cloned().unwrap();
+    assert_eq!(by_name("NoSeverity")["severity"], "high");
+    assert_eq!(by_name("NoSeverity")["severity_guessed"], "no severity label");
+    assert_eq!(by_name("OddWord")["severity"], "high");
+    assert_eq!(by_name("OddWord")["severity_guessed"], "severity=\"p7\" is not a severity klaxon knows");
+    assert_eq!(by_name("Known")["severity"], "disaster");
+    assert_eq!(by_name("Known")["severity_guessed"], Value::Null);
+}
+
+/// `klaxon ack|note|escalate` on an alert its source no longer reports says so and wants
+/// `--force`; escalating with no pager says nobody was paged, and past the top level is refused.
+#[test]
+fn acting_on_a_resolved_alert_needs_force_and_escalation_says_who_was_paged() {
+    let Some(am) = servers::alertmanager(None) else { return };
+    post_alerts(&am, &json!([test_alert("Gone", "warning"), test_alert("Here", "warning")]));
+    let sb = Sandbox::new();
+    let cfg = config(&sb, &format!("url = \"{}\"\n", am.url));
+    let (alerts, _) = list(&sb, &cfg);
+    let key =
+        |n: &str| alerts.iter().find(|a| a["labels"]["alertname"] == n).unwrap()["key"].as_str().unwrap().to_owned();
+    let (gone, here) = (key("Gone"), key("Here"));
+
+    let out = sb.klaxon().args(["escalate", &here, "--config"]).arg(&cfg).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("to level 1 (stored): nobody was paged: no pager is configured"), "{stdout}");
+    let out = sb.klaxon().args(["timeline", &here, "--format", "json", "--config"]).arg(&cfg).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("nobody was paged"), "the entry says it too");
+    let out = sb.klaxon().args(["escalate", &here, "--config"]).arg(&cfg).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already at level 1, the highest configured"));
+
+    // The alert ends at the source.
+    let mut ended = test_alert("Gone", "warning");
+    ended["endsAt"] = json!("2020-01-01T00:00:00Z");
+    post_alerts(&am, &json!([ended]));
+    for args in [vec!["ack", &gone], vec!["note", &gone, "late"], vec!["escalate", &gone]] {
+        let out = sb.klaxon().args(&args).arg("--config").arg(&cfg).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(stderr.contains("no longer reports") && stderr.contains("--force"), "{args:?}: {stderr}");
+    }
+    let out = sb.klaxon().args(["note", &gone, "for the retro", "--force", "--config"]).arg(&cfg).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}

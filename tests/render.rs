@@ -289,3 +289,15 @@ fn escalation_without_a_pager_says_nobody_was_paged() {
     assert!(screen.contains("nobody was paged: no pager is configured"), "{screen}");
     insta::assert_snapshot!("escalation_without_pager", screen);
 }
+
+/// A severity the source did not give is marked in the list and explained in the detail.
+#[test]
+fn a_guessed_severity_is_marked_and_explained() {
+    let mut snap = sample();
+    snap[0].1[1].guessed.severity = Some("no severity label".into()); // d1, the top row
+    let s = state_with(120, 40, snap);
+    let screen = screen(&s);
+    assert!(screen.contains("┃DIS?  50m prod"), "{screen}");
+    assert!(screen.contains("┃HIGH  10m prod"), "a known one keeps its tag: {screen}");
+    assert!(screen.contains("severity guessed no severity label: shown as"), "{screen}");
+}

@@ -56,7 +56,7 @@ actions! {
     Group => "group", "Group by alertname, service, source";
     Mute => "mute", "Mute notifications for 30 minutes (again: unmute)";
     MarkSeen => "mark-seen", "Mark every alert as seen";
-    Sources => "sources", "Every source, schedule and log source: state, last success, error, next try";
+    Sources => "sources", "Sources: health, last error, next try";
     Palette => "palette", "Command palette";
     Help => "help", "Help";
     Quit => "quit", "Quit";

@@ -29,6 +29,8 @@ pub struct AlertOut<'a> {
     pub runbook: Option<&'a str>,
     /// Why it is suppressed ("silenced by carol: maintenance"), or null.
     pub suppression: Option<&'a str>,
+    /// Why `severity` is the source's default_severity (none given, or an unknown word), or null.
+    pub severity_guessed: Option<&'a str>,
 }
 
 impl<'a> AlertOut<'a> {
@@ -51,6 +53,7 @@ impl<'a> AlertOut<'a> {
             escalation_level: item.own.escalation_level,
             runbook: a.link("runbook"),
             suppression: a.suppression.as_deref(),
+            severity_guessed: a.guessed.severity.as_deref(),
         }
     }
 }

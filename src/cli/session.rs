@@ -289,8 +289,13 @@ impl Session {
             .collect();
         let mut polled = Vec::new();
         for task in tasks {
-            let p = task.await.map_err(|e| CliError::Failure(format!("poll task: {e}")))?;
-            if let Ok(alerts) = &p.result {
+            let mut p = task.await.map_err(|e| CliError::Failure(format!("poll task: {e}")))?;
+            if let Ok(alerts) = &mut p.result {
+                // Ages the source cannot tell come from its last snapshot (this is a new process).
+                if let Some((_, previous)) = self.cache.load(&p.source) {
+                    crate::sources::cache::carry_starts(&previous, alerts);
+                }
+                let alerts = &*alerts;
                 // Both only read the alerts: the cache is written on a second core meanwhile.
                 let observed = std::thread::scope(|s| {
                     s.spawn(|| self.cache.save(&p.source, Utc::now(), alerts));

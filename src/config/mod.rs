@@ -183,6 +183,9 @@ pub struct SourceConfig {
     /// The source's own severity words, checked before the built-in parsing.
     #[serde(default)]
     pub severity_map: SeverityMap,
+    /// The severity of an alert that has none, or one no mapping knows (shown marked, `AVG?`).
+    #[serde(default = "default_default_severity")]
+    pub default_severity: crate::model::Severity,
     // `flatten` hands the remaining keys to the kind's struct, whose
     // `deny_unknown_fields` then catches typos.
     #[serde(flatten)]
@@ -328,6 +331,10 @@ fn secret_ref(name: &str, env: &Option<String>, file: &Option<PathBuf>) -> Resul
         (None, Some(path)) => Ok(Some(SecretRef::File(path.clone()))),
         (None, None) => Ok(None),
     }
+}
+
+fn default_default_severity() -> crate::model::Severity {
+    crate::model::Severity::Average
 }
 
 fn default_severity_label() -> String {

@@ -87,6 +87,19 @@ fn acked() -> crate::model::EntryKind {
     crate::model::EntryKind::Acked
 }
 
+/// What the source did not say and klaxon filled in, so the screen can mark it as such.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Guessed {
+    /// Why the severity is the source's `default_severity`: none was given, or a word no
+    /// mapping knows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity: Option<String>,
+    /// The source does not say when the problem started: `started_at` is when klaxon first
+    /// saw it (carried across restarts by the snapshot cache).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub started_at: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Alert {
     pub key: AlertKey,
@@ -110,6 +123,8 @@ pub struct Alert {
     /// Why it is suppressed, when it is: "silenced by alice: maintenance window".
     #[serde(default)]
     pub suppression: Option<String>,
+    #[serde(default)]
+    pub guessed: Guessed,
 }
 
 impl Alert {
@@ -130,6 +145,7 @@ impl Alert {
             links: vec![],
             source_acks: vec![],
             suppression: None,
+            guessed: Guessed::default(),
         }
     }
 
@@ -156,6 +172,9 @@ impl Alert {
             clean(&mut link.url, true);
         }
         if let Some(s) = &mut self.suppression {
+            clean(s, true);
+        }
+        if let Some(s) = &mut self.guessed.severity {
             clean(s, true);
         }
         for ack in &mut self.source_acks {
@@ -220,8 +239,10 @@ mod tests {
             links: vec![Link { kind: "runbook".into(), url: "http://x\x1b".into() }],
             source_acks: vec![],
             suppression: None,
+            guessed: Guessed { severity: Some("sev=\x1b[31m".into()), started_at: false },
         }
         .sanitized();
+        assert_eq!(alert.guessed.severity.as_deref(), Some("sev=[31m"));
         assert_eq!(alert.title, "disk[2J full on /");
         assert_eq!(alert.labels["inst"], "ab");
         assert_eq!(alert.annotations["d"], "x\ny]0;t");

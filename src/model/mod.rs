@@ -11,7 +11,7 @@ mod notice;
 mod schedule;
 mod severity;
 
-pub use alert::{Alert, AlertKey, Link, SourceAck, Status};
+pub use alert::{Alert, AlertKey, Guessed, Link, SourceAck, Status};
 pub use board::{Board, Item, rank_cmp};
 pub use entry::{Entry, EntryKind, NewEntry, Ownership, new_op_id};
 pub use health::Health;

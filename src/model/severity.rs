@@ -108,13 +108,13 @@ impl SeverityMap {
 
     /// The source's mapping first, then the built-in parsing, else `fallback`.
     pub fn map(&self, raw: &str, fallback: Severity) -> Severity {
+        self.known(raw).unwrap_or(fallback)
+    }
+
+    /// The source's mapping first, then the built-in parsing; None for a word neither knows.
+    pub fn known(&self, raw: &str) -> Option<Severity> {
         let raw = raw.trim();
-        self.0
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(raw))
-            .map(|(_, v)| *v)
-            .or_else(|| raw.parse().ok())
-            .unwrap_or(fallback)
+        self.0.iter().find(|(k, _)| k.eq_ignore_ascii_case(raw)).map(|(_, v)| *v).or_else(|| raw.parse().ok())
     }
 }
 

@@ -38,6 +38,7 @@ pub struct AlertmanagerSource {
     auth: Auth,
     cfg: AlertmanagerConfig,
     severity_map: SeverityMap,
+    default_severity: Severity,
     max_bytes: u64,
     /// The peer that answered last: asked first next time.
     preferred: AtomicUsize,
@@ -128,6 +129,7 @@ impl AlertmanagerSource {
             auth,
             cfg: cfg.clone(),
             severity_map: src.severity_map.clone(),
+            default_severity: src.default_severity,
             max_bytes: src.max_bytes,
             preferred: AtomicUsize::new(0),
         })
@@ -250,9 +252,13 @@ impl AlertmanagerSource {
             (None, Some(s)) => s,
             (None, None) => a.fingerprint.clone(),
         };
-        let severity = match a.labels.get(&self.cfg.severity_label) {
-            Some(raw) => self.severity_map.map(raw, Severity::Average),
-            None => Severity::Average,
+        let label = &self.cfg.severity_label;
+        let (severity, guessed_severity) = match a.labels.get(label).map(|raw| (raw, self.severity_map.known(raw))) {
+            Some((_, Some(s))) => (s, None),
+            Some((raw, None)) => {
+                (self.default_severity, Some(format!("{label}={raw:?} is not a severity klaxon knows")))
+            }
+            None => (self.default_severity, Some(format!("no {label} label"))),
         };
         let mut links = Vec::new();
         if let Some(rb) = a.annotations.get("runbook_url").or_else(|| a.annotations.get("runbook")) {
@@ -285,6 +291,7 @@ impl AlertmanagerSource {
                 })
                 .collect(),
             suppression,
+            guessed: crate::model::Guessed { severity: guessed_severity, started_at: false },
         };
         Some(alert.sanitized())
     }

@@ -56,9 +56,43 @@ impl SnapshotCache {
     }
 }
 
+/// Keeps the ages of alerts whose source does not know when their problem started (a
+/// local check knows only that it fails now): such an alert still in `previous`, the
+/// last snapshot (from this run or the disk cache), keeps the start it had there.
+pub fn carry_starts(previous: &[Alert], alerts: &mut [Alert]) {
+    if !alerts.iter().any(|a| a.guessed.started_at) {
+        return;
+    }
+    let before: std::collections::HashMap<&crate::model::AlertKey, DateTime<Utc>> =
+        previous.iter().map(|a| (&a.key, a.started_at)).collect();
+    for a in alerts.iter_mut().filter(|a| a.guessed.started_at) {
+        if let Some(t) = before.get(&a.key) {
+            a.started_at = a.started_at.min(*t);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_guessed_start_survives_a_restart_and_a_known_one_is_kept() {
+        use crate::model::Severity;
+        let t0 = Utc::now() - chrono::Duration::hours(3);
+        let now = Utc::now();
+        let mut old = Alert::test("local", "disk", Severity::High, t0);
+        old.guessed.started_at = true;
+        let mut again = Alert::test("local", "disk", Severity::High, now);
+        again.guessed.started_at = true;
+        let own = Alert::test("local", "own", Severity::High, now);
+        let new = Alert { guessed: again.guessed.clone(), ..Alert::test("local", "new", Severity::High, now) };
+        let mut alerts = vec![again, own.clone(), new];
+        carry_starts(&[old, Alert::test("local", "own", Severity::High, t0)], &mut alerts);
+        assert_eq!(alerts[0].started_at, t0, "the first sighting's time, not the restart's");
+        assert_eq!(alerts[1].started_at, now, "the source's own start time wins");
+        assert_eq!(alerts[2].started_at, now, "a new problem starts now");
+    }
     use crate::model::Severity;
 
     #[test]

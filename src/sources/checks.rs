@@ -129,6 +129,9 @@ impl ChecksSource {
                     links,
                     source_acks: vec![],
                     suppression: None,
+                    // A check knows that it fails, not since when: the poller carries the
+                    // first time it was seen across restarts.
+                    guessed: crate::model::Guessed { started_at: true, ..Default::default() },
                 }
                 .sanitized()
             })

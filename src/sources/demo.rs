@@ -176,6 +176,7 @@ impl DemoSource {
                     links: vec![Link { kind: "runbook".into(), url: s.runbook.into() }],
                     source_acks: vec![],
                     suppression: None,
+                    guessed: Default::default(),
                 };
                 Some(alert.sanitized())
             })

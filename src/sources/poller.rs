@@ -65,6 +65,8 @@ pub fn spawn(
             let (cache, name) = (cache.clone(), name.clone());
             tokio::task::spawn_blocking(move || cache.load(&name)).await.ok().flatten()
         };
+        // The last snapshot: ages the source cannot tell are carried from it.
+        let mut previous = cached.as_ref().map(|(_, a)| a.clone()).unwrap_or_default();
         if let Some((at, alerts)) = cached {
             health = Health::Stale { since: at };
             let snap = SourceEvent::Snapshot { source: name.clone(), alerts, at, from_cache: true };
@@ -83,7 +85,9 @@ pub fn spawn(
         let mut failures = 0u32;
         loop {
             let delay = match poll_once(source.as_ref(), schedule.timeout).await {
-                Ok(alerts) => {
+                Ok(mut alerts) => {
+                    super::cache::carry_starts(&previous, &mut alerts);
+                    previous.clone_from(&alerts);
                     let at = Utc::now();
                     failures = 0;
                     health = Health::Ok { at };

@@ -539,6 +539,7 @@ impl ZabbixSource {
             links,
             source_acks,
             suppression,
+            guessed: Default::default(),
         };
         alert.sanitized()
     }

@@ -42,6 +42,16 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, focused
             value(format!("{} ({} ago)", a.started_at.format("%Y-%m-%d %H:%M UTC"), age(state.now, a.started_at))),
         ]),
     ];
+    if let Some(why) = &a.guessed.severity {
+        let text = format!("{why}: shown as {}, the source's default_severity", a.severity.name());
+        lines.push(Line::from(vec![label("severity guessed"), value(text)]));
+    }
+    if a.guessed.started_at {
+        lines.push(Line::from(vec![
+            label("started"),
+            value("when klaxon first saw it: the source does not say".into()),
+        ]));
+    }
     if let Some(why) = &a.suppression {
         lines.push(Line::from(vec![label("suppressed"), value(why.clone())]));
     }

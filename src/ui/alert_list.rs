@@ -116,9 +116,14 @@ fn alert_line<'a>(item: &crate::model::Item, state: &State, theme: &Theme, w: us
     } else {
         Style::default()
     };
+    // A severity the source did not give is marked `AVG?`: the mark takes the gap's cell.
+    let (tag, gap) = match &a.guessed.severity {
+        Some(_) => (pad(&format!("{}?", a.severity.tag().trim_end()), 5), ""),
+        None => (pad(a.severity.tag(), 4), " "),
+    };
     let mut spans = vec![
-        Span::styled(pad(a.severity.tag(), 4), theme.severity(a.severity)),
-        Span::styled(format!(" {:>4} ", age(state.now, a.started_at)), theme.style("list.age")),
+        Span::styled(tag, theme.severity(a.severity)),
+        Span::styled(format!("{gap}{:>4} ", age(state.now, a.started_at)), theme.style("list.age")),
     ];
     let mut used = 10;
     if wide {

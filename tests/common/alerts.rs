@@ -30,6 +30,7 @@ pub fn alert(source: &str, id: &str, sev: Severity, minutes_ago: i64, alertname:
         links: vec![Link { kind: "runbook".into(), url: "disk-filling".into() }],
         source_acks: vec![],
         suppression: None,
+        guessed: Default::default(),
     }
 }
 
