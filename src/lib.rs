@@ -16,6 +16,7 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod crash;
 pub mod escalation;
 pub mod logs;
 pub mod model;

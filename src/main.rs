@@ -4,7 +4,11 @@ use clap::Parser;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
-    let _ = color_eyre::install();
+    // Crash reports go beside the store; a crash says where in one plain line.
+    klaxon::crash::install(
+        klaxon::config::paths::Dirs::platform().data.join("crash"),
+        klaxon::runtime::restore_if_active,
+    );
     let cli = klaxon::cli::Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,

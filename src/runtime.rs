@@ -524,18 +524,14 @@ pub fn translate(event: Event) -> Option<Msg> {
 }
 
 /// Raw mode, the alternate screen and mouse capture, undone on drop (normal exit, error
-/// path) and by the panic hook.
+/// path) and by the crash hook for a panic of the main thread ([`crate::crash`]).
 struct TerminalGuard {
     terminal: Terminal<CrosstermBackend<std::io::Stdout>>,
 }
 
 impl TerminalGuard {
     fn enter() -> std::io::Result<Self> {
-        let previous = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            restore_terminal();
-            previous(info);
-        }));
+        TERMINAL_ACTIVE.store(true, std::sync::atomic::Ordering::SeqCst);
         terminal::enable_raw_mode()?;
         let mut out = std::io::stdout();
         if let Err(e) = execute!(out, terminal::EnterAlternateScreen, ct::EnableMouseCapture, crossterm::cursor::Hide) {
@@ -556,6 +552,18 @@ impl TerminalGuard {
 
 impl Drop for TerminalGuard {
     fn drop(&mut self) {
+        TERMINAL_ACTIVE.store(false, std::sync::atomic::Ordering::SeqCst);
+        restore_terminal();
+    }
+}
+
+/// Whether the console holds the terminal (raw mode, alternate screen): the crash hook
+/// restores it only then, so a crash of `klaxon list` writes no escape codes.
+static TERMINAL_ACTIVE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// For the crash hook: puts the terminal back if the console has it.
+pub fn restore_if_active() {
+    if TERMINAL_ACTIVE.swap(false, std::sync::atomic::Ordering::SeqCst) {
         restore_terminal();
     }
 }

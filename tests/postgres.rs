@@ -322,3 +322,74 @@ fn the_outbox_lease_keeps_two_consoles_from_sending_one_action_and_a_failure_rel
     std::thread::sleep(Duration::from_millis(400));
     assert_eq!(due(&two), [ack.op_id, note.op_id], "not two minutes later");
 }
+
+/// `klaxon watch` through a PostgreSQL outage: it keeps polling and printing, says the store
+/// is failing, and once the database is back records the alert without printing it twice.
+#[test]
+fn watch_goes_on_while_the_store_is_away_and_catches_up() {
+    use std::io::BufRead;
+    let Some(mut pg) = Postgres::start() else { return };
+    let Some(am) = common::servers::alertmanager(None) else { return };
+    let sb = common::Sandbox::new();
+    let config = sb.write(
+        "klaxon.toml",
+        &format!(
+            "[store]\nbackend = \"postgres\"\nurl_env = \"KLAXON_DATABASE_URL\"\n\n[notify]\ndesktop = false\nterminal = \"off\"\n\n\
+             [[sources]]\nname = \"prod\"\nkind = \"alertmanager\"\nurl = \"{}\"\ninterval = \"1s\"\n",
+            am.url
+        ),
+    );
+    let alert = |name: &str| serde_json::json!([{"labels": {"alertname": name, "severity": "warning"}}]);
+    common::servers::post_alerts(&am, &alert("Before"));
+    let mut child = sb
+        .klaxon_std()
+        .env("KLAXON_DATABASE_URL", pg.url("postgres"))
+        .args(["watch", "--format", "json", "--config"])
+        .arg(&config)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = |r: Box<dyn std::io::Read + Send>| {
+        let (tx, rx) = std::sync::mpsc::channel::<String>();
+        std::thread::spawn(move || {
+            std::io::BufReader::new(r).lines().map_while(Result::ok).for_each(|l| _ = tx.send(l))
+        });
+        rx
+    };
+    let out = lines(Box::new(child.stdout.take().unwrap()));
+    let err = lines(Box::new(child.stderr.take().unwrap()));
+    let wait = |rx: &std::sync::mpsc::Receiver<String>, what: &str| -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Ok(l) = rx.recv_timeout(Duration::from_millis(200))
+                && l.contains(what)
+            {
+                return l;
+            }
+        }
+        panic!("waited for {what:?}")
+    };
+    wait(&out, "\"Before\"");
+    pg.stop();
+    common::servers::post_alerts(&am, &alert("During"));
+    wait(&err, "the store is failing");
+    let during = wait(&out, "\"During\"");
+    assert!(during.contains("\"event\":\"new\""), "{during}");
+    assert!(child.try_wait().unwrap().is_none(), "watch is still running");
+    pg.restart();
+    wait(&err, "the store answers again");
+    // Recorded now, and not printed a second time.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let mut stored = String::new();
+    while Instant::now() < deadline && stored.trim().is_empty() {
+        stored = pg.psql("SELECT count(*) FROM alerts WHERE title LIKE 'During%' HAVING count(*) > 0");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    assert_eq!(stored.trim(), "1", "the alert seen during the outage is recorded once it is back");
+    std::thread::sleep(Duration::from_secs(2));
+    let again: Vec<String> = out.try_iter().filter(|l| l.contains("\"During\"")).collect();
+    assert!(again.is_empty(), "printed once: {again:?}");
+    let _ = child.kill();
+    let _ = child.wait();
+}

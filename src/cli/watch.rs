@@ -2,7 +2,7 @@
 //! records the lifecycle in the store, prints one line per new, changed or resolved alert.
 
 use super::{CliError, Session, WatchFormat};
-use crate::model::{Alert, Board, Entry, EntryKind, Watcher};
+use crate::model::{Alert, Board, Entry, EntryKind, Severity, Watcher};
 use crate::sources::poller::{self, Schedule, SourceEvent};
 use chrono::SecondsFormat;
 use serde_json::json;
@@ -23,6 +23,9 @@ pub async fn run(session: Session, format: WatchFormat) -> Result<(), CliError> 
     let cfg = session.loaded.config.notify.clone();
     let notify = crate::notify::spawn(&cfg, |e| eprintln!("klaxon: {e}"));
     let mut watcher = Watcher::default();
+    // Every change, for the lines printed while the store is away (it cannot say them).
+    let mut all_changes = Watcher::default();
+    let mut store = StoreState::default();
     let mut last_health: HashMap<String, String> = HashMap::new();
     let mut stop = std::pin::pin!(shutdown_signal());
     loop {
@@ -32,19 +35,39 @@ pub async fn run(session: Session, format: WatchFormat) -> Result<(), CliError> 
         };
         match event {
             SourceEvent::Snapshot { source, alerts, at, from_cache } => {
-                if !from_cache {
-                    let entries = session.observe(&source, &alerts, at)?;
+                // A store that fails does not stop the watch: it goes on polling and
+                // notifying, says the store is failing, and catches up when it is back.
+                let observed = (!from_cache).then(|| session.observe(&source, &alerts, at));
+                if let Some(Ok(entries)) = &observed {
+                    store.answered();
                     let by_key: HashMap<_, &Alert> = alerts.iter().map(|a| (a.key.clone(), a)).collect();
-                    for e in &entries {
+                    for e in entries {
+                        // Printed while the store was away: not again now that it records it.
+                        if e.kind == EntryKind::Seen && store.printed.remove(&e.alert_key) {
+                            continue;
+                        }
                         let alert =
                             by_key.get(&e.alert_key).copied().or_else(|| board.get(&e.alert_key).map(|i| &*i.alert));
                         print_event(format, e, alert);
                     }
                 }
                 board.apply_snapshot(&source, alerts);
+                let changes = all_changes.observe(&source, board.ranked(), Severity::Information, from_cache);
+                if let Some(Err(e)) = observed {
+                    store.failed(&e.to_string());
+                    for n in changes {
+                        print_offline(format, &n, board.get(&n.key).map(|i| &*i.alert));
+                        store.printed.insert(n.key);
+                    }
+                }
                 if !from_cache {
-                    board.set_ownership(session.store.ownership()?);
-                    auto_escalate(&session, &board).await?;
+                    match session.store.ownership() {
+                        Ok(owners) => board.set_ownership(owners),
+                        Err(e) => store.failed(&e.to_string()),
+                    }
+                    if let Err(e) = auto_escalate(&session, &board).await {
+                        store.failed(&e.to_string());
+                    }
                 }
                 let news = watcher.observe(&source, board.ranked(), cfg.min_severity, from_cache);
                 if !news.is_empty() {
@@ -92,6 +115,50 @@ async fn auto_escalate(session: &Session, board: &Board) -> Result<(), CliError>
         session.sync(false).await;
     }
     Ok(())
+}
+
+/// Whether the store is answering, said on stderr once per change.
+#[derive(Default)]
+struct StoreState {
+    failing: bool,
+    /// Alerts printed as new while the store was away.
+    printed: std::collections::HashSet<crate::model::AlertKey>,
+}
+
+impl StoreState {
+    fn failed(&mut self, error: &str) {
+        if !self.failing {
+            eprintln!("klaxon: the store is failing ({error}); still watching and notifying, recorded when it is back");
+        }
+        self.failing = true;
+    }
+
+    fn answered(&mut self) {
+        if self.failing {
+            eprintln!("klaxon: the store answers again");
+        }
+        self.failing = false;
+    }
+}
+
+/// A new or risen alert seen while the store is away, as the store's entry would print it.
+fn print_offline(format: WatchFormat, n: &crate::model::Notice, alert: Option<&Alert>) {
+    let (kind, text) = match n.rose_from {
+        Some(from) => (EntryKind::SeverityChanged, format!("{from} → {}", n.severity)),
+        None => (EntryKind::Seen, String::new()),
+    };
+    let entry = Entry {
+        id: 0,
+        op_id: String::new(),
+        alert_key: n.key.clone(),
+        kind,
+        actor: crate::escalation::AUTO_ACTOR.into(),
+        at: chrono::Utc::now(),
+        text,
+        level: None,
+        db_user: None,
+    };
+    print_event(format, &entry, alert);
 }
 
 fn print_event(format: WatchFormat, e: &Entry, alert: Option<&Alert>) {

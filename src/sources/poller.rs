@@ -32,10 +32,11 @@ pub struct Schedule {
     pub timeout: Duration,
 }
 
-/// Polls once, bounded by `timeout`.
+/// Polls once, bounded by `timeout`. A panic while polling fails this poll alone.
 pub async fn poll_once(source: &dyn AlertSource, timeout: Duration) -> Result<Vec<Alert>, SourceError> {
-    match tokio::time::timeout(timeout, source.poll()).await {
-        Ok(result) => result,
+    match tokio::time::timeout(timeout, crate::crash::contain(|| source.poll())).await {
+        Ok(Ok(result)) => result,
+        Ok(Err(crashed)) => Err(SourceError::new(crashed)),
         Err(_) => Err(SourceError::new(format!("no answer within {}", humantime::format_duration(timeout)))),
     }
 }
@@ -151,6 +152,40 @@ mod tests {
                 }
             })
         }
+    }
+
+    /// Panics on its first poll (in making the future, as a synchronous parser would), then
+    /// answers.
+    struct PanicsOnce(AtomicU32);
+
+    impl AlertSource for PanicsOnce {
+        fn name(&self) -> &str {
+            "brittle"
+        }
+        fn poll(&self) -> PollFuture<'_> {
+            if self.0.fetch_add(1, Ordering::SeqCst) == 0 {
+                panic!("TimeDelta::weeks out of bounds");
+            }
+            Box::pin(async { Ok(vec![Alert::test("brittle", "1", Severity::High, Utc::now())]) })
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_panicking_source_fails_that_poll_and_recovers() {
+        let dir = tempfile::tempdir().unwrap();
+        let (tx, mut rx) = mpsc::channel(16);
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let schedule = Schedule { interval: Duration::from_secs(5), timeout: Duration::from_secs(2) };
+        let task =
+            spawn(Arc::new(PanicsOnce(AtomicU32::new(0))), schedule, SnapshotCache::new(dir.path()), tx, stop_rx);
+        let _pending = rx.recv().await.unwrap();
+        let SourceEvent::Health { health: Health::Failing { error, .. }, .. } = rx.recv().await.unwrap() else {
+            panic!("the panic is a failed poll")
+        };
+        assert!(error.starts_with("klaxon crashed on this: TimeDelta::weeks out of bounds"), "{error}");
+        assert!(matches!(rx.recv().await.unwrap(), SourceEvent::Snapshot { .. }), "the task lives on");
+        stop_tx.send(true).unwrap();
+        task.await.unwrap();
     }
 
     #[tokio::test(start_paused = true)]
