@@ -1,7 +1,7 @@
 //! The `/` filter: free text and matchers such as `severity>=high source=prod service=~api.*`.
 //!
-//! Terms are ANDed. A bare word matches the key, title, host, service or any label value,
-//! case-insensitively. `field=value`, `!=`, `=~regex`, `!~regex`; severity also takes `>=`,
+//! Terms are ANDed. A bare word matches what the list shows (title, source, owner) or the
+//! host or service, case-insensitively; `key=…` or a label matcher reaches the rest. `field=value`, `!=`, `=~regex`, `!~regex`; severity also takes `>=`,
 //! `>`, `<=`, `<`. Fields: severity, source, service, host, status, owner, key, title; any
 //! other name is a label (`alertname=DiskFilling`, `env!=dev`). Values may be "quoted".
 
@@ -118,7 +118,15 @@ fn parse_term(token: &str) -> Result<Term, String> {
         "title" => Field::Title,
         _ => Field::Label(name.to_owned()),
     };
-    let regex = |v: &str| Regex::new(&format!("(?i)^(?:{v})$")).map_err(|e| format!("bad pattern in {token:?}: {e}"));
+    // Anchored (as in Prometheus) and case-insensitive; an error names the user's own text,
+    // not this wrapper.
+    let regex = |v: &str| {
+        Regex::new(&format!("(?i)^(?:{v})$")).map_err(|e| {
+            let why = Regex::new(v).err().unwrap_or(e).to_string();
+            let why = why.lines().last().unwrap_or_default().trim_start_matches("error: ").to_owned();
+            format!("bad pattern {v:?} in {token:?}: {why}")
+        })
+    };
     let op = match op {
         "=" | "!=" if field == Field::Severity => {
             let sev: Severity = value.parse().map_err(|e: crate::model::UnknownSeverity| e.to_string())?;
@@ -147,13 +155,15 @@ fn parse_term(token: &str) -> Result<Term, String> {
 
 fn term_matches(term: &Term, a: &Alert, owner: Option<&str>, status: &str) -> bool {
     match term {
+        // What the list shows (title, source, owner) and where the alert is (host, service):
+        // not the key's hash, where any short word would match by chance.
         Term::Text(t) => {
             let hit = |s: &str| s.to_lowercase().contains(t.as_str());
-            hit(a.key.as_str())
-                || hit(&a.title)
+            hit(&a.title)
+                || hit(a.source())
+                || owner.is_some_and(hit)
                 || a.host.as_deref().is_some_and(hit)
                 || a.service.as_deref().is_some_and(hit)
-                || a.labels.values().any(|v| hit(v))
         }
         Term::Field { field: Field::Severity, op: Op::Cmp(dir, or_eq, sev) } => {
             let ord = a.severity.cmp(sev);
@@ -226,10 +236,24 @@ mod tests {
     }
 
     #[test]
+    fn bare_words_match_what_the_list_shows_not_the_key_hash() {
+        let mut a = crate::model::Alert::test("prod", "4fa1c0de", Severity::High, chrono::Utc::now());
+        a.title = "DiskFull on db-1".into();
+        let item = Item::new(a, Ownership { owner: Some("carol".into()), ..Default::default() });
+        for word in ["diskfull", "prod", "carol"] {
+            assert!(Filter::parse(word).unwrap().matches(&item), "{word}");
+        }
+        assert!(!Filter::parse("fa1").unwrap().matches(&item), "the hash is not shown");
+        assert!(Filter::parse("key=~prod/4fa1.*").unwrap().matches(&item), "a matcher reaches it");
+    }
+
+    #[test]
     fn mistakes_are_explained() {
         assert!(Filter::parse("severity>=urgent").unwrap_err().contains("unknown severity"));
         assert!(Filter::parse("service>api").unwrap_err().contains("severities only"));
-        assert!(Filter::parse("service=~(").unwrap_err().contains("bad pattern"));
+        let e = Filter::parse("service=~api(").unwrap_err();
+        assert_eq!(e, "bad pattern \"api(\" in \"service=~api(\": unclosed group");
+        assert!(!e.contains("(?i)"), "not the internal wrapper");
         assert!(Filter::parse("title=\"open").unwrap_err().contains("unclosed"));
     }
 }
