@@ -97,7 +97,16 @@ pub fn chain_lines(levels: &[(i64, Vec<String>)], pagers: &[Pager]) -> Vec<Strin
 /// What the webhook receives: one line a chat channel shows well.
 pub fn message(op: &MirrorOp) -> String {
     let what = op.labels.get("alertname").map(|n| format!(" ({n})")).unwrap_or_default();
-    format!(":rotating_light: {} escalated {}{what}: {}", op.actor, op.alert_key, op.text)
+    format!(":rotating_light: {} escalated {}{what}: {}", op.actor, op.alert_key, for_pager(&op.text))
+}
+
+/// An escalation entry's text as a pager shows it: without the note that a page was
+/// queued for it, which the page itself makes true.
+pub fn for_pager(text: &str) -> String {
+    let Some(at) = text.find("page queued for ") else { return text.to_owned() };
+    let end = text[at..].find(" — ").map_or(text.len(), |i| at + i);
+    let (head, tail) = (text[..at].trim_end_matches("; "), &text[end..]);
+    if head.is_empty() { tail.trim_start_matches(" — ").to_owned() } else { format!("{head}{tail}") }
 }
 
 /// The idempotency key of an automatic escalation: one per alert, incident and level, so
@@ -155,6 +164,9 @@ mod tests {
             "no schedule answers for level 3; nobody was paged: no pager is configured"
         );
         assert_eq!(entry_text(None, &[], 1, "db down"), "nobody was paged: no pager is configured — db down");
+        let text = entry_text(Some(&paged(&all, 2)), &["webhook"], 2, "need the DBA");
+        assert_eq!(for_pager(&text), "on call: bob (secondary), nobody on call on dba — need the DBA");
+        assert_eq!(for_pager(&entry_text(None, &["webhook"], 1, "x")), "x");
     }
 
     #[test]

@@ -64,7 +64,10 @@ async fn a_page_to_a_dead_webhook_is_recorded_retried_and_delivered_once_it_is_b
     // Level 1 pages tester, level 2 bob: both recorded even though nothing answers.
     let first = run(Box::leak(Box::new(["escalate", key]))).await.unwrap();
     assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
-    assert!(String::from_utf8_lossy(&first.stdout).contains("to level 1: paged tester (primary)"));
+    assert!(
+        String::from_utf8_lossy(&first.stdout)
+            .contains("to level 1 (stored): on call: tester (primary); page queued for webhook")
+    );
     let first_err = String::from_utf8_lossy(&first.stderr);
     assert!(first_err.contains("not sent yet") && first_err.contains("cannot connect"), "{first_err}");
     assert!(!first_err.contains("hunter2"), "the webhook URL is a secret: {first_err}");
@@ -72,7 +75,10 @@ async fn a_page_to_a_dead_webhook_is_recorded_retried_and_delivered_once_it_is_b
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
-    assert!(stdout.contains("to level 2: paged bob (secondary) — db down"), "{stdout}");
+    assert!(
+        stdout.contains("to level 2 (stored): on call: bob (secondary); page queued for webhook — db down"),
+        "{stdout}"
+    );
     // The second waits behind the first (its retry is not due yet): order holds.
     assert!(stderr.contains("2 action(s) queued"), "{stderr}");
     let store = rusqlite_like(&sb);
@@ -104,7 +110,7 @@ async fn a_page_to_a_dead_webhook_is_recorded_retried_and_delivered_once_it_is_b
         .and(path(HOOK))
         .and(header("Content-Type", "application/json"))
         .and(body_partial_json(
-            serde_json::json!({"text": format!(":rotating_light: tester escalated {what}: paged tester (primary)")}),
+            serde_json::json!({"text": format!(":rotating_light: tester escalated {what}: on call: tester (primary)")}),
         ))
         .respond_with(ResponseTemplate::new(200).set_body_string("ok"))
         .expect(1)
@@ -113,7 +119,7 @@ async fn a_page_to_a_dead_webhook_is_recorded_retried_and_delivered_once_it_is_b
         .await;
     Mock::given(method("POST"))
         .and(path(HOOK))
-        .and(body_partial_json(serde_json::json!({"text": format!(":rotating_light: tester escalated {what}: paged bob (secondary) — db down")})))
+        .and(body_partial_json(serde_json::json!({"text": format!(":rotating_light: tester escalated {what}: on call: bob (secondary) — db down")})))
         .respond_with(ResponseTemplate::new(200).set_body_string("ok"))
         .expect(1)
         .named("level 2")
@@ -130,7 +136,7 @@ async fn a_page_to_a_dead_webhook_is_recorded_retried_and_delivered_once_it_is_b
         .skip(1)
         .map(|r| String::from_utf8_lossy(&r.body).into_owned())
         .collect();
-    assert!(bodies[0].contains("paged tester") && bodies[1].contains("paged bob"), "in order: {bodies:?}");
+    assert!(bodies[0].contains("on call: tester") && bodies[1].contains("on call: bob"), "in order: {bodies:?}");
     // Nothing more goes out on later syncs.
     run(&["sync"]).await.unwrap();
     assert_eq!(server.received_requests().await.unwrap().len(), 3);
@@ -196,7 +202,7 @@ async fn escalating_to_a_grafana_oncall_level_pages_through_its_own_escalation()
         .and(header("Authorization", "goc-hunter2"))
         .and(header("Content-Type", "application/json"))
         .and(body_partial_json(serde_json::json!({
-            "message": "paged through Grafana OnCall (dba): paged carol (dba) — replica is gone",
+            "message": "to Grafana OnCall (dba): on call: carol (dba) — replica is gone",
             "users": [{"id": "U4DNY931HHJS5", "important": true}]
         })))
         .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"id": "IZHCC4GTNPZ93"})))
@@ -240,11 +246,11 @@ async fn escalating_to_a_grafana_oncall_level_pages_through_its_own_escalation()
     assert_eq!(
         kinds,
         [
-            (EntryKind::Escalated, "paged carol (dba) — replica is gone".to_string()),
             (
-                EntryKind::Notified,
-                "paged through Grafana OnCall (dba): paged carol (dba) — replica is gone".to_string()
+                EntryKind::Escalated,
+                "on call: carol (dba); page queued for Grafana OnCall (dba) — replica is gone".to_string()
             ),
+            (EntryKind::Notified, "to Grafana OnCall (dba): on call: carol (dba) — replica is gone".to_string()),
         ]
     );
     assert!(outbox(&sb).is_empty(), "confirmed by a 2xx");

@@ -120,8 +120,9 @@ fn escalating_names_who_is_paged_at_the_next_level() {
     let fx = app::update(&mut s, key("y"));
     let a = appends(&fx);
     assert_eq!(a.len(), 1);
-    assert_eq!((a[0].level, a[0].text.as_str()), (Some(1), "paged tester (primary)"));
-    assert!(s.flash.as_ref().unwrap().text.ends_with("to level 1: paged tester (primary)"));
+    let text = "on call: tester (primary); nobody was paged: no pager is configured";
+    assert_eq!((a[0].level, a[0].text.as_str()), (Some(1), text));
+    assert!(s.flash.as_ref().unwrap().text.starts_with("saving"), "not claimed before it is stored");
 }
 
 #[test]
@@ -140,7 +141,10 @@ fn unacknowledged_high_alerts_escalate_on_their_own_once_per_level() {
     let d1 = format!("auto-escalate:prod/d1:{}:1", (t0() - Duration::minutes(50)).timestamp());
     let h1 = format!("auto-escalate:prod/h1:{}:1", (t0() - Duration::minutes(30)).timestamp());
     assert_eq!(got, [("prod/d1", Some(1), "klaxon", d1.as_str()), ("prod/h1", Some(1), "klaxon", h1.as_str())]);
-    assert_eq!(a[0].text, "paged tester (primary) — unacknowledged for 15 min");
+    assert_eq!(
+        a[0].text,
+        "on call: tester (primary); nobody was paged: no pager is configured — unacknowledged for 15 min"
+    );
     // The next tick asks for nothing new while the entries are on their way.
     assert!(appends(&app::update(&mut s, Msg::Tick(t0() + Duration::seconds(2)))).is_empty());
 }

@@ -55,8 +55,10 @@ fn the_header_shows_you_on_call_and_escalation_names_who_was_paged() {
     let header = screen.lines().nth(1).unwrap_or_default();
     assert!(header.contains(" L2 bob ") || header.contains(" L2 carol "), "{screen}");
     t.run(&["send-keys", "e"]);
-    t.wait_for("the confirmation", |s| s.contains("This pages people"));
+    t.wait_for("the confirmation", |s| s.contains("Nobody is paged (no pager is"));
     t.run(&["send-keys", "y"]);
-    t.wait_for("who was paged", |s| s.contains("to level 1: paged tester (primary)"));
+    t.wait_for("who is on call, and that nobody was paged", |s| {
+        s.contains("to level 1 (stored): on call: tester (primary); nobody was paged")
+    });
     t.run(&["send-keys", "q"]);
 }

@@ -355,8 +355,14 @@ fn run(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             if let Some(why) = crate::escalation::refuse_level(level, state.top_level()) {
                 return flash(state, format!("{key} cannot go higher: {why}"), true);
             }
+            let pagers = crate::escalation::pagers_for(&state.pagers, level);
+            let consequence = if pagers.is_empty() {
+                "Nobody is paged (no pager is configured): it is recorded.".to_owned()
+            } else {
+                format!("This pages people ({}).", pagers.join(", "))
+            };
             state.mode = Mode::Confirm {
-                prompt: format!("Escalate {key} to level {level}? This pages people."),
+                prompt: format!("Escalate {key} to level {level}? {consequence}"),
                 pending: Pending::Escalate { key, level },
             };
         }),

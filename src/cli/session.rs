@@ -154,7 +154,7 @@ impl Session {
             if !has(&target) {
                 continue;
             }
-            let text = format!("paged through Grafana OnCall ({}): {}", cfg.name, entry.text);
+            let text = format!("to Grafana OnCall ({}): {}", cfg.name, crate::escalation::for_pager(&entry.text));
             let mut page =
                 NewEntry::new(entry.alert_key.clone(), crate::model::EntryKind::Notified, &entry.actor, &text);
             page.op_id = format!("{}:{}", entry.op_id, cfg.name);
