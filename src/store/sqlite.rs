@@ -116,7 +116,12 @@ fn insert_new(conn: &Connection, e: &NewEntry) -> rusqlite::Result<Option<Entry>
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (op_id) DO NOTHING RETURNING {ENTRY_COLS}"
     ))?;
     let params = params![e.op_id, e.alert_key.as_str(), e.kind.name(), e.actor, ts(e.at), e.text, e.level];
-    insert.query(params)?.next()?.map(entry_from_row).transpose()
+    let mut rows = insert.query(params)?;
+    let entry = rows.next()?.map(entry_from_row).transpose()?;
+    // Step to the end: outside a transaction the commit happens on the last step, and its
+    // error (a full disk) would be dropped with `rows` after the row said "written".
+    while rows.next()?.is_some() {}
+    Ok(entry)
 }
 
 fn insert_entry(conn: &Connection, e: &NewEntry) -> rusqlite::Result<Entry> {
@@ -130,7 +135,13 @@ fn insert_entry(conn: &Connection, e: &NewEntry) -> rusqlite::Result<Entry> {
 
 impl Store for SqliteStore {
     fn append(&self, entry: &NewEntry) -> Result<Entry> {
-        self.with(|c| insert_entry(c, entry))
+        self.with(|c| {
+            // One transaction whose commit result is the answer: stored, or an error.
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let stored = insert_entry(&tx, entry)?;
+            tx.commit()?;
+            Ok(stored)
+        })
     }
 
     fn timeline(&self, key: &AlertKey) -> Result<Vec<Entry>> {
