@@ -116,7 +116,13 @@ impl AlertmanagerSource {
         };
         let auth = match (resolve(cfg.token())?, &cfg.username, resolve(cfg.password())?) {
             (Some(token), _, _) => Auth::Bearer(token),
-            (None, Some(user), Some(password)) => Auth::Basic(user.clone(), password),
+            (None, Some(user), Some(password)) => {
+                // What goes on the wire is base64 of both: a server echoing the header echoes that.
+                use base64::Engine;
+                let wire = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{}", password.expose()));
+                let _ = Secret::derived(wire);
+                Auth::Basic(user.clone(), password)
+            }
             _ => Auth::None,
         };
         let prefix = cfg.path_prefix.trim_end_matches('/');

@@ -4,6 +4,7 @@
 pub mod drafts;
 mod observe;
 mod postgres;
+mod private;
 mod spool;
 mod sqlite;
 

@@ -31,9 +31,7 @@ impl Spool {
     pub fn open(path: &Path, target: &str) -> Result<Spool> {
         let err =
             |e: &dyn std::fmt::Display| StoreError { location: path.display().to_string(), message: e.to_string() };
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| err(&e))?;
-        }
+        super::private::create_file(path).map_err(|e| err(&e))?;
         let conn = Connection::open(path).map_err(|e| err(&e))?;
         conn.busy_timeout(Duration::from_secs(10)).map_err(|e| err(&e))?;
         conn.pragma_update(None, "journal_mode", "WAL").map_err(|e| err(&e))?;
