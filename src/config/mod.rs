@@ -585,12 +585,22 @@ fn default_shift_notice() -> Duration {
     Duration::from_secs(15 * 60)
 }
 
-/// `"15s"`, `"5m"`, `"1h30m"`.
+/// The longest duration any setting takes: ten years. Anything longer is a typo, and time
+/// arithmetic on it (now + interval, a rotation's turns) would leave the calendar.
+pub const MAX_DURATION: Duration = Duration::from_secs(3650 * 86_400);
+
+/// `"15s"`, `"5m"`, `"1h30m"`; at most [`MAX_DURATION`].
 pub fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
     let raw = String::deserialize(d)?;
-    humantime::parse_duration(raw.trim()).map_err(|e| {
+    let d = humantime::parse_duration(raw.trim()).map_err(|e| {
         serde::de::Error::custom(format!("invalid duration {raw:?} ({e}); write it like \"15s\", \"5m\" or \"1h30m\""))
-    })
+    })?;
+    if d > MAX_DURATION {
+        return Err(serde::de::Error::custom(format!(
+            "duration {raw:?} is out of range: at most 10 years (\"3650d\")"
+        )));
+    }
+    Ok(d)
 }
 
 impl Config {

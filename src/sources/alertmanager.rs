@@ -335,7 +335,10 @@ impl AlertmanagerSource {
                     .collect();
                 let comment =
                     format!("{ACK_PREFIX} {} {mark}", op.text).split_whitespace().collect::<Vec<_>>().join(" ");
-                let ends = now + chrono::Duration::from_std(ttl).unwrap_or_else(|_| chrono::Duration::minutes(15));
+                let ends = chrono::Duration::from_std(ttl)
+                    .ok()
+                    .and_then(|d| now.checked_add_signed(d))
+                    .ok_or_else(|| SourceError::new("ack_silence is out of range"))?;
                 let body = json!({
                     "matchers": matchers,
                     "startsAt": now.to_rfc3339(),
