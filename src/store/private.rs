@@ -1,6 +1,7 @@
 //! What people typed and what sources said stays with its owner: klaxon creates its store,
 //! spool and drafts 0600 in directories it creates 0700. A file or directory that exists
-//! already keeps its mode (a team may share a store on purpose, by group).
+//! already keeps its mode (a team may share a store on purpose, by group). Consoles
+//! starting together set a new file up one at a time ([`while_locked`]).
 
 use std::fs::{DirBuilder, OpenOptions};
 use std::io::ErrorKind;
@@ -27,4 +28,21 @@ pub fn create_file(path: &Path) -> std::io::Result<()> {
 /// Opens `path` for writing from empty, 0600 when it is created.
 pub fn write_file(path: &Path) -> std::io::Result<std::fs::File> {
     OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)
+}
+
+/// Runs `f` (open, WAL, schema) holding an exclusive lock on `path`'s directory, so
+/// consoles that start together set a new store up one after the other: setting one up
+/// concurrently met "database is locked" that SQLite's busy timeout does not wait out. A
+/// directory that cannot be locked (not readable, a file system without flock) only loses
+/// this ordering; the busy timeout still applies.
+pub fn while_locked<T>(path: &Path, f: impl FnOnce() -> T) -> T {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let lock = std::fs::File::open(dir).ok();
+    if let Some(l) = &lock {
+        let _ = rustix::fs::flock(l, rustix::fs::FlockOperation::LockExclusive);
+    }
+    let result = f();
+    // Closing the directory releases the lock.
+    drop(lock);
+    result
 }

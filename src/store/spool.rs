@@ -32,24 +32,27 @@ impl Spool {
         let err =
             |e: &dyn std::fmt::Display| StoreError { location: path.display().to_string(), message: e.to_string() };
         super::private::create_file(path).map_err(|e| err(&e))?;
-        let conn = Connection::open(path).map_err(|e| err(&e))?;
-        conn.busy_timeout(Duration::from_secs(10)).map_err(|e| err(&e))?;
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(|e| err(&e))?;
-        conn.pragma_update(None, "synchronous", "FULL").map_err(|e| err(&e))?;
-        conn.execute_batch(
-            "CREATE TABLE IF NOT EXISTS spool (
-                 seq       INTEGER PRIMARY KEY AUTOINCREMENT,
-                 target    TEXT NOT NULL,
-                 op_id     TEXT NOT NULL UNIQUE,
-                 alert_key TEXT NOT NULL,
-                 entry     TEXT NOT NULL,       -- the NewEntry, JSON
-                 source    TEXT,                -- also mirrored to this source
-                 labels    TEXT,
-                 queued_at TEXT NOT NULL,
-                 error     TEXT                 -- why the backend refused it, when it did
-             );
-             CREATE INDEX IF NOT EXISTS spool_by_target ON spool (target, seq);",
-        )
+        let conn = super::private::while_locked(path, || -> rusqlite::Result<Connection> {
+            let conn = Connection::open(path)?;
+            conn.busy_timeout(Duration::from_secs(10))?;
+            conn.pragma_update(None, "journal_mode", "WAL")?;
+            conn.pragma_update(None, "synchronous", "FULL")?;
+            conn.execute_batch(
+                "CREATE TABLE IF NOT EXISTS spool (
+                     seq       INTEGER PRIMARY KEY AUTOINCREMENT,
+                     target    TEXT NOT NULL,
+                     op_id     TEXT NOT NULL UNIQUE,
+                     alert_key TEXT NOT NULL,
+                     entry     TEXT NOT NULL,       -- the NewEntry, JSON
+                     source    TEXT,                -- also mirrored to this source
+                     labels    TEXT,
+                     queued_at TEXT NOT NULL,
+                     error     TEXT                 -- why the backend refused it, when it did
+                 );
+                 CREATE INDEX IF NOT EXISTS spool_by_target ON spool (target, seq);",
+            )?;
+            Ok(conn)
+        })
         .map_err(|e| err(&e))?;
         Ok(Spool { conn: Mutex::new(conn), path: path.to_path_buf(), target: target.to_owned() })
     }
