@@ -38,11 +38,16 @@ pub async fn note(session: &Session, key: &str, text: &str) -> Result<(), CliErr
 
 pub async fn escalate(session: &Session, key: &str, note: Option<&str>) -> Result<(), CliError> {
     let key = session.resolve_key(key).await?;
-    let level = ownership(session, &key)?.escalation_level + 1;
+    let level = session.next_escalation_level(&key)?;
     let text = session.escalation_text(level, note.unwrap_or("")).await;
     let entry = NewEntry::new(key.clone(), EntryKind::Escalated, &session.actor, &text).with_level(level);
-    record(session, entry).await?;
-    println!("escalated {key} to level {level}: {text}");
+    let stored = record(session, entry).await?;
+    if stored.is_queued() {
+        // Others may escalate meanwhile: the database gives it the next level when it is back.
+        println!("escalated {key} to level {level} as far as this host knows: {text}");
+    } else {
+        println!("escalated {key} to level {level}: {text}");
+    }
     Ok(())
 }
 
