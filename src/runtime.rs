@@ -338,7 +338,8 @@ fn run_effects(session: &Session, drafts: &Drafts, batch: Vec<Effect>) -> Vec<Ms
                 Ok(e) => msgs.push(Msg::Entries(vec![e])),
                 Err(e) => {
                     failed.push(entry.alert_key.clone());
-                    msgs.push(Msg::EffectFailed(format!("not saved: {e}; any draft is kept")));
+                    let error = format!("not saved: {e}; any draft is kept");
+                    msgs.push(Msg::AppendFailed { op_id: entry.op_id.clone(), error });
                 }
             },
             Effect::LoadTimeline(key) => match store.timeline(&key) {

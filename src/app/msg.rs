@@ -35,6 +35,11 @@ pub enum Msg {
     /// Note drafts left from an earlier run (or a crash).
     Drafts(HashMap<AlertKey, String>),
     EffectFailed(String),
+    /// The store refused an entry (`op_id`): what was asked for on its own is asked again.
+    AppendFailed {
+        op_id: String,
+        error: String,
+    },
     /// The runbook library, at start.
     Runbooks(std::sync::Arc<crate::runbooks::Library>),
     /// A runbook the runtime read for a reference (a file or a URL).

@@ -102,6 +102,11 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             state.dirty = true;
         }
         Msg::EffectFailed(text) => flash(state, text, true),
+        Msg::AppendFailed { op_id, error } => {
+            // Not stored, so not requested: an automatic escalation comes due again.
+            state.auto_requested.remove(&op_id);
+            flash(state, error, true);
+        }
         Msg::Notice(text) => flash(state, text, false),
         Msg::Unsent(n) => {
             state.dirty |= state.unsent != n;
