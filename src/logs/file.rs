@@ -51,12 +51,15 @@ impl LogSource for FileSource {
     }
 }
 
+/// A tailer back from its blocking thread, with what its poll read.
+type Polled = (Tailer, Result<Vec<LogLine>, String>);
+
 /// The tailer runs on a blocking thread. A caller that stops waiting (its timeout) drops
 /// only its wait: the read goes on, and the next call waits for it and takes its lines, so
 /// one slow read never ends the follow.
 struct FileTail {
     tailer: Option<Tailer>,
-    reading: Option<tokio::task::JoinHandle<(Tailer, Result<Vec<LogLine>, String>)>>,
+    reading: Option<tokio::task::JoinHandle<Polled>>,
     /// A new tailer, should a read's thread die with the old one.
     fresh: Box<dyn Fn() -> Tailer + Send>,
 }
