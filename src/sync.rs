@@ -122,16 +122,22 @@ pub async fn drain(store: Arc<dyn Store>, sources: &(impl Sources + ?Sized), for
         let st = store.clone();
         match outcome {
             Ok(done) => {
-                report.done.push(format!("{}: {}", op.alert_key, done.summary));
-                let op2 = op.clone();
-                let _ = tokio::task::spawn_blocking(move || st.mirror_done(&op2, &done)).await;
+                let (op2, summary) = (op.clone(), done.summary.clone());
+                // Sent; but a store that cannot record it will send it again: say so.
+                let line = match tokio::task::spawn_blocking(move || st.mirror_done(&op2, &done)).await {
+                    Ok(Err(e)) => format!("{summary} (not recorded as sent, so it goes again: {e})"),
+                    _ => summary,
+                };
+                report.done.push(format!("{}: {line}", op.alert_key));
             }
             Err(e) => {
                 let wait = backoff(Duration::from_secs(15), op.attempts + 1, fastrand::f64());
                 let next = Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default();
                 report.failed.push(format!("{} ({} to {source_name}): {e}", op.alert_key, op.kind));
                 let id = op.op_id.clone();
-                let _ = tokio::task::spawn_blocking(move || st.mirror_failed(&id, &e, next)).await;
+                if let Ok(Err(e)) = tokio::task::spawn_blocking(move || st.mirror_failed(&id, &e, next)).await {
+                    report.failed.push(format!("{}: its retry time not recorded ({e})", op.alert_key));
+                }
                 blocked.insert(lane);
                 report.waiting += 1;
             }

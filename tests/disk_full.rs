@@ -164,3 +164,53 @@ fn ack_and_note_on_a_full_disk_say_done_only_when_stored() {
     assert!(refused > 0, "the disk never filled up: the test tested nothing");
     assert!(!claimed.is_empty(), "nothing was recorded even with 64 KiB free");
 }
+
+/// A source that confirms every action it is sent.
+struct Confirming;
+
+impl klaxon::sources::AlertSource for Confirming {
+    fn name(&self) -> &str {
+        "prod"
+    }
+
+    fn poll(&self) -> klaxon::sources::PollFuture<'_> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
+
+    fn mirrors(&self, _kind: EntryKind) -> bool {
+        true
+    }
+
+    fn mirror<'a>(&'a self, _op: &'a klaxon::model::MirrorOp) -> klaxon::sources::MirrorFuture<'a> {
+        let done = klaxon::model::MirrorDone {
+            remote_id: Some("silence-1".into()),
+            prior: klaxon::model::PriorUpdate::Keep,
+            summary: "silence silence-1".into(),
+        };
+        Box::pin(async move { Ok(done) })
+    }
+}
+
+struct OnlyConfirming(std::sync::Arc<dyn klaxon::sources::AlertSource>);
+
+impl klaxon::sync::Sources for OnlyConfirming {
+    fn source(&self, _name: &str) -> Option<(std::sync::Arc<dyn klaxon::sources::AlertSource>, std::time::Duration)> {
+        Some((self.0.clone(), std::time::Duration::from_secs(5)))
+    }
+}
+
+#[tokio::test]
+async fn an_action_sent_but_not_recorded_as_sent_says_so() {
+    let Some(fs) = Tmpfs::mount(1024) else { return };
+    let db = fs.path().join("k.db");
+    let store = std::sync::Arc::new(SqliteStore::open(&db).unwrap());
+    let ack = NewEntry::new(AlertKey::new("prod", "a"), EntryKind::Acked, "tester", "mine");
+    store.append_mirrored(&ack, "prod", &[("alertname".to_string(), "X".to_string())].into()).unwrap();
+    let _filler = Filler::fill(fs.path());
+    let report = klaxon::sync::drain(store.clone(), &OnlyConfirming(std::sync::Arc::new(Confirming)), true).await;
+    assert_eq!(report.done.len(), 1, "{report:?}");
+    assert!(
+        report.done[0].contains("not recorded as sent, so it goes again"),
+        "a send the store could not record is said, since it will go again: {report:?}"
+    );
+}
