@@ -306,3 +306,54 @@ fn a_password_in_a_url_is_refused_saying_where_it_goes() {
     assert!(stderr.contains("user or password") && stderr.contains("password_env"), "{stderr}");
     assert!(!stderr.contains("hunter2"), "{stderr}");
 }
+
+#[test]
+fn the_console_shows_what_failed_without_the_canaries() {
+    let Some(tmux) = common::require("/usr/bin/tmux", "tmux") else { return };
+    let port = serve_echo();
+    let secrets = canaries(port);
+    let sb = Sandbox::new();
+    let cfg = sb.write("klaxon.toml", &config(port));
+    let mut env: Vec<String> = sb.envs().iter().map(|(k, v)| format!("export {k}='{}'", v.display())).collect();
+    env.extend(secrets.iter().map(|(var, c, url)| format!("export {var}='{}'", if url.is_empty() { c } else { url })));
+    let script = sb.write(
+        "run.sh",
+        &format!(
+            "{}\nexec {} --config {} 2>{}\n",
+            env.join("\n"),
+            env!("CARGO_BIN_EXE_klaxon"),
+            cfg.display(),
+            sb.path("stderr.log").display()
+        ),
+    );
+    let socket = format!("klaxon-secrets-{}", std::process::id());
+    let tmux_run = |args: &[&str]| {
+        let out = std::process::Command::new(&tmux).args(["-L", &socket]).args(args).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    tmux_run(&["-f", "/dev/null", "new-session", "-d", "-x", "200", "-y", "50", "-e", "TERM=xterm-256color"]);
+    tmux_run(&["send-keys", &format!("sh {}", script.display()), "Enter"]);
+    let mut screens = String::new();
+    let mut acked = false;
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(300));
+        let screen = tmux_run(&["capture-pane", "-p"]);
+        screens.push_str(&screen);
+        if !acked && screen.contains("DiskFilling") {
+            // The alertmanager alert is on top (Disaster): acking it sends a silence that fails.
+            tmux_run(&["send-keys", "a"]);
+            acked = true;
+        }
+        if screen.contains("HTTP 500") {
+            break;
+        }
+    }
+    tmux_run(&["kill-server"]);
+    assert!(screens.contains("HTTP 500"), "the failed silence shows in the status bar:\n{screens}");
+    let stderr = std::fs::read_to_string(sb.path("stderr.log")).unwrap_or_default();
+    for (var, canary, _) in &secrets {
+        assert!(!leaks(screens.as_bytes(), canary), "the console showed {var}:\n{screens}");
+        assert!(!leaks(stderr.as_bytes(), canary), "the console wrote {var} to stderr: {stderr}");
+    }
+}
