@@ -130,8 +130,10 @@ pub fn auto_due<'a>(
         if a.status != Status::Firing || item.is_acked() || a.severity < Severity::High {
             continue;
         }
-        let level = item.own.escalation_level + 1;
-        if level > max_level || now - a.started_at < after * (level as i32) {
+        let level = item.own.escalation_level.saturating_add(1);
+        // Checked: a level or a wait too large to reckon with is never due.
+        let wait = i32::try_from(level).ok().and_then(|l| after.checked_mul(l));
+        if level > max_level || wait.is_none_or(|w| now - a.started_at < w) {
             continue;
         }
         due.push((a.key.clone(), level, auto_op_id(&a.key, a.started_at, level)));

@@ -71,7 +71,9 @@ pub async fn drain(store: Arc<dyn Store>, sources: &(impl Sources + ?Sized), for
         }
         report.queued = replay.waiting;
         if replay.unreachable {
-            // The outbox is in the store too: nothing more to learn until it is back.
+            // The outbox is in the store too; but people must be paged while it is away:
+            // pages waiting on this host go now, straight from here.
+            send_queued_pages(&store, sources, &mut report).await;
             return report;
         }
     }
@@ -120,20 +122,59 @@ pub async fn drain(store: Arc<dyn Store>, sources: &(impl Sources + ?Sized), for
         let st = store.clone();
         match outcome {
             Ok(done) => {
-                report.done.push(format!("{}: {}", op.alert_key, done.summary));
-                let op2 = op.clone();
-                let _ = tokio::task::spawn_blocking(move || st.mirror_done(&op2, &done)).await;
+                let (op2, summary) = (op.clone(), done.summary.clone());
+                // Sent; but a store that cannot record it will send it again: say so.
+                let line = match tokio::task::spawn_blocking(move || st.mirror_done(&op2, &done)).await {
+                    Ok(Err(e)) => format!("{summary} (not recorded as sent, so it goes again: {e})"),
+                    _ => summary,
+                };
+                report.done.push(format!("{}: {line}", op.alert_key));
             }
             Err(e) => {
                 let wait = backoff(Duration::from_secs(15), op.attempts + 1, fastrand::f64());
                 let next = Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default();
                 report.failed.push(format!("{} ({} to {source_name}): {e}", op.alert_key, op.kind));
                 let id = op.op_id.clone();
-                let _ = tokio::task::spawn_blocking(move || st.mirror_failed(&id, &e, next)).await;
+                if let Ok(Err(e)) = tokio::task::spawn_blocking(move || st.mirror_failed(&id, &e, next)).await {
+                    report.failed.push(format!("{}: its retry time not recorded ({e})", op.alert_key));
+                }
                 blocked.insert(lane);
                 report.waiting += 1;
             }
         }
     }
     report
+}
+
+/// Pages waiting on this host for an unreachable store, sent now; the store writes their
+/// outbox rows as done when it is back, so none goes twice. One that fails is tried again
+/// at the next drain.
+async fn send_queued_pages(store: &Arc<dyn Store>, sources: &(impl Sources + ?Sized), report: &mut Report) {
+    let st = store.clone();
+    let pages = match tokio::task::spawn_blocking(move || st.queued_pages()).await {
+        Ok(Ok(pages)) => pages,
+        Ok(Err(e)) => return report.failed.push(e.to_string()),
+        Err(e) => return report.failed.push(e.to_string()),
+    };
+    for (op, target) in pages {
+        let Some((pager, timeout)) = sources.source(&target) else {
+            report.failed.push(format!("{}: {target} is not configured", op.alert_key));
+            continue;
+        };
+        let outcome = match tokio::time::timeout(timeout, pager.mirror(&op)).await {
+            Ok(r) => r.map_err(|e| e.to_string()),
+            Err(_) => Err(format!("no answer within {}", humantime::format_duration(timeout))),
+        };
+        match outcome {
+            Ok(done) => {
+                report.done.push(format!("{}: {} (page sent while the store is away)", op.alert_key, done.summary));
+                let (st, id) = (store.clone(), op.op_id.clone());
+                let recorded = tokio::task::spawn_blocking(move || st.queued_page_sent(&id, &done)).await;
+                if let Ok(Err(e)) = recorded {
+                    report.failed.push(format!("{}: the page went, but recording it failed: {e}", op.alert_key));
+                }
+            }
+            Err(e) => report.failed.push(format!("{} ({} to {target}): {e}", op.alert_key, op.kind)),
+        }
+    }
 }

@@ -115,6 +115,39 @@ fn ack_with_ack_silence_makes_exactly_one_silence_notes_update_it_and_unack_expi
 }
 
 #[test]
+fn acking_twice_keeps_one_silence_and_unack_expires_every_one_klaxon_made() {
+    let Some(am) = servers::alertmanager(None) else { return };
+    post_alerts(&am, &json!([test_alert("CpuHot", "critical")]));
+    let sb = Sandbox::new();
+    let cfg = config(&sb, &format!("url = \"{}\"\nack_silence = \"30m\"\n", am.url));
+    let (alerts, _) = list(&sb, &cfg);
+    let key = alerts[0]["key"].as_str().unwrap().to_owned();
+    let ack = |user: &str, note: &str| {
+        let out = sb.klaxon().env("USER", user).args(["ack", &key, "--note", note, "--config"]).arg(&cfg).output();
+        let out = out.unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    };
+    ack("tester", "on it");
+    let first = active_silences(&am);
+    assert_eq!(first.len(), 1, "{first:#?}");
+    std::thread::sleep(Duration::from_millis(1100));
+    ack("tester", "still on it");
+    let again = active_silences(&am);
+    assert_eq!(again.len(), 1, "the owner's second ack reuses the silence: {again:#?}");
+    assert!(again[0]["endsAt"].as_str() > first[0]["endsAt"].as_str(), "and extends it: {again:#?}");
+    // Someone else's ack is theirs, with a silence of its own.
+    ack("bob", "looking too");
+    assert_eq!(active_silences(&am).len(), 2);
+
+    sb.klaxon().args(["unack", &key, "--config"]).arg(&cfg).assert().success();
+    let left = active_silences(&am);
+    assert!(left.is_empty(), "unack expires every silence klaxon made for the alert: {left:#?}");
+    let (alerts, _) = list(&sb, &cfg);
+    let a = alerts.iter().find(|a| a["key"] == key.as_str()).expect("listed again");
+    assert_eq!(a["status"], "firing", "no longer hidden: {a}");
+}
+
+#[test]
 fn an_ack_while_alertmanager_is_down_is_kept_and_sent_once_it_is_back() {
     let Some(mut am) = servers::alertmanager(None) else { return };
     post_alerts(&am, &json!([test_alert("ReplicationLag", "major")]));

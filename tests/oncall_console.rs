@@ -150,6 +150,23 @@ fn unacknowledged_high_alerts_escalate_on_their_own_once_per_level() {
 }
 
 #[test]
+fn an_automatic_escalation_the_store_refused_is_asked_for_again() {
+    let mut s = with_oncall(120, 40);
+    s.auto_escalate = Some(Duration::minutes(15));
+    app::update(&mut s, Msg::Ownership(Default::default()));
+    let first = appends(&app::update(&mut s, Msg::Tick(t0() + Duration::seconds(1))));
+    assert_eq!(first.len(), 2);
+    // The store refused one (a full disk): the runtime says which.
+    let refused = first[0].op_id.clone();
+    let error = "store k.db: database or disk is full".to_string();
+    app::update(&mut s, Msg::AppendFailed { op_id: refused.clone(), key: first[0].alert_key.clone(), error });
+    assert!(s.flash.as_ref().unwrap().text.contains("disk is full"), "the failure is shown");
+    let again = appends(&app::update(&mut s, Msg::Tick(t0() + Duration::seconds(2))));
+    let again: Vec<&str> = again.iter().map(|e| e.op_id.as_str()).collect();
+    assert_eq!(again, [refused.as_str()], "only the one not stored is asked for again");
+}
+
+#[test]
 fn a_tick_announces_your_shift_even_between_schedule_answers() {
     let mut s = state_with(120, 40, vec![]);
     s.actor = "tester".into();

@@ -393,3 +393,63 @@ fn watch_goes_on_while_the_store_is_away_and_catches_up() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_people_escalating_while_postgres_is_down_page_now_and_get_one_level_each() {
+    use wiremock::{Mock, MockServer, ResponseTemplate, matchers::method};
+    let Some(mut pg) = Postgres::start() else { return };
+    let hook = MockServer::start().await;
+    Mock::given(method("POST")).respond_with(ResponseTemplate::new(200)).mount(&hook).await;
+    let url = pg.url("postgres");
+    let webhook = format!("{}/hooks/team", hook.uri());
+    // Two hosts: each its own data dir (its own spool), one database.
+    let hosts: Vec<Arc<(common::Sandbox, std::path::PathBuf)>> = ["alice", "bob"]
+        .iter()
+        .map(|who| {
+            let sb = common::Sandbox::new();
+            let config = sb.write(
+                "klaxon.toml",
+                &format!(
+                    "[identity]\nname = \"{who}\"\n\n[store]\nbackend = \"postgres\"\nurl_env = \"KLAXON_DATABASE_URL\"\n\n\
+                     [[sources]]\nname = \"demo\"\nkind = \"demo\"\n\n[escalation]\nwebhook_url_env = \"KLAXON_TEST_WEBHOOK\"\n"
+                ),
+            );
+            Arc::new((sb, config))
+        })
+        .collect();
+    let run = |host: usize, args: Vec<String>| {
+        let (h, url, webhook) = (hosts[host].clone(), url.clone(), webhook.clone());
+        tokio::task::spawn_blocking(move || {
+            let mut cmd = h.0.klaxon();
+            cmd.env("KLAXON_DATABASE_URL", &url).env("KLAXON_TEST_WEBHOOK", &webhook);
+            cmd.arg("--config").arg(&h.1).args(&args).output().unwrap()
+        })
+    };
+    let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let out = run(0, args(&["list", "--format", "json"])).await.unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let key = common::json(&out.stdout)[0]["key"].as_str().expect("a demo alert").to_owned();
+
+    pg.stop();
+    for (host, note) in [(0, "from the train"), (1, "from the airport")] {
+        let out = run(host, args(&["escalate", &key, "--note", note])).await.unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "escalating while the database is down is kept, not refused: {stderr}");
+        assert!(stderr.contains("kept on this host"), "{stderr}");
+    }
+    let pages = hook.received_requests().await.unwrap();
+    assert_eq!(pages.len(), 2, "both pages went out at once, through this host's queue");
+
+    pg.restart();
+    for host in [0, 1] {
+        let out = run(host, args(&["sync"])).await.unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let levels = pg.psql(&format!(
+        "SELECT actor, level FROM entries WHERE alert_key = '{key}' AND kind = 'escalated' ORDER BY id"
+    ));
+    assert_eq!(levels.trim(), "alice|1\nbob|2", "one level step each, in the order they reached the database");
+    assert_eq!(hook.received_requests().await.unwrap().len(), 2, "no page is sent twice once the database is back");
+    let sent = pg.psql("SELECT count(*) FROM outbox WHERE state = 'done'");
+    assert_eq!(sent.trim(), "2", "the outbox records the pages as sent");
+}

@@ -38,15 +38,19 @@ pub async fn note(session: &Session, key: &str, text: &str, force: bool) -> Resu
 
 pub async fn escalate(session: &Session, key: &str, note: Option<&str>, force: bool) -> Result<(), CliError> {
     let key = open_alert(session, key, force).await?;
-    let level = ownership(session, &key)?.escalation_level + 1;
+    let level = session.next_escalation_level(&key)?;
     if let Some(why) = crate::escalation::refuse_level(level, session.top_level()) {
         return Err(CliError::Failure(format!("{key} cannot go higher: {why}")));
     }
     let text = session.escalation_text(level, note.unwrap_or("")).await;
     let entry = NewEntry::new(key.clone(), EntryKind::Escalated, &session.actor, &text).with_level(level);
     let stored = record(session, entry).await?;
-    let stored_where = if stored.is_queued() { "kept on this host" } else { "stored" };
-    println!("escalated {key} to level {level} ({stored_where}): {text}");
+    if stored.is_queued() {
+        // Others may escalate meanwhile: the database gives it the next level when it is back.
+        println!("escalated {key} to level {level} as far as this host knows (kept on this host): {text}");
+    } else {
+        println!("escalated {key} to level {level} (stored): {text}");
+    }
     Ok(())
 }
 

@@ -83,19 +83,28 @@ impl Session {
         }
         let source = self.source(entry.alert_key.source()).filter(|(_, s)| s.mirrors(entry.kind));
         Ok(match source {
-            Some((cfg, _)) => {
-                // The labels a silence matches on: from the store, else (while it is out of
-                // reach) from the source's last snapshot on disk.
-                let labels = match self.store.known_alert(&entry.alert_key) {
-                    Ok(known) => known.map(|k| k.last.labels),
-                    Err(_) => self.cache.load(&cfg.name).and_then(|(_, alerts)| {
-                        alerts.into_iter().find(|a| a.key == entry.alert_key).map(|a| a.labels)
-                    }),
-                };
-                self.store.append_mirrored(entry, &cfg.name, &labels.unwrap_or_default())?
-            }
+            Some((cfg, _)) => self.store.append_mirrored(entry, &cfg.name, &self.labels(&entry.alert_key))?,
             None => self.store.append(entry)?,
         })
+    }
+
+    /// The alert's labels (what a silence matches on, what a page names): from the store,
+    /// else (while it is out of reach) from its source's last snapshot on disk.
+    fn labels(&self, key: &AlertKey) -> std::collections::BTreeMap<String, String> {
+        let labels = match self.store.known_alert(key) {
+            Ok(known) => known.map(|k| k.last.labels),
+            Err(_) => self
+                .cache
+                .load(key.source())
+                .and_then(|(_, alerts)| alerts.into_iter().find(|a| a.key == *key).map(|a| a.labels)),
+        };
+        labels.unwrap_or_default()
+    }
+
+    /// The level escalating `key` now reaches: one above the store's, or while the store is
+    /// out of reach, one above what this host knew (the database reconciles it on return).
+    pub fn next_escalation_level(&self, key: &AlertKey) -> Result<i64, CliError> {
+        Ok(self.store.escalation_level(key)?.saturating_add(1))
     }
 
     /// Whether the entry's source carries this kind of action.
@@ -125,7 +134,7 @@ impl Session {
     /// queued for that schedule's own escalation API.
     fn store_escalation(&self, entry: &NewEntry) -> Result<Entry, CliError> {
         use crate::escalation::PAGER;
-        let labels = self.store.known_alert(&entry.alert_key)?.map(|k| k.last.labels).unwrap_or_default();
+        let labels = self.labels(&entry.alert_key);
         let has = |target: &str| self.pagers.iter().any(|(p, _)| p.name() == target);
         // A source with its own escalation (Zabbix: one severity step up) takes the entry
         // itself; the webhook page then goes as a companion entry, for one outbox row each.

@@ -107,9 +107,13 @@ async fn auto_escalate(session: &Session, board: &Board) -> Result<(), CliError>
         )
         .with_level(*level);
         entry.op_id = op_id.clone();
-        let stored = session.store_entry(&entry)?;
-        // stdout's events stay new/changed/resolved; what klaxon did goes to stderr.
-        eprintln!("klaxon: escalated {key} to level {level}: {}", stored.text);
+        // A refused write is said and tried again next round (nothing marks it done); the
+        // watch goes on for the other alerts.
+        match session.store_entry(&entry) {
+            // stdout's events stay new/changed/resolved; what klaxon did goes to stderr.
+            Ok(stored) => eprintln!("klaxon: escalated {key} to level {level}: {}", stored.text),
+            Err(e) => eprintln!("klaxon: escalating {key} to level {level} not saved (tried again): {e}"),
+        }
     }
     if !due.is_empty() {
         session.sync(false).await;

@@ -232,9 +232,8 @@ pub(super) fn validate(logs: &[LogConfig], problems: &mut Vec<(KeyPath, String)>
                 }
             }
             LogKind::Loki(loki) => {
-                match loki.url.split_once("://") {
-                    Some(("http" | "https", rest)) if !rest.is_empty() => {}
-                    _ => problems.push((at("url"), format!("{:?} is not an http(s) URL", loki.url))),
+                if let Some(problem) = super::http_url_problem(&loki.url, super::TOKEN_GOES) {
+                    problems.push((at("url"), problem));
                 }
                 if log.query.is_none() && log.matches.iter().all(|m| m.query.is_none()) {
                     problems.push((

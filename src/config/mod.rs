@@ -10,7 +10,7 @@ pub mod theme;
 
 pub use load::{ConfigError, KeyPath, Loaded, Origin, load, parse};
 pub use logs::{LogConfig, LogKind};
-pub use secret::{Secret, SecretRef};
+pub use secret::{REDACTED, Secret, SecretRef, redact};
 
 use crate::model::{Severity, SeverityMap};
 use serde::{Deserialize, Deserializer};
@@ -592,12 +592,22 @@ fn default_shift_notice() -> Duration {
     Duration::from_secs(15 * 60)
 }
 
-/// `"15s"`, `"5m"`, `"1h30m"`.
+/// The longest duration any setting takes: ten years. Anything longer is a typo, and time
+/// arithmetic on it (now + interval, a rotation's turns) would leave the calendar.
+pub const MAX_DURATION: Duration = Duration::from_secs(3650 * 86_400);
+
+/// `"15s"`, `"5m"`, `"1h30m"`; at most [`MAX_DURATION`].
 pub fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
     let raw = String::deserialize(d)?;
-    humantime::parse_duration(raw.trim()).map_err(|e| {
+    let d = humantime::parse_duration(raw.trim()).map_err(|e| {
         serde::de::Error::custom(format!("invalid duration {raw:?} ({e}); write it like \"15s\", \"5m\" or \"1h30m\""))
-    })
+    })?;
+    if d > MAX_DURATION {
+        return Err(serde::de::Error::custom(format!(
+            "duration {raw:?} is out of range: at most 10 years (\"3650d\")"
+        )));
+    }
+    Ok(d)
 }
 
 impl Config {
@@ -700,6 +710,25 @@ fn validate_store(store: &StoreConfig, problems: &mut Vec<(KeyPath, String)>) {
     }
 }
 
+/// Where a source's credentials go instead of its URL.
+const LOGIN_GOES: &str =
+    "give `token_env`/`token_file`, or `username` with `password_env`/`password_file` (a 0600 file)";
+/// Where an API token goes instead of its URL.
+pub(crate) const TOKEN_GOES: &str = "give the token with `token_env` or `token_file` (a 0600 file)";
+
+/// A URL klaxon calls must be http(s) and carry no user or password: those are secrets,
+/// and a URL shows wherever it goes (errors, `check-config`, a proxy's log). `instead` says
+/// where they go. The message repeats no URL that might hold one.
+pub(crate) fn http_url_problem(url: &str, instead: &str) -> Option<String> {
+    match reqwest::Url::parse(url.trim()) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.has_host() => (!u.username().is_empty()
+            || u.password().is_some())
+        .then(|| format!("the URL carries a user or password, which are never written inline: {instead}")),
+        _ if url.contains('@') => Some("this is not an http(s) URL".into()),
+        _ => Some(format!("{url:?} is not an http(s) URL")),
+    }
+}
+
 /// A `<name>_env` / `<name>_file` secret that is given must be readable; the problem is
 /// put on whichever of the two keys was used.
 pub(crate) fn check_secret(
@@ -740,9 +769,8 @@ fn validate_auth(
 }
 
 fn validate_zabbix(z: &ZabbixConfig, at: &dyn Fn(&str) -> KeyPath, problems: &mut Vec<(KeyPath, String)>) {
-    match z.url.split_once("://") {
-        Some(("http" | "https", rest)) if !rest.is_empty() => {}
-        _ => problems.push((at("url"), format!("{:?} is not an http(s) URL", z.url))),
+    if let Some(problem) = http_url_problem(&z.url, LOGIN_GOES) {
+        problems.push((at("url"), problem));
     }
     validate_auth(z.token(), z.username.as_deref(), z.password(), at, problems);
     if z.username.is_none() && matches!(z.token(), Ok(None)) {
@@ -811,10 +839,8 @@ fn validate_schedules(cfg: &Config, problems: &mut Vec<(KeyPath, String)>) {
                 if matches!(sch.kind, ScheduleKind::GrafanaOncall(_)) && v.url.is_none() {
                     problems.push((at("kind"), "a grafana-oncall schedule needs the API `url`".into()));
                 }
-                if let Some(url) = &v.url
-                    && !matches!(url.split_once("://"), Some(("http" | "https", rest)) if !rest.is_empty())
-                {
-                    problems.push((at("url"), format!("{url:?} is not an http(s) URL")));
+                if let Some(problem) = v.url.as_deref().and_then(|u| http_url_problem(u, TOKEN_GOES)) {
+                    problems.push((at("url"), problem));
                 }
                 if v.schedule.trim().is_empty() {
                     problems.push((at("schedule"), "give the schedule's id".into()));
@@ -835,9 +861,8 @@ fn validate_alertmanager(am: &AlertmanagerConfig, at: &dyn Fn(&str) -> KeyPath, 
         problems.push((at("kind"), "an alertmanager source needs `url` (or `urls` for an HA cluster)".into()));
     }
     for url in am.urls() {
-        match url.split_once("://") {
-            Some(("http" | "https", rest)) if !rest.is_empty() => {}
-            _ => problems.push((at(field), format!("{url:?} is not an http(s) URL"))),
+        if let Some(problem) = http_url_problem(url, LOGIN_GOES) {
+            problems.push((at(field), problem));
         }
     }
     if !am.path_prefix.is_empty() && !am.path_prefix.starts_with('/') {

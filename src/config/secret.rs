@@ -1,10 +1,88 @@
 //! Secrets come only from an environment variable or a file only its owner can read,
-//! and never print: `Secret`'s Debug and Display say `[redacted]`.
+//! and never print: `Secret`'s Debug and Display say `[redacted]`. Every secret read is
+//! remembered, so that [`redact`] can take it out of text a server sent back (an error page
+//! that echoes the Authorization header, a 404 that quotes a secret feed's path).
 
 use serde::Deserialize;
 use std::fmt;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::RwLock;
+
+/// Every secret value this process has read, and the pieces of secret URLs. Process-wide
+/// on purpose: error text comes from every integration and from libraries, and no caller
+/// should have to carry the list to the one place ([`redact`]) that cleans it.
+static KNOWN: RwLock<Vec<String>> = RwLock::new(Vec::new());
+
+/// What stands in for a secret in text.
+pub const REDACTED: &str = "[redacted]";
+
+/// Remembers `value` (and, when it is a URL or a connection string, the pieces a server
+/// might echo alone: its password, path, query and long path segments).
+fn remember(value: &str) {
+    let mut pieces = vec![value.to_owned()];
+    if let Ok(url) = reqwest::Url::parse(value)
+        && url.has_host()
+    {
+        pieces.extend(url.password().map(str::to_owned));
+        if url.path().len() > 1 {
+            pieces.push(url.path().to_owned());
+        }
+        pieces.extend(url.query().map(str::to_owned));
+        pieces.extend(url.path_segments().into_iter().flatten().filter(|s| s.len() >= 12).map(str::to_owned));
+        pieces.extend(url.query_pairs().map(|(_, v)| v.into_owned()).filter(|v| v.len() >= 8));
+    }
+    // libpq's key=value form: "host=db password=…".
+    pieces.extend(value.split_whitespace().filter_map(|kv| kv.strip_prefix("password=")).map(str::to_owned));
+    let decoded: Vec<String> =
+        pieces.iter().filter_map(|p| percent_decode(p)).filter(|d| !pieces.contains(d)).collect();
+    pieces.extend(decoded);
+    let mut known = KNOWN.write().unwrap_or_else(|p| p.into_inner());
+    for p in pieces {
+        // Too short to tell from ordinary words: the whole value still counts.
+        if (p.len() >= 8 || p == value) && !p.trim().is_empty() && !known.contains(&p) {
+            known.push(p);
+        }
+    }
+    // Longest first, so a URL goes whole before its path does.
+    known.sort_by_key(|k| std::cmp::Reverse(k.len()));
+}
+
+fn percent_decode(s: &str) -> Option<String> {
+    if !s.contains('%') {
+        return None;
+    }
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+        match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// `text` with every secret this process knows replaced by `[redacted]`: for anything a
+/// server said that goes on to a screen, a terminal, a log or a file.
+pub fn redact(text: &str) -> String {
+    let known = KNOWN.read().unwrap_or_else(|p| p.into_inner());
+    let mut out = text.to_owned();
+    for secret in known.iter() {
+        if out.contains(secret.as_str()) {
+            out = out.replace(secret.as_str(), REDACTED);
+        }
+    }
+    out
+}
 
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
@@ -12,6 +90,7 @@ pub struct Secret(String);
 impl From<String> for Secret {
     /// A secret obtained at run time (a session token), kept as carefully as configured ones.
     fn from(value: String) -> Secret {
+        remember(&value);
         Secret(value)
     }
 }
@@ -26,6 +105,12 @@ impl Secret {
     /// so one field can hold either.
     pub fn from_config(value: &str) -> Secret {
         Secret(value.to_owned())
+    }
+
+    /// A credential made from secrets (HTTP Basic's base64 of user:password), remembered
+    /// for [`redact`] like the secrets themselves.
+    pub fn derived(value: String) -> Secret {
+        Secret::from(value)
     }
 }
 
@@ -54,7 +139,7 @@ impl SecretRef {
     pub fn resolve(&self) -> Result<Secret, String> {
         match self {
             SecretRef::Env(var) => match std::env::var(var) {
-                Ok(v) if !v.trim().is_empty() => Ok(Secret(v.trim().to_owned())),
+                Ok(v) if !v.trim().is_empty() => Ok(Secret::from(v.trim().to_owned())),
                 Ok(_) => Err(format!("environment variable {var} is empty")),
                 Err(_) => Err(format!("environment variable {var} is not set")),
             },
@@ -78,7 +163,7 @@ fn read_secret_file(path: &Path) -> Result<Secret, String> {
     if value.is_empty() {
         return Err(format!("secret file {shown} is empty"));
     }
-    Ok(Secret(value.to_owned()))
+    Ok(Secret::from(value.to_owned()))
 }
 
 #[cfg(test)]
@@ -103,6 +188,20 @@ mod tests {
         assert!(!err.contains("s3cret"));
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
         assert_eq!(SecretRef::File(path).resolve().unwrap().expose(), "s3cret");
+    }
+
+    #[test]
+    fn redact_takes_out_secrets_and_the_pieces_of_secret_urls() {
+        let _ = Secret::from("tok-3f9a8b7c6d".to_string());
+        let _ = Secret::from("https://cal.example.com/private-0a1b2c3d4e5f/basic.ics?key=zz9988776655".to_string());
+        let _ = Secret::from("postgres://klaxon:pa%24%24word-1@db/klaxon".to_string());
+        let said = "401 for Bearer tok-3f9a8b7c6d; GET /private-0a1b2c3d4e5f/basic.ics not found; key zz9988776655; \
+                    auth pa$$word-1 failed";
+        let clean = redact(said);
+        for leak in ["tok-3f9a8b7c6d", "private-0a1b2c3d4e5f", "zz9988776655", "pa$$word-1"] {
+            assert!(!clean.contains(leak), "{leak} in {clean}");
+        }
+        assert!(clean.starts_with("401 for Bearer [redacted]; GET [redacted] not found"), "{clean}");
     }
 
     #[test]

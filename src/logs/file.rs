@@ -44,24 +44,49 @@ impl LogSource for FileSource {
             Some(base) if path.is_relative() => base.join(path),
             _ => path,
         };
-        let tailer = Tailer::new(&self.name, path, plan.query, plan.since, plan.limit, self.max_bytes);
-        Box::new(FileTail(Some(tailer)))
+        let (name, max_bytes) = (self.name.clone(), self.max_bytes);
+        Box::new(FileTail::new(Box::new(move || {
+            Tailer::new(&name, path.clone(), plan.query.clone(), plan.since, plan.limit, max_bytes)
+        })))
     }
 }
 
-struct FileTail(Option<Tailer>);
+/// A tailer back from its blocking thread, with what its poll read.
+type Polled = (Tailer, Result<Vec<LogLine>, String>);
+
+/// The tailer runs on a blocking thread. A caller that stops waiting (its timeout) drops
+/// only its wait: the read goes on, and the next call waits for it and takes its lines, so
+/// one slow read never ends the follow.
+struct FileTail {
+    tailer: Option<Tailer>,
+    reading: Option<tokio::task::JoinHandle<Polled>>,
+    /// A new tailer, should a read's thread die with the old one.
+    fresh: Box<dyn Fn() -> Tailer + Send>,
+}
+
+impl FileTail {
+    fn new(fresh: Box<dyn Fn() -> Tailer + Send>) -> Self {
+        FileTail { tailer: Some(fresh()), reading: None, fresh }
+    }
+}
 
 impl LogTail for FileTail {
     fn next(&mut self) -> FetchFuture<'_> {
         Box::pin(async move {
-            let mut tailer = self.0.take().ok_or_else(|| SourceError::new("the previous read did not finish"))?;
-            let (tailer, result) = tokio::task::spawn_blocking(move || {
-                let r = tailer.poll();
-                (tailer, r)
-            })
-            .await
-            .map_err(|e| SourceError::new(format!("file read task: {e}")))?;
-            self.0 = Some(tailer);
+            let reading = match &mut self.reading {
+                Some(reading) => reading,
+                None => {
+                    let mut tailer = self.tailer.take().unwrap_or_else(|| (self.fresh)());
+                    self.reading.insert(tokio::task::spawn_blocking(move || {
+                        let r = tailer.poll();
+                        (tailer, r)
+                    }))
+                }
+            };
+            let joined = reading.await;
+            self.reading = None;
+            let (tailer, result) = joined.map_err(|e| SourceError::new(format!("file read task: {e}")))?;
+            self.tailer = Some(tailer);
             result.map_err(SourceError::new)
         })
     }
@@ -241,6 +266,35 @@ mod tests {
         assert_eq!(messages(&t.poll().unwrap()), ["json line"]);
         append(&path, "line\n");
         assert_eq!(messages(&t.poll().unwrap()), ["half a line"]);
+    }
+
+    #[tokio::test]
+    async fn a_read_that_timed_out_does_not_break_the_follow() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app.log");
+        // A FIFO: opening it blocks until a writer comes, as a read on a dead NFS mount would.
+        let made = std::process::Command::new("mkfifo").arg(&path).status().unwrap();
+        assert!(made.success());
+        let p = path.clone();
+        let mut tail: Box<dyn LogTail> = Box::new(FileTail::new(Box::new(move || tailer(&p, 100))));
+        let wait = std::time::Duration::from_millis(200);
+        assert!(tokio::time::timeout(wait, tail.next()).await.is_err(), "the first read is stuck");
+        // The stuck read ends (a writer comes and goes), and a log file takes the FIFO's place.
+        drop(std::fs::OpenOptions::new().write(true).open(&path).unwrap());
+        std::fs::remove_file(&path).unwrap();
+        append(&path, "line one\n");
+        let mut got = Vec::new();
+        for _ in 0..4 {
+            if let Ok(Ok(lines)) = tokio::time::timeout(std::time::Duration::from_secs(5), tail.next()).await {
+                got.extend(lines.into_iter().map(|l| l.message));
+            }
+            if !got.is_empty() {
+                break;
+            }
+        }
+        assert_eq!(got, ["line one"], "the follow goes on after a timeout");
+        append(&path, "line two\n");
+        assert_eq!(messages(&tail.next().await.unwrap()), ["line two"]);
     }
 
     #[test]

@@ -77,7 +77,7 @@ impl Configured {
         let query = query.or(self.source.default_query()).map(|q| template::fill(q, alert, &escape)).transpose()?;
         let path = path.map(|p| template::fill(p, alert, &template::path_segment)).transpose()?;
         let before = chrono::Duration::from_std(self.cfg.before).unwrap_or_default();
-        let since = (alert.started_at - before).min(now);
+        let since = alert.started_at.checked_sub_signed(before).unwrap_or(alert.started_at).min(now);
         Ok(Plan { alert: alert.key.clone(), query, path, since, limit: self.cfg.limit })
     }
 

@@ -38,13 +38,14 @@ impl Rotation {
         let handoff = NaiveTime::parse_from_str(cfg.handoff.trim(), "%H:%M")
             .map_err(|_| ("handoff", format!("{:?} is not a time like \"09:00\"", cfg.handoff)))?;
         let secs = cfg.shift.as_secs();
-        if secs < 3600 || cfg.shift.subsec_nanos() != 0 {
-            return Err(("shift", "a shift is at least 1h, in whole seconds".into()));
+        if secs < 3600 || cfg.shift.subsec_nanos() != 0 || cfg.shift > crate::config::MAX_DURATION {
+            return Err(("shift", "a shift is at least 1h and at most 3650d, in whole seconds".into()));
         }
-        let step = if secs.is_multiple_of(86_400) {
-            Step::Days(secs as i64 / 86_400)
-        } else {
-            Step::Fixed(Duration::seconds(secs as i64))
+        // Within MAX_DURATION, so these fit.
+        let step = match i64::try_from(secs) {
+            Ok(s) if s % 86_400 == 0 => Step::Days(s / 86_400),
+            Ok(s) => Step::Fixed(Duration::try_seconds(s).ok_or(("shift", "out of range".to_string()))?),
+            Err(_) => return Err(("shift", "out of range".into())),
         };
         let mut overrides = Vec::new();
         for o in &cfg.overrides {
@@ -64,30 +65,40 @@ impl Rotation {
         })
     }
 
-    /// The start of turn `k` (0 is the first participant's first turn).
-    fn boundary(&self, k: i64) -> DateTime<Utc> {
+    /// The start of turn `k` (0 is the first participant's first turn); None off the calendar.
+    fn boundary(&self, k: i64) -> Option<DateTime<Utc>> {
         match self.step {
-            Step::Days(d) => local_to_utc(self.tz, self.start + Duration::days(d * k)),
-            Step::Fixed(len) => local_to_utc(self.tz, self.start) + len * (k as i32),
+            Step::Days(d) => {
+                let local = self.start.checked_add_signed(Duration::try_days(d.checked_mul(k)?)?)?;
+                checked_local_to_utc(self.tz, local)
+            }
+            Step::Fixed(len) => {
+                let secs = len.num_seconds().checked_mul(k)?;
+                checked_local_to_utc(self.tz, self.start)?.checked_add_signed(Duration::try_seconds(secs)?)
+            }
         }
     }
 
-    /// The turn running at `at` (may be negative before the start: the rotation runs both ways).
-    fn turn_at(&self, at: DateTime<Utc>) -> i64 {
-        let first = self.boundary(0);
-        let approx = match self.step {
-            Step::Days(d) => (at - first).num_seconds().div_euclid(d * 86_400),
-            Step::Fixed(len) => (at - first).num_seconds().div_euclid(len.num_seconds()),
+    /// The turn running at `at` (may be negative before the start: the rotation runs both
+    /// ways); None when its turns leave the calendar.
+    fn turn_at(&self, at: DateTime<Utc>) -> Option<i64> {
+        let first = self.boundary(0)?;
+        let step = match self.step {
+            Step::Days(d) => d * 86_400,
+            Step::Fixed(len) => len.num_seconds(),
         };
-        // A DST change can put `at` one turn off the estimate.
-        let mut k = approx;
-        while self.boundary(k) > at {
-            k -= 1;
+        let mut k = (at - first).num_seconds().div_euclid(step);
+        // A DST change can put `at` one turn off the estimate: a few steps settle it.
+        for _ in 0..4 {
+            if self.boundary(k)? > at {
+                k -= 1;
+            } else if self.boundary(k.checked_add(1)?)? <= at {
+                k += 1;
+            } else {
+                return Some(k);
+            }
         }
-        while self.boundary(k + 1) <= at {
-            k += 1;
-        }
-        k
+        None
     }
 
     /// Every shift overlapping `[from, to)`, overrides applied.
@@ -95,10 +106,14 @@ impl Rotation {
         let n = self.participants.len() as i64;
         let mut base = Vec::new();
         let mut k = self.turn_at(from);
-        while self.boundary(k) < to && base.len() < 10_000 {
-            let person = &self.participants[k.rem_euclid(n) as usize];
-            base.push(Shift::new(person, self.boundary(k), self.boundary(k + 1)));
-            k += 1;
+        while let Some(turn) = k
+            && let (Some(start), Some(end)) = (self.boundary(turn), turn.checked_add(1).and_then(|t| self.boundary(t)))
+            && start < to
+            && base.len() < 10_000
+        {
+            let person = &self.participants[turn.rem_euclid(n) as usize];
+            base.push(Shift::new(person, start, end));
+            k = turn.checked_add(1);
         }
         let mut out = Vec::new();
         for s in base {
@@ -154,14 +169,19 @@ pub fn parse_time(s: &str, tz: Tz) -> Result<DateTime<Utc>, String> {
 /// A wall-clock time in `tz`: the earlier of two in the autumn's repeated hour, and the
 /// first moment after the gap for a time the spring change skips.
 pub fn local_to_utc(tz: Tz, local: NaiveDateTime) -> DateTime<Utc> {
+    checked_local_to_utc(tz, local).unwrap_or_else(|| Utc.from_utc_datetime(&local))
+}
+
+/// [`local_to_utc`], None at the calendar's far ends.
+fn checked_local_to_utc(tz: Tz, local: NaiveDateTime) -> Option<DateTime<Utc>> {
     let mut probe = local;
     for _ in 0..4 {
         if let Some(t) = tz.from_local_datetime(&probe).earliest() {
-            return t.with_timezone(&Utc);
+            return Some(t.with_timezone(&Utc));
         }
-        probe += Duration::minutes(30);
+        probe = probe.checked_add_signed(Duration::minutes(30))?;
     }
-    Utc.from_utc_datetime(&local)
+    Some(Utc.from_utc_datetime(&local))
 }
 
 #[cfg(test)]
@@ -253,6 +273,26 @@ mod tests {
         let r = Rotation::new(&c).unwrap();
         let s = r.shifts(utc("2026-03-29T00:00:00Z"), utc("2026-03-29T12:00:00Z"));
         assert!(s.iter().all(|x| (x.end - x.start).num_hours() == 12), "{s:?}");
+    }
+
+    #[test]
+    fn shifts_off_the_calendar_are_refused_and_far_times_answer() {
+        // Values the duration parser accepts: 317 million years, a million years, u64::MAX s.
+        for secs in [10_000_000_000_000_000u64, 1_000_000 * 31_557_600, u64::MAX] {
+            let mut c = cfg(&["a", "b"], "2026-01-05", 1, "09:00", "UTC");
+            c.shift = std::time::Duration::from_secs(secs);
+            assert_eq!(Rotation::new(&c).unwrap_err().0, "shift", "{secs}");
+        }
+        // The longest shift there is, asked about the calendar's far ends: an answer, no panic.
+        for (days, hours) in [(3650, 0), (3649, 23)] {
+            let mut c = cfg(&["a", "b"], "2200-01-01", 1, "09:00", "Europe/Berlin");
+            c.shift = std::time::Duration::from_secs(days * 86_400 + hours * 3600);
+            let r = Rotation::new(&c).unwrap();
+            let far = DateTime::<Utc>::MAX_UTC;
+            assert!(r.shifts(far - Duration::days(400), far).len() <= 1);
+            assert!(!r.shifts(utc("2026-01-01T00:00:00Z"), utc("2026-02-01T00:00:00Z")).is_empty());
+            let _ = r.shifts(DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MIN_UTC + Duration::days(30));
+        }
     }
 
     #[test]

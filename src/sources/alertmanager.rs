@@ -5,7 +5,8 @@
 //! ack is also mirrored as a silence on the alert's labels, `createdBy` the person and a
 //! comment starting `ACK!` (as karma writes them, so karma and kthxbye users see it). The
 //! comment carries `[klaxon op <op_id>]`, which makes a retry find the silence it already
-//! made instead of making a second one.
+//! made instead of making a second one. The same person acking again extends their silence;
+//! an unack expires every ACK! silence klaxon made for the alert, whoever made it.
 
 use super::http::{self, Limits};
 use super::op_mark as marker;
@@ -117,7 +118,13 @@ impl AlertmanagerSource {
         };
         let auth = match (resolve(cfg.token())?, &cfg.username, resolve(cfg.password())?) {
             (Some(token), _, _) => Auth::Bearer(token),
-            (None, Some(user), Some(password)) => Auth::Basic(user.clone(), password),
+            (None, Some(user), Some(password)) => {
+                // What goes on the wire is base64 of both: a server echoing the header echoes that.
+                use base64::Engine;
+                let wire = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{}", password.expose()));
+                let _ = Secret::derived(wire);
+                Auth::Basic(user.clone(), password)
+            }
             _ => Auth::None,
         };
         let prefix = cfg.path_prefix.trim_end_matches('/');
@@ -321,22 +328,41 @@ impl AlertmanagerSource {
 
     async fn ack(&self, op: &MirrorOp, ttl: std::time::Duration) -> Result<MirrorDone, SourceError> {
         let mark = marker(&op.op_id);
-        let existing = self.find_marked(&mark).await?;
-        let id = match existing {
-            Some(s) => s.id,
-            None => {
+        let silences = self.silences().await?;
+        let now = Utc::now();
+        let ends = chrono::Duration::from_std(ttl)
+            .ok()
+            .and_then(|d| now.checked_add_signed(d))
+            .ok_or_else(|| SourceError::new("ack_silence is out of range"))?;
+        let text = op.text.split_whitespace().collect::<Vec<_>>().join(" ");
+        // A retry finds what its earlier try made; the owner acking again finds their own
+        // silence for the alert and extends it rather than stacking a second one on it.
+        let made = silences.iter().find(|s| s.in_force() && s.comment.contains(&mark));
+        let own = silences.iter().find(|s| s.in_force() && s.created_by == op.actor && made_for(s, &op.labels));
+        let id = match (made, own) {
+            (Some(s), _) => s.id.clone(),
+            (None, Some(s)) => {
+                let said = if text.is_empty() { String::new() } else { format!(" — {}: {text}", op.actor) };
+                let body = json!({
+                    "id": s.id,
+                    "matchers": s.matchers,
+                    "startsAt": s.starts_at.to_rfc3339(),
+                    "endsAt": ends.max(s.ends_at).to_rfc3339(),
+                    "createdBy": s.created_by,
+                    "comment": format!("{}{said} {mark}", s.comment),
+                });
+                self.post_silence(&body).await?
+            }
+            (None, None) => {
                 if op.labels.is_empty() {
                     return Err(SourceError::new("the alert has no labels to silence on"));
                 }
-                let now = Utc::now();
                 let matchers: Vec<Value> = op
                     .labels
                     .iter()
                     .map(|(k, v)| json!({"name": k, "value": v, "isRegex": false, "isEqual": true}))
                     .collect();
-                let comment =
-                    format!("{ACK_PREFIX} {} {mark}", op.text).split_whitespace().collect::<Vec<_>>().join(" ");
-                let ends = now + chrono::Duration::from_std(ttl).unwrap_or_else(|_| chrono::Duration::minutes(15));
+                let comment = format!("{ACK_PREFIX} {text} {mark}").split_whitespace().collect::<Vec<_>>().join(" ");
                 let body = json!({
                     "matchers": matchers,
                     "startsAt": now.to_rfc3339(),
@@ -348,30 +374,45 @@ impl AlertmanagerSource {
             }
         };
         let s = self.confirm(&id, &mark).await?;
+        // Extending may give the silence a new id: the earlier ack that held the old one follows.
+        let prior = match (&op.prior, own) {
+            (Some((_, held)), Some(old)) if *held == old.id && held != &id => PriorUpdate::Replace(id.clone()),
+            _ => PriorUpdate::Keep,
+        };
         Ok(MirrorDone {
             remote_id: Some(id.clone()),
-            prior: PriorUpdate::Keep,
+            prior,
             summary: format!("silence {id} until {}", s.ends_at.format("%H:%M UTC")),
         })
     }
 
+    /// Expires every silence klaxon made to acknowledge the alert (whoever acked, however
+    /// often), and the one the last ack recorded: an unacked alert is hidden from no one.
     async fn unack(&self, op: &MirrorOp) -> Result<MirrorDone, SourceError> {
-        let Some((_, id)) = &op.prior else {
-            return Ok(MirrorDone {
-                remote_id: None,
-                prior: PriorUpdate::Keep,
-                summary: "no silence to expire".into(),
-            });
+        let prior = op.prior.as_ref().map(|(_, id)| id.as_str());
+        let targets = |all: &[AmSilence]| -> Vec<String> {
+            all.iter()
+                .filter(|s| s.in_force() && (made_for(s, &op.labels) || Some(s.id.as_str()) == prior))
+                .map(|s| s.id.clone())
+                .collect()
         };
-        if self.silence(id).await?.is_some_and(|s| s.in_force()) {
+        let ids = targets(&self.silences().await?);
+        if ids.is_empty() {
+            let prior = if prior.is_some() { PriorUpdate::Clear } else { PriorUpdate::Keep };
+            return Ok(MirrorDone { remote_id: None, prior, summary: "no silence to expire".into() });
+        }
+        for id in &ids {
             self.call(Method::DELETE, &format!("/silence/{id}"), &[], None, false).await?;
         }
-        match self.silence(id).await? {
-            Some(s) if s.in_force() => Err(SourceError::new(format!("silence {id} still reads {}", s.status.state))),
-            _ => {
-                Ok(MirrorDone { remote_id: None, prior: PriorUpdate::Clear, summary: format!("silence {id} expired") })
-            }
+        let left = targets(&self.silences().await?);
+        if !left.is_empty() {
+            return Err(SourceError::new(format!("silence(s) {} still in force", left.join(", "))));
         }
+        Ok(MirrorDone {
+            remote_id: None,
+            prior: PriorUpdate::Clear,
+            summary: format!("silence {} expired", ids.join(", ")),
+        })
     }
 
     async fn note(&self, op: &MirrorOp) -> Result<MirrorDone, SourceError> {
@@ -404,6 +445,21 @@ impl AlertmanagerSource {
         let prior = if &new_id == id { PriorUpdate::Keep } else { PriorUpdate::Replace(new_id.clone()) };
         Ok(MirrorDone { remote_id: Some(new_id.clone()), prior, summary: format!("note added to silence {new_id}") })
     }
+}
+
+/// Whether klaxon made `s` to acknowledge the alert with `labels`: an ACK! comment with
+/// klaxon's op mark, matching exactly those labels, each for equality.
+fn made_for(s: &AmSilence, labels: &BTreeMap<String, String>) -> bool {
+    if !s.is_ack() || !s.comment.contains("[klaxon op ") || labels.is_empty() || s.matchers.len() != labels.len() {
+        return false;
+    }
+    s.matchers.iter().all(|m| {
+        let name = m.get("name").and_then(Value::as_str);
+        let value = m.get("value").and_then(Value::as_str);
+        let plain = !m.get("isRegex").and_then(Value::as_bool).unwrap_or(false)
+            && m.get("isEqual").and_then(Value::as_bool).unwrap_or(true);
+        plain && name.is_some_and(|n| labels.get(n).map(String::as_str) == value)
+    })
 }
 
 fn fingerprint_hash(f: &str) -> u64 {
@@ -451,6 +507,29 @@ mod tests {
             "on it — bob: db restarted"
         );
         assert_eq!(readable("maintenance window"), "maintenance window");
+    }
+
+    #[test]
+    fn only_klaxons_ack_silences_on_exactly_the_alerts_labels_count_as_made_for_it() {
+        let labels: BTreeMap<String, String> =
+            [("alertname", "CpuHot"), ("instance", "db-1")].map(|(k, v)| (k.into(), v.into())).into();
+        let silence = |comment: &str, matchers: Value| -> AmSilence {
+            serde_json::from_value(json!({
+                "id": "s1", "status": {"state": "active"}, "matchers": matchers, "comment": comment,
+                "startsAt": "2026-11-21T03:00:00Z", "endsAt": "2026-11-21T04:00:00Z", "createdBy": "bob"
+            }))
+            .unwrap()
+        };
+        let exact = json!([{"name": "alertname", "value": "CpuHot", "isRegex": false},
+                           {"name": "instance", "value": "db-1", "isRegex": false, "isEqual": true}]);
+        assert!(made_for(&silence("ACK! on it [klaxon op 01ab]", exact.clone()), &labels));
+        assert!(!made_for(&silence("ACK! by karma", exact.clone()), &labels), "not klaxon's");
+        assert!(!made_for(&silence("maintenance [klaxon op 01ab]", exact), &labels), "not an ack");
+        let regex = json!([{"name": "alertname", "value": "CpuHot", "isRegex": false},
+                           {"name": "instance", "value": "db-1", "isRegex": true}]);
+        assert!(!made_for(&silence("ACK! x [klaxon op 01ab]", regex), &labels));
+        let fewer = json!([{"name": "alertname", "value": "CpuHot", "isRegex": false}]);
+        assert!(!made_for(&silence("ACK! x [klaxon op 01ab]", fewer), &labels), "a wider silence is not this ack");
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Bounded HTTP for sources: connect, read and total timeouts on every client, a cap on
-//! every body, and errors that never echo a credential.
+//! every body, and errors that never echo a credential (what a server sends back is
+//! cleaned of every known secret before it is cut short or shown).
 
 use super::SourceError;
 use std::path::Path;
@@ -59,7 +60,9 @@ pub async fn fetch(req: reqwest::RequestBuilder, max_bytes: u64) -> Result<Vec<u
         body.extend_from_slice(&chunk);
     }
     if !status.is_success() {
-        let said = String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned();
+        // Secrets out first, then cut: cutting first could leave half a token behind.
+        let said = crate::config::redact(&String::from_utf8_lossy(&body));
+        let said: String = said.chars().take(200).collect();
         return Err(SourceError::new(format!("HTTP {status}: {said}")));
     }
     Ok(body)

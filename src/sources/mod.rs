@@ -61,7 +61,8 @@ pub struct SourceError(String);
 
 impl SourceError {
     pub fn new(message: impl AsRef<str>) -> Self {
-        SourceError(crate::sanitize::sanitize_line(message.as_ref()))
+        // The one place where what a server said becomes an error: secrets it echoed go here.
+        SourceError(crate::sanitize::sanitize_line(&crate::config::redact(message.as_ref())))
     }
 }
 

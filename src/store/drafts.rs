@@ -25,9 +25,14 @@ impl Drafts {
         if text.trim().is_empty() {
             return self.delete(key);
         }
-        std::fs::create_dir_all(&self.dir)?;
+        super::private::create_dir(&self.dir)?;
         let tmp = self.dir.join(".draft.tmp");
-        std::fs::write(&tmp, text)?;
+        // Made afresh, so one left by an older klaxon does not lend its mode.
+        let _ = std::fs::remove_file(&tmp);
+        let mut file = super::private::write_file(&tmp)?;
+        std::io::Write::write_all(&mut file, text.as_bytes())?;
+        // On disk before it replaces the last one: a full disk or a crash keeps the old draft.
+        file.sync_all()?;
         std::fs::rename(tmp, self.file(key))
     }
 

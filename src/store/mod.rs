@@ -4,6 +4,7 @@
 pub mod drafts;
 mod observe;
 mod postgres;
+mod private;
 mod spool;
 mod sqlite;
 
@@ -76,6 +77,24 @@ pub trait Store: Send + Sync {
     fn mirror_done(&self, op: &MirrorOp, done: &MirrorDone) -> Result<()>;
 
     fn mirror_failed(&self, op_id: &str, error: &str, next_at: DateTime<Utc>) -> Result<()>;
+
+    /// How far `key` has been escalated: from the timeline; a backend that can be away
+    /// answers meanwhile from what it last read and what waits on this host.
+    fn escalation_level(&self, key: &AlertKey) -> Result<i64> {
+        Ok(Ownership::from_entries(&self.timeline(key)?).escalation_level)
+    }
+
+    /// Pages (to `@` targets) waiting on this host for the backend, not sent yet, as
+    /// (op, target): they go now rather than when the backend is back.
+    fn queued_pages(&self) -> Result<Vec<(MirrorOp, String)>> {
+        Ok(Vec::new())
+    }
+
+    /// A page from [`Store::queued_pages`] went: its outbox row is written done on replay.
+    fn queued_page_sent(&self, op_id: &str, done: &MirrorDone) -> Result<()> {
+        let _ = (op_id, done);
+        Ok(())
+    }
 
     /// Actions kept on this machine while the backend was unreachable, not yet replayed.
     fn queued(&self) -> Result<usize> {

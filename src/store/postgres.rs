@@ -7,14 +7,14 @@
 //! Store trait is synchronous and is called from async tasks and blocking threads alike,
 //! and the client must never run inside an async context.
 
-use super::spool::Spool;
+use super::spool::{Queued, Spool};
 use super::{KnownAlert, Replay, Result, Store, StoreError, observe};
-use crate::model::{Alert, AlertKey, Entry, MirrorDone, MirrorOp, NewEntry, Ownership, Severity};
+use crate::model::{Alert, AlertKey, Entry, EntryKind, MirrorDone, MirrorOp, NewEntry, Ownership, Severity};
 use chrono::{DateTime, Utc};
 use postgres::{Client, Config, GenericClient, Row, Transaction};
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
-use std::sync::mpsc;
+use std::sync::{Mutex, mpsc};
 use std::time::{Duration, Instant};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
@@ -169,6 +169,9 @@ pub struct PgStore {
     spool: Spool,
     config: Config,
     tls: MakeRustlsConnect,
+    /// How far each alert was escalated when this process last read it: what an escalation
+    /// made while the database is away builds on.
+    known_levels: Mutex<HashMap<AlertKey, i64>>,
 }
 
 impl PgStore {
@@ -201,7 +204,7 @@ impl PgStore {
                 }
             })
             .map_err(|e| err(e.to_string()))?;
-        Ok(PgStore { jobs, location, spool, config, tls })
+        Ok(PgStore { jobs, location, spool, config, tls, known_levels: Mutex::new(HashMap::new()) })
     }
 
     /// Runs `f` on the worker's connection and waits for it.
@@ -236,22 +239,33 @@ impl PgStore {
         StoreError { location: self.location.clone(), message }
     }
 
-    /// Stores an entry (and its outbox row) in the database now.
+    /// Stores an entry (and its outbox row) in the database now. `queued`: it waited in the
+    /// spool, which may have sent its page already (the row is then written done) and, for
+    /// an escalation, gave it the level this host knew then.
     fn write_now(
         &self,
         entry: NewEntry,
         mirror: Option<(String, BTreeMap<String, String>)>,
+        queued: Option<Option<Option<String>>>,
     ) -> std::result::Result<Entry, Fail> {
         self.call(move |c| {
             let mut tx = c.transaction()?;
             tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])?;
+            let mut entry = entry;
+            if queued.is_some() && entry.kind == EntryKind::Escalated {
+                reconcile_level(&mut tx, &mut entry)?;
+            }
             let stored = insert_entries(&mut tx, std::slice::from_ref(&entry), true)?.pop();
             let stored = stored.ok_or_else(|| Fail::Error(format!("entry {} was not stored", entry.op_id)))?;
             if let Some((source, labels)) = mirror {
                 let labels = serde_json::to_string(&labels).map_err(|e| Fail::Error(e.to_string()))?;
+                let sent = queued.flatten();
+                let (state, attempts) = if sent.is_some() { ("done", 1i32) } else { ("pending", 0) };
                 tx.execute(
-                    "INSERT INTO outbox (op_id, alert_key, source, kind, actor, text, labels, created_at, next_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7::text::jsonb, $8, $8) ON CONFLICT (op_id) DO NOTHING",
+                    "INSERT INTO outbox (op_id, alert_key, source, kind, actor, text, labels, created_at, next_at,
+                                         state, remote_id, attempts)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7::text::jsonb, $8, $8, $9, $10, $11)
+                     ON CONFLICT (op_id) DO NOTHING",
                     &[
                         &entry.op_id,
                         &entry.alert_key.as_str(),
@@ -261,6 +275,9 @@ impl PgStore {
                         &entry.text,
                         &labels,
                         &entry.at,
+                        &state,
+                        &sent.flatten(),
+                        &attempts,
                     ],
                 )?;
             }
@@ -269,13 +286,18 @@ impl PgStore {
         })
     }
 
+    fn remember_levels<'a>(&self, owned: impl IntoIterator<Item = (&'a AlertKey, i64)>) {
+        let mut known = self.known_levels.lock().unwrap_or_else(|p| p.into_inner());
+        known.extend(owned.into_iter().map(|(k, l)| (k.clone(), l)));
+    }
+
     /// A person's action: to the database when it is reachable and nothing waits before it,
     /// else into the spool. Either way it is durable when this returns.
     fn write(&self, entry: &NewEntry, mirror: Option<(&str, &BTreeMap<String, String>)>) -> Result<Entry> {
         // Nothing overtakes what already waits here: replay it first.
         let empty = self.spool.len()? == 0 || self.replay().waiting == 0;
         if empty {
-            match self.write_now(entry.clone(), mirror.map(|(s, l)| (s.to_owned(), l.clone()))) {
+            match self.write_now(entry.clone(), mirror.map(|(s, l)| (s.to_owned(), l.clone())), None) {
                 Ok(stored) => return Ok(stored),
                 Err(Fail::Error(m)) => return Err(self.err(Fail::Error(m))),
                 Err(Fail::Down(_)) => {}
@@ -284,6 +306,46 @@ impl PgStore {
         let seq = self.spool.push(entry, mirror)?;
         Ok(queued_entry(seq, entry))
     }
+}
+
+/// An escalation recorded while the database was away carries the level its host knew then;
+/// others may have escalated meanwhile. Unless the database has it already (a replay), it
+/// is one step above what the database holds now, so each escalation is one step, in the
+/// order they arrive. Runs under the write lock.
+fn reconcile_level(tx: &mut Transaction, entry: &mut NewEntry) -> std::result::Result<(), Fail> {
+    if tx.query_opt("SELECT 1 FROM entries WHERE op_id = $1", &[&entry.op_id])?.is_some() {
+        return Ok(());
+    }
+    let timeline = entries(
+        tx,
+        &format!("SELECT {ENTRY_COLS} FROM entries WHERE alert_key = $1 AND kind IN ('seen', 'escalated') ORDER BY id"),
+        &[&entry.alert_key.as_str()],
+    )?;
+    let level = Ownership::from_entries(&timeline).escalation_level + 1;
+    if let Some(offline) = entry.level.filter(|l| *l != level) {
+        entry.text = format!("{} (level {offline} when recorded offline)", entry.text).trim_start().to_owned();
+    }
+    entry.level = Some(level);
+    Ok(())
+}
+
+/// A page waiting in the spool, as the outbox would send it.
+fn page_op(q: &Queued) -> Option<(MirrorOp, String)> {
+    let (target, labels) = q.mirror.as_ref().filter(|(t, _)| t.starts_with('@'))?;
+    let e = &q.entry;
+    let op = MirrorOp {
+        op_id: e.op_id.clone(),
+        alert_key: e.alert_key.clone(),
+        kind: e.kind,
+        actor: e.actor.clone(),
+        text: e.text.clone(),
+        level: e.level,
+        labels: labels.clone(),
+        created_at: e.at,
+        attempts: 0,
+        prior: None,
+    };
+    Some((op, target.clone()))
 }
 
 /// How a queued action shows until the database has it: a negative id, after the stored ones.
@@ -409,6 +471,7 @@ impl Store for PgStore {
         let mut stored = self.run(move |c| {
             entries(c, &format!("SELECT {ENTRY_COLS} FROM entries WHERE alert_key = $1 ORDER BY id"), &[&k])
         })?;
+        self.remember_levels([(key, Ownership::from_entries(&stored).escalation_level)]);
         // What this host still holds for the database, after what it has.
         for q in self.spool.items(Some(key))? {
             if !stored.iter().any(|e| e.op_id == q.entry.op_id) {
@@ -524,7 +587,47 @@ impl Store for PgStore {
         for e in rows {
             by_key.entry(e.alert_key.clone()).or_default().push(e);
         }
-        Ok(by_key.into_iter().map(|(k, es)| (k, Ownership::from_entries(&es))).collect())
+        let owned: HashMap<AlertKey, Ownership> =
+            by_key.into_iter().map(|(k, es)| (k, Ownership::from_entries(&es))).collect();
+        self.remember_levels(owned.iter().map(|(k, o)| (k, o.escalation_level)));
+        Ok(owned)
+    }
+
+    fn escalation_level(&self, key: &AlertKey) -> Result<i64> {
+        let k = key.as_str().to_owned();
+        let read = self.call(move |c| {
+            entries(c, &format!("SELECT {ENTRY_COLS} FROM entries WHERE alert_key = $1 ORDER BY id"), &[&k])
+        });
+        match read {
+            Ok(stored) => {
+                let level = Ownership::from_entries(&stored).escalation_level;
+                self.remember_levels([(key, level)]);
+                // What waits here is on top of what the database has.
+                let queued = self.spool.items(Some(key))?;
+                let queued = queued.iter().filter(|q| !stored.iter().any(|e| e.op_id == q.entry.op_id));
+                Ok(queued
+                    .filter(|q| q.entry.kind == EntryKind::Escalated)
+                    .fold(level, |l, q| l.max(q.entry.level.unwrap_or(0))))
+            }
+            Err(Fail::Down(_)) => {
+                // Away: what this process last read, and what waits here since.
+                let known = self.known_levels.lock().unwrap_or_else(|p| p.into_inner()).get(key).copied().unwrap_or(0);
+                let queued = self.spool.items(Some(key))?;
+                Ok(queued
+                    .iter()
+                    .filter(|q| q.entry.kind == EntryKind::Escalated)
+                    .fold(known, |l, q| l.max(q.entry.level.unwrap_or(0))))
+            }
+            Err(f) => Err(self.err(f)),
+        }
+    }
+
+    fn queued_pages(&self) -> Result<Vec<(MirrorOp, String)>> {
+        Ok(self.spool.items(None)?.iter().filter(|q| q.sent.is_none()).filter_map(page_op).collect())
+    }
+
+    fn queued_page_sent(&self, op_id: &str, done: &MirrorDone) -> Result<()> {
+        self.spool.sent(op_id, done.remote_id.as_deref())
     }
 
     fn pending_mirrors(&self) -> Result<Vec<(MirrorOp, String, DateTime<Utc>)>> {
@@ -640,7 +743,7 @@ impl Store for PgStore {
         };
         let total = items.len();
         for (i, q) in items.into_iter().enumerate() {
-            match self.write_now(q.entry.clone(), q.mirror.clone()) {
+            match self.write_now(q.entry.clone(), q.mirror.clone(), Some(q.sent.clone())) {
                 Ok(_) => {
                     let _ = self.spool.remove(q.seq);
                     report.sent += 1;

@@ -18,6 +18,9 @@ pub struct Queued {
     pub seq: i64,
     pub entry: NewEntry,
     pub mirror: Option<(String, BTreeMap<String, String>)>,
+    /// A page this host sent while the backend was away, with what the receiver called it:
+    /// its outbox row is written as done when the entry reaches the backend.
+    pub sent: Option<Option<String>>,
 }
 
 pub struct Spool {
@@ -31,27 +34,39 @@ impl Spool {
     pub fn open(path: &Path, target: &str) -> Result<Spool> {
         let err =
             |e: &dyn std::fmt::Display| StoreError { location: path.display().to_string(), message: e.to_string() };
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| err(&e))?;
-        }
-        let conn = Connection::open(path).map_err(|e| err(&e))?;
-        conn.busy_timeout(Duration::from_secs(10)).map_err(|e| err(&e))?;
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(|e| err(&e))?;
-        conn.pragma_update(None, "synchronous", "FULL").map_err(|e| err(&e))?;
-        conn.execute_batch(
-            "CREATE TABLE IF NOT EXISTS spool (
-                 seq       INTEGER PRIMARY KEY AUTOINCREMENT,
-                 target    TEXT NOT NULL,
-                 op_id     TEXT NOT NULL UNIQUE,
-                 alert_key TEXT NOT NULL,
-                 entry     TEXT NOT NULL,       -- the NewEntry, JSON
-                 source    TEXT,                -- also mirrored to this source
-                 labels    TEXT,
-                 queued_at TEXT NOT NULL,
-                 error     TEXT                 -- why the backend refused it, when it did
-             );
-             CREATE INDEX IF NOT EXISTS spool_by_target ON spool (target, seq);",
-        )
+        super::private::create_file(path).map_err(|e| err(&e))?;
+        let conn = super::private::while_locked(path, || -> rusqlite::Result<Connection> {
+            let conn = Connection::open(path)?;
+            conn.busy_timeout(Duration::from_secs(10))?;
+            conn.pragma_update(None, "journal_mode", "WAL")?;
+            conn.pragma_update(None, "synchronous", "FULL")?;
+            conn.execute_batch(
+                "CREATE TABLE IF NOT EXISTS spool (
+                     seq       INTEGER PRIMARY KEY AUTOINCREMENT,
+                     target    TEXT NOT NULL,
+                     op_id     TEXT NOT NULL UNIQUE,
+                     alert_key TEXT NOT NULL,
+                     entry     TEXT NOT NULL,       -- the NewEntry, JSON
+                     source    TEXT,                -- also mirrored to this source
+                     labels    TEXT,
+                     queued_at TEXT NOT NULL,
+                     error     TEXT                 -- why the backend refused it, when it did
+                 );
+                 CREATE INDEX IF NOT EXISTS spool_by_target ON spool (target, seq);",
+            )?;
+            // Pages sent from here while the backend is away (added after the first release).
+            let has: bool = conn.query_row(
+                "SELECT count(*) > 0 FROM pragma_table_info('spool') WHERE name = 'sent_at'",
+                [],
+                |r| r.get(0),
+            )?;
+            if !has {
+                conn.execute_batch(
+                    "ALTER TABLE spool ADD COLUMN sent_at TEXT; ALTER TABLE spool ADD COLUMN remote_id TEXT;",
+                )?;
+            }
+            Ok(conn)
+        })
         .map_err(|e| err(&e))?;
         Ok(Spool { conn: Mutex::new(conn), path: path.to_path_buf(), target: target.to_owned() })
     }
@@ -88,24 +103,25 @@ impl Spool {
 
     /// Everything queued for this backend, oldest first (`key`: only that alert's).
     pub fn items(&self, key: Option<&AlertKey>) -> Result<Vec<Queued>> {
-        let rows: Vec<(i64, String, Option<String>, Option<String>)> = self.with(|c| {
+        type Row = (i64, String, Option<String>, Option<String>, Option<String>, Option<String>);
+        let rows: Vec<Row> = self.with(|c| {
             let mut st = c.prepare_cached(
-                "SELECT seq, entry, source, labels FROM spool
+                "SELECT seq, entry, source, labels, sent_at, remote_id FROM spool
                  WHERE target = ?1 AND (?2 IS NULL OR alert_key = ?2) ORDER BY seq",
             )?;
             st.query_map(params![self.target, key.map(|k| k.as_str())], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
             })?
             .collect()
         })?;
         rows.into_iter()
-            .map(|(seq, entry, source, labels)| {
+            .map(|(seq, entry, source, labels, sent_at, remote_id)| {
                 let entry: NewEntry = serde_json::from_str(&entry).map_err(|e| self.err(format!("item {seq}: {e}")))?;
                 let labels: BTreeMap<String, String> = match labels {
                     Some(l) => serde_json::from_str(&l).map_err(|e| self.err(format!("item {seq}: {e}")))?,
                     None => BTreeMap::new(),
                 };
-                Ok(Queued { seq, entry, mirror: source.map(|s| (s, labels)) })
+                Ok(Queued { seq, entry, mirror: source.map(|s| (s, labels)), sent: sent_at.map(|_| remote_id) })
             })
             .collect()
     }
@@ -120,6 +136,17 @@ impl Spool {
     /// The backend has it: forget it here.
     pub fn remove(&self, seq: i64) -> Result<()> {
         self.with(|c| c.execute("DELETE FROM spool WHERE seq = ?1", [seq]).map(|_| ()))
+    }
+
+    /// Its page went from this host while the backend was away.
+    pub fn sent(&self, op_id: &str, remote_id: Option<&str>) -> Result<()> {
+        self.with(|c| {
+            c.execute(
+                "UPDATE spool SET sent_at = ?2, remote_id = ?3 WHERE op_id = ?1",
+                params![op_id, Utc::now().to_rfc3339(), remote_id],
+            )
+            .map(|_| ())
+        })
     }
 
     /// The backend refused it: keep it, with why, for `klaxon sync` to show.

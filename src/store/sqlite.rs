@@ -26,17 +26,19 @@ impl SqliteStore {
     pub fn open(path: &Path) -> Result<Self> {
         let err =
             |e: &dyn std::fmt::Display| StoreError { location: path.display().to_string(), message: e.to_string() };
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| err(&e))?;
-        }
-        let mut conn = Connection::open(path).map_err(|e| err(&e))?;
-        conn.busy_timeout(Duration::from_secs(10)).map_err(|e| err(&e))?;
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(|e| err(&e))?;
-        conn.pragma_update(None, "synchronous", "FULL").map_err(|e| err(&e))?;
-        conn.pragma_update(None, "foreign_keys", "ON").map_err(|e| err(&e))?;
-        // 16 MiB of page cache (the default is 2 MiB): a storm's worth of alerts stays in memory.
-        conn.pragma_update(None, "cache_size", -16_384).map_err(|e| err(&e))?;
-        migrate(&mut conn).map_err(|e| err(&e))?;
+        super::private::create_file(path).map_err(|e| err(&e))?;
+        let conn = super::private::while_locked(path, || -> rusqlite::Result<Connection> {
+            let mut conn = Connection::open(path)?;
+            conn.busy_timeout(Duration::from_secs(10))?;
+            conn.pragma_update(None, "journal_mode", "WAL")?;
+            conn.pragma_update(None, "synchronous", "FULL")?;
+            conn.pragma_update(None, "foreign_keys", "ON")?;
+            // 16 MiB of page cache (the default is 2 MiB): a storm's worth of alerts stays in memory.
+            conn.pragma_update(None, "cache_size", -16_384)?;
+            migrate(&mut conn)?;
+            Ok(conn)
+        })
+        .map_err(|e| err(&e))?;
         Ok(SqliteStore { conn: Mutex::new(conn), path: path.to_path_buf() })
     }
 
@@ -116,7 +118,12 @@ fn insert_new(conn: &Connection, e: &NewEntry) -> rusqlite::Result<Option<Entry>
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (op_id) DO NOTHING RETURNING {ENTRY_COLS}"
     ))?;
     let params = params![e.op_id, e.alert_key.as_str(), e.kind.name(), e.actor, ts(e.at), e.text, e.level];
-    insert.query(params)?.next()?.map(entry_from_row).transpose()
+    let mut rows = insert.query(params)?;
+    let entry = rows.next()?.map(entry_from_row).transpose()?;
+    // Step to the end: outside a transaction the commit happens on the last step, and its
+    // error (a full disk) would be dropped with `rows` after the row said "written".
+    while rows.next()?.is_some() {}
+    Ok(entry)
 }
 
 fn insert_entry(conn: &Connection, e: &NewEntry) -> rusqlite::Result<Entry> {
@@ -130,7 +137,13 @@ fn insert_entry(conn: &Connection, e: &NewEntry) -> rusqlite::Result<Entry> {
 
 impl Store for SqliteStore {
     fn append(&self, entry: &NewEntry) -> Result<Entry> {
-        self.with(|c| insert_entry(c, entry))
+        self.with(|c| {
+            // One transaction whose commit result is the answer: stored, or an error.
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let stored = insert_entry(&tx, entry)?;
+            tx.commit()?;
+            Ok(stored)
+        })
     }
 
     fn timeline(&self, key: &AlertKey) -> Result<Vec<Entry>> {
@@ -425,6 +438,29 @@ mod tests {
         let tl = recovered.timeline(&key).unwrap();
         assert_eq!((tl.len(), tl[0].actor.as_str()), (1, "alice"));
         drop(store);
+    }
+
+    #[test]
+    fn consoles_creating_one_new_store_at_once_all_open_it() {
+        // Several consoles (here threads, each with its own connection) starting together
+        // on a store that does not exist yet.
+        for round in 0..10 {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("new/k.db");
+            let start = std::sync::Arc::new(std::sync::Barrier::new(6));
+            let opened: Vec<_> = (0..6)
+                .map(|_| {
+                    let (path, start) = (path.clone(), start.clone());
+                    std::thread::spawn(move || {
+                        start.wait();
+                        SqliteStore::open(&path).map(|_| ()).map_err(|e| e.to_string())
+                    })
+                })
+                .collect();
+            for o in opened {
+                o.join().unwrap().unwrap_or_else(|e| panic!("round {round}: {e}"));
+            }
+        }
     }
 
     #[test]
