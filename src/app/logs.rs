@@ -45,6 +45,10 @@ pub struct LogPane {
     pub min_level: Option<Level>,
     /// Only lines carrying this field with this value: one request or trace.
     pub correlate: Option<(String, String)>,
+    /// Long lines wrap onto more rows instead of being cut at the pane's edge.
+    pub wrap: bool,
+    /// Characters of each line's text scrolled off to the left (when not wrapping).
+    pub hscroll: usize,
 }
 
 impl LogPane {
@@ -60,6 +64,8 @@ impl LogPane {
             search: None,
             min_level: None,
             correlate: None,
+            wrap: false,
+            hscroll: 0,
         }
     }
 
@@ -107,7 +113,25 @@ impl LogPane {
         self.selected = None;
         self.expanded = false;
         self.correlate = None;
+        self.hscroll = 0;
     }
+}
+
+/// A line's text as the pane shows it after its time and level: the message, then each field.
+pub fn flat(line: &LogLine) -> String {
+    let mut text = line.message.clone();
+    for (k, v) in &line.fields {
+        text.push_str(&format!(" {k}={v}"));
+    }
+    text
+}
+
+/// Cells before a line's text: `03:10:02 ERROR `.
+pub const PREFIX: usize = 15;
+
+/// Cells of text a line shows after its time and level (inside the pane's border).
+fn text_width(state: &State) -> usize {
+    usize::from(state.layout().side.width.saturating_sub(2)).saturating_sub(PREFIX).max(1)
 }
 
 /// Starts following the selected alert's lines when the pane shows and the alert changed;
@@ -250,10 +274,39 @@ pub fn pane_action(state: &mut State, action: Action) -> bool {
             }
         }
         Action::LogNextMatch => jump_to_match(state, true),
+        Action::LogWrap => {
+            state.logs.wrap = !state.logs.wrap;
+            state.logs.hscroll = 0;
+            note(state, if state.logs.wrap { "long lines wrap" } else { "long lines are cut: ←/→ scroll them" });
+        }
+        Action::ScrollLeft | Action::ScrollRight if state.logs.wrap => {
+            note(state, "lines wrap, so there is nothing to the side: w cuts them again")
+        }
+        Action::ScrollLeft | Action::ScrollRight => {
+            let width = text_width(state);
+            let pane = &mut state.logs;
+            let visible = pane.visible();
+            let longest = visible.iter().filter_map(|p| pane.buffer.get(*p)).map(|(_, l)| flat(l).chars().count());
+            let max = longest.max().unwrap_or(0).saturating_sub(width);
+            let step = (width / 2).max(1);
+            pane.hscroll = if action == Action::ScrollRight {
+                (pane.hscroll + step).min(max)
+            } else {
+                pane.hscroll.saturating_sub(step)
+            };
+        }
         _ => return false,
     }
     state.dirty = true;
     true
+}
+
+/// The character column where `q` (lower case) first occurs in `text`, ignoring case.
+fn column_of(text: &str, q: &str) -> Option<usize> {
+    let lower = text.to_lowercase();
+    let at = lower.find(q)?;
+    // Lower-casing can change lengths (rare scripts): count in the lower-cased text.
+    Some(lower[..at].chars().count())
 }
 
 fn note(state: &mut State, text: impl Into<String>) {
@@ -290,5 +343,19 @@ fn jump_to_match(state: &mut State, onward: bool) {
     pane.follow = false;
     pane.selected = pane.buffer.get(visible[to]).map(|(id, _)| id);
     let n = matches.len();
+    // Cut lines: scroll sideways so the hit is on screen.
+    let width = text_width(state);
+    let pane = &mut state.logs;
+    if !pane.wrap
+        && let Some(q) = pane.search.as_deref().map(str::to_lowercase)
+        && let Some((_, line)) = pane.buffer.get(visible[to])
+        && let Some(col) = column_of(&flat(line), &q)
+    {
+        let end = col + q.chars().count();
+        if col < pane.hscroll || end > pane.hscroll + width {
+            // The hit a few cells in from the left edge, with what leads up to it.
+            pane.hscroll = if end <= width { 0 } else { col.saturating_sub(width / 4) };
+        }
+    }
     note(state, format!("{n} matching line{}", if n == 1 { "" } else { "s" }));
 }

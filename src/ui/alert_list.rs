@@ -3,6 +3,7 @@
 use super::text::{fit, pad, width};
 use super::{age, pane};
 use crate::app::State;
+use crate::app::scroll::Extent;
 use crate::app::state::{Pane, Row};
 use crate::config::theme::Theme;
 use crate::model::Status;
@@ -24,7 +25,12 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     if state.sort != crate::app::state::Sort::Rank {
         title.push_str(&format!("· {} first ", state.sort.label()));
     }
-    let block = pane(fit(&title, usize::from(area.width.saturating_sub(2))), focused, theme);
+    let mut block = pane(fit(&title, usize::from(area.width.saturating_sub(2))), focused, theme);
+    // Where the rows on screen are in the list, when it is longer than the pane.
+    let extent = Extent { rows: state.rows.len(), height: usize::from(area.height.saturating_sub(3)) };
+    if let Some(pos) = extent.indicator(state.offset) {
+        block = block.title_bottom(Line::styled(pos, theme.style("status.key")).right_aligned());
+    }
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let w = usize::from(inner.width);
