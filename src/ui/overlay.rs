@@ -51,7 +51,7 @@ pub fn palette(frame: &mut Frame, size: Rect, state: &State, theme: &Theme, inpu
 /// The palette with a command and its argument typed: what enter will do, or why it cannot,
 /// and what the argument may be.
 fn command(frame: &mut Frame, size: Rect, theme: &Theme, input: &str, parsed: Result<palette::Command, String>) {
-    let word = input.split_whitespace().next().unwrap_or_default();
+    let (word, arg) = input.trim_start().split_once(' ').unwrap_or_default();
     let desc = palette::COMMANDS.iter().find(|(name, ..)| *name == word).map_or("", |(_, d, _)| *d);
     let area = centered(size, 60, 6);
     let inner_w = usize::from(area.width.saturating_sub(2));
@@ -62,10 +62,7 @@ fn command(frame: &mut Frame, size: Rect, theme: &Theme, input: &str, parsed: Re
             Span::styled("█", theme.style("input.cursor")),
         ]),
         match parsed {
-            Ok(_) => Line::styled(
-                fit(&format!("enter: {desc} {}", input[word.len()..].trim()), inner_w),
-                theme.style("list.selected"),
-            ),
+            Ok(_) => Line::styled(fit(&format!("enter: {desc} {}", arg.trim()), inner_w), theme.style("list.selected")),
             Err(e) => Line::styled(fit(&e, inner_w), theme.style("status.error")),
         },
     ];
