@@ -222,6 +222,34 @@ fn long_log_lines_scroll_sideways_wrap_and_search_hits_come_into_view() {
 }
 
 #[test]
+fn a_wrapped_line_taller_than_the_pane_is_read_to_its_end() {
+    let mut s = with_logs(40, 10);
+    app::update(&mut s, lines(&["before", &long_line(), "after"]));
+    app::update(&mut s, key("k"));
+    app::update(&mut s, key("w"));
+    let screen = settle(&mut s);
+    assert!(screen.contains("waiting for") && !screen.contains("lag=412s"), "its end is below: {screen}");
+    // j goes down through the line's rows before the cursor moves on.
+    for _ in 0..20 {
+        app::update(&mut s, key("j"));
+        if settle(&mut s).contains("lag=412s") {
+            break;
+        }
+    }
+    let screen = settle(&mut s);
+    assert!(screen.contains("lag=412s"), "{screen}");
+    assert_eq!(s.logs.selected_line().unwrap().message, long_line(), "still on the long line");
+    app::update(&mut s, key("j"));
+    settle(&mut s);
+    assert_eq!(s.logs.selected_line().unwrap().message, "after", "then the next line");
+    // A search hit far down a tall line is brought into view.
+    app::update(&mut s, key("g"));
+    common::alerts::typed(&mut s, "/lag=412\n");
+    let screen = settle(&mut s);
+    assert!(screen.contains("lag=412s"), "{screen}");
+}
+
+#[test]
 fn snapshot_a_wrapped_log_line() {
     let mut s = with_logs(80, 24);
     let long = long_line();
@@ -311,6 +339,10 @@ fn a_key_where_it_does_not_apply_says_what_it_would_do_and_where() {
     assert!(said.contains("works in a runbook; r shows this alert's, R browses them"), "{said}");
     app::update(&mut s, key("x"));
     assert_eq!(s.flash.clone().unwrap().text, "x does nothing here: ? lists the keys");
+    // N before any search says how to search.
+    app::update(&mut s, key("l"));
+    app::update(&mut s, key("N"));
+    assert_eq!(s.flash.clone().unwrap().text, "nothing is searched yet: / searches the lines");
     // In a log pane with no source, it says what is missing.
     let mut s = state_with(120, 30, sample());
     app::update(&mut s, key("l"));

@@ -49,6 +49,8 @@ pub struct LogPane {
     pub wrap: bool,
     /// Characters of each line's text scrolled off to the left (when not wrapping).
     pub hscroll: usize,
+    /// Rows scrolled past inside a cursor line taller than the pane, and which line that is.
+    pub within: (Option<u64>, usize),
 }
 
 impl LogPane {
@@ -66,7 +68,13 @@ impl LogPane {
             correlate: None,
             wrap: false,
             hscroll: 0,
+            within: (None, 0),
         }
+    }
+
+    /// Rows scrolled past inside the line with this id.
+    pub fn within(&self, id: u64) -> usize {
+        if self.within.0 == Some(id) { self.within.1 } else { 0 }
     }
 
     pub fn shows(&self, line: &LogLine) -> bool {
@@ -114,6 +122,7 @@ impl LogPane {
         self.expanded = false;
         self.correlate = None;
         self.hscroll = 0;
+        self.within = (None, 0);
     }
 }
 
@@ -315,9 +324,23 @@ fn note(state: &mut State, text: impl Into<String>) {
 
 /// Moves the cursor by `delta` shown lines; moving stops following.
 fn step(state: &mut State, delta: isize) {
+    let measured = state.scroll.log_line;
     let pane = &mut state.logs;
     let visible = pane.visible();
     let Some(at) = pane.cursor(&visible) else { return };
+    // Inside a line taller than the pane (wrapped, or with its fields), the keys go through
+    // its rows before the cursor moves on.
+    if let Some((id, rows)) = measured
+        && delta.abs() < isize::MAX / 4
+        && pane.buffer.get(visible[at]).is_some_and(|(here, _)| here == id)
+    {
+        let within = pane.within(id);
+        let to = rows.by(within, delta.clamp(-(rows.height as isize), rows.height as isize));
+        if to != within {
+            pane.within = (Some(id), to);
+            return;
+        }
+    }
     let to = at.saturating_add_signed(delta).min(visible.len() - 1);
     if delta > 0 && to == visible.len() - 1 && pane.follow {
         return;
@@ -335,6 +358,10 @@ fn jump_to_match(state: &mut State, onward: bool) {
     let Some(&newest) = matches.last() else {
         if pane.search.is_some() {
             note(state, "no line matches");
+        } else if onward {
+            // N with nothing searched yet: say how to search.
+            let key = state.keymap.keys_for(Action::Filter).first().map_or_else(|| ":filter".into(), |k| k.to_string());
+            note(state, format!("nothing is searched yet: {key} searches the lines"));
         }
         return;
     };
@@ -356,6 +383,14 @@ fn jump_to_match(state: &mut State, onward: bool) {
             // The hit a few cells in from the left edge, with what leads up to it.
             pane.hscroll = if end <= width { 0 } else { col.saturating_sub(width / 4) };
         }
+    }
+    // Wrapped: a hit far down a tall line is brought up (its row, about: words wrap early).
+    if pane.wrap
+        && let Some(q) = pane.search.as_deref().map(str::to_lowercase)
+        && let Some((id, line)) = pane.buffer.get(visible[to])
+        && let Some(col) = column_of(&flat(line), &q)
+    {
+        pane.within = (Some(id), (col / width).saturating_sub(1));
     }
     note(state, format!("{n} matching line{}", if n == 1 { "" } else { "s" }));
 }

@@ -67,6 +67,8 @@ pub struct Drawn {
     pub runbook: Option<Extent>,
     pub browser: Option<Extent>,
     pub help: Option<Extent>,
+    /// The log pane's cursor line (by id), its rows with its fields, and the rows for lines.
+    pub logs: Option<(u64, Extent)>,
 }
 
 /// The offsets the update keeps for panes whose state has none of its own, and the last
@@ -81,6 +83,9 @@ pub struct Scrolls {
     pub runbook_extent: Extent,
     pub browser_extent: Extent,
     pub help_extent: Extent,
+    /// The log line this measure is of, and its rows: a line taller than the pane is scrolled
+    /// through before the cursor moves on.
+    pub log_line: Option<(u64, Extent)>,
 }
 
 /// Takes a frame's measures in, and pulls every offset back inside its text (the text may
@@ -103,6 +108,9 @@ pub fn drawn(state: &mut State, d: Drawn) {
         if let Mode::Runbooks(b) = &mut state.mode {
             b.scroll = b.scroll.min(e.max());
         }
+    }
+    if d.logs.is_some() {
+        s.log_line = d.logs;
     }
     if let Some(e) = d.help {
         s.help_extent = e;

@@ -5,6 +5,7 @@
 use super::pane;
 use crate::app::State;
 use crate::app::logs::{LogPane, PREFIX, SourceStatus, flat};
+use crate::app::scroll::Extent;
 use crate::config::theme::Theme;
 use crate::model::{Level, LogLine};
 use ratatui::Frame;
@@ -13,7 +14,9 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+/// Returns the cursor line's id and its measure: its rows (with its fields) and the rows the
+/// pane has for lines, so a line taller than the pane can be scrolled through.
+pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) -> Option<(u64, Extent)> {
     let p = &state.logs;
     let mut title = vec![Span::raw(" Logs ")];
     if let Some(key) = &p.alert {
@@ -30,12 +33,12 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         ];
         frame.render_widget(block, area);
         frame.render_widget(Paragraph::new(text).wrap(ratatui::widgets::Wrap { trim: false }), inner);
-        return;
+        return None;
     }
     let Some(_) = &p.alert else {
         frame.render_widget(block, area);
         frame.render_widget(Paragraph::new(quiet("Select an alert to see its log lines.".into())), inner);
-        return;
+        return None;
     };
     let mut head = vec![sources_line(p, theme)];
     let width = usize::from(inner.width);
@@ -64,6 +67,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let visible = p.visible();
     let mut body: Vec<Line> = Vec::new();
     let mut position = None;
+    let mut measure = None;
     if visible.is_empty() {
         let loading = p.sources.iter().any(|(_, s)| *s == SourceStatus::Loading);
         let why = if loading {
@@ -83,7 +87,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             if i == cursor {
                 rows = rows.into_iter().map(|r| r.patch_style(theme.style("list.selected"))).collect();
                 if p.expanded {
-                    rows.extend(fields(line, theme));
+                    rows.extend(fields(line, theme, p.wrap.then_some(width)));
                 }
             }
             rows
@@ -91,7 +95,13 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         // Keep the cursor line (all its rows, and its fields) on screen, as low as the lines
         // above allow; then fill what is left below it.
         let mut above: Vec<Vec<Line>> = Vec::new();
-        let mine = rows_of(cursor);
+        let mut mine = rows_of(cursor);
+        // Taller than the pane: the rows from where the person scrolled to inside it.
+        let id = p.buffer.get(visible[cursor]).map(|(id, _)| id);
+        let inside = id.map_or(0, |id| p.within(id)).min(mine.len().saturating_sub(room));
+        let (total, up_inside) = (mine.len(), inside > 0);
+        mine.drain(..inside);
+        measure = id.map(|id| (id, Extent { rows: total, height: room }));
         let mut used = mine.len();
         let mut start = cursor;
         while start > 0 {
@@ -113,7 +123,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         // A wrapped line taller than the pane is cut: there is more below.
         let clipped = body.len() > room;
         body.truncate(room);
-        position = scroll_position(p, cursor, visible.len(), start > 0, end < visible.len() || clipped, cut);
+        let up = start > 0 || up_inside;
+        position = scroll_position(p, cursor, visible.len(), up, end < visible.len() || clipped, cut);
     }
     head.extend(body);
     let block = match position {
@@ -122,6 +133,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     };
     frame.render_widget(block, area);
     frame.render_widget(Paragraph::new(head), inner);
+    measure
 }
 
 /// ` 12/40 ↑↓ ←→ `: the cursor's line of how many, and which ways there is more to see.
@@ -287,24 +299,34 @@ fn highlight<'a>(text: &str, q: &str, base: Style, hit: Style) -> Vec<Span<'a>> 
 }
 
 /// The selected line's fields and stream labels, one per row, under it.
-fn fields<'a>(line: &LogLine, theme: &Theme) -> Vec<Line<'a>> {
+/// Wrapping (`wrap` is the pane's width), a long value goes on under its key.
+fn fields<'a>(line: &LogLine, theme: &Theme, wrap: Option<usize>) -> Vec<Line<'a>> {
     let mut out = Vec::new();
-    let row = |k: &str, v: &str, label: &str| {
-        Line::from(vec![
-            Span::raw("    "),
-            Span::styled(format!("{label}{k}: "), theme.style("detail.label")),
-            Span::styled(v.to_owned(), theme.style("detail.value")),
-        ])
+    let mut row = |k: &str, v: &str, label: &str| {
+        let key = format!("{label}{k}: ");
+        let indent = 4 + super::text::width(&key);
+        let pieces = match wrap {
+            Some(w) if w > indent + 8 => super::text::wrap(v, w - indent),
+            _ => vec![v.to_owned()],
+        };
+        for (i, piece) in pieces.into_iter().enumerate() {
+            let lead = if i == 0 {
+                vec![Span::raw("    "), Span::styled(key.clone(), theme.style("detail.label"))]
+            } else {
+                vec![Span::raw(" ".repeat(indent))]
+            };
+            out.push(Line::from([lead, vec![Span::styled(piece, theme.style("detail.value"))]].concat()));
+        }
     };
     if let Some(t) = line.at {
-        out.push(row("time", &t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true), ""));
+        row("time", &t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true), "");
     }
-    out.push(row("source", &line.source, ""));
+    row("source", &line.source, "");
     for (k, v) in &line.fields {
-        out.push(row(k, v, ""));
+        row(k, v, "");
     }
     for (k, v) in &line.labels {
-        out.push(row(k, v, "label "));
+        row(k, v, "label ");
     }
     if line.fields.is_empty() && line.labels.is_empty() {
         out.push(Line::styled("    (no structured fields)", theme.style("list.age")));

@@ -38,7 +38,7 @@ pub fn draw(state: &State, theme: &Theme, frame: &mut Frame) -> Drawn {
         let focused = state.focus != Pane::List;
         match state.focus {
             Pane::List | Pane::Detail => drawn.detail = alert_detail::draw(frame, rect(l.side), state, theme, focused),
-            Pane::Logs => log_pane::draw(frame, rect(l.side), state, theme),
+            Pane::Logs => drawn.logs = log_pane::draw(frame, rect(l.side), state, theme),
             Pane::Runbook => drawn.runbook = Some(runbook_pane::draw(frame, rect(l.side), state, theme)),
         }
     }
