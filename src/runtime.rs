@@ -30,7 +30,8 @@ const STORE_TIMEOUT: Duration = Duration::from_secs(10);
 pub async fn run(session: Session) -> Result<(), CliError> {
     let cfg = session.loaded.config.clone();
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    let theme = Theme::load(&cfg.ui.theme, &session.loaded.dirs.config.join("themes"), no_color)?;
+    let themes_dir = session.loaded.dirs.config.join("themes");
+    let mut theme = Theme::load(&cfg.ui.theme, &themes_dir, no_color)?;
     let keymap = Keymap::load(&cfg.ui.keymap, &session.loaded.dirs.config.join("keymaps"))?;
     if !std::io::stdout().is_terminal() {
         return Err(CliError::Usage(
@@ -67,7 +68,8 @@ pub async fn run(session: Session) -> Result<(), CliError> {
     let kick = start_outbox(session.clone(), tx.clone(), stop_rx.clone());
     let notify = {
         let tx = tx.clone();
-        crate::notify::spawn(&cfg.notify, move |e| _ = tx.try_send(Msg::EffectFailed(e)))
+        // Said once beside the hints, not over them: no D-Bus over SSH is normal.
+        crate::notify::spawn(&cfg.notify, move |e| _ = tx.try_send(Msg::ChannelFailed(e)))
     };
     let effects = start_effects(session.clone(), drafts.clone(), tx.clone(), kick, library.clone(), notify, logs);
     {
@@ -96,10 +98,17 @@ pub async fn run(session: Session) -> Result<(), CliError> {
     let size = guard.terminal.size().map_err(|e| CliError::Failure(e.to_string()))?;
     app::update(&mut state, Msg::Resize { width: size.width, height: size.height });
     let mut signals = Signals::new();
+    let mut drawn = app::scroll::Drawn::default();
     loop {
         if state.dirty {
-            guard.draw(&state, &theme).map_err(|e| CliError::Failure(format!("drawing failed: {e}")))?;
+            let now = guard.draw(&state, &theme).map_err(|e| CliError::Failure(format!("drawing failed: {e}")))?;
             state.dirty = false;
+            // What the frame measured keeps scrolling inside the text; it changes rarely.
+            if now != drawn {
+                drawn = now;
+                app::update(&mut state, Msg::Drawn(now));
+                continue;
+            }
         }
         let msg = tokio::select! {
             m = rx.recv() => m,
@@ -109,7 +118,22 @@ pub async fn run(session: Session) -> Result<(), CliError> {
         // Never awaited: the effect runner sends its results back on `tx`, so a loop that
         // waited on it could wait forever. What it holds is what keys and messages asked
         // for, a few effects each (a storm asks for none: see `on_entries`).
-        let send = |fx: Vec<Effect>| {
+        let mut send = |mut fx: Vec<Effect>| {
+            // `:theme NAME`: the loop draws with the theme, so it is switched here.
+            fx.retain(|e| match e {
+                Effect::SetTheme(name) => {
+                    let said = match Theme::load(name, &themes_dir, no_color) {
+                        Ok(t) => {
+                            theme = t;
+                            Msg::Notice(format!("theme {name} (for this session; [ui] theme keeps it)"))
+                        }
+                        Err(e) => Msg::EffectFailed(e.to_string()),
+                    };
+                    let _ = tx.try_send(said);
+                    false
+                }
+                _ => true,
+            });
             if !fx.is_empty() {
                 let _ = effects.send(fx);
             }
@@ -378,9 +402,13 @@ fn run_effects(session: &Session, drafts: &Drafts, batch: Vec<Effect>) -> Vec<Ms
             Effect::DeleteDraft(key) => {
                 let _ = drafts.delete(&key);
             }
-            // Taken out of the batch before.
-            Effect::LoadRunbook(_) | Effect::Copy(_) | Effect::Notify(_) | Effect::FollowLogs(_) | Effect::StopLogs => {
-            }
+            // Taken out of the batch before (a theme by the drawing loop).
+            Effect::LoadRunbook(_)
+            | Effect::Copy(_)
+            | Effect::Notify(_)
+            | Effect::FollowLogs(_)
+            | Effect::StopLogs
+            | Effect::SetTheme(_) => {}
         }
     }
     msgs
@@ -542,9 +570,10 @@ impl TerminalGuard {
         Ok(TerminalGuard { terminal })
     }
 
-    fn draw(&mut self, state: &State, theme: &Theme) -> std::io::Result<()> {
+    fn draw(&mut self, state: &State, theme: &Theme) -> std::io::Result<app::scroll::Drawn> {
         execute!(self.terminal.backend_mut(), terminal::BeginSynchronizedUpdate)?;
-        let drawn = self.terminal.draw(|f| crate::ui::view(state, theme, f)).map(|_| ());
+        let mut measured = app::scroll::Drawn::default();
+        let drawn = self.terminal.draw(|f| measured = crate::ui::draw(state, theme, f)).map(|_| measured);
         execute!(self.terminal.backend_mut(), terminal::EndSynchronizedUpdate)?;
         drawn
     }

@@ -34,6 +34,7 @@ actions! {
     Open => "open", "Open detail / toggle group";
     NextPane => "next-pane", "Focus the next pane";
     PrevPane => "prev-pane", "Focus the previous pane";
+    Zoom => "zoom", "Zoom: the focused pane full screen (again: back)";
     Ack => "ack", "Acknowledge";
     AckWithNote => "ack-note", "Acknowledge with a note";
     Unack => "unack", "Unacknowledge";
@@ -50,6 +51,9 @@ actions! {
     LogLevel => "log-level", "Logs: this level and above (cycles)";
     LogCorrelate => "log-correlate", "Logs: lines sharing this request/trace id";
     LogNextMatch => "log-next-match", "Logs: next line matching the search";
+    LogWrap => "log-wrap", "Logs: wrap long lines (again: cut them)";
+    ScrollLeft => "scroll-left", "Logs: scroll long lines left";
+    ScrollRight => "scroll-right", "Logs: scroll long lines right";
     Filter => "filter", "Filter";
     ClearFilter => "clear-filter", "Clear the filter";
     Sort => "sort", "Change the sort order";

@@ -23,4 +23,6 @@ pub enum Effect {
     StopLogs,
     /// Tell the person (desktop and terminal notifications, storms collapsed).
     Notify(Vec<crate::model::Notice>),
+    /// Draw with this theme from now on (`:theme light`); the runtime says whether it could.
+    SetTheme(String),
 }

@@ -25,6 +25,8 @@ pub struct Layout {
     /// The detail, logs or runbook pane; zero-sized when a small screen shows the list.
     pub side: Area,
     pub status: Area,
+    /// Everything between the header and the status bar.
+    pub body: Area,
 }
 
 /// Wide screens put the side pane right of the list; tall ones below it; small ones show
@@ -46,10 +48,20 @@ pub fn layout(width: u16, height: u16, focus: Pane, header_rows: u16) -> Layout 
     } else {
         (zero, body)
     };
-    Layout { header, list, side, status }
+    Layout { header, list, side, status, body }
 }
 
 impl Layout {
+    /// Zoomed (`Z`): the focused pane alone in the body, as on a small screen.
+    pub fn zoomed(self, zoom: bool, focus: Pane) -> Layout {
+        if !zoom {
+            return self;
+        }
+        let zero = Area { x: 0, y: self.body.y, width: 0, height: 0 };
+        let (list, side) = if focus == Pane::List { (self.body, zero) } else { (zero, self.body) };
+        Layout { list, side, ..self }
+    }
+
     /// Alert rows that fit in the list (inside its border, below the column header).
     pub fn list_rows(&self) -> usize {
         usize::from(self.list.height.saturating_sub(3))
@@ -77,5 +89,10 @@ mod tests {
         let wide = layout(120, 40, Pane::List, 1);
         assert!(wide.side.width > 0 && wide.list.width >= 60);
         assert_eq!(layout(40, 10, Pane::List, 1).list_rows(), 5);
+        // Zoomed, the focused pane has the body a small screen would give it.
+        let zoomed = wide.zoomed(true, Pane::Logs);
+        assert_eq!((zoomed.list.height, zoomed.side), (0, Area { x: 0, y: 1, width: 120, height: 38 }));
+        assert_eq!(wide.zoomed(true, Pane::List).list, zoomed.side);
+        assert_eq!(wide.zoomed(false, Pane::Logs), wide);
     }
 }

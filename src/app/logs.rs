@@ -45,6 +45,12 @@ pub struct LogPane {
     pub min_level: Option<Level>,
     /// Only lines carrying this field with this value: one request or trace.
     pub correlate: Option<(String, String)>,
+    /// Long lines wrap onto more rows instead of being cut at the pane's edge.
+    pub wrap: bool,
+    /// Characters of each line's text scrolled off to the left (when not wrapping).
+    pub hscroll: usize,
+    /// Rows scrolled past inside a cursor line taller than the pane, and which line that is.
+    pub within: (Option<u64>, usize),
 }
 
 impl LogPane {
@@ -60,7 +66,15 @@ impl LogPane {
             search: None,
             min_level: None,
             correlate: None,
+            wrap: false,
+            hscroll: 0,
+            within: (None, 0),
         }
+    }
+
+    /// Rows scrolled past inside the line with this id.
+    pub fn within(&self, id: u64) -> usize {
+        if self.within.0 == Some(id) { self.within.1 } else { 0 }
     }
 
     pub fn shows(&self, line: &LogLine) -> bool {
@@ -107,7 +121,26 @@ impl LogPane {
         self.selected = None;
         self.expanded = false;
         self.correlate = None;
+        self.hscroll = 0;
+        self.within = (None, 0);
     }
+}
+
+/// A line's text as the pane shows it after its time and level: the message, then each field.
+pub fn flat(line: &LogLine) -> String {
+    let mut text = line.message.clone();
+    for (k, v) in &line.fields {
+        text.push_str(&format!(" {k}={v}"));
+    }
+    text
+}
+
+/// Cells before a line's text: `03:10:02 ERROR `.
+pub const PREFIX: usize = 15;
+
+/// Cells of text a line shows after its time and level (inside the pane's border).
+fn text_width(state: &State) -> usize {
+    usize::from(state.layout().side.width.saturating_sub(2)).saturating_sub(PREFIX).max(1)
 }
 
 /// Starts following the selected alert's lines when the pane shows and the alert changed;
@@ -250,10 +283,39 @@ pub fn pane_action(state: &mut State, action: Action) -> bool {
             }
         }
         Action::LogNextMatch => jump_to_match(state, true),
+        Action::LogWrap => {
+            state.logs.wrap = !state.logs.wrap;
+            state.logs.hscroll = 0;
+            note(state, if state.logs.wrap { "long lines wrap" } else { "long lines are cut: ←/→ scroll them" });
+        }
+        Action::ScrollLeft | Action::ScrollRight if state.logs.wrap => {
+            note(state, "lines wrap, so there is nothing to the side: w cuts them again")
+        }
+        Action::ScrollLeft | Action::ScrollRight => {
+            let width = text_width(state);
+            let pane = &mut state.logs;
+            let visible = pane.visible();
+            let longest = visible.iter().filter_map(|p| pane.buffer.get(*p)).map(|(_, l)| flat(l).chars().count());
+            let max = longest.max().unwrap_or(0).saturating_sub(width);
+            let step = (width / 2).max(1);
+            pane.hscroll = if action == Action::ScrollRight {
+                (pane.hscroll + step).min(max)
+            } else {
+                pane.hscroll.saturating_sub(step)
+            };
+        }
         _ => return false,
     }
     state.dirty = true;
     true
+}
+
+/// The character column where `q` (lower case) first occurs in `text`, ignoring case.
+fn column_of(text: &str, q: &str) -> Option<usize> {
+    let lower = text.to_lowercase();
+    let at = lower.find(q)?;
+    // Lower-casing can change lengths (rare scripts): count in the lower-cased text.
+    Some(lower[..at].chars().count())
 }
 
 fn note(state: &mut State, text: impl Into<String>) {
@@ -262,9 +324,23 @@ fn note(state: &mut State, text: impl Into<String>) {
 
 /// Moves the cursor by `delta` shown lines; moving stops following.
 fn step(state: &mut State, delta: isize) {
+    let measured = state.scroll.log_line;
     let pane = &mut state.logs;
     let visible = pane.visible();
     let Some(at) = pane.cursor(&visible) else { return };
+    // Inside a line taller than the pane (wrapped, or with its fields), the keys go through
+    // its rows before the cursor moves on.
+    if let Some((id, rows)) = measured
+        && delta.abs() < isize::MAX / 4
+        && pane.buffer.get(visible[at]).is_some_and(|(here, _)| here == id)
+    {
+        let within = pane.within(id);
+        let to = rows.by(within, delta.clamp(-(rows.height as isize), rows.height as isize));
+        if to != within {
+            pane.within = (Some(id), to);
+            return;
+        }
+    }
     let to = at.saturating_add_signed(delta).min(visible.len() - 1);
     if delta > 0 && to == visible.len() - 1 && pane.follow {
         return;
@@ -282,6 +358,10 @@ fn jump_to_match(state: &mut State, onward: bool) {
     let Some(&newest) = matches.last() else {
         if pane.search.is_some() {
             note(state, "no line matches");
+        } else if onward {
+            // N with nothing searched yet: say how to search.
+            let key = state.keymap.keys_for(Action::Filter).first().map_or_else(|| ":filter".into(), |k| k.to_string());
+            note(state, format!("nothing is searched yet: {key} searches the lines"));
         }
         return;
     };
@@ -290,5 +370,27 @@ fn jump_to_match(state: &mut State, onward: bool) {
     pane.follow = false;
     pane.selected = pane.buffer.get(visible[to]).map(|(id, _)| id);
     let n = matches.len();
+    // Cut lines: scroll sideways so the hit is on screen.
+    let width = text_width(state);
+    let pane = &mut state.logs;
+    if !pane.wrap
+        && let Some(q) = pane.search.as_deref().map(str::to_lowercase)
+        && let Some((_, line)) = pane.buffer.get(visible[to])
+        && let Some(col) = column_of(&flat(line), &q)
+    {
+        let end = col + q.chars().count();
+        if col < pane.hscroll || end > pane.hscroll + width {
+            // The hit a few cells in from the left edge, with what leads up to it.
+            pane.hscroll = if end <= width { 0 } else { col.saturating_sub(width / 4) };
+        }
+    }
+    // Wrapped: a hit far down a tall line is brought up (its row, about: words wrap early).
+    if pane.wrap
+        && let Some(q) = pane.search.as_deref().map(str::to_lowercase)
+        && let Some((id, line)) = pane.buffer.get(visible[to])
+        && let Some(col) = column_of(&flat(line), &q)
+    {
+        pane.within = (Some(id), (col / width).saturating_sub(1));
+    }
     note(state, format!("{n} matching line{}", if n == 1 { "" } else { "s" }));
 }

@@ -10,6 +10,7 @@ pub mod logs;
 mod msg;
 pub mod palette;
 mod runbooks;
+pub mod scroll;
 pub mod state;
 mod update;
 

@@ -37,6 +37,11 @@ pub enum Msg {
     /// Note drafts left from an earlier run (or a crash).
     Drafts(HashMap<AlertKey, String>),
     EffectFailed(String),
+    /// A notification channel does not work here (no D-Bus over SSH is normal): said once,
+    /// beside the key hints, and `klaxon doctor` says why.
+    ChannelFailed(String),
+    /// What the last frame drew of the long panes, so scrolling stops at their last line.
+    Drawn(super::scroll::Drawn),
     /// An action the store did not take (out of space, refused): nothing was recorded.
     AppendFailed {
         op_id: String,

@@ -25,27 +25,11 @@ pub fn refresh_pane(state: &mut State, fx: &mut Vec<Effect>) {
 }
 
 /// Moves in the runbook pane instead of the list while it has focus. True when handled.
+/// It stops where the last line is at the bottom: the view measured the rendered runbook.
 pub fn scroll_pane(state: &mut State, action: Action) -> bool {
-    let page = state.layout().side.height.saturating_sub(2) as usize;
+    let extent = state.scroll.runbook_extent;
     let Some(pane) = state.runbook.as_mut().filter(|_| state.focus == Pane::Runbook) else { return false };
-    let max = pane.shown().map_or(0, |rb| rb.body.lines().count() + 10);
-    pane.scroll = scroll(pane.scroll, action, page, max);
-    matches!(
-        action,
-        Action::MoveDown | Action::MoveUp | Action::PageDown | Action::PageUp | Action::Top | Action::Bottom
-    )
-}
-
-fn scroll(at: usize, action: Action, page: usize, max: usize) -> usize {
-    match action {
-        Action::MoveDown => (at + 1).min(max),
-        Action::MoveUp => at.saturating_sub(1),
-        Action::PageDown => (at + page.max(1)).min(max),
-        Action::PageUp => at.saturating_sub(page.max(1)),
-        Action::Top => 0,
-        Action::Bottom => max,
-        _ => at,
-    }
+    extent.step(pane.scroll, action).map(|to| pane.scroll = to).is_some()
 }
 
 pub fn open_browser(state: &mut State) {
@@ -103,19 +87,20 @@ pub fn copy_code(state: &mut State, fx: &mut Vec<Effect>) {
 
 /// Keys while the browser is open.
 pub fn browser_key(state: &mut State, key: Key, fx: &mut Vec<Effect>) {
-    let page = usize::from(state.size.1.saturating_sub(4));
+    // The rendered runbook's rows, as the last frame measured them: `G` stops at its last line.
+    let extent = state.scroll.browser_extent;
     let Mode::Runbooks(b) = &mut state.mode else { return };
     if let Some(rb) = &b.open {
-        let max = rb.body.lines().count() + 10;
+        let step = |at: usize, action| extent.step(at, action).unwrap_or(at);
         match key.code {
             KeyCode::Esc => b.open = None,
             KeyCode::Char('q') => state.mode = Mode::Normal,
-            KeyCode::Char('j') | KeyCode::Down => b.scroll = scroll(b.scroll, Action::MoveDown, page, max),
-            KeyCode::Char('k') | KeyCode::Up => b.scroll = scroll(b.scroll, Action::MoveUp, page, max),
-            KeyCode::PageDown | KeyCode::Char(' ') => b.scroll = scroll(b.scroll, Action::PageDown, page, max),
-            KeyCode::PageUp => b.scroll = scroll(b.scroll, Action::PageUp, page, max),
-            KeyCode::Char('g') | KeyCode::Home => b.scroll = 0,
-            KeyCode::Char('G') | KeyCode::End => b.scroll = max,
+            KeyCode::Char('j') | KeyCode::Down => b.scroll = step(b.scroll, Action::MoveDown),
+            KeyCode::Char('k') | KeyCode::Up => b.scroll = step(b.scroll, Action::MoveUp),
+            KeyCode::PageDown | KeyCode::Char(' ') => b.scroll = step(b.scroll, Action::PageDown),
+            KeyCode::PageUp => b.scroll = step(b.scroll, Action::PageUp),
+            KeyCode::Char('g') | KeyCode::Home => b.scroll = step(b.scroll, Action::Top),
+            KeyCode::Char('G') | KeyCode::End => b.scroll = step(b.scroll, Action::Bottom),
             KeyCode::Char('y') => copy_code(state, fx),
             KeyCode::Char(d @ '1'..='9') => {
                 let links = parts::links(&rb.body);

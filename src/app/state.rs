@@ -269,6 +269,12 @@ pub struct State {
     pub awaiting: HashMap<String, String>,
     /// Your own ack in flight: when it is stored the cursor keeps its row, not the alert.
     pub hold_cursor: Option<String>,
+    /// Where the long panes are scrolled to, and what the last frame measured of them.
+    pub scroll: super::scroll::Scrolls,
+    /// The focused pane takes the whole body (`Z`).
+    pub zoom: bool,
+    /// Said once, beside the key hints: a notification channel that does not work here.
+    pub notice: Option<String>,
     pub now: DateTime<Utc>,
     pub size: (u16, u16),
     pub quit: bool,
@@ -323,6 +329,9 @@ impl State {
             pagers: Vec::new(),
             awaiting: HashMap::new(),
             hold_cursor: None,
+            scroll: Default::default(),
+            zoom: false,
+            notice: None,
             now,
             size: (80, 24),
             quit: false,
@@ -331,7 +340,7 @@ impl State {
     }
 
     pub fn layout(&self) -> super::layout::Layout {
-        super::layout::layout(self.size.0, self.size.1, self.focus, self.header_rows())
+        super::layout::layout(self.size.0, self.size.1, self.focus, self.header_rows()).zoomed(self.zoom, self.focus)
     }
 
     /// Whether a schedule's `person` is you: your name or your email, without case.

@@ -4,7 +4,7 @@
 use super::editor::{Edit, Editor, NotePurpose};
 use super::msg::{Mouse, Msg};
 use super::state::{Flash, Mode, OnCallStatus, Pane, Pending, Row, State};
-use super::{Action, Effect, Key, KeyCode, logs, palette, runbooks};
+use super::{Action, Effect, Key, KeyCode, logs, palette, runbooks, scroll};
 use crate::model::filter::Filter;
 use crate::model::{AlertKey, Entry, EntryKind, NewEntry, OnCall, Ownership, Severity};
 use chrono::Timelike;
@@ -14,8 +14,8 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
     let mut fx = Vec::new();
     match msg {
         Msg::Key(key) => {
-            // A key press answers the last message shown.
-            if state.flash.take().is_some() {
+            // A key press answers the last message shown, and the one-time notice.
+            if state.flash.take().is_some() | state.notice.take().is_some() {
                 state.dirty = true;
             }
             on_key(state, key, &mut fx);
@@ -79,6 +79,13 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             state.dirty = true;
         }
         Msg::EffectFailed(text) => flash(state, text, true),
+        Msg::ChannelFailed(text) => {
+            // "desktop notifications are not working: <D-Bus error>": the why is for `doctor`.
+            let what = text.split_once(": ").map_or(text.as_str(), |(what, _)| what);
+            state.notice = Some(format!("{what} here: klaxon doctor says why"));
+            state.dirty = true;
+        }
+        Msg::Drawn(drawn) => scroll::drawn(state, drawn),
         Msg::AppendFailed { op_id, key, error } => {
             state.awaiting.remove(&op_id);
             // Not stored, so not asked for: the next tick may try an automatic escalation again.
@@ -102,6 +109,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         Msg::RunbookLoaded { reference, result } => runbooks::loaded(state, reference, result),
         Msg::Log { alert, source, update } => logs::received(state, alert, source, update),
     }
+    scroll::follow_selection(state);
     logs::sync(state, &mut fx);
     fx
 }
@@ -187,8 +195,9 @@ fn on_key(state: &mut State, key: Key, fx: &mut Vec<Effect>) {
             if logs::search_key(state, key) {
                 return;
             }
-            if let Some(action) = state.keymap.action_for(&key) {
-                run(state, action, fx);
+            match state.keymap.action_for(&key) {
+                Some(action) => run(state, action, fx),
+                None => flash(state, format!("{key} does nothing here: ? lists the keys"), false),
             }
         }
         Mode::Editor(editor) => match editor.handle(key) {
@@ -228,13 +237,20 @@ fn on_key(state: &mut State, key: Key, fx: &mut Vec<Effect>) {
         },
         Mode::Palette { input, selected } => match key.code {
             KeyCode::Esc => state.mode = Mode::Normal,
-            KeyCode::Enter => {
-                let choice = palette::matches(input).get(*selected).copied();
-                state.mode = Mode::Normal;
-                if let Some(action) = choice {
-                    run(state, action, fx);
+            KeyCode::Enter => match palette::command(input) {
+                Some(Err(e)) => flash(state, e, true),
+                Some(Ok(command)) => {
+                    state.mode = Mode::Normal;
+                    run_command(state, command, fx);
                 }
-            }
+                None => {
+                    let choice = palette::matches(input).get(*selected).copied();
+                    state.mode = Mode::Normal;
+                    if let Some(action) = choice {
+                        run(state, action, fx);
+                    }
+                }
+            },
             KeyCode::Up => *selected = selected.saturating_sub(1),
             KeyCode::Down | KeyCode::Tab => {
                 *selected = (*selected + 1).min(palette::matches(input).len().saturating_sub(1));
@@ -250,11 +266,17 @@ fn on_key(state: &mut State, key: Key, fx: &mut Vec<Effect>) {
             _ => {}
         },
         Mode::Runbooks(_) => runbooks::browser_key(state, key, fx),
-        Mode::Help { scroll } | Mode::Sources { scroll } => match key.code {
+        Mode::Sources { scroll } => match key.code {
             KeyCode::Char('j') | KeyCode::Down => *scroll += 1,
             KeyCode::Char('k') | KeyCode::Up => *scroll = scroll.saturating_sub(1),
             _ => state.mode = Mode::Normal,
         },
+        Mode::Help { .. } => {
+            let action = state.keymap.action_for(&key);
+            if !action.is_some_and(|a| scroll::help_action(state, a)) {
+                state.mode = Mode::Normal;
+            }
+        }
         Mode::Confirm { pending, .. } => match key.code {
             KeyCode::Char('y' | 'Y') | KeyCode::Enter => {
                 let pending = pending.clone();
@@ -294,8 +316,51 @@ fn apply_filter(state: &mut State, text: &str) {
     state.rebuild_rows();
 }
 
+/// `:sort newest` and the other palette commands with an argument.
+fn run_command(state: &mut State, command: palette::Command, fx: &mut Vec<Effect>) {
+    match command {
+        palette::Command::Sort(sort) => {
+            state.sort = sort;
+            state.rebuild_rows();
+            flash(state, format!("sorted by {}", sort.label()), false);
+        }
+        palette::Command::Group(group) => {
+            state.group = group;
+            state.rebuild_rows();
+            flash(state, format!("grouped by {}", group.label()), false);
+        }
+        palette::Command::Filter(text) => {
+            apply_filter(state, &text);
+            let said = if text.is_empty() { "filter cleared".to_owned() } else { format!("filter: {text}") };
+            flash(state, said, false);
+        }
+        palette::Command::Theme(name) => fx.push(Effect::SetTheme(name)),
+    }
+}
+
+/// A key whose action does not apply where the person is: what it would do, and where.
+fn not_here(state: &mut State, action: Action) {
+    let first_key = |a: Action| state.keymap.keys_for(a).first().map_or_else(|| format!(":{a}"), |k| k.to_string());
+    // "Logs: follow new lines (again: pause)" → "follow new lines".
+    let what = action.description().trim_start_matches("Logs: ");
+    let what = what.split(" (").next().unwrap_or(what);
+    let text = match action {
+        Action::CopyCode => format!(
+            "{what}: that works in a runbook; {} shows this alert's, {} browses them",
+            first_key(Action::Runbook),
+            first_key(Action::BrowseRunbooks)
+        ),
+        _ if state.focus == Pane::Logs => {
+            "no log source is configured: add a [[logs]] source to klaxon.toml (see the README's Logs)".into()
+        }
+        _ => format!("{what}: that works in the log pane; {} opens it", first_key(Action::Logs)),
+    };
+    flash(state, text, false);
+}
+
 fn run(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
-    if runbooks::scroll_pane(state, action) || logs::pane_action(state, action) {
+    if scroll::detail_action(state, action) || runbooks::scroll_pane(state, action) || logs::pane_action(state, action)
+    {
         return;
     }
     let rows = state.rows.len();
@@ -397,11 +462,26 @@ fn run(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         }),
         Action::Runbook => focus_with(state, Pane::Runbook, fx),
         Action::BrowseRunbooks => runbooks::open_browser(state),
+        Action::CopyCode if state.focus != Pane::Runbook => not_here(state, action),
         Action::CopyCode => runbooks::copy_code(state, fx),
         Action::Logs => focus(state, Pane::Logs),
         // Outside the log pane they say where they work.
-        Action::LogFollow | Action::LogLevel | Action::LogCorrelate | Action::LogNextMatch => {
-            flash(state, "that works in the log pane: l opens it", false)
+        Action::LogFollow
+        | Action::LogLevel
+        | Action::LogCorrelate
+        | Action::LogNextMatch
+        | Action::LogWrap
+        | Action::ScrollLeft
+        | Action::ScrollRight => not_here(state, action),
+        Action::Zoom => {
+            state.zoom = !state.zoom;
+            state.scroll_to_selected();
+            let key = state
+                .keymap
+                .keys_for(Action::Zoom)
+                .first()
+                .map_or_else(String::new, |k| format!(": {k} again goes back"));
+            flash(state, if state.zoom { format!("zoomed{key}") } else { "unzoomed".into() }, false);
         }
         Action::Filter => {
             let text = state.filter.text().to_owned();
@@ -634,6 +714,23 @@ fn shift_notices(state: &mut State, fx: &mut Vec<Effect>) {
 
 fn on_mouse(state: &mut State, m: Mouse, fx: &mut Vec<Effect>) {
     let layout = state.layout();
+    // Overlays that scroll take the wheel wherever the pointer is.
+    if let Mouse::ScrollDown { .. } | Mouse::ScrollUp { .. } = m {
+        let action = if matches!(m, Mouse::ScrollDown { .. }) { Action::MoveDown } else { Action::MoveUp };
+        let handled = match &state.mode {
+            Mode::Help { .. } => (0..WHEEL).all(|_| scroll::help_action(state, action)),
+            Mode::Runbooks(b) if b.open.is_some() => {
+                let key = Key::plain(if action == Action::MoveDown { KeyCode::Down } else { KeyCode::Up });
+                (0..WHEEL).for_each(|_| runbooks::browser_key(state, key, fx));
+                true
+            }
+            _ => false,
+        };
+        if handled {
+            state.dirty = true;
+            return;
+        }
+    }
     if !matches!(state.mode, Mode::Normal) {
         return;
     }
@@ -657,13 +754,26 @@ fn on_mouse(state: &mut State, m: Mouse, fx: &mut Vec<Effect>) {
                 state.dirty = true;
             }
         }
-        Mouse::ScrollDown { .. } => {
-            move_to(state, state.selected + 3, fx);
-            state.dirty = true;
-        }
-        Mouse::ScrollUp { .. } => {
-            move_to(state, state.selected.saturating_sub(3), fx);
+        Mouse::ScrollDown { column, row } | Mouse::ScrollUp { column, row } => {
+            let down = matches!(m, Mouse::ScrollDown { .. });
+            let delta = if down { WHEEL as isize } else { -(WHEEL as isize) };
+            // The wheel moves the pane under the pointer, focused or not.
+            if layout.side.contains(column, row) {
+                match state.focus {
+                    Pane::List | Pane::Detail => scroll::wheel_detail(state, delta),
+                    Pane::Logs | Pane::Runbook => {
+                        let action = if down { Action::MoveDown } else { Action::MoveUp };
+                        (0..WHEEL)
+                            .for_each(|_| _ = runbooks::scroll_pane(state, action) || logs::pane_action(state, action));
+                    }
+                }
+            } else if layout.list.contains(column, row) {
+                move_to(state, state.selected.saturating_add_signed(delta), fx);
+            }
             state.dirty = true;
         }
     }
 }
+
+/// Rows (or lines) one notch of the mouse wheel moves.
+const WHEEL: usize = 3;

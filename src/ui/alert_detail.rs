@@ -1,20 +1,22 @@
 //! The selected alert: what it is, who owns it, its labels, links and timeline.
 
-use super::{age, pane};
+use super::{age, pane, scrolled};
 use crate::app::State;
+use crate::app::scroll::Extent;
 use crate::config::theme::Theme;
 use crate::model::EntryKind;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::widgets::Paragraph;
 
-pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, focused: bool) {
+/// Returns the measure of the alert's text (None when no alert is selected).
+pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, focused: bool) -> Option<Extent> {
     let block = pane(" Detail ", focused, theme);
     let Some(item) = state.selected_item() else {
         let text = if state.rows.is_empty() { "Nothing selected." } else { "A group: enter collapses or opens it." };
         frame.render_widget(Paragraph::new(text).style(theme.style("list.resolved")).block(block), area);
-        return;
+        return None;
     };
     let a = &item.alert;
     let label = |s: &str| Span::styled(format!("{s} "), theme.style("detail.label"));
@@ -124,5 +126,5 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, focused
             theme.style("status.info"),
         ));
     }
-    frame.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }), area);
+    Some(scrolled(frame, area, block, Paragraph::new(lines), state.scroll.detail, theme))
 }

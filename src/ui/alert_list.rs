@@ -1,8 +1,9 @@
 //! The ranked alert list. Only the rows on screen are built: 100,000 alerts cost what 40 do.
 
-use super::text::{fit, pad, width, wrap_words};
+use super::text::{fit, pad, width, wrap};
 use super::{age, pane};
 use crate::app::State;
+use crate::app::scroll::Extent;
 use crate::app::state::{Pane, Row};
 use crate::config::theme::Theme;
 use crate::model::{Health, Status};
@@ -24,7 +25,12 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     if state.sort != crate::app::state::Sort::Rank {
         title.push_str(&format!("· {} first ", state.sort.label()));
     }
-    let block = pane(fit(&title, usize::from(area.width.saturating_sub(2))), focused, theme);
+    let mut block = pane(fit(&title, usize::from(area.width.saturating_sub(2))), focused, theme);
+    // Where the rows on screen are in the list, when it is longer than the pane.
+    let extent = Extent { rows: state.rows.len(), height: usize::from(area.height.saturating_sub(3)) };
+    if let Some(pos) = extent.indicator(state.offset) {
+        block = block.title_bottom(Line::styled(pos, theme.style("status.key")).right_aligned());
+    }
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let w = usize::from(inner.width);
@@ -90,9 +96,9 @@ fn empty_state<'a>(state: &State, theme: &Theme, w: usize) -> Vec<Line<'a>> {
             Health::Stale { .. } => "◐ ",
             _ => "○ ",
         };
-        for (i, part) in wrap_words(&format!("{name}: {p}"), w.saturating_sub(2)).into_iter().enumerate() {
+        for (i, part) in wrap(&format!("{name}: {p}"), w.saturating_sub(2)).into_iter().enumerate() {
             let mark = if i == 0 { first } else { "  " };
-            lines.push(Line::styled(format!("{mark}{part}"), theme.style("health.failing")));
+            lines.push(Line::styled(format!("{mark}{}", part.trim_end()), theme.style("health.failing")));
         }
     }
     let quiet = state.health.iter().filter(|(_, h)| h.is_ok()).count();

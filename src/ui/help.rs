@@ -9,7 +9,8 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 
-pub fn draw(frame: &mut Frame, size: Rect, state: &State, theme: &Theme, scroll: usize) {
+/// Returns the measure of the list of keys, so scrolling stops at its last line.
+pub fn draw(frame: &mut Frame, size: Rect, state: &State, theme: &Theme, scroll: usize) -> crate::app::scroll::Extent {
     let bindings = state.keymap.bindings();
     let key_w = bindings.iter().map(|b| state.keymap.label(b.action).chars().count()).max().unwrap_or(4).min(20);
     let mut lines: Vec<Line> = bindings
@@ -34,6 +35,5 @@ pub fn draw(frame: &mut Frame, size: Rect, state: &State, theme: &Theme, scroll:
         .border_style(theme.style("overlay.border"))
         .title(Line::styled(" Keys ", theme.style("overlay.title")));
     frame.render_widget(Clear, area);
-    let scroll = scroll.min(lines.len().saturating_sub(usize::from(area.height.saturating_sub(2))));
-    frame.render_widget(Paragraph::new(lines).block(block).scroll((scroll as u16, 0)), area);
+    super::scrolled(frame, area, block, Paragraph::new(lines), scroll, theme)
 }

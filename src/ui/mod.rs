@@ -15,12 +15,20 @@ pub mod text;
 
 use crate::app::State;
 use crate::app::layout::Area;
+use crate::app::scroll::{Drawn, Extent};
 use crate::app::state::{Mode, Pane};
 use crate::config::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 
 pub fn view(state: &State, theme: &Theme, frame: &mut Frame) {
+    draw(state, theme, frame);
+}
+
+/// Draws like `view`, and says how long the scrolling panes' text turned out (wrapping
+/// decides it): the runtime hands that to the update as `Msg::Drawn`.
+pub fn draw(state: &State, theme: &Theme, frame: &mut Frame) -> Drawn {
+    let mut drawn = Drawn::default();
     let size = frame.area();
     let l = state.layout();
     header::draw(frame, rect(l.header), state, theme);
@@ -30,21 +38,44 @@ pub fn view(state: &State, theme: &Theme, frame: &mut Frame) {
     if l.side.height > 0 {
         let focused = state.focus != Pane::List;
         match state.focus {
-            Pane::List | Pane::Detail => alert_detail::draw(frame, rect(l.side), state, theme, focused),
-            Pane::Logs => log_pane::draw(frame, rect(l.side), state, theme),
-            Pane::Runbook => runbook_pane::draw(frame, rect(l.side), state, theme),
+            Pane::List | Pane::Detail => drawn.detail = alert_detail::draw(frame, rect(l.side), state, theme, focused),
+            Pane::Logs => drawn.logs = log_pane::draw(frame, rect(l.side), state, theme),
+            Pane::Runbook => drawn.runbook = Some(runbook_pane::draw(frame, rect(l.side), state, theme)),
         }
     }
     status_bar::draw(frame, rect(l.status), state, theme);
     match &state.mode {
-        Mode::Help { scroll } => help::draw(frame, size, state, theme, *scroll),
+        Mode::Help { scroll } => drawn.help = Some(help::draw(frame, size, state, theme, *scroll)),
         Mode::Sources { scroll } => source_panel::draw(frame, size, state, theme, *scroll),
         Mode::Palette { input, selected } => overlay::palette(frame, size, state, theme, input, *selected),
         Mode::Confirm { prompt, .. } => overlay::confirm(frame, size, theme, prompt),
         Mode::Editor(editor) => overlay::editor(frame, size, theme, editor),
-        Mode::Runbooks(browser) => runbook_browser::draw(frame, size, state, theme, browser),
+        Mode::Runbooks(browser) => drawn.browser = runbook_browser::draw(frame, size, state, theme, browser),
         Mode::Normal | Mode::Filter { .. } => {}
     }
+    drawn
+}
+
+/// Long text in a bordered pane: wrapped, scrolled to `at` (kept inside the text), with
+/// the rows in view on the bottom border when there is more than fits. Returns its measure.
+fn scrolled(
+    frame: &mut Frame,
+    area: Rect,
+    block: ratatui::widgets::Block,
+    text: ratatui::widgets::Paragraph,
+    at: usize,
+    theme: &Theme,
+) -> Extent {
+    let inner = block.inner(area);
+    let text = text.wrap(ratatui::widgets::Wrap { trim: false });
+    let extent = Extent { rows: text.line_count(inner.width), height: usize::from(inner.height) };
+    let at = at.min(extent.max());
+    let block = match extent.indicator(at) {
+        Some(pos) => block.title_bottom(ratatui::text::Line::styled(pos, theme.style("status.key")).right_aligned()),
+        None => block,
+    };
+    frame.render_widget(text.block(block).scroll((u16::try_from(at).unwrap_or(u16::MAX), 0)), area);
+    extent
 }
 
 fn rect(a: Area) -> Rect {

@@ -23,6 +23,9 @@ fn window<'a>(title: &'a str, theme: &Theme) -> Block<'a> {
 }
 
 pub fn palette(frame: &mut Frame, size: Rect, state: &State, theme: &Theme, input: &str, selected: usize) {
+    if let Some(parsed) = palette::command(input) {
+        return command(frame, size, theme, input, parsed);
+    }
     let found = palette::matches(input);
     let area = centered(size, 60, (found.len() as u16 + 3).clamp(4, 16));
     let inner_w = usize::from(area.width.saturating_sub(2));
@@ -40,6 +43,36 @@ pub fn palette(frame: &mut Frame, size: Rect, state: &State, theme: &Theme, inpu
     }
     if found.is_empty() {
         lines.push(Line::styled("no such command", theme.style("status.hint")));
+    }
+    frame.render_widget(Clear, area);
+    frame.render_widget(Paragraph::new(lines).block(window(" Command ", theme)), area);
+}
+
+/// The palette with a command and its argument typed: what enter will do, or why it cannot,
+/// and what the argument may be.
+fn command(frame: &mut Frame, size: Rect, theme: &Theme, input: &str, parsed: Result<palette::Command, String>) {
+    let (word, arg) = input.trim_start().split_once(' ').unwrap_or_default();
+    let desc = palette::COMMANDS.iter().find(|(name, ..)| *name == word).map_or("", |(_, d, _)| *d);
+    let area = centered(size, 60, 6);
+    let inner_w = usize::from(area.width.saturating_sub(2));
+    let choices = palette::choices(word);
+    let mut lines = vec![
+        Line::from(vec![
+            Span::styled(format!(":{input}"), theme.style("input")),
+            Span::styled("█", theme.style("input.cursor")),
+        ]),
+        match parsed {
+            Ok(_) => Line::styled(fit(&format!("enter: {desc} {}", arg.trim()), inner_w), theme.style("list.selected")),
+            Err(e) => Line::styled(fit(&e, inner_w), theme.style("status.error")),
+        },
+    ];
+    if !choices.is_empty() {
+        lines.push(Line::styled(fit(&format!("one of: {}", choices.join(", ")), inner_w), theme.style("status.hint")));
+    } else if word == "filter" {
+        lines.push(Line::styled(
+            fit("as / takes it: severity>=high source=prod …", inner_w),
+            theme.style("status.hint"),
+        ));
     }
     frame.render_widget(Clear, area);
     frame.render_widget(Paragraph::new(lines).block(window(" Command ", theme)), area);

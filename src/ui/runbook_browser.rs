@@ -8,9 +8,16 @@ use crate::config::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Clear, Paragraph};
 
-pub fn draw(frame: &mut Frame, size: Rect, state: &State, theme: &Theme, b: &Browser) {
+/// Returns the measure of the open runbook, if one is open.
+pub fn draw(
+    frame: &mut Frame,
+    size: Rect,
+    state: &State,
+    theme: &Theme,
+    b: &Browser,
+) -> Option<crate::app::scroll::Extent> {
     // The whole screen but the status bar, which keeps the hints.
     let area = Rect { height: size.height.saturating_sub(1), ..size };
     let block = Block::bordered()
@@ -20,12 +27,7 @@ pub fn draw(frame: &mut Frame, size: Rect, state: &State, theme: &Theme, b: &Bro
     frame.render_widget(Clear, area);
     if let Some(rb) = &b.open {
         let lines = document(rb, &[], inner.width, theme);
-        let scroll = b.scroll.min(lines.len().saturating_sub(1));
-        frame.render_widget(
-            Paragraph::new(lines).block(block).wrap(Wrap { trim: false }).scroll((scroll as u16, 0)),
-            area,
-        );
-        return;
+        return Some(super::scrolled(frame, area, block, Paragraph::new(lines), b.scroll, theme));
     }
     let w = usize::from(inner.width);
     let mut lines = vec![
@@ -50,4 +52,5 @@ pub fn draw(frame: &mut Frame, size: Rect, state: &State, theme: &Theme, b: &Bro
         lines.push(Line::styled(fit(&format!("  {below}"), w), theme.style("list.resolved")));
     }
     frame.render_widget(Paragraph::new(lines).block(block), area);
+    None
 }

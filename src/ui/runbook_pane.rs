@@ -1,15 +1,17 @@
 //! The runbook beside the selected alert: which one and why, rendered, scrollable.
 
-use super::pane;
+use super::{pane, scrolled};
 use crate::app::State;
+use crate::app::scroll::Extent;
 use crate::config::theme::Theme;
 use crate::runbooks::{Runbook, markdown};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::widgets::Paragraph;
 
-pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+/// Returns the measure of what it shows, so scrolling stops at its last line.
+pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) -> Extent {
     let block = pane(" Runbook ", true, theme);
     let width = block.inner(area).width;
     let quiet = |s: &str| Line::styled(s.to_owned(), theme.style("list.resolved"));
@@ -29,10 +31,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             (lines, p.scroll)
         }
     };
-    let scroll = scroll.min(lines.len().saturating_sub(1));
     // The body is wrapped to the width already; this wraps only long header lines.
-    let text = Paragraph::new(lines).block(block).wrap(Wrap { trim: false }).scroll((scroll as u16, 0));
-    frame.render_widget(text, area);
+    scrolled(frame, area, block, Paragraph::new(lines), scroll, theme)
 }
 
 /// A runbook as the pane and the browser show it: its name and where it comes from, other

@@ -3,7 +3,7 @@
 //! tell what the screen knows and since when.
 
 use super::overlay::centered;
-use super::text::{fit, wrap_words};
+use super::text::{fit, wrap};
 use crate::app::State;
 use crate::app::logs::SourceStatus;
 use crate::config::theme::Theme;
@@ -51,7 +51,11 @@ fn lines<'a>(state: &State, theme: &Theme, w: usize) -> Vec<Line<'a>> {
         let next = state.next_poll.get(name).map_or("—".to_string(), |t| hm(*t));
         out.push(detail(format!("last success {last} · next try {next}")));
         if let Health::Failing { error, .. } = health {
-            out.extend(wrap_words(&format!("last error: {error}"), w.saturating_sub(4)).into_iter().map(&detail));
+            out.extend(
+                wrap(&format!("last error: {error}"), w.saturating_sub(4))
+                    .into_iter()
+                    .map(|l| detail(l.trim_end().to_owned())),
+            );
         }
     }
     if !state.oncall.is_empty() {

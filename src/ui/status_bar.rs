@@ -1,7 +1,7 @@
 //! The bottom line: what just happened, or the keys that matter now, from the live keymap.
 
 use super::text::{fit, pad, width};
-use crate::app::state::Mode;
+use crate::app::state::{Mode, Pane};
 use crate::app::{Action, State};
 use crate::config::theme::Theme;
 use ratatui::Frame;
@@ -9,17 +9,52 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-/// The actions the status bar offers, most useful first; what does not fit is left out.
-const HINTS: &[Action] = &[
-    Action::Ack,
-    Action::Note,
-    Action::Escalate,
-    Action::Filter,
-    Action::Open,
-    Action::Group,
-    Action::Palette,
-    Action::Help,
-    Action::Quit,
+/// A hint: the actions whose first keys it shows ("j/k"), and the word for them there.
+type Hint = (&'static [Action], &'static str);
+
+/// The keys that matter in each pane, most useful first; what does not fit is left out.
+const LIST: &[Hint] = &[
+    (&[Action::Ack], "ack"),
+    (&[Action::Note], "note"),
+    (&[Action::Escalate], "escalate"),
+    (&[Action::Runbook], "runbook"),
+    (&[Action::Logs], "logs"),
+    (&[Action::BrowseRunbooks], "runbooks"),
+    (&[Action::Sort], "sort"),
+    (&[Action::Filter], "filter"),
+    (&[Action::Open], "detail"),
+    (&[Action::Group], "group"),
+    (&[Action::Palette], "commands"),
+    (&[Action::Quit], "quit"),
+];
+const DETAIL: &[Hint] = &[
+    (&[Action::MoveDown, Action::MoveUp], "scroll"),
+    (&[Action::Ack], "ack"),
+    (&[Action::Note], "note"),
+    (&[Action::Escalate], "escalate"),
+    (&[Action::Zoom], "zoom"),
+    (&[Action::Runbook], "runbook"),
+    (&[Action::Logs], "logs"),
+    (&[Action::ClearFilter], "back"),
+];
+const LOGS: &[Hint] = &[
+    (&[Action::LogFollow], "follow"),
+    (&[Action::Filter], "search"),
+    (&[Action::LogNextMatch], "next"),
+    (&[Action::LogLevel], "level"),
+    (&[Action::LogWrap], "wrap"),
+    (&[Action::ScrollLeft, Action::ScrollRight], "sideways"),
+    (&[Action::Open], "fields"),
+    (&[Action::LogCorrelate], "same id"),
+    (&[Action::Zoom], "zoom"),
+    (&[Action::ClearFilter], "back"),
+];
+const RUNBOOK: &[Hint] = &[
+    (&[Action::MoveDown, Action::MoveUp], "scroll"),
+    (&[Action::CopyCode], "copy code"),
+    (&[Action::BrowseRunbooks], "all runbooks"),
+    (&[Action::Zoom], "zoom"),
+    (&[Action::ClearFilter], "back"),
 ];
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
@@ -42,8 +77,12 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         }
         Mode::Editor(_) => Line::styled("ctrl-s saves · esc closes (the draft is kept)", theme.style("status.hint")),
         Mode::Confirm { .. } => Line::styled("y yes · n no", theme.style("status.hint")),
-        Mode::Palette { .. } => Line::styled("type to search · enter runs · esc closes", theme.style("status.hint")),
-        Mode::Help { .. } => Line::styled("j/k scroll · any other key closes help", theme.style("status.hint")),
+        Mode::Palette { .. } if state.flash.is_some() => flash_line(state, theme),
+        Mode::Palette { .. } => Line::styled(
+            "type to search, or a command and its argument (sort newest) · enter runs · esc closes",
+            theme.style("status.hint"),
+        ),
+        Mode::Help { .. } => Line::styled("j/k g/G scroll · other keys close", theme.style("status.hint")),
         Mode::Sources { .. } => Line::styled("j/k scroll · any other key closes", theme.style("status.hint")),
         Mode::Runbooks(b) if b.open.is_some() && state.flash.is_none() => Line::styled(
             "j/k scroll · 1-9 follow a link · y copy code · esc back · q close",
@@ -54,7 +93,15 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         }
         Mode::Runbooks(_) => flash_line(state, theme),
         Mode::Normal if state.flash.is_some() => flash_line(state, theme),
-        Mode::Normal => hints(state, theme, room),
+        Mode::Normal => {
+            // The one-time notice goes beside the hints: up to two thirds of the bar.
+            let notice = state.notice.as_deref().map(|n| fit(n, (room * 2 / 3).saturating_sub(1)));
+            let mut line = hints(state, theme, room - notice.as_deref().map_or(0, |n| width(n) + 1));
+            if let Some(notice) = notice {
+                line.push_span(Span::styled(format!(" {notice}"), theme.style("status.info")));
+            }
+            line
+        }
     };
     let mut line = left;
     let used = line.width();
@@ -78,16 +125,28 @@ fn flash_line<'a>(state: &State, theme: &Theme) -> Line<'a> {
     }
 }
 
+/// The hints of the focused pane, from the live keymap (each action's first key), and the
+/// key for help always: the rest of the keys are there.
 fn hints<'a>(state: &State, theme: &Theme, room: usize) -> Line<'a> {
     let mut spans = Vec::new();
     let mut used = 0;
-    for action in HINTS {
-        let keys = state.keymap.label(*action);
-        if keys.is_empty() {
+    let help = state.keymap.keys_for(Action::Help).first().map(|k| (k.to_string(), "help"));
+    let room = room.saturating_sub(help.as_ref().map_or(0, |(k, w)| width(k) + width(w) + 3));
+    let list = match state.focus {
+        Pane::List => LIST,
+        Pane::Detail => DETAIL,
+        Pane::Logs if !state.logs.sources.is_empty() => LOGS,
+        Pane::Logs => &DETAIL[1..],
+        Pane::Runbook => RUNBOOK,
+    };
+    for (actions, word) in list {
+        let keys: Vec<String> = actions.iter().filter_map(|a| state.keymap.keys_for(*a).first()).map(arrow).collect();
+        if keys.len() < actions.len() {
             continue;
         }
-        let word = action.name().replace("-note", "");
-        let cost = width(&keys) + width(&word) + 3;
+        let keys = keys.join("/");
+        let word = if *actions == [Action::Zoom] && state.zoom { "unzoom" } else { word };
+        let cost = width(&keys) + width(word) + 3;
         if used + cost > room {
             break;
         }
@@ -95,5 +154,21 @@ fn hints<'a>(state: &State, theme: &Theme, room: usize) -> Line<'a> {
         spans.push(Span::styled(format!(" {word} "), theme.style("status.hint")));
         used += cost;
     }
+    if let Some((keys, word)) = help {
+        spans.push(Span::styled(format!(" {keys}"), theme.style("status.key")));
+        spans.push(Span::styled(format!(" {word} "), theme.style("status.hint")));
+    }
     Line::from(spans)
+}
+
+/// Arrow keys as arrows: the bar is narrow.
+fn arrow(key: &crate::app::Key) -> String {
+    use crate::app::KeyCode;
+    match (key.code, key.ctrl || key.alt) {
+        (KeyCode::Left, false) => "←".into(),
+        (KeyCode::Right, false) => "→".into(),
+        (KeyCode::Up, false) => "↑".into(),
+        (KeyCode::Down, false) => "↓".into(),
+        _ => key.to_string(),
+    }
 }

@@ -36,43 +36,35 @@ pub fn width(s: &str) -> usize {
     s.width()
 }
 
-/// `s` broken at spaces into lines of at most `width` cells; a word longer than a line
-/// is cut with `…`.
-pub fn wrap_words(s: &str, width: usize) -> Vec<String> {
-    let mut lines = Vec::new();
-    let mut line = String::new();
-    for word in s.split(' ').filter(|w| !w.is_empty()) {
-        let needed = if line.is_empty() { word.width() } else { line.width() + 1 + word.width() };
-        if needed > width && !line.is_empty() {
-            lines.push(std::mem::take(&mut line));
+/// `s` in rows of at most `width` cells, broken after a space where one is near the end
+/// of the row (a word longer than a row is split where the row ends).
+pub fn wrap(s: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut rows = Vec::new();
+    let mut row = String::new();
+    let mut used = 0;
+    for c in s.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w > width && !row.is_empty() {
+            // Carry the word being cut over to the next row, when the row has a space.
+            let carry = match row.rfind(' ') {
+                Some(i) if i + 1 < row.len() => row.split_off(i + 1),
+                _ => String::new(),
+            };
+            rows.push(std::mem::take(&mut row));
+            used = carry.width();
+            row = carry;
         }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(word);
-        if line.width() > width {
-            lines.push(fit(&std::mem::take(&mut line), width));
-        }
+        row.push(c);
+        used += w;
     }
-    if !line.is_empty() {
-        lines.push(line);
-    }
-    lines
+    rows.push(row);
+    rows
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn wraps_at_spaces_within_the_width() {
-        assert_eq!(
-            wrap_words("prod: connection refused since 04:37", 16),
-            ["prod: connection", "refused since", "04:37"]
-        );
-        assert_eq!(wrap_words("averyveryverylongword x", 8), ["averyve…", "x"]);
-        assert!(wrap_words("", 8).is_empty());
-    }
 
     #[test]
     fn fits_by_display_width() {
@@ -82,5 +74,16 @@ mod tests {
         assert_eq!(pad("ab", 4), "ab  ");
         assert_eq!(pad("日本語", 4), "日… ");
         assert_eq!(fit("x", 0), "");
+    }
+
+    #[test]
+    fn wraps_at_spaces_and_splits_long_words() {
+        assert_eq!(wrap("one two three", 8), ["one two ", "three"]);
+        assert_eq!(wrap("abcdefghij", 4), ["abcd", "efgh", "ij"]);
+        assert_eq!(wrap("日本語テキスト", 6), ["日本語", "テキス", "ト"]);
+        assert_eq!(wrap("", 5), [""]);
+        for row in wrap("a few words that wrap over some rows of text", 7) {
+            assert!(width(&row) <= 7, "{row:?}");
+        }
     }
 }
