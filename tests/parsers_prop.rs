@@ -555,7 +555,7 @@ fn prop_times((t, raw): (i64, String)) -> TestResult {
     // Epoch numbers become nanoseconds in an i64: up to 2262.
     let epoch = (secs > 0 && secs < 9_000_000_000).then(|| parse_time(&secs.to_string()));
     let millis =
-        (secs >= 100_000_000 && secs < 9_000_000_000).then(|| parse_time(&format!("{secs}{:03}", t.rem_euclid(1000))));
+        (100_000_000..9_000_000_000).contains(&secs).then(|| parse_time(&format!("{secs}{:03}", t.rem_euclid(1000))));
     let at_ms = at + chrono::Duration::milliseconds(t.rem_euclid(1000));
     verdict(
         holds(back == Some(at), || format!("{at} came back as {back:?}"))
