@@ -391,6 +391,49 @@ fn prop_plugin_output(p: PluginText) -> TestResult {
     })())
 }
 
+/// A plugin's output and exit status through the real checks source: the command is
+/// run (by `sh`, printing what it is given) and its alert built as in a poll.
+#[derive(Clone, Debug)]
+struct PluginRun {
+    output: String,
+    code: u8,
+}
+
+impl Arbitrary for PluginRun {
+    fn arbitrary(g: &mut Gen) -> Self {
+        let p = PluginText::arbitrary(g);
+        let output = p.raw.unwrap_or_else(|| format!("{} | {}\n{}\n", p.text, p.perf, p.long.join("\n")));
+        // argv cannot carry a NUL byte.
+        PluginRun { output: output.replace('\0', " "), code: pick(g, &[0, 1, 2, 3, 4, 255]) }
+    }
+}
+
+thread_local! {
+    static RUNTIME: tokio::runtime::Runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+}
+
+fn prop_plugin_run(r: PluginRun) -> TestResult {
+    let argv = ["/bin/sh", "-c", "printf '%s' \"$1\"; exit \"$2\"", "sh", &r.output, &r.code.to_string()];
+    let argv: Vec<String> = argv.iter().map(|a| toml_string(a)).collect();
+    let text = format!(
+        "[[sources]]\nname = \"local\"\nkind = \"checks\"\nhost = false\n[[sources.commands]]\nname = \"plugin\"\nargv = [{}]\n",
+        argv.join(", ")
+    );
+    let cfg = klaxon::config::parse(&text, "k.toml").unwrap();
+    let source = klaxon::sources::build(&cfg.sources[0]).unwrap();
+    let polled = RUNTIME.with(|rt| rt.block_on(source.poll()));
+    verdict(match polled {
+        Ok(alerts) => (|| {
+            for a in &alerts {
+                alert_clean(a, "local")?;
+            }
+            let want = usize::from(r.code != 0);
+            holds(alerts.len() == want, || format!("exit {}: {} alerts", r.code, alerts.len()))
+        })(),
+        Err(e) => Err(format!("the poll failed: {e}")),
+    })
+}
+
 /// Other host files the checks source reads: /proc/meminfo and /proc/self/mounts lines.
 #[derive(Clone, Debug)]
 struct ProcText(String);
@@ -976,6 +1019,7 @@ fn zabbix_token() {
 property!(alertmanager_answers, long_alertmanager_answers, "alertmanager alerts+silences", 400, prop_alertmanager);
 property!(zabbix_answers, long_zabbix_answers, "zabbix problem/trigger/user", 400, prop_zabbix);
 property!(plugin_output, long_plugin_output, "plugin output", 400, prop_plugin_output);
+property!(plugin_runs, long_plugin_runs, "plugin output through a real command", 40, prop_plugin_run);
 property!(proc_files, long_proc_files, "/proc files", 300, prop_proc_files);
 property!(demo_scenario, long_demo_scenario, "demo scenario", 200, prop_demo);
 property!(severity_words, long_severity_words, "severity words", 300, prop_severity_words);
