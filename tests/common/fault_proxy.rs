@@ -15,7 +15,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum Fault {
     /// Forward both ways untouched.
     Pass,
@@ -33,6 +33,22 @@ pub enum Fault {
     /// client has sent each of these byte strings, in order, on the connection (earlier
     /// requests pass).
     DropResponse { when: Vec<Vec<u8>> },
+}
+
+impl std::fmt::Debug for Fault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Fault::Pass => write!(f, "Pass"),
+            Fault::Latency(d) => write!(f, "Latency({d:?})"),
+            Fault::Hang => write!(f, "Hang"),
+            Fault::Reset => write!(f, "Reset"),
+            Fault::Truncate(n) => write!(f, "Truncate({n})"),
+            Fault::DropResponse { when } => {
+                let when: Vec<_> = when.iter().map(|w| String::from_utf8_lossy(w)).collect();
+                write!(f, "DropResponse{when:?}")
+            }
+        }
+    }
 }
 
 impl Fault {
