@@ -377,6 +377,7 @@ fn postgres_fault(fault: Fault) {
         assert!(ack.stderr.contains("kept on this host"), "{fault:?}: says where the ack is: {}", ack.stderr);
     }
     let doctor = klaxon(&sb, &config, &env, &["doctor"]);
+    eprintln!("{fault:?}: doctor says:\n{}", doctor.stdout);
     assert_eq!(doctor.code, Some(1), "{fault:?}: {doctor:?}");
     assert!(
         doctor.stdout.lines().any(|l| l.starts_with("store ") && !l.contains("store    ok"))
@@ -602,4 +603,18 @@ async fn after_a_long_outage_a_source_is_healthy_within_two_intervals_of_coming_
     while !rx.recv().await.and_then(health).is_some_and(|h| h.is_ok()) {}
     let took = back.elapsed();
     assert!(took <= 2 * interval, "healthy {took:?} after the source came back (interval {interval:?})");
+}
+
+/// While the database is away, what waits on this host is what a person at `doctor` needs
+/// to know: it is counted even though the store cannot be read.
+#[test]
+#[ignore = "defect: `klaxon doctor` with PostgreSQL unreachable prints only `store FAILING` and not the `1 action(s) kept here` it holds locally (src/cli/doctor.rs: the spool count is read in the same `?` chain as the database's counts)"]
+fn doctor_counts_the_actions_kept_here_while_postgres_is_away() {
+    let Some((_pg, proxy, sb, config, url, key)) = pg_setup() else { return };
+    let env = [("KLAXON_DATABASE_URL", url.as_str())];
+    proxy.set(Fault::Reset);
+    let ack = klaxon(&sb, &config, &env, &["ack", &key]);
+    assert!(ack.stderr.contains("kept on this host"), "{ack:?}");
+    let doctor = klaxon(&sb, &config, &env, &["doctor"]);
+    assert!(doctor.stdout.contains("1 action(s) kept here"), "{}", doctor.stdout);
 }
