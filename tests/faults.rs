@@ -257,6 +257,33 @@ fn an_ack_whose_silence_was_made_but_whose_answer_was_lost_leaves_one_silence_af
     assert!(!doctor.stdout.contains("not yet sent"), "nothing waits: {}", doctor.stdout);
 }
 
+/// An ack while Alertmanager hangs or resets: recorded at once, the silence queued (not
+/// hanging the command), and made once after the proxy passes.
+fn ack_while_alertmanager_fails(fault: Fault) {
+    let Some((am, proxy, sb, config)) = am_setup("ack_silence = \"15m\"") else { return };
+    let listed = klaxon(&sb, &config, &[], &["list", "--format", "json"]);
+    let key = from_source(&alerts_of(&listed), "prod")[0]["key"].as_str().unwrap().to_owned();
+    proxy.set(fault.clone());
+    let ack = klaxon(&sb, &config, &[], &["ack", &key]);
+    assert_eq!(ack.code, Some(0), "{fault:?}: {ack:?}");
+    assert!(ack.stderr.contains("not sent yet") && ack.stderr.contains("queued"), "{fault:?}: {}", ack.stderr);
+    assert!(active_silences(&am).is_empty(), "{fault:?}: nothing reached Alertmanager");
+    proxy.set(Fault::Pass);
+    assert_eq!(klaxon(&sb, &config, &[], &["sync"]).code, Some(0));
+    klaxon(&sb, &config, &[], &["sync"]);
+    assert_eq!(active_silences(&am).len(), 1, "{fault:?}: made once");
+}
+
+#[test]
+fn an_ack_while_alertmanager_hangs_is_kept_and_made_once_after() {
+    ack_while_alertmanager_fails(Fault::Hang);
+}
+
+#[test]
+fn an_ack_while_alertmanager_resets_is_kept_and_made_once_after() {
+    ack_while_alertmanager_fails(Fault::Reset);
+}
+
 // ------------------------------------------------------------------ Zabbix (mock)
 
 /// The Zabbix mock (a tokio runtime keeps it serving), a proxy in front, and a config with
