@@ -39,15 +39,19 @@ pub struct ConfigError {
 }
 
 impl fmt::Display for ConfigError {
+    /// Key and message can quote the file (a broken string's text): cleaned like any text
+    /// from outside, so a control character or line separator in it never reaches the
+    /// terminal (found by tests/parsers_prop.rs).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use crate::sanitize::{sanitize, sanitize_line};
         write!(f, "{}", self.file)?;
         if let Some(line) = self.line {
             write!(f, ":{line}")?;
         }
         if let Some(key) = &self.key {
-            write!(f, ": key `{key}`")?;
+            write!(f, ": key `{}`", sanitize_line(key))?;
         }
-        write!(f, ": {}", self.message)
+        write!(f, ": {}", sanitize(&self.message))
     }
 }
 

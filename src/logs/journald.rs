@@ -6,7 +6,7 @@
 use super::{FetchFuture, LogSource, LogTail, Plan};
 use crate::config::LogConfig;
 use crate::config::logs::JournaldConfig;
-use crate::model::{Level, LogLine};
+use crate::model::{Level, LogLine, field_value};
 use crate::sanitize::sanitize_line;
 use crate::sources::SourceError;
 use chrono::{DateTime, Utc};
@@ -240,12 +240,12 @@ pub fn parse_entry(source: &str, raw: &[u8]) -> Option<(LogLine, Option<String>)
     for (k, v) in &obj {
         let Some(v) = text(v) else { continue };
         if LABELS.contains(&k.as_str()) {
-            line.labels.insert(sanitize_line(k), sanitize_line(&v));
+            line.labels.insert(sanitize_line(k), field_value(&v));
         } else if !k.starts_with('_')
             && !matches!(k.as_str(), "MESSAGE" | "PRIORITY" | "SYSLOG_FACILITY" | "SYSLOG_PID" | "SYSLOG_TIMESTAMP")
             && line.fields.len() < crate::model::MAX_FIELDS
         {
-            line.fields.insert(sanitize_line(k), sanitize_line(&v));
+            line.fields.insert(sanitize_line(k), field_value(&v));
         }
     }
     let cursor = obj.get("__CURSOR").and_then(|c| c.as_str()).map(str::to_owned);

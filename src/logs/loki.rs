@@ -6,7 +6,7 @@
 use super::{FetchFuture, LogSource, LogTail, Plan};
 use crate::config::logs::LokiConfig;
 use crate::config::{LogConfig, Secret};
-use crate::model::{Level, LogLine};
+use crate::model::{Level, LogLine, field_value};
 use crate::sanitize::sanitize_line;
 use crate::sources::SourceError;
 use crate::sources::http::{self, Limits};
@@ -212,7 +212,7 @@ pub fn parse_response(source: &str, body: &[u8]) -> Result<Vec<Entry>, SourceErr
     let mut out = Vec::new();
     for stream in data.result {
         let labels: crate::model::Fields =
-            stream.stream.iter().map(|(k, v)| (sanitize_line(k), sanitize_line(v))).collect();
+            stream.stream.iter().map(|(k, v)| (sanitize_line(k), field_value(v))).collect();
         for value in stream.values {
             let (Some(ts), Some(text)) =
                 (value.first().and_then(|v| v.as_str()), value.get(1).and_then(|v| v.as_str()))
@@ -234,7 +234,7 @@ pub fn parse_response(source: &str, body: &[u8]) -> Result<Vec<Entry>, SourceErr
             if let Some(serde_json::Value::Object(meta)) = value.get(2) {
                 for (k, v) in meta {
                     if let Some(v) = v.as_str() {
-                        line.fields.insert(sanitize_line(k), sanitize_line(v));
+                        line.fields.insert(sanitize_line(k), field_value(v));
                     }
                 }
             }

@@ -360,6 +360,17 @@ pub fn parse_time(raw: &str) -> Option<DateTime<Utc>> {
         }
         return None;
     }
+    // Whole numbers exactly: through f64, milliseconds since 1970 lose their last digits.
+    if let Ok(n) = raw.parse::<i64>() {
+        let scale = match n {
+            ..=0 => return None,
+            1..100_000_000_000 => 1_000_000_000,
+            100_000_000_000..100_000_000_000_000 => 1_000_000,
+            100_000_000_000_000..100_000_000_000_000_000 => 1_000,
+            _ => 1,
+        };
+        return n.checked_mul(scale).map(|nanos| Utc.timestamp_nanos(nanos));
+    }
     let n: f64 = raw.parse().ok().filter(|n: &f64| n.is_finite() && *n > 0.0)?;
     let nanos = if n < 1e11 {
         n * 1e9
@@ -371,6 +382,11 @@ pub fn parse_time(raw: &str) -> Option<DateTime<Utc>> {
         n
     };
     (nanos < 9.2e18).then(|| Utc.timestamp_nanos(nanos as i64))
+}
+
+/// Outside text as a field's value: one clean line, cut at [`MAX_TEXT`].
+pub fn field_value(raw: &str) -> String {
+    cut(&sanitize_line(raw), MAX_TEXT)
 }
 
 fn cut(s: &str, max: usize) -> String {

@@ -206,18 +206,27 @@ impl AlertmanagerSource {
         let body = self.call(Method::GET, "/alerts", &query, None, true).await?;
         let raw: Vec<AmAlert> = serde_json::from_slice(&body).map_err(|e| json_err("alerts", e))?;
         drop(body);
-        let silences: HashMap<String, AmSilence> = if raw.iter().any(|a| !a.status.silenced_by.is_empty()) {
-            self.silences().await?.into_iter().map(|s| (s.id.clone(), s)).collect()
-        } else {
-            HashMap::new()
-        };
+        let silences =
+            if raw.iter().any(|a| !a.status.silenced_by.is_empty()) { self.silences().await? } else { Vec::new() };
+        Ok(self.to_alerts(raw, silences))
+    }
+
+    fn to_alerts(&self, raw: Vec<AmAlert>, silences: Vec<AmSilence>) -> Vec<Alert> {
+        let silences: HashMap<String, AmSilence> = silences.into_iter().map(|s| (s.id.clone(), s)).collect();
         // Peers of one cluster agree on fingerprints: keep the first of each.
         let mut seen = HashSet::with_capacity(raw.len());
-        Ok(raw
-            .into_iter()
+        raw.into_iter()
             .filter(|a| seen.insert(fingerprint_hash(&a.fingerprint)))
             .filter_map(|a| self.to_alert(a, &silences))
-            .collect())
+            .collect()
+    }
+
+    /// What a poll makes of an `/alerts` answer and a `/silences` answer, without the
+    /// network: the parser on its own, for the property tests.
+    pub fn decode(&self, alerts: &[u8], silences: &[u8]) -> Result<Vec<Alert>, SourceError> {
+        let raw: Vec<AmAlert> = serde_json::from_slice(alerts).map_err(|e| json_err("alerts", e))?;
+        let silences: Vec<AmSilence> = serde_json::from_slice(silences).map_err(|e| json_err("silences", e))?;
+        Ok(self.to_alerts(raw, silences))
     }
 
     async fn silences(&self) -> Result<Vec<AmSilence>, SourceError> {

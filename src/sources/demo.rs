@@ -118,7 +118,9 @@ impl DemoSource {
         DemoSource {
             name: name.to_owned(),
             seed: cfg.seed,
-            cycle: cfg.cycle.max(Duration::from_secs(60)),
+            // Beyond a year the scenario's millisecond arithmetic would overflow (a panic
+            // found by tests/parsers_prop.rs); nobody watches a longer demo.
+            cycle: cfg.cycle.clamp(Duration::from_secs(60), Duration::from_secs(365 * 86_400)),
             severity_map,
         }
     }

@@ -238,6 +238,38 @@ struct Event {
     acknowledges: Vec<Acknowledge>,
 }
 
+/// A JSON-RPC answer's result, or its error object.
+fn answer<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, RpcError> {
+    let answer: RpcAnswer<T> = serde_json::from_slice(bytes).map_err(|e| {
+        // A well-formed envelope whose result has another shape is a different mistake.
+        let what = match serde_json::from_slice::<RpcAnswer<serde::de::IgnoredAny>>(bytes) {
+            Ok(_) => "not a Zabbix answer",
+            Err(_) => "not a JSON-RPC answer",
+        };
+        RpcError::Transport(SourceError::new(format!("{what} ({e})")))
+    })?;
+    if let Some(e) = answer.error {
+        let data = match e.data {
+            Value::String(s) => s,
+            Value::Null => String::new(),
+            other => other.to_string(),
+        };
+        return Err(RpcError::Api { message: e.message, data });
+    }
+    answer.result.ok_or_else(|| RpcError::Transport(SourceError::new("a JSON-RPC answer with no result")))
+}
+
+/// `user.get`'s answer as names by id (`alias` before 5.4).
+fn user_names(users: Vec<HashMap<String, String>>) -> HashMap<i64, String> {
+    users
+        .into_iter()
+        .filter_map(|u| {
+            let id = u.get("userid")?.parse().ok()?;
+            Some((id, u.get("username").or_else(|| u.get("alias"))?.clone()))
+        })
+        .collect()
+}
+
 fn at(clock: i64, ns: i64) -> DateTime<Utc> {
     Utc.timestamp_opt(clock, ns.clamp(0, 999_999_999) as u32).single().unwrap_or_default()
 }
@@ -300,23 +332,7 @@ impl ZabbixSource {
             None => {}
         }
         let bytes = http::fetch(req.body(body.to_string()), self.max_bytes).await.map_err(RpcError::Transport)?;
-        let answer: RpcAnswer<T> = serde_json::from_slice(&bytes).map_err(|e| {
-            // A well-formed envelope whose result has another shape is a different mistake.
-            let what = match serde_json::from_slice::<RpcAnswer<serde::de::IgnoredAny>>(&bytes) {
-                Ok(_) => "not a Zabbix answer",
-                Err(_) => "not a JSON-RPC answer",
-            };
-            RpcError::Transport(SourceError::new(format!("{what} ({e})")))
-        })?;
-        if let Some(e) = answer.error {
-            let data = match e.data {
-                Value::String(s) => s,
-                Value::Null => String::new(),
-                other => other.to_string(),
-            };
-            return Err(RpcError::Api { message: e.message, data });
-        }
-        answer.result.ok_or_else(|| RpcError::Transport(SourceError::new("a JSON-RPC answer with no result")))
+        answer(&bytes)
     }
 
     async fn version(&self) -> Result<Version, SourceError> {
@@ -465,16 +481,17 @@ impl ZabbixSource {
         }
         let ids: Vec<String> = ids.into_iter().map(|i| i.to_string()).collect();
         let params = json!({"userids": ids, "output": ["userid", "username", "alias"]});
-        let Ok(users) = self.call::<Vec<HashMap<String, String>>>("user.get", params).await else {
-            return HashMap::new();
-        };
-        users
-            .into_iter()
-            .filter_map(|u| {
-                let id = u.get("userid")?.parse().ok()?;
-                Some((id, u.get("username").or_else(|| u.get("alias"))?.clone()))
-            })
-            .collect()
+        self.call("user.get", params).await.map(user_names).unwrap_or_default()
+    }
+
+    /// What a poll makes of `problem.get`, `trigger.get` and `user.get` answers (whole
+    /// JSON-RPC bodies), without the network: the parser on its own, for the property tests.
+    pub fn decode(&self, problems: &[u8], triggers: &[u8], users: &[u8]) -> Result<Vec<Alert>, SourceError> {
+        let problems: Vec<Problem> = answer(problems).map_err(|e| e.into_source("problem.get"))?;
+        let triggers: Vec<Trigger> = answer(triggers).map_err(|e| e.into_source("trigger.get"))?;
+        let triggers = triggers.into_iter().map(|t| (t.triggerid, t)).collect();
+        let users = answer(users).map(user_names).unwrap_or_default();
+        Ok(problems.into_iter().map(|p| self.to_alert(p, &triggers, &users)).collect())
     }
 
     fn to_alert(&self, p: Problem, triggers: &HashMap<i64, Trigger>, users: &HashMap<i64, String>) -> Alert {

@@ -3,6 +3,8 @@
 #![allow(dead_code)]
 
 pub mod alerts;
+pub mod fault_proxy;
+pub mod fuzz;
 pub mod postgres;
 pub mod servers;
 pub mod zabbix;

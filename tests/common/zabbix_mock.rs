@@ -43,6 +43,8 @@ impl Seen {
 pub struct MockZabbix {
     pub server: MockServer,
     pub seen: Arc<Mutex<Vec<Seen>>>,
+    /// Acknowledges made through `event.acknowledge`: (eventid, the acknowledge object).
+    pub acks: Arc<Mutex<Vec<(String, Value)>>>,
 }
 
 impl MockZabbix {
@@ -51,6 +53,8 @@ impl MockZabbix {
         let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
         let state = Arc::new(Mutex::new((b, 0usize)));
         let log = seen.clone();
+        let acks: Arc<Mutex<Vec<(String, Value)>>> = Arc::default();
+        let made = acks.clone();
         Mock::given(method("POST"))
             .and(path("/api_jsonrpc.php"))
             .respond_with(move |req: &Request| {
@@ -83,7 +87,44 @@ impl MockZabbix {
                         let limit = body["params"]["limit"].as_u64().unwrap_or(u64::MAX) as usize;
                         let till = body["params"]["eventid_till"].as_str().and_then(|t| t.parse::<usize>().ok());
                         let top = if b.ignore_cursor { b.problems } else { till.unwrap_or(b.problems).min(b.problems) };
-                        ok(Value::Array((1..=top).rev().take(limit).map(problem).collect()))
+                        let made = made.lock().unwrap();
+                        let with_acks = |n: usize| {
+                            let mut p = problem(n);
+                            let id = n.to_string();
+                            for (_, a) in made.iter().filter(|(e, _)| *e == id) {
+                                p["acknowledges"].as_array_mut().unwrap().push(a.clone());
+                                p["acknowledged"] = json!("1");
+                            }
+                            p
+                        };
+                        ok(Value::Array((1..=top).rev().take(limit).map(with_acks).collect()))
+                    }
+                    // What a write-back needs (source-apis.md §2): acting on an event, and
+                    // reading the event back.
+                    "event.acknowledge" => {
+                        let mut made = made.lock().unwrap();
+                        let p = &body["params"];
+                        let ids: Vec<String> = p["eventids"].as_array().cloned().unwrap_or_default().iter().filter_map(|v| v.as_str().map(str::to_owned)).collect();
+                        for id in &ids {
+                            let ack = json!({"acknowledgeid": (made.len() + 1000).to_string(), "userid": "1", "clock": "1795000500",
+                                             "message": p["message"].as_str().unwrap_or(""), "action": p["action"].to_string(),
+                                             "old_severity": "0", "new_severity": p.get("severity").map_or("0".to_string(), |s| s.to_string())});
+                            made.push((id.clone(), ack));
+                        }
+                        ok(json!({"eventids": ids}))
+                    }
+                    "event.get" => {
+                        let made = made.lock().unwrap();
+                        let ids = body["params"]["eventids"].as_array().cloned().unwrap_or_default();
+                        let events: Vec<Value> = ids
+                            .iter()
+                            .filter_map(|v| v.as_str())
+                            .map(|id| {
+                                let acks: Vec<Value> = made.iter().filter(|(e, _)| e == id).map(|(_, a)| a.clone()).collect();
+                                json!({"eventid": id, "severity": "3", "r_eventid": "0", "acknowledges": acks})
+                            })
+                            .collect();
+                        ok(Value::Array(events))
                     }
                     "trigger.get" => {
                         let ids = body["params"]["triggerids"].as_array().cloned().unwrap_or_default();
@@ -95,7 +136,12 @@ impl MockZabbix {
             })
             .mount(&server)
             .await;
-        MockZabbix { server, seen }
+        MockZabbix { server, seen, acks }
+    }
+
+    /// The acknowledges made on event `eventid` through the API.
+    pub fn acks_on(&self, eventid: &str) -> Vec<Value> {
+        self.acks.lock().unwrap().iter().filter(|(e, _)| e == eventid).map(|(_, a)| a.clone()).collect()
     }
 
     pub fn seen(&self) -> Vec<Seen> {

@@ -1,0 +1,1036 @@
+//! Property-based tests for every parser of outside input: each source's payloads
+//! (Alertmanager, Zabbix, plugin output, the demo), log lines (file, journald, Loki), config
+//! durations and the config file itself, the snapshot cache read back from disk, and runbook
+//! Markdown through the renderer.
+//!
+//! Inputs are well-shaped payloads damaged at random (`common::fuzz`): a field of another
+//! type, a key missing or added, hostile text, a byte cut or changed. The property is always
+//! "no panic", and where it means something an invariant a person would notice breaking:
+//! what comes out is sanitized, errors name what failed, valid input is not dropped.
+//!
+//! `cargo test --test parsers_prop` runs a few thousand cases; the long run totals over a
+//! million: `cargo test --release --test parsers_prop -- --ignored long_ --nocapture`.
+
+mod common;
+
+use common::fuzz::{below, chance, damaged_bytes, mutate, odd_labels, odd_text, odd_value, pick, rfc3339, shown};
+use klaxon::model::{Alert, LogLine};
+use klaxon::sanitize::is_clean;
+use quickcheck::{Arbitrary, Gen, QuickCheck, TestResult};
+use serde_json::{Value, json};
+use std::fmt::Debug;
+use std::time::Duration;
+
+/// A property over generated inputs whose panics are reported with the input that caused
+/// them (quickcheck's own report of a panic leaves the input out).
+struct Prop<A>(fn(A) -> TestResult);
+
+impl<A: Arbitrary + Debug> quickcheck::Testable for Prop<A> {
+    fn result(&self, g: &mut Gen) -> TestResult {
+        let input = A::arbitrary(g);
+        let shown = format!("{input:?}");
+        let prop = self.0;
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || prop(input))) {
+            Ok(r) if r.is_failure() || r.is_error() => TestResult::error(format!("{r:?} on {shown}")),
+            Ok(r) => r,
+            Err(panic) => {
+                let msg = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned());
+                TestResult::error(format!("panicked ({}) on {shown}", msg.unwrap_or_default()))
+            }
+        }
+    }
+}
+
+/// Runs `prop` on `cases` generated inputs; panics with the failing input, else returns how
+/// many passed.
+fn run<A: Arbitrary + Debug>(name: &str, cases: u64, prop: fn(A) -> TestResult) -> u64 {
+    match QuickCheck::new().tests(cases).max_tests(cases * 4).rng(Gen::new(40)).quicktest(Prop(prop)) {
+        Ok(n) => {
+            eprintln!("{name}: {n} cases passed");
+            n
+        }
+        Err(failed) => panic!("{name}: property failed: {failed:?}"),
+    }
+}
+
+/// A named check inside a property: its failure says which.
+fn holds(ok: bool, what: impl FnOnce() -> String) -> Result<(), String> {
+    if ok { Ok(()) } else { Err(what()) }
+}
+
+fn verdict(r: Result<(), String>) -> TestResult {
+    match r {
+        Ok(()) => TestResult::passed(),
+        Err(e) => TestResult::error(e),
+    }
+}
+
+/// One-line text: clean and without a line break.
+fn line_clean(s: &str) -> bool {
+    is_clean(s) && !s.contains('\n')
+}
+
+/// Every text field of an alert as the sources promise it: sanitized, one-line fields on
+/// one line, the key under the source's name.
+fn alert_clean(a: &Alert, source: &str) -> Result<(), String> {
+    let one_line = [a.key.as_str(), a.title.as_str()]
+        .into_iter()
+        .chain(a.labels.iter().flat_map(|(k, v)| [k.as_str(), v.as_str()]))
+        .chain(a.host.as_deref())
+        .chain(a.service.as_deref())
+        .chain(a.suppression.as_deref())
+        .chain(a.links.iter().flat_map(|l| [l.kind.as_str(), l.url.as_str()]))
+        .chain(a.source_acks.iter().map(|s| s.by.as_str()));
+    for s in one_line {
+        holds(line_clean(s), || format!("not clean or not one line: {s:?} in {a:?}"))?;
+    }
+    let multi = a
+        .annotations
+        .iter()
+        .flat_map(|(k, v)| [k.as_str(), v.as_str()])
+        .chain(a.source_acks.iter().map(|s| s.text.as_str()));
+    for s in multi {
+        holds(is_clean(s), || format!("not clean: {s:?} in {a:?}"))?;
+    }
+    holds(a.source() == source, || format!("key {} is not under {source}", a.key))
+}
+
+fn log_clean(l: &LogLine) -> Result<(), String> {
+    holds(line_clean(&l.message), || format!("message {:?}", l.message))?;
+    for (k, v) in l.fields.iter().chain(l.labels.iter()) {
+        holds(line_clean(k) && line_clean(v), || format!("field {k:?} = {v:?}"))?;
+        // Bounded like the message: the pane keeps thousands of lines.
+        holds(v.len() <= klaxon::model::MAX_TEXT + '…'.len_utf8(), || {
+            format!("field {k:?}: a {}-byte value kept whole", v.len())
+        })?;
+    }
+    holds(l.fields.len() <= klaxon::model::MAX_FIELDS, || format!("{} fields", l.fields.len()))
+}
+
+/// Bytes shown as text when a case fails.
+#[derive(Clone)]
+struct Bytes(Vec<u8>);
+
+impl Debug for Bytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", shown(&self.0))
+    }
+}
+
+// ---------------------------------------------------------------- Alertmanager
+
+/// An `/api/v2/alerts` answer and a `/api/v2/silences` answer, shaped as Alertmanager 0.25
+/// sends them (the API's OpenAPI spec, and tests/alertmanager.rs's real server), then damaged.
+#[derive(Clone, Debug)]
+struct AmAnswer {
+    alerts: Bytes,
+    silences: Bytes,
+    /// Undamaged, with no silence: every distinct fingerprint must come out.
+    intact: Option<usize>,
+}
+
+impl Arbitrary for AmAnswer {
+    fn arbitrary(g: &mut Gen) -> Self {
+        let ids: Vec<String> = (0..3).map(|i| format!("silence-{i}")).collect();
+        let alerts: Vec<Value> = (0..below(g, 6))
+            .map(|_| {
+                let silenced: Vec<&String> = ids.iter().filter(|_| chance(g, 20)).collect();
+                json!({
+                    "labels": odd_labels(g, &["alertname", "severity", "instance", "job", "service"]),
+                    "annotations": odd_labels(g, &["summary", "description", "runbook_url", "runbook"]),
+                    "fingerprint": if chance(g, 70) { format!("{:016x}", u64::arbitrary(g) % 8) } else { odd_text(g) },
+                    "startsAt": rfc3339(g), "updatedAt": rfc3339(g), "endsAt": rfc3339(g),
+                    "generatorURL": odd_text(g),
+                    "receivers": [{"name": "null"}],
+                    "status": {"state": pick(g, &["active", "suppressed", "unprocessed", "odd"]),
+                               "silencedBy": silenced, "inhibitedBy": if chance(g, 10) { json!(["x"]) } else { json!([]) }},
+                })
+            })
+            .collect();
+        let silences: Vec<Value> = ids
+            .iter()
+            .map(|id| {
+                json!({
+                    "id": id, "status": {"state": pick(g, &["active", "expired", "pending"])},
+                    "matchers": [{"name": "alertname", "value": odd_text(g), "isRegex": false, "isEqual": true}],
+                    "startsAt": rfc3339(g), "endsAt": rfc3339(g), "updatedAt": rfc3339(g),
+                    "createdBy": odd_text(g),
+                    "comment": if chance(g, 50) { format!("ACK! {} [klaxon op {}]", odd_text(g), odd_text(g)) } else { odd_text(g) },
+                })
+            })
+            .collect();
+        let (mut a, mut s) = (Value::Array(alerts), Value::Array(silences));
+        let damage = chance(g, 70);
+        let unsilenced = a.as_array().unwrap().iter().all(|x| x["status"]["silencedBy"] == json!([]));
+        let fingerprints: std::collections::HashSet<String> =
+            a.as_array().unwrap().iter().map(|x| x["fingerprint"].as_str().unwrap().to_owned()).collect();
+        if damage {
+            mutate(g, &mut a, 4);
+            mutate(g, &mut s, 4);
+            return AmAnswer {
+                alerts: Bytes(damaged_bytes(g, &a)),
+                silences: Bytes(damaged_bytes(g, &s)),
+                intact: None,
+            };
+        }
+        let intact = unsilenced.then_some(fingerprints.len());
+        AmAnswer {
+            alerts: Bytes(serde_json::to_vec(&a).unwrap()),
+            silences: Bytes(serde_json::to_vec(&s).unwrap()),
+            intact,
+        }
+    }
+}
+
+fn alertmanager() -> klaxon::sources::alertmanager::AlertmanagerSource {
+    let cfg = klaxon::config::parse(
+        "[[sources]]\nname = \"prod\"\nkind = \"alertmanager\"\nurl = \"http://127.0.0.1:9\"\n",
+        "k.toml",
+    )
+    .unwrap();
+    let klaxon::config::SourceKind::Alertmanager(am) = &cfg.sources[0].kind else { unreachable!() };
+    klaxon::sources::alertmanager::AlertmanagerSource::new(&cfg.sources[0], am).unwrap()
+}
+
+thread_local! {
+    static AM: klaxon::sources::alertmanager::AlertmanagerSource = alertmanager();
+}
+
+fn prop_alertmanager(input: AmAnswer) -> TestResult {
+    AM.with(|am| {
+        verdict(match am.decode(&input.alerts.0, &input.silences.0) {
+            Ok(alerts) => (|| {
+                for a in &alerts {
+                    alert_clean(a, "prod")?;
+                    holds(!a.key.id().contains('/'), || format!("a / in the id {}", a.key))?;
+                }
+                if let Some(n) = input.intact {
+                    holds(alerts.len() == n, || format!("{n} distinct alerts in, {} out", alerts.len()))?;
+                }
+                Ok(())
+            })(),
+            Err(e) => {
+                let e = e.to_string();
+                holds(input.intact.is_none(), || format!("an intact answer refused: {e}"))
+                    .and(holds(line_clean(&e) && (e.starts_with("alerts:") || e.starts_with("silences:")), || {
+                        e.clone()
+                    }))
+            }
+        })
+    })
+}
+
+// ---------------------------------------------------------------- Zabbix
+
+/// `problem.get`, `trigger.get` and `user.get` answers, whole JSON-RPC bodies as Zabbix 6.0
+/// and 7.0 send them (numbers as strings; shapes from the API reference, as in
+/// tests/common/zabbix_mock.rs), then damaged; sometimes an error object instead.
+#[derive(Clone, Debug)]
+struct ZabbixAnswer {
+    problems: Bytes,
+    triggers: Bytes,
+    users: Bytes,
+    intact: Option<usize>,
+}
+
+fn num_or_string(g: &mut Gen, n: i64) -> Value {
+    if chance(g, 70) { json!(n.to_string()) } else { json!(n) }
+}
+
+/// `num_or_string` of a number drawn from the same generator.
+macro_rules! num {
+    ($g:ident, $n:expr) => {{
+        let n: i64 = $n;
+        num_or_string($g, n)
+    }};
+}
+
+impl Arbitrary for ZabbixAnswer {
+    fn arbitrary(g: &mut Gen) -> Self {
+        let n = below(g, 5);
+        let problems: Vec<Value> = (0..n)
+            .map(|i| {
+                let acks: Vec<Value> = (0..below(g, 3))
+                    .map(|_| {
+                        json!({"acknowledgeid": num!(g, i64::from(u16::arbitrary(g))), "userid": num!(g, (below(g, 3)) as i64),
+                               "clock": num!(g, i64::from(u32::arbitrary(g))), "message": odd_text(g),
+                               "action": num!(g, below(g, 64) as i64), "old_severity": "2", "new_severity": num!(g, below(g, 7) as i64)})
+                    })
+                    .collect();
+                json!({
+                    "eventid": num!(g, 100 + i as i64), "source": "0", "object": "0",
+                    "objectid": num!(g, 10 + below(g, 3) as i64),
+                    "clock": num!(g, if chance(g, 10) { i64::MAX } else { i64::from(u32::arbitrary(g)) }),
+                    "ns": num!(g, if chance(g, 10) { -5 } else { below(g, 1_000_000_000) as i64 }),
+                    "r_eventid": "0", "name": odd_text(g), "acknowledged": num!(g, below(g, 2) as i64),
+                    "severity": num!(g, below(g, 8) as i64), "suppressed": num!(g, below(g, 2) as i64),
+                    "opdata": odd_text(g),
+                    "urls": [{"name": odd_text(g), "url": odd_text(g)}],
+                    "tags": [{"tag": odd_text(g), "value": odd_text(g)}, {"tag": "service", "value": odd_text(g)}],
+                    "acknowledges": acks,
+                    "suppression_data": [{"maintenanceid": num!(g, below(g, 3) as i64), "suppress_until": num!(g, i64::from(u32::arbitrary(g)))}],
+                })
+            })
+            .collect();
+        let triggers: Vec<Value> = (10..13)
+            .map(|t| json!({"triggerid": num!(g, t), "url": odd_text(g), "hosts": [{"hostid": "1", "host": odd_text(g), "name": odd_text(g)}]}))
+            .collect();
+        let users = json!([{"userid": "1", "username": odd_text(g)}, {"userid": "2", "alias": odd_text(g)}]);
+        let envelope = |result: Value| json!({"jsonrpc": "2.0", "result": result, "id": 1});
+        let (mut p, mut t, mut u) =
+            (envelope(Value::Array(problems)), envelope(Value::Array(triggers)), envelope(users));
+        if chance(g, 5) {
+            p = json!({"jsonrpc": "2.0", "error": {"code": -32500, "message": odd_text(g), "data": odd_value(g, 1)}, "id": 1});
+        }
+        if chance(g, 70) || p.get("error").is_some() {
+            for v in [&mut p, &mut t, &mut u] {
+                mutate(g, v, 4);
+            }
+            return ZabbixAnswer {
+                problems: Bytes(damaged_bytes(g, &p)),
+                triggers: Bytes(damaged_bytes(g, &t)),
+                users: Bytes(damaged_bytes(g, &u)),
+                intact: None,
+            };
+        }
+        let bytes = |v: &Value| Bytes(serde_json::to_vec(v).unwrap());
+        ZabbixAnswer { problems: bytes(&p), triggers: bytes(&t), users: bytes(&u), intact: Some(n) }
+    }
+}
+
+fn zabbix() -> klaxon::sources::zabbix::ZabbixSource {
+    let cfg = klaxon::config::parse(
+        "[[sources]]\nname = \"zbx\"\nkind = \"zabbix\"\nurl = \"http://127.0.0.1:9\"\ntoken_env = \"KLAXON_PROP_ZABBIX_TOKEN\"\n",
+        "k.toml",
+    )
+    .unwrap();
+    let klaxon::config::SourceKind::Zabbix(z) = &cfg.sources[0].kind else { unreachable!() };
+    klaxon::sources::zabbix::ZabbixSource::new(&cfg.sources[0], z).unwrap()
+}
+
+thread_local! {
+    static ZBX: klaxon::sources::zabbix::ZabbixSource = zabbix();
+}
+
+fn prop_zabbix(input: ZabbixAnswer) -> TestResult {
+    ZBX.with(|z| {
+        verdict(match z.decode(&input.problems.0, &input.triggers.0, &input.users.0) {
+            Ok(alerts) => (|| {
+                for a in &alerts {
+                    alert_clean(a, "zbx")?;
+                }
+                if let Some(n) = input.intact {
+                    holds(alerts.len() == n, || format!("{n} problems in, {} out", alerts.len()))?;
+                }
+                Ok(())
+            })(),
+            Err(e) => {
+                let e = e.to_string();
+                holds(input.intact.is_none(), || format!("an intact answer refused: {e}")).and(holds(
+                    line_clean(&e) && (e.starts_with("problem.get") || e.starts_with("trigger.get")),
+                    || e.clone(),
+                ))
+            }
+        })
+    })
+}
+
+// ---------------------------------------------------------------- checks: plugin output
+
+/// Nagios plugin output (the monitoring-plugins guidelines: `TEXT | perf` then long text
+/// whose perfdata follows a `|` on a later line), from pieces, sometimes odd.
+#[derive(Clone, Debug)]
+struct PluginText {
+    text: String,
+    perf: String,
+    long: Vec<String>,
+    raw: Option<String>,
+}
+
+fn no_breaks(s: String) -> String {
+    s.replace(['\n', '\r', '|'], " ")
+}
+
+impl Arbitrary for PluginText {
+    fn arbitrary(g: &mut Gen) -> Self {
+        let raw = chance(g, 30).then(|| {
+            (0..below(g, 5)).map(|_| odd_text(g)).collect::<Vec<_>>().join(pick(g, &["\n", "|", "\r\n", " | "]))
+        });
+        PluginText {
+            text: no_breaks(odd_text(g)),
+            perf: no_breaks(format!("{}={};{};{}", odd_text(g), u16::arbitrary(g), odd_text(g), i32::arbitrary(g))),
+            long: (0..below(g, 4)).map(|_| no_breaks(odd_text(g))).collect(),
+            raw,
+        }
+    }
+}
+
+fn prop_plugin_output(p: PluginText) -> TestResult {
+    use klaxon::sources::checks::PluginOutput;
+    let joined = match &p.raw {
+        Some(raw) => raw.clone(),
+        None => format!("{} | {}\n{}\n", p.text, p.perf, p.long.join("\n")),
+    };
+    let parsed = PluginOutput::parse(&joined);
+    verdict((|| {
+        holds(!parsed.text.contains('\n') && !parsed.perfdata.contains('\n'), || format!("{parsed:?}"))?;
+        if p.raw.is_none() {
+            // What went in comes out in its place.
+            holds(parsed.text == p.text.trim(), || format!("text {:?} became {:?}", p.text, parsed.text))?;
+            holds(parsed.perfdata == p.perf.trim(), || format!("perf {:?} became {:?}", p.perf, parsed.perfdata))?;
+            let long: Vec<&str> = p.long.iter().map(|l| l.trim_end()).collect();
+            let want = long.join("\n");
+            holds(parsed.long_text == want.trim_end_matches('\n'), || {
+                format!("long {want:?} became {:?}", parsed.long_text)
+            })?;
+        }
+        Ok(())
+    })())
+}
+
+/// A plugin's output and exit status through the real checks source: the command is
+/// run (by `sh`, printing what it is given) and its alert built as in a poll.
+#[derive(Clone, Debug)]
+struct PluginRun {
+    output: String,
+    code: u8,
+}
+
+impl Arbitrary for PluginRun {
+    fn arbitrary(g: &mut Gen) -> Self {
+        let p = PluginText::arbitrary(g);
+        let output = p.raw.unwrap_or_else(|| format!("{} | {}\n{}\n", p.text, p.perf, p.long.join("\n")));
+        // argv cannot carry a NUL byte, nor one argument over 128 KiB (Linux's
+        // MAX_ARG_STRLEN); up to 120 kB still passes the source's 64 KiB output cap.
+        let output = output.replace('\0', " ");
+        let output = output[..output.floor_char_boundary(120_000)].to_owned();
+        PluginRun { output, code: pick(g, &[0, 1, 2, 3, 4, 255]) }
+    }
+}
+
+thread_local! {
+    static RUNTIME: tokio::runtime::Runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+}
+
+fn prop_plugin_run(r: PluginRun) -> TestResult {
+    let argv = ["/bin/sh", "-c", "printf '%s' \"$1\"; exit \"$2\"", "sh", &r.output, &r.code.to_string()];
+    let argv: Vec<String> = argv.iter().map(|a| toml_string(a)).collect();
+    let text = format!(
+        "[[sources]]\nname = \"local\"\nkind = \"checks\"\nhost = false\n[[sources.commands]]\nname = \"plugin\"\nargv = [{}]\n",
+        argv.join(", ")
+    );
+    let cfg = klaxon::config::parse(&text, "k.toml").unwrap();
+    let source = klaxon::sources::build(&cfg.sources[0]).unwrap();
+    let polled = RUNTIME.with(|rt| rt.block_on(source.poll()));
+    verdict(match polled {
+        Ok(alerts) => (|| {
+            for a in &alerts {
+                alert_clean(a, "local")?;
+            }
+            let want = usize::from(r.code != 0);
+            holds(alerts.len() == want, || format!("exit {}: {} alerts", r.code, alerts.len()))
+        })(),
+        Err(e) => Err(format!("the poll failed: {e}")),
+    })
+}
+
+/// Other host files the checks source reads: /proc/meminfo and /proc/self/mounts lines.
+#[derive(Clone, Debug)]
+struct ProcText(String);
+
+impl Arbitrary for ProcText {
+    fn arbitrary(g: &mut Gen) -> Self {
+        let lines: Vec<String> = (0..below(g, 8))
+            .map(|_| match below(g, 4) {
+                0 => format!(
+                    "{}: {} kB",
+                    pick(g, &["MemTotal", "MemAvailable", "MemFree"]),
+                    pick(g, &["0", "1", "18446744073709551615", "-3", "x", ""])
+                ),
+                1 => format!(
+                    "{} {} {} rw 0 0",
+                    odd_text(g),
+                    pick(g, &["/", "/mnt/a\\040b", "/snap/x", "\\", "\\04", "/proc"]),
+                    pick(g, &["ext4", "tmpfs", "xfs", ""])
+                ),
+                _ => odd_text(g),
+            })
+            .collect();
+        ProcText(lines.join("\n"))
+    }
+}
+
+fn prop_proc_files(p: ProcText) -> TestResult {
+    use klaxon::sources::checks::{disk_mounts, memory_used_percent};
+    let pct = memory_used_percent(&p.0);
+    let _ = disk_mounts(&p.0, &[std::path::PathBuf::from("/skip")]);
+    verdict(holds(pct.is_none_or(f64::is_finite), || format!("memory {pct:?}")))
+}
+
+// ---------------------------------------------------------------- demo
+
+/// The demo's only input is its config (seed, cycle, severity map) and the clock.
+#[derive(Clone, Debug)]
+struct DemoCase {
+    seed: u64,
+    cycle: Duration,
+    now: chrono::DateTime<chrono::Utc>,
+    map: Vec<(String, String)>,
+}
+
+impl Arbitrary for DemoCase {
+    fn arbitrary(g: &mut Gen) -> Self {
+        let cycle = match below(g, 5) {
+            0 => Duration::from_secs(u64::arbitrary(g)),
+            1 => Duration::from_secs(below(g, 120) as u64),
+            2 => Duration::from_millis(u64::arbitrary(g) % 10_000_000),
+            _ => Duration::from_secs(60 * (1 + below(g, 120) as u64)),
+        };
+        let secs = match below(g, 4) {
+            0 => i64::from(i32::arbitrary(g)) * 1000,
+            1 => -62_135_596_800 + i64::from(u32::arbitrary(g)),
+            _ => 1_700_000_000 + i64::from(u32::arbitrary(g) % 100_000_000),
+        };
+        DemoCase {
+            seed: u64::arbitrary(g),
+            cycle,
+            now: chrono::DateTime::from_timestamp(secs, 0).unwrap_or_default(),
+            map: (0..below(g, 3))
+                .map(|_| (pick(g, &["major", "critical", "info", "x"]).to_owned(), odd_text(g)))
+                .collect(),
+        }
+    }
+}
+
+fn prop_demo(c: DemoCase) -> TestResult {
+    let map = klaxon::model::SeverityMap::new(c.map.iter().filter_map(|(k, v)| Some((k.clone(), v.parse().ok()?))));
+    let cfg = klaxon::config::DemoConfig { seed: c.seed, cycle: c.cycle };
+    let demo = klaxon::sources::demo::DemoSource::new("demo", &cfg, map);
+    let first = demo.alerts_at(c.now);
+    let again = demo.alerts_at(c.now);
+    verdict((|| {
+        for a in &first {
+            alert_clean(a, "demo")?;
+        }
+        holds(first == again, || "the scenario is not a function of the clock".into())
+    })())
+}
+
+// ---------------------------------------------------------------- severities
+
+fn prop_severity_words(s: String) -> TestResult {
+    use klaxon::model::Severity;
+    let parsed = s.parse::<Severity>();
+    // A name parses back to itself.
+    let ok = parsed.as_ref().map_or(true, |sev| sev.name().parse::<Severity>().as_ref() == Ok(sev));
+    verdict(holds(ok, || format!("{s:?} → {parsed:?}")))
+}
+
+// ---------------------------------------------------------------- log lines
+
+/// A log line as files and journals hold them: structured JSON (with nested context, levels
+/// and times under the keys loggers use), plain `TIME LEVEL text`, or anything at all.
+#[derive(Clone, Debug)]
+struct RawLine {
+    text: String,
+    /// For an intact structured line: the message, level word and time that went in.
+    expect: Option<(String, String, chrono::DateTime<chrono::Utc>)>,
+}
+
+impl Arbitrary for RawLine {
+    fn arbitrary(g: &mut Gen) -> Self {
+        let level = pick(g, &["info", "warn", "error", "debug", "fatal", "30", "3", "INFO", "trace"]).to_owned();
+        let msg = odd_text(g);
+        let time = rfc3339(g);
+        match below(g, 4) {
+            0 => {
+                let mut v = json!({"msg": msg, "level": level, "ts": time, "request_id": odd_text(g),
+                                   "ctx": {"user": odd_text(g), "n": odd_value(g, 1)}});
+                for _ in 0..below(g, 3) {
+                    v[odd_text(g)] = odd_value(g, 2);
+                }
+                if chance(g, 60) {
+                    mutate(g, &mut v, 6);
+                    return RawLine { text: String::from_utf8_lossy(&damaged_bytes(g, &v)).into_owned(), expect: None };
+                }
+                let t = chrono::DateTime::parse_from_rfc3339(&time).unwrap().to_utc();
+                RawLine { text: v.to_string(), expect: (msg.len() < 4000).then_some((msg, level, t)) }
+            }
+            1 => RawLine { text: format!("{time} {} {msg}", level.to_uppercase()), expect: None },
+            2 => RawLine {
+                text: format!(
+                    "{} {level} {msg}",
+                    pick(g, &["2026-11-21 03:10:00.123", "1763694600", "1763694600123", "-5", "9e99"])
+                ),
+                expect: None,
+            },
+            _ => RawLine { text: odd_text(g), expect: None },
+        }
+    }
+}
+
+fn prop_log_line(l: RawLine) -> TestResult {
+    let line = LogLine::parse("app", &l.text);
+    verdict((|| {
+        log_clean(&line)?;
+        holds(line.message.len() <= klaxon::model::MAX_TEXT + '…'.len_utf8(), || {
+            format!("{} bytes", line.message.len())
+        })?;
+        if let Some((msg, level, at)) = &l.expect {
+            let want = klaxon::sanitize::sanitize_line(msg);
+            holds(line.message == want, || format!("message {msg:?} became {:?}", line.message))?;
+            holds(line.level == klaxon::model::Level::parse(level), || {
+                format!("level {level:?} became {:?}", line.level)
+            })?;
+            holds(line.at == Some(*at), || format!("time {at} became {:?}", line.at))?;
+        }
+        Ok(())
+    })())
+}
+
+fn prop_times((t, raw): (i64, String)) -> TestResult {
+    use klaxon::model::parse_time;
+    let _ = parse_time(&raw);
+    // Every time chrono can hold comes back from its RFC 3339 form, and epoch seconds too.
+    let secs = t.rem_euclid(253_402_300_799 + 62_135_596_800) - 62_135_596_800;
+    let at = chrono::DateTime::from_timestamp(secs, 0).unwrap();
+    let back = parse_time(&at.to_rfc3339());
+    // Epoch numbers become nanoseconds in an i64: up to 2262.
+    let epoch = (secs > 0 && secs < 9_000_000_000).then(|| parse_time(&secs.to_string()));
+    let millis =
+        (100_000_000..9_000_000_000).contains(&secs).then(|| parse_time(&format!("{secs}{:03}", t.rem_euclid(1000))));
+    let at_ms = at + chrono::Duration::milliseconds(t.rem_euclid(1000));
+    verdict(
+        holds(back == Some(at), || format!("{at} came back as {back:?}"))
+            .and(holds(epoch.is_none_or(|e| e == Some(at)), || format!("epoch {secs} came back as {epoch:?}")))
+            .and(holds(millis.is_none_or(|e| e == Some(at_ms)), || {
+                format!("epoch ms of {at_ms} came back as {millis:?}")
+            })),
+    )
+}
+
+/// One `journalctl -o json` entry (systemd's JSON export format: strings, byte arrays for
+/// binary fields, `__REALTIME_TIMESTAMP` in microseconds), then damaged.
+#[derive(Clone, Debug)]
+struct JournalEntry(Bytes);
+
+impl Arbitrary for JournalEntry {
+    fn arbitrary(g: &mut Gen) -> Self {
+        let message = match below(g, 3) {
+            0 => json!(odd_text(g)),
+            1 => json!(odd_text(g).bytes().chain([0x1b, 0xff, 0x9b]).collect::<Vec<u8>>()),
+            _ => json!(json!({"level": "warn", "msg": odd_text(g), "trace_id": odd_text(g)}).to_string()),
+        };
+        let mut v = json!({
+            "__CURSOR": odd_text(g), "__REALTIME_TIMESTAMP": pick(g, &["1763694600123456", "-1", "99999999999999999999", "x"]),
+            "PRIORITY": pick(g, &["0", "3", "6", "7", "9", "-1", "info"]), "MESSAGE": message,
+            "_SYSTEMD_UNIT": odd_text(g), "SYSLOG_IDENTIFIER": odd_text(g), "_HOSTNAME": odd_text(g), "_PID": "42",
+            "REQUEST_ID": odd_text(g), "_BOOT_ID": "b",
+        });
+        for _ in 0..below(g, 4) {
+            v[odd_text(g)] = odd_value(g, 2);
+        }
+        if chance(g, 50) {
+            mutate(g, &mut v, 5);
+        }
+        JournalEntry(Bytes(damaged_bytes(g, &v)))
+    }
+}
+
+fn prop_journald(e: JournalEntry) -> TestResult {
+    verdict(match klaxon::logs::journald::parse_entry("journal", &e.0.0) {
+        Some((line, _cursor)) => log_clean(&line),
+        None => Ok(()),
+    })
+}
+
+/// A Loki `query_range` answer (Loki's HTTP API: `status`, `data.resultType`, streams of
+/// `[ns, line]` values, Loki 3's structured metadata as a third element), then damaged.
+#[derive(Clone, Debug)]
+struct LokiAnswer(Bytes);
+
+impl Arbitrary for LokiAnswer {
+    fn arbitrary(g: &mut Gen) -> Self {
+        let streams: Vec<Value> = (0..below(g, 3))
+            .map(|_| {
+                let values: Vec<Value> = (0..below(g, 4))
+                    .map(|_| {
+                        let ns = pick(
+                            g,
+                            &["1763694600123456789", "0", "-1", "170141183460469231731687303715884105727", "x", "1e9"],
+                        );
+                        if chance(g, 30) {
+                            json!([ns, odd_text(g), {"trace_id": odd_text(g), odd_text(g): odd_text(g)}])
+                        } else {
+                            json!([ns, odd_text(g)])
+                        }
+                    })
+                    .collect();
+                json!({"stream": odd_labels(g, &["app", "level", "detected_level", "severity"]), "values": values})
+            })
+            .collect();
+        let mut v = json!({"status": pick(g, &["success", "error"]), "data": {"resultType": pick(g, &["streams", "matrix"]), "result": streams}, "error": odd_text(g)});
+        if chance(g, 60) {
+            mutate(g, &mut v, 5);
+        }
+        LokiAnswer(Bytes(damaged_bytes(g, &v)))
+    }
+}
+
+fn prop_loki(a: LokiAnswer) -> TestResult {
+    verdict(match klaxon::logs::loki::parse_response("loki", &a.0.0) {
+        Ok(lines) => lines.iter().try_for_each(|(_, l)| log_clean(l)),
+        Err(e) => holds(line_clean(&e.to_string()), || e.to_string()),
+    })
+}
+
+// ---------------------------------------------------------------- config
+
+/// A duration as people write them in klaxon.toml, or not quite.
+#[derive(Clone, Debug)]
+struct DurationText {
+    text: String,
+    /// When it is a well-formed duration of at least a second: its value.
+    value: Option<Duration>,
+}
+
+impl Arbitrary for DurationText {
+    fn arbitrary(g: &mut Gen) -> Self {
+        match below(g, 3) {
+            0 => {
+                let d = Duration::from_secs(1 + u64::arbitrary(g) % 10_000_000);
+                DurationText { text: humantime::format_duration(d).to_string(), value: Some(d) }
+            }
+            1 => {
+                let n = pick(g, &["0", "1", "15", "1.5", "-1", "99999999999999999999", "1e3", "", "٣", "0x10"]);
+                let unit =
+                    pick(g, &["s", "m", "h", "d", "ms", "us", "ns", "w", "y", "years", "", " s", "sec", "µs", "mins"]);
+                DurationText { text: format!("{n}{unit}{}", pick(g, &["", " 30s", "m", " ", "\t"])), value: None }
+            }
+            _ => DurationText { text: odd_text(g), value: None },
+        }
+    }
+}
+
+fn toml_string(s: &str) -> String {
+    toml::Value::String(s.to_owned()).to_string()
+}
+
+fn prop_durations(d: DurationText) -> TestResult {
+    let text = format!("[[sources]]\nname = \"d\"\nkind = \"demo\"\ninterval = {}\n", toml_string(&d.text));
+    let parsed = klaxon::config::parse(&text, "k.toml");
+    verdict(match (&parsed, d.value) {
+        (Ok(cfg), Some(v)) => {
+            holds(cfg.sources[0].interval == v, || format!("{:?} read as {:?}", d.text, cfg.sources[0].interval))
+        }
+        (Ok(cfg), None) => {
+            holds(cfg.sources[0].interval >= Duration::from_secs(1), || format!("{:?}", cfg.sources[0].interval))
+        }
+        (Err(e), Some(_)) => Err(format!("a valid duration {:?} refused: {e}", d.text)),
+        (Err(e), None) => holds(
+            e.file == "k.toml" && e.line == Some(4) && e.key.as_deref().is_some_and(|k| k.contains("interval")),
+            || format!("the error does not name k.toml:4 `interval`: {e:?}"),
+        ),
+    })
+}
+
+/// klaxon.toml with every kind of section, each value sometimes replaced by a TOML value of
+/// another type or an odd one (huge, negative, NaN, control characters), lines dropped or
+/// doubled.
+#[derive(Clone, Debug)]
+struct ConfigText(String);
+
+const CONFIG: &str = r#"[identity]
+name = @
+[ui]
+theme = @
+timezone = @
+[store]
+backend = @
+path = @
+[[sources]]
+name = @
+kind = "alertmanager"
+url = @
+interval = @
+timeout = @
+max_bytes = @
+ack_silence = @
+severity_map = { critical = @ }
+[[sources]]
+name = @
+kind = "zabbix"
+url = @
+token_env = @
+page_size = @
+tags = [@, @]
+min_severity = @
+[[sources]]
+name = @
+kind = "checks"
+disk = { warning = @, high = @ }
+[[sources.commands]]
+name = @
+argv = [@, @]
+[[sources]]
+name = @
+kind = "demo"
+seed = @
+cycle = @
+[[schedules]]
+name = @
+kind = "rotation"
+level = @
+people = [@]
+[[logs]]
+name = @
+kind = "loki"
+url = @
+query = @
+limit = @
+[notify]
+min_severity = @
+terminal = @
+[escalation]
+auto_after = @
+"#;
+
+fn toml_value(g: &mut Gen) -> String {
+    match below(g, 12) {
+        0 => toml_string(&odd_text(g)),
+        1 => pick(
+            g,
+            &[
+                "9223372036854775807",
+                "-9223372036854775808",
+                "0",
+                "-1",
+                "1_000",
+                "0xff",
+                "1e308",
+                "nan",
+                "-inf",
+                "-0.0",
+            ],
+        )
+        .into(),
+        2 => pick(
+            g,
+            &["true", "false", "1979-05-27T07:32:00Z", "07:32:00", "[]", "{}", "[1, \"a\"]", "{ a = { b = 1 } }"],
+        )
+        .into(),
+        3 => toml_string(pick(
+            g,
+            &["15s", "0s", "1000000000years", "5m", "-1s", "", "critical", "high", "UTC", "Mars/Olympus"],
+        )),
+        4 => pick(g, &["", "\"unterminated", "'''", "@", "= =", "[[", "\"\\u0000\"", "\"\\uD800\""]).into(),
+        _ => toml_string(pick(
+            g,
+            &["prod", "alice", "http://127.0.0.1:9093", "critical", "sqlite", "default", "/bin/true", "15s"],
+        )),
+    }
+}
+
+impl Arbitrary for ConfigText {
+    fn arbitrary(g: &mut Gen) -> Self {
+        let mut text = String::new();
+        for piece in CONFIG.split('@') {
+            if !text.is_empty() {
+                text.push_str(&toml_value(g));
+            }
+            text.push_str(piece);
+        }
+        let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+        for _ in 0..below(g, 3) {
+            let i = below(g, lines.len());
+            if chance(g, 50) {
+                lines.remove(i);
+            } else {
+                let l = lines[i].clone();
+                lines.insert(below(g, lines.len()), l);
+            }
+        }
+        ConfigText(lines.join("\n"))
+    }
+}
+
+fn prop_config_file(c: ConfigText) -> TestResult {
+    let lines = c.0.lines().count().max(1);
+    verdict(match klaxon::config::parse(&c.0, "k.toml") {
+        Ok(cfg) => {
+            // What parsed must also build without a panic (its errors are the user's to see).
+            for s in &cfg.sources {
+                if !matches!(s.kind, klaxon::config::SourceKind::Checks(_)) {
+                    let _ = klaxon::sources::build(s);
+                }
+            }
+            let _ = klaxon::logs::build_all(&cfg.logs, None);
+            Ok(())
+        }
+        Err(e) => holds(e.file == "k.toml" && e.line.is_none_or(|l| (1..=lines + 1).contains(&l)), || format!("{e:?}"))
+            .and(holds(is_clean(&e.to_string()), || {
+                format!("the error carries control characters: {:?}", e.to_string())
+            })),
+    })
+}
+
+// ---------------------------------------------------------------- snapshot cache
+
+/// The snapshot cache file read back from disk: a damaged or hand-edited one.
+#[derive(Clone, Debug)]
+struct CacheFile(Bytes);
+
+impl Arbitrary for CacheFile {
+    fn arbitrary(g: &mut Gen) -> Self {
+        let alerts: Vec<Value> = (0..below(g, 3))
+            .map(|_| {
+                json!({"key": pick(g, &["prod/1", "other/2", "prod/x/y", "nokey"]), "title": odd_text(g), "severity": pick(g, &["high", "disaster", "9", "x"]),
+                       "status": pick(g, &["firing", "acknowledged", "odd"]), "started_at": rfc3339(g), "updated_at": rfc3339(g),
+                       "labels": odd_labels(g, &["alertname"]), "annotations": odd_labels(g, &["summary"]), "host": odd_text(g),
+                       "links": [{"kind": odd_text(g), "url": odd_text(g)}], "source_acks": [{"by": odd_text(g), "text": odd_text(g), "at": null}],
+                       "suppression": odd_text(g)})
+            })
+            .collect();
+        let mut v = json!({"taken_at": rfc3339(g), "alerts": alerts});
+        if chance(g, 50) {
+            mutate(g, &mut v, 5);
+        }
+        CacheFile(Bytes(damaged_bytes(g, &v)))
+    }
+}
+
+thread_local! {
+    static CACHE_DIR: tempfile::TempDir = tempfile::tempdir().unwrap();
+}
+
+fn prop_snapshot_cache(f: CacheFile) -> TestResult {
+    CACHE_DIR.with(|dir| {
+        std::fs::write(dir.path().join("prod.json"), &f.0.0).unwrap();
+        let cache = klaxon::sources::cache::SnapshotCache::new(dir.path());
+        verdict(match cache.load("prod") {
+            Some((_, alerts)) => alerts.iter().try_for_each(|a| alert_clean(a, "prod")),
+            None => Ok(()),
+        })
+    })
+}
+
+// ---------------------------------------------------------------- runbook Markdown
+
+/// Runbook Markdown from CommonMark's pieces (headings, nested lists and quotes, tables of
+/// uneven rows, fences, links, HTML, tabs) mixed with odd and hostile text, at any width.
+#[derive(Clone, Debug)]
+struct Runbook {
+    text: String,
+    width: u16,
+}
+
+impl Arbitrary for Runbook {
+    fn arbitrary(g: &mut Gen) -> Self {
+        let mut text = String::new();
+        for _ in 0..below(g, 12) {
+            let t = odd_text(g);
+            let block = match below(g, 14) {
+                0 => format!("{} {t}\n", "#".repeat(1 + below(g, 7))),
+                1 => format!("{}- {t}\n", "  ".repeat(below(g, 6))),
+                2 => format!("{}. {t}\n", u32::arbitrary(g)),
+                3 => format!("{} {t}\n", ">".repeat(1 + below(g, 8))),
+                4 => {
+                    let cols = 1 + below(g, 6);
+                    let row = |g: &mut Gen| {
+                        (0..1 + below(g, 8))
+                            .map(|_| odd_text(g).replace(['|', '\n'], " "))
+                            .collect::<Vec<_>>()
+                            .join(" | ")
+                    };
+                    format!("| {} |\n|{}\n| {} |\n| {} |\n", row(g), "---|".repeat(cols), row(g), row(g))
+                }
+                5 => format!("```{}\n{t}\n{}\n```\n", pick(g, &["", "sh", "`", "~~~"]), "x".repeat(below(g, 400))),
+                6 => format!(
+                    "[{t}]({})",
+                    pick(g, &["https://x", "other-runbook", "", "<>", "javascript:alert(1)", "file:///etc/passwd"])
+                ),
+                7 => format!("![{t}](img.png) <b>{t}</b> <!-- {t} -->\n"),
+                8 => format!("\t{t}\n\t\t{t}\n"),
+                9 => format!("*{t}* **{t}** ~~{t}~~ `{t}`\n"),
+                10 => "---\n".into(),
+                11 => format!("{t}  \n{t}\\\n"),
+                12 => format!("{t}[^1]\n\n[^1]: {t}\n"),
+                _ => format!("{t}\n\n"),
+            };
+            text.push_str(&block);
+        }
+        let width = match below(g, 4) {
+            0 => u16::arbitrary(g),
+            1 => below(g, 12) as u16,
+            _ => 20 + below(g, 200) as u16,
+        };
+        Runbook { text, width }
+    }
+}
+
+thread_local! {
+    static THEME: klaxon::config::theme::Theme = klaxon::config::theme::Theme::default();
+}
+
+fn prop_markdown(r: Runbook) -> TestResult {
+    use unicode_width::UnicodeWidthStr;
+    let rendered = THEME.with(|theme| klaxon::runbooks::markdown::render(&r.text, r.width, theme));
+    let room = usize::from(r.width).max(10);
+    verdict(rendered.lines.iter().try_for_each(|line| {
+        holds(line.width() <= room, || format!("a line {} wide at {room}: {line:?}", line.width()))?;
+        line.spans.iter().try_for_each(|s| {
+            holds(line_clean(&s.content) && s.content.width() <= room, || format!("span {:?}", s.content))
+        })
+    }))
+}
+
+// ---------------------------------------------------------------- the runs
+//
+// Each parser has a normal test (a few hundred cases) and a long one (`long_`, ignored):
+// `cargo test --release --test parsers_prop -- --ignored long_ --nocapture` runs them all,
+// 1,000,000+ cases in total, each printing its count.
+
+/// The long run's cases for each normal case.
+const LONG: u64 = 250;
+
+macro_rules! property {
+    ($name:ident, $long:ident, $what:literal, $cases:expr, $prop:expr) => {
+        #[test]
+        fn $name() {
+            zabbix_token();
+            run($what, $cases, $prop);
+        }
+
+        #[test]
+        #[ignore = "long run: cargo test --release --test parsers_prop -- --ignored long_"]
+        fn $long() {
+            zabbix_token();
+            run($what, $cases * LONG, $prop);
+        }
+    };
+}
+
+fn zabbix_token() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    // SAFETY: the tests' only environment write, done once before a source reads it.
+    ONCE.call_once(|| unsafe { std::env::set_var("KLAXON_PROP_ZABBIX_TOKEN", "prop-token") });
+}
+
+property!(alertmanager_answers, long_alertmanager_answers, "alertmanager alerts+silences", 400, prop_alertmanager);
+property!(zabbix_answers, long_zabbix_answers, "zabbix problem/trigger/user", 400, prop_zabbix);
+property!(plugin_output, long_plugin_output, "plugin output", 400, prop_plugin_output);
+property!(plugin_runs, long_plugin_runs, "plugin output through a real command", 40, prop_plugin_run);
+property!(proc_files, long_proc_files, "/proc files", 300, prop_proc_files);
+property!(demo_scenario, long_demo_scenario, "demo scenario", 200, prop_demo);
+property!(severity_words, long_severity_words, "severity words", 300, prop_severity_words);
+property!(log_lines, long_log_lines, "log lines (file, plain and JSON)", 500, prop_log_line);
+property!(log_times, long_log_times, "log times", 300, prop_times);
+property!(journald_entries, long_journald_entries, "journald entries", 400, prop_journald);
+property!(loki_answers, long_loki_answers, "loki answers", 400, prop_loki);
+property!(config_durations, long_config_durations, "config durations", 300, prop_durations);
+property!(config_files, long_config_files, "config files", 300, prop_config_file);
+property!(snapshot_cache, long_snapshot_cache, "snapshot cache", 100, prop_snapshot_cache);
+property!(runbook_markdown, long_runbook_markdown, "runbook markdown", 200, prop_markdown);
