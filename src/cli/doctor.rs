@@ -12,19 +12,18 @@ pub async fn run(session: &Session) -> Result<(), CliError> {
         Origin::Embedded => println!("config   ok: the embedded default (no config file)"),
     }
     let store = session.store.clone();
-    let counts = tokio::task::spawn_blocking(move || -> crate::store::Result<(usize, usize, usize, i64)> {
-        let queued = store.queued()?;
-        Ok((store.known_alerts(None, false)?.len(), store.pending_mirrors()?.len(), queued, store.last_entry_id()?))
+    // What waits on this host is counted apart: it matters most when the store is away.
+    let (queued, counts) = tokio::task::spawn_blocking(move || {
+        let counts = (|| -> crate::store::Result<(usize, usize, i64)> {
+            Ok((store.known_alerts(None, false)?.len(), store.pending_mirrors()?.len(), store.last_entry_id()?))
+        })();
+        (store.queued(), counts)
     })
     .await
     .map_err(|e| CliError::Failure(e.to_string()))?;
     match counts {
-        Ok((open, unsent, queued, entries)) => {
+        Ok((open, unsent, entries)) => {
             println!("store    ok: {} ({entries} entries, {open} open alerts)", session.store.describe());
-            if queued > 0 {
-                problems += 1;
-                println!("outbox   {queued} action(s) kept here for the store: `klaxon sync` sends them");
-            }
             if unsent > 0 {
                 problems += 1;
                 println!("outbox   {unsent} action(s) not yet sent to their source: `klaxon sync` sends them");
@@ -33,6 +32,17 @@ pub async fn run(session: &Session) -> Result<(), CliError> {
         Err(e) => {
             problems += 1;
             println!("store    FAILING: {e}");
+        }
+    }
+    match queued {
+        Ok(0) => {}
+        Ok(queued) => {
+            problems += 1;
+            println!("outbox   {queued} action(s) kept here for the store: `klaxon sync` sends them");
+        }
+        Err(e) => {
+            problems += 1;
+            println!("outbox   cannot count the actions kept here: {e}");
         }
     }
     for (cfg, source) in &session.sources {

@@ -42,10 +42,12 @@ pub async fn poll_once(source: &dyn AlertSource, timeout: Duration) -> Result<Ve
 }
 
 /// Delay before the next try after `failures` failures in a row: the interval doubled per
-/// failure, capped at max(interval, 5 min), then "equal jitter" (half fixed, half random) so
-/// that many consoles do not retry a recovering server in lockstep. `unit` is in [0, 1).
+/// failure, capped at twice the interval, then "equal jitter" (half fixed, half random) so
+/// that many consoles do not retry a recovering server in lockstep. The low cap is the
+/// promise that a source back from an outage of any length is healthy on screen within two
+/// intervals. `unit` is in [0, 1).
 pub fn backoff(interval: Duration, failures: u32, unit: f64) -> Duration {
-    let cap = interval.max(Duration::from_secs(300));
+    let cap = interval.saturating_mul(2);
     let exp = interval.saturating_mul(1u32 << failures.saturating_sub(1).min(16)).min(cap);
     exp.mul_f64(0.5 + 0.5 * unit.clamp(0.0, 1.0))
 }
@@ -130,9 +132,9 @@ mod tests {
         let i = Duration::from_secs(10);
         assert_eq!(backoff(i, 1, 1.0), Duration::from_secs(10));
         assert_eq!(backoff(i, 2, 1.0), Duration::from_secs(20));
-        assert_eq!(backoff(i, 3, 0.0), Duration::from_secs(20));
-        assert_eq!(backoff(i, 30, 1.0), Duration::from_secs(300));
-        assert_eq!(backoff(Duration::from_secs(600), 5, 1.0), Duration::from_secs(600));
+        assert_eq!(backoff(i, 3, 0.0), Duration::from_secs(10), "jitter: half fixed");
+        assert_eq!(backoff(i, 30, 1.0), Duration::from_secs(20), "never more than two intervals");
+        assert_eq!(backoff(Duration::from_secs(600), 5, 0.0), Duration::from_secs(600));
     }
 
     /// Fails twice, then answers with one alert; the third poll hangs.

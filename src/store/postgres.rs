@@ -163,8 +163,31 @@ fn tls(ca_file: Option<&Path>, used: bool) -> std::result::Result<MakeRustlsConn
     Ok(MakeRustlsConnect::new(config))
 }
 
+/// How long one call may wait for the database. A server that accepts and never answers
+/// (the TCP keepalives are answered, so they never fire) must not hang a command or the
+/// console's store thread: past this the call fails as "unreachable" (actions go to the
+/// spool), the stuck connection is left to its thread, and calls fail at once for
+/// [`HUNG_BACKOFF`] before a fresh connection is tried.
+const CALL_TIMEOUT: Duration = Duration::from_secs(20);
+const HUNG_BACKOFF: Duration = Duration::from_secs(30);
+
+/// A thread with a connection of its own, taking calls in order.
+fn worker(config: &Config, tls: &MakeRustlsConnect) -> std::io::Result<mpsc::Sender<Job>> {
+    let (jobs, rx) = mpsc::channel::<Job>();
+    let mut conn = Conn { client: None, config: config.clone(), tls: tls.clone(), down: None };
+    std::thread::Builder::new().name("klaxon-postgres".into()).spawn(move || {
+        for job in rx {
+            // A bug in one call must not take the store down with it.
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&mut conn)));
+        }
+    })?;
+    Ok(jobs)
+}
+
 pub struct PgStore {
-    jobs: mpsc::Sender<Job>,
+    jobs: Mutex<mpsc::Sender<Job>>,
+    /// Set when a call got no answer within CALL_TIMEOUT: until then calls fail at once.
+    hung_until: Mutex<Option<Instant>>,
     location: String,
     spool: Spool,
     config: Config,
@@ -193,18 +216,9 @@ impl PgStore {
         }
         let tls = tls(ca_file, config.get_ssl_mode() != postgres::config::SslMode::Disable).map_err(err)?;
         let spool = Spool::open(spool, &location)?;
-        let (jobs, rx) = mpsc::channel::<Job>();
-        let mut conn = Conn { client: None, config: config.clone(), tls: tls.clone(), down: None };
-        std::thread::Builder::new()
-            .name("klaxon-postgres".into())
-            .spawn(move || {
-                for job in rx {
-                    // A bug in one call must not take the store down with it.
-                    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&mut conn)));
-                }
-            })
-            .map_err(|e| err(e.to_string()))?;
-        Ok(PgStore { jobs, location, spool, config, tls, known_levels: Mutex::new(HashMap::new()) })
+        let jobs = Mutex::new(worker(&config, &tls).map_err(|e| err(e.to_string()))?);
+        let hung_until = Mutex::new(None);
+        Ok(PgStore { jobs, hung_until, location, spool, config, tls, known_levels: Mutex::new(HashMap::new()) })
     }
 
     /// Runs `f` on the worker's connection and waits for it.
@@ -220,8 +234,29 @@ impl PgStore {
             }
             let _ = tx.send(result);
         });
-        self.jobs.send(job).map_err(|_| Fail::Error("the database worker has stopped".into()))?;
-        rx.recv().unwrap_or_else(|_| Err(Fail::Error("the database call failed unexpectedly".into())))
+        let lock = |m: &Mutex<Option<Instant>>| *m.lock().unwrap_or_else(|p| p.into_inner());
+        if lock(&self.hung_until).is_some_and(|t| Instant::now() < t) {
+            return Err(Fail::Down(format!(
+                "no answer within {}s (waiting before asking again)",
+                CALL_TIMEOUT.as_secs()
+            )));
+        }
+        let sent = self.jobs.lock().unwrap_or_else(|p| p.into_inner()).send(job);
+        sent.map_err(|_| Fail::Error("the database worker has stopped".into()))?;
+        match rx.recv_timeout(CALL_TIMEOUT) {
+            Ok(result) => result,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                // The worker is stuck on that connection: later calls get a fresh one.
+                if let Ok(fresh) = worker(&self.config, &self.tls) {
+                    *self.jobs.lock().unwrap_or_else(|p| p.into_inner()) = fresh;
+                }
+                *self.hung_until.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now() + HUNG_BACKOFF);
+                Err(Fail::Down(format!("no answer within {}s", CALL_TIMEOUT.as_secs())))
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                Err(Fail::Error("the database call failed unexpectedly".into()))
+            }
+        }
     }
 
     fn run<T: Send + 'static>(
