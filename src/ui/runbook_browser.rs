@@ -1,14 +1,14 @@
 //! The full-screen runbook browser: search the library, open one, follow its links.
 
-use super::runbook_pane::document;
 use super::text::{fit, pad};
 use crate::app::State;
 use crate::app::state::Browser;
 use crate::config::theme::Theme;
+use crate::runbooks::markdown;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Clear, Paragraph};
 
 pub fn draw(frame: &mut Frame, size: Rect, state: &State, theme: &Theme, b: &Browser) {
     // The whole screen but the status bar, which keeps the hints.
@@ -19,12 +19,9 @@ pub fn draw(frame: &mut Frame, size: Rect, state: &State, theme: &Theme, b: &Bro
     let inner = block.inner(area);
     frame.render_widget(Clear, area);
     if let Some(rb) = &b.open {
-        let lines = document(rb, &[], inner.width, theme);
+        let lines = markdown::document(rb, None, &[], inner.width, theme).lines;
         let scroll = b.scroll.min(lines.len().saturating_sub(1));
-        frame.render_widget(
-            Paragraph::new(lines).block(block).wrap(Wrap { trim: false }).scroll((scroll as u16, 0)),
-            area,
-        );
+        frame.render_widget(Paragraph::new(lines).block(block).scroll((scroll as u16, 0)), area);
         return;
     }
     let w = usize::from(inner.width);
