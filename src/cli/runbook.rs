@@ -7,7 +7,7 @@ use std::io::{IsTerminal, Write};
 pub async fn run(session: &Session, command: RunbookCommand) -> Result<(), CliError> {
     let (lib, problems) = session.runbooks();
     for p in &problems {
-        eprintln!("klaxon: runbook skipped: {p}");
+        eprintln!("klaxon: runbooks: {p}");
     }
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let written = match command {

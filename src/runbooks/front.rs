@@ -138,7 +138,7 @@ enum Value {
 fn toml_values(front: &str) -> Result<Vec<(String, Value)>, Problem> {
     let table: toml::Table = toml::from_str(front).map_err(|e| {
         let line = e.span().map_or(0, |s| front[..s.start.min(front.len())].matches('\n').count()) + 2;
-        Problem { line, message: format!("TOML front matter: {}", e.message()) }
+        Problem { line, message: format!("TOML front matter: {}; read without it", e.message().trim_end()) }
     })?;
     let text = |v: &toml::Value| match v {
         toml::Value::String(s) => Some(s.clone()),
@@ -164,8 +164,10 @@ fn toml_values(front: &str) -> Result<Vec<(String, Value)>, Problem> {
 
 fn yaml_values(front: &str) -> Result<Vec<(String, Value)>, Problem> {
     use saphyr::{LoadableYamlNode, Scalar, Yaml};
-    let docs = Yaml::load_from_str(front)
-        .map_err(|e| Problem { line: e.marker().line() + 1, message: format!("YAML front matter: {}", e.info()) })?;
+    let docs = Yaml::load_from_str(front).map_err(|e| Problem {
+        line: e.marker().line() + 1,
+        message: format!("YAML front matter: {}; read without it", e.info()),
+    })?;
     fn text(y: &Yaml) -> Option<String> {
         match y {
             Yaml::Value(Scalar::String(s)) => Some(s.to_string()),
@@ -186,7 +188,8 @@ fn yaml_values(front: &str) -> Result<Vec<(String, Value)>, Problem> {
         Yaml::Mapping(map) => map,
         Yaml::Value(Scalar::Null) => return Ok(Vec::new()),
         _ => {
-            return Err(Problem { line: 2, message: "YAML front matter: expected `key: value` lines".into() });
+            let message = "YAML front matter: expected `key: value` lines; read without it".into();
+            return Err(Problem { line: 2, message });
         }
     };
     Ok(map

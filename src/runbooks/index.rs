@@ -42,7 +42,8 @@ impl Origin {
     pub fn describe(&self) -> String {
         match self {
             Origin::Bundled => "bundled".into(),
-            Origin::File(p) => p.display().to_string(),
+            // A file name can hold anything but `/` and NUL, escape sequences included.
+            Origin::File(p) => crate::sanitize::sanitize_line(&p.display().to_string()),
             Origin::Remote { url, fetched_at, from_cache: true } => {
                 format!("{url}, cached at {} (could not reach it now)", fetched_at.format("%Y-%m-%d %H:%M UTC"))
             }
@@ -310,7 +311,8 @@ impl Library {
             dirs.iter().map(|d| super::load::absolute(d)).chain(mirrors.iter().map(|m| m.path.clone())).collect();
         runbooks.extend(super::load::load_all(&roots, &mut problems));
         let lib = Library::build(runbooks, mirrors, &mut problems);
-        (lib, problems)
+        // They name files, whose names can hold escape sequences, and reach the terminal.
+        (lib, problems.iter().map(|p| crate::sanitize::sanitize_line(p)).collect())
     }
 
     /// Indexes `runbooks`; a later one replaces an earlier one of the same name (said, unless

@@ -65,10 +65,13 @@ pub fn find(roots: &[PathBuf], problems: &mut Vec<String>) -> Vec<Found> {
                 continue;
             }
         };
-        let folder = root.file_name().map_or_else(|| "runbooks".into(), |n| n.to_string_lossy().into_owned());
+        let folder = root
+            .file_name()
+            .map_or_else(|| "runbooks".into(), |n| crate::sanitize::sanitize_line(&n.to_string_lossy()));
         if meta.is_file() {
             if seen_files.insert((meta.dev(), meta.ino())) {
-                let stem = root.file_stem().map_or(folder.clone(), |s| s.to_string_lossy().into_owned());
+                let stem =
+                    root.file_stem().map_or(folder.clone(), |s| crate::sanitize::sanitize_line(&s.to_string_lossy()));
                 found.push(Found { path: root.clone(), name: stem.clone(), stem });
             }
             continue;
@@ -90,7 +93,8 @@ pub fn find(roots: &[PathBuf], problems: &mut Vec<String>) -> Vec<Found> {
             entries.sort_by_key(|e| e.file_name());
             let mut subdirs = Vec::new();
             for entry in entries {
-                let file_name = entry.file_name().to_string_lossy().into_owned();
+                // Names are shown: a file name can hold escape sequences.
+                let file_name = crate::sanitize::sanitize_line(&entry.file_name().to_string_lossy());
                 if file_name.starts_with('.') {
                     continue; // .git, .github, editors' files: not runbooks
                 }
@@ -127,8 +131,9 @@ pub fn find(roots: &[PathBuf], problems: &mut Vec<String>) -> Vec<Found> {
                     ));
                     return found;
                 }
-                let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-                let rel = rel[..rel.len() - path.extension().map_or(0, |x| x.len() + 1)].to_owned();
+                let stem =
+                    Path::new(&file_name).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+                let rel = rel[..rel.len() - Path::new(&file_name).extension().map_or(0, |x| x.len() + 1)].to_owned();
                 found.push(if stem == "_index" || stem == "index" {
                     // The folder's own page: named and linked as the folder.
                     let folder_name = if under.is_empty() { folder.clone() } else { under.clone() };
