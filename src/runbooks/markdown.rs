@@ -9,9 +9,9 @@
 //! Layout: one blank line between blocks; headings keep their `#` marks; block quotes draw a `│ `
 //! gutter; list items hang their wrapped lines under the text; links read `text[1]` with the URL
 //! in [`Rendered::links`] (images read `alt[image]` and are not numbered: the numbers are what the
-//! digit keys follow, and an image has nothing to open); code blocks are indented and never wrapped (a long line is cut with
-//! `…`, and kept whole in [`Rendered::code_blocks`]); tables fit their columns to the width and
-//! wrap text inside the cells.
+//! digit keys follow, and an image has nothing to open); code blocks are indented and never
+//! wrapped (a long line is cut with `…`, and kept whole in [`Rendered::code_blocks`]); tables fit
+//! their columns to the width and wrap text inside the cells.
 
 use crate::config::theme::Theme;
 use crate::sanitize::{sanitize, sanitize_line};
