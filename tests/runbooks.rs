@@ -377,6 +377,18 @@ fn the_browser_opens_a_site_follows_relative_links_by_their_numbers_goes_back_an
     app::update(&mut s, key("3"));
     assert_eq!(open(&s), "database");
     app::update(&mut s, key("esc"));
+    // A link to a heading of another runbook opens it there.
+    app::update(&mut s, key("2"));
+    assert_eq!(open(&s), "node/NodeHighLoad");
+    app::update(&mut s, key("1"));
+    assert_eq!(open(&s), "node/NodeDiskFull");
+    let top = screen(&s).lines().nth(1).unwrap_or_default().to_owned();
+    assert!(top.contains("## Diagnosis"), "{top}");
+    app::update(&mut s, key("esc"));
+    app::update(&mut s, key("esc"));
+    assert!(
+        matches!(&s.mode, Mode::Runbooks(b) if b.scroll == 0 && b.open.as_ref().unwrap().name == "node/NodeDiskFull")
+    );
     app::update(&mut s, key("9"));
     assert!(s.flash.as_ref().unwrap().text.contains("there is no link [9]"));
     app::update(&mut s, key("esc"));
@@ -417,4 +429,21 @@ fn the_pane_opens_a_mirrored_runbook_url_offline_and_links_by_alertname() {
     app::update(&mut s, key("r"));
     assert_eq!(s.runbook.as_ref().unwrap().shown().unwrap().name, "node/node-clock-skew");
     assert!(screen(&s).contains("Named in kebab case"));
+}
+
+#[test]
+fn a_runbook_url_to_a_heading_opens_the_pane_at_that_heading() {
+    let mut pg = alert("prod", "p1", Severity::High, 3, "PostgresReplicationLagHigh", "db");
+    pg.links = vec![Link {
+        kind: "runbook".into(),
+        url: format!("{SITE_URL}database/postgresreplicationlaghigh/#mitigation"),
+    }];
+    let mut s = state_with(120, 40, vec![("prod".into(), vec![pg])]);
+    app::update(&mut s, Msg::Runbooks(Arc::new(site_library(&site()))));
+    assert!(app::update(&mut s, key("r")).is_empty());
+    let pane = s.runbook.as_ref().unwrap();
+    assert_eq!(pane.shown().unwrap().name, "database/PostgresReplicationLagHigh");
+    assert!(pane.scroll > 0);
+    let text = screen(&s);
+    assert!(text.contains("## Mitigation") && !text.contains("## Meaning"), "{text}");
 }

@@ -13,8 +13,8 @@ pub struct RunbookPane {
     /// What the runtime read for the alert's external reference, when it has one.
     pub loaded: Option<Result<Runbook, String>>,
     pub scroll: usize,
-    /// Where the shown runbook's code blocks are, at the width they were laid out for.
-    pub code_at: Option<(u16, Vec<(usize, usize)>)>,
+    /// Where the shown runbook's code blocks and headings are, at the width it was laid out for.
+    pub layout: Option<Layout>,
 }
 
 impl RunbookPane {
@@ -27,6 +27,36 @@ impl RunbookPane {
     }
 }
 
+/// Where a runbook's code blocks and headings fall when laid out `width` cells wide: worked out
+/// once per runbook and width, for `y` and for links to a heading.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Layout {
+    pub width: u16,
+    pub code_lines: Vec<(usize, usize)>,
+    pub headings: Vec<(usize, String)>,
+}
+
+impl Layout {
+    fn line_of(&self, anchor: &str) -> Option<usize> {
+        let anchor = markdown::slug(&crate::runbooks::index::percent_decode(anchor));
+        self.headings.iter().find(|(_, s)| *s == anchor).map(|(line, _)| *line)
+    }
+}
+
+/// The layout kept in `cache`, worked out again only for another width.
+fn layout(cache: &mut Option<Layout>, width: u16, make: impl FnOnce() -> markdown::Document) -> &Layout {
+    if cache.as_ref().is_none_or(|l| l.width != width) {
+        let doc = make();
+        *cache = Some(Layout { width, code_lines: doc.code_lines, headings: doc.headings });
+    }
+    cache.as_ref().expect("just set")
+}
+
+/// The width the browser lays a runbook out at (inside its border), and the pane.
+fn widths(state: &State) -> (u16, u16) {
+    (state.size.0.saturating_sub(2), state.layout().side.width.saturating_sub(2))
+}
+
 /// The full-screen runbook browser: a search over the library, or one runbook open.
 #[derive(Debug, Clone, Default)]
 pub struct Browser {
@@ -36,8 +66,8 @@ pub struct Browser {
     pub scroll: usize,
     /// The runbooks left by following links, each with its scroll: `esc` goes back to them.
     pub back: Vec<(Runbook, usize)>,
-    /// Where the open runbook's code blocks are, at the width they were laid out for.
-    pub code_at: Option<(u16, Vec<(usize, usize)>)>,
+    /// Where the open runbook's code blocks and headings are, at the width it was laid out for.
+    pub layout: Option<Layout>,
 }
 
 impl Browser {
@@ -48,7 +78,7 @@ impl Browser {
         }
         self.open = Some(rb);
         self.scroll = 0;
-        self.code_at = None;
+        self.layout = None;
     }
 }
 
@@ -69,8 +99,21 @@ pub fn refresh_pane(state: &mut State, fx: &mut Vec<Effect>) {
     if let Some(r) = &resolution.external {
         fx.push(Effect::LoadRunbook(r.clone()));
     }
-    state.runbook =
-        Some(RunbookPane { alert: item.alert.key.clone(), resolution, loaded: None, scroll: 0, code_at: None });
+    let mut pane = RunbookPane { alert: item.alert.key.clone(), resolution, loaded: None, scroll: 0, layout: None };
+    pane_to_anchor(&mut pane, widths(state).1);
+    state.runbook = Some(pane);
+}
+
+/// Scrolls the pane to the heading the alert's reference names (`runbook.md#alert-name-x`).
+fn pane_to_anchor(pane: &mut RunbookPane, width: u16) {
+    let Some(anchor) = pane.resolution.anchor.clone() else { return };
+    let Some(rb) = pane.shown().cloned() else { return };
+    let (note, others) = (pane.resolution.note.clone(), pane.resolution.others.clone());
+    let at =
+        layout(&mut pane.layout, width, || markdown::document(&rb, note.as_deref(), &others, width, plain_theme()));
+    if let Some(line) = at.line_of(&anchor) {
+        pane.scroll = line;
+    }
 }
 
 /// Moves in the runbook pane instead of the list while it has focus. True when handled.
@@ -107,9 +150,13 @@ pub fn loaded(state: &mut State, reference: Reference, result: Result<Runbook, S
             Ok(rb) => b.open(rb),
             Err(e) => flash(state, e, true),
         }
-    } else if let Some(pane) = state.runbook.as_mut().filter(|p| p.resolution.external.as_ref() == Some(&reference)) {
-        pane.loaded = Some(result);
-        pane.code_at = None;
+    } else {
+        let width = widths(state).1;
+        if let Some(pane) = state.runbook.as_mut().filter(|p| p.resolution.external.as_ref() == Some(&reference)) {
+            pane.loaded = Some(result);
+            pane.layout = None;
+            pane_to_anchor(pane, width);
+        }
     }
     state.dirty = true;
 }
@@ -124,13 +171,12 @@ pub fn copy_code(state: &mut State, fx: &mut Vec<Effect>) {
     if !state.copy_code {
         return flash(state, "copying is off: set copy_code = true under [runbooks]".into(), true);
     }
-    // The width the view lays the runbook out at, as the ui draws it (inside a border).
-    let (browser_width, pane_width) = (state.size.0.saturating_sub(2), state.layout().side.width.saturating_sub(2));
+    let (browser_width, pane_width) = widths(state);
     let theme = plain_theme();
     let found = match &mut state.mode {
         Mode::Runbooks(b) => b.open.as_ref().map(|rb| {
-            let at = code_at(&mut b.code_at, browser_width, || markdown::document(rb, None, &[], browser_width, theme));
-            (rb, pick(at, b.scroll))
+            let at = layout(&mut b.layout, browser_width, || markdown::document(rb, None, &[], browser_width, theme));
+            (rb, pick(&at.code_lines, b.scroll))
         }),
         _ => state.runbook.as_mut().filter(|_| state.focus == Pane::Runbook).and_then(|p| {
             let rb = match &p.loaded {
@@ -138,8 +184,8 @@ pub fn copy_code(state: &mut State, fx: &mut Vec<Effect>) {
                 _ => p.resolution.chosen.as_ref()?,
             };
             let (note, others) = (p.resolution.note.as_deref(), &p.resolution.others);
-            let at = code_at(&mut p.code_at, pane_width, || markdown::document(rb, note, others, pane_width, theme));
-            Some((rb, pick(at, p.scroll)))
+            let at = layout(&mut p.layout, pane_width, || markdown::document(rb, note, others, pane_width, theme));
+            Some((rb, pick(&at.code_lines, p.scroll)))
         }),
     };
     let (text, error) = match found {
@@ -156,18 +202,6 @@ pub fn copy_code(state: &mut State, fx: &mut Vec<Effect>) {
     flash(state, text, error);
 }
 
-/// The code blocks' lines, laid out once per width and kept.
-fn code_at(
-    cache: &mut Option<(u16, Vec<(usize, usize)>)>,
-    width: u16,
-    layout: impl FnOnce() -> markdown::Document,
-) -> &[(usize, usize)] {
-    if cache.as_ref().is_none_or(|(w, _)| *w != width) {
-        *cache = Some((width, layout().code_lines));
-    }
-    cache.as_ref().map_or(&[], |(_, at)| at.as_slice())
-}
-
 /// The block holding line `cursor`, else the first one after it.
 fn pick(blocks: &[(usize, usize)], cursor: usize) -> Option<usize> {
     blocks.iter().position(|&(_, end)| end > cursor)
@@ -182,6 +216,7 @@ fn plain_theme() -> &'static crate::config::theme::Theme {
 /// Keys while the browser is open.
 pub fn browser_key(state: &mut State, key: Key, fx: &mut Vec<Effect>) {
     let page = usize::from(state.size.1.saturating_sub(4));
+    let width = widths(state).0;
     let Mode::Runbooks(b) = &mut state.mode else { return };
     if let Some(rb) = &b.open {
         let max = rb.body.lines().count() + rb.links.len() + 10;
@@ -190,7 +225,7 @@ pub fn browser_key(state: &mut State, key: Key, fx: &mut Vec<Effect>) {
                 Some((previous, at)) => {
                     b.open = Some(previous);
                     b.scroll = at;
-                    b.code_at = None;
+                    b.layout = None;
                 }
                 None => b.open = None,
             },
@@ -207,13 +242,26 @@ pub fn browser_key(state: &mut State, key: Key, fx: &mut Vec<Effect>) {
                 let Some((_, url)) = rb.links.get(n) else {
                     return flash(state, format!("there is no link [{d}]"), true);
                 };
+                let anchor = url.split_once('#').map(|(_, a)| a.to_owned()).filter(|a| !a.is_empty());
                 match follow(&state.runbooks, rb, url) {
                     Follow::Open(target) => {
                         let target = target.clone();
                         b.open(target);
                     }
-                    Follow::Load(reference) => fx.push(Effect::LoadRunbook(reference)),
-                    Follow::Nothing(why) => flash(state, format!("[{d}]: {why}"), true),
+                    Follow::Within(_) => {}
+                    Follow::Load(reference) => return fx.push(Effect::LoadRunbook(reference)),
+                    Follow::Nothing(why) => return flash(state, format!("[{d}]: {why}"), true),
+                }
+                // `#diagnosis`, here or in the runbook just opened: scroll to that heading.
+                if let (Some(anchor), Some(rb)) = (anchor, &b.open) {
+                    let at = layout(&mut b.layout, width, || markdown::document(rb, None, &[], width, plain_theme()));
+                    match at.line_of(&anchor) {
+                        Some(line) => b.scroll = line,
+                        None => {
+                            let text = format!("[{d}]: no heading #{anchor} in {}", rb.name);
+                            flash(state, text, true)
+                        }
+                    }
                 }
             }
             _ => {}

@@ -158,7 +158,7 @@ impl Runbook {
             .or_else(|| front::first_heading(&body))
             .unwrap_or_else(|| stem.to_owned());
         let tags: Vec<String> = fields.tags.iter().map(|t| crate::sanitize::sanitize_line(t)).collect();
-        let parts = super::parts::extract(&body);
+        let parts = super::parts::extract_prepared(&body);
         let head_lc = format!("{title} {} {name}", tags.join(" ")).to_lowercase();
         let rb = Runbook(std::sync::Arc::new(Contents {
             name: name.to_owned(),

@@ -39,6 +39,8 @@ pub struct Resolution {
     pub others: Vec<String>,
     /// Why the alert's own reference was not used as written, when it was not.
     pub note: Option<String>,
+    /// The heading the alert's own reference points at (its `#fragment`).
+    pub anchor: Option<String>,
 }
 
 pub fn resolve(lib: &Library, alert: &Alert) -> Resolution {
@@ -57,15 +59,40 @@ pub fn resolve(lib: &Library, alert: &Alert) -> Resolution {
         external: None,
         others: others(Some(&rb.name)),
         note,
+        anchor: None,
     };
     let fallback = |note: Option<String>| match candidates.first() {
         Some(rb) => chosen(rb, note),
-        None => Resolution { chosen: None, external: None, others: Vec::new(), note },
+        None => Resolution { chosen: None, external: None, others: Vec::new(), note, anchor: None },
     };
-    let external =
-        |r: Reference, note: Option<String>| Resolution { chosen: None, external: Some(r), others: others(None), note };
+    let external = |r: Reference, note: Option<String>| Resolution {
+        chosen: None,
+        external: Some(r),
+        others: others(None),
+        note,
+        anchor: None,
+    };
     let own = alert.link("runbook").or_else(|| alert.annotations.get("runbook_url").map(String::as_str));
     let Some(own) = own.filter(|s| !s.trim().is_empty()) else { return fallback(None) };
+    // `runbook.md#alert-name-kubepodcrashlooping`: the file, opened at that heading.
+    let (own, anchor) = match own.split_once('#') {
+        Some((own, anchor)) => (own, Some(anchor.to_owned()).filter(|a| !a.is_empty())),
+        None => (own, None),
+    };
+    let mut resolution = by_reference(lib, own, chosen, fallback, external);
+    if resolution.note.is_none() {
+        resolution.anchor = anchor;
+    }
+    resolution
+}
+
+fn by_reference(
+    lib: &Library,
+    own: &str,
+    chosen: impl Fn(&Runbook, Option<String>) -> Resolution,
+    fallback: impl Fn(Option<String>) -> Resolution,
+    external: impl Fn(Reference, Option<String>) -> Resolution,
+) -> Resolution {
     match Reference::parse(own) {
         Reference::Name(name) => match lib.find(&name) {
             Some(rb) => chosen(rb, None),
@@ -93,6 +120,8 @@ pub enum Follow<'a> {
     Open(&'a Runbook),
     /// A file or URL to read (the runtime's I/O).
     Load(Reference),
+    /// A heading of the same runbook (`#diagnosis`).
+    Within(String),
     /// Nothing to open; why, for the status bar.
     Nothing(String),
 }
@@ -104,8 +133,8 @@ pub fn follow<'a>(lib: &'a Library, from: &Runbook, url: &str) -> Follow<'a> {
     if url.is_empty() {
         return Follow::Nothing("the link is empty".into());
     }
-    if url.starts_with('#') {
-        return Follow::Nothing(format!("{url} is a place in this runbook"));
+    if let Some(anchor) = url.strip_prefix('#') {
+        return Follow::Within(anchor.to_owned());
     }
     let lower = url.to_ascii_lowercase();
     if lower.starts_with("http://") || lower.starts_with("https://") {
@@ -121,7 +150,7 @@ pub fn follow<'a>(lib: &'a Library, from: &Runbook, url: &str) -> Follow<'a> {
     let written = path_part.unwrap_or(url);
     let target = percent_decode(written.split(['#', '?']).next().unwrap_or(written));
     if target.is_empty() {
-        return Follow::Nothing(format!("{url} is a place in this runbook"));
+        return Follow::Within(url.split_once('#').map_or("", |(_, a)| a).to_owned());
     }
     // A remote runbook's links are relative to its URL.
     if let super::index::Origin::Remote { url: base, .. } = &from.origin {
@@ -309,6 +338,7 @@ mod tests {
         let to = |url: &str| match follow(&lib, from, url) {
             Follow::Open(rb) => format!("open {}", rb.name),
             Follow::Load(r) => format!("load {r:?}"),
+            Follow::Within(anchor) => format!("within #{anchor}"),
             Follow::Nothing(why) => format!("nothing: {why}"),
         };
         assert_eq!(to("../database/PostgresReplicationLagHigh.md"), "open database/PostgresReplicationLagHigh");
@@ -327,7 +357,7 @@ mod tests {
             format!("nothing: {} is not a runbook", root.join("database/replication.png").display())
         );
         assert_eq!(to("mailto:dba@example.com"), "nothing: mailto:dba@example.com is not a runbook");
-        assert_eq!(to("#diagnosis"), "nothing: #diagnosis is a place in this runbook");
+        assert_eq!(to("#diagnosis"), "within #diagnosis");
         assert_eq!(to("https://grafana.example.com/d/1"), "load Url(\"https://grafana.example.com/d/1\")");
         // Hugo's ref shortcode is the link it stands for.
         assert_eq!(from.links[1], ("load".to_string(), "./NodeHighLoad.md".to_string()));

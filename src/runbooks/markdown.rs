@@ -35,6 +35,8 @@ pub struct Rendered {
     pub code_blocks: Vec<String>,
     /// Where each code block is in `lines`: its first line and the line after its last.
     pub code_lines: Vec<(usize, usize)>,
+    /// Each heading's line in `lines` and its anchor (`## Alert Name: X` is `alert-name-x`).
+    pub headings: Vec<(usize, String)>,
 }
 
 /// Narrower panes are laid out as this wide (the caller's frame clips).
@@ -77,6 +79,21 @@ pub(super) fn link_text(text: &str, url: &str) -> (String, String) {
     (if text.is_empty() { url.clone() } else { text }, url)
 }
 
+/// A heading's anchor as GitHub and Hugo make it: lower case, spaces to `-`, punctuation dropped.
+pub fn slug(heading: &str) -> String {
+    heading
+        .trim()
+        .chars()
+        .filter_map(|c| match c {
+            ' ' | '-' => Some('-'),
+            '_' => Some('_'),
+            c if c.is_alphanumeric() => Some(c),
+            _ => None,
+        })
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
 /// A runbook as the pane and the browser show it, laid out for a width: every line fits, so the
 /// view scrolls by these lines and `y` knows which code block a line is in.
 #[derive(Debug, Clone, Default)]
@@ -84,6 +101,16 @@ pub struct Document {
     pub lines: Vec<Line<'static>>,
     /// Where each code block is in `lines`: its first line and the line after its last.
     pub code_lines: Vec<(usize, usize)>,
+    /// Each heading's line in `lines` and its anchor.
+    pub headings: Vec<(usize, String)>,
+}
+
+impl Document {
+    /// The line of the heading `anchor` (a URL's `#fragment`) names.
+    pub fn line_of(&self, anchor: &str) -> Option<usize> {
+        let anchor = slug(&super::index::percent_decode(anchor));
+        self.headings.iter().find(|(_, s)| *s == anchor).map(|(line, _)| *line)
+    }
 }
 
 /// `note` (why the alert's own reference was not used), the runbook's name and where it comes
@@ -115,6 +142,7 @@ pub fn document(rb: &super::Runbook, note: Option<&str>, others: &[String], widt
     let body = lines.len();
     let rendered = render(&rb.body, width as u16, theme);
     let code_lines = rendered.code_lines.iter().map(|(a, b)| (a + body, b + body)).collect();
+    let headings = rendered.headings.into_iter().map(|(line, s)| (line + body, s)).collect();
     lines.extend(rendered.lines);
     if !rendered.links.is_empty() || !rendered.images.is_empty() {
         lines.push(Line::raw(""));
@@ -130,7 +158,7 @@ pub fn document(rb: &super::Runbook, note: Option<&str>, others: &[String], widt
         let alt = format!("{alt}: ");
         lines.extend(wrap_text(&[("image ", theme.style("status.key")), (&alt, Style::default()), (url, link)], width));
     }
-    Document { lines, code_lines }
+    Document { lines, code_lines, headings }
 }
 
 /// Styled text wrapped to `width` cells (one line per wrapped line, at least one).
@@ -464,7 +492,10 @@ impl<'t> Renderer<'t> {
     fn close_leaf(&mut self) {
         let leaf = std::mem::replace(&mut self.leaf, Leaf::None);
         let lead = match leaf {
-            Leaf::Heading(level) => Some(("#".repeat(level as usize) + " ", self.heading_style(level))),
+            Leaf::Heading(level) => {
+                self.out.headings.push((self.out.lines.len(), slug(&plain(&self.inline))));
+                Some(("#".repeat(level as usize) + " ", self.heading_style(level)))
+            }
             _ => None,
         };
         self.emit_inline(lead);
@@ -1009,6 +1040,15 @@ mod tests {
         assert_eq!(lines("- a\n\n- b\n-\n", 20), ["• a", "", "• b", "•"]);
         // A paragraph and a list are apart; a code block hangs in its item.
         assert_eq!(lines("text\n- a\n\n  ```\n  code\n  ```\n- b", 20), ["text", "", "• a", "", "    code", "", "• b"]);
+    }
+
+    #[test]
+    fn headings_have_anchors_as_sites_make_them() {
+        let r = rendered("# Title\n\ntext\n\n## Alert Name: KubePodCrashLooping\n\n### `kubectl` & co_op", 40);
+        assert_eq!(
+            r.headings,
+            [(0, "title".into()), (4, "alert-name-kubepodcrashlooping".into()), (6, "kubectl--co_op".into())]
+        );
     }
 
     #[test]

@@ -17,12 +17,16 @@ pub struct Parts {
 
 /// Reads `markdown` (a runbook body) the way [`super::markdown::render`] lays it out.
 pub fn extract(markdown: &str) -> Parts {
-    let clean = prepare(markdown);
+    extract_prepared(&prepare(markdown))
+}
+
+/// `extract` of Markdown already through [`prepare`] (a loaded runbook's body).
+pub(super) fn extract_prepared(clean: &str) -> Parts {
     let mut out = Parts::default();
     // Links and images being read (an image can sit inside a link): text, url, is an image.
     let mut open: Vec<(String, String, bool)> = Vec::new();
     let mut code: Option<String> = None;
-    for event in parser(&clean) {
+    for event in parser(clean) {
         match event {
             Event::Start(Tag::Link { dest_url, .. }) => open.push((String::new(), dest_url.to_string(), false)),
             Event::Start(Tag::Image { dest_url, .. }) => open.push((String::new(), dest_url.to_string(), true)),
