@@ -447,3 +447,44 @@ fn a_runbook_url_to_a_heading_opens_the_pane_at_that_heading() {
     let text = screen(&s);
     assert!(text.contains("## Mitigation") && !text.contains("## Meaning"), "{text}");
 }
+
+#[test]
+fn links_past_nine_are_followed_by_their_two_digits() {
+    let dir = tempfile::tempdir().unwrap();
+    let targets = ["disk-filling", "high-load", "instance-down", "memory-pressure"];
+    let links: String = (1..=12).map(|i| format!("[link {i}]({})\n", targets[i % 4])).collect();
+    std::fs::write(dir.path().join("many.md"), format!("# Many links\n\n{links}")).unwrap();
+    let mut s = state_with(100, 30, sample());
+    app::update(&mut s, Msg::Runbooks(Arc::new(Library::load(&[dir.path().to_path_buf()]).0)));
+    app::update(&mut s, key("R"));
+    typed(&mut s, "many links");
+    app::update(&mut s, key("enter"));
+    let open = |s: &klaxon::app::State| match &s.mode {
+        Mode::Runbooks(b) => b.open.as_ref().map(|r| r.name.clone()).unwrap_or_default(),
+        _ => "closed".into(),
+    };
+    assert!(screen(&s).contains("link 12[12]"));
+    // 1 could be 1, 10, 11 or 12: it waits; 2 makes it 12.
+    app::update(&mut s, key("1"));
+    assert_eq!(open(&s), "many");
+    assert!(s.flash.as_ref().unwrap().text.contains("link [1…]"));
+    app::update(&mut s, key("2"));
+    assert_eq!(open(&s), targets[0]);
+    app::update(&mut s, key("esc"));
+    // 3 cannot start a longer number: followed at once.
+    app::update(&mut s, key("3"));
+    assert_eq!(open(&s), targets[3]);
+    app::update(&mut s, key("esc"));
+    // Enter takes the number as typed; esc drops it and stays.
+    app::update(&mut s, key("1"));
+    app::update(&mut s, key("enter"));
+    assert_eq!(open(&s), targets[1]);
+    app::update(&mut s, key("esc"));
+    app::update(&mut s, key("1"));
+    app::update(&mut s, key("esc"));
+    assert_eq!(open(&s), "many");
+    app::update(&mut s, key("1"));
+    app::update(&mut s, key("9"));
+    assert!(s.flash.as_ref().unwrap().text.contains("there is no link [19]"));
+    assert_eq!(open(&s), "many");
+}

@@ -68,6 +68,8 @@ pub struct Browser {
     pub back: Vec<(Runbook, usize)>,
     /// Where the open runbook's code blocks and headings are, at the width it was laid out for.
     pub layout: Option<Layout>,
+    /// The digits of a link number typed so far (`1` then `2` for [12]).
+    pub digits: String,
 }
 
 impl Browser {
@@ -213,6 +215,38 @@ fn plain_theme() -> &'static crate::config::theme::Theme {
     THEME.get_or_init(Default::default)
 }
 
+/// Follows link `[n]` of the open runbook.
+fn follow_link(state: &mut State, n: usize, width: u16, fx: &mut Vec<Effect>) {
+    let Mode::Runbooks(b) = &mut state.mode else { return };
+    let Some(rb) = &b.open else { return };
+    let Some((_, url)) = n.checked_sub(1).and_then(|i| rb.links.get(i)) else {
+        return flash(state, format!("there is no link [{n}]"), true);
+    };
+    let anchor = url.split_once('#').map(|(_, a)| a.to_owned()).filter(|a| !a.is_empty());
+    match follow(&state.runbooks, rb, url) {
+        Follow::Open(target) => {
+            let target = target.clone();
+            b.open(target);
+        }
+        Follow::Within(_) => {}
+        Follow::Load(reference) => return fx.push(Effect::LoadRunbook(reference)),
+        Follow::Nothing(why) => return flash(state, format!("[{n}]: {why}"), true),
+    }
+    state.flash = None;
+    // `#diagnosis`, here or in the runbook just opened: scroll to that heading.
+    let Mode::Runbooks(b) = &mut state.mode else { return };
+    if let (Some(anchor), Some(rb)) = (anchor, &b.open) {
+        let at = layout(&mut b.layout, width, || markdown::document(rb, None, &[], width, plain_theme()));
+        match at.line_of(&anchor) {
+            Some(line) => b.scroll = line,
+            None => {
+                let text = format!("[{n}]: no heading #{anchor} in {}", rb.name);
+                flash(state, text, true)
+            }
+        }
+    }
+}
+
 /// Keys while the browser is open.
 pub fn browser_key(state: &mut State, key: Key, fx: &mut Vec<Effect>) {
     let page = usize::from(state.size.1.saturating_sub(4));
@@ -220,6 +254,14 @@ pub fn browser_key(state: &mut State, key: Key, fx: &mut Vec<Effect>) {
     let Mode::Runbooks(b) = &mut state.mode else { return };
     if let Some(rb) = &b.open {
         let max = rb.body.lines().count() + rb.links.len() + 10;
+        // Digits typed toward a link number wait only for another digit or enter.
+        let typing = std::mem::take(&mut b.digits);
+        if !typing.is_empty() && (matches!(key.code, KeyCode::Char('0'..='9') | KeyCode::Enter)) {
+            b.digits = typing;
+        } else if !typing.is_empty() && key.code == KeyCode::Esc {
+            state.flash = None;
+            return;
+        }
         match key.code {
             KeyCode::Esc => match b.back.pop() {
                 Some((previous, at)) => {
@@ -237,32 +279,24 @@ pub fn browser_key(state: &mut State, key: Key, fx: &mut Vec<Effect>) {
             KeyCode::Char('g') | KeyCode::Home => b.scroll = 0,
             KeyCode::Char('G') | KeyCode::End => b.scroll = max,
             KeyCode::Char('y') => copy_code(state, fx),
-            KeyCode::Char(d @ '1'..='9') => {
-                let n = d as usize - '1' as usize;
-                let Some((_, url)) = rb.links.get(n) else {
-                    return flash(state, format!("there is no link [{d}]"), true);
-                };
-                let anchor = url.split_once('#').map(|(_, a)| a.to_owned()).filter(|a| !a.is_empty());
-                match follow(&state.runbooks, rb, url) {
-                    Follow::Open(target) => {
-                        let target = target.clone();
-                        b.open(target);
-                    }
-                    Follow::Within(_) => {}
-                    Follow::Load(reference) => return fx.push(Effect::LoadRunbook(reference)),
-                    Follow::Nothing(why) => return flash(state, format!("[{d}]: {why}"), true),
+            KeyCode::Char(d @ '0'..='9') => {
+                b.digits.push(d);
+                let typed: usize = b.digits.parse().unwrap_or(0);
+                let count = rb.links.len();
+                if typed == 0 || typed > count {
+                    b.digits.clear();
+                    return flash(state, format!("there is no link [{typed}]"), true);
                 }
-                // `#diagnosis`, here or in the runbook just opened: scroll to that heading.
-                if let (Some(anchor), Some(rb)) = (anchor, &b.open) {
-                    let at = layout(&mut b.layout, width, || markdown::document(rb, None, &[], width, plain_theme()));
-                    match at.line_of(&anchor) {
-                        Some(line) => b.scroll = line,
-                        None => {
-                            let text = format!("[{d}]: no heading #{anchor} in {}", rb.name);
-                            flash(state, text, true)
-                        }
-                    }
+                // Follow at once when no longer number starts with these digits.
+                if typed * 10 > count {
+                    b.digits.clear();
+                    return follow_link(state, typed, width, fx);
                 }
+                flash(state, format!("link [{typed}…]: another digit, or enter for [{typed}]"), false);
+            }
+            KeyCode::Enter if !b.digits.is_empty() => {
+                let typed = std::mem::take(&mut b.digits).parse().unwrap_or(0);
+                follow_link(state, typed, width, fx);
             }
             _ => {}
         }
