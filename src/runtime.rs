@@ -88,7 +88,7 @@ pub async fn run(session: Session) -> Result<(), CliError> {
     let _ = tx.send(Msg::Runbooks(library.clone())).await;
     if let Some(p) = problems.first() {
         let more = if problems.len() > 1 { format!(" (and {} more)", problems.len() - 1) } else { String::new() };
-        let _ = tx.send(Msg::EffectFailed(format!("runbook skipped: {p}{more}"))).await;
+        let _ = tx.send(Msg::EffectFailed(format!("runbooks: {p}{more}"))).await;
     }
     start_input(tx.clone(), stop_rx.clone());
     start_ticks(tx.clone(), stop_rx);

@@ -114,36 +114,7 @@ pub enum Pending {
     Quit,
 }
 
-/// The runbook beside the selected alert.
-#[derive(Debug, Clone)]
-pub struct RunbookPane {
-    pub alert: AlertKey,
-    pub resolution: crate::runbooks::Resolution,
-    /// What the runtime read for the alert's external reference, when it has one.
-    pub loaded: Option<Result<crate::runbooks::Runbook, String>>,
-    pub scroll: usize,
-}
-
-impl RunbookPane {
-    /// The runbook to show: the external one when read, else the library's pick.
-    pub fn shown(&self) -> Option<&crate::runbooks::Runbook> {
-        match &self.loaded {
-            Some(Ok(rb)) => Some(rb),
-            _ => self.resolution.chosen.as_ref(),
-        }
-    }
-}
-
-/// The full-screen runbook browser: a search over the library, or one runbook open.
-#[derive(Debug, Clone)]
-pub struct Browser {
-    pub query: String,
-    pub selected: usize,
-    pub open: Option<crate::runbooks::Runbook>,
-    pub scroll: usize,
-    /// Which code block `y` copies next.
-    pub next_code: usize,
-}
+pub use super::runbooks::{Browser, RunbookPane};
 
 #[derive(Debug, Clone)]
 pub enum Mode {

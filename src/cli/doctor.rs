@@ -91,7 +91,7 @@ pub async fn run(session: &Session) -> Result<(), CliError> {
     println!("runbooks {} loaded", lib.all().len());
     for p in &runbook_problems {
         problems += 1;
-        println!("runbooks skipped: {p}");
+        println!("runbooks {p}");
     }
     match problems {
         0 => Ok(()),

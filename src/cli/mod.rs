@@ -138,9 +138,10 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum RunbookCommand {
-    /// Every runbook: name, title, where it comes from
+    /// Every runbook: name, title, the file it comes from
     List,
-    /// Render one: a runbook name, a Markdown file, or an http(s) URL (kept for offline use)
+    /// Render one: a runbook name or an alertname, a Markdown file, or an http(s) URL (a mirror's
+    /// checkout when it is under one, else read and kept for offline use)
     Show {
         name: String,
         /// Width to render at (default: the terminal's, else 100)

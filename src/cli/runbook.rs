@@ -1,13 +1,13 @@
 //! `klaxon runbook list | show | search`: the runbook library without the console.
 
 use super::{CliError, RunbookCommand, Session};
-use crate::runbooks::{Reference, cache, markdown};
+use crate::runbooks::{Follow, Reference, cache, follow, markdown};
 use std::io::{IsTerminal, Write};
 
 pub async fn run(session: &Session, command: RunbookCommand) -> Result<(), CliError> {
     let (lib, problems) = session.runbooks();
     for p in &problems {
-        eprintln!("klaxon: runbook skipped: {p}");
+        eprintln!("klaxon: runbooks: {p}");
     }
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let written = match command {
@@ -45,11 +45,19 @@ pub async fn run(session: &Session, command: RunbookCommand) -> Result<(), CliEr
                 let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
                 w = w.and_then(|_| writeln!(out, "{}", text.trim_end()));
             }
-            if !rendered.links.is_empty() {
+            if !rb.links.is_empty() || !rb.images.is_empty() {
                 w = w.and_then(|_| writeln!(out, "\nLinks"));
-                for (i, (text, url)) in rendered.links.iter().enumerate() {
-                    w = w.and_then(|_| writeln!(out, "  [{}] {text}: {url}", i + 1));
-                }
+            }
+            // Numbered as in the text; where a link leads in the library, said after it.
+            for (i, (text, url)) in rb.links.iter().enumerate() {
+                let to = match follow(&lib, &rb, url) {
+                    Follow::Open(target) if target.name != rb.name => format!(" -> {}", target.name),
+                    _ => String::new(),
+                };
+                w = w.and_then(|_| writeln!(out, "  [{}] {text}: {url}{to}", i + 1));
+            }
+            for (alt, url) in &rb.images {
+                w = w.and_then(|_| writeln!(out, "  image {alt}: {url}"));
             }
             w
         }

@@ -218,11 +218,16 @@ impl Session {
         crate::escalation::chain_lines(&levels, &self.pager_chain())
     }
 
-    /// The runbook library (bundled and configured directories), with any problems found.
+    /// The runbook library (bundled, configured folders and mirrors), with any problems found.
     pub fn runbooks(&self) -> (crate::runbooks::Library, Vec<String>) {
-        let dirs: Vec<PathBuf> =
-            self.loaded.config.runbooks.paths.iter().map(|p| self.loaded.resolve_path(p)).collect();
-        crate::runbooks::Library::load(&dirs)
+        let cfg = &self.loaded.config.runbooks;
+        let dirs: Vec<PathBuf> = cfg.paths.iter().map(|p| self.loaded.resolve_path(p)).collect();
+        let mirrors: Vec<crate::runbooks::Mirror> = cfg
+            .mirrors
+            .iter()
+            .map(|m| crate::runbooks::Mirror { url: m.url.clone(), path: self.loaded.resolve_path(&m.path) })
+            .collect();
+        crate::runbooks::Library::load_with(&dirs, &mirrors)
     }
 
     pub fn runbook_cache(&self) -> crate::runbooks::RemoteCache {

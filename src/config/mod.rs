@@ -101,13 +101,25 @@ fn default_storm_threshold() -> usize {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RunbooksConfig {
-    /// Directories of your own runbooks (`*.md` with front matter). One named like a bundled
-    /// runbook replaces it. Relative paths are relative to the config file.
+    /// Folders of your own runbooks: every Markdown file under them, front matter optional. One
+    /// named like a bundled runbook replaces it. Relative paths are relative to the config file.
     #[serde(default)]
     pub paths: Vec<PathBuf>,
     /// Let `y` copy a runbook's code block to the clipboard with OSC 52 (through SSH and tmux).
     #[serde(default)]
     pub copy_code: bool,
+    /// Runbook sites checked out on disk: a `runbook_url` under `url` opens the file under `path`.
+    #[serde(default)]
+    pub mirrors: Vec<RunbookMirror>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunbookMirror {
+    /// The site's prefix, e.g. `https://runbooks.example.com/runbooks/`.
+    pub url: String,
+    /// The checkout's folder that prefix serves, e.g. `~/src/runbooks/content/runbooks`.
+    pub path: PathBuf,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -667,6 +679,13 @@ impl Config {
                         }
                     }
                 }
+            }
+        }
+        for (i, m) in self.runbooks.mirrors.iter().enumerate() {
+            if !(m.url.starts_with("http://") || m.url.starts_with("https://")) || !m.url.is_ascii() {
+                let at = KeyPath(vec![Key("runbooks".into()), Key("mirrors".into()), Index(i), Key("url".into())]);
+                problems
+                    .push((at, format!("{:?} is not an http(s) URL (ASCII, non-ASCII characters %-escaped)", m.url)));
             }
         }
         validate_schedules(self, &mut problems);

@@ -1,12 +1,13 @@
 //! Remote runbooks (`runbook_url = "https://…"`) read once and kept on disk, so they are
 //! there when the wiki is down or the laptop is on a train. Never executed: only shown.
 
-use super::index::{Library, Origin, Runbook};
+use super::index::{Library, Mirrored, Origin, Runbook};
 use super::link::Reference;
 use crate::sources::http::{self, Limits};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
+
 use std::time::Duration;
 
 /// A runbook page larger than this is not a runbook.
@@ -79,28 +80,29 @@ impl RemoteCache {
     }
 }
 
-/// Reads what a reference names: a library name, a local file, or a URL (through the cache).
+/// Reads what a reference names: a library name, a local file, or a URL (a mirror's local
+/// copy when there is one, without touching the network; else through the cache).
 pub async fn load(lib: &Library, cache: &RemoteCache, reference: &Reference) -> Result<Runbook, String> {
     match reference {
-        Reference::Name(name) => lib.get(name).cloned().ok_or_else(|| format!("no runbook named {name:?}")),
+        Reference::Name(name) => lib.find(name).cloned().ok_or_else(|| format!("no runbook named {name:?}")),
         Reference::Path(path) => {
-            let path = path.clone();
-            tokio::task::spawn_blocking(move || Library::load_file(&path).or_else(|e| document(&path).ok_or(e)))
-                .await
-                .map_err(|e| e.to_string())?
+            let path = super::load::absolute(path);
+            if let Some(rb) = lib.at_path(&path) {
+                return Ok(rb.clone());
+            }
+            tokio::task::spawn_blocking(move || {
+                let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+                let found = super::load::Found { name: path.display().to_string(), stem, path };
+                super::load::read(&found).map(|(rb, _)| rb)
+            })
+            .await
+            .map_err(|e| e.to_string())?
         }
-        Reference::Url(url) => cache.fetch(url).await,
+        Reference::Url(url) => match lib.mirrored(url) {
+            Mirrored::Found(rb) => Ok(rb.clone()),
+            _ => cache.fetch(url).await,
+        },
     }
-}
-
-/// A local Markdown file without front matter, shown as a document.
-fn document(path: &Path) -> Option<Runbook> {
-    if std::fs::metadata(path).ok()?.len() > MAX_BYTES {
-        return None;
-    }
-    let text = std::fs::read_to_string(path).ok()?;
-    let name = path.file_stem()?.to_string_lossy().into_owned();
-    Some(Runbook::from_document(&name, &text, Origin::File(path.to_path_buf())))
 }
 
 #[cfg(test)]

@@ -8,9 +8,10 @@
 //!
 //! Layout: one blank line between blocks; headings keep their `#` marks; block quotes draw a `│ `
 //! gutter; list items hang their wrapped lines under the text; links read `text[1]` with the URL
-//! in [`Rendered::links`]; code blocks are indented and never wrapped (a long line is cut with
-//! `…`, and kept whole in [`Rendered::code_blocks`]); tables fit their columns to the width and
-//! wrap text inside the cells.
+//! in [`Rendered::links`] (images read `alt[image]` and are not numbered: the numbers are what the
+//! digit keys follow, and an image has nothing to open); code blocks are indented and never
+//! wrapped (a long line is cut with `…`, and kept whole in [`Rendered::code_blocks`]); tables fit
+//! their columns to the width and wrap text inside the cells.
 
 use crate::config::theme::Theme;
 use crate::sanitize::{sanitize, sanitize_line};
@@ -28,8 +29,14 @@ pub struct Rendered {
     pub lines: Vec<Line<'static>>,
     /// Links in order of appearance: (text, url). The text shows a marker like "[1]" after the link text in the body.
     pub links: Vec<(String, String)>,
+    /// Images in order of appearance: (alt text, url).
+    pub images: Vec<(String, String)>,
     /// The text of each fenced/indented code block, in order (for copying).
     pub code_blocks: Vec<String>,
+    /// Where each code block is in `lines`: its first line and the line after its last.
+    pub code_lines: Vec<(usize, usize)>,
+    /// Each heading's line in `lines` and its anchor (`## Alert Name: X` is `alert-name-x`).
+    pub headings: Vec<(usize, String)>,
 }
 
 /// Narrower panes are laid out as this wide (the caller's frame clips).
@@ -45,18 +52,126 @@ const BULLETS: [&str; 3] = ["•", "◦", "▪"];
 
 /// Renders `markdown` (the body, front matter already removed) for a pane `width` cells wide.
 pub fn render(markdown: &str, width: u16, theme: &Theme) -> Rendered {
-    // Tabs go to spaces first: sanitize would make each one a single space, which turns a
-    // tab-indented code block into a paragraph.
-    let clean = sanitize(&expand_tabs(markdown));
-    let mut options = Options::empty();
-    options.insert(Options::ENABLE_TABLES);
-    options.insert(Options::ENABLE_STRIKETHROUGH);
-    let events: Vec<Event<'_>> = Parser::new_ext(&clean, options).collect();
+    let clean = prepare(markdown);
+    let events: Vec<Event<'_>> = parser(&clean).collect();
     let mut renderer = Renderer::new(theme, usize::from(width).max(MIN_WIDTH));
     for (i, event) in events.iter().enumerate() {
         renderer.event(event, &events[i + 1..]);
     }
     renderer.finish()
+}
+
+/// Markdown as it is parsed: tabs to spaces first (sanitize would make each one a single space,
+/// which turns a tab-indented code block into a paragraph), then sanitized.
+pub fn prepare(markdown: &str) -> String {
+    sanitize(&expand_tabs(markdown))
+}
+
+/// The parser, with the options this renderer lays out (tables, strikethrough).
+pub(super) fn parser(markdown: &str) -> Parser<'_> {
+    Parser::new_ext(markdown, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH)
+}
+
+/// A link's (text, url) as listed: one clean line each; a link without text is named by its URL.
+pub(super) fn link_text(text: &str, url: &str) -> (String, String) {
+    let url = sanitize_line(url);
+    let text = sanitize_line(text).trim().to_owned();
+    (if text.is_empty() { url.clone() } else { text }, url)
+}
+
+/// A heading's anchor as GitHub and Hugo make it: lower case, spaces to `-`, punctuation dropped.
+pub fn slug(heading: &str) -> String {
+    heading
+        .trim()
+        .chars()
+        .filter_map(|c| match c {
+            ' ' | '-' => Some('-'),
+            '_' => Some('_'),
+            c if c.is_alphanumeric() => Some(c),
+            _ => None,
+        })
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// A runbook as the pane and the browser show it, laid out for a width: every line fits, so the
+/// view scrolls by these lines and `y` knows which code block a line is in.
+#[derive(Debug, Clone, Default)]
+pub struct Document {
+    pub lines: Vec<Line<'static>>,
+    /// Where each code block is in `lines`: its first line and the line after its last.
+    pub code_lines: Vec<(usize, usize)>,
+    /// Each heading's line in `lines` and its anchor.
+    pub headings: Vec<(usize, String)>,
+}
+
+impl Document {
+    /// The line of the heading `anchor` (a URL's `#fragment`) names.
+    pub fn line_of(&self, anchor: &str) -> Option<usize> {
+        let anchor = slug(&super::index::percent_decode(anchor));
+        self.headings.iter().find(|(_, s)| *s == anchor).map(|(line, _)| *line)
+    }
+}
+
+/// `note` (why the alert's own reference was not used), the runbook's name and where it comes
+/// from, other candidates, the rendered body (whose own heading is the title), then its links,
+/// numbered as in the text, and its images.
+pub fn document(rb: &super::Runbook, note: Option<&str>, others: &[String], width: u16, theme: &Theme) -> Document {
+    let width = usize::from(width).max(MIN_WIDTH);
+    let mut lines = Vec::new();
+    if let Some(note) = note {
+        lines.extend(wrap_text(&[(note, theme.style("status.error"))], width));
+    }
+    let origin = rb.origin.describe();
+    let quiet = theme.style("list.resolved");
+    // A remote runbook is named by its URL, which the origin already says.
+    if origin.starts_with(&rb.name) {
+        lines.extend(wrap_text(&[(&origin, quiet)], width));
+    } else {
+        let origin = format!(" · {origin}");
+        lines.extend(wrap_text(&[(&rb.name, theme.style("detail.value")), (&origin, quiet)], width));
+    }
+    if !others.is_empty() {
+        let others = others.join(", ");
+        lines.extend(wrap_text(
+            &[("also fits: ", theme.style("detail.label")), (&others, theme.style("detail.value"))],
+            width,
+        ));
+    }
+    lines.push(Line::raw(""));
+    let body = lines.len();
+    let rendered = render(&rb.body, width as u16, theme);
+    let code_lines = rendered.code_lines.iter().map(|(a, b)| (a + body, b + body)).collect();
+    let headings = rendered.headings.into_iter().map(|(line, s)| (line + body, s)).collect();
+    lines.extend(rendered.lines);
+    if !rendered.links.is_empty() || !rendered.images.is_empty() {
+        lines.push(Line::raw(""));
+        lines.push(Line::styled("Links", theme.style("detail.label")));
+    }
+    let link = theme.style("markdown.link");
+    for (i, (text, url)) in rendered.links.iter().enumerate() {
+        let n = format!("[{}] ", i + 1);
+        let text = format!("{text}: ");
+        lines.extend(wrap_text(&[(&n, theme.style("status.key")), (&text, Style::default()), (url, link)], width));
+    }
+    for (alt, url) in &rendered.images {
+        let alt = format!("{alt}: ");
+        lines.extend(wrap_text(&[("image ", theme.style("status.key")), (&alt, Style::default()), (url, link)], width));
+    }
+    Document { lines, code_lines, headings }
+}
+
+/// Styled text wrapped to `width` cells (one line per wrapped line, at least one).
+pub fn wrap_text(pieces: &[(&str, Style)], width: usize) -> Vec<Line<'static>> {
+    let content: Vec<Inline> = pieces.iter().map(|(t, s)| Inline::Text(sanitize_line(t), *s)).collect();
+    let mut out: Vec<Line<'static>> = wrap(&content, width.max(MIN_TEXT))
+        .into_iter()
+        .map(|pieces| line(pieces.into_iter().map(|(t, s)| Span::styled(t, s)).collect()))
+        .collect();
+    if out.is_empty() {
+        out.push(Line::raw(""));
+    }
+    out
 }
 
 /// Tabs to spaces, to the next multiple of `TAB_STOP` columns as CommonMark counts them.
@@ -135,8 +250,8 @@ struct Renderer<'t> {
     inline: Vec<Inline>,
     /// Inline styles in effect (emphasis, heading, link…), patched in order.
     styles: Vec<Style>,
-    /// Links being read (an image can sit inside a link): text so far, URL.
-    open_links: Vec<(String, String)>,
+    /// Links and images being read (an image can sit inside a link): text so far, URL, is an image.
+    open_links: Vec<(String, String, bool)>,
     /// The text of the code block being read.
     code: Option<String>,
     table: Option<Table>,
@@ -256,7 +371,7 @@ impl<'t> Renderer<'t> {
             Tag::Link { dest_url, .. } | Tag::Image { dest_url, .. } => {
                 self.ensure_leaf();
                 self.styles.push(self.theme.style("markdown.link"));
-                self.open_links.push((String::new(), sanitize_line(dest_url)));
+                self.open_links.push((String::new(), dest_url.to_string(), matches!(tag, Tag::Image { .. })));
             }
             // The rest need parser options this renderer does not turn on.
             _ => {}
@@ -307,11 +422,14 @@ impl<'t> Renderer<'t> {
             TagEnd::Link | TagEnd::Image => {
                 let style = self.current();
                 self.styles.pop();
-                if let Some((text, url)) = self.open_links.pop() {
-                    let text = sanitize_line(&text).trim().to_owned();
-                    let text = if text.is_empty() { url.clone() } else { text };
-                    self.out.links.push((text, url));
-                    let marker = format!("[{}]", self.out.links.len());
+                if let Some((text, url, image)) = self.open_links.pop() {
+                    let marker = if image {
+                        self.out.images.push(link_text(&text, &url));
+                        "[image]".to_owned()
+                    } else {
+                        self.out.links.push(link_text(&text, &url));
+                        format!("[{}]", self.out.links.len())
+                    };
                     self.inline.push(Inline::Text(marker, style));
                 }
             }
@@ -331,7 +449,7 @@ impl<'t> Renderer<'t> {
     fn text(&mut self, text: &str, style: Style) {
         self.ensure_leaf();
         let clean = sanitize(text);
-        for (link_text, _) in &mut self.open_links {
+        for (link_text, ..) in &mut self.open_links {
             link_text.push_str(&clean);
         }
         self.inline.push(Inline::Text(clean, style));
@@ -374,7 +492,10 @@ impl<'t> Renderer<'t> {
     fn close_leaf(&mut self) {
         let leaf = std::mem::replace(&mut self.leaf, Leaf::None);
         let lead = match leaf {
-            Leaf::Heading(level) => Some(("#".repeat(level as usize) + " ", self.heading_style(level))),
+            Leaf::Heading(level) => {
+                self.out.headings.push((self.out.lines.len(), slug(&plain(&self.inline))));
+                Some(("#".repeat(level as usize) + " ", self.heading_style(level)))
+            }
             _ => None,
         };
         self.emit_inline(lead);
@@ -487,9 +608,8 @@ impl<'t> Renderer<'t> {
     }
 
     fn code_block(&mut self) {
-        let raw = self.code.take().unwrap_or_default();
-        let clean = sanitize(&raw);
-        let text = clean.strip_suffix('\n').unwrap_or(&clean).to_owned();
+        let text = super::parts::code_text(&self.code.take().unwrap_or_default());
+        let first = self.out.lines.len();
         let style = self.theme.style("markdown.code_block");
         let room = self.avail().saturating_sub(CODE_INDENT.len());
         if !text.is_empty() {
@@ -502,6 +622,7 @@ impl<'t> Renderer<'t> {
             }
         }
         self.out.code_blocks.push(text);
+        self.out.code_lines.push((first, self.out.lines.len()));
         self.blank_before_next = true;
     }
 
@@ -922,6 +1043,15 @@ mod tests {
     }
 
     #[test]
+    fn headings_have_anchors_as_sites_make_them() {
+        let r = rendered("# Title\n\ntext\n\n## Alert Name: KubePodCrashLooping\n\n### `kubectl` & co_op", 40);
+        assert_eq!(
+            r.headings,
+            [(0, "title".into()), (4, "alert-name-kubepodcrashlooping".into()), (6, "kubectl--co_op".into())]
+        );
+    }
+
+    #[test]
     fn quotes_have_a_gutter_and_nest() {
         let r = rendered("> quoted text that wraps here\n>\n> > nested\n\nafter", 20);
         assert_eq!(text(&r), ["│ quoted text that", "│ wraps here", "│", "│ │ nested", "", "after"]);
@@ -933,16 +1063,18 @@ mod tests {
     fn links_are_numbered_and_collected() {
         let markdown = "See [the docs](https://docs.example.com) and [**bold** `x`](https://b.example.com \"t\"), <https://auto.example.com>, ![alt](img.png).";
         let r = rendered(markdown, 100);
-        assert_eq!(text(&r), ["See the docs[1] and bold x[2], https://auto.example.com[3], alt[4]."]);
+        assert_eq!(text(&r), ["See the docs[1] and bold x[2], https://auto.example.com[3], alt[image]."]);
         assert_eq!(
             r.links,
             [
                 ("the docs".to_owned(), "https://docs.example.com".to_owned()),
                 ("bold x".to_owned(), "https://b.example.com".to_owned()),
                 ("https://auto.example.com".to_owned(), "https://auto.example.com".to_owned()),
-                ("alt".to_owned(), "img.png".to_owned()),
             ]
         );
+        // An image takes no number: the numbers are what the digit keys follow.
+        assert_eq!(r.images, [("alt".to_owned(), "img.png".to_owned())]);
+        assert_eq!(text(&rendered("![a](i.png) [b](u)", 40)), ["a[image] b[1]"]);
         assert_eq!(style_of(&r, "[1]"), Theme::default().style("markdown.link"));
         // The marker stays with the word it follows when wrapping.
         assert_eq!(lines("aaaa [bbbb](u)", 10), ["aaaa", "bbbb[1]"]);

@@ -1,10 +1,10 @@
 //! The full-screen runbook browser: search the library, open one, follow its links.
 
-use super::runbook_pane::document;
 use super::text::{fit, pad};
 use crate::app::State;
 use crate::app::state::Browser;
 use crate::config::theme::Theme;
+use crate::runbooks::markdown;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -26,7 +26,7 @@ pub fn draw(
     let inner = block.inner(area);
     frame.render_widget(Clear, area);
     if let Some(rb) = &b.open {
-        let lines = document(rb, &[], inner.width, theme);
+        let lines = markdown::document(rb, None, &[], inner.width, theme).lines;
         return Some(super::scrolled(frame, area, block, Paragraph::new(lines), b.scroll, theme));
     }
     let w = usize::from(inner.width);
