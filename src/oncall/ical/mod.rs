@@ -10,6 +10,8 @@
 
 mod content;
 mod recur;
+#[cfg(test)]
+mod shapes;
 mod value;
 mod zone;
 
@@ -412,7 +414,7 @@ fn series(feed: &mut Feed, e: &Event, overrides: &[&Event], out: &mut Parsed) ->
             match feed.moment(p, v).and_then(|m| Ok((m.date, m.local, m.utc()?))) {
                 Ok((true, local, _)) => drop(ex_days.insert(local.date())),
                 Ok((false, _, at)) => drop(ex_at.insert(at)),
-                Err(why) => out.warn(format!("line {}: EXDATE {}: {why}; that exclusion skipped", p.line, quote(v))),
+                Err(why) => out.warn(format!("line {}: {why}; that exclusion skipped", p.line)),
             }
         }
     }

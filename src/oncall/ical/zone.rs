@@ -94,7 +94,7 @@ pub fn known(tzid: &str) -> Option<Tz> {
     }
     // `/mozilla.org/20070129_1/America/New_York`: the longest tail that is an IANA name.
     let parts: Vec<&str> = id.split('/').filter(|p| !p.is_empty()).collect();
-    (1..parts.len()).find_map(|i| {
+    (0..parts.len()).find_map(|i| {
         let tail = parts[i..].join("/");
         iana(&tail)
     })
@@ -160,6 +160,8 @@ mod tests {
             known("/softwarestudio.org/Olson_20011030_5/America/Argentina/Buenos_Aires"),
             Some(chrono_tz::America::Argentina::Buenos_Aires)
         );
+        assert_eq!(known("/Europe/Stockholm"), Some(chrono_tz::Europe::Stockholm));
+        assert_eq!(known("posix/Europe/Vaduz"), Some(chrono_tz::Europe::Vaduz));
         assert_eq!(known("Eastern Standard Time"), Some(chrono_tz::America::New_York));
         assert_eq!(known("Customized Time Zone"), None);
         assert_eq!(known("/Europe/CUSTOM"), None);
