@@ -91,7 +91,9 @@ fn rotation_table_marks_you_and_bad_at_is_a_usage_error() {
     assert!(lines[1].contains("alice"), "{table}");
     let out = sb.klaxon().args(["oncall", "--at", "tomorrow", "--config"]).arg(&cfg).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("is not a time like 2026-03-29T09:00:00Z (RFC 3339), 2026-12-25"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("is not a time like 2026-03-29T09:00:00Z (RFC 3339), 2026-12-25")
+    );
 }
 
 #[test]
@@ -329,9 +331,6 @@ fn skipped_events_are_counted_in_json_table_and_doctor() {
     let cfg = sb.write("klaxon.toml", &format!("[notify]\ndesktop = false\n[store]\npath = \"k.db\"\n\n{s}"));
     let out = sb.klaxon().args(["doctor", "--config"]).arg(&cfg).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        stdout.contains("schedule rota (level 1): ok, "),
-        "{stdout}"
-    );
+    assert!(stdout.contains("schedule rota (level 1): ok, "), "{stdout}");
     assert!(stdout.contains("on call; 2 entries skipped as unreadable: line 8: event \"zone\""), "{stdout}");
 }

@@ -8,7 +8,7 @@ use super::{CliError, OnCallFormat, Session};
 use crate::config::ScheduleKind;
 use crate::model::OnCall;
 use crate::oncall;
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Utc};
 use serde::Serialize;
 use std::io::Write;
 
@@ -85,12 +85,11 @@ pub fn parse_at(s: &str) -> Result<At, String> {
     if let Ok(i) = DateTime::parse_from_rfc3339(t) {
         return Ok(At::Instant(i.with_timezone(&Utc)));
     }
-    if let Ok(d) = NaiveDate::parse_from_str(t, "%Y-%m-%d") {
-        return Ok(At::Local(d.and_time(chrono::NaiveTime::MIN)));
-    }
     ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
         .iter()
         .find_map(|f| NaiveDateTime::parse_from_str(t, f).ok())
+        .or_else(|| NaiveDate::parse_from_str(t, "%Y-%m-%d").ok().map(|d| d.and_time(chrono::NaiveTime::MIN)))
+        .filter(|n| (1..=9999).contains(&n.year()))
         .map(At::Local)
         .ok_or_else(|| {
             format!(

@@ -26,11 +26,11 @@ use value::{Period, Span, Stamp};
 use zone::Zone;
 
 /// Reasons kept per feed (all are counted).
-const MAX_NOTES: usize = 10;
+pub const MAX_NOTES: usize = 10;
 /// Recurrence steps one feed may take: a few seconds of work at most.
 pub const BUDGET: usize = 1_000_000;
 /// Shifts one feed may give for one window.
-const MAX_SHIFTS: usize = 20_000;
+pub const MAX_SHIFTS: usize = 20_000;
 
 /// The feed's shifts in `[from, to)` and what was skipped on the way.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -120,9 +120,8 @@ impl Length {
     fn reach(self) -> Duration {
         match self {
             Length::Wall(d) => d.abs(),
-            Length::Exact(s) => {
-                Duration::try_days(s.days.abs() + 2).unwrap_or(Duration::MAX) + Duration::seconds(s.seconds.abs())
-            }
+            // Both parts are at most a hundred years (value::span): no overflow.
+            Length::Exact(s) => Duration::days(s.days.abs() + 2) + Duration::seconds(s.seconds.abs()),
         }
     }
 }
@@ -134,15 +133,6 @@ struct Rid {
     date: Option<NaiveDate>,
     /// `RANGE=THISANDFUTURE`: the later instances change the same way.
     future: bool,
-}
-
-impl Rid {
-    fn matches(&self, local: NaiveDateTime, at: DateTime<Utc>) -> bool {
-        match self.date {
-            Some(d) => local.date() == d,
-            None => at == self.at,
-        }
-    }
 }
 
 #[derive(Debug)]
@@ -376,10 +366,14 @@ fn series(feed: &mut Feed, e: &Event, overrides: &[&Event], out: &mut Parsed) ->
     futures.sort_by_key(|f| f.0.at);
     let margin = futures
         .iter()
-        .map(|(_, o, step)| o.length.reach() + step.abs())
+        .filter_map(|(_, o, step)| o.length.reach().checked_add(&step.abs()))
         .fold(e.length.reach(), Duration::max)
         .checked_add(&Duration::days(2))
         .ok_or("its length is out of range")?;
+    // Instances that moved stand on their own (looked up per instance: sets, not scans).
+    let moved_at: HashSet<DateTime<Utc>> =
+        overrides.iter().filter_map(|o| o.rid.as_ref().filter(|r| r.date.is_none()).map(|r| r.at)).collect();
+    let moved_days: HashSet<NaiveDate> = overrides.iter().filter_map(|o| o.rid.as_ref()?.date).collect();
     let lo = zone.to_local(feed.from).checked_sub_signed(margin).unwrap_or(NaiveDateTime::MIN);
     let hi = zone.to_local(feed.to).checked_add_signed(margin).unwrap_or(NaiveDateTime::MAX);
 
@@ -428,11 +422,14 @@ fn series(feed: &mut Feed, e: &Event, overrides: &[&Event], out: &mut Parsed) ->
         if ex_at.contains(&at) || ex_days.contains(&local.date()) {
             continue;
         }
-        if overrides.iter().any(|o| o.rid.as_ref().is_some_and(|r| r.matches(local, at))) {
-            continue; // the moved instance stands on its own
+        if moved_at.contains(&at) || moved_days.contains(&local.date()) {
+            continue;
         }
         let (mut local, mut length, mut who, mut off) = (local, e.length, person, e.off);
-        if let Some((_, o, step)) = futures.iter().rev().find(|(r, ..)| r.at < at) {
+        // The latest THISANDFUTURE change before this instance applies.
+        if let Some(i) = futures.partition_point(|(r, ..)| r.at < at).checked_sub(1)
+            && let Some((_, o, step)) = futures.get(i)
+        {
             local = local.checked_add_signed(*step).ok_or("a moved instance is out of range")?;
             (length, who, off) = (o.length, o.person.as_deref().or(person), o.off);
         }

@@ -99,7 +99,7 @@ impl Rule {
             && skip_to > start
         {
             let steps = (skip_to - start).num_seconds() / unit;
-            if let Some(ahead) = steps.checked_mul(unit).and_then(|s| Duration::try_seconds(s))
+            if let Some(ahead) = steps.checked_mul(unit).and_then(Duration::try_seconds)
                 && let Some(moved) = start.checked_add_signed(ahead)
             {
                 first = moved;

@@ -83,7 +83,9 @@ impl Zone {
 /// IANA name behind a vendor's prefix.
 pub fn known(tzid: &str) -> Option<Tz> {
     let id = tzid.trim().trim_matches('"').trim();
-    if id.is_empty() {
+    // The longest real name is ~30 characters and vendor prefixes are short: a long one is
+    // no zone (and splitting it into every tail would be quadratic).
+    if id.is_empty() || id.len() > 200 {
         return None;
     }
     if let Some(tz) = iana(id) {
@@ -166,6 +168,7 @@ mod tests {
         assert_eq!(known("Customized Time Zone"), None);
         assert_eq!(known("/Europe/CUSTOM"), None);
         assert_eq!(known(""), None);
+        assert_eq!(known(&"/a".repeat(100_000)), None);
     }
 
     #[test]
