@@ -14,6 +14,12 @@ use rrule::{Frequency, RRule, RRuleSet, Unvalidated};
 /// months: an instance every ten minutes).
 pub const MAX_INSTANCES: usize = 10_000;
 
+/// Periods (days of a daily rule, seconds of a secondly one) one rule may walk.
+const MAX_WALK: i64 = 2_000_000;
+/// A rule's text longer than this is refused: real ones are under 200 characters, and the
+/// crate checks each period against every value of a BY list.
+const MAX_TEXT: usize = 1000;
+
 #[derive(Debug, Clone)]
 pub struct Rule {
     rule: RRule<Unvalidated>,
@@ -40,6 +46,9 @@ const PARTS: [&str; 12] = [
 
 impl Rule {
     pub fn parse(text: &str) -> Result<Rule, String> {
+        if text.len() > MAX_TEXT {
+            return Err(format!("RRULE longer than {MAX_TEXT} characters"));
+        }
         let mut kept = Vec::new();
         let mut until = None;
         for part in text.trim().split(';').map(str::trim).filter(|p| !p.is_empty()) {
@@ -105,6 +114,12 @@ impl Rule {
                 first = moved;
             }
         }
+        // The crate does its work per period walked, yielded or not: bound the walk.
+        let per_step = period.unwrap_or(if self.freq == Frequency::Monthly { 28 * 86_400 } else { 365 * 86_400 });
+        let walk = (stop - first).num_seconds() / per_step.saturating_mul(self.interval);
+        if walk > MAX_WALK {
+            return Err(format!("the recurrence walks {walk} periods to reach the window (more than {MAX_WALK})"));
+        }
         let at = |n: NaiveDateTime| rrule::Tz::UTC.from_utc_datetime(&n);
         let valid = self.rule.clone().validate(at(first)).map_err(|e| format!("RRULE: {e}"))?;
         let set = RRuleSet::new(at(first)).rrule(valid).limit();
@@ -166,22 +181,23 @@ mod tests {
         let r = Rule::parse("FREQ=DAILY;UNTIL=20260301T080000Z").unwrap();
         assert!(r.within_until(n("2026-03-01 09:00"), n("2026-03-01 08:00").and_utc()));
         assert!(!r.within_until(n("2026-03-02 09:00"), n("2026-03-02 08:00").and_utc()));
-        let counted = Rule::parse("FREQ=HOURLY;COUNT=4000000").unwrap();
-        let mut budget = 5000;
-        assert!(
-            counted
-                .starts(
-                    n("2001-01-01 00:00"),
-                    n("2026-01-01 00:00"),
-                    n("2026-01-01 00:00"),
-                    n("2026-02-01 00:00"),
-                    &mut budget
-                )
-                .is_err()
-        );
-        for bad in
-            ["FREQ=SOMETIMES", "FREQ=DAILY;X-FOO=1", "FREQ=DAILY;INTERVAL=99999999", "FREQ", "FREQ=DAILY;UNTIL=soon"]
-        {
+        let walk = |rule: &str, from: &str, budget: &mut usize| {
+            let r = Rule::parse(rule).unwrap();
+            r.starts(n(from), n("2026-01-01 00:00"), n("2026-01-01 00:00"), n("2026-02-01 00:00"), budget)
+        };
+        // 219,000 hours to walk with COUNT (no skipping ahead): the budget ends it.
+        assert!(walk("FREQ=HOURLY;COUNT=4000000", "2001-01-01 00:00", &mut 5000).unwrap_err().contains("too many"));
+        // A sparse rule by the minute from year 1 would walk a billion minutes: refused at once.
+        let far = walk("FREQ=MINUTELY;COUNT=5000;BYHOUR=0;BYMINUTE=0", "0001-01-01 00:00", &mut 1_000_000);
+        assert!(far.unwrap_err().contains("walks"));
+        for bad in [
+            "FREQ=SOMETIMES",
+            "FREQ=DAILY;X-FOO=1",
+            "FREQ=DAILY;INTERVAL=99999999",
+            "FREQ",
+            "FREQ=DAILY;UNTIL=soon",
+            format!("FREQ=DAILY;BYHOUR={}", "1,".repeat(600)).as_str(),
+        ] {
             assert!(Rule::parse(bad).is_err(), "{bad}");
         }
     }
