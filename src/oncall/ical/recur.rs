@@ -56,6 +56,11 @@ impl Rule {
             let (k, v) = (k.trim().to_ascii_uppercase(), v.trim().to_ascii_uppercase());
             match k.as_str() {
                 "UNTIL" => until = Some(value::stamp(&v).map_err(|e| format!("RRULE UNTIL: {e}"))?),
+                // Only what RFC 5545 values are made of: the crate slices some by byte
+                // index and panics inside a multi-byte character (`BYDAY=-1SU\u{202e}`).
+                _ if !v.bytes().all(|b| b.is_ascii_alphanumeric() || b"+-,".contains(&b)) => {
+                    return Err(format!("RRULE {k}={} is not understood", v.escape_debug()));
+                }
                 k if PARTS.contains(&k) || k == "BYSECOND" => kept.push(format!("{k}={v}")),
                 _ => return Err(format!("RRULE part {k} is not understood")),
             }
@@ -196,6 +201,7 @@ mod tests {
             "FREQ=DAILY;INTERVAL=99999999",
             "FREQ",
             "FREQ=DAILY;UNTIL=soon",
+            "FREQ=WEEKLY;BYDAY=-1SU\u{202e}",
             format!("FREQ=DAILY;BYHOUR={}", "1,".repeat(600)).as_str(),
         ] {
             assert!(Rule::parse(bad).is_err(), "{bad}");
