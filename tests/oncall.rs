@@ -40,18 +40,19 @@ fn vendor_shaped_feeds_name_who_is_on_call_until_when_and_next() {
         fixture("grafana-oncall.ics"),
         fixture("opsgenie.ics")
     );
-    let (code, v, err) = oncall(&sb, &schedules, "2026-11-21T12:30:00Z");
+    const AT: &str = "2026-11-21T12:30:00Z";
+    let (code, v, err) = oncall(&sb, &schedules, AT);
     assert_eq!(code, Some(0), "{err}");
     assert_eq!(
         v,
         json!([
-            {"schedule": "pd-feed", "level": 1, "now": "Alice Smith", "until": "2026-11-22T09:00:00Z",
-             "next": "Bob Jones", "next_at": "2026-11-22T09:00:00Z", "error": null},
+            {"schedule": "pd-feed", "level": 1, "at": AT, "now": "Alice Smith", "until": "2026-11-22T09:00:00Z",
+             "next": "Bob Jones", "next_at": "2026-11-22T09:00:00Z", "warnings": 0, "warning_notes": [], "error": null},
             // mallory's cancelled hour does not count
-            {"schedule": "oncall-feed", "level": 2, "now": "carol", "until": "2026-11-21T20:00:00Z",
-             "next": "dave", "next_at": "2026-11-21T20:00:00Z", "error": null},
-            {"schedule": "og-feed", "level": 3, "now": "erin", "until": "2026-11-28T00:00:00Z",
-             "next": "Frank, Example", "next_at": "2026-11-28T00:00:00Z", "error": null},
+            {"schedule": "oncall-feed", "level": 2, "at": AT, "now": "carol", "until": "2026-11-21T20:00:00Z",
+             "next": "dave", "next_at": "2026-11-21T20:00:00Z", "warnings": 0, "warning_notes": [], "error": null},
+            {"schedule": "og-feed", "level": 3, "at": AT, "now": "erin", "until": "2026-11-28T00:00:00Z",
+             "next": "Frank, Example", "next_at": "2026-11-28T00:00:00Z", "warnings": 0, "warning_notes": [], "error": null},
         ])
     );
 }
@@ -90,7 +91,9 @@ fn rotation_table_marks_you_and_bad_at_is_a_usage_error() {
     assert!(lines[1].contains("alice"), "{table}");
     let out = sb.klaxon().args(["oncall", "--at", "tomorrow", "--config"]).arg(&cfg).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not an RFC 3339 time"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("is not a time like 2026-03-29T09:00:00Z (RFC 3339), 2026-12-25")
+    );
 }
 
 #[test]
@@ -165,8 +168,9 @@ async fn pagerduty_oncalls_request_and_answer() {
     assert_eq!(code, Some(0), "{err}");
     assert_eq!(
         v,
-        json!([{"schedule": "pd", "level": 1, "now": "Alice Smith", "until": "2026-11-22T09:00:00Z",
-                "next": "Bob Jones", "next_at": "2026-11-22T09:00:00Z", "error": null}])
+        json!([{"schedule": "pd", "level": 1, "at": "2026-11-21T12:00:00Z", "now": "Alice Smith",
+                "until": "2026-11-22T09:00:00Z", "next": "Bob Jones", "next_at": "2026-11-22T09:00:00Z",
+                "warnings": 0, "warning_notes": [], "error": null}])
     );
 }
 
@@ -197,8 +201,8 @@ async fn opsgenie_on_calls_by_name_and_an_error_that_hides_the_key() {
     assert_eq!(code, Some(0), "{err}");
     assert_eq!(
         v,
-        json!([{"schedule": "og", "level": 2, "now": "erin@example.com", "until": null,
-                "next": null, "next_at": null, "error": null}])
+        json!([{"schedule": "og", "level": 2, "at": "2026-11-21T12:00:00Z", "now": "erin@example.com",
+                "until": null, "next": null, "next_at": null, "warnings": 0, "warning_notes": [], "error": null}])
     );
 
     // A refusal is reported with the status, never with the key.
@@ -280,4 +284,53 @@ fn doctor_and_check_config_name_each_schedule() {
     assert!(stdout.contains("schedule team (level 2): ok, zoe on call"), "{stdout}");
     let out = sb.klaxon().args(["check-config", "--config"]).arg(&cfg).output().unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("schedule team: rotation for level 2, every 5m"));
+}
+
+#[test]
+fn at_a_date_or_local_time_is_read_in_each_schedules_zone() {
+    let sb = Sandbox::new();
+    let s = "[[schedules]]\nname = \"ny\"\nkind = \"rotation\"\nparticipants = [\"ann\", \"ben\"]\nstart = \"2026-12-01\"\n\
+             shift = \"1d\"\nhandoff = \"00:00\"\ntime_zone = \"America/New_York\"\n\n\
+             [[schedules]]\nname = \"berlin\"\nkind = \"rotation\"\nlevel = 2\nparticipants = [\"cleo\"]\nstart = \"2026-12-01\"\n\
+             shift = \"1d\"\ntime_zone = \"Europe/Berlin\"\n";
+    // Christmas midnight is 05:00 UTC in New York (EST) and 23:00 UTC the day before in Berlin.
+    let (code, v, err) = oncall(&sb, s, "2026-12-25");
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!((v[0]["at"].as_str(), v[0]["now"].as_str()), (Some("2026-12-25T05:00:00Z"), Some("ann")));
+    assert_eq!(v[1]["at"], "2026-12-24T23:00:00Z");
+    // One second before the New York midnight handoff, ben still holds it.
+    let (_, v, _) = oncall(&sb, s, "2026-12-24T23:59:59");
+    assert_eq!((v[0]["at"].as_str(), v[0]["now"].as_str()), (Some("2026-12-25T04:59:59Z"), Some("ben")));
+}
+
+#[test]
+fn skipped_events_are_counted_in_json_table_and_doctor() {
+    let sb = Sandbox::new();
+    // An Exchange-shaped export where one event has a zone nobody knows and one a DURATION
+    // too long for any clock; the good event still counts.
+    let feed = sb.write(
+        "rota.ics",
+        "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:good\r\nSUMMARY:jon\r\nDTSTART;TZID=\"GMT Standard Time\":20261120T090000\r\n\
+         DURATION:P7D\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nUID:zone\r\nSUMMARY:kim\r\nDTSTART;TZID=Atlantis:20261120T090000\r\n\
+         DURATION:PT1H\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nUID:long\r\nSUMMARY:lou\r\nDTSTART:20261120T090000Z\r\n\
+         DURATION:P99999999999999W\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+    );
+    let s = format!("[[schedules]]\nname = \"rota\"\nkind = \"ical\"\nurl = \"{}\"\n", feed.display());
+    let (code, v, err) = oncall(&sb, &s, "2026-11-21T12:00:00Z");
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(v[0]["now"], "jon");
+    assert_eq!(v[0]["warnings"], 2);
+    assert_eq!(
+        v[0]["warning_notes"],
+        json!([
+            "line 8: event \"zone\": unknown TZID \"Atlantis\"; skipped",
+            "line 14: event \"long\": DURATION \"P99999999999999W\" is out of range; skipped"
+        ])
+    );
+    assert!(err.contains("klaxon: schedule rota: 2 entries skipped as unreadable: line 8:"), "{err}");
+    let cfg = sb.write("klaxon.toml", &format!("[notify]\ndesktop = false\n[store]\npath = \"k.db\"\n\n{s}"));
+    let out = sb.klaxon().args(["doctor", "--config"]).arg(&cfg).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("schedule rota (level 1): ok, "), "{stdout}");
+    assert!(stdout.contains("on call; 2 entries skipped as unreadable: line 8: event \"zone\""), "{stdout}");
 }

@@ -61,6 +61,13 @@ pub async fn run(session: &Session) -> Result<(), CliError> {
     }
     for row in super::oncall::ask_all(session, chrono::Utc::now()).await {
         match &row.error {
+            None if row.warnings > 0 => println!(
+                "schedule {} (level {}): ok, {} on call; {}",
+                row.schedule,
+                row.level,
+                row.now.as_deref().unwrap_or("nobody"),
+                super::oncall::skipped(&row)
+            ),
             None => println!(
                 "schedule {} (level {}): ok, {} on call",
                 row.schedule,

@@ -92,7 +92,8 @@ pub enum Command {
     },
     /// Who is on call per schedule and level, until when, and who is next
     Oncall {
-        /// The moment to ask about, RFC 3339 (default: now)
+        /// The moment to ask about: RFC 3339, or a date (2026-12-25) or local time
+        /// (2026-12-25T09:00) in each schedule's time_zone (default: now)
         #[arg(long, value_name = "TIME")]
         at: Option<String>,
         #[arg(long, value_enum, default_value_t = OnCallFormat::Table)]

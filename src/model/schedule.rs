@@ -31,6 +31,10 @@ pub struct OnCall {
     pub now: Option<Shift>,
     /// Whoever takes over next (after `now`, or the first one to come when nobody is on).
     pub next: Option<Shift>,
+    /// How many entries of the source were skipped as unreadable (a feed's broken events or
+    /// values), and the first few reasons, each naming its line.
+    pub warnings: usize,
+    pub warning_notes: Vec<String>,
 }
 
 impl OnCall {
@@ -47,7 +51,7 @@ impl OnCall {
         {
             n.end = x.start;
         }
-        OnCall { schedule: schedule.to_owned(), level, now, next }
+        OnCall { schedule: schedule.to_owned(), level, now, next, warnings: 0, warning_notes: Vec::new() }
     }
 
     pub fn person_now(&self) -> Option<&str> {

@@ -216,7 +216,9 @@ impl ScheduleSource for IcalSchedule {
             let parsed = tokio::task::spawn_blocking(move || ical::parse(&text, floating, at - BEHIND, at + AHEAD))
                 .await
                 .map_err(|e| SourceError::new(format!("reading the feed failed: {e}")))?;
-            Ok(answer(&self.name, self.level, &parsed.shifts, at))
+            let mut oc = answer(&self.name, self.level, &parsed.shifts, at);
+            (oc.warnings, oc.warning_notes) = (parsed.skipped, parsed.notes);
+            Ok(oc)
         })
     }
 }
