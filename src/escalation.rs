@@ -21,6 +21,10 @@ pub fn paged(oncall: &[&OnCall], level: i64) -> Vec<(String, Option<String>)> {
         .collect()
 }
 
+/// The words `entry_text` writes and `for_pager` takes out again: one constant, so the two
+/// cannot drift apart.
+const PAGE_QUEUED: &str = "page queued for ";
+
 /// Something that takes escalation pages: the webhook for every level, a Grafana OnCall
 /// schedule for the level it answers for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,7 +41,7 @@ pub fn pagers_for(pagers: &[Pager], level: i64) -> Vec<&str> {
 
 /// The escalation entry's text: who is on call at the level (when schedules are
 /// configured), whether a page goes out and where, then the person's note.
-/// "bob (secondary) on call; page queued for webhook — need the DBA";
+/// "on call: bob (secondary); page queued for webhook — need the DBA";
 /// "no schedule answers for level 3; nobody was paged: no pager is configured".
 /// A page is only *queued* here: "sent" is said when the pager accepts it.
 pub fn entry_text(paged: Option<&[(String, Option<String>)]>, pagers: &[&str], level: i64, note: &str) -> String {
@@ -59,7 +63,7 @@ pub fn entry_text(paged: Option<&[(String, Option<String>)]>, pagers: &[&str], l
     parts.push(if pagers.is_empty() {
         "nobody was paged: no pager is configured".to_owned()
     } else {
-        format!("page queued for {}", pagers.join(", "))
+        format!("{PAGE_QUEUED}{}", pagers.join(", "))
     });
     let mut text = parts.join("; ");
     if !note.trim().is_empty() {
@@ -103,7 +107,7 @@ pub fn message(op: &MirrorOp) -> String {
 /// An escalation entry's text as a pager shows it: without the note that a page was
 /// queued for it, which the page itself makes true.
 pub fn for_pager(text: &str) -> String {
-    let Some(at) = text.find("page queued for ") else { return text.to_owned() };
+    let Some(at) = text.find(PAGE_QUEUED) else { return text.to_owned() };
     let end = text[at..].find(" — ").map_or(text.len(), |i| at + i);
     let (head, tail) = (text[..at].trim_end_matches("; "), &text[end..]);
     if head.is_empty() { tail.trim_start_matches(" — ").to_owned() } else { format!("{head}{tail}") }
