@@ -1,7 +1,7 @@
 //! Escalation: who a level pages, the words that page them, and when an unacknowledged
 //! High or Disaster alert goes up a level on its own. Pure, so the console's update and
 //! `klaxon escalate` share it; the page itself goes through the outbox to the
-//! [`PAGER`] target ([`crate::notify::webhook`]), retried until the receiver takes it.
+//! [`PAGER`] target ([`crate::pagers::webhook`]), retried until the receiver takes it.
 
 use crate::model::{AlertKey, Item, MirrorOp, OnCall, Severity, Status};
 use chrono::{DateTime, Duration, Utc};

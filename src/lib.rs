@@ -2,30 +2,45 @@
 //!
 //! Data flows one way (see README "Architecture"):
 //! - [`sources`] poll alert systems and produce [`model::Alert`]s; [`sources::poller`] runs
-//!   one task per source with timeouts, backoff and health, and caches snapshots on disk.
+//!   one task per source on the [`periodic`] helper (interval, timeout, backoff, health),
+//!   sanitizes every alert at its border, and caches snapshots on disk.
 //! - [`oncall`] reads schedules (iCal feeds, rotations, vendor APIs): who is on call per level.
-//! - [`escalation`] decides who a level pages and when alerts escalate on their own.
+//! - [`engine`] is the one path from snapshots to the store, news, automatic escalation and
+//!   notifications, for the console and `klaxon watch` alike.
+//! - [`escalation`] decides who a level pages and when alerts escalate on their own;
+//!   [`pagers`] (webhook, Grafana OnCall) carry the pages as outbox targets.
+//! - [`actions`] is what an ack, note or escalation means (store entry, outbox, outage
+//!   policy); [`sync`] drains the outbox to sources and pagers.
 //! - [`store`] keeps the timeline (acks, notes, escalations, lifecycle) durably.
 //! - [`model`] is the vendor-free domain: severities, alerts, entries, the ranked board.
 //! - [`app`] is the console's state and pure update; [`ui`] draws it; [`runtime`] owns the
 //!   terminal, the channels and the tasks.
 //! - [`logs`] read the log lines beside an alert (journald, files, Loki), following them.
-//! - [`config`] reads klaxon.toml, themes and keymaps; [`cli`] is the headless commands.
+//! - [`config`] reads klaxon.toml, themes and keymaps; [`session`] sets up store, sources,
+//!   schedules and pagers from it; [`cli`] is argument parsing and printing for the commands.
 //! - [`sanitize`] is the one border every piece of outside text crosses.
 
+pub mod actions;
 pub mod app;
 pub mod cli;
 pub mod config;
 pub mod crash;
+pub mod engine;
+mod error;
 pub mod escalation;
 pub mod logs;
 pub mod model;
 pub mod notify;
 pub mod oncall;
+pub mod pagers;
+pub mod periodic;
 pub mod runbooks;
 pub mod runtime;
 pub mod sanitize;
+pub mod session;
 pub mod sources;
 pub mod store;
 pub mod sync;
 pub mod ui;
+
+pub use error::Error;

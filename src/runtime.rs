@@ -1,19 +1,20 @@
-//! The one place that owns the terminal, the channels and the tasks. It feeds `Msg`s to
-//! `app::update`, carries out the `Effect`s it returns, and draws with `ui::view` when
-//! something changed, coalescing bursts into one synchronized frame.
+//! The one place that owns the terminal, the channels and the tasks. The [`Console`] feeds
+//! `Msg`s to `app::update`, carries out the `Effect`s it returns, and draws with `ui::view`
+//! when something changed, coalescing bursts into one synchronized frame, on any ratatui
+//! backend; [`run`] is the crossterm edge around it (terminal guard, input, ticks, signals).
 
+use crate::Error;
 use crate::app::{self, Effect, Key, KeyCode, Mouse, Msg, State};
-use crate::cli::{CliError, Session};
 use crate::config::Origin;
 use crate::config::keymap::Keymap;
 use crate::config::theme::Theme;
-use crate::sources::poller::{self, Schedule, SourceEvent};
+use crate::session::Session;
 use crate::store::{Drafts, Follower, Store};
 use crossterm::event::{self as ct, Event, EventStream, KeyEventKind, KeyModifiers, MouseEventKind};
 use crossterm::{execute, terminal};
 use futures_util::StreamExt;
 use ratatui::Terminal;
-use ratatui::backend::CrosstermBackend;
+use ratatui::backend::{Backend, CrosstermBackend};
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,218 +24,288 @@ use tokio::sync::{mpsc, watch};
 /// How often other consoles' entries are picked up from a shared SQLite file.
 const STORE_SYNC: Duration = Duration::from_secs(2);
 
-/// How long the console waits on the store before saying it is not answering. The call
-/// itself goes on (on a blocking thread); the screen never waits for it.
-const STORE_TIMEOUT: Duration = Duration::from_secs(10);
-
-pub async fn run(session: Session) -> Result<(), CliError> {
-    let cfg = session.loaded.config.clone();
-    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    let themes_dir = session.loaded.dirs.config.join("themes");
-    let mut theme = Theme::load(&cfg.ui.theme, &themes_dir, no_color)?;
-    let keymap = Keymap::load(&cfg.ui.keymap, &session.loaded.dirs.config.join("keymaps"))?;
+/// The console on the real terminal: the crossterm edge (the terminal guard, keys and
+/// mouse, the clock's ticks, signals) around the [`Console`].
+pub async fn run(session: Session) -> Result<(), Error> {
+    let look = Look::load(&session)?;
     if !std::io::stdout().is_terminal() {
-        return Err(CliError::Usage(
+        return Err(Error::Invalid(
             "the console needs a terminal; `klaxon list` and `klaxon watch` work without one".into(),
         ));
     }
-    let mut state = State::new(&session.actor, keymap, chrono::Utc::now());
-    let logs = Arc::new(crate::logs::build_all(&cfg.logs, session.config_dir().as_deref()));
-    let log_capacity = cfg.logs.iter().map(|l| l.buffer).max().unwrap_or(1);
-    state.logs = app::logs::LogPane::new(logs.iter().map(|(n, _)| n.clone()).collect(), log_capacity);
-    state.copy_code = cfg.runbooks.copy_code;
-    state.notify_min = cfg.notify.min_severity;
-    state.email = cfg.identity.email.clone();
-    state.shift_notice = chrono::Duration::from_std(cfg.escalation.shift_notice).unwrap_or(state.shift_notice);
-    state.auto_escalate = cfg.escalation.auto_after.and_then(|d| chrono::Duration::from_std(d).ok());
-    state.source_actions = session
-        .sources
-        .iter()
-        .map(|(c, s)| (c.name.clone(), crate::model::EntryKind::ALL.into_iter().filter(|k| s.mirrors(*k)).collect()))
-        .collect();
-    state.pagers = session.pager_chain();
-    let (library, problems) = session.runbooks();
-    let library = Arc::new(library);
-    if session.loaded.origin == Origin::Embedded {
-        state.origin = Some("embedded default".into());
-    }
-    let drafts = Drafts::new(&session.loaded.dirs.data.join("drafts"));
-    let (tx, mut rx) = mpsc::channel::<Msg>(1024);
-    let (stop_tx, stop_rx) = watch::channel(false);
-    start_sources(&session, tx.clone(), stop_rx.clone());
-    start_schedules(&session, tx.clone(), stop_rx.clone());
-    start_store_sync(session.store.clone(), tx.clone(), stop_rx.clone());
-    let session = Arc::new(session);
-    let kick = start_outbox(session.clone(), tx.clone(), stop_rx.clone());
-    let notify = {
-        let tx = tx.clone();
-        // Said once beside the hints, not over them: no D-Bus over SSH is normal.
-        crate::notify::spawn(&cfg.notify, move |e| _ = tx.try_send(Msg::ChannelFailed(e)))
-    };
-    let effects = start_effects(session.clone(), drafts.clone(), tx.clone(), kick, library.clone(), notify, logs);
-    {
-        let (store, tx) = (session.store.clone(), tx.clone());
-        tokio::spawn(async move {
-            let loaded = tokio::task::spawn_blocking(move || (store.ownership(), drafts.load_all())).await;
-            if let Ok((own, drafts)) = loaded {
-                match own {
-                    Ok(own) => _ = tx.send(Msg::Ownership(own)).await,
-                    Err(e) => _ = tx.send(Msg::EffectFailed(e.to_string())).await,
-                }
-                let _ = tx.send(Msg::Drafts(drafts)).await;
-            }
-        });
-    }
-    let _ = tx.send(Msg::Runbooks(library.clone())).await;
-    if let Some(p) = problems.first() {
-        let more = if problems.len() > 1 { format!(" (and {} more)", problems.len() - 1) } else { String::new() };
-        let _ = tx.send(Msg::EffectFailed(format!("runbooks: {p}{more}"))).await;
-    }
-    start_input(tx.clone(), stop_rx.clone());
-    start_ticks(tx.clone(), stop_rx);
-
-    let mut guard =
-        TerminalGuard::enter().map_err(|e| CliError::Failure(format!("cannot set up the terminal: {e}")))?;
-    let size = guard.terminal.size().map_err(|e| CliError::Failure(e.to_string()))?;
-    app::update(&mut state, Msg::Resize { width: size.width, height: size.height });
+    let mut console = Console::start(session, look).await?;
+    start_input(console.sender(), console.stopping());
+    start_ticks(console.sender(), console.stopping());
+    let mut guard = TerminalGuard::enter().map_err(|e| Error::Failed(format!("cannot set up the terminal: {e}")))?;
     let mut signals = Signals::new();
-    let mut drawn = app::scroll::Drawn::default();
-    loop {
-        if state.dirty {
-            let now = guard.draw(&state, &theme).map_err(|e| CliError::Failure(format!("drawing failed: {e}")))?;
-            state.dirty = false;
-            // What the frame measured keeps scrolling inside the text; it changes rarely.
-            if now != drawn {
-                drawn = now;
-                app::update(&mut state, Msg::Drawn(now));
-                continue;
-            }
+    console.run(&mut guard.terminal, signals.next()).await
+}
+
+/// How the console looks and which keys do what: read before anything starts, so a bad
+/// theme or keymap file is said first.
+pub struct Look {
+    pub theme: Theme,
+    pub keymap: Keymap,
+    themes_dir: std::path::PathBuf,
+    no_color: bool,
+}
+
+impl Look {
+    pub fn load(session: &Session) -> Result<Look, Error> {
+        let cfg = &session.loaded.config;
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let themes_dir = session.loaded.dirs.config.join("themes");
+        let theme = Theme::load(&cfg.ui.theme, &themes_dir, no_color)?;
+        let keymap = Keymap::load(&cfg.ui.keymap, &session.loaded.dirs.config.join("keymaps"))?;
+        Ok(Look { theme, keymap, themes_dir, no_color })
+    }
+}
+
+/// The console without its terminal: the state, the tasks (engine, schedules, store sync,
+/// outbox, notifications, effects) and the channel every message comes in on. Keys come in on
+/// [`Console::sender`], as the input task sends them; [`Console::run`] draws on any ratatui
+/// backend, so a test drives the whole app on a `TestBackend`.
+pub struct Console {
+    pub state: State,
+    tx: mpsc::Sender<Msg>,
+    rx: mpsc::Receiver<Msg>,
+    effects: mpsc::UnboundedSender<Vec<Effect>>,
+    theme: Theme,
+    themes_dir: std::path::PathBuf,
+    no_color: bool,
+    stop: watch::Sender<bool>,
+}
+
+impl Console {
+    /// Builds the state from the session's config and starts the tasks.
+    pub async fn start(session: Session, look: Look) -> Result<Console, Error> {
+        let cfg = session.loaded.config.clone();
+        let Look { theme, keymap, themes_dir, no_color } = look;
+        let mut state = State::new(&session.actor, keymap, chrono::Utc::now());
+        let logs = Arc::new(crate::logs::build_all(&cfg.logs, session.config_dir().as_deref()));
+        let log_capacity = cfg.logs.iter().map(|l| l.buffer).max().unwrap_or(1);
+        state.logs = app::logs::LogPane::new(logs.iter().map(|(n, _)| n.clone()).collect(), log_capacity);
+        state.copy_code = cfg.runbooks.copy_code;
+        state.notify_min = cfg.notify.min_severity;
+        state.email = cfg.identity.email.clone();
+        state.shift_notice = chrono::Duration::from_std(cfg.escalation.shift_notice).unwrap_or(state.shift_notice);
+        state.auto_escalate = cfg.escalation.auto_after.and_then(|d| chrono::Duration::from_std(d).ok());
+        state.source_actions = session
+            .sources
+            .iter()
+            .map(|(c, s)| {
+                (c.name.clone(), crate::model::EntryKind::ALL.into_iter().filter(|k| s.mirrors(*k)).collect())
+            })
+            .collect();
+        state.pagers = session.pager_chain();
+        let (library, problems) = session.runbooks();
+        let library = Arc::new(library);
+        if session.loaded.origin == Origin::Embedded {
+            state.origin = Some("embedded default".into());
         }
-        let msg = tokio::select! {
-            m = rx.recv() => m,
-            _ = signals.next() => break,
+        let drafts = Drafts::new(&session.loaded.dirs.data.join("drafts"));
+        let (tx, rx) = mpsc::channel::<Msg>(1024);
+        let (stop, stop_rx) = watch::channel(false);
+        start_sources(&session, tx.clone(), stop_rx.clone());
+        start_schedules(&session, tx.clone(), stop_rx.clone());
+        start_store_sync(session.store.clone(), tx.clone(), stop_rx.clone());
+        let session = Arc::new(session);
+        let kick = start_outbox(session.clone(), tx.clone(), stop_rx);
+        let notify = {
+            let tx = tx.clone();
+            // Said once beside the hints, not over them: no D-Bus over SSH is normal.
+            crate::notify::spawn(&cfg.notify, move |e| _ = tx.try_send(Msg::ChannelFailed(e)))
         };
-        let Some(msg) = msg else { break };
-        // Never awaited: the effect runner sends its results back on `tx`, so a loop that
-        // waited on it could wait forever. What it holds is what keys and messages asked
-        // for, a few effects each (a storm asks for none: see `on_entries`).
-        let mut send = |mut fx: Vec<Effect>| {
-            // `:theme NAME`: the loop draws with the theme, so it is switched here.
-            fx.retain(|e| match e {
-                Effect::SetTheme(name) => {
-                    let said = match Theme::load(name, &themes_dir, no_color) {
-                        Ok(t) => {
-                            theme = t;
-                            Msg::Notice(format!("theme {name} (for this session; [ui] theme keeps it)"))
-                        }
-                        Err(e) => Msg::EffectFailed(e.to_string()),
-                    };
-                    let _ = tx.try_send(said);
-                    false
+        let effects = start_effects(session.clone(), drafts.clone(), tx.clone(), kick, library.clone(), notify, logs);
+        {
+            let (store, tx) = (session.store.clone(), tx.clone());
+            tokio::spawn(async move {
+                let loaded = tokio::task::spawn_blocking(move || (store.ownership(), drafts.load_all())).await;
+                if let Ok((own, drafts)) = loaded {
+                    match own {
+                        Ok(own) => _ = tx.send(Msg::Ownership(own)).await,
+                        Err(e) => _ = tx.send(Msg::EffectFailed(e.to_string())).await,
+                    }
+                    let _ = tx.send(Msg::Drafts(drafts)).await;
                 }
-                _ => true,
             });
-            if !fx.is_empty() {
-                let _ = effects.send(fx);
+        }
+        let _ = tx.send(Msg::Runbooks(library.clone())).await;
+        if let Some(p) = problems.first() {
+            let more = if problems.len() > 1 { format!(" (and {} more)", problems.len() - 1) } else { String::new() };
+            let _ = tx.send(Msg::EffectFailed(format!("runbooks: {p}{more}"))).await;
+        }
+        Ok(Console { state, tx, rx, effects, theme, themes_dir, no_color, stop })
+    }
+
+    /// Where messages come in: keys, mouse, resizes and ticks from the edge.
+    pub fn sender(&self) -> mpsc::Sender<Msg> {
+        self.tx.clone()
+    }
+
+    /// Turns true when the console ends: the edge's tasks stop with it.
+    pub fn stopping(&self) -> watch::Receiver<bool> {
+        self.stop.subscribe()
+    }
+
+    /// Runs until `q` (or `quit` resolves): update with each message, carry out the
+    /// effects, draw when something changed. The tasks run on until the console is dropped.
+    pub async fn run<B: Backend + FrameBracket>(
+        &mut self,
+        terminal: &mut Terminal<B>,
+        quit: impl std::future::Future<Output = ()>,
+    ) -> Result<(), Error> {
+        let size = terminal.size().map_err(|e| Error::Failed(e.to_string()))?;
+        app::update(&mut self.state, Msg::Resize { width: size.width, height: size.height });
+        let mut drawn = app::scroll::Drawn::default();
+        let mut quit = std::pin::pin!(quit);
+        loop {
+            if self.state.dirty {
+                let now = draw(terminal, &self.state, &self.theme)
+                    .map_err(|e| Error::Failed(format!("drawing failed: {e}")))?;
+                self.state.dirty = false;
+                // What the frame measured keeps scrolling inside the text; it changes rarely.
+                if now != drawn {
+                    drawn = now;
+                    app::update(&mut self.state, Msg::Drawn(now));
+                    continue;
+                }
             }
-        };
-        send(app::update(&mut state, msg));
-        // Coalesce: everything already waiting goes in before the next frame (bounded, so
-        // a flood of messages cannot keep the screen from being drawn, or `q` from working).
-        for _ in 0..256 {
-            let Ok(msg) = rx.try_recv() else { break };
-            send(app::update(&mut state, msg));
-            if state.quit {
+            let msg = tokio::select! {
+                m = self.rx.recv() => m,
+                _ = &mut quit => break,
+            };
+            let Some(msg) = msg else { break };
+            let fx = app::update(&mut self.state, msg);
+            self.send(fx);
+            // Coalesce: everything already waiting goes in before the next frame (bounded, so
+            // a flood of messages cannot keep the screen from being drawn, or `q` from working).
+            for _ in 0..256 {
+                let Ok(msg) = self.rx.try_recv() else { break };
+                let fx = app::update(&mut self.state, msg);
+                self.send(fx);
+                if self.state.quit {
+                    break;
+                }
+            }
+            if self.state.quit {
                 break;
             }
         }
-        if state.quit {
-            break;
+        Ok(())
+    }
+
+    /// Never awaited: the effect runner sends its results back on `tx`, so a loop that
+    /// waited on it could wait forever. What it holds is what keys and messages asked for,
+    /// a few effects each (a storm asks for none: see `on_entries`).
+    fn send(&mut self, mut fx: Vec<Effect>) {
+        // `:theme NAME`: the loop draws with the theme, so it is switched here.
+        fx.retain(|e| match e {
+            Effect::SetTheme(name) => {
+                let said = match Theme::load(name, &self.themes_dir, self.no_color) {
+                    Ok(t) => {
+                        self.theme = t;
+                        Msg::Notice(format!("theme {name} (for this session; [ui] theme keeps it)"))
+                    }
+                    Err(e) => Msg::EffectFailed(e.to_string()),
+                };
+                let _ = self.tx.try_send(said);
+                false
+            }
+            _ => true,
+        });
+        if !fx.is_empty() {
+            let _ = self.effects.send(fx);
         }
     }
-    let _ = stop_tx.send(true);
-    drop(guard);
-    Ok(())
 }
 
-fn start_sources(session: &Session, tx: mpsc::Sender<Msg>, stop: watch::Receiver<bool>) {
-    let (ev_tx, mut ev_rx) = mpsc::channel::<SourceEvent>(64);
-    for (cfg, source) in &session.sources {
-        let schedule = Schedule { interval: cfg.interval, timeout: cfg.timeout };
-        poller::spawn(source.clone(), schedule, session.cache.clone(), ev_tx.clone(), stop.clone());
+impl Drop for Console {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
     }
-    let store = session.store.clone();
+}
+
+/// Brackets a frame so the terminal shows it whole (synchronized output); nothing to do
+/// where there is no terminal.
+pub trait FrameBracket {
+    fn begin_frame(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn end_frame(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<W: Write> FrameBracket for CrosstermBackend<W> {
+    fn begin_frame(&mut self) -> std::io::Result<()> {
+        execute!(self, terminal::BeginSynchronizedUpdate)
+    }
+    fn end_frame(&mut self) -> std::io::Result<()> {
+        execute!(self, terminal::EndSynchronizedUpdate)
+    }
+}
+
+impl FrameBracket for ratatui::backend::TestBackend {}
+
+/// One frame, inside a synchronized update; returns what it measured for scrolling.
+fn draw<B: Backend + FrameBracket>(
+    terminal: &mut Terminal<B>,
+    state: &State,
+    theme: &Theme,
+) -> Result<app::scroll::Drawn, String> {
+    terminal.backend_mut().begin_frame().map_err(|e| e.to_string())?;
+    let mut measured = app::scroll::Drawn::default();
+    let drawn = terminal.draw(|f| measured = crate::ui::draw(state, theme, f)).map(|_| measured);
+    terminal.backend_mut().end_frame().map_err(|e| e.to_string())?;
+    drawn.map_err(|e| e.to_string())
+}
+
+/// The engine's events as the console's messages: the snapshot first, then what the store
+/// made of it.
+fn start_sources(session: &Session, tx: mpsc::Sender<Msg>, stop: watch::Receiver<bool>) {
+    use crate::engine::Event;
+    let mut events = crate::engine::start(&session.sources, &session.cache, session.store.clone(), stop);
     tokio::spawn(async move {
-        while let Some(event) = ev_rx.recv().await {
-            match event {
-                SourceEvent::Snapshot { source, alerts, at, from_cache } => {
-                    // The screen first: what the source says is shown before the store has
-                    // recorded it, so a slow or hung store never hides alerts.
-                    let to_store = (!from_cache).then(|| alerts.clone());
-                    if tx.send(Msg::Snapshot { source: source.clone(), alerts, fresh: !from_cache }).await.is_err() {
-                        return;
-                    }
-                    let Some(alerts) = to_store else { continue };
-                    let s = store.clone();
-                    let observed = tokio::task::spawn_blocking(move || s.observe(&source, &alerts, at));
-                    let msg = match tokio::time::timeout(STORE_TIMEOUT, observed).await {
-                        Ok(Ok(Ok(written))) if written.is_empty() => continue,
-                        Ok(Ok(Ok(written))) => Msg::Entries(written),
-                        Ok(Ok(Err(e))) => Msg::EffectFailed(format!("the store did not record the alerts: {e}")),
-                        Ok(Err(_)) => continue,
-                        Err(_) => Msg::EffectFailed(format!(
-                            "the store has not answered for {}s: alerts show, their history may lag",
-                            STORE_TIMEOUT.as_secs()
-                        )),
-                    };
-                    if tx.send(msg).await.is_err() {
-                        return;
-                    }
-                }
-                SourceEvent::Health { source, health, next } => {
-                    if tx.send(Msg::Health { source, health, next }).await.is_err() {
-                        return;
-                    }
-                }
+        while let Some(event) = events.recv().await {
+            let msg = match event {
+                Event::Snapshot { source, alerts, fresh } => Msg::Snapshot { source, alerts, fresh },
+                Event::Recorded { entries, .. } if entries.is_empty() => continue,
+                Event::Recorded { entries, .. } => Msg::Entries(entries),
+                Event::StoreFailed { trouble, .. } => Msg::EffectFailed(trouble.to_string()),
+                Event::Health { source, health, next } => Msg::Health { source, health, next },
+            };
+            if tx.send(msg).await.is_err() {
+                return;
             }
         }
     });
 }
 
-/// One task per schedule: ask at its interval, and again just after each handoff it knows
-/// of, so the header never shows a shift that has ended; back off on failure.
+/// One task per schedule, on the [`crate::periodic::Periodic`] helper: ask at its interval,
+/// and again just after each handoff it knows of, so the header never shows a shift that has
+/// ended; back off on failure (from a minute at most).
 fn start_schedules(session: &Session, tx: mpsc::Sender<Msg>, stop: watch::Receiver<bool>) {
     for (cfg, schedule) in &session.schedules {
         let (schedule, tx, mut stop, cfg) = (schedule.clone(), tx.clone(), stop.clone(), cfg.clone());
         tokio::spawn(async move {
-            let mut failures = 0u32;
+            let mut task =
+                crate::periodic::Periodic::new(cfg.interval, cfg.timeout).retry_from(Duration::from_secs(60));
             loop {
                 let now = chrono::Utc::now();
-                let result = crate::oncall::lookup(schedule.as_ref(), now, cfg.timeout).await;
-                let delay = match &result {
-                    Ok(oc) => {
-                        failures = 0;
-                        let handoff = oc.until().or(oc.next.as_ref().map(|n| n.start)).filter(|t| *t > now);
-                        let until_handoff =
-                            handoff.and_then(|t| (t - now + chrono::Duration::seconds(1)).to_std().ok());
-                        until_handoff.map_or(cfg.interval, |d| d.min(cfg.interval))
-                    }
-                    Err(_) => {
-                        failures += 1;
-                        poller::backoff(cfg.interval.min(Duration::from_secs(60)), failures, fastrand::f64())
-                    }
-                };
+                let result = task.round(|| schedule.oncall(now)).await;
+                let handoff = result.as_ref().ok().and_then(|oc| {
+                    let t = oc.until().or(oc.next.as_ref().map(|n| n.start)).filter(|t| *t > now)?;
+                    (t - now + chrono::Duration::seconds(1)).to_std().ok()
+                });
+                let delay = task.next(handoff);
                 let msg = Msg::OnCall {
                     schedule: cfg.name.clone(),
                     level: cfg.level,
                     result: result.map_err(|e| e.to_string()),
                 };
-                if tx.send(msg).await.is_err() {
+                if tx.send(msg).await.is_err() || !crate::periodic::sleep(delay, &mut stop).await {
                     return;
-                }
-                tokio::select! {
-                    _ = tokio::time::sleep(delay) => {}
-                    _ = stop.wait_for(|s| *s) => return,
                 }
             }
         });
@@ -380,7 +451,7 @@ fn run_effects(session: &Session, drafts: &Drafts, batch: Vec<Effect>) -> Vec<Ms
     let mut failed = Vec::new();
     for effect in batch {
         match effect {
-            Effect::Append(entry) => match session.store_entry(&entry) {
+            Effect::Append(entry) => match crate::actions::store_entry(session, &entry) {
                 Ok(e) => msgs.push(Msg::Entries(vec![e])),
                 Err(e) => {
                     failed.push(entry.alert_key.clone());
@@ -569,14 +640,6 @@ impl TerminalGuard {
         let terminal = Terminal::new(CrosstermBackend::new(out))?;
         Ok(TerminalGuard { terminal })
     }
-
-    fn draw(&mut self, state: &State, theme: &Theme) -> std::io::Result<app::scroll::Drawn> {
-        execute!(self.terminal.backend_mut(), terminal::BeginSynchronizedUpdate)?;
-        let mut measured = app::scroll::Drawn::default();
-        let drawn = self.terminal.draw(|f| measured = crate::ui::draw(state, theme, f)).map(|_| measured);
-        execute!(self.terminal.backend_mut(), terminal::EndSynchronizedUpdate)?;
-        drawn
-    }
 }
 
 impl Drop for TerminalGuard {
@@ -634,5 +697,119 @@ impl Signals {
             _ = recv(&mut self.hup) => {}
             _ = recv(&mut self.int) => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The whole console on a `TestBackend`, like gitui's app tests: the real state, tasks,
+    //! engine and SQLite store; keys in through the channel the input task uses; frames and
+    //! store entries out.
+
+    use super::*;
+    use crate::model::{Alert, AlertKey, EntryKind, Severity};
+    use crate::sources::{AlertSource, PollFuture};
+    use ratatui::backend::TestBackend;
+
+    /// Says one alert whose text carries a terminal escape and a bidi override, as a hostile
+    /// or broken server might; the sources leave such text as it came.
+    struct Hostile;
+
+    impl AlertSource for Hostile {
+        fn name(&self) -> &str {
+            "prod"
+        }
+        fn poll(&self) -> PollFuture<'_> {
+            Box::pin(async {
+                let mut a = Alert::test("prod", "disk1", Severity::Disaster, chrono::Utc::now());
+                a.title = "Disk \u{1b}[2Jalmost full\u{202e}".into();
+                a.labels.insert("team".into(), "db\u{7}a".into());
+                Ok(vec![a])
+            })
+        }
+    }
+
+    fn screen(terminal: &Terminal<TestBackend>) -> String {
+        let buffer = terminal.backend().buffer();
+        let mut text = String::new();
+        for y in 0..buffer.area.height {
+            for x in 0..buffer.area.width {
+                text.push_str(buffer[(x, y)].symbol());
+            }
+            text.push('\n');
+        }
+        text
+    }
+
+    /// Runs the console for a moment at a time until the screen shows `what`.
+    async fn until_shown(console: &mut Console, terminal: &mut Terminal<TestBackend>, what: &str) -> String {
+        for _ in 0..100 {
+            console.run(terminal, tokio::time::sleep(Duration::from_millis(100))).await.unwrap();
+            let shown = screen(terminal);
+            if shown.contains(what) {
+                return shown;
+            }
+        }
+        panic!("the screen never showed {what:?}:\n{}", screen(terminal))
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn keys_in_frames_and_store_entries_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("klaxon.toml");
+        std::fs::write(
+            &config,
+            "[identity]\nname = \"tester\"\n[store]\npath = \"k.db\"\n[notify]\ndesktop = false\nterminal = \"off\"\n\n\
+             [[sources]]\nname = \"prod\"\nkind = \"demo\"\ninterval = \"1h\"\n",
+        )
+        .unwrap();
+        let dirs = crate::config::paths::Dirs {
+            config: dir.path().join("config"),
+            data: dir.path().join("data"),
+            cache: dir.path().join("cache"),
+        };
+        let mut session = Session::open_in(Some(&config), dirs).unwrap();
+        session.sources[0].1 = Arc::new(Hostile);
+        let store = session.store.clone();
+        let look = Look::load(&session).unwrap();
+        let mut console = Console::start(session, look).await.unwrap();
+        let keys = console.sender();
+        let mut terminal = Terminal::new(TestBackend::new(100, 20)).unwrap();
+
+        // The source's alert reaches the screen and the store, and no control character with it.
+        let shown = until_shown(&mut console, &mut terminal, "Disk [2Jalmost full").await;
+        assert!(crate::sanitize::is_clean(&shown), "a control character reached the screen:\n{shown}");
+        let key = AlertKey::new("prod", "disk1");
+        let mut known = None;
+        for _ in 0..100 {
+            known = store.known_alert(&key).unwrap();
+            if known.is_some() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let known = known.expect("the store recorded the alert");
+        assert_eq!(known.last.title, "Disk [2Jalmost full");
+        assert_eq!(known.last.labels["team"], "dba");
+        assert_eq!(console.state.board.get(&key).unwrap().alert.title, "Disk [2Jalmost full");
+
+        // `a` acknowledges the selected alert: stored first, then said on screen.
+        keys.send(Msg::Key(Key { code: KeyCode::Char('a'), ctrl: false, alt: false })).await.unwrap();
+        let shown = until_shown(&mut console, &mut terminal, "acknowledged prod/disk1 (stored)").await;
+        let acks: Vec<_> = store.timeline(&key).unwrap().into_iter().filter(|e| e.kind == EntryKind::Acked).collect();
+        assert_eq!(acks.len(), 1, "{acks:?}");
+        assert_eq!(acks[0].actor, "tester");
+        assert!(
+            shown.lines().any(|l| l.contains("Disk [2Jalmost full") && l.contains("tester")),
+            "owner shown:\n{shown}"
+        );
+
+        // `q` ends the loop by itself.
+        keys.send(Msg::Key(Key { code: KeyCode::Char('q'), ctrl: false, alt: false })).await.unwrap();
+        tokio::time::timeout(Duration::from_secs(30), console.run(&mut terminal, std::future::pending()))
+            .await
+            .expect("q quits")
+            .unwrap();
+        assert!(console.state.quit);
     }
 }

@@ -3,7 +3,8 @@
 //! with backoff; later actions on the same alert wait behind it, so a note never
 //! overtakes the acknowledgement it belongs to.
 
-use crate::model::AlertKey;
+use crate::model::{AlertKey, MirrorDone, MirrorOp};
+use crate::pagers::Pager;
 use crate::sources::{AlertSource, poller::backoff};
 use crate::store::Store;
 use chrono::Utc;
@@ -29,9 +30,13 @@ impl Report {
     }
 }
 
-/// The sources actions can go to, by name.
+/// Where actions can go, by target name: sources, and pagers (names starting with '@').
 pub trait Sources {
     fn source(&self, name: &str) -> Option<(Arc<dyn AlertSource>, Duration)>;
+
+    fn pager(&self, _target: &str) -> Option<Arc<dyn Pager>> {
+        None
+    }
 }
 
 impl Sources for [(crate::config::SourceConfig, Arc<dyn AlertSource>)] {
@@ -41,20 +46,37 @@ impl Sources for [(crate::config::SourceConfig, Arc<dyn AlertSource>)] {
 }
 
 /// The alert sources and the escalation pagers (the webhook, [`crate::escalation::PAGER`],
-/// and vendors' escalation, `@grafana-oncall:<schedule>`), which the outbox carries pages to
-/// like sources. Their names start with '@', which no source name can.
+/// and vendors' escalation, `@grafana-oncall:<schedule>`: [`crate::pagers`]).
 pub struct Targets<'a> {
     pub sources: &'a [(crate::config::SourceConfig, Arc<dyn AlertSource>)],
-    pub pagers: &'a [(Arc<dyn AlertSource>, Duration)],
+    pub pagers: &'a [Arc<dyn Pager>],
 }
 
 impl Sources for Targets<'_> {
     fn source(&self, name: &str) -> Option<(Arc<dyn AlertSource>, Duration)> {
-        match name.starts_with('@') {
-            true => self.pagers.iter().find(|(p, _)| p.name() == name).cloned(),
-            false => self.sources.source(name),
-        }
+        self.sources.source(name)
     }
+
+    fn pager(&self, target: &str) -> Option<Arc<dyn Pager>> {
+        self.pagers.iter().find(|p| p.target() == target).cloned()
+    }
+}
+
+/// Carries one queued action to its target: a source's `mirror`, or a pager's `page`;
+/// None when the target is not configured (any more).
+async fn carry(sources: &(impl Sources + ?Sized), target: &str, op: &MirrorOp) -> Option<Result<MirrorDone, String>> {
+    let (sent, timeout) = if target.starts_with('@') {
+        let pager = sources.pager(target)?;
+        let timeout = pager.timeout();
+        (tokio::time::timeout(timeout, async move { pager.page(op).await }).await, timeout)
+    } else {
+        let (source, timeout) = sources.source(target)?;
+        (tokio::time::timeout(timeout, async move { source.mirror(op).await }).await, timeout)
+    };
+    Some(match sent {
+        Ok(r) => r.map_err(|e| e.to_string()),
+        Err(_) => Err(format!("no answer within {}", humantime::format_duration(timeout))),
+    })
 }
 
 /// Sends what is due. `force` ignores the backoff (`klaxon sync`).
@@ -100,8 +122,11 @@ pub async fn drain(store: Arc<dyn Store>, sources: &(impl Sources + ?Sized), for
             report.waiting += 1;
             continue;
         }
-        let Some((source, timeout)) = sources.source(&source_name) else {
-            // The source left the config: keep the action, say so, try again when it is back.
+        let (st, key, id) = (store.clone(), op.alert_key.clone(), op.op_id.clone());
+        op.prior =
+            tokio::task::spawn_blocking(move || st.mirror_prior(&key, &id)).await.ok().and_then(Result::ok).flatten();
+        let Some(outcome) = carry(sources, &source_name, &op).await else {
+            // The target left the config: keep the action, say so, try again when it is back.
             let what = match source_name.as_str() {
                 crate::escalation::PAGER => "no [escalation] webhook is configured".to_string(),
                 t if t.starts_with('@') => format!("{t} is not configured"),
@@ -111,13 +136,6 @@ pub async fn drain(store: Arc<dyn Store>, sources: &(impl Sources + ?Sized), for
             blocked.insert(lane);
             report.waiting += 1;
             continue;
-        };
-        let (st, key, id) = (store.clone(), op.alert_key.clone(), op.op_id.clone());
-        op.prior =
-            tokio::task::spawn_blocking(move || st.mirror_prior(&key, &id)).await.ok().and_then(Result::ok).flatten();
-        let outcome = match tokio::time::timeout(timeout, source.mirror(&op)).await {
-            Ok(r) => r.map_err(|e| e.to_string()),
-            Err(_) => Err(format!("no answer within {}", humantime::format_duration(timeout))),
         };
         let st = store.clone();
         match outcome {
@@ -157,13 +175,9 @@ async fn send_queued_pages(store: &Arc<dyn Store>, sources: &(impl Sources + ?Si
         Err(e) => return report.failed.push(e.to_string()),
     };
     for (op, target) in pages {
-        let Some((pager, timeout)) = sources.source(&target) else {
+        let Some(outcome) = carry(sources, &target, &op).await else {
             report.failed.push(format!("{}: {target} is not configured", op.alert_key));
             continue;
-        };
-        let outcome = match tokio::time::timeout(timeout, pager.mirror(&op)).await {
-            Ok(r) => r.map_err(|e| e.to_string()),
-            Err(_) => Err(format!("no answer within {}", humantime::format_duration(timeout))),
         };
         match outcome {
             Ok(done) => {

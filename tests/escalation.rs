@@ -161,9 +161,8 @@ async fn automatic_escalation_from_two_consoles_is_one_entry_and_one_page() {
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&db).unwrap());
     assert_eq!(store.timeline(&key).unwrap().len(), 1);
     let secret = klaxon::config::Secret::from_config(&format!("{}/hook", server.uri()));
-    let pager = klaxon::notify::webhook::WebhookPager::new(secret, Duration::from_secs(5)).unwrap();
-    let pagers: Vec<(Arc<dyn klaxon::sources::AlertSource>, Duration)> =
-        vec![(Arc::new(pager), Duration::from_secs(5))];
+    let pager = klaxon::pagers::webhook::WebhookPager::new(secret, Duration::from_secs(5)).unwrap();
+    let pagers: Vec<Arc<dyn klaxon::pagers::Pager>> = vec![Arc::new(pager)];
     let targets = klaxon::sync::Targets { sources: &[], pagers: &pagers };
     for _ in 0..2 {
         let report = klaxon::sync::drain(store.clone(), &targets, true).await;
@@ -295,9 +294,8 @@ async fn a_stuck_page_does_not_hold_back_the_same_alerts_ack_at_its_source() {
     let counting = Arc::new(Counting(Default::default()));
     let sources = vec![(cfg.sources[0].clone(), counting.clone() as Arc<dyn klaxon::sources::AlertSource>)];
     let dead = klaxon::config::Secret::from_config(&format!("http://127.0.0.1:{}/hook", free_port()));
-    let pager = klaxon::notify::webhook::WebhookPager::new(dead, Duration::from_secs(2)).unwrap();
-    let pagers: Vec<(Arc<dyn klaxon::sources::AlertSource>, Duration)> =
-        vec![(Arc::new(pager), Duration::from_secs(2))];
+    let pager = klaxon::pagers::webhook::WebhookPager::new(dead, Duration::from_secs(2)).unwrap();
+    let pagers: Vec<Arc<dyn klaxon::pagers::Pager>> = vec![Arc::new(pager)];
     let report =
         klaxon::sync::drain(store.clone(), &klaxon::sync::Targets { sources: &sources, pagers: &pagers }, true).await;
     assert_eq!(counting.0.load(std::sync::atomic::Ordering::SeqCst), 1, "the ack went: {report:?}");

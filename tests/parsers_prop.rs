@@ -16,6 +16,7 @@ mod common;
 use common::fuzz::{below, chance, damaged_bytes, mutate, odd_labels, odd_text, odd_value, pick, rfc3339, shown};
 use klaxon::model::{Alert, LogLine};
 use klaxon::sanitize::is_clean;
+use klaxon::sources::poller::{border, poll_once};
 use quickcheck::{Arbitrary, Gen, QuickCheck, TestResult};
 use serde_json::{Value, json};
 use std::fmt::Debug;
@@ -201,7 +202,7 @@ thread_local! {
 
 fn prop_alertmanager(input: AmAnswer) -> TestResult {
     AM.with(|am| {
-        verdict(match am.decode(&input.alerts.0, &input.silences.0) {
+        verdict(match am.decode(&input.alerts.0, &input.silences.0).map(border) {
             Ok(alerts) => (|| {
                 for a in &alerts {
                     alert_clean(a, "prod")?;
@@ -317,7 +318,7 @@ thread_local! {
 
 fn prop_zabbix(input: ZabbixAnswer) -> TestResult {
     ZBX.with(|z| {
-        verdict(match z.decode(&input.problems.0, &input.triggers.0, &input.users.0) {
+        verdict(match z.decode(&input.problems.0, &input.triggers.0, &input.users.0).map(border) {
             Ok(alerts) => (|| {
                 for a in &alerts {
                     alert_clean(a, "zbx")?;
@@ -424,7 +425,7 @@ fn prop_plugin_run(r: PluginRun) -> TestResult {
     );
     let cfg = klaxon::config::parse(&text, "k.toml").unwrap();
     let source = klaxon::sources::build(&cfg.sources[0]).unwrap();
-    let polled = RUNTIME.with(|rt| rt.block_on(source.poll()));
+    let polled = RUNTIME.with(|rt| rt.block_on(poll_once(source.as_ref(), Duration::from_secs(60))));
     verdict(match polled {
         Ok(alerts) => (|| {
             for a in &alerts {
@@ -509,8 +510,8 @@ fn prop_demo(c: DemoCase) -> TestResult {
     let map = klaxon::model::SeverityMap::new(c.map.iter().filter_map(|(k, v)| Some((k.clone(), v.parse().ok()?))));
     let cfg = klaxon::config::DemoConfig { seed: c.seed, cycle: c.cycle };
     let demo = klaxon::sources::demo::DemoSource::new("demo", &cfg, map);
-    let first = demo.alerts_at(c.now);
-    let again = demo.alerts_at(c.now);
+    let first = border(demo.alerts_at(c.now));
+    let again = border(demo.alerts_at(c.now));
     verdict((|| {
         for a in &first {
             alert_clean(a, "demo")?;

@@ -37,11 +37,11 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::Snapshot { source, alerts, fresh } => {
             state.board.apply_snapshot(&source, alerts);
-            let news = state.watcher.observe(&source, state.board.ranked(), Severity::Information, !fresh);
+            let news = crate::engine::rules::news(&mut state.watcher, &state.board, &source, fresh);
             state.unseen.extend(news.iter().map(|n| n.key.clone()));
             let muted = state.muted_until.is_some_and(|t| t > state.now);
-            let loud: Vec<_> = news.into_iter().filter(|n| n.severity >= state.notify_min).collect();
-            if !loud.is_empty() && !muted {
+            let loud = crate::engine::rules::loud(&news, state.notify_min, muted);
+            if !loud.is_empty() {
                 fx.push(Effect::Notify(loud));
             }
             state.rebuild_rows();
@@ -650,17 +650,15 @@ fn confirmed(state: &mut State, pending: Pending, fx: &mut Vec<Effect>) {
 /// level. The op_id is the same in every console, so the store keeps one entry and one page.
 fn auto_escalate(state: &mut State, fx: &mut Vec<Effect>) {
     let Some(after) = state.auto_escalate.filter(|_| state.ownership_loaded) else { return };
-    let due = crate::escalation::auto_due(state.board.ranked(), state.now, after, state.top_level());
-    for (key, level, op_id) in due {
-        if !state.auto_requested.insert(op_id.clone()) {
+    let text = |level: i64, note: &str| state.escalation_text(level, note);
+    let due = crate::engine::rules::auto_escalations(&state.board, state.now, after, state.top_level(), text);
+    for entry in due {
+        if !state.auto_requested.insert(entry.op_id.clone()) {
             continue;
         }
-        let text =
-            state.escalation_text(level, &format!("unacknowledged for {} min", (after * level as i32).num_minutes()));
-        let mut entry =
-            NewEntry::new(key.clone(), EntryKind::Escalated, crate::escalation::AUTO_ACTOR, &text).with_level(level);
-        entry.op_id = op_id;
-        append(state, fx, entry, format!("escalated {key} to level {level} on its own (stored): {text}"));
+        let (key, level) = (entry.alert_key.clone(), entry.level.unwrap_or(1));
+        let done = format!("escalated {key} to level {level} on its own (stored): {}", entry.text);
+        append(state, fx, entry, done);
     }
 }
 

@@ -1,7 +1,9 @@
 //! `ack`, `unack`, `note`, `escalate`: a person's action, durable in the store before
 //! anything else happens.
 
+use super::poll::resolve_key;
 use super::{CliError, Session};
+use crate::actions;
 use crate::model::{Entry, EntryKind, NewEntry, Ownership};
 
 pub async fn ack(session: &Session, key: &str, note: Option<&str>, force: bool) -> Result<(), CliError> {
@@ -20,7 +22,7 @@ pub async fn ack(session: &Session, key: &str, note: Option<&str>, force: bool) 
 }
 
 pub async fn unack(session: &Session, key: &str) -> Result<(), CliError> {
-    let key = session.resolve_key(key).await?;
+    let key = resolve_key(session, key).await?;
     record(session, NewEntry::new(key.clone(), EntryKind::Unacked, &session.actor, "")).await?;
     println!("unacknowledged {key}");
     Ok(())
@@ -38,12 +40,8 @@ pub async fn note(session: &Session, key: &str, text: &str, force: bool) -> Resu
 
 pub async fn escalate(session: &Session, key: &str, note: Option<&str>, force: bool) -> Result<(), CliError> {
     let key = open_alert(session, key, force).await?;
-    let level = session.next_escalation_level(&key)?;
-    if let Some(why) = crate::escalation::refuse_level(level, session.top_level()) {
-        return Err(CliError::Failure(format!("{key} cannot go higher: {why}")));
-    }
-    let text = session.escalation_text(level, note.unwrap_or("")).await;
-    let entry = NewEntry::new(key.clone(), EntryKind::Escalated, &session.actor, &text).with_level(level);
+    let entry = actions::escalation(session, &key, &session.actor, note.unwrap_or("")).await?;
+    let (level, text) = (entry.level.unwrap_or(1), entry.text.clone());
     let stored = record(session, entry).await?;
     if stored.is_queued() {
         // Others may escalate meanwhile: the database gives it the next level when it is back.
@@ -57,8 +55,8 @@ pub async fn escalate(session: &Session, key: &str, note: Option<&str>, force: b
 /// The key of an alert that still fires; one that is over needs `--force`, so nobody
 /// acknowledges yesterday's problem thinking it is today's.
 async fn open_alert(session: &Session, input: &str, force: bool) -> Result<crate::model::AlertKey, CliError> {
-    let key = session.resolve_key(input).await?;
-    if !force && let Some(why) = session.resolved(&key).await {
+    let key = resolve_key(session, input).await?;
+    if !force && let Some(why) = actions::resolved(session, &key).await {
         return Err(CliError::Failure(format!("{why}; add --force to act on it anyway")));
     }
     Ok(key)
@@ -70,7 +68,7 @@ pub async fn set_severity(
     severity: crate::model::Severity,
     note: Option<&str>,
 ) -> Result<(), CliError> {
-    let key = session.resolve_key(key).await?;
+    let key = resolve_key(session, key).await?;
     let rank = crate::model::Severity::ALL.iter().position(|s| *s == severity).unwrap_or(0) as i64;
     let entry = NewEntry::new(key.clone(), EntryKind::SeveritySet, &session.actor, note.unwrap_or("")).with_level(rank);
     at_source(session, &entry)?;
@@ -80,7 +78,7 @@ pub async fn set_severity(
 }
 
 pub async fn close(session: &Session, key: &str, note: Option<&str>) -> Result<(), CliError> {
-    let key = session.resolve_key(key).await?;
+    let key = resolve_key(session, key).await?;
     let entry = NewEntry::new(key.clone(), EntryKind::Closed, &session.actor, note.unwrap_or(""));
     at_source(session, &entry)?;
     record(session, entry).await?;
@@ -90,24 +88,17 @@ pub async fn close(session: &Session, key: &str, note: Option<&str>) -> Result<(
 
 /// Actions only a source can carry out: refused up front where the source cannot.
 fn at_source(session: &Session, entry: &NewEntry) -> Result<(), CliError> {
-    if session.mirrors(entry) {
-        return Ok(());
-    }
-    Err(CliError::Usage(format!(
-        "source {} cannot {}: only a source that takes it (zabbix with write_back) can",
-        entry.alert_key.source(),
-        entry.kind.name().replace('-', " ")
-    )))
+    Ok(actions::refuse_at_source(session, entry)?)
 }
 
 /// Stores the entry (with its outbox row when the source mirrors this kind), then sends
 /// what is due. The entry is durable before anything leaves the machine.
 async fn record(session: &Session, entry: NewEntry) -> Result<Entry, CliError> {
-    let stored = session.store_entry(&entry)?;
+    let stored = actions::store_entry(session, &entry)?;
     if stored.is_queued() {
         eprintln!("klaxon: the store is out of reach: kept on this host, sent when it is back (`klaxon sync`)");
     }
-    session.sync(false).await;
+    super::sync(session, false).await;
     Ok(stored)
 }
 

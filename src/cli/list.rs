@@ -69,9 +69,9 @@ pub async fn run(
     {
         return Err(CliError::Usage(format!("no source named {name:?}")));
     }
-    let polled = session.poll(source).await?;
+    let polled = super::poll::poll(session, source).await?;
     let failed: Vec<String> = polled.iter().filter(|p| p.result.is_err()).map(|p| p.source.clone()).collect();
-    let board = session.board(polled)?;
+    let board = super::poll::board(session, polled)?;
     let items: Vec<&Item> =
         board.ranked().iter().filter(|i| min_severity.is_none_or(|m| i.alert.severity >= m)).collect();
     // Buffered: stdout is line-buffered, and pretty JSON of 10,000 alerts is 250,000 lines.

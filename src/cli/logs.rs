@@ -15,7 +15,7 @@ pub async fn run(session: &Session, key: &str, format: LogsFormat, only: Option<
         let names: Vec<_> = cfg.logs.iter().map(|l| l.name.as_str()).collect();
         return Err(CliError::Usage(format!("no log source named {name:?} (configured: {})", names.join(", "))));
     }
-    let key = session.resolve_key(key).await?;
+    let key = super::poll::resolve_key(session, key).await?;
     let alert = session
         .store
         .known_alert(&key)?

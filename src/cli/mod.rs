@@ -6,12 +6,12 @@ mod doctor;
 mod list;
 mod logs;
 pub mod oncall;
+mod poll;
 mod runbook;
-mod session;
 mod timeline;
 mod watch;
 
-pub use session::Session;
+pub use crate::session::Session;
 
 use crate::config::{self, ConfigError};
 use crate::model::Severity;
@@ -207,6 +207,16 @@ impl CliError {
     }
 }
 
+impl From<crate::Error> for CliError {
+    fn from(e: crate::Error) -> Self {
+        match e {
+            crate::Error::Config(e) => CliError::Config(e),
+            crate::Error::Invalid(m) => CliError::Usage(m),
+            crate::Error::Failed(m) => CliError::Failure(m),
+        }
+    }
+}
+
 impl From<crate::store::StoreError> for CliError {
     fn from(e: crate::store::StoreError) -> Self {
         CliError::Failure(e.to_string())
@@ -215,8 +225,18 @@ impl From<crate::store::StoreError> for CliError {
 
 /// Runs one command; the console when there is none.
 pub async fn run(cli: Cli) -> Result<(), CliError> {
+    let open = |config: Option<&std::path::Path>| -> Result<Session, CliError> {
+        let session = Session::open(config)?;
+        if session.loaded.origin == config::Origin::Embedded {
+            eprintln!(
+                "klaxon: no config file; running the embedded default (demo source, local checks, {})",
+                session.store.describe()
+            );
+        }
+        Ok(session)
+    };
     let Some(command) = cli.command else {
-        return crate::runtime::run(Session::open(cli.config.as_deref())?).await;
+        return Ok(crate::runtime::run(open(cli.config.as_deref())?).await?);
     };
     match command {
         Command::Init { write, force } => init(cli.config.as_deref(), write, force),
@@ -225,10 +245,10 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         command => {
-            let session = Session::open(cli.config.as_deref())?;
+            let session = open(cli.config.as_deref())?;
             // Every command sends what earlier ones queued first (check-config only reads).
             if !matches!(command, Command::Sync | Command::CheckConfig | Command::Doctor | Command::Oncall { .. }) {
-                session.sync(false).await;
+                sync(&session, false).await;
             }
             run_with(session, command).await
         }
@@ -251,15 +271,76 @@ async fn run_with(session: Session, command: Command) -> Result<(), CliError> {
         Command::Watch { format } => watch::run(session, format).await,
         Command::Logs { key, format, source } => logs::run(&session, &key, format, source.as_deref()).await,
         Command::Runbook { command } => runbook::run(&session, command).await,
-        Command::Sync => match session.sync(true).await {
+        Command::Sync => match sync(&session, true).await {
             0 => Ok(()),
             n => Err(CliError::Failure(format!("{n} action(s) could not be sent yet"))),
         },
-        Command::CheckConfig => session.describe(),
+        Command::CheckConfig => describe(&session),
         Command::Doctor => doctor::run(&session).await,
         // Handled before a session is opened: they must work with a broken config.
         Command::Init { .. } | Command::Completions { .. } => Ok(()),
     }
+}
+
+/// Sends queued actions to their sources and says what happened on stderr. `force`
+/// ignores the retry backoff. Returns how many still wait.
+pub async fn sync(session: &Session, force: bool) -> usize {
+    print_report(&session.drain(force).await)
+}
+
+/// What a drain of the outbox did, on stderr; returns how many actions still wait.
+fn print_report(report: &crate::sync::Report) -> usize {
+    for line in &report.done {
+        eprintln!("klaxon: sent {line}");
+    }
+    for line in &report.failed {
+        eprintln!("klaxon: not sent yet: {line}");
+    }
+    if report.unsent() > 0 {
+        eprintln!("klaxon: {} action(s) queued; `klaxon sync` or the console sends them", report.unsent());
+    }
+    report.unsent()
+}
+
+/// `check-config`: what the config sets up.
+pub fn describe(session: &Session) -> Result<(), CliError> {
+    match &session.loaded.origin {
+        config::Origin::File(p) => println!("config ok: {}", p.display()),
+        config::Origin::Embedded => println!("config ok: the embedded default (no config file)"),
+    }
+    println!("actor: {}", session.actor);
+    println!("store: {}", session.store.describe());
+    for (cfg, _) in &session.sources {
+        println!(
+            "source {}: {} every {}, timeout {}",
+            cfg.name,
+            cfg.kind.name(),
+            humantime::format_duration(cfg.interval),
+            humantime::format_duration(cfg.timeout)
+        );
+    }
+    for (cfg, _) in &session.schedules {
+        println!(
+            "schedule {}: {} for level {}, every {}",
+            cfg.name,
+            cfg.kind.name(),
+            cfg.level,
+            humantime::format_duration(cfg.interval)
+        );
+    }
+    for line in session.escalation_chain() {
+        println!("{line}");
+    }
+    for l in &session.loaded.config.logs {
+        println!(
+            "logs {}: {}, {} before an alert, up to {} lines",
+            l.name,
+            l.kind.name(),
+            humantime::format_duration(l.before),
+            l.limit
+        );
+    }
+    Ok(())
 }
 
 fn init(explicit: Option<&std::path::Path>, write: bool, force: bool) -> Result<(), CliError> {

@@ -16,7 +16,7 @@ struct TimelineOut<'a> {
 }
 
 pub async fn run(session: &Session, key: &str, format: TimelineFormat) -> Result<(), CliError> {
-    let key = session.resolve_key(key).await?;
+    let key = super::poll::resolve_key(session, key).await?;
     let entries = session.store.timeline(&key)?;
     let known = session.store.known_alerts(Some(key.source()), true)?.into_iter().find(|k| k.key == key);
     match format {

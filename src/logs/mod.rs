@@ -85,16 +85,8 @@ impl Configured {
     pub async fn fetch_once(&self, alert: &Alert, now: DateTime<Utc>) -> Result<Vec<LogLine>, Outcome> {
         let plan = self.plan(alert, now).map_err(Outcome::Skipped)?;
         let mut tail = self.source.tail(plan);
-        match tokio::time::timeout(self.cfg.timeout, tail.next()).await {
-            Ok(Ok(lines)) => Ok(lines),
-            Ok(Err(e)) => Err(Outcome::Failed(e.to_string())),
-            Err(_) => Err(Outcome::Failed(timed_out(self.cfg.timeout))),
-        }
+        crate::periodic::bounded(self.cfg.timeout, || tail.next()).await.map_err(|e| Outcome::Failed(e.to_string()))
     }
-}
-
-fn timed_out(after: Duration) -> String {
-    format!("timed out after {}", humantime::format_duration(after))
 }
 
 /// Why a source shows no lines.
@@ -133,19 +125,17 @@ pub fn follow(
             }
         };
         let every = src.source.poll_every().map_or(src.cfg.interval, |p| p.min(src.cfg.interval));
+        let mut task = crate::periodic::Periodic::new(every, src.cfg.timeout);
         let mut tail = src.source.tail(plan);
         loop {
-            let event = match tokio::time::timeout(src.cfg.timeout, tail.next()).await {
-                Ok(Ok(lines)) => LogEvent::Lines { alert: key.clone(), source: name.clone(), lines },
-                Ok(Err(e)) => LogEvent::Failed { alert: key.clone(), source: name.clone(), error: e.to_string() },
-                Err(_) => {
-                    LogEvent::Failed { alert: key.clone(), source: name.clone(), error: timed_out(src.cfg.timeout) }
-                }
+            let event = match task.round(|| tail.next()).await {
+                Ok(lines) => LogEvent::Lines { alert: key.clone(), source: name.clone(), lines },
+                Err(e) => LogEvent::Failed { alert: key.clone(), source: name.clone(), error: e.to_string() },
             };
             if tx.send(event).await.is_err() {
                 return;
             }
-            tokio::time::sleep(every).await;
+            tokio::time::sleep(task.next(None)).await;
         }
     })
 }

@@ -3,7 +3,6 @@
 
 pub mod desktop;
 pub mod terminal;
-pub mod webhook;
 
 use crate::config::NotifyConfig;
 use crate::model::{Notice, Severity};

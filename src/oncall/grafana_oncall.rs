@@ -1,22 +1,17 @@
 //! Grafana OnCall: `GET /api/v1/schedules/` (items carry `on_call_now: [user id]`), then
 //! `GET /api/v1/users/{id}/` for the person's username. It answers for the present only.
-//!
-//! It is also an escalation target (`@grafana-oncall:<schedule>`): an escalation to this
-//! schedule's level pages whoever is on call now through Grafana OnCall's own escalation,
-//! `POST /api/v1/escalation/ {title, message, users: [{id, important}]}` (direct paging: a new
-//! alert group, since klaxon's alert is not one of Grafana OnCall's).
+//! The same schedule also pages: [`crate::pagers::grafana_oncall`].
 
 use super::{OnCallFuture, ScheduleSource, VendorApi};
 use crate::config::{ScheduleConfig, VendorScheduleConfig};
-use crate::model::{EntryKind, MirrorDone, MirrorOp, OnCall, PriorUpdate, Shift};
+use crate::model::{OnCall, Shift};
+use crate::sources::SourceError;
 use crate::sources::http::Limits;
-use crate::sources::{AlertSource, MirrorFuture, PollFuture, SourceError};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 pub struct GrafanaOnCall {
-    api: VendorApi,
-    target: String,
+    pub(crate) api: VendorApi,
 }
 
 #[derive(Deserialize)]
@@ -26,11 +21,11 @@ struct Page {
 }
 
 #[derive(Deserialize)]
-struct Schedule {
+pub(crate) struct Schedule {
     id: String,
-    name: String,
+    pub(crate) name: String,
     #[serde(default)]
-    on_call_now: Vec<String>,
+    pub(crate) on_call_now: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -40,11 +35,11 @@ struct User {
 
 impl GrafanaOnCall {
     pub fn new(cfg: &ScheduleConfig, v: &VendorScheduleConfig, limits: Limits) -> Result<Self, SourceError> {
-        Ok(GrafanaOnCall { api: VendorApi::new(cfg, v, limits, None)?, target: target(&cfg.name) })
+        Ok(GrafanaOnCall { api: VendorApi::new(cfg, v, limits, None)? })
     }
 
     /// This schedule, found by id or name through the pages of `/api/v1/schedules/`.
-    async fn schedule(&self) -> Result<Schedule, SourceError> {
+    pub(crate) async fn schedule(&self) -> Result<Schedule, SourceError> {
         let mut url = format!("{}/api/v1/schedules/", self.api.base);
         for _ in 0..50 {
             let page: Page = self.get(&url).await?;
@@ -87,56 +82,6 @@ impl ScheduleSource for GrafanaOnCall {
                 shifts.push(Shift::new(&user.username, at, DateTime::<Utc>::MAX_UTC));
             }
             Ok(OnCall::from_shifts(&self.api.name, self.api.level, &shifts, at))
-        })
-    }
-}
-
-/// The outbox target that pages through this schedule.
-pub fn target(schedule: &str) -> String {
-    format!("@grafana-oncall:{schedule}")
-}
-
-impl AlertSource for GrafanaOnCall {
-    /// As an outbox target it is named `@grafana-oncall:<schedule>`, not by the schedule.
-    #[allow(clippy::misnamed_getters)]
-    fn name(&self) -> &str {
-        &self.target
-    }
-
-    fn poll(&self) -> PollFuture<'_> {
-        Box::pin(async { Ok(Vec::new()) })
-    }
-
-    fn mirrors(&self, kind: EntryKind) -> bool {
-        kind == EntryKind::Notified
-    }
-
-    /// Pages whoever is on call on this schedule now. Done on a 2xx; like a chat webhook it
-    /// takes no idempotency key, so a lost answer may page twice (at least once).
-    fn mirror<'a>(&'a self, op: &'a MirrorOp) -> MirrorFuture<'a> {
-        Box::pin(async move {
-            let schedule = self.schedule().await?;
-            if schedule.on_call_now.is_empty() {
-                let summary = format!("nobody on call on Grafana OnCall schedule {} to page", schedule.name);
-                return Ok(MirrorDone { remote_id: None, prior: PriorUpdate::Keep, summary });
-            }
-            let users: Vec<_> =
-                schedule.on_call_now.iter().map(|id| serde_json::json!({"id": id, "important": true})).collect();
-            let body = serde_json::json!({
-                "title": format!("{} escalated by {}", op.alert_key, op.actor),
-                "message": op.text,
-                "users": users,
-            });
-            let req = self
-                .api
-                .client()
-                .post(format!("{}/api/v1/escalation/", self.api.base))
-                .header("Authorization", self.api.token.expose())
-                .header("Content-Type", "application/json")
-                .body(body.to_string());
-            self.api.send(req).await?;
-            let summary = format!("paged through Grafana OnCall schedule {}", schedule.name);
-            Ok(MirrorDone { remote_id: None, prior: PriorUpdate::Keep, summary })
         })
     }
 }

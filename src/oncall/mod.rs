@@ -136,11 +136,7 @@ pub async fn lookup(
     timeout: std::time::Duration,
 ) -> Result<OnCall, SourceError> {
     // A panic on a feed (a value out of range) fails this schedule alone, with a message.
-    match tokio::time::timeout(timeout, crate::crash::contain(|| source.oncall(at))).await {
-        Ok(Ok(r)) => r,
-        Ok(Err(crashed)) => Err(SourceError::new(crashed)),
-        Err(_) => Err(SourceError::new(format!("no answer within {}", humantime::format_duration(timeout)))),
-    }
+    crate::periodic::bounded(timeout, || source.oncall(at)).await
 }
 
 struct RotationSchedule {

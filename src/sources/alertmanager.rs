@@ -309,7 +309,7 @@ impl AlertmanagerSource {
             suppression,
             guessed: crate::model::Guessed { severity: guessed_severity, started_at: false },
         };
-        Some(alert.sanitized())
+        Some(alert)
     }
 
     /// The silence in force that carries `marker` in its comment: what an earlier try made.

@@ -133,7 +133,6 @@ impl ChecksSource {
                     // first time it was seen across restarts.
                     guessed: crate::model::Guessed { started_at: true, ..Default::default() },
                 }
-                .sanitized()
             })
             .collect();
         alerts.sort_by(|a, b| a.key.cmp(&b.key));

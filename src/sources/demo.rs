@@ -180,7 +180,7 @@ impl DemoSource {
                     suppression: None,
                     guessed: Default::default(),
                 };
-                Some(alert.sanitized())
+                Some(alert)
             })
             .collect()
     }

@@ -22,8 +22,8 @@ pub trait AlertSource: Send + Sync {
     /// The configured name, the first half of every key this source produces.
     fn name(&self) -> &str;
 
-    /// Fetches the current alerts. Text in them must already be sanitized
-    /// ([`Alert::sanitized`]); the poller bounds the call with the source's total timeout.
+    /// Fetches the current alerts. The poller bounds the call with the source's total
+    /// timeout and sanitizes every alert it returns ([`poller::border`]).
     fn poll(&self) -> PollFuture<'_>;
 
     /// Whether entries of this kind are also carried to the source (through the outbox).

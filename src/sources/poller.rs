@@ -1,10 +1,12 @@
-//! One tokio task per source: poll on its interval, bound every poll by the source's
-//! timeout, back off with jitter on failure, keep health, cache the last snapshot.
+//! One tokio task per source, on the [`Periodic`] helper: poll on its interval, bound every
+//! poll by the source's timeout, back off with jitter on failure, keep health, cache the
+//! last snapshot, and pass what the source says through the [`border`].
 //! Results go out as [`SourceEvent`]s; the poller knows nothing of the console.
 
 use super::cache::SnapshotCache;
 use super::{AlertSource, SourceError};
 use crate::model::{Alert, Health};
+use crate::periodic::Periodic;
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,25 +34,19 @@ pub struct Schedule {
     pub timeout: Duration,
 }
 
-/// Polls once, bounded by `timeout`. A panic while polling fails this poll alone.
+/// Polls once, bounded by `timeout` (a panic while polling fails this poll alone), and
+/// through the [`border`].
 pub async fn poll_once(source: &dyn AlertSource, timeout: Duration) -> Result<Vec<Alert>, SourceError> {
-    match tokio::time::timeout(timeout, crate::crash::contain(|| source.poll())).await {
-        Ok(Ok(result)) => result,
-        Ok(Err(crashed)) => Err(SourceError::new(crashed)),
-        Err(_) => Err(SourceError::new(format!("no answer within {}", humantime::format_duration(timeout)))),
-    }
+    crate::periodic::bounded(timeout, || source.poll()).await.map(border)
 }
 
-/// Delay before the next try after `failures` failures in a row: the interval doubled per
-/// failure, capped at twice the interval, then "equal jitter" (half fixed, half random) so
-/// that many consoles do not retry a recovering server in lockstep. The low cap is the
-/// promise that a source back from an outage of any length is healthy on screen within two
-/// intervals. `unit` is in [0, 1).
-pub fn backoff(interval: Duration, failures: u32, unit: f64) -> Duration {
-    let cap = interval.saturating_mul(2);
-    let exp = interval.saturating_mul(1u32 << failures.saturating_sub(1).min(16)).min(cap);
-    exp.mul_f64(0.5 + 0.5 * unit.clamp(0.0, 1.0))
+/// The border every alert from a source crosses, polled on a schedule or once: each is
+/// [`Alert::sanitized`] here, so no source has to remember it and none can forget it.
+pub fn border(alerts: Vec<Alert>) -> Vec<Alert> {
+    alerts.into_iter().map(Alert::sanitized).collect()
 }
+
+pub use crate::periodic::backoff;
 
 /// Starts the task for one source. It runs until `shutdown` turns true or the receiver of
 /// `events` is dropped.
@@ -63,7 +59,7 @@ pub fn spawn(
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let name = source.name().to_owned();
-        let mut health = Health::Pending;
+        let mut task = Periodic::new(schedule.interval, schedule.timeout);
         let cached = {
             let (cache, name) = (cache.clone(), name.clone());
             tokio::task::spawn_blocking(move || cache.load(&name)).await.ok().flatten()
@@ -71,7 +67,7 @@ pub fn spawn(
         // The last snapshot: ages the source cannot tell are carried from it.
         let mut previous = cached.as_ref().map(|(_, a)| a.clone()).unwrap_or_default();
         if let Some((at, alerts)) = cached {
-            health = Health::Stale { since: at };
+            task.stale(at);
             let snap = SourceEvent::Snapshot { source: name.clone(), alerts, at, from_cache: true };
             if events.send(snap).await.is_err() {
                 return;
@@ -82,39 +78,28 @@ pub fn spawn(
             health: health.clone(),
             next: next.and_then(|d| chrono::Duration::from_std(d).ok()).and_then(|d| Utc::now().checked_add_signed(d)),
         };
-        if events.send(send_health(&health, None)).await.is_err() {
+        if events.send(send_health(task.health(), None)).await.is_err() {
             return;
         }
-        let mut failures = 0u32;
         loop {
-            let delay = match poll_once(source.as_ref(), schedule.timeout).await {
-                Ok(mut alerts) => {
-                    super::cache::carry_starts(&previous, &mut alerts);
-                    previous.clone_from(&alerts);
-                    let at = Utc::now();
-                    failures = 0;
-                    health = Health::Ok { at };
-                    let (cache, name2, copy) = (cache.clone(), name.clone(), alerts.clone());
-                    // Best effort: a full disk must not stop polling.
-                    let _ = tokio::task::spawn_blocking(move || cache.save(&name2, at, &copy)).await;
-                    let snap = SourceEvent::Snapshot { source: name.clone(), alerts, at, from_cache: false };
-                    if events.send(snap).await.is_err() {
-                        return;
-                    }
-                    schedule.interval
+            if let Ok(mut alerts) = task.round(|| source.poll()).await.map(border) {
+                super::cache::carry_starts(&previous, &mut alerts);
+                previous.clone_from(&alerts);
+                let at = Utc::now();
+                let (cache, name2, copy) = (cache.clone(), name.clone(), alerts.clone());
+                // Best effort: a full disk must not stop polling.
+                let _ = tokio::task::spawn_blocking(move || cache.save(&name2, at, &copy)).await;
+                let snap = SourceEvent::Snapshot { source: name.clone(), alerts, at, from_cache: false };
+                if events.send(snap).await.is_err() {
+                    return;
                 }
-                Err(e) => {
-                    failures += 1;
-                    health = health.failed(Utc::now(), e.to_string());
-                    backoff(schedule.interval, failures, fastrand::f64())
-                }
-            };
-            if events.send(send_health(&health, Some(delay))).await.is_err() {
+            }
+            let delay = task.next(None);
+            if events.send(send_health(task.health(), Some(delay))).await.is_err() {
                 return;
             }
-            tokio::select! {
-                _ = tokio::time::sleep(delay) => {}
-                _ = shutdown.wait_for(|stop| *stop) => return,
+            if !crate::periodic::sleep(delay, &mut shutdown).await {
+                return;
             }
         }
     })
@@ -126,16 +111,6 @@ mod tests {
     use crate::model::Severity;
     use crate::sources::PollFuture;
     use std::sync::atomic::{AtomicU32, Ordering};
-
-    #[test]
-    fn backoff_doubles_caps_and_jitters() {
-        let i = Duration::from_secs(10);
-        assert_eq!(backoff(i, 1, 1.0), Duration::from_secs(10));
-        assert_eq!(backoff(i, 2, 1.0), Duration::from_secs(20));
-        assert_eq!(backoff(i, 3, 0.0), Duration::from_secs(10), "jitter: half fixed");
-        assert_eq!(backoff(i, 30, 1.0), Duration::from_secs(20), "never more than two intervals");
-        assert_eq!(backoff(Duration::from_secs(600), 5, 0.0), Duration::from_secs(600));
-    }
 
     /// Fails twice, then answers with one alert; the third poll hangs.
     struct Flaky(AtomicU32);

@@ -558,7 +558,7 @@ impl ZabbixSource {
             suppression,
             guessed: Default::default(),
         };
-        alert.sanitized()
+        alert
     }
 
     fn source_ack(&self, a: &Acknowledge, users: &HashMap<i64, String>) -> Option<SourceAck> {

@@ -1,0 +1,171 @@
+//! What a person's action means, the same from the console and the commands: the entry
+//! is durable in the store (with its outbox row when a source or a pager carries it)
+//! before anything leaves the machine; while the store is out of reach it is kept on this
+//! host (the store's spool) and replayed when it is back; an escalation names who it pages.
+
+use crate::Error;
+use crate::model::{AlertKey, Entry, EntryKind, NewEntry};
+use crate::session::Session;
+
+/// Writes an entry: with an outbox row when its source mirrors that kind of action.
+pub fn store_entry(session: &Session, entry: &NewEntry) -> Result<Entry, Error> {
+    if entry.kind == crate::model::EntryKind::Escalated {
+        return store_escalation(session, entry);
+    }
+    let source = session.source(entry.alert_key.source()).filter(|(_, s)| s.mirrors(entry.kind));
+    Ok(match source {
+        Some((cfg, _)) => session.store.append_mirrored(entry, &cfg.name, &session.labels(&entry.alert_key))?,
+        None => session.store.append(entry)?,
+    })
+}
+
+/// An escalation pages people: the entry is stored with its webhook page in one
+/// transaction; each Grafana OnCall schedule answering for its level gets a `notified`
+/// entry of its own (op_id derived from the escalation's, so it too is written once)
+/// queued for that schedule's own escalation API.
+fn store_escalation(session: &Session, entry: &NewEntry) -> Result<Entry, Error> {
+    use crate::escalation::PAGER;
+    let labels = session.labels(&entry.alert_key);
+    let has = |target: &str| session.pagers.iter().any(|p| p.target() == target);
+    // A source with its own escalation (Zabbix: one severity step up) takes the entry
+    // itself; the webhook page then goes as a companion entry, for one outbox row each.
+    let source = session.source(entry.alert_key.source()).filter(|(_, s)| s.mirrors(entry.kind));
+    let stored = match (source, has(PAGER)) {
+        (Some((cfg, _)), pager) => {
+            let stored = session.store.append_mirrored(entry, &cfg.name, &labels)?;
+            if pager {
+                let mut page = NewEntry::new(
+                    entry.alert_key.clone(),
+                    crate::model::EntryKind::Notified,
+                    &entry.actor,
+                    &entry.text,
+                );
+                page.op_id = format!("{}:{PAGER}", entry.op_id);
+                page.at = entry.at;
+                session.store.append_mirrored(&page, PAGER, &labels)?;
+            }
+            stored
+        }
+        (None, true) => session.store.append_mirrored(entry, PAGER, &labels)?,
+        (None, false) => session.store.append(entry)?,
+    };
+    for (cfg, _) in session.schedules.iter().filter(|(c, _)| Some(c.level) == entry.level) {
+        let target = crate::pagers::grafana_oncall::target(&cfg.name);
+        if !has(&target) {
+            continue;
+        }
+        let text = format!("to Grafana OnCall ({}): {}", cfg.name, crate::escalation::for_pager(&entry.text));
+        let mut page = NewEntry::new(entry.alert_key.clone(), crate::model::EntryKind::Notified, &entry.actor, &text);
+        page.op_id = format!("{}:{}", entry.op_id, cfg.name);
+        page.at = entry.at;
+        session.store.append_mirrored(&page, &target, &labels)?;
+    }
+    Ok(stored)
+}
+
+/// The level escalating `key` now reaches: one above the store's, or while the store is
+/// out of reach, one above what this host knew (the database reconciles it on return).
+pub fn next_escalation_level(session: &Session, key: &AlertKey) -> Result<i64, Error> {
+    Ok(session.store.escalation_level(key)?.saturating_add(1))
+}
+
+/// Whether the entry's source carries this kind of action.
+pub fn mirrors(session: &Session, entry: &NewEntry) -> bool {
+    session.source(entry.alert_key.source()).is_some_and(|(_, s)| s.mirrors(entry.kind))
+}
+
+/// Who escalating to `level` reaches now, whether a page goes out, and the entry text
+/// saying so.
+pub async fn escalation_text(session: &Session, level: i64, note: &str) -> String {
+    let paged = if session.schedules.is_empty() {
+        None // no schedules: nobody to name
+    } else {
+        Some(
+            on_call_now(session)
+                .await
+                .into_iter()
+                .filter(|(_, l, _)| *l == level)
+                .map(|(s, _, p)| (s, p))
+                .collect::<Vec<_>>(),
+        )
+    };
+    let pagers = session.pager_chain();
+    crate::escalation::entry_text(paged.as_deref(), &crate::escalation::pagers_for(&pagers, level), level, note)
+}
+
+/// Finds the alert a person named: `source/id` or `source/<unique id prefix>`, among what
+/// the store knows, else what the source reports now.
+/// Why acting on `key` would act on a problem that is over, if it would: its source
+/// answers without it (or as resolved), or, when the source cannot be asked, the store
+/// has it resolved. None when it still fires or nobody can tell.
+pub async fn resolved(session: &Session, key: &AlertKey) -> Option<String> {
+    if let Some((cfg, source)) = session.source(key.source())
+        && let Ok(alerts) = crate::sources::poller::poll_once(source.as_ref(), cfg.timeout).await
+    {
+        return match alerts.iter().find(|a| &a.key == key) {
+            Some(a) if a.status == crate::model::Status::Resolved => {
+                Some(format!("{} reports {key} as resolved", cfg.name))
+            }
+            Some(_) => None,
+            None => Some(format!("{} no longer reports {key}: it has resolved", cfg.name)),
+        };
+    }
+    match session.store.known_alert(key) {
+        Ok(Some(k)) => {
+            k.resolved_at.map(|t| format!("the store has {key} resolved since {}", t.format("%F %H:%M UTC")))
+        }
+        _ => None,
+    }
+}
+
+/// Refuses, before anything is written, an action only a source can carry out (set a
+/// severity, close) when the alert's source does not take it.
+pub fn refuse_at_source(session: &Session, entry: &NewEntry) -> Result<(), Error> {
+    if mirrors(session, entry) {
+        return Ok(());
+    }
+    Err(Error::Invalid(format!(
+        "source {} cannot {}: only a source that takes it (zabbix with write_back) can",
+        entry.alert_key.source(),
+        entry.kind.name().replace('-', " ")
+    )))
+}
+
+/// The escalation of `key` one level up by `actor`: refused past the highest level a
+/// schedule answers for; its text names who is on call there and what pages them.
+pub async fn escalation(session: &Session, key: &AlertKey, actor: &str, note: &str) -> Result<NewEntry, Error> {
+    let level = next_escalation_level(session, key)?;
+    if let Some(why) = crate::escalation::refuse_level(level, session.top_level()) {
+        return Err(Error::Failed(format!("{key} cannot go higher: {why}")));
+    }
+    let text = escalation_text(session, level, note).await;
+    Ok(NewEntry::new(key.clone(), EntryKind::Escalated, actor, &text).with_level(level))
+}
+
+/// Who is on call now on each schedule: (schedule, level, person), asked at once, each
+/// bounded by its schedule's timeout; a schedule that fails names nobody.
+pub async fn on_call_now(session: &Session) -> Vec<(String, i64, Option<String>)> {
+    let now = chrono::Utc::now();
+    let tasks: Vec<_> = session
+        .schedules
+        .iter()
+        .map(|(cfg, s)| {
+            let (s, timeout, name, level) = (s.clone(), cfg.timeout, cfg.name.clone(), cfg.level);
+            tokio::spawn(async move {
+                let person = crate::oncall::lookup(s.as_ref(), now, timeout)
+                    .await
+                    .ok()
+                    .and_then(|oc| oc.person_now().map(str::to_owned));
+                (name, level, person)
+            })
+        })
+        .collect();
+    let mut out = Vec::new();
+    for t in tasks {
+        if let Ok(row) = t.await {
+            out.push(row);
+        }
+    }
+    out.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
+    out
+}

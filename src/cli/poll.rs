@@ -1,0 +1,145 @@
+//! Asking the sources once, for the commands: poll, the ranked board, and finding the
+//! alert a person named by a key or a prefix of it.
+
+use super::{CliError, Session};
+use crate::model::{Alert, AlertKey, Board};
+use chrono::Utc;
+
+/// One source's answer to a single poll.
+pub struct Polled {
+    pub source: String,
+    pub result: Result<Vec<Alert>, crate::sources::SourceError>,
+}
+
+/// Polls the named sources (all when `only` is None) at once, each bounded by its timeout,
+/// and records what each healthy one reported in the store.
+pub async fn poll(session: &Session, only: Option<&str>) -> Result<Vec<Polled>, CliError> {
+    let tasks: Vec<_> = session
+        .sources
+        .iter()
+        .filter(|(c, _)| only.is_none_or(|o| o == c.name))
+        .map(|(cfg, src)| {
+            let (src, timeout, name) = (src.clone(), cfg.timeout, cfg.name.clone());
+            tokio::spawn(async move {
+                Polled { source: name, result: crate::sources::poller::poll_once(src.as_ref(), timeout).await }
+            })
+        })
+        .collect();
+    let mut polled = Vec::new();
+    for task in tasks {
+        let mut p = task.await.map_err(|e| CliError::Failure(format!("poll task: {e}")))?;
+        if let Ok(alerts) = &mut p.result {
+            // Ages the source cannot tell come from its last snapshot (this is a new process).
+            if let Some((_, previous)) = session.cache.load(&p.source) {
+                crate::sources::cache::carry_starts(&previous, alerts);
+            }
+            let alerts = &*alerts;
+            // Both only read the alerts: the cache is written on a second core meanwhile.
+            let observed = std::thread::scope(|s| {
+                s.spawn(|| session.cache.save(&p.source, Utc::now(), alerts));
+                session.observe(&p.source, alerts, Utc::now())
+            });
+            // What the source says is still worth showing when the store is out of reach.
+            if let Err(e) = observed {
+                eprintln!("klaxon: {e} (source {} not recorded)", p.source);
+            }
+        }
+        polled.push(p);
+    }
+    Ok(polled)
+}
+
+/// The ranked board from polled snapshots (cached ones for failed sources), with
+/// ownership from the store.
+pub fn board(session: &Session, polled: Vec<Polled>) -> Result<Board, CliError> {
+    let mut board = Board::default();
+    for p in polled {
+        let alerts = match p.result {
+            Ok(alerts) => alerts,
+            Err(e) => {
+                let cached = session.cache.load(&p.source);
+                let note = match &cached {
+                    Some((at, _)) => format!("showing its snapshot from {}", at.to_rfc3339()),
+                    None => "nothing cached to show".to_string(),
+                };
+                eprintln!("klaxon: source {} failed: {e} ({note})", p.source);
+                cached.map(|(_, a)| a).unwrap_or_default()
+            }
+        };
+        board.apply_snapshot(&p.source, alerts);
+    }
+    match session.store.ownership() {
+        Ok(owners) => board.set_ownership(owners),
+        Err(e) => eprintln!("klaxon: {e} (owners not shown)"),
+    }
+    Ok(board)
+}
+
+/// Finds the alert a person named: `source/id` or `source/<unique id prefix>`, among what
+/// the store knows, else what the source reports now.
+pub async fn resolve_key(session: &Session, input: &str) -> Result<AlertKey, CliError> {
+    let Some((source, prefix)) = input.split_once('/') else {
+        return Err(CliError::Usage(format!("{input:?} is not a key: write <source>/<id>, e.g. demo/4f3a")));
+    };
+    // While the store is out of reach, what the source reports now is all there is.
+    let known = |s: &Session| -> Vec<AlertKey> {
+        match s.store.known_alerts(Some(source), true) {
+            Ok(known) => known.into_iter().map(|k| k.key).collect(),
+            Err(e) => {
+                eprintln!("klaxon: {e}");
+                Vec::new()
+            }
+        }
+    };
+    let mut keys = known(session);
+    if session.source(source).is_none() && keys.is_empty() {
+        let names: Vec<_> = session.sources.iter().map(|(c, _)| c.name.as_str()).collect();
+        return Err(CliError::Usage(format!("no source named {source:?} (configured: {})", names.join(", "))));
+    }
+    if pick(&keys, prefix).is_err() && session.source(source).is_some() {
+        // Not known yet (or ambiguous among old ones): ask the source what fires now.
+        for p in poll(session, Some(source)).await? {
+            match p.result {
+                Ok(alerts) => keys.extend(alerts.into_iter().map(|a| a.key)),
+                Err(e) => eprintln!("klaxon: source {source} failed: {e}"),
+            }
+        }
+        keys.sort();
+        keys.dedup();
+    }
+    pick(&keys, prefix).map_err(|candidates| {
+        if candidates.is_empty() {
+            CliError::Usage(format!("no alert {input:?}: `klaxon list --source {source}` shows what fires"))
+        } else {
+            let shown: Vec<_> = candidates.iter().take(5).map(|k| k.as_str()).collect();
+            CliError::Usage(format!("{input:?} matches {} alerts: {}", candidates.len(), shown.join(", ")))
+        }
+    })
+}
+
+/// The key whose id is `prefix`, else the one whose id starts with it; Err with the
+/// candidates when there is not exactly one.
+fn pick<'a>(keys: &'a [AlertKey], prefix: &str) -> Result<AlertKey, Vec<&'a AlertKey>> {
+    if let Some(exact) = keys.iter().find(|k| k.id() == prefix) {
+        return Ok(exact.clone());
+    }
+    let matches: Vec<_> = keys.iter().filter(|k| k.id().starts_with(prefix)).collect();
+    match matches.as_slice() {
+        [one] => Ok((*one).clone()),
+        _ => Err(matches),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_prefixes_resolve_when_unique() {
+        let keys = vec![AlertKey::new("s", "abc123"), AlertKey::new("s", "abd456"), AlertKey::new("s", "ab")];
+        assert_eq!(pick(&keys, "abc").unwrap().id(), "abc123");
+        assert_eq!(pick(&keys, "ab").unwrap().id(), "ab", "an exact id wins over prefixes");
+        assert_eq!(pick(&keys, "a").unwrap_err().len(), 3);
+        assert!(pick(&keys, "zz").unwrap_err().is_empty());
+    }
+}

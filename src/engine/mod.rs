@@ -1,0 +1,284 @@
+//! The one path from what sources say to what people hear, for the console and `klaxon
+//! watch` alike: snapshot → store observe (seen, severity-changed, resolved) → news →
+//! automatic escalation → notifications.
+//!
+//! [`start`] runs the sources and hands on each snapshot *before* the store records it (a
+//! slow or hung store never hides alerts), then the store's answer, awaited at most
+//! [`STORE_TIMEOUT`]. The decisions on what is news and what escalates are [`rules`], pure,
+//! so the console's `update` takes them too; [`Headless`] is the rest of the path for `watch`.
+
+pub mod rules;
+
+use crate::config::SourceConfig;
+use crate::model::{Alert, AlertKey, Board, Entry, EntryKind, Health, Notice, Watcher};
+use crate::session::Session;
+use crate::sources::AlertSource;
+use crate::sources::cache::SnapshotCache;
+use crate::sources::poller::{self, Schedule, SourceEvent};
+use crate::store::Store;
+use chrono::{DateTime, Utc};
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+
+/// How long the store may take to record a snapshot before the engine says it is not
+/// answering. The call itself goes on (on a blocking thread); nothing waits for it.
+pub const STORE_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// A source's alerts; `fresh` false for the snapshot cached on disk, shown at start.
+    Snapshot { source: String, alerts: Vec<Alert>, fresh: bool },
+    /// The store recorded a fresh snapshot: the lifecycle entries it wrote (often none).
+    Recorded { source: String, entries: Vec<Entry> },
+    /// The store did not record a fresh snapshot.
+    StoreFailed { source: String, trouble: StoreTrouble },
+    /// A source's health, and when its next poll is due (None before the first).
+    Health { source: String, health: Health, next: Option<DateTime<Utc>> },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreTrouble {
+    #[error("the store did not record the alerts: {0}")]
+    Refused(String),
+    #[error("the store has not answered for {}s: alerts show, their history may lag", STORE_TIMEOUT.as_secs())]
+    Silent,
+}
+
+/// Starts polling every source; the events come in the order above, per snapshot. Runs
+/// until `stop` turns true or the receiver is dropped.
+pub fn start(
+    sources: &[(SourceConfig, Arc<dyn AlertSource>)],
+    cache: &SnapshotCache,
+    store: Arc<dyn Store>,
+    stop: watch::Receiver<bool>,
+) -> mpsc::Receiver<Event> {
+    let (ev_tx, mut ev_rx) = mpsc::channel::<SourceEvent>(64);
+    for (cfg, source) in sources {
+        let schedule = Schedule { interval: cfg.interval, timeout: cfg.timeout };
+        poller::spawn(source.clone(), schedule, cache.clone(), ev_tx.clone(), stop.clone());
+    }
+    let (tx, rx) = mpsc::channel::<Event>(64);
+    tokio::spawn(async move {
+        while let Some(event) = ev_rx.recv().await {
+            match event {
+                SourceEvent::Snapshot { source, alerts, at, from_cache } => {
+                    let to_store = (!from_cache).then(|| alerts.clone());
+                    if tx.send(Event::Snapshot { source: source.clone(), alerts, fresh: !from_cache }).await.is_err() {
+                        return;
+                    }
+                    let Some(alerts) = to_store else { continue };
+                    let s = store.clone();
+                    let name = source.clone();
+                    let observed = tokio::task::spawn_blocking(move || s.observe(&name, &alerts, at));
+                    let event = match tokio::time::timeout(STORE_TIMEOUT, observed).await {
+                        Ok(Ok(Ok(entries))) => Event::Recorded { source, entries },
+                        Ok(Ok(Err(e))) => Event::StoreFailed { source, trouble: StoreTrouble::Refused(e.to_string()) },
+                        Ok(Err(e)) => Event::StoreFailed { source, trouble: StoreTrouble::Refused(e.to_string()) },
+                        Err(_) => Event::StoreFailed { source, trouble: StoreTrouble::Silent },
+                    };
+                    if tx.send(event).await.is_err() {
+                        return;
+                    }
+                }
+                SourceEvent::Health { source, health, next } => {
+                    if tx.send(Event::Health { source, health, next }).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    });
+    rx
+}
+
+/// What the headless engine has to say: lifecycle events for stdout, the rest for stderr.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Said {
+    /// A new, changed or resolved alert: the store's entry, or while the store is away, the
+    /// entry it would write.
+    Lifecycle { entry: Entry, alert: Option<Alert> },
+    /// What klaxon did or what went wrong, one line.
+    Note(String),
+    /// What sending the outbox did after an automatic escalation.
+    Sent(crate::sync::Report),
+}
+
+/// The rest of the path without a screen (`klaxon watch`): keeps the ranked board, says what
+/// the store recorded, and (once the store has answered, so ownership is known) notifies
+/// news and escalates on its own, with the console's [`rules`].
+pub struct Headless<'a> {
+    session: &'a Session,
+    notify: mpsc::Sender<Vec<Notice>>,
+    board: Board,
+    watcher: Watcher,
+    /// Every change, for the lines said while the store is away (it cannot say them).
+    all_changes: Watcher,
+    /// A fresh snapshot's changes until the store answers for it.
+    pending: HashMap<String, Vec<Notice>>,
+    /// Alerts that left a snapshot, kept until the store says they resolved.
+    gone: HashMap<AlertKey, Alert>,
+    store_failing: bool,
+    /// Alerts said as new while the store was away: not again when it records them.
+    printed: HashSet<AlertKey>,
+    last_health: HashMap<String, String>,
+}
+
+impl<'a> Headless<'a> {
+    pub fn new(session: &'a Session, notify: mpsc::Sender<Vec<Notice>>) -> Self {
+        Headless {
+            session,
+            notify,
+            board: Board::default(),
+            watcher: Watcher::default(),
+            all_changes: Watcher::default(),
+            pending: HashMap::new(),
+            gone: HashMap::new(),
+            store_failing: false,
+            printed: HashSet::new(),
+            last_health: HashMap::new(),
+        }
+    }
+
+    pub async fn on(&mut self, event: Event) -> Vec<Said> {
+        let mut said = Vec::new();
+        match event {
+            Event::Snapshot { source, alerts, fresh } => {
+                if fresh {
+                    let now: HashSet<&AlertKey> = alerts.iter().map(|a| &a.key).collect();
+                    for item in self.board.ranked().iter().filter(|i| i.alert.source() == source) {
+                        if !now.contains(&item.alert.key) {
+                            self.gone.insert(item.alert.key.clone(), (*item.alert).clone());
+                        }
+                    }
+                }
+                self.board.apply_snapshot(&source, alerts);
+                let changes = rules::news(&mut self.all_changes, &self.board, &source, fresh);
+                if fresh {
+                    self.pending.insert(source, changes);
+                } else {
+                    rules::news(&mut self.watcher, &self.board, &source, false);
+                }
+            }
+            Event::Recorded { source, entries } => {
+                self.pending.remove(&source);
+                self.answered(&mut said);
+                for e in entries {
+                    // Said while the store was away: not again now that it records it.
+                    if e.kind == EntryKind::Seen && self.printed.remove(&e.alert_key) {
+                        continue;
+                    }
+                    let alert = self.board.get(&e.alert_key).map(|i| (*i.alert).clone());
+                    let alert = alert.or_else(|| self.gone.remove(&e.alert_key));
+                    said.push(Said::Lifecycle { entry: e, alert });
+                }
+                self.gone.retain(|k, _| k.source() != source);
+                self.after_store(&source, &mut said).await;
+            }
+            Event::StoreFailed { source, trouble } => {
+                self.failed(&trouble.to_string(), &mut said);
+                for n in self.pending.remove(&source).unwrap_or_default() {
+                    let alert = self.board.get(&n.key).map(|i| (*i.alert).clone());
+                    said.push(Said::Lifecycle { entry: offline_entry(&n), alert });
+                    self.printed.insert(n.key);
+                }
+                self.gone.retain(|k, _| k.source() != source);
+                self.after_store(&source, &mut said).await;
+            }
+            Event::Health { source, health, .. } => {
+                let text = health.to_string();
+                if self.last_health.get(&source) != Some(&text) && !health.is_ok() {
+                    said.push(Said::Note(format!("source {source}: {text}")));
+                }
+                self.last_health.insert(source, text);
+            }
+        }
+        said
+    }
+
+    /// Once the store has answered for a fresh snapshot (or failed to): who owns what,
+    /// automatic escalation, then the news.
+    async fn after_store(&mut self, source: &str, said: &mut Vec<Said>) {
+        let store = self.session.store.clone();
+        match tokio::task::spawn_blocking(move || store.ownership()).await {
+            Ok(Ok(owners)) => self.board.set_ownership(owners),
+            Ok(Err(e)) => self.failed(&e.to_string(), said),
+            Err(e) => self.failed(&e.to_string(), said),
+        }
+        self.auto_escalate(said).await;
+        let news = rules::news(&mut self.watcher, &self.board, source, true);
+        let loud = rules::loud(&news, self.session.loaded.config.notify.min_severity, false);
+        if !loud.is_empty() {
+            let _ = self.notify.send(loud).await;
+        }
+    }
+
+    /// `[escalation] auto_after`, as the console does it: the same entries, so a console
+    /// and a watch service (or two) escalate an alert to a level once, and page once.
+    async fn auto_escalate(&mut self, said: &mut Vec<Said>) {
+        let cfg = &self.session.loaded.config.escalation;
+        let Some(after) = cfg.auto_after.and_then(|d| chrono::Duration::from_std(d).ok()) else { return };
+        let (now, top) = (Utc::now(), self.session.top_level());
+        if crate::escalation::auto_due(self.board.ranked(), now, after, top).is_empty() {
+            return;
+        }
+        let oncall = if self.session.schedules.is_empty() {
+            None // no schedules: nobody to name
+        } else {
+            Some(crate::actions::on_call_now(self.session).await)
+        };
+        let pagers = self.session.pager_chain();
+        let text = |level: i64, note: &str| {
+            let paged: Option<Vec<(String, Option<String>)>> = oncall.as_ref().map(|rows| {
+                rows.iter().filter(|(_, l, _)| *l == level).map(|(s, _, p)| (s.clone(), p.clone())).collect()
+            });
+            let pages = crate::escalation::pagers_for(&pagers, level);
+            crate::escalation::entry_text(paged.as_deref(), &pages, level, note)
+        };
+        for entry in rules::auto_escalations(&self.board, now, after, top, text) {
+            let (key, level) = (entry.alert_key.clone(), entry.level.unwrap_or(1));
+            // A refused write is said and tried again next round (nothing marks it done).
+            said.push(Said::Note(match crate::actions::store_entry(self.session, &entry) {
+                Ok(stored) => format!("escalated {key} to level {level}: {}", stored.text),
+                Err(e) => format!("escalating {key} to level {level} not saved (tried again): {e}"),
+            }));
+        }
+        said.push(Said::Sent(self.session.drain(false).await));
+    }
+
+    fn failed(&mut self, error: &str, said: &mut Vec<Said>) {
+        if !self.store_failing {
+            said.push(Said::Note(format!(
+                "the store is failing ({error}); still watching and notifying, recorded when it is back"
+            )));
+        }
+        self.store_failing = true;
+    }
+
+    fn answered(&mut self, said: &mut Vec<Said>) {
+        if self.store_failing {
+            said.push(Said::Note("the store answers again".into()));
+        }
+        self.store_failing = false;
+    }
+}
+
+/// A new or risen alert seen while the store is away, as the store's entry would say it.
+fn offline_entry(n: &Notice) -> Entry {
+    let (kind, text) = match n.rose_from {
+        Some(from) => (EntryKind::SeverityChanged, format!("{from} → {}", n.severity)),
+        None => (EntryKind::Seen, String::new()),
+    };
+    Entry {
+        id: 0,
+        op_id: String::new(),
+        alert_key: n.key.clone(),
+        kind,
+        actor: crate::escalation::AUTO_ACTOR.into(),
+        at: Utc::now(),
+        text,
+        level: None,
+        db_user: None,
+    }
+}
