@@ -118,6 +118,13 @@ pub async fn resolved(session: &Session, key: &AlertKey) -> Option<String> {
     }
 }
 
+/// A person's action from a command: stored first (with its outbox rows), then what is due in
+/// the outbox is sent. The console stores the same way and wakes its outbox task instead.
+pub async fn record(session: &Session, entry: &NewEntry) -> Result<(Entry, crate::sync::Report), Error> {
+    let stored = store_entry(session, entry)?;
+    Ok((stored, session.drain(false).await))
+}
+
 /// Refuses, before anything is written, an action only a source can carry out (set a
 /// severity, close) when the alert's source does not take it.
 pub fn refuse_at_source(session: &Session, entry: &NewEntry) -> Result<(), Error> {

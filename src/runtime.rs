@@ -514,7 +514,7 @@ fn start_outbox(session: Arc<Session>, tx: mpsc::Sender<Msg>, mut stop: watch::R
     let woken = kick.clone();
     tokio::spawn(async move {
         loop {
-            let report = crate::sync::drain(session.store.clone(), &session.targets(), false).await;
+            let report = session.drain(false).await;
             let unsent = Msg::Unsent(report.unsent());
             let msgs = report.done.into_iter().map(|d| Msg::Notice(format!("sent {d}")));
             let msgs = msgs.chain(report.failed.into_iter().map(|f| Msg::EffectFailed(format!("not sent yet: {f}"))));

@@ -91,14 +91,13 @@ fn at_source(session: &Session, entry: &NewEntry) -> Result<(), CliError> {
     Ok(actions::refuse_at_source(session, entry)?)
 }
 
-/// Stores the entry (with its outbox row when the source mirrors this kind), then sends
-/// what is due. The entry is durable before anything leaves the machine.
+/// Records the action ([`actions::record`]) and says where it is and what was sent.
 async fn record(session: &Session, entry: NewEntry) -> Result<Entry, CliError> {
-    let stored = actions::store_entry(session, &entry)?;
+    let (stored, sent) = actions::record(session, &entry).await?;
     if stored.is_queued() {
         eprintln!("klaxon: the store is out of reach: kept on this host, sent when it is back (`klaxon sync`)");
     }
-    super::sync(session, false).await;
+    super::print_report(&sent);
     Ok(stored)
 }
 

@@ -289,7 +289,7 @@ pub async fn sync(session: &Session, force: bool) -> usize {
 }
 
 /// What a drain of the outbox did, on stderr; returns how many actions still wait.
-fn print_report(report: &crate::sync::Report) -> usize {
+pub(crate) fn print_report(report: &crate::sync::Report) -> usize {
     for line in &report.done {
         eprintln!("klaxon: sent {line}");
     }

@@ -24,7 +24,7 @@ pub async fn run(session: Session, format: WatchFormat) -> Result<(), CliError> 
         };
         for said in headless.on(event).await {
             match said {
-                Said::Lifecycle { entry, alert } => print_event(format, &entry, alert.as_ref()),
+                Said::Lifecycle { entry, alert } => print_event(format, &entry, alert.as_deref()),
                 // stdout's events stay new/changed/resolved; what klaxon did goes to stderr.
                 Said::Note(line) => eprintln!("klaxon: {line}"),
                 Said::Sent(report) => _ = super::print_report(&report),

@@ -98,7 +98,7 @@ pub fn start(
 pub enum Said {
     /// A new, changed or resolved alert: the store's entry, or while the store is away, the
     /// entry it would write.
-    Lifecycle { entry: Entry, alert: Option<Alert> },
+    Lifecycle { entry: Entry, alert: Option<Box<Alert>> },
     /// What klaxon did or what went wrong, one line.
     Note(String),
     /// What sending the outbox did after an automatic escalation.
@@ -169,8 +169,8 @@ impl<'a> Headless<'a> {
                     if e.kind == EntryKind::Seen && self.printed.remove(&e.alert_key) {
                         continue;
                     }
-                    let alert = self.board.get(&e.alert_key).map(|i| (*i.alert).clone());
-                    let alert = alert.or_else(|| self.gone.remove(&e.alert_key));
+                    let alert = self.board.get(&e.alert_key).map(|i| i.alert.clone());
+                    let alert = alert.or_else(|| self.gone.remove(&e.alert_key).map(Box::new));
                     said.push(Said::Lifecycle { entry: e, alert });
                 }
                 self.gone.retain(|k, _| k.source() != source);
@@ -179,7 +179,7 @@ impl<'a> Headless<'a> {
             Event::StoreFailed { source, trouble } => {
                 self.failed(&trouble.to_string(), &mut said);
                 for n in self.pending.remove(&source).unwrap_or_default() {
-                    let alert = self.board.get(&n.key).map(|i| (*i.alert).clone());
+                    let alert = self.board.get(&n.key).map(|i| i.alert.clone());
                     said.push(Said::Lifecycle { entry: offline_entry(&n), alert });
                     self.printed.insert(n.key);
                 }
@@ -280,5 +280,117 @@ fn offline_entry(n: &Notice) -> Entry {
         text,
         level: None,
         db_user: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{AlertKey, MirrorDone, MirrorOp, NewEntry, Ownership, Severity};
+    use crate::store::{KnownAlert, Result as StoreResult, SqliteStore};
+    use std::collections::BTreeMap;
+    use std::sync::Mutex;
+
+    /// A SQLite store whose `observe` hangs until the test lets it go, as a database behind
+    /// a dead network would.
+    struct Hung {
+        inner: SqliteStore,
+        gate: Mutex<std::sync::mpsc::Receiver<()>>,
+    }
+
+    impl Store for Hung {
+        fn append(&self, entry: &NewEntry) -> StoreResult<Entry> {
+            self.inner.append(entry)
+        }
+        fn timeline(&self, key: &AlertKey) -> StoreResult<Vec<Entry>> {
+            self.inner.timeline(key)
+        }
+        fn last_entry_id(&self) -> StoreResult<i64> {
+            self.inner.last_entry_id()
+        }
+        fn entries_after(&self, after_id: i64, limit: usize) -> StoreResult<Vec<Entry>> {
+            self.inner.entries_after(after_id, limit)
+        }
+        fn observe(&self, source: &str, alerts: &[Alert], at: DateTime<Utc>) -> StoreResult<Vec<Entry>> {
+            let _ = self.gate.lock().unwrap().recv();
+            self.inner.observe(source, alerts, at)
+        }
+        fn known_alerts(&self, source: Option<&str>, include_resolved: bool) -> StoreResult<Vec<KnownAlert>> {
+            self.inner.known_alerts(source, include_resolved)
+        }
+        fn known_alert(&self, key: &AlertKey) -> StoreResult<Option<KnownAlert>> {
+            self.inner.known_alert(key)
+        }
+        fn ownership(&self) -> StoreResult<HashMap<AlertKey, Ownership>> {
+            self.inner.ownership()
+        }
+        fn append_mirrored(
+            &self,
+            entry: &NewEntry,
+            source: &str,
+            labels: &BTreeMap<String, String>,
+        ) -> StoreResult<Entry> {
+            self.inner.append_mirrored(entry, source, labels)
+        }
+        fn pending_mirrors(&self) -> StoreResult<Vec<(MirrorOp, String, DateTime<Utc>)>> {
+            self.inner.pending_mirrors()
+        }
+        fn mirror_prior(&self, key: &AlertKey, op_id: &str) -> StoreResult<Option<(String, String)>> {
+            self.inner.mirror_prior(key, op_id)
+        }
+        fn mirror_done(&self, op: &MirrorOp, done: &MirrorDone) -> StoreResult<()> {
+            self.inner.mirror_done(op, done)
+        }
+        fn mirror_failed(&self, op_id: &str, error: &str, next_at: DateTime<Utc>) -> StoreResult<()> {
+            self.inner.mirror_failed(op_id, error, next_at)
+        }
+        fn describe(&self) -> String {
+            "hung".into()
+        }
+    }
+
+    struct One;
+
+    impl AlertSource for One {
+        fn name(&self) -> &str {
+            "prod"
+        }
+        fn poll(&self) -> crate::sources::PollFuture<'_> {
+            Box::pin(async { Ok(vec![Alert::test("prod", "a", Severity::High, Utc::now())]) })
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_snapshot_goes_first_and_a_hung_store_is_waited_for_ten_seconds_at_most() {
+        let dir = tempfile::tempdir().unwrap();
+        let (open, gate) = std::sync::mpsc::channel();
+        let store = Hung { inner: SqliteStore::open(&dir.path().join("k.db")).unwrap(), gate: Mutex::new(gate) };
+        let cfg = crate::config::parse("[[sources]]\nname = \"prod\"\nkind = \"demo\"\ninterval = \"1h\"\n", "t.toml")
+            .unwrap()
+            .sources
+            .remove(0);
+        let sources: Vec<(SourceConfig, Arc<dyn AlertSource>)> = vec![(cfg, Arc::new(One))];
+        let cache = SnapshotCache::new(&dir.path().join("cache"));
+        let (_stop, stop_rx) = watch::channel(false);
+        let mut events = start(&sources, &cache, Arc::new(store), stop_rx);
+        async fn next(events: &mut mpsc::Receiver<Event>) -> Event {
+            loop {
+                match events.recv().await.unwrap() {
+                    Event::Health { .. } => continue,
+                    e => return e,
+                }
+            }
+        }
+        assert!(matches!(next(&mut events).await, Event::Snapshot { fresh: true, .. }), "the screen hears first");
+        tokio::time::advance(STORE_TIMEOUT - Duration::from_millis(1)).await;
+        tokio::task::yield_now().await;
+        assert!(events.try_recv().is_err(), "still waiting for the store");
+        tokio::time::advance(Duration::from_millis(1)).await;
+        assert_eq!(
+            next(&mut events).await,
+            Event::StoreFailed { source: "prod".into(), trouble: StoreTrouble::Silent },
+            "said once the store has not answered for ten seconds"
+        );
+        open.send(()).unwrap();
     }
 }

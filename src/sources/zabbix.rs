@@ -542,7 +542,7 @@ impl ZabbixSource {
             .filter(|a| !a.message.contains("[klaxon op "))
             .filter_map(|a| self.source_ack(a, users))
             .collect();
-        let alert = Alert {
+        Alert {
             key: AlertKey::new(&self.name, &p.eventid.to_string()),
             title: if p.name.is_empty() { format!("problem {}", p.eventid) } else { p.name.clone() },
             severity: self.severity_map.map(&p.severity.to_string(), Severity::Average),
@@ -557,8 +557,7 @@ impl ZabbixSource {
             source_acks,
             suppression,
             guessed: Default::default(),
-        };
-        alert
+        }
     }
 
     fn source_ack(&self, a: &Acknowledge, users: &HashMap<i64, String>) -> Option<SourceAck> {
