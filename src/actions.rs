@@ -70,31 +70,31 @@ pub fn next_escalation_level(session: &Session, key: &AlertKey) -> Result<i64, E
 }
 
 /// Whether the entry's source carries this kind of action.
-pub fn mirrors(session: &Session, entry: &NewEntry) -> bool {
+fn mirrors(session: &Session, entry: &NewEntry) -> bool {
     session.source(entry.alert_key.source()).is_some_and(|(_, s)| s.mirrors(entry.kind))
 }
 
 /// Who escalating to `level` reaches now, whether a page goes out, and the entry text
 /// saying so.
 pub async fn escalation_text(session: &Session, level: i64, note: &str) -> String {
-    let paged = if session.schedules.is_empty() {
-        None // no schedules: nobody to name
-    } else {
-        Some(
-            on_call_now(session)
-                .await
-                .into_iter()
-                .filter(|(_, l, _)| *l == level)
-                .map(|(s, _, p)| (s, p))
-                .collect::<Vec<_>>(),
-        )
-    };
+    let oncall = ask_on_call(session).await;
+    text_for(session, oncall.as_deref(), level, note)
+}
+
+/// Who is on call now, when there are schedules to ask (None: nobody to name).
+pub async fn ask_on_call(session: &Session) -> Option<Vec<(String, i64, Option<String>)>> {
+    if session.schedules.is_empty() { None } else { Some(on_call_now(session).await) }
+}
+
+/// The escalation text for `level` from an answer of [`ask_on_call`]: several escalations
+/// decided at once ask the schedules once.
+pub fn text_for(session: &Session, oncall: Option<&[(String, i64, Option<String>)]>, level: i64, note: &str) -> String {
+    let paged: Option<Vec<(String, Option<String>)>> = oncall
+        .map(|rows| rows.iter().filter(|(_, l, _)| *l == level).map(|(s, _, p)| (s.clone(), p.clone())).collect());
     let pagers = session.pager_chain();
     crate::escalation::entry_text(paged.as_deref(), &crate::escalation::pagers_for(&pagers, level), level, note)
 }
 
-/// Finds the alert a person named: `source/id` or `source/<unique id prefix>`, among what
-/// the store knows, else what the source reports now.
 /// Why acting on `key` would act on a problem that is over, if it would: its source
 /// answers without it (or as resolved), or, when the source cannot be asked, the store
 /// has it resolved. None when it still fires or nobody can tell.

@@ -169,7 +169,7 @@ fn hostile_text_never_reaches_a_cell() {
             a.title = format!("{h} title");
             a.labels.insert(h.to_string(), h.to_string());
             a.annotations.insert("description".into(), format!("{h}\nsecond {h}"));
-            a.sanitized() // what every source does at the border
+            a.sanitized() // what the poller does at the border to every alert a source returns
         })
         .collect();
     for (w, h) in [(120, 40), (40, 10)] {

@@ -223,19 +223,8 @@ impl<'a> Headless<'a> {
         if crate::escalation::auto_due(self.board.ranked(), now, after, top).is_empty() {
             return;
         }
-        let oncall = if self.session.schedules.is_empty() {
-            None // no schedules: nobody to name
-        } else {
-            Some(crate::actions::on_call_now(self.session).await)
-        };
-        let pagers = self.session.pager_chain();
-        let text = |level: i64, note: &str| {
-            let paged: Option<Vec<(String, Option<String>)>> = oncall.as_ref().map(|rows| {
-                rows.iter().filter(|(_, l, _)| *l == level).map(|(s, _, p)| (s.clone(), p.clone())).collect()
-            });
-            let pages = crate::escalation::pagers_for(&pagers, level);
-            crate::escalation::entry_text(paged.as_deref(), &pages, level, note)
-        };
+        let oncall = crate::actions::ask_on_call(self.session).await;
+        let text = |level: i64, note: &str| crate::actions::text_for(self.session, oncall.as_deref(), level, note);
         for entry in rules::auto_escalations(&self.board, now, after, top, text) {
             let (key, level) = (entry.alert_key.clone(), entry.level.unwrap_or(1));
             // A refused write is said and tried again next round (nothing marks it done).
