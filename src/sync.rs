@@ -5,7 +5,8 @@
 
 use crate::model::{AlertKey, MirrorDone, MirrorOp};
 use crate::pagers::Pager;
-use crate::sources::{AlertSource, poller::backoff};
+use crate::periodic::backoff;
+use crate::sources::AlertSource;
 use crate::store::Store;
 use chrono::Utc;
 use std::collections::HashSet;

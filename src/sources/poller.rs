@@ -46,8 +46,6 @@ pub fn border(alerts: Vec<Alert>) -> Vec<Alert> {
     alerts.into_iter().map(Alert::sanitized).collect()
 }
 
-pub use crate::periodic::backoff;
-
 /// Starts the task for one source. It runs until `shutdown` turns true or the receiver of
 /// `events` is dropped.
 pub fn spawn(
