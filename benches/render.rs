@@ -51,7 +51,7 @@ fn snapshots() -> Vec<(String, Vec<Alert>)> {
 }
 
 fn state(snaps: &[(String, Vec<Alert>)]) -> State {
-    let mut s = State::new("alice", Keymap::builtin_default(), t0());
+    let mut s = State::new("alice", Keymap::builtin_default(), t0(), 17);
     app::update(&mut s, Msg::Resize { width: W, height: H });
     for (source, alerts) in snaps {
         app::update(&mut s, Msg::Snapshot { source: source.clone(), alerts: alerts.clone(), fresh: true });

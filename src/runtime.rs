@@ -38,7 +38,8 @@ pub async fn run(session: Session) -> Result<(), CliError> {
             "the console needs a terminal; `klaxon list` and `klaxon watch` work without one".into(),
         ));
     }
-    let mut state = State::new(&session.actor, keymap, chrono::Utc::now());
+    // The clock and the op ids' random seed come from here: the update has neither.
+    let mut state = State::new(&session.actor, keymap, chrono::Utc::now(), fastrand::u64(..));
     let logs = Arc::new(crate::logs::build_all(&cfg.logs, session.config_dir().as_deref()));
     let log_capacity = cfg.logs.iter().map(|l| l.buffer).max().unwrap_or(1);
     state.logs = app::logs::LogPane::new(logs.iter().map(|(n, _)| n.clone()).collect(), log_capacity);
@@ -481,9 +482,12 @@ fn start_input(tx: mpsc::Sender<Msg>, mut stop: watch::Receiver<bool>) {
                 _ = stop.wait_for(|s| *s) => return,
             };
             let Some(Ok(event)) = event else { return };
-            if let Some(msg) = translate(event)
-                && tx.send(msg).await.is_err()
-            {
+            let Some(msg) = translate(event) else { continue };
+            // A key may record an entry: it carries the moment it was pressed.
+            if matches!(msg, Msg::Key(_)) && tx.send(Msg::Clock(chrono::Utc::now())).await.is_err() {
+                return;
+            }
+            if tx.send(msg).await.is_err() {
                 return;
             }
         }

@@ -5,15 +5,31 @@ mod common;
 use common::alerts::*;
 use klaxon::app::state::{Mode, Pane, Pending};
 use klaxon::app::{self, Effect, Mouse, Msg};
-use klaxon::model::{AlertKey, Entry, EntryKind, Ownership};
+use klaxon::model::{AlertKey, Entry, EntryKind, NewEntry, OpIds, Ownership};
 
-fn appended(fx: &[Effect]) -> Vec<(EntryKind, String, String, Option<i64>)> {
-    fx.iter()
-        .filter_map(|e| match e {
-            Effect::Append(n) => Some((n.kind, n.alert_key.id().to_owned(), n.text.clone(), n.level)),
-            _ => None,
+/// The entries the test console writes, whole: alice's, on `prod`, at the console's clock,
+/// with the op ids its seed gives in order. Each call draws the next id, as the console does.
+struct Writes {
+    ids: OpIds,
+    at: chrono::DateTime<chrono::Utc>,
+}
+
+impl Writes {
+    fn new() -> Self {
+        Writes { ids: OpIds::seeded(SEED), at: t0() }
+    }
+
+    fn append(&mut self, id: &str, kind: EntryKind, text: &str, level: Option<i64>) -> Effect {
+        Effect::Append(NewEntry {
+            op_id: self.ids.next(self.at),
+            alert_key: AlertKey::new("prod", id),
+            kind,
+            actor: "alice".into(),
+            at: self.at,
+            text: text.into(),
+            level,
         })
-        .collect()
+    }
 }
 
 /// What the store would answer: the entry with an id, fed back as the runtime does.
@@ -79,10 +95,9 @@ fn moving_asks_for_the_timeline_once() {
 #[test]
 fn ack_writes_an_entry_and_the_owned_alert_sinks_under_the_cursor() {
     let mut s = state_with(120, 40, sample());
+    let mut w = Writes::new();
     let fx = app::update(&mut s, key("a"));
-    assert_eq!(appended(&fx), [(EntryKind::Acked, "d1".into(), String::new(), None)]);
-    let Effect::Append(entry) = &fx[0] else { panic!() };
-    assert_eq!(entry.actor, "alice");
+    assert_eq!(fx, [w.append("d1", EntryKind::Acked, "", None)]);
     assert!(s.flash.as_ref().unwrap().text.starts_with("saving"), "nothing is called done before the store says so");
     stored(&mut s, &fx, 1);
     assert_eq!(s.flash.as_ref().unwrap().text, "acknowledged prod/d1 (stored)");
@@ -91,11 +106,12 @@ fn ack_writes_an_entry_and_the_owned_alert_sinks_under_the_cursor() {
     assert_eq!(s.board.get(&AlertKey::new("prod", "d1")).unwrap().owner(), Some("alice"));
     // So a storm is acked one key at a time.
     let fx = app::update(&mut s, key("a"));
+    assert_eq!(fx, [w.append("h2", EntryKind::Acked, "", None)]);
     stored(&mut s, &fx, 2);
     assert_eq!(selected_id(&s), "h1");
     // Acking your own alert again writes nothing.
     app::update(&mut s, key("G"));
-    assert!(appended(&app::update(&mut s, key("a"))).is_empty());
+    assert_eq!(app::update(&mut s, key("a")), []);
     assert!(s.flash.as_ref().unwrap().text.contains("already yours"));
 }
 
@@ -173,8 +189,8 @@ fn note_editor_saves_drafts_as_typed_and_keeps_them_on_close() {
     app::update(&mut s, key("n"));
     typed(&mut s, "!");
     let fx = app::update(&mut s, key("ctrl-s"));
-    assert_eq!(appended(&fx), [(EntryKind::Note, "d1".into(), "rolled back\nv2.14!".into(), None)]);
-    assert_eq!(fx.last(), Some(&Effect::DeleteDraft(AlertKey::new("prod", "d1"))));
+    let note = Writes::new().append("d1", EntryKind::Note, "rolled back\nv2.14!", None);
+    assert_eq!(fx, [note, Effect::DeleteDraft(AlertKey::new("prod", "d1"))], "stored, then the draft goes");
     assert!(s.drafts.is_empty() && s.mode == Mode::Normal);
 }
 
@@ -183,7 +199,7 @@ fn an_empty_note_is_not_stored() {
     let mut s = state_with(120, 40, sample());
     app::update(&mut s, key("n"));
     typed(&mut s, "  ");
-    assert!(appended(&app::update(&mut s, key("ctrl-s"))).is_empty());
+    assert_eq!(app::update(&mut s, key("ctrl-s")), []);
     assert!(matches!(s.mode, Mode::Editor(_)), "stays open to write something");
 }
 
@@ -193,19 +209,21 @@ fn ack_with_a_note() {
     app::update(&mut s, key("ctrl-a"));
     typed(&mut s, "mine");
     let fx = app::update(&mut s, key("alt-enter"));
-    assert_eq!(appended(&fx), [(EntryKind::Acked, "d1".into(), "mine".into(), None)]);
+    let ack = Writes::new().append("d1", EntryKind::Acked, "mine", None);
+    assert_eq!(fx, [ack, Effect::DeleteDraft(AlertKey::new("prod", "d1"))]);
 }
 
 #[test]
 fn escalate_asks_first_and_counts_levels() {
     let mut s = state_with(120, 40, sample());
+    let mut w = Writes::new();
     app::update(&mut s, key("e"));
     assert!(matches!(&s.mode, Mode::Confirm { pending: Pending::Escalate { level: 1, .. }, .. }));
-    assert!(appended(&app::update(&mut s, key("n"))).is_empty(), "no means nothing is sent");
+    assert_eq!(app::update(&mut s, key("n")), [], "no means nothing is sent");
     app::update(&mut s, key("e"));
     let fx = app::update(&mut s, key("y"));
     let nobody = "nobody was paged: no pager is configured";
-    assert_eq!(appended(&fx), [(EntryKind::Escalated, "d1".into(), nobody.into(), Some(1))]);
+    assert_eq!(fx, [w.append("d1", EntryKind::Escalated, nobody, Some(1))]);
     stored(&mut s, &fx, 1);
     assert_eq!(s.flash.as_ref().unwrap().text, format!("escalated prod/d1 to level 1 (stored): {nobody}"));
     // No schedule answers for level 2: there is nobody further to ask.
@@ -218,7 +236,8 @@ fn escalate_asks_first_and_counts_levels() {
     app::update(&mut s, key("e"));
     assert!(matches!(&s.mode, Mode::Confirm { pending: Pending::Escalate { level: 2, .. }, .. }));
     let fx = app::update(&mut s, key("y"));
-    assert_eq!(appended(&fx)[0].2, "no schedule answers for level 2; page queued for webhook");
+    let queued = "no schedule answers for level 2; page queued for webhook";
+    assert_eq!(fx, [w.append("d1", EntryKind::Escalated, queued, Some(2))]);
 }
 
 #[test]
@@ -235,7 +254,7 @@ fn unack_asks_and_only_when_someone_owns_it() {
     app::update(&mut s, key("A"));
     assert!(matches!(&s.mode, Mode::Confirm { prompt, .. } if prompt.contains("bob's")));
     let fx = app::update(&mut s, key("y"));
-    assert_eq!(appended(&fx), [(EntryKind::Unacked, "d1".into(), String::new(), None)]);
+    assert_eq!(fx, [Writes::new().append("d1", EntryKind::Unacked, "", None)]);
 }
 
 #[test]
@@ -263,8 +282,8 @@ fn filter_live_with_errors_and_escape() {
     app::update(&mut s, key("/"));
     typed(&mut s, "nothing-matches-this");
     assert!(s.rows.is_empty() && s.selected_item().is_none());
-    assert!(appended(&app::update(&mut s, key("enter"))).is_empty());
-    assert!(appended(&app::update(&mut s, key("a"))).is_empty(), "no alert, no ack");
+    assert_eq!(app::update(&mut s, key("enter")), []);
+    assert_eq!(app::update(&mut s, key("a")), [], "no alert, no ack");
 }
 
 #[test]
@@ -397,16 +416,16 @@ fn severity_and_close_go_to_a_source_that_takes_them_and_are_refused_elsewhere()
     assert!(s.flash.as_ref().is_some_and(|f| f.text.contains("disaster already")));
     app::update(&mut s, key("-"));
     assert!(matches!(&s.mode, Mode::Confirm { prompt, .. } if prompt.contains("from disaster to high")));
+    let mut w = Writes::new();
     let fx = app::update(&mut s, key("y"));
-    let Some(Effect::Append(e)) = fx.first() else { panic!("an append: {fx:?}") };
-    assert_eq!((e.alert_key.clone(), e.kind, e.level), (d1.clone(), EntryKind::SeveritySet, Some(3)));
+    assert_eq!(fx, [w.append(d1.id(), EntryKind::SeveritySet, "", Some(3))], "the rank of high");
     // Close asks, and "no" records nothing.
     app::update(&mut s, key("C"));
     assert!(matches!(&s.mode, Mode::Confirm { prompt, .. } if prompt.starts_with("Close prod/d1")));
     assert!(app::update(&mut s, key("n")).is_empty());
     app::update(&mut s, key("C"));
     let fx = app::update(&mut s, key("y"));
-    assert!(matches!(fx.first(), Some(Effect::Append(e)) if e.kind == EntryKind::Closed && e.alert_key == d1));
+    assert_eq!(fx, [w.append(d1.id(), EntryKind::Closed, "", None)]);
 }
 
 #[test]
@@ -435,7 +454,7 @@ fn a_resolved_alert_is_not_offered_ack_note_or_escalate() {
     assert_eq!(selected_id(&s), "d1", "resolved alerts rank last");
     for k in ["a", "e", "n", "ctrl-a"] {
         let fx = app::update(&mut s, key(k));
-        assert!(appended(&fx).is_empty(), "{k}");
+        assert_eq!(fx, [], "{k}");
         assert_eq!(s.mode, Mode::Normal, "{k}");
         assert_eq!(s.flash.as_ref().unwrap().text.split(':').next().unwrap(), "prod/d1 has resolved", "{k}");
     }
@@ -473,7 +492,8 @@ fn a_storm_of_entries_asks_for_no_timeline_and_keeps_ownership() {
 fn a_failed_write_says_not_saved_and_an_automatic_escalation_is_tried_again() {
     let mut s = state_with(120, 40, sample());
     let fx = app::update(&mut s, key("a"));
-    let Effect::Append(n) = &fx[0] else { panic!() };
+    assert_eq!(fx, [Writes::new().append("d1", EntryKind::Acked, "", None)]);
+    let Effect::Append(n) = &fx[0] else { unreachable!() };
     app::update(
         &mut s,
         Msg::AppendFailed {
@@ -485,4 +505,32 @@ fn a_failed_write_says_not_saved_and_an_automatic_escalation_is_tried_again() {
     let f = s.flash.clone().unwrap();
     assert!(f.error && f.text.starts_with("NOT saved for prod/d1: database or disk is full"), "{f:?}");
     assert_eq!(selected_id(&s), "d1", "nothing moved: nothing happened");
+}
+
+#[test]
+fn the_same_messages_make_the_same_entries_at_the_time_of_the_key() {
+    // What the runtime sends: the clock before each key.
+    let later = t0() + chrono::Duration::seconds(90);
+    let script = |s: &mut klaxon::app::State| {
+        let mut fx = app::update(s, Msg::Clock(later));
+        for k in ["a", "e", "y"] {
+            fx.extend(app::update(s, key(k)));
+        }
+        fx
+    };
+    let mut one = state_with(120, 40, sample());
+    let fx = script(&mut one);
+    let mut w = Writes { ids: OpIds::seeded(SEED), at: later };
+    let nobody = "nobody was paged: no pager is configured";
+    assert_eq!(fx, [w.append("d1", EntryKind::Acked, "", None), w.append("d1", EntryKind::Escalated, nobody, Some(1))]);
+    assert_eq!(script(&mut state_with(120, 40, sample())), fx, "same seed, same messages: same effects");
+    // Another console (another seed) writes the same entries under other op ids.
+    let mut other = state_with(120, 40, sample());
+    other.ids = OpIds::seeded(SEED + 1);
+    let ids = |fx: &[Effect]| -> Vec<String> {
+        fx.iter().filter_map(|e| if let Effect::Append(n) = e { Some(n.op_id.clone()) } else { None }).collect()
+    };
+    let theirs = script(&mut other);
+    assert!(ids(&theirs).iter().all(|id| !ids(&fx).contains(id)), "{theirs:?}");
+    assert_eq!(ids(&theirs).len(), 2);
 }

@@ -3,7 +3,7 @@
 use super::editor::Editor;
 use crate::config::keymap::Keymap;
 use crate::model::filter::Filter;
-use crate::model::{AlertKey, Board, Entry, EntryKind, Health, Item, Severity};
+use crate::model::{AlertKey, Board, Entry, EntryKind, Health, Item, NewEntry, OpIds, Severity};
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -246,7 +246,10 @@ pub struct State {
     pub zoom: bool,
     /// Said once, beside the key hints: a notification channel that does not work here.
     pub notice: Option<String>,
+    /// The console's clock: set by the runtime (`Msg::Clock`, `Msg::Tick`), never read here.
     pub now: DateTime<Utc>,
+    /// Where the op ids of this console's entries come from, seeded by the runtime.
+    pub ids: OpIds,
     pub size: (u16, u16),
     pub quit: bool,
     /// Something visible changed since the last draw.
@@ -254,12 +257,19 @@ pub struct State {
 }
 
 impl State {
+    /// An entry of yours made now: the console's clock and the next op id.
+    pub fn new_entry(&mut self, key: AlertKey, kind: EntryKind, text: &str) -> NewEntry {
+        NewEntry::stamped(self.ids.next(self.now), self.now, key, kind, &self.actor, text)
+    }
+
     /// Whether the alert's source carries out this kind of action itself.
     pub fn source_does(&self, key: &AlertKey, kind: EntryKind) -> bool {
         self.source_actions.get(key.source()).is_some_and(|kinds| kinds.contains(&kind))
     }
 
-    pub fn new(actor: &str, keymap: Keymap, now: DateTime<Utc>) -> Self {
+    /// A console at `now` whose entries draw their op ids from `seed` (the runtime's is
+    /// random; a test's is fixed, so its effects are known).
+    pub fn new(actor: &str, keymap: Keymap, now: DateTime<Utc>, seed: u64) -> Self {
         State {
             actor: actor.to_owned(),
             email: None,
@@ -304,6 +314,7 @@ impl State {
             zoom: false,
             notice: None,
             now,
+            ids: OpIds::seeded(seed),
             size: (80, 24),
             quit: false,
             dirty: true,

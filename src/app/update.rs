@@ -1,5 +1,6 @@
 //! The one place state changes: `update(&mut State, Msg) -> Vec<Effect>`. Pure: no I/O, no
-//! clock (time arrives as `Msg::Tick`), no terminal.
+//! clock (time arrives as `Msg::Tick` and `Msg::Clock`), no randomness (op ids come from
+//! the generator the runtime seeded), no terminal: the same messages give the same effects.
 
 use super::editor::{Edit, Editor, NotePurpose};
 use super::msg::{Mouse, Msg};
@@ -27,14 +28,11 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             state.dirty = true;
         }
         Msg::Tick(now) => {
-            // Ages and the clock show minutes: redraw once a minute, not every tick.
-            if now.minute() != state.now.minute() || now.hour() != state.now.hour() {
-                state.dirty = true;
-            }
-            state.now = now;
+            set_clock(state, now);
             auto_escalate(state, &mut fx);
             shift_notices(state, &mut fx);
         }
+        Msg::Clock(now) => set_clock(state, now),
         Msg::Snapshot { source, alerts, fresh } => {
             state.board.apply_snapshot(&source, alerts);
             let news = state.watcher.observe(&source, state.board.ranked(), Severity::Information, !fresh);
@@ -112,6 +110,14 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
     scroll::follow_selection(state);
     logs::sync(state, &mut fx);
     fx
+}
+
+fn set_clock(state: &mut State, now: chrono::DateTime<chrono::Utc>) {
+    // Ages and the clock show minutes: redraw once a minute, not every tick.
+    if now.minute() != state.now.minute() || now.hour() != state.now.hour() {
+        state.dirty = true;
+    }
+    state.now = now;
 }
 
 /// What the console keeps per alert is kept only while the alert is on the board (or an
@@ -394,7 +400,7 @@ fn run(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
                 flash(state, format!("{key} is already yours"), false);
                 return;
             }
-            let entry = NewEntry::new(key.clone(), EntryKind::Acked, &state.actor, "");
+            let entry = state.new_entry(key.clone(), EntryKind::Acked, "");
             state.hold_cursor = Some(entry.op_id.clone());
             let done = match item_owner {
                 Some(other) => format!("acknowledged {key} (stored; {other} owns it)"),
@@ -607,7 +613,8 @@ fn submit_editor(state: &mut State, fx: &mut Vec<Effect>) {
     }
     let kind = if purpose == NotePurpose::Ack { EntryKind::Acked } else { EntryKind::Note };
     let done = if kind == EntryKind::Acked { "acknowledged" } else { "noted on" };
-    append(state, fx, NewEntry::new(key.clone(), kind, &state.actor, text), format!("{done} {key} (stored)"));
+    let entry = state.new_entry(key.clone(), kind, text);
+    append(state, fx, entry, format!("{done} {key} (stored)"));
     // The runtime deletes the draft only once the note is stored.
     fx.push(Effect::DeleteDraft(key.clone()));
     state.drafts.remove(&key);
@@ -626,20 +633,20 @@ fn confirmed(state: &mut State, pending: Pending, fx: &mut Vec<Effect>) {
     match pending {
         Pending::Escalate { key, level } => {
             let text = state.escalation_text(level, "");
-            let entry = NewEntry::new(key.clone(), EntryKind::Escalated, &state.actor, &text).with_level(level);
+            let entry = state.new_entry(key.clone(), EntryKind::Escalated, &text).with_level(level);
             append(state, fx, entry, format!("escalated {key} to level {level} (stored): {text}"));
         }
         Pending::Unack { key } => {
-            let entry = NewEntry::new(key.clone(), EntryKind::Unacked, &state.actor, "");
+            let entry = state.new_entry(key.clone(), EntryKind::Unacked, "");
             append(state, fx, entry, format!("unacknowledged {key} (stored)"));
         }
         Pending::SetSeverity { key, severity } => {
             let rank = Severity::ALL.iter().position(|s| *s == severity).unwrap_or(0) as i64;
-            let entry = NewEntry::new(key.clone(), EntryKind::SeveritySet, &state.actor, "").with_level(rank);
+            let entry = state.new_entry(key.clone(), EntryKind::SeveritySet, "").with_level(rank);
             append(state, fx, entry, format!("stored: set {key} to {severity}; sent to {} next", key.source()));
         }
         Pending::Close { key } => {
-            let entry = NewEntry::new(key.clone(), EntryKind::Closed, &state.actor, "");
+            let entry = state.new_entry(key.clone(), EntryKind::Closed, "");
             append(state, fx, entry, format!("stored: close {key}; sent to {} next", key.source()));
         }
         Pending::Quit => state.quit = true,
@@ -657,9 +664,16 @@ fn auto_escalate(state: &mut State, fx: &mut Vec<Effect>) {
         }
         let text =
             state.escalation_text(level, &format!("unacknowledged for {} min", (after * level as i32).num_minutes()));
-        let mut entry =
-            NewEntry::new(key.clone(), EntryKind::Escalated, crate::escalation::AUTO_ACTOR, &text).with_level(level);
-        entry.op_id = op_id;
+        // The op_id every console agrees on, not one of this console's own.
+        let entry = NewEntry::stamped(
+            op_id,
+            state.now,
+            key.clone(),
+            EntryKind::Escalated,
+            crate::escalation::AUTO_ACTOR,
+            &text,
+        )
+        .with_level(level);
         append(state, fx, entry, format!("escalated {key} to level {level} on its own (stored): {text}"));
     }
 }
