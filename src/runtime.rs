@@ -43,17 +43,18 @@ pub async fn run(session: Session) -> Result<(), CliError> {
     let logs = Arc::new(crate::logs::build_all(&cfg.logs, session.config_dir().as_deref()));
     let log_capacity = cfg.logs.iter().map(|l| l.buffer).max().unwrap_or(1);
     state.logs = app::logs::LogPane::new(logs.iter().map(|(n, _)| n.clone()).collect(), log_capacity);
-    state.copy_code = cfg.runbooks.copy_code;
-    state.notify_min = cfg.notify.min_severity;
+    state.runbooks.copy_code = cfg.runbooks.copy_code;
+    state.attention.notify_min = cfg.notify.min_severity;
     state.email = cfg.identity.email.clone();
-    state.shift_notice = chrono::Duration::from_std(cfg.escalation.shift_notice).unwrap_or(state.shift_notice);
-    state.auto_escalate = cfg.escalation.auto_after.and_then(|d| chrono::Duration::from_std(d).ok());
+    state.escalation.shift_notice =
+        chrono::Duration::from_std(cfg.escalation.shift_notice).unwrap_or(state.escalation.shift_notice);
+    state.escalation.auto_escalate = cfg.escalation.auto_after.and_then(|d| chrono::Duration::from_std(d).ok());
     state.source_actions = session
         .sources
         .iter()
         .map(|(c, s)| (c.name.clone(), crate::model::EntryKind::ALL.into_iter().filter(|k| s.mirrors(*k)).collect()))
         .collect();
-    state.pagers = session.pager_chain();
+    state.escalation.pagers = session.pager_chain();
     let (library, problems) = session.runbooks();
     let library = Arc::new(library);
     if session.loaded.origin == Origin::Embedded {

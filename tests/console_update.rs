@@ -103,7 +103,7 @@ fn ack_writes_an_entry_and_the_owned_alert_sinks_under_the_cursor() {
     assert_eq!(s.flash.as_ref().unwrap().text, "acknowledged prod/d1 (stored)");
     assert_eq!(visible_ids(&s), ["h2", "h1", "a1", "w1", "i1", "d1"]);
     assert_eq!(selected_id(&s), "h2", "the cursor keeps its row: the next alert moved up under it");
-    assert_eq!(s.board.get(&AlertKey::new("prod", "d1")).unwrap().owner(), Some("alice"));
+    assert_eq!(s.list.board.get(&AlertKey::new("prod", "d1")).unwrap().owner(), Some("alice"));
     // So a storm is acked one key at a time.
     let fx = app::update(&mut s, key("a"));
     assert_eq!(fx, [w.append("h2", EntryKind::Acked, "", None)]);
@@ -132,16 +132,16 @@ fn another_consoles_ack_shows_up() {
         db_user: None,
     };
     app::update(&mut s, Msg::Entries(vec![bob.clone(), bob]));
-    assert_eq!(s.timelines[&key_h1].len(), 1, "the same entry twice is kept once");
+    assert_eq!(s.detail.timelines[&key_h1].len(), 1, "the same entry twice is kept once");
     assert_eq!(visible_ids(&s).last().unwrap(), "h1");
     // An entry for an alert whose timeline is not loaded folds into its ownership without
     // reading the timeline (a storm of entries must not become a storm of reads), and the
     // cursor stays on the alert it was on.
     let before = selected_id(&s);
-    let mut other = Entry { id: 8, alert_key: AlertKey::new("prod", "w1"), ..s.timelines[&key_h1][0].clone() };
+    let mut other = Entry { id: 8, alert_key: AlertKey::new("prod", "w1"), ..s.detail.timelines[&key_h1][0].clone() };
     other.op_id = "y".into();
     assert!(app::update(&mut s, Msg::Entries(vec![other])).is_empty());
-    assert_eq!(s.board.get(&AlertKey::new("prod", "w1")).unwrap().owner(), Some("bob"));
+    assert_eq!(s.list.board.get(&AlertKey::new("prod", "w1")).unwrap().owner(), Some("bob"));
     assert_eq!(selected_id(&s), before, "another console's ack does not move you");
 }
 
@@ -162,14 +162,14 @@ fn an_ack_kept_on_this_host_shows_at_once_and_is_replaced_when_stored() {
     };
     // The store is out of reach: no timeline read is asked for, the ack stands for it.
     assert!(app::update(&mut s, Msg::Entries(vec![queued.clone()])).is_empty());
-    assert_eq!(s.board.get(&w1).unwrap().own.owner.as_deref(), Some("tester"));
+    assert_eq!(s.list.board.get(&w1).unwrap().own.owner.as_deref(), Some("tester"));
     app::update(&mut s, Msg::Unsent(1));
     assert_eq!(s.unsent, 1);
     // Back: the stored copy replaces it (once), and the whole timeline is read again.
     let stored = Entry { id: 42, db_user: Some("tester".into()), ..queued };
     let fx = app::update(&mut s, Msg::Entries(vec![stored.clone()]));
     assert_eq!(fx, [Effect::LoadTimeline(w1.clone())]);
-    assert_eq!(s.timelines[&w1], [stored]);
+    assert_eq!(s.detail.timelines[&w1], [stored]);
 }
 
 #[test]
@@ -184,14 +184,14 @@ fn note_editor_saves_drafts_as_typed_and_keeps_them_on_close() {
     );
     app::update(&mut s, key("esc"));
     assert_eq!(s.mode, Mode::Normal);
-    assert_eq!(s.drafts[&AlertKey::new("prod", "d1")], "rolled back\nv2.14");
+    assert_eq!(s.detail.drafts[&AlertKey::new("prod", "d1")], "rolled back\nv2.14");
     // Opening it again continues the draft; ctrl-s stores it and drops the draft.
     app::update(&mut s, key("n"));
     typed(&mut s, "!");
     let fx = app::update(&mut s, key("ctrl-s"));
     let note = Writes::new().append("d1", EntryKind::Note, "rolled back\nv2.14!", None);
     assert_eq!(fx, [note, Effect::DeleteDraft(AlertKey::new("prod", "d1"))], "stored, then the draft goes");
-    assert!(s.drafts.is_empty() && s.mode == Mode::Normal);
+    assert!(s.detail.drafts.is_empty() && s.mode == Mode::Normal);
 }
 
 #[test]
@@ -231,7 +231,7 @@ fn escalate_asks_first_and_counts_levels() {
     assert_eq!(s.mode, Mode::Normal);
     assert!(s.flash.as_ref().unwrap().text.contains("already at level 1, the highest configured"), "{:?}", s.flash);
     // With a second level and a webhook, level 2 is asked for and says where the page goes.
-    s.pagers = vec![klaxon::escalation::Pager { level: None, name: "webhook".into() }];
+    s.escalation.pagers = vec![klaxon::escalation::Pager { level: None, name: "webhook".into() }];
     app::update(&mut s, Msg::OnCall { schedule: "dba".into(), level: 2, result: Err("not asked yet".into()) });
     app::update(&mut s, key("e"));
     assert!(matches!(&s.mode, Mode::Confirm { pending: Pending::Escalate { level: 2, .. }, .. }));
@@ -275,13 +275,13 @@ fn filter_live_with_errors_and_escape() {
     app::update(&mut s, key("enter"));
     assert!(matches!(s.mode, Mode::Filter { .. }), "enter does not keep a broken filter");
     app::update(&mut s, key("esc"));
-    assert_eq!(s.filter.text(), "severity>=high source=prod", "esc goes back to the filter before");
+    assert_eq!(s.list.filter.text(), "severity>=high source=prod", "esc goes back to the filter before");
     app::update(&mut s, key("esc"));
-    assert!(s.filter.is_empty());
+    assert!(s.list.filter.is_empty());
     assert_eq!(visible_ids(&s).len(), 6);
     app::update(&mut s, key("/"));
     typed(&mut s, "nothing-matches-this");
-    assert!(s.rows.is_empty() && s.selected_item().is_none());
+    assert!(s.list.rows.is_empty() && s.selected_item().is_none());
     assert_eq!(app::update(&mut s, key("enter")), []);
     assert_eq!(app::update(&mut s, key("a")), [], "no alert, no ack");
 }
@@ -316,7 +316,7 @@ fn sort_and_group_with_collapse() {
     app::update(&mut s, key("j"));
     app::update(&mut s, key("enter"));
     assert_eq!(&visible_ids(&s)[..4], ["[InstanceDown 1]", "d1", "[HighErrorRate 2]", "[load 1]"]);
-    assert_eq!(s.shown_count(), 6, "a collapsed group still counts");
+    assert_eq!(s.list.shown_count(), 6, "a collapsed group still counts");
     app::update(&mut s, key("enter"));
     assert_eq!(visible_ids(&s).len(), 11);
     app::update(&mut s, key("z"));
@@ -360,7 +360,7 @@ fn quit_with_a_draft_asks_and_the_draft_stays() {
     app::update(&mut s, key("q"));
     assert!(!s.quit && matches!(s.mode, Mode::Confirm { pending: Pending::Quit, .. }));
     app::update(&mut s, key("n"));
-    assert!(!s.quit && s.drafts.len() == 1);
+    assert!(!s.quit && s.detail.drafts.len() == 1);
     app::update(&mut s, key("q"));
     let fx = app::update(&mut s, key("y"));
     assert!(s.quit && fx.is_empty(), "quitting deletes no draft");
@@ -442,7 +442,7 @@ fn new_counts_only_what_the_list_shows() {
     assert_eq!(s.unseen_shown(), 2, "hidden by the filter, not counted");
     // An alert that is gone is no longer new.
     app::update(&mut s, Msg::Snapshot { source: "local".into(), alerts: vec![], fresh: true });
-    assert_eq!(s.unseen.len(), 4);
+    assert_eq!(s.attention.unseen.len(), 4);
 }
 
 #[test]
@@ -484,8 +484,8 @@ fn a_storm_of_entries_asks_for_no_timeline_and_keeps_ownership() {
     let mut all = seen;
     all.push(bob);
     assert!(app::update(&mut s, Msg::Entries(all)).is_empty(), "no timeline read per entry");
-    assert_eq!(s.board.ownership(&AlertKey::new("storm", "a7")).owner.as_deref(), Some("bob"));
-    assert!(s.timelines.is_empty());
+    assert_eq!(s.list.board.ownership(&AlertKey::new("storm", "a7")).owner.as_deref(), Some("bob"));
+    assert!(s.detail.timelines.is_empty());
 }
 
 #[test]

@@ -91,7 +91,7 @@ fn nobody_on_call_says_who_comes_and_when() {
 fn your_shift_is_announced_once_before_it_starts() {
     let mut s = state_with(120, 40, vec![]);
     s.actor = "tester".into();
-    s.shift_notice = Duration::minutes(15);
+    s.escalation.shift_notice = Duration::minutes(15);
     // An hour away: nothing yet.
     let fx = app::update(&mut s, answer("primary", 1, &[("alice", -60, 60), ("tester", 60, 600)]));
     assert_eq!(fx, []);
@@ -135,7 +135,7 @@ fn escalating_names_who_is_paged_at_the_next_level() {
 #[test]
 fn unacknowledged_high_alerts_escalate_on_their_own_once_per_level() {
     let mut s = with_oncall(120, 40);
-    s.auto_escalate = Some(Duration::minutes(15));
+    s.escalation.auto_escalate = Some(Duration::minutes(15));
     // Nothing before the store said how far each alert already went.
     assert_eq!(app::update(&mut s, Msg::Tick(t0())), []);
     app::update(&mut s, Msg::Ownership(Default::default()));
@@ -158,7 +158,7 @@ fn unacknowledged_high_alerts_escalate_on_their_own_once_per_level() {
 #[test]
 fn an_automatic_escalation_the_store_refused_is_asked_for_again() {
     let mut s = with_oncall(120, 40);
-    s.auto_escalate = Some(Duration::minutes(15));
+    s.escalation.auto_escalate = Some(Duration::minutes(15));
     app::update(&mut s, Msg::Ownership(Default::default()));
     let first = app::update(&mut s, Msg::Tick(t0() + Duration::seconds(1)));
     assert_eq!(first.len(), 2, "{first:?}");
@@ -177,7 +177,7 @@ fn an_automatic_escalation_the_store_refused_is_asked_for_again() {
 fn a_tick_announces_your_shift_even_between_schedule_answers() {
     let mut s = state_with(120, 40, vec![]);
     s.actor = "tester".into();
-    s.shift_notice = Duration::minutes(15);
+    s.escalation.shift_notice = Duration::minutes(15);
     app::update(&mut s, answer("primary", 1, &[("alice", -60, 60), ("tester", 60, 600)]));
     let fx = app::update(&mut s, Msg::Tick(t0() + Duration::minutes(46)));
     let notice = Notice {

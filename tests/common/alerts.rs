@@ -90,10 +90,11 @@ pub fn selected_id(state: &State) -> String {
 
 pub fn visible_ids(state: &State) -> Vec<String> {
     state
+        .list
         .rows
         .iter()
         .map(|r| match r {
-            klaxon::app::state::Row::Alert(i) => state.board.ranked()[*i].alert.key.id().to_owned(),
+            klaxon::app::state::Row::Alert(i) => state.list.board.ranked()[*i].alert.key.id().to_owned(),
             klaxon::app::state::Row::Group { name, count, .. } => format!("[{name} {count}]"),
         })
         .collect()

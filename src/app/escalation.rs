@@ -1,0 +1,135 @@
+//! Who is on call at each level, where escalations go, and the escalations klaxon asks for
+//! on its own: the header's on-call line and the escalation rules' part of the state.
+
+use crate::escalation::{AUTO_ACTOR, Pager};
+use crate::model::{AlertKey, EntryKind, Item, NewEntry, Notice, OnCall, Severity};
+use chrono::{DateTime, Utc};
+use std::collections::HashSet;
+
+/// One schedule as the header shows it: its last answer, and why the latest ask failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OnCallStatus {
+    pub schedule: String,
+    pub level: i64,
+    pub last: Option<OnCall>,
+    pub error: Option<String>,
+}
+
+pub struct Escalation {
+    /// Each schedule, by level then name: who is on call, until when, who is next.
+    pub oncall: Vec<OnCallStatus>,
+    /// How long before your own shift starts you are told.
+    pub shift_notice: chrono::Duration,
+    /// Shifts of yours already announced, as (schedule, start).
+    pub shifts_noticed: HashSet<(String, DateTime<Utc>)>,
+    /// `[escalation] auto_after`: unacknowledged High/Disaster alerts go up a level after it.
+    pub auto_escalate: Option<chrono::Duration>,
+    /// Automatic escalations asked for (op_ids), so a tick does not ask twice.
+    pub auto_requested: HashSet<String>,
+    /// Escalation levels from the store have arrived: until then nothing escalates on its own.
+    pub ownership_loaded: bool,
+    /// What takes escalation pages (the webhook, Grafana OnCall schedules): none means an
+    /// escalation is recorded and says that nobody was paged.
+    pub pagers: Vec<Pager>,
+}
+
+impl Default for Escalation {
+    fn default() -> Self {
+        Escalation {
+            oncall: Vec::new(),
+            shift_notice: chrono::Duration::minutes(15),
+            shifts_noticed: HashSet::new(),
+            auto_escalate: None,
+            auto_requested: HashSet::new(),
+            ownership_loaded: false,
+            pagers: Vec::new(),
+        }
+    }
+}
+
+impl Escalation {
+    /// The highest escalation level a schedule answers for (1 when there are none).
+    pub fn top_level(&self) -> i64 {
+        self.oncall.iter().map(|o| o.level).max().unwrap_or(1).max(1)
+    }
+
+    /// The entry text for escalating to `level`: who is on call there now.
+    pub fn escalation_text(&self, level: i64, note: &str) -> String {
+        use crate::escalation::{entry_text, paged, pagers_for};
+        let answers: Vec<&OnCall> = self.oncall.iter().filter_map(|o| o.last.as_ref()).collect();
+        // No schedules: nobody to name.
+        let who = (!self.oncall.is_empty()).then(|| paged(&answers, level));
+        entry_text(who.as_deref(), &pagers_for(&self.pagers, level), level, note)
+    }
+
+    /// A schedule's answer: an error keeps the last answer (shown as failing).
+    pub fn on_call(&mut self, schedule: String, level: i64, result: Result<OnCall, String>) {
+        let i = match self.oncall.iter().position(|o| o.schedule == schedule) {
+            Some(i) => i,
+            None => {
+                self.oncall.push(OnCallStatus { schedule: schedule.clone(), level, last: None, error: None });
+                self.oncall.sort_by(|a, b| a.level.cmp(&b.level).then_with(|| a.schedule.cmp(&b.schedule)));
+                self.oncall.iter().position(|o| o.schedule == schedule).unwrap_or(0)
+            }
+        };
+        let entry = &mut self.oncall[i];
+        match result {
+            Ok(oc) => {
+                entry.error = None;
+                entry.last = Some(oc);
+            }
+            Err(e) => entry.error = Some(e),
+        }
+    }
+
+    /// Your next shift on any schedule, within `shift_notice` of `now`: each told once.
+    pub fn shift_notices(&mut self, now: DateTime<Utc>, is_me: impl Fn(&str) -> bool) -> Vec<Notice> {
+        let mut due = Vec::new();
+        for o in &self.oncall {
+            let Some(next) = o.last.as_ref().and_then(|l| l.next.as_ref()) else { continue };
+            let soon = next.start > now && next.start - now <= self.shift_notice;
+            if soon && is_me(&next.person) && !self.shifts_noticed.contains(&(o.schedule.clone(), next.start)) {
+                due.push((o.schedule.clone(), o.level, next.start));
+            }
+        }
+        due.into_iter()
+            .map(|(schedule, level, start)| {
+                self.shifts_noticed.insert((schedule.clone(), start));
+                Notice {
+                    key: AlertKey::new("oncall", &schedule),
+                    title: format!(
+                        "your on-call shift on {schedule} (L{level}) starts at {}",
+                        start.format("%H:%M UTC")
+                    ),
+                    severity: Severity::Warning,
+                    rose_from: None,
+                }
+            })
+            .collect()
+    }
+
+    /// Unacknowledged High/Disaster alerts go up a level once `auto_escalate` has passed per
+    /// level: the entries to write (with their text), each asked for once. The op_id is the
+    /// same in every console, so the store keeps one entry and one page.
+    pub fn auto_due(&mut self, ranked: &[Item], now: DateTime<Utc>) -> Vec<(NewEntry, String)> {
+        let Some(after) = self.auto_escalate.filter(|_| self.ownership_loaded) else { return Vec::new() };
+        let due = crate::escalation::auto_due(ranked, now, after, self.top_level());
+        let mut entries = Vec::new();
+        for (key, level, op_id) in due {
+            if !self.auto_requested.insert(op_id.clone()) {
+                continue;
+            }
+            let note = format!("unacknowledged for {} min", (after * level as i32).num_minutes());
+            let text = self.escalation_text(level, &note);
+            // The op_id every console agrees on, not one of this console's own.
+            let entry = NewEntry::stamped(op_id, now, key, EntryKind::Escalated, AUTO_ACTOR, &text).with_level(level);
+            entries.push((entry, text));
+        }
+        entries
+    }
+
+    /// The store did not take an action: an automatic escalation may be asked for again.
+    pub fn not_stored(&mut self, op_id: &str) {
+        self.auto_requested.remove(op_id);
+    }
+}
