@@ -89,3 +89,47 @@ impl Detail {
         self.scroll = self.extent.by(self.scroll, delta);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::EntryKind;
+
+    fn entry(id: i64, op_id: &str, alert: &str, kind: EntryKind) -> Entry {
+        Entry {
+            id,
+            op_id: op_id.into(),
+            alert_key: AlertKey::new("s", alert),
+            kind,
+            actor: "alice".into(),
+            at: chrono::DateTime::UNIX_EPOCH,
+            text: String::new(),
+            level: None,
+            db_user: None,
+        }
+    }
+
+    #[test]
+    fn an_action_kept_here_stands_in_until_its_stored_copy_replaces_it() {
+        let mut detail = Detail::default();
+        let queued = entry(-1, "q1", "a", EntryKind::Acked);
+        let merged = detail.merge(&queued);
+        assert!(merged.whole.is_none() && !merged.reload);
+        assert_eq!(detail.timelines[&queued.alert_key], std::slice::from_ref(&queued), "it stands in for the timeline");
+        // Stored: it takes the queued copy's place, and the whole timeline is read again.
+        let stored = Entry { id: 5, ..queued.clone() };
+        let merged = detail.merge(&stored);
+        assert!(merged.reload && merged.whole.is_none(), "{merged:?}");
+        assert_eq!(detail.timelines[&queued.alert_key], std::slice::from_ref(&stored));
+        // A loaded timeline: ownership comes from it whole, and an entry twice is kept once.
+        let note = entry(6, "n1", "a", EntryKind::Note);
+        for _ in 0..2 {
+            let merged = detail.merge(&note);
+            assert_eq!(merged.whole.and_then(|o| o.owner).as_deref(), Some("alice"));
+        }
+        assert_eq!(detail.timelines[&queued.alert_key], [stored, note]);
+        // A stored entry of an alert whose timeline is not loaded is not kept here.
+        detail.merge(&entry(7, "o1", "b", EntryKind::Acked));
+        assert!(!detail.timelines.contains_key(&AlertKey::new("s", "b")));
+    }
+}

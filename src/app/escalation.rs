@@ -133,3 +133,30 @@ impl Escalation {
         self.auto_requested.remove(op_id);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Shift;
+    use chrono::TimeZone;
+
+    #[test]
+    fn your_shift_is_told_once_and_a_failing_schedule_keeps_its_last_answer() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 21, 3, 14, 0).unwrap();
+        let minutes = chrono::Duration::minutes;
+        let shifts = [
+            Shift::new("alice", now - minutes(60), now + minutes(10)),
+            Shift::new("Tester", now + minutes(10), now + minutes(600)),
+        ];
+        let mut escalation = Escalation::default();
+        escalation.on_call("primary".into(), 1, Ok(OnCall::from_shifts("primary", 1, &shifts, now)));
+        let me = |person: &str| person.eq_ignore_ascii_case("tester");
+        let told = escalation.shift_notices(now, me);
+        let titles: Vec<&str> = told.iter().map(|n| n.title.as_str()).collect();
+        assert_eq!(titles, ["your on-call shift on primary (L1) starts at 03:24 UTC"]);
+        assert!(escalation.shift_notices(now + minutes(1), me).is_empty(), "told once");
+        escalation.on_call("primary".into(), 1, Err("HTTP 500".into()));
+        let status = &escalation.oncall[0];
+        assert!(status.last.is_some() && status.error.as_deref() == Some("HTTP 500"));
+    }
+}

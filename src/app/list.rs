@@ -240,3 +240,40 @@ impl AlertList {
         self.rebuild(visible);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Alert;
+    use chrono::{TimeZone, Utc};
+
+    fn snapshot(ids: &[(&str, Severity)]) -> Vec<Alert> {
+        let at = Utc.with_ymd_and_hms(2026, 11, 21, 3, 14, 0).unwrap();
+        ids.iter().map(|(id, sev)| Alert::test("s", id, *sev, at)).collect()
+    }
+
+    fn shown(list: &AlertList) -> String {
+        list.selected_item().map(|i| i.alert.key.id().to_owned()).unwrap_or_default()
+    }
+
+    #[test]
+    fn the_list_alone_keeps_its_cursor_on_its_alert_and_on_screen() {
+        use Severity::*;
+        let mut list = AlertList::default();
+        let all = [("a", High), ("b", Warning), ("c", Information), ("d", Average), ("e", Disaster)];
+        list.board.apply_snapshot("s", snapshot(&all));
+        list.rebuild(3);
+        // Ranked e, a, d, b, c; three rows on screen.
+        list.move_to(3, 3);
+        assert_eq!((shown(&list), list.offset), ("b".into(), 1), "the cursor's row is the last on screen");
+        // The board re-ranks (e is gone): the cursor stays on b, now a row higher.
+        list.board.apply_snapshot("s", snapshot(&all[..4]));
+        list.rebuild(3);
+        assert_eq!((shown(&list), list.selected, list.offset), ("b".into(), 2, 1));
+        // Filtered out, it keeps its row; the filter cleared, it stays where it went.
+        list.set_filter(Filter::parse("severity>=average").unwrap(), 3);
+        assert_eq!((shown(&list), list.shown_count()), ("d".into(), 2));
+        list.set_filter(Filter::default(), 3);
+        assert_eq!(shown(&list), "d");
+    }
+}
