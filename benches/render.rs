@@ -51,7 +51,7 @@ fn snapshots() -> Vec<(String, Vec<Alert>)> {
 }
 
 fn state(snaps: &[(String, Vec<Alert>)]) -> State {
-    let mut s = State::new("alice", Keymap::builtin_default(), t0());
+    let mut s = State::new("alice", Keymap::builtin_default(), t0(), 17);
     app::update(&mut s, Msg::Resize { width: W, height: H });
     for (source, alerts) in snaps {
         app::update(&mut s, Msg::Snapshot { source: source.clone(), alerts: alerts.clone(), fresh: true });
@@ -92,8 +92,8 @@ fn bytes_report(snaps: &[(String, Vec<Alert>)]) {
     term.draw(|f| klaxon::ui::view(&s, &theme, f)).unwrap();
     let forced = take();
     // One visible row (not the selected one) gets a new title; its rank is unchanged.
-    let row_item = match &s.rows[3] {
-        klaxon::app::state::Row::Alert(i) => (*s.board.ranked()[*i].alert).clone(),
+    let row_item = match &s.list.rows[3] {
+        klaxon::app::state::Row::Alert(i) => (*s.list.board.ranked()[*i].alert).clone(),
         _ => unreachable!(),
     };
     let source = row_item.source().to_owned();

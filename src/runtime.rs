@@ -81,15 +81,17 @@ impl Console {
     pub async fn start(session: Session, look: Look) -> Result<Console, Error> {
         let cfg = session.loaded.config.clone();
         let Look { theme, keymap, themes_dir, no_color } = look;
-        let mut state = State::new(&session.actor, keymap, chrono::Utc::now());
+        // The clock and the op ids' random seed come from here: the update has neither.
+        let mut state = State::new(&session.actor, keymap, chrono::Utc::now(), fastrand::u64(..));
         let logs = Arc::new(crate::logs::build_all(&cfg.logs, session.config_dir().as_deref()));
         let log_capacity = cfg.logs.iter().map(|l| l.buffer).max().unwrap_or(1);
         state.logs = app::logs::LogPane::new(logs.iter().map(|(n, _)| n.clone()).collect(), log_capacity);
-        state.copy_code = cfg.runbooks.copy_code;
-        state.notify_min = cfg.notify.min_severity;
+        state.runbooks.copy_code = cfg.runbooks.copy_code;
+        state.attention.notify_min = cfg.notify.min_severity;
         state.email = cfg.identity.email.clone();
-        state.shift_notice = chrono::Duration::from_std(cfg.escalation.shift_notice).unwrap_or(state.shift_notice);
-        state.auto_escalate = cfg.escalation.auto_after.and_then(|d| chrono::Duration::from_std(d).ok());
+        state.escalation.shift_notice =
+            chrono::Duration::from_std(cfg.escalation.shift_notice).unwrap_or(state.escalation.shift_notice);
+        state.escalation.auto_escalate = cfg.escalation.auto_after.and_then(|d| chrono::Duration::from_std(d).ok());
         state.source_actions = session
             .sources
             .iter()
@@ -97,7 +99,7 @@ impl Console {
                 (c.name.clone(), crate::model::EntryKind::ALL.into_iter().filter(|k| s.mirrors(*k)).collect())
             })
             .collect();
-        state.pagers = session.pager_chain();
+        state.escalation.pagers = session.pager_chain();
         let (library, problems) = session.runbooks();
         let library = Arc::new(library);
         if session.loaded.origin == Origin::Embedded {
@@ -552,9 +554,12 @@ fn start_input(tx: mpsc::Sender<Msg>, mut stop: watch::Receiver<bool>) {
                 _ = stop.wait_for(|s| *s) => return,
             };
             let Some(Ok(event)) = event else { return };
-            if let Some(msg) = translate(event)
-                && tx.send(msg).await.is_err()
-            {
+            let Some(msg) = translate(event) else { continue };
+            // A key may record an entry: it carries the moment it was pressed.
+            if matches!(msg, Msg::Key(_)) && tx.send(Msg::Clock(chrono::Utc::now())).await.is_err() {
+                return;
+            }
+            if tx.send(msg).await.is_err() {
                 return;
             }
         }
@@ -791,7 +796,7 @@ mod tests {
         let known = known.expect("the store recorded the alert");
         assert_eq!(known.last.title, "Disk [2Jalmost full");
         assert_eq!(known.last.labels["team"], "dba");
-        assert_eq!(console.state.board.get(&key).unwrap().alert.title, "Disk [2Jalmost full");
+        assert_eq!(console.state.list.board.get(&key).unwrap().alert.title, "Disk [2Jalmost full");
 
         // `a` acknowledges the selected alert: stored first, then said on screen.
         keys.send(Msg::Key(Key { code: KeyCode::Char('a'), ctrl: false, alt: false })).await.unwrap();

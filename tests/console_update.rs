@@ -5,15 +5,31 @@ mod common;
 use common::alerts::*;
 use klaxon::app::state::{Mode, Pane, Pending};
 use klaxon::app::{self, Effect, Mouse, Msg};
-use klaxon::model::{AlertKey, Entry, EntryKind, Ownership};
+use klaxon::model::{AlertKey, Entry, EntryKind, NewEntry, OpIds, Ownership};
 
-fn appended(fx: &[Effect]) -> Vec<(EntryKind, String, String, Option<i64>)> {
-    fx.iter()
-        .filter_map(|e| match e {
-            Effect::Append(n) => Some((n.kind, n.alert_key.id().to_owned(), n.text.clone(), n.level)),
-            _ => None,
+/// The entries the test console writes, whole: alice's, on `prod`, at the console's clock,
+/// with the op ids its seed gives in order. Each call draws the next id, as the console does.
+struct Writes {
+    ids: OpIds,
+    at: chrono::DateTime<chrono::Utc>,
+}
+
+impl Writes {
+    fn new() -> Self {
+        Writes { ids: OpIds::seeded(SEED), at: t0() }
+    }
+
+    fn append(&mut self, id: &str, kind: EntryKind, text: &str, level: Option<i64>) -> Effect {
+        Effect::Append(NewEntry {
+            op_id: self.ids.next(self.at),
+            alert_key: AlertKey::new("prod", id),
+            kind,
+            actor: "alice".into(),
+            at: self.at,
+            text: text.into(),
+            level,
         })
-        .collect()
+    }
 }
 
 /// What the store would answer: the entry with an id, fed back as the runtime does.
@@ -79,23 +95,23 @@ fn moving_asks_for_the_timeline_once() {
 #[test]
 fn ack_writes_an_entry_and_the_owned_alert_sinks_under_the_cursor() {
     let mut s = state_with(120, 40, sample());
+    let mut w = Writes::new();
     let fx = app::update(&mut s, key("a"));
-    assert_eq!(appended(&fx), [(EntryKind::Acked, "d1".into(), String::new(), None)]);
-    let Effect::Append(entry) = &fx[0] else { panic!() };
-    assert_eq!(entry.actor, "alice");
+    assert_eq!(fx, [w.append("d1", EntryKind::Acked, "", None)]);
     assert!(s.flash.as_ref().unwrap().text.starts_with("saving"), "nothing is called done before the store says so");
     stored(&mut s, &fx, 1);
     assert_eq!(s.flash.as_ref().unwrap().text, "acknowledged prod/d1 (stored)");
     assert_eq!(visible_ids(&s), ["h2", "h1", "a1", "w1", "i1", "d1"]);
     assert_eq!(selected_id(&s), "h2", "the cursor keeps its row: the next alert moved up under it");
-    assert_eq!(s.board.get(&AlertKey::new("prod", "d1")).unwrap().owner(), Some("alice"));
+    assert_eq!(s.list.board.get(&AlertKey::new("prod", "d1")).unwrap().owner(), Some("alice"));
     // So a storm is acked one key at a time.
     let fx = app::update(&mut s, key("a"));
+    assert_eq!(fx, [w.append("h2", EntryKind::Acked, "", None)]);
     stored(&mut s, &fx, 2);
     assert_eq!(selected_id(&s), "h1");
     // Acking your own alert again writes nothing.
     app::update(&mut s, key("G"));
-    assert!(appended(&app::update(&mut s, key("a"))).is_empty());
+    assert_eq!(app::update(&mut s, key("a")), []);
     assert!(s.flash.as_ref().unwrap().text.contains("already yours"));
 }
 
@@ -116,16 +132,16 @@ fn another_consoles_ack_shows_up() {
         db_user: None,
     };
     app::update(&mut s, Msg::Entries(vec![bob.clone(), bob]));
-    assert_eq!(s.timelines[&key_h1].len(), 1, "the same entry twice is kept once");
+    assert_eq!(s.detail.timelines[&key_h1].len(), 1, "the same entry twice is kept once");
     assert_eq!(visible_ids(&s).last().unwrap(), "h1");
     // An entry for an alert whose timeline is not loaded folds into its ownership without
     // reading the timeline (a storm of entries must not become a storm of reads), and the
     // cursor stays on the alert it was on.
     let before = selected_id(&s);
-    let mut other = Entry { id: 8, alert_key: AlertKey::new("prod", "w1"), ..s.timelines[&key_h1][0].clone() };
+    let mut other = Entry { id: 8, alert_key: AlertKey::new("prod", "w1"), ..s.detail.timelines[&key_h1][0].clone() };
     other.op_id = "y".into();
     assert!(app::update(&mut s, Msg::Entries(vec![other])).is_empty());
-    assert_eq!(s.board.get(&AlertKey::new("prod", "w1")).unwrap().owner(), Some("bob"));
+    assert_eq!(s.list.board.get(&AlertKey::new("prod", "w1")).unwrap().owner(), Some("bob"));
     assert_eq!(selected_id(&s), before, "another console's ack does not move you");
 }
 
@@ -146,14 +162,14 @@ fn an_ack_kept_on_this_host_shows_at_once_and_is_replaced_when_stored() {
     };
     // The store is out of reach: no timeline read is asked for, the ack stands for it.
     assert!(app::update(&mut s, Msg::Entries(vec![queued.clone()])).is_empty());
-    assert_eq!(s.board.get(&w1).unwrap().own.owner.as_deref(), Some("tester"));
+    assert_eq!(s.list.board.get(&w1).unwrap().own.owner.as_deref(), Some("tester"));
     app::update(&mut s, Msg::Unsent(1));
     assert_eq!(s.unsent, 1);
     // Back: the stored copy replaces it (once), and the whole timeline is read again.
     let stored = Entry { id: 42, db_user: Some("tester".into()), ..queued };
     let fx = app::update(&mut s, Msg::Entries(vec![stored.clone()]));
     assert_eq!(fx, [Effect::LoadTimeline(w1.clone())]);
-    assert_eq!(s.timelines[&w1], [stored]);
+    assert_eq!(s.detail.timelines[&w1], [stored]);
 }
 
 #[test]
@@ -168,14 +184,14 @@ fn note_editor_saves_drafts_as_typed_and_keeps_them_on_close() {
     );
     app::update(&mut s, key("esc"));
     assert_eq!(s.mode, Mode::Normal);
-    assert_eq!(s.drafts[&AlertKey::new("prod", "d1")], "rolled back\nv2.14");
+    assert_eq!(s.detail.drafts[&AlertKey::new("prod", "d1")], "rolled back\nv2.14");
     // Opening it again continues the draft; ctrl-s stores it and drops the draft.
     app::update(&mut s, key("n"));
     typed(&mut s, "!");
     let fx = app::update(&mut s, key("ctrl-s"));
-    assert_eq!(appended(&fx), [(EntryKind::Note, "d1".into(), "rolled back\nv2.14!".into(), None)]);
-    assert_eq!(fx.last(), Some(&Effect::DeleteDraft(AlertKey::new("prod", "d1"))));
-    assert!(s.drafts.is_empty() && s.mode == Mode::Normal);
+    let note = Writes::new().append("d1", EntryKind::Note, "rolled back\nv2.14!", None);
+    assert_eq!(fx, [note, Effect::DeleteDraft(AlertKey::new("prod", "d1"))], "stored, then the draft goes");
+    assert!(s.detail.drafts.is_empty() && s.mode == Mode::Normal);
 }
 
 #[test]
@@ -183,7 +199,7 @@ fn an_empty_note_is_not_stored() {
     let mut s = state_with(120, 40, sample());
     app::update(&mut s, key("n"));
     typed(&mut s, "  ");
-    assert!(appended(&app::update(&mut s, key("ctrl-s"))).is_empty());
+    assert_eq!(app::update(&mut s, key("ctrl-s")), []);
     assert!(matches!(s.mode, Mode::Editor(_)), "stays open to write something");
 }
 
@@ -193,19 +209,21 @@ fn ack_with_a_note() {
     app::update(&mut s, key("ctrl-a"));
     typed(&mut s, "mine");
     let fx = app::update(&mut s, key("alt-enter"));
-    assert_eq!(appended(&fx), [(EntryKind::Acked, "d1".into(), "mine".into(), None)]);
+    let ack = Writes::new().append("d1", EntryKind::Acked, "mine", None);
+    assert_eq!(fx, [ack, Effect::DeleteDraft(AlertKey::new("prod", "d1"))]);
 }
 
 #[test]
 fn escalate_asks_first_and_counts_levels() {
     let mut s = state_with(120, 40, sample());
+    let mut w = Writes::new();
     app::update(&mut s, key("e"));
     assert!(matches!(&s.mode, Mode::Confirm { pending: Pending::Escalate { level: 1, .. }, .. }));
-    assert!(appended(&app::update(&mut s, key("n"))).is_empty(), "no means nothing is sent");
+    assert_eq!(app::update(&mut s, key("n")), [], "no means nothing is sent");
     app::update(&mut s, key("e"));
     let fx = app::update(&mut s, key("y"));
     let nobody = "nobody was paged: no pager is configured";
-    assert_eq!(appended(&fx), [(EntryKind::Escalated, "d1".into(), nobody.into(), Some(1))]);
+    assert_eq!(fx, [w.append("d1", EntryKind::Escalated, nobody, Some(1))]);
     stored(&mut s, &fx, 1);
     assert_eq!(s.flash.as_ref().unwrap().text, format!("escalated prod/d1 to level 1 (stored): {nobody}"));
     // No schedule answers for level 2: there is nobody further to ask.
@@ -213,12 +231,13 @@ fn escalate_asks_first_and_counts_levels() {
     assert_eq!(s.mode, Mode::Normal);
     assert!(s.flash.as_ref().unwrap().text.contains("already at level 1, the highest configured"), "{:?}", s.flash);
     // With a second level and a webhook, level 2 is asked for and says where the page goes.
-    s.pagers = vec![klaxon::escalation::Pager { level: None, name: "webhook".into() }];
+    s.escalation.pagers = vec![klaxon::escalation::Pager { level: None, name: "webhook".into() }];
     app::update(&mut s, Msg::OnCall { schedule: "dba".into(), level: 2, result: Err("not asked yet".into()) });
     app::update(&mut s, key("e"));
     assert!(matches!(&s.mode, Mode::Confirm { pending: Pending::Escalate { level: 2, .. }, .. }));
     let fx = app::update(&mut s, key("y"));
-    assert_eq!(appended(&fx)[0].2, "no schedule answers for level 2; page queued for webhook");
+    let queued = "no schedule answers for level 2; page queued for webhook";
+    assert_eq!(fx, [w.append("d1", EntryKind::Escalated, queued, Some(2))]);
 }
 
 #[test]
@@ -235,7 +254,7 @@ fn unack_asks_and_only_when_someone_owns_it() {
     app::update(&mut s, key("A"));
     assert!(matches!(&s.mode, Mode::Confirm { prompt, .. } if prompt.contains("bob's")));
     let fx = app::update(&mut s, key("y"));
-    assert_eq!(appended(&fx), [(EntryKind::Unacked, "d1".into(), String::new(), None)]);
+    assert_eq!(fx, [Writes::new().append("d1", EntryKind::Unacked, "", None)]);
 }
 
 #[test]
@@ -256,15 +275,15 @@ fn filter_live_with_errors_and_escape() {
     app::update(&mut s, key("enter"));
     assert!(matches!(s.mode, Mode::Filter { .. }), "enter does not keep a broken filter");
     app::update(&mut s, key("esc"));
-    assert_eq!(s.filter.text(), "severity>=high source=prod", "esc goes back to the filter before");
+    assert_eq!(s.list.filter.text(), "severity>=high source=prod", "esc goes back to the filter before");
     app::update(&mut s, key("esc"));
-    assert!(s.filter.is_empty());
+    assert!(s.list.filter.is_empty());
     assert_eq!(visible_ids(&s).len(), 6);
     app::update(&mut s, key("/"));
     typed(&mut s, "nothing-matches-this");
-    assert!(s.rows.is_empty() && s.selected_item().is_none());
-    assert!(appended(&app::update(&mut s, key("enter"))).is_empty());
-    assert!(appended(&app::update(&mut s, key("a"))).is_empty(), "no alert, no ack");
+    assert!(s.list.rows.is_empty() && s.selected_item().is_none());
+    assert_eq!(app::update(&mut s, key("enter")), []);
+    assert_eq!(app::update(&mut s, key("a")), [], "no alert, no ack");
 }
 
 #[test]
@@ -297,7 +316,7 @@ fn sort_and_group_with_collapse() {
     app::update(&mut s, key("j"));
     app::update(&mut s, key("enter"));
     assert_eq!(&visible_ids(&s)[..4], ["[InstanceDown 1]", "d1", "[HighErrorRate 2]", "[load 1]"]);
-    assert_eq!(s.shown_count(), 6, "a collapsed group still counts");
+    assert_eq!(s.list.shown_count(), 6, "a collapsed group still counts");
     app::update(&mut s, key("enter"));
     assert_eq!(visible_ids(&s).len(), 11);
     app::update(&mut s, key("z"));
@@ -341,7 +360,7 @@ fn quit_with_a_draft_asks_and_the_draft_stays() {
     app::update(&mut s, key("q"));
     assert!(!s.quit && matches!(s.mode, Mode::Confirm { pending: Pending::Quit, .. }));
     app::update(&mut s, key("n"));
-    assert!(!s.quit && s.drafts.len() == 1);
+    assert!(!s.quit && s.detail.drafts.len() == 1);
     app::update(&mut s, key("q"));
     let fx = app::update(&mut s, key("y"));
     assert!(s.quit && fx.is_empty(), "quitting deletes no draft");
@@ -397,16 +416,16 @@ fn severity_and_close_go_to_a_source_that_takes_them_and_are_refused_elsewhere()
     assert!(s.flash.as_ref().is_some_and(|f| f.text.contains("disaster already")));
     app::update(&mut s, key("-"));
     assert!(matches!(&s.mode, Mode::Confirm { prompt, .. } if prompt.contains("from disaster to high")));
+    let mut w = Writes::new();
     let fx = app::update(&mut s, key("y"));
-    let Some(Effect::Append(e)) = fx.first() else { panic!("an append: {fx:?}") };
-    assert_eq!((e.alert_key.clone(), e.kind, e.level), (d1.clone(), EntryKind::SeveritySet, Some(3)));
+    assert_eq!(fx, [w.append(d1.id(), EntryKind::SeveritySet, "", Some(3))], "the rank of high");
     // Close asks, and "no" records nothing.
     app::update(&mut s, key("C"));
     assert!(matches!(&s.mode, Mode::Confirm { prompt, .. } if prompt.starts_with("Close prod/d1")));
     assert!(app::update(&mut s, key("n")).is_empty());
     app::update(&mut s, key("C"));
     let fx = app::update(&mut s, key("y"));
-    assert!(matches!(fx.first(), Some(Effect::Append(e)) if e.kind == EntryKind::Closed && e.alert_key == d1));
+    assert_eq!(fx, [w.append(d1.id(), EntryKind::Closed, "", None)]);
 }
 
 #[test]
@@ -423,7 +442,7 @@ fn new_counts_only_what_the_list_shows() {
     assert_eq!(s.unseen_shown(), 2, "hidden by the filter, not counted");
     // An alert that is gone is no longer new.
     app::update(&mut s, Msg::Snapshot { source: "local".into(), alerts: vec![], fresh: true });
-    assert_eq!(s.unseen.len(), 4);
+    assert_eq!(s.attention.unseen.len(), 4);
 }
 
 #[test]
@@ -435,7 +454,7 @@ fn a_resolved_alert_is_not_offered_ack_note_or_escalate() {
     assert_eq!(selected_id(&s), "d1", "resolved alerts rank last");
     for k in ["a", "e", "n", "ctrl-a"] {
         let fx = app::update(&mut s, key(k));
-        assert!(appended(&fx).is_empty(), "{k}");
+        assert_eq!(fx, [], "{k}");
         assert_eq!(s.mode, Mode::Normal, "{k}");
         assert_eq!(s.flash.as_ref().unwrap().text.split(':').next().unwrap(), "prod/d1 has resolved", "{k}");
     }
@@ -465,15 +484,16 @@ fn a_storm_of_entries_asks_for_no_timeline_and_keeps_ownership() {
     let mut all = seen;
     all.push(bob);
     assert!(app::update(&mut s, Msg::Entries(all)).is_empty(), "no timeline read per entry");
-    assert_eq!(s.board.ownership(&AlertKey::new("storm", "a7")).owner.as_deref(), Some("bob"));
-    assert!(s.timelines.is_empty());
+    assert_eq!(s.list.board.ownership(&AlertKey::new("storm", "a7")).owner.as_deref(), Some("bob"));
+    assert!(s.detail.timelines.is_empty());
 }
 
 #[test]
 fn a_failed_write_says_not_saved_and_an_automatic_escalation_is_tried_again() {
     let mut s = state_with(120, 40, sample());
     let fx = app::update(&mut s, key("a"));
-    let Effect::Append(n) = &fx[0] else { panic!() };
+    assert_eq!(fx, [Writes::new().append("d1", EntryKind::Acked, "", None)]);
+    let Effect::Append(n) = &fx[0] else { unreachable!() };
     app::update(
         &mut s,
         Msg::AppendFailed {
@@ -485,4 +505,32 @@ fn a_failed_write_says_not_saved_and_an_automatic_escalation_is_tried_again() {
     let f = s.flash.clone().unwrap();
     assert!(f.error && f.text.starts_with("NOT saved for prod/d1: database or disk is full"), "{f:?}");
     assert_eq!(selected_id(&s), "d1", "nothing moved: nothing happened");
+}
+
+#[test]
+fn the_same_messages_make_the_same_entries_at_the_time_of_the_key() {
+    // What the runtime sends: the clock before each key.
+    let later = t0() + chrono::Duration::seconds(90);
+    let script = |s: &mut klaxon::app::State| {
+        let mut fx = app::update(s, Msg::Clock(later));
+        for k in ["a", "e", "y"] {
+            fx.extend(app::update(s, key(k)));
+        }
+        fx
+    };
+    let mut one = state_with(120, 40, sample());
+    let fx = script(&mut one);
+    let mut w = Writes { ids: OpIds::seeded(SEED), at: later };
+    let nobody = "nobody was paged: no pager is configured";
+    assert_eq!(fx, [w.append("d1", EntryKind::Acked, "", None), w.append("d1", EntryKind::Escalated, nobody, Some(1))]);
+    assert_eq!(script(&mut state_with(120, 40, sample())), fx, "same seed, same messages: same effects");
+    // Another console (another seed) writes the same entries under other op ids.
+    let mut other = state_with(120, 40, sample());
+    other.ids = OpIds::seeded(SEED + 1);
+    let ids = |fx: &[Effect]| -> Vec<String> {
+        fx.iter().filter_map(|e| if let Effect::Append(n) = e { Some(n.op_id.clone()) } else { None }).collect()
+    };
+    let theirs = script(&mut other);
+    assert!(ids(&theirs).iter().all(|id| !ids(&fx).contains(id)), "{theirs:?}");
+    assert_eq!(ids(&theirs).len(), 2);
 }

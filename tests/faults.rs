@@ -481,7 +481,7 @@ impl Watched {
 fn screen(seen: &Watched) -> String {
     use klaxon::app::{self, Msg};
     let keymap = klaxon::config::keymap::Keymap::builtin_default();
-    let mut state = klaxon::app::State::new("tester", keymap, chrono::Utc::now());
+    let mut state = klaxon::app::State::new("tester", keymap, chrono::Utc::now(), 17);
     app::update(&mut state, Msg::Resize { width: 120, height: 40 });
     for (_, e) in &seen.events {
         let msg = match e.clone() {

@@ -7,7 +7,7 @@ use chrono::Duration;
 use common::alerts::*;
 use klaxon::app::{self, Effect, Msg, State};
 use klaxon::config::theme::Theme;
-use klaxon::model::{OnCall, Shift};
+use klaxon::model::{AlertKey, EntryKind, NewEntry, Notice, OnCall, OpIds, Severity, Shift};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
@@ -91,26 +91,35 @@ fn nobody_on_call_says_who_comes_and_when() {
 fn your_shift_is_announced_once_before_it_starts() {
     let mut s = state_with(120, 40, vec![]);
     s.actor = "tester".into();
-    s.shift_notice = Duration::minutes(15);
+    s.escalation.shift_notice = Duration::minutes(15);
     // An hour away: nothing yet.
     let fx = app::update(&mut s, answer("primary", 1, &[("alice", -60, 60), ("tester", 60, 600)]));
-    assert!(!fx.iter().any(|e| matches!(e, Effect::Notify(_))), "{fx:?}");
+    assert_eq!(fx, []);
     // Ten minutes away: one notice, and the status line says it.
     let fx = app::update(&mut s, answer("primary", 1, &[("alice", -60, 10), ("tester", 10, 600)]));
-    let notices: Vec<_> = fx.iter().filter_map(|e| if let Effect::Notify(n) = e { Some(n) } else { None }).collect();
-    assert_eq!(notices.len(), 1, "{fx:?}");
-    assert_eq!(notices[0][0].title, "your on-call shift on primary (L1) starts at 03:24 UTC");
+    let notice = Notice {
+        key: AlertKey::new("oncall", "primary"),
+        title: "your on-call shift on primary (L1) starts at 03:24 UTC".into(),
+        severity: Severity::Warning,
+        rose_from: None,
+    };
+    assert_eq!(fx, [Effect::Notify(vec![notice])]);
     assert!(s.flash.as_ref().is_some_and(|f| f.text.contains("starts at 03:24 UTC")));
     // Asked again a minute later, or a tick passes: not again.
-    assert!(
-        !app::update(&mut s, Msg::Tick(t0() + Duration::minutes(1))).iter().any(|e| matches!(e, Effect::Notify(_)))
-    );
+    assert_eq!(app::update(&mut s, Msg::Tick(t0() + Duration::minutes(1))), []);
     let fx = app::update(&mut s, answer("primary", 1, &[("alice", -60, 10), ("tester", 10, 600)]));
-    assert!(!fx.iter().any(|e| matches!(e, Effect::Notify(_))), "{fx:?}");
+    assert_eq!(fx, []);
 }
 
-fn appends(fx: &[Effect]) -> Vec<klaxon::model::NewEntry> {
-    fx.iter().filter_map(|e| if let Effect::Append(n) = e { Some(n.clone()) } else { None }).collect()
+/// An escalation of a sample alert to level 1, as the console writes it.
+fn escalated(id: &str, op_id: String, actor: &str, at: chrono::DateTime<chrono::Utc>, text: &str) -> Effect {
+    let key = AlertKey::new("prod", id);
+    Effect::Append(NewEntry::stamped(op_id, at, key, EntryKind::Escalated, actor, text).with_level(1))
+}
+
+/// The op_id every console gives the automatic escalation of a sample alert to level 1.
+fn auto_op_id(id: &str, minutes_ago: i64) -> String {
+    format!("auto-escalate:prod/{id}:{}:1", (t0() - Duration::minutes(minutes_ago)).timestamp())
 }
 
 #[test]
@@ -118,60 +127,64 @@ fn escalating_names_who_is_paged_at_the_next_level() {
     let mut s = with_oncall(120, 40);
     app::update(&mut s, key("e"));
     let fx = app::update(&mut s, key("y"));
-    let a = appends(&fx);
-    assert_eq!(a.len(), 1);
     let text = "on call: tester (primary); nobody was paged: no pager is configured";
-    assert_eq!((a[0].level, a[0].text.as_str()), (Some(1), text));
+    assert_eq!(fx, [escalated("d1", OpIds::seeded(SEED).next(t0()), "tester", t0(), text)]);
     assert!(s.flash.as_ref().unwrap().text.starts_with("saving"), "not claimed before it is stored");
 }
 
 #[test]
 fn unacknowledged_high_alerts_escalate_on_their_own_once_per_level() {
     let mut s = with_oncall(120, 40);
-    s.auto_escalate = Some(Duration::minutes(15));
+    s.escalation.auto_escalate = Some(Duration::minutes(15));
     // Nothing before the store said how far each alert already went.
-    assert!(appends(&app::update(&mut s, Msg::Tick(t0()))).is_empty());
+    assert_eq!(app::update(&mut s, Msg::Tick(t0())), []);
     app::update(&mut s, Msg::Ownership(Default::default()));
-    let fx = app::update(&mut s, Msg::Tick(t0() + Duration::seconds(1)));
-    let mut a = appends(&fx);
-    a.sort_by(|x, y| x.alert_key.cmp(&y.alert_key));
-    // d1 (Disaster, 50 min) and h1 (High, 30 min) reach level 1; h2 (High, 10 min) waits;
-    // the Average, Warning and Information ones never escalate on their own.
-    let got: Vec<_> = a.iter().map(|e| (e.alert_key.as_str(), e.level, e.actor.as_str(), e.op_id.as_str())).collect();
-    let d1 = format!("auto-escalate:prod/d1:{}:1", (t0() - Duration::minutes(50)).timestamp());
-    let h1 = format!("auto-escalate:prod/h1:{}:1", (t0() - Duration::minutes(30)).timestamp());
-    assert_eq!(got, [("prod/d1", Some(1), "klaxon", d1.as_str()), ("prod/h1", Some(1), "klaxon", h1.as_str())]);
+    let at = t0() + Duration::seconds(1);
+    let fx = app::update(&mut s, Msg::Tick(at));
+    // d1 (Disaster, 50 min) and h1 (High, 30 min) reach level 1, in rank order; h2 (High,
+    // 10 min) waits; the Average, Warning and Information ones never escalate on their own.
+    let text = "on call: tester (primary); nobody was paged: no pager is configured — unacknowledged for 15 min";
     assert_eq!(
-        a[0].text,
-        "on call: tester (primary); nobody was paged: no pager is configured — unacknowledged for 15 min"
+        fx,
+        [
+            escalated("d1", auto_op_id("d1", 50), "klaxon", at, text),
+            escalated("h1", auto_op_id("h1", 30), "klaxon", at, text)
+        ]
     );
     // The next tick asks for nothing new while the entries are on their way.
-    assert!(appends(&app::update(&mut s, Msg::Tick(t0() + Duration::seconds(2)))).is_empty());
+    assert_eq!(app::update(&mut s, Msg::Tick(t0() + Duration::seconds(2))), []);
 }
 
 #[test]
 fn an_automatic_escalation_the_store_refused_is_asked_for_again() {
     let mut s = with_oncall(120, 40);
-    s.auto_escalate = Some(Duration::minutes(15));
+    s.escalation.auto_escalate = Some(Duration::minutes(15));
     app::update(&mut s, Msg::Ownership(Default::default()));
-    let first = appends(&app::update(&mut s, Msg::Tick(t0() + Duration::seconds(1))));
-    assert_eq!(first.len(), 2);
+    let first = app::update(&mut s, Msg::Tick(t0() + Duration::seconds(1)));
+    assert_eq!(first.len(), 2, "{first:?}");
     // The store refused one (a full disk): the runtime says which.
-    let refused = first[0].op_id.clone();
+    let refused = auto_op_id("d1", 50);
     let error = "store k.db: database or disk is full".to_string();
-    app::update(&mut s, Msg::AppendFailed { op_id: refused.clone(), key: first[0].alert_key.clone(), error });
+    app::update(&mut s, Msg::AppendFailed { op_id: refused.clone(), key: AlertKey::new("prod", "d1"), error });
     assert!(s.flash.as_ref().unwrap().text.contains("disk is full"), "the failure is shown");
-    let again = appends(&app::update(&mut s, Msg::Tick(t0() + Duration::seconds(2))));
-    let again: Vec<&str> = again.iter().map(|e| e.op_id.as_str()).collect();
-    assert_eq!(again, [refused.as_str()], "only the one not stored is asked for again");
+    let at = t0() + Duration::seconds(2);
+    let again = app::update(&mut s, Msg::Tick(at));
+    let text = "on call: tester (primary); nobody was paged: no pager is configured — unacknowledged for 15 min";
+    assert_eq!(again, [escalated("d1", refused, "klaxon", at, text)], "only the one not stored is asked for again");
 }
 
 #[test]
 fn a_tick_announces_your_shift_even_between_schedule_answers() {
     let mut s = state_with(120, 40, vec![]);
     s.actor = "tester".into();
-    s.shift_notice = Duration::minutes(15);
+    s.escalation.shift_notice = Duration::minutes(15);
     app::update(&mut s, answer("primary", 1, &[("alice", -60, 60), ("tester", 60, 600)]));
     let fx = app::update(&mut s, Msg::Tick(t0() + Duration::minutes(46)));
-    assert_eq!(fx.iter().filter(|e| matches!(e, Effect::Notify(_))).count(), 1, "{fx:?}");
+    let notice = Notice {
+        key: AlertKey::new("oncall", "primary"),
+        title: "your on-call shift on primary (L1) starts at 04:14 UTC".into(),
+        severity: Severity::Warning,
+        rose_from: None,
+    };
+    assert_eq!(fx, [Effect::Notify(vec![notice])]);
 }

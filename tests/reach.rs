@@ -67,25 +67,25 @@ fn the_detail_scrolls_through_a_long_timeline_and_stops_at_its_end() {
     assert_eq!(s.focus, Pane::Detail);
     let screen = settle(&mut s);
     assert!(!screen.contains("step 40 of"), "the end is below the pane at first");
-    let extent = s.scroll.detail_extent;
+    let extent = s.detail.extent;
     assert!(extent.rows > extent.height, "{extent:?}");
     app::update(&mut s, key("G"));
-    assert_eq!(s.scroll.detail, extent.max(), "G: the last row at the bottom");
+    assert_eq!(s.detail.scroll, extent.max(), "G: the last row at the bottom");
     assert_eq!(s.selected_item().unwrap().alert.key, d1(), "the list did not move");
     app::update(&mut s, key("j"));
-    assert_eq!(s.scroll.detail, extent.max(), "no scrolling into blank space");
+    assert_eq!(s.detail.scroll, extent.max(), "no scrolling into blank space");
     app::update(&mut s, key("k"));
-    assert_eq!(s.scroll.detail, extent.max() - 1, "one key back up is one row");
+    assert_eq!(s.detail.scroll, extent.max() - 1, "one key back up is one row");
     let screen = settle(&mut s);
     assert!(screen.contains("step 39 of") && !screen.contains("step 40 of"), "{screen}");
     app::update(&mut s, key("g"));
-    assert_eq!(s.scroll.detail, 0);
+    assert_eq!(s.detail.scroll, 0);
     app::update(&mut s, key("pgdn"));
-    assert_eq!(s.scroll.detail, extent.height - 1, "a page keeps one row for context");
+    assert_eq!(s.detail.scroll, extent.height - 1, "a page keeps one row for context");
     // Another alert starts at its top (d1 is owned now: it sank to the bottom of the list).
     app::update(&mut s, key("esc"));
     app::update(&mut s, key("k"));
-    assert_eq!(s.scroll.detail, 0);
+    assert_eq!(s.detail.scroll, 0);
 }
 
 #[test]
@@ -110,9 +110,9 @@ fn the_wheel_moves_the_pane_under_the_pointer() {
     let (x, y) = (side.x + 5, side.y + 5);
     // Over the detail: the detail scrolls, the selection stays (the list keeps focus).
     app::update(&mut s, Msg::Mouse(Mouse::ScrollDown { column: x, row: y }));
-    assert_eq!((s.scroll.detail, selected_id(&s).as_str(), s.focus), (3, "d1", Pane::List));
+    assert_eq!((s.detail.scroll, selected_id(&s).as_str(), s.focus), (3, "d1", Pane::List));
     app::update(&mut s, Msg::Mouse(Mouse::ScrollUp { column: x, row: y }));
-    assert_eq!(s.scroll.detail, 0);
+    assert_eq!(s.detail.scroll, 0);
     // Over the list: the selection moves (d1, owned, is last).
     let list = s.layout().list;
     app::update(&mut s, Msg::Mouse(Mouse::ScrollUp { column: list.x + 3, row: list.y + 4 }));
@@ -160,11 +160,11 @@ fn the_runbook_pane_stops_at_the_last_line() {
     app::update(&mut s, key("r"));
     settle(&mut s);
     app::update(&mut s, key("G"));
-    let at = s.runbook.as_ref().unwrap().scroll;
-    assert_eq!(at, s.scroll.runbook_extent.max());
+    let at = s.runbooks.pane.as_ref().unwrap().scroll;
+    assert_eq!(at, s.runbooks.extent.max());
     assert!(at > 0, "the runbook is longer than the pane");
     app::update(&mut s, key("k"));
-    assert_eq!(s.runbook.as_ref().unwrap().scroll, at - 1);
+    assert_eq!(s.runbooks.pane.as_ref().unwrap().scroll, at - 1);
 }
 
 fn with_logs(width: u16, height: u16) -> State {
@@ -360,7 +360,7 @@ fn a_channel_failure_is_a_one_time_notice_beside_the_hints() {
     assert!(bar.contains("a ack") && bar.contains("desktop notifications are not"), "{bar}");
     insta::assert_snapshot!("channel_notice", bar);
     app::update(&mut s, key("j"));
-    assert!(s.notice.is_none(), "once: a key press answers it");
+    assert!(s.attention.notice.is_none(), "once: a key press answers it");
     assert!(!settle(&mut s).contains("desktop notifications"));
 }
 
@@ -373,7 +373,7 @@ fn the_palette_takes_arguments() {
         app::update(s, key("enter"))
     };
     palette(&mut s, "sort newest");
-    assert_eq!((s.sort, s.mode.clone()), (Sort::Newest, Mode::Normal));
+    assert_eq!((s.list.sort, s.mode.clone()), (Sort::Newest, Mode::Normal));
     assert_eq!(visible_ids(&s)[0], "i1");
     palette(&mut s, "group service");
     assert!(visible_ids(&s).iter().any(|r| r == "[db 2]"), "{:?}", visible_ids(&s));

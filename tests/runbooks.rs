@@ -84,7 +84,7 @@ fn the_pane_shows_the_alerts_runbook_and_lists_other_candidates() {
     assert_eq!(selected_id(&s), "w1");
     app::update(&mut s, key("r"));
     assert_eq!(s.focus, Pane::Runbook);
-    let pane = s.runbook.as_ref().unwrap();
+    let pane = s.runbooks.pane.as_ref().unwrap();
     assert_eq!(pane.shown().unwrap().name, "high-load");
     assert_eq!(pane.resolution.others, ["disk-filling"]);
     let text = screen(&s);
@@ -92,12 +92,12 @@ fn the_pane_shows_the_alerts_runbook_and_lists_other_candidates() {
     // Movement keys scroll the pane while it has focus; the list stays put.
     app::update(&mut s, key("j"));
     app::update(&mut s, key("j"));
-    assert_eq!((s.runbook.as_ref().unwrap().scroll, selected_id(&s).as_str()), (2, "w1"));
+    assert_eq!((s.runbooks.pane.as_ref().unwrap().scroll, selected_id(&s).as_str()), (2, "w1"));
     // Back in the list, moving picks the next alert's runbook.
     app::update(&mut s, key("esc"));
     app::update(&mut s, key("k"));
     app::update(&mut s, key("r"));
-    assert_eq!(s.runbook.as_ref().unwrap().alert.id(), "a1");
+    assert_eq!(s.runbooks.pane.as_ref().unwrap().alert.id(), "a1");
     insta::assert_snapshot!(screen(&s));
 }
 
@@ -140,7 +140,7 @@ fn the_browser_searches_opens_follows_links_and_copies_only_when_allowed() {
     // Copying is off by default.
     assert!(app::update(&mut s, key("y")).is_empty());
     assert!(s.flash.as_ref().unwrap().text.contains("copy_code = true"));
-    s.copy_code = true;
+    s.runbooks.copy_code = true;
     let fx = app::update(&mut s, key("y"));
     assert!(matches!(&fx[..], [Effect::Copy(code)] if code.contains("pg_stat_replication")), "{fx:?}");
     // Esc goes back to the search, Esc again closes.
@@ -187,7 +187,7 @@ fn a_hostile_runbook_renders_clean() {
     let mut s = state_with(120, 40, vec![("prod".into(), vec![plain])]);
     app::update(&mut s, Msg::Runbooks(Arc::new(lib)));
     app::update(&mut s, key("r"));
-    assert_eq!(s.runbook.as_ref().unwrap().shown().unwrap().name, "evil");
+    assert_eq!(s.runbooks.pane.as_ref().unwrap().shown().unwrap().name, "evil");
     for _ in 0..40 {
         let (w, h) = s.size;
         let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).unwrap();
@@ -396,7 +396,7 @@ fn the_browser_opens_a_site_follows_relative_links_by_their_numbers_goes_back_an
     assert_eq!(open(&s), "");
 
     // `y` copies the block under the top line of the view, else the next one down.
-    s.copy_code = true;
+    s.runbooks.copy_code = true;
     app::update(&mut s, key("enter"));
     let mut copied = Vec::new();
     for _ in 0..30 {
@@ -422,13 +422,13 @@ fn the_pane_opens_a_mirrored_runbook_url_offline_and_links_by_alertname() {
     assert_eq!(selected_id(&s), "p1");
     // Shown at once from the checkout: nothing for the runtime to read.
     assert!(app::update(&mut s, key("r")).is_empty());
-    assert_eq!(s.runbook.as_ref().unwrap().shown().unwrap().name, "database/PostgresReplicationLagHigh");
+    assert_eq!(s.runbooks.pane.as_ref().unwrap().shown().unwrap().name, "database/PostgresReplicationLagHigh");
     let text = screen(&s);
     assert!(text.contains("database/PostgresReplicationLagHigh ·") && text.contains("SELECT client_addr"), "{text}");
     app::update(&mut s, key("esc"));
     app::update(&mut s, key("j"));
     app::update(&mut s, key("r"));
-    assert_eq!(s.runbook.as_ref().unwrap().shown().unwrap().name, "node/node-clock-skew");
+    assert_eq!(s.runbooks.pane.as_ref().unwrap().shown().unwrap().name, "node/node-clock-skew");
     assert!(screen(&s).contains("Named in kebab case"));
 }
 
@@ -442,7 +442,7 @@ fn a_runbook_url_to_a_heading_opens_the_pane_at_that_heading() {
     let mut s = state_with(120, 40, vec![("prod".into(), vec![pg])]);
     app::update(&mut s, Msg::Runbooks(Arc::new(site_library(&site()))));
     assert!(app::update(&mut s, key("r")).is_empty());
-    let pane = s.runbook.as_ref().unwrap();
+    let pane = s.runbooks.pane.as_ref().unwrap();
     assert_eq!(pane.shown().unwrap().name, "database/PostgresReplicationLagHigh");
     assert!(pane.scroll > 0);
     // In view: the pane scrolls toward it as far as its text allows (it stops at the last line).

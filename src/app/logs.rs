@@ -2,9 +2,11 @@
 //! they go into, and what the person does there (follow, search, level filter, expand a
 //! line's fields, keep only the lines of one request or trace).
 
+use super::scroll::Extent;
 use super::state::{Flash, Pane, State};
 use super::{Action, Effect, Key, KeyCode};
-use crate::model::{AlertKey, Level, LogBuffer, LogLine};
+use crate::config::keymap::Keymap;
+use crate::model::{Alert, AlertKey, Level, LogBuffer, LogLine};
 use crate::sanitize::sanitize_line;
 
 /// What one log source has said about the alert shown.
@@ -51,6 +53,24 @@ pub struct LogPane {
     pub hscroll: usize,
     /// Rows scrolled past inside a cursor line taller than the pane, and which line that is.
     pub within: (Option<u64>, usize),
+    /// What the last frame measured: the cursor line (by id) and its rows with its fields.
+    /// A line taller than the pane is scrolled through before the cursor moves on.
+    pub measured: Option<(u64, Extent)>,
+}
+
+/// What the pane's keys need to know of the screen: a page of lines, and how many cells of
+/// text a line shows after its time and level.
+#[derive(Debug, Clone, Copy)]
+pub struct View {
+    pub page: usize,
+    pub width: usize,
+}
+
+/// A key in the pane: not the pane's, or done (and what to say in the status line).
+#[derive(Debug, PartialEq)]
+pub enum Outcome {
+    NotMine,
+    Done(Option<Flash>),
 }
 
 impl LogPane {
@@ -69,6 +89,7 @@ impl LogPane {
             wrap: false,
             hscroll: 0,
             within: (None, 0),
+            measured: None,
         }
     }
 
@@ -138,176 +159,287 @@ pub fn flat(line: &LogLine) -> String {
 /// Cells before a line's text: `03:10:02 ERROR `.
 pub const PREFIX: usize = 15;
 
-/// Cells of text a line shows after its time and level (inside the pane's border).
-fn text_width(state: &State) -> usize {
-    usize::from(state.layout().side.width.saturating_sub(2)).saturating_sub(PREFIX).max(1)
+/// What the pane's keys need of the layout, while it shows.
+fn view(state: &State) -> View {
+    let side = state.layout().side;
+    View {
+        page: usize::from(side.height.saturating_sub(4)).max(1),
+        width: usize::from(side.width.saturating_sub(2)).saturating_sub(PREFIX).max(1),
+    }
 }
 
-/// Starts following the selected alert's lines when the pane shows and the alert changed;
-/// stops when the pane closes. Called after every message.
+/// Follows the selected alert's lines while the pane has focus, and stops when it closes.
+/// Called after every message.
 pub fn sync(state: &mut State, fx: &mut Vec<Effect>) {
-    if state.logs.sources.is_empty() {
-        return;
+    let want = if state.focus == Pane::Logs { state.list.selected_item().map(|i| &*i.alert) } else { None };
+    if let Some(effect) = state.logs.follow_alert(want) {
+        fx.push(effect);
+        state.dirty = true;
     }
-    let want = if state.focus == Pane::Logs { state.selected_item().map(|i| &i.alert) } else { None };
-    if want.map(|a| &a.key) == state.logs.alert.as_ref() {
-        return;
-    }
-    match want {
-        Some(alert) => {
-            let alert = alert.clone();
-            state.logs.reset(Some(alert.key.clone()));
-            fx.push(Effect::FollowLogs(alert));
-        }
-        None => {
-            state.logs.reset(None);
-            fx.push(Effect::StopLogs);
-        }
-    }
-    state.dirty = true;
 }
 
 /// A source's lines, failure or reason to stay silent, for the alert shown (else ignored).
 pub fn received(state: &mut State, alert: AlertKey, source: String, update: LogUpdate) {
-    let pane = &mut state.logs;
-    if pane.alert.as_ref() != Some(&alert) {
-        return;
-    }
-    let Some((_, status)) = pane.sources.iter_mut().find(|(n, _)| *n == source) else { return };
-    match update {
-        LogUpdate::Lines(lines) => {
-            let had = match status {
-                SourceStatus::Lines(n) => *n,
-                _ => 0,
-            };
-            if lines.is_empty() && matches!(status, SourceStatus::Lines(_)) {
-                return;
-            }
-            *status = SourceStatus::Lines(had + lines.len());
-            pane.buffer.extend(lines);
-        }
-        LogUpdate::Failed(why) => *status = SourceStatus::Failed(sanitize_line(&why)),
-        LogUpdate::Skipped(why) => *status = SourceStatus::Skipped(sanitize_line(&why)),
-    }
-    state.dirty = true;
+    state.dirty |= state.logs.received(&alert, &source, update);
 }
 
 /// Keys while a search is typed. True when the key was the search's.
 pub fn search_key(state: &mut State, key: Key) -> bool {
-    let Some(input) = state.logs.input.as_mut().filter(|_| state.focus == Pane::Logs) else { return false };
-    match key.code {
-        KeyCode::Esc => state.logs.input = None,
-        KeyCode::Enter => {
-            let q = state.logs.input.take().unwrap_or_default();
-            state.logs.search = (!q.is_empty()).then_some(q);
-            jump_to_match(state, false);
-        }
-        KeyCode::Backspace => _ = input.pop(),
-        KeyCode::Char(c) if !key.ctrl && !key.alt => input.push(c),
-        _ => {}
+    if state.focus != Pane::Logs {
+        return false;
     }
-    true
+    let view = view(state);
+    let outcome = state.logs.search_key(key, view);
+    said(state, outcome)
 }
 
 /// The pane's own meaning of an action while it has focus. True when handled.
 pub fn pane_action(state: &mut State, action: Action) -> bool {
-    if state.focus != Pane::Logs || state.logs.sources.is_empty() {
+    if state.focus != Pane::Logs {
         return false;
     }
-    let page = usize::from(state.layout().side.height.saturating_sub(4)).max(1);
-    match action {
-        Action::MoveDown => step(state, 1),
-        Action::MoveUp => step(state, -1),
-        Action::PageDown => step(state, page as isize),
-        Action::PageUp => step(state, -(page as isize)),
-        Action::Top => step(state, isize::MIN / 2),
-        Action::Bottom => {
-            state.logs.follow = true;
-            state.logs.selected = None;
+    let view = view(state);
+    let outcome = state.logs.action(action, view, &state.keymap);
+    let handled = said(state, outcome);
+    state.dirty |= handled;
+    handled
+}
+
+fn said(state: &mut State, outcome: Outcome) -> bool {
+    match outcome {
+        Outcome::NotMine => false,
+        Outcome::Done(flash) => {
+            if flash.is_some() {
+                state.flash = flash;
+            }
+            true
         }
-        Action::Open => state.logs.expanded = !state.logs.expanded,
-        Action::Filter => state.logs.input = Some(state.logs.search.clone().unwrap_or_default()),
-        Action::ClearFilter => {
-            let pane = &mut state.logs;
-            if pane.correlate.take().is_none() && pane.search.take().is_none() && pane.min_level.take().is_none() {
-                return false;
+    }
+}
+
+impl LogPane {
+    /// Starts following `want` (the selected alert while the pane shows) when it changed;
+    /// stops when there is none. The effect to ask for, when something changed.
+    pub fn follow_alert(&mut self, want: Option<&Alert>) -> Option<Effect> {
+        if self.sources.is_empty() || want.map(|a| &a.key) == self.alert.as_ref() {
+            return None;
+        }
+        match want {
+            Some(alert) => {
+                self.reset(Some(alert.key.clone()));
+                Some(Effect::FollowLogs(Box::new(alert.clone())))
+            }
+            None => {
+                self.reset(None);
+                Some(Effect::StopLogs)
             }
         }
-        Action::LogFollow => {
-            let pane = &mut state.logs;
-            pane.follow = !pane.follow;
-            if !pane.follow {
-                // Stay on the line that was newest.
-                let visible = pane.visible();
-                pane.selected = visible.last().and_then(|p| pane.buffer.get(*p)).map(|(id, _)| id);
+    }
+
+    /// A source's lines, failure or reason to stay silent, for `alert`: ignored unless it is
+    /// the one followed. True when the pane changed.
+    pub fn received(&mut self, alert: &AlertKey, source: &str, update: LogUpdate) -> bool {
+        if self.alert.as_ref() != Some(alert) {
+            return false;
+        }
+        let Some((_, status)) = self.sources.iter_mut().find(|(n, _)| *n == source) else { return false };
+        match update {
+            LogUpdate::Lines(lines) => {
+                let had = match status {
+                    SourceStatus::Lines(n) => *n,
+                    _ => 0,
+                };
+                if lines.is_empty() && matches!(status, SourceStatus::Lines(_)) {
+                    return false;
+                }
+                *status = SourceStatus::Lines(had + lines.len());
+                self.buffer.extend(lines);
             }
-            let text = if state.logs.follow { "following new lines" } else { "paused: new lines wait below" };
-            note(state, text);
+            LogUpdate::Failed(why) => *status = SourceStatus::Failed(sanitize_line(&why)),
+            LogUpdate::Skipped(why) => *status = SourceStatus::Skipped(sanitize_line(&why)),
         }
-        Action::LogLevel => {
-            let pane = &mut state.logs;
-            pane.min_level = match pane.min_level {
-                None => Some(Level::Debug),
-                Some(Level::Trace) | Some(Level::Debug) => Some(Level::Info),
-                Some(Level::Info) => Some(Level::Warn),
-                Some(Level::Warn) => Some(Level::Error),
-                Some(Level::Error) | Some(Level::Fatal) => None,
-            };
-            let text = match state.logs.min_level {
-                Some(l) => format!("showing {l} and above"),
-                None => "showing every level".into(),
-            };
-            note(state, text);
+        true
+    }
+
+    /// Keys while a search is typed (`/`).
+    pub fn search_key(&mut self, key: Key, view: View) -> Outcome {
+        let Some(input) = self.input.as_mut() else { return Outcome::NotMine };
+        let mut flash = None;
+        match key.code {
+            KeyCode::Esc => self.input = None,
+            KeyCode::Enter => {
+                let q = self.input.take().unwrap_or_default();
+                self.search = (!q.is_empty()).then_some(q);
+                flash = self.jump_to_match(false, view.width, None);
+            }
+            KeyCode::Backspace => _ = input.pop(),
+            KeyCode::Char(c) if !key.ctrl && !key.alt => input.push(c),
+            _ => {}
         }
-        Action::LogCorrelate => {
-            if state.logs.correlate.take().is_some() {
-                note(state, "showing every line again");
-            } else {
-                match state
-                    .logs
-                    .selected_line()
-                    .and_then(|l| l.correlation())
-                    .map(|(f, v)| (f.to_owned(), v.to_owned()))
-                {
-                    Some((f, v)) => {
-                        note(state, format!("only lines with {f}={v}"));
-                        state.logs.correlate = Some((f, v));
-                    }
-                    None => {
-                        state.flash = Some(Flash {
-                            text: "this line carries no request, trace or correlation id".into(),
-                            error: true,
-                        })
+        Outcome::Done(flash)
+    }
+
+    /// The pane's own meaning of an action.
+    pub fn action(&mut self, action: Action, view: View, keymap: &Keymap) -> Outcome {
+        if self.sources.is_empty() {
+            return Outcome::NotMine;
+        }
+        let page = view.page;
+        let mut flash = None;
+        match action {
+            Action::MoveDown => self.step(1),
+            Action::MoveUp => self.step(-1),
+            Action::PageDown => self.step(page as isize),
+            Action::PageUp => self.step(-(page as isize)),
+            Action::Top => self.step(isize::MIN / 2),
+            Action::Bottom => {
+                self.follow = true;
+                self.selected = None;
+            }
+            Action::Open => self.expanded = !self.expanded,
+            Action::Filter => self.input = Some(self.search.clone().unwrap_or_default()),
+            Action::ClearFilter => {
+                if self.correlate.take().is_none() && self.search.take().is_none() && self.min_level.take().is_none() {
+                    return Outcome::NotMine;
+                }
+            }
+            Action::LogFollow => {
+                self.follow = !self.follow;
+                if !self.follow {
+                    // Stay on the line that was newest.
+                    let visible = self.visible();
+                    self.selected = visible.last().and_then(|p| self.buffer.get(*p)).map(|(id, _)| id);
+                }
+                flash = note(if self.follow { "following new lines" } else { "paused: new lines wait below" });
+            }
+            Action::LogLevel => {
+                self.min_level = match self.min_level {
+                    None => Some(Level::Debug),
+                    Some(Level::Trace) | Some(Level::Debug) => Some(Level::Info),
+                    Some(Level::Info) => Some(Level::Warn),
+                    Some(Level::Warn) => Some(Level::Error),
+                    Some(Level::Error) | Some(Level::Fatal) => None,
+                };
+                flash = note(match self.min_level {
+                    Some(l) => format!("showing {l} and above"),
+                    None => "showing every level".into(),
+                });
+            }
+            Action::LogCorrelate => {
+                if self.correlate.take().is_some() {
+                    flash = note("showing every line again");
+                } else {
+                    match self.selected_line().and_then(|l| l.correlation()).map(|(f, v)| (f.to_owned(), v.to_owned()))
+                    {
+                        Some((f, v)) => {
+                            flash = note(format!("only lines with {f}={v}"));
+                            self.correlate = Some((f, v));
+                        }
+                        None => {
+                            flash = Some(Flash {
+                                text: "this line carries no request, trace or correlation id".into(),
+                                error: true,
+                            })
+                        }
                     }
                 }
             }
+            Action::LogNextMatch => flash = self.jump_to_match(true, view.width, Some(keymap)),
+            Action::LogWrap => {
+                self.wrap = !self.wrap;
+                self.hscroll = 0;
+                flash = note(if self.wrap { "long lines wrap" } else { "long lines are cut: ←/→ scroll them" });
+            }
+            Action::ScrollLeft | Action::ScrollRight if self.wrap => {
+                flash = note("lines wrap, so there is nothing to the side: w cuts them again")
+            }
+            Action::ScrollLeft | Action::ScrollRight => {
+                let width = view.width;
+                let visible = self.visible();
+                let longest = visible.iter().filter_map(|p| self.buffer.get(*p)).map(|(_, l)| flat(l).chars().count());
+                let max = longest.max().unwrap_or(0).saturating_sub(width);
+                let step = (width / 2).max(1);
+                self.hscroll = if action == Action::ScrollRight {
+                    (self.hscroll + step).min(max)
+                } else {
+                    self.hscroll.saturating_sub(step)
+                };
+            }
+            _ => return Outcome::NotMine,
         }
-        Action::LogNextMatch => jump_to_match(state, true),
-        Action::LogWrap => {
-            state.logs.wrap = !state.logs.wrap;
-            state.logs.hscroll = 0;
-            note(state, if state.logs.wrap { "long lines wrap" } else { "long lines are cut: ←/→ scroll them" });
-        }
-        Action::ScrollLeft | Action::ScrollRight if state.logs.wrap => {
-            note(state, "lines wrap, so there is nothing to the side: w cuts them again")
-        }
-        Action::ScrollLeft | Action::ScrollRight => {
-            let width = text_width(state);
-            let pane = &mut state.logs;
-            let visible = pane.visible();
-            let longest = visible.iter().filter_map(|p| pane.buffer.get(*p)).map(|(_, l)| flat(l).chars().count());
-            let max = longest.max().unwrap_or(0).saturating_sub(width);
-            let step = (width / 2).max(1);
-            pane.hscroll = if action == Action::ScrollRight {
-                (pane.hscroll + step).min(max)
-            } else {
-                pane.hscroll.saturating_sub(step)
-            };
-        }
-        _ => return false,
+        Outcome::Done(flash)
     }
-    state.dirty = true;
-    true
+
+    /// Moves the cursor by `delta` shown lines; moving stops following.
+    fn step(&mut self, delta: isize) {
+        let visible = self.visible();
+        let Some(at) = self.cursor(&visible) else { return };
+        // Inside a line taller than the pane (wrapped, or with its fields), the keys go through
+        // its rows before the cursor moves on.
+        if let Some((id, rows)) = self.measured
+            && delta.abs() < isize::MAX / 4
+            && self.buffer.get(visible[at]).is_some_and(|(here, _)| here == id)
+        {
+            let within = self.within(id);
+            let to = rows.by(within, delta.clamp(-(rows.height as isize), rows.height as isize));
+            if to != within {
+                self.within = (Some(id), to);
+                return;
+            }
+        }
+        let to = at.saturating_add_signed(delta).min(visible.len() - 1);
+        if delta > 0 && to == visible.len() - 1 && self.follow {
+            return;
+        }
+        self.follow = false;
+        self.selected = self.buffer.get(visible[to]).map(|(id, _)| id);
+    }
+
+    /// To the next match below the cursor (`onward`), else the newest match; wraps around.
+    /// `keymap` names the search key when nothing is searched yet.
+    fn jump_to_match(&mut self, onward: bool, width: usize, keymap: Option<&Keymap>) -> Option<Flash> {
+        let visible = self.visible();
+        let matches: Vec<usize> =
+            (0..visible.len()).filter(|i| self.buffer.get(visible[*i]).is_some_and(|(_, l)| self.matches(l))).collect();
+        let Some(&newest) = matches.last() else {
+            if self.search.is_some() {
+                return note("no line matches");
+            } else if onward {
+                // N with nothing searched yet: say how to search.
+                let key = keymap
+                    .and_then(|k| k.keys_for(Action::Filter).first().map(|k| k.to_string()))
+                    .unwrap_or_else(|| ":filter".into());
+                return note(format!("nothing is searched yet: {key} searches the lines"));
+            }
+            return None;
+        };
+        let at = self.cursor(&visible).unwrap_or(0);
+        let to = if onward { matches.iter().copied().find(|m| *m > at).unwrap_or(matches[0]) } else { newest };
+        self.follow = false;
+        self.selected = self.buffer.get(visible[to]).map(|(id, _)| id);
+        let n = matches.len();
+        // Cut lines: scroll sideways so the hit is on screen.
+        if !self.wrap
+            && let Some(q) = self.search.as_deref().map(str::to_lowercase)
+            && let Some((_, line)) = self.buffer.get(visible[to])
+            && let Some(col) = column_of(&flat(line), &q)
+        {
+            let end = col + q.chars().count();
+            if col < self.hscroll || end > self.hscroll + width {
+                // The hit a few cells in from the left edge, with what leads up to it.
+                self.hscroll = if end <= width { 0 } else { col.saturating_sub(width / 4) };
+            }
+        }
+        // Wrapped: a hit far down a tall line is brought up (its row, about: words wrap early).
+        if self.wrap
+            && let Some(q) = self.search.as_deref().map(str::to_lowercase)
+            && let Some((id, line)) = self.buffer.get(visible[to])
+            && let Some(col) = column_of(&flat(line), &q)
+        {
+            self.within = (Some(id), (col / width).saturating_sub(1));
+        }
+        note(format!("{n} matching line{}", if n == 1 { "" } else { "s" }))
+    }
 }
 
 /// The character column where `q` (lower case) first occurs in `text`, ignoring case.
@@ -318,79 +450,6 @@ fn column_of(text: &str, q: &str) -> Option<usize> {
     Some(lower[..at].chars().count())
 }
 
-fn note(state: &mut State, text: impl Into<String>) {
-    state.flash = Some(Flash { text: text.into(), error: false });
-}
-
-/// Moves the cursor by `delta` shown lines; moving stops following.
-fn step(state: &mut State, delta: isize) {
-    let measured = state.scroll.log_line;
-    let pane = &mut state.logs;
-    let visible = pane.visible();
-    let Some(at) = pane.cursor(&visible) else { return };
-    // Inside a line taller than the pane (wrapped, or with its fields), the keys go through
-    // its rows before the cursor moves on.
-    if let Some((id, rows)) = measured
-        && delta.abs() < isize::MAX / 4
-        && pane.buffer.get(visible[at]).is_some_and(|(here, _)| here == id)
-    {
-        let within = pane.within(id);
-        let to = rows.by(within, delta.clamp(-(rows.height as isize), rows.height as isize));
-        if to != within {
-            pane.within = (Some(id), to);
-            return;
-        }
-    }
-    let to = at.saturating_add_signed(delta).min(visible.len() - 1);
-    if delta > 0 && to == visible.len() - 1 && pane.follow {
-        return;
-    }
-    pane.follow = false;
-    pane.selected = pane.buffer.get(visible[to]).map(|(id, _)| id);
-}
-
-/// To the next match below the cursor (`onward`), else the newest match; wraps around.
-fn jump_to_match(state: &mut State, onward: bool) {
-    let pane = &mut state.logs;
-    let visible = pane.visible();
-    let matches: Vec<usize> =
-        (0..visible.len()).filter(|i| pane.buffer.get(visible[*i]).is_some_and(|(_, l)| pane.matches(l))).collect();
-    let Some(&newest) = matches.last() else {
-        if pane.search.is_some() {
-            note(state, "no line matches");
-        } else if onward {
-            // N with nothing searched yet: say how to search.
-            let key = state.keymap.keys_for(Action::Filter).first().map_or_else(|| ":filter".into(), |k| k.to_string());
-            note(state, format!("nothing is searched yet: {key} searches the lines"));
-        }
-        return;
-    };
-    let at = pane.cursor(&visible).unwrap_or(0);
-    let to = if onward { matches.iter().copied().find(|m| *m > at).unwrap_or(matches[0]) } else { newest };
-    pane.follow = false;
-    pane.selected = pane.buffer.get(visible[to]).map(|(id, _)| id);
-    let n = matches.len();
-    // Cut lines: scroll sideways so the hit is on screen.
-    let width = text_width(state);
-    let pane = &mut state.logs;
-    if !pane.wrap
-        && let Some(q) = pane.search.as_deref().map(str::to_lowercase)
-        && let Some((_, line)) = pane.buffer.get(visible[to])
-        && let Some(col) = column_of(&flat(line), &q)
-    {
-        let end = col + q.chars().count();
-        if col < pane.hscroll || end > pane.hscroll + width {
-            // The hit a few cells in from the left edge, with what leads up to it.
-            pane.hscroll = if end <= width { 0 } else { col.saturating_sub(width / 4) };
-        }
-    }
-    // Wrapped: a hit far down a tall line is brought up (its row, about: words wrap early).
-    if pane.wrap
-        && let Some(q) = pane.search.as_deref().map(str::to_lowercase)
-        && let Some((id, line)) = pane.buffer.get(visible[to])
-        && let Some(col) = column_of(&flat(line), &q)
-    {
-        pane.within = (Some(id), (col / width).saturating_sub(1));
-    }
-    note(state, format!("{n} matching line{}", if n == 1 { "" } else { "s" }));
+fn note(text: impl Into<String>) -> Option<Flash> {
+    Some(Flash { text: text.into(), error: false })
 }

@@ -1,15 +1,22 @@
 //! The console's state and its pure update: `update(&mut State, Msg) -> Vec<Effect>`.
-//! No terminal, no async runtime, no I/O here: effects are data the runtime carries out.
+//! No terminal, no async runtime, no I/O, no clock, no randomness here: effects are data the
+//! runtime carries out, and the same messages give the same effects. `State` is in the parts
+//! the panes own (`list`, `detail`, `attention`, `escalation`, `logs`, `runbooks`), each with
+//! its own update taking only its part.
 
 pub mod action;
+pub mod attention;
+pub mod detail;
 pub mod editor;
 mod effect;
+pub mod escalation;
 pub mod key;
 pub mod layout;
+pub mod list;
 pub mod logs;
 mod msg;
 pub mod palette;
-mod runbooks;
+pub mod runbooks;
 pub mod scroll;
 pub mod state;
 mod update;

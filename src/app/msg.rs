@@ -13,7 +13,11 @@ pub enum Msg {
         width: u16,
         height: u16,
     },
+    /// The time now, and the periodic checks (automatic escalation, shift notices).
     Tick(DateTime<Utc>),
+    /// The time now, and nothing else: the runtime sends it before each key, so what the key
+    /// records carries the moment it was pressed.
+    Clock(DateTime<Utc>),
     /// A source's alerts; `fresh` false for the disk cache's copy at start (not news).
     Snapshot {
         source: String,

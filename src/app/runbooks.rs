@@ -1,9 +1,75 @@
 //! The runbook pane beside the selected alert and the full-screen runbook browser.
 
+use super::scroll::Extent;
 use super::state::{Flash, Mode, Pane, State};
 use super::{Action, Effect, Key, KeyCode};
-use crate::model::AlertKey;
-use crate::runbooks::{Follow, Reference, Resolution, Runbook, follow, markdown, resolve};
+use crate::model::{Alert, AlertKey};
+use crate::runbooks::{Follow, Library, Reference, Resolution, Runbook, follow, markdown, resolve};
+use std::sync::Arc;
+
+/// The runbooks' part of the state: the library, the pane beside the selected alert, and
+/// whether `y` may copy code. (The browser is an overlay: it lives in `Mode::Runbooks`.)
+#[derive(Default)]
+pub struct Runbooks {
+    pub library: Arc<Library>,
+    pub pane: Option<RunbookPane>,
+    /// `y` may copy code blocks (OSC 52): off unless the config allows it.
+    pub copy_code: bool,
+    /// What the last frame measured of the pane.
+    pub extent: Extent,
+}
+
+impl Runbooks {
+    /// The library, at start: the pane works its runbook out again.
+    pub fn set_library(&mut self, library: Arc<Library>) {
+        self.library = library;
+        self.pane = None;
+    }
+
+    /// Works out the runbook for `alert` (the selected one, while the pane shows) when it
+    /// changed, `width` cells wide; asks the runtime to read a file or URL it points to.
+    pub fn follow(&mut self, alert: Option<&Alert>, width: u16) -> Option<Effect> {
+        let Some(alert) = alert else {
+            self.pane = None;
+            return None;
+        };
+        if self.pane.as_ref().is_some_and(|p| p.alert == alert.key) {
+            return None;
+        }
+        let resolution = resolve(&self.library, alert);
+        let load = resolution.external.clone().map(Effect::LoadRunbook);
+        let mut pane = RunbookPane { alert: alert.key.clone(), resolution, loaded: None, scroll: 0, layout: None };
+        pane_to_anchor(&mut pane, width);
+        self.pane = Some(pane);
+        load
+    }
+
+    /// Movement keys in the pane. It stops where the last line is at the bottom: the view
+    /// measured the rendered runbook. True when handled.
+    pub fn scroll(&mut self, action: Action) -> bool {
+        let extent = self.extent;
+        let Some(pane) = self.pane.as_mut() else { return false };
+        extent.step(pane.scroll, action).map(|to| pane.scroll = to).is_some()
+    }
+
+    /// A runbook the runtime read for the pane's reference (another reference is ignored).
+    pub fn loaded(&mut self, reference: &Reference, result: Result<Runbook, String>, width: u16) {
+        if let Some(pane) = self.pane.as_mut().filter(|p| p.resolution.external.as_ref() == Some(reference)) {
+            pane.loaded = Some(result);
+            pane.layout = None;
+            pane_to_anchor(pane, width);
+        }
+    }
+
+    /// A frame's measure; the offset stays inside the text. True when the offset moved.
+    pub fn measured(&mut self, extent: Extent) -> bool {
+        self.extent = extent;
+        let Some(p) = self.pane.as_mut() else { return false };
+        let before = p.scroll;
+        p.scroll = p.scroll.min(extent.max());
+        before != p.scroll
+    }
+}
 
 /// The runbook beside the selected alert.
 #[derive(Debug, Clone)]
@@ -90,20 +156,9 @@ pub fn refresh_pane(state: &mut State, fx: &mut Vec<Effect>) {
     if state.focus != Pane::Runbook {
         return;
     }
-    let Some(item) = state.selected_item() else {
-        state.runbook = None;
-        return;
-    };
-    if state.runbook.as_ref().is_some_and(|p| p.alert == item.alert.key) {
-        return;
-    }
-    let resolution = resolve(&state.runbooks, &item.alert);
-    if let Some(r) = &resolution.external {
-        fx.push(Effect::LoadRunbook(r.clone()));
-    }
-    let mut pane = RunbookPane { alert: item.alert.key.clone(), resolution, loaded: None, scroll: 0, layout: None };
-    pane_to_anchor(&mut pane, widths(state).1);
-    state.runbook = Some(pane);
+    let width = widths(state).1;
+    let alert = state.list.selected_item().map(|i| &*i.alert);
+    fx.extend(state.runbooks.follow(alert, width));
 }
 
 /// Scrolls the pane to the heading the alert's reference names (`runbook.md#alert-name-x`).
@@ -121,9 +176,7 @@ fn pane_to_anchor(pane: &mut RunbookPane, width: u16) {
 /// Moves in the runbook pane instead of the list while it has focus. True when handled.
 /// It stops where the last line is at the bottom: the view measured the rendered runbook.
 pub fn scroll_pane(state: &mut State, action: Action) -> bool {
-    let extent = state.scroll.runbook_extent;
-    let Some(pane) = state.runbook.as_mut().filter(|_| state.focus == Pane::Runbook) else { return false };
-    extent.step(pane.scroll, action).map(|to| pane.scroll = to).is_some()
+    state.focus == Pane::Runbook && state.runbooks.scroll(action)
 }
 
 pub fn open_browser(state: &mut State) {
@@ -138,11 +191,7 @@ pub fn loaded(state: &mut State, reference: Reference, result: Result<Runbook, S
         }
     } else {
         let width = widths(state).1;
-        if let Some(pane) = state.runbook.as_mut().filter(|p| p.resolution.external.as_ref() == Some(&reference)) {
-            pane.loaded = Some(result);
-            pane.layout = None;
-            pane_to_anchor(pane, width);
-        }
+        state.runbooks.loaded(&reference, result, width);
     }
     state.dirty = true;
 }
@@ -154,7 +203,7 @@ fn flash(state: &mut State, text: String, error: bool) {
 /// `y`: the code block at the top line of the view (the cursor), else the next one below it,
 /// to the clipboard (when allowed).
 pub fn copy_code(state: &mut State, fx: &mut Vec<Effect>) {
-    if !state.copy_code {
+    if !state.runbooks.copy_code {
         return flash(state, "copying is off: set copy_code = true under [runbooks]".into(), true);
     }
     let (browser_width, pane_width) = widths(state);
@@ -164,7 +213,7 @@ pub fn copy_code(state: &mut State, fx: &mut Vec<Effect>) {
             let at = layout(&mut b.layout, browser_width, || markdown::document(rb, None, &[], browser_width, theme));
             (rb, pick(&at.code_lines, b.scroll))
         }),
-        _ => state.runbook.as_mut().filter(|_| state.focus == Pane::Runbook).and_then(|p| {
+        _ => state.runbooks.pane.as_mut().filter(|_| state.focus == Pane::Runbook).and_then(|p| {
             let rb = match &p.loaded {
                 Some(Ok(rb)) => rb,
                 _ => p.resolution.chosen.as_ref()?,
@@ -207,7 +256,7 @@ fn follow_link(state: &mut State, n: usize, width: u16, fx: &mut Vec<Effect>) {
         return flash(state, format!("there is no link [{n}]"), true);
     };
     let anchor = url.split_once('#').map(|(_, a)| a.to_owned()).filter(|a| !a.is_empty());
-    match follow(&state.runbooks, rb, url) {
+    match follow(&state.runbooks.library, rb, url) {
         Follow::Open(target) => {
             let target = target.clone();
             b.open(target);
@@ -287,11 +336,11 @@ pub fn browser_key(state: &mut State, key: Key, fx: &mut Vec<Effect>) {
         }
         return;
     }
-    let hits = state.runbooks.search(&b.query, usize::MAX).len();
+    let hits = state.runbooks.library.search(&b.query, usize::MAX).len();
     match key.code {
         KeyCode::Esc => state.mode = Mode::Normal,
         KeyCode::Enter => {
-            if let Some(chosen) = state.runbooks.search(&b.query, usize::MAX).get(b.selected) {
+            if let Some(chosen) = state.runbooks.library.search(&b.query, usize::MAX).get(b.selected) {
                 b.back.clear();
                 b.open(chosen.runbook.clone());
             }

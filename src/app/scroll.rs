@@ -7,8 +7,7 @@
 //! past the end does nothing, instead of scrolling into blank space.
 
 use super::Action;
-use super::state::{Mode, Pane, State};
-use crate::model::AlertKey;
+use super::state::{Mode, State};
 
 /// What the last frame drew of one pane: its text's rows (wrapped) and the rows it had.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -71,78 +70,40 @@ pub struct Drawn {
     pub logs: Option<(u64, Extent)>,
 }
 
-/// The offsets the update keeps for panes whose state has none of its own, and the last
-/// measures of every scrolling pane.
+/// The last measures of the overlays that scroll (each pane keeps its own in its part).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Scrolls {
-    /// First row of the detail pane in view.
-    pub detail: usize,
-    /// The alert the detail's offset belongs to: another alert starts at the top.
-    pub detail_of: Option<AlertKey>,
-    pub detail_extent: Extent,
-    pub runbook_extent: Extent,
     pub browser_extent: Extent,
     pub help_extent: Extent,
-    /// The log line this measure is of, and its rows: a line taller than the pane is scrolled
-    /// through before the cursor moves on.
-    pub log_line: Option<(u64, Extent)>,
 }
 
 /// Takes a frame's measures in, and pulls every offset back inside its text (the text may
 /// have become shorter, or the pane taller).
 pub fn drawn(state: &mut State, d: Drawn) {
-    let s = &mut state.scroll;
-    let before = (s.detail, state.runbook.as_ref().map(|p| p.scroll));
+    let mut moved = false;
     if let Some(e) = d.detail {
-        s.detail_extent = e;
-        s.detail = s.detail.min(e.max());
+        moved |= state.detail.measured(e);
     }
     if let Some(e) = d.runbook {
-        s.runbook_extent = e;
-        if let Some(p) = state.runbook.as_mut() {
-            p.scroll = p.scroll.min(e.max());
-        }
+        moved |= state.runbooks.measured(e);
     }
     if let Some(e) = d.browser {
-        s.browser_extent = e;
+        state.scroll.browser_extent = e;
         if let Mode::Runbooks(b) = &mut state.mode {
             b.scroll = b.scroll.min(e.max());
         }
     }
     if d.logs.is_some() {
-        s.log_line = d.logs;
+        state.logs.measured = d.logs;
     }
     if let Some(e) = d.help {
-        s.help_extent = e;
+        state.scroll.help_extent = e;
         if let Mode::Help { scroll } = &mut state.mode {
             *scroll = (*scroll).min(e.max());
         }
     }
-    if before != (state.scroll.detail, state.runbook.as_ref().map(|p| p.scroll)) {
+    if moved {
         state.dirty = true;
-    }
-}
-
-/// A newly selected alert's detail starts at its top. Called after every message.
-pub fn follow_selection(state: &mut State) {
-    let key = state.selected_item().map(|i| &i.alert.key);
-    if key != state.scroll.detail_of.as_ref() {
-        state.scroll.detail_of = key.cloned();
-        state.scroll.detail = 0;
-    }
-}
-
-/// Movement keys scroll the detail while it has focus. True when handled.
-pub fn detail_action(state: &mut State, action: Action) -> bool {
-    if state.focus != Pane::Detail || state.selected_item().is_none() {
-        return false;
-    }
-    match state.scroll.detail_extent.step(state.scroll.detail, action) {
-        Some(to) => {
-            state.scroll.detail = to;
-            true
-        }
-        None => false,
     }
 }
 
@@ -157,11 +118,6 @@ pub fn help_action(state: &mut State, action: Action) -> bool {
         }
         None => false,
     }
-}
-
-/// The mouse wheel over the detail pane.
-pub fn wheel_detail(state: &mut State, delta: isize) {
-    state.scroll.detail = state.scroll.detail_extent.by(state.scroll.detail, delta);
 }
 
 #[cfg(test)]

@@ -1,9 +1,11 @@
 //! The one place state changes: `update(&mut State, Msg) -> Vec<Effect>`. Pure: no I/O, no
-//! clock (time arrives as `Msg::Tick`), no terminal.
+//! clock (time arrives as `Msg::Tick` and `Msg::Clock`), no randomness (op ids come from
+//! the generator the runtime seeded), no terminal: the same messages give the same effects.
 
 use super::editor::{Edit, Editor, NotePurpose};
+use super::list::AlertList;
 use super::msg::{Mouse, Msg};
-use super::state::{Flash, Mode, OnCallStatus, Pane, Pending, Row, State};
+use super::state::{Flash, Mode, Pane, Pending, Row, State, is_me};
 use super::{Action, Effect, Key, KeyCode, logs, palette, runbooks, scroll};
 use crate::model::filter::Filter;
 use crate::model::{AlertKey, Entry, EntryKind, NewEntry, OnCall, Ownership, Severity};
@@ -15,7 +17,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Key(key) => {
             // A key press answers the last message shown, and the one-time notice.
-            if state.flash.take().is_some() | state.notice.take().is_some() {
+            if state.flash.take().is_some() | state.attention.notice.take().is_some() {
                 state.dirty = true;
             }
             on_key(state, key, &mut fx);
@@ -27,23 +29,14 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             state.dirty = true;
         }
         Msg::Tick(now) => {
-            // Ages and the clock show minutes: redraw once a minute, not every tick.
-            if now.minute() != state.now.minute() || now.hour() != state.now.hour() {
-                state.dirty = true;
-            }
-            state.now = now;
+            set_clock(state, now);
             auto_escalate(state, &mut fx);
             shift_notices(state, &mut fx);
         }
+        Msg::Clock(now) => set_clock(state, now),
         Msg::Snapshot { source, alerts, fresh } => {
-            state.board.apply_snapshot(&source, alerts);
-            let news = crate::engine::rules::news(&mut state.watcher, &state.board, &source, fresh);
-            state.unseen.extend(news.iter().map(|n| n.key.clone()));
-            let muted = state.muted_until.is_some_and(|t| t > state.now);
-            let loud = crate::engine::rules::loud(&news, state.notify_min, muted);
-            if !loud.is_empty() {
-                fx.push(Effect::Notify(loud));
-            }
+            state.list.board.apply_snapshot(&source, alerts);
+            fx.extend(state.attention.observe(&source, &state.list.board, fresh, state.now));
             state.rebuild_rows();
             forget_gone(state);
             load_selected_timeline(state, &mut fx);
@@ -63,33 +56,31 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::OnCall { schedule, level, result } => on_call(state, schedule, level, result, &mut fx),
         Msg::Ownership(map) => {
-            state.ownership_loaded = true;
-            state.board.set_ownership(map);
+            state.escalation.ownership_loaded = true;
+            state.list.board.set_ownership(map);
             state.rebuild_rows();
         }
         Msg::Timeline { key, entries } => {
             let own = Ownership::from_entries(&entries);
-            state.timelines.insert(key.clone(), entries);
-            state.board.set_ownership([(key, own)]);
+            state.detail.timelines.insert(key.clone(), entries);
+            state.list.board.set_ownership([(key, own)]);
             state.rebuild_rows();
         }
         Msg::Entries(entries) => on_entries(state, entries, &mut fx),
         Msg::Drafts(drafts) => {
-            state.drafts = drafts;
+            state.detail.drafts = drafts;
             state.dirty = true;
         }
         Msg::EffectFailed(text) => flash(state, text, true),
         Msg::ChannelFailed(text) => {
-            // "desktop notifications are not working: <D-Bus error>": the why is for `doctor`.
-            let what = text.split_once(": ").map_or(text.as_str(), |(what, _)| what);
-            state.notice = Some(format!("{what} here: klaxon doctor says why"));
+            state.attention.channel_failed(&text);
             state.dirty = true;
         }
         Msg::Drawn(drawn) => scroll::drawn(state, drawn),
         Msg::AppendFailed { op_id, key, error } => {
             state.awaiting.remove(&op_id);
             // Not stored, so not asked for: the next tick may try an automatic escalation again.
-            state.auto_requested.remove(&op_id);
+            state.escalation.not_stored(&op_id);
             if state.hold_cursor.as_deref() == Some(op_id.as_str()) {
                 state.hold_cursor = None;
             }
@@ -101,25 +92,33 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             state.unsent = n;
         }
         Msg::Runbooks(lib) => {
-            state.runbooks = lib;
-            state.runbook = None;
+            state.runbooks.set_library(lib);
             runbooks::refresh_pane(state, &mut fx);
             state.dirty = true;
         }
         Msg::RunbookLoaded { reference, result } => runbooks::loaded(state, reference, result),
         Msg::Log { alert, source, update } => logs::received(state, alert, source, update),
     }
-    scroll::follow_selection(state);
+    state.detail.follow(state.list.selected_item().map(|i| &i.alert.key));
     logs::sync(state, &mut fx);
     fx
+}
+
+fn set_clock(state: &mut State, now: chrono::DateTime<chrono::Utc>) {
+    // Ages and the clock show minutes: redraw once a minute, not every tick.
+    if now.minute() != state.now.minute() || now.hour() != state.now.hour() {
+        state.dirty = true;
+    }
+    state.now = now;
 }
 
 /// What the console keeps per alert is kept only while the alert is on the board (or an
 /// action on it waits for the store), so memory follows the board, not the run's history.
 fn forget_gone(state: &mut State) {
-    let on_board: std::collections::HashSet<&AlertKey> = state.board.ranked().iter().map(|i| &i.alert.key).collect();
-    state.unseen.retain(|k| on_board.contains(k));
-    state.timelines.retain(|k, tl| on_board.contains(k) || tl.iter().any(Entry::is_queued));
+    let on_board: std::collections::HashSet<&AlertKey> =
+        state.list.board.ranked().iter().map(|i| &i.alert.key).collect();
+    state.attention.forget_gone(&on_board);
+    state.detail.forget_gone(&on_board);
 }
 
 /// Entries written by this console or another. A loaded timeline takes them in place;
@@ -140,38 +139,22 @@ fn on_entries(state: &mut State, entries: Vec<Entry>, fx: &mut Vec<Effect>) {
             if state.hold_cursor.as_deref() == Some(e.op_id.as_str()) {
                 // Your own ack keeps the cursor's place: the next alert moves up under it.
                 state.hold_cursor = None;
-                state.cursor = None;
+                state.list.cursor = None;
             }
         }
         let key = e.alert_key.clone();
-        let whole = state.timelines.get(&key).is_some_and(|tl| tl.iter().any(|x| !x.is_queued()));
-        if let Some(tl) = state.timelines.get_mut(&key) {
-            // By op_id: an action queued offline comes back with its id once stored.
-            match tl.iter_mut().find(|x| x.op_id == e.op_id) {
-                Some(x) if x.is_queued() && !e.is_queued() => {
-                    *x = e.clone();
-                    // The store is back: read what happened meanwhile, whole.
-                    if !reload.contains(&key) {
-                        reload.push(key.clone());
-                    }
-                }
-                Some(_) => {}
-                None => tl.push(e.clone()),
-            }
-            tl.sort_by_key(Entry::order);
-            if whole {
-                owners.insert(key, Ownership::from_entries(tl.iter()));
-                continue;
-            }
-        } else if e.is_queued() {
-            // Kept on this host because the store is out of reach: reading the timeline
-            // would fail too, so this action stands for it until then.
-            state.timelines.insert(key.clone(), vec![e.clone()]);
+        let merged = state.detail.merge(&e);
+        if merged.reload && !reload.contains(&key) {
+            reload.push(key.clone());
         }
-        let own = owners.entry(key).or_insert_with_key(|k| state.board.ownership(k));
+        if let Some(own) = merged.whole {
+            owners.insert(key, own);
+            continue;
+        }
+        let own = owners.entry(key).or_insert_with_key(|k| state.list.board.ownership(k));
         own.apply(&e);
     }
-    state.board.set_ownership(owners);
+    state.list.board.set_ownership(owners);
     fx.extend(reload.into_iter().map(Effect::LoadTimeline));
     state.rebuild_rows();
     if state.selected_item().map(|i| &i.alert.key) != before.as_ref() {
@@ -203,12 +186,12 @@ fn on_key(state: &mut State, key: Key, fx: &mut Vec<Effect>) {
         Mode::Editor(editor) => match editor.handle(key) {
             Edit::Changed => {
                 let (key, text) = (editor.key.clone(), editor.text());
-                state.drafts.insert(key.clone(), text.clone());
+                state.detail.drafts.insert(key.clone(), text.clone());
                 fx.push(Effect::SaveDraft { key, text });
             }
             Edit::Submit => submit_editor(state, fx),
             Edit::Close => {
-                let kept = state.drafts.get(&editor.key).is_some_and(|d| !d.trim().is_empty());
+                let kept = state.detail.drafts.get(&editor.key).is_some_and(|d| !d.trim().is_empty());
                 state.mode = Mode::Normal;
                 if kept {
                     flash(state, "draft kept: n opens it again", false);
@@ -300,8 +283,7 @@ fn live_filter(state: &mut State, text: &str) {
             if let Mode::Filter { error, .. } = &mut state.mode {
                 *error = None;
             }
-            state.filter = f;
-            state.rebuild_rows();
+            on_list(state, |list, rows| list.set_filter(f, rows));
         }
         Err(e) => {
             if let Mode::Filter { error, .. } = &mut state.mode {
@@ -312,21 +294,26 @@ fn live_filter(state: &mut State, text: &str) {
 }
 
 fn apply_filter(state: &mut State, text: &str) {
-    state.filter = Filter::parse(text).unwrap_or_default();
-    state.rebuild_rows();
+    let filter = Filter::parse(text).unwrap_or_default();
+    on_list(state, |list, rows| list.set_filter(filter, rows));
+}
+
+/// A change to the list, at the rows it has on screen; the list is drawn again.
+fn on_list(state: &mut State, change: impl FnOnce(&mut AlertList, usize)) {
+    let rows = state.list_rows();
+    change(&mut state.list, rows);
+    state.dirty = true;
 }
 
 /// `:sort newest` and the other palette commands with an argument.
 fn run_command(state: &mut State, command: palette::Command, fx: &mut Vec<Effect>) {
     match command {
         palette::Command::Sort(sort) => {
-            state.sort = sort;
-            state.rebuild_rows();
+            on_list(state, |list, rows| list.set_sort(sort, rows));
             flash(state, format!("sorted by {}", sort.label()), false);
         }
         palette::Command::Group(group) => {
-            state.group = group;
-            state.rebuild_rows();
+            on_list(state, |list, rows| list.set_group(group, rows));
             flash(state, format!("grouped by {}", group.label()), false);
         }
         palette::Command::Filter(text) => {
@@ -359,26 +346,22 @@ fn not_here(state: &mut State, action: Action) {
 }
 
 fn run(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
-    if scroll::detail_action(state, action) || runbooks::scroll_pane(state, action) || logs::pane_action(state, action)
-    {
+    if detail_action(state, action) || runbooks::scroll_pane(state, action) || logs::pane_action(state, action) {
         return;
     }
-    let rows = state.rows.len();
+    let rows = state.list.rows.len();
     let page = state.layout().list_rows().max(1);
     match action {
-        Action::MoveDown => move_to(state, state.selected + 1, fx),
-        Action::MoveUp => move_to(state, state.selected.saturating_sub(1), fx),
-        Action::PageDown => move_to(state, state.selected + page, fx),
-        Action::PageUp => move_to(state, state.selected.saturating_sub(page), fx),
+        Action::MoveDown => move_to(state, state.list.selected + 1, fx),
+        Action::MoveUp => move_to(state, state.list.selected.saturating_sub(1), fx),
+        Action::PageDown => move_to(state, state.list.selected + page, fx),
+        Action::PageUp => move_to(state, state.list.selected.saturating_sub(page), fx),
         Action::Top => move_to(state, 0, fx),
         Action::Bottom => move_to(state, rows.saturating_sub(1), fx),
-        Action::Open => match state.rows.get(state.selected) {
+        Action::Open => match state.list.rows.get(state.list.selected) {
             Some(Row::Group { name, .. }) => {
                 let name = name.clone();
-                if !state.collapsed.remove(&name) {
-                    state.collapsed.insert(name);
-                }
-                state.rebuild_rows();
+                on_list(state, |list, rows| list.toggle_group(&name, rows));
             }
             Some(Row::Alert(_)) => focus(state, if state.focus == Pane::List { Pane::Detail } else { Pane::List }),
             None => {}
@@ -394,7 +377,7 @@ fn run(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
                 flash(state, format!("{key} is already yours"), false);
                 return;
             }
-            let entry = NewEntry::new(key.clone(), EntryKind::Acked, &state.actor, "");
+            let entry = state.new_entry(key.clone(), EntryKind::Acked, "");
             state.hold_cursor = Some(entry.op_id.clone());
             let done = match item_owner {
                 Some(other) => format!("acknowledged {key} (stored; {other} owns it)"),
@@ -416,11 +399,11 @@ fn run(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             state.mode = Mode::Confirm { prompt, pending: Pending::Unack { key } };
         }),
         Action::Escalate => with_open_alert(state, "escalate", |state, key, _| {
-            let level = state.board.get(&key).map_or(0, |i| i.own.escalation_level) + 1;
-            if let Some(why) = crate::escalation::refuse_level(level, state.top_level()) {
+            let level = state.list.board.get(&key).map_or(0, |i| i.own.escalation_level) + 1;
+            if let Some(why) = crate::escalation::refuse_level(level, state.escalation.top_level()) {
                 return flash(state, format!("{key} cannot go higher: {why}"), true);
             }
-            let pagers = crate::escalation::pagers_for(&state.pagers, level);
+            let pagers = crate::escalation::pagers_for(&state.escalation.pagers, level);
             let consequence = if pagers.is_empty() {
                 "Nobody is paged (no pager is configured): it is recorded.".to_owned()
             } else {
@@ -435,7 +418,7 @@ fn run(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             if !state.source_does(&key, EntryKind::SeveritySet) {
                 return flash(state, format!("{} has no severity to set", key.source()), true);
             }
-            let current = state.board.get(&key).map_or(Severity::Average, |i| i.alert.severity);
+            let current = state.list.board.get(&key).map_or(Severity::Average, |i| i.alert.severity);
             let rank = Severity::ALL.iter().position(|s| *s == current).unwrap_or(2);
             let next = match action {
                 Action::RaiseSeverity => rank.checked_add(1).and_then(|r| Severity::ALL.get(r)),
@@ -484,11 +467,11 @@ fn run(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             flash(state, if state.zoom { format!("zoomed{key}") } else { "unzoomed".into() }, false);
         }
         Action::Filter => {
-            let text = state.filter.text().to_owned();
+            let text = state.list.filter.text().to_owned();
             state.mode = Mode::Filter { input: text.clone(), before: text, error: None };
         }
         Action::ClearFilter => {
-            if !state.filter.is_empty() {
+            if !state.list.filter.is_empty() {
                 apply_filter(state, "");
                 flash(state, "filter cleared", false);
             } else if state.focus != Pane::List {
@@ -496,33 +479,28 @@ fn run(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             }
         }
         Action::Sort => {
-            state.sort = state.sort.next();
-            state.rebuild_rows();
-            flash(state, format!("sorted by {}", state.sort.label()), false);
+            let sort = state.list.sort.next();
+            on_list(state, |list, rows| list.set_sort(sort, rows));
+            flash(state, format!("sorted by {}", state.list.sort.label()), false);
         }
         Action::Group => {
-            state.group = state.group.next();
-            state.rebuild_rows();
-            flash(state, format!("grouped by {}", state.group.label()), false);
+            let group = state.list.group.next();
+            on_list(state, |list, rows| list.set_group(group, rows));
+            flash(state, format!("grouped by {}", state.list.group.label()), false);
         }
         Action::Mute => {
-            if state.muted_until.take_if(|t| *t > state.now).is_some() {
-                flash(state, "notifications on again", false);
-            } else {
-                let until = state.now + chrono::Duration::minutes(30);
-                state.muted_until = Some(until);
-                flash(state, format!("notifications muted until {}", until.format("%H:%M UTC")), false);
-            }
+            let said = state.attention.toggle_mute(state.now);
+            flash(state, said, false);
         }
         Action::MarkSeen => {
-            state.unseen.clear();
+            state.attention.all_seen();
             flash(state, "every alert marked as seen", false);
         }
         Action::Palette => state.mode = Mode::Palette { input: String::new(), selected: 0 },
         Action::Help => state.mode = Mode::Help { scroll: 0 },
         Action::Sources => state.mode = Mode::Sources { scroll: 0 },
         Action::Quit => {
-            let drafts = state.drafts.values().filter(|d| !d.trim().is_empty()).count();
+            let drafts = state.detail.drafts.values().filter(|d| !d.trim().is_empty()).count();
             if drafts > 0 {
                 state.mode = Mode::Confirm {
                     prompt: format!("Quit? {drafts} unsent note draft(s) stay saved for next time."),
@@ -533,6 +511,11 @@ fn run(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             }
         }
     }
+}
+
+/// Movement keys scroll the detail while it has focus. True when handled.
+fn detail_action(state: &mut State, action: Action) -> bool {
+    state.focus == Pane::Detail && state.list.selected_item().is_some() && state.detail.step(action)
 }
 
 fn focus(state: &mut State, pane: Pane) {
@@ -547,12 +530,10 @@ fn focus_with(state: &mut State, pane: Pane, fx: &mut Vec<Effect>) {
 }
 
 fn move_to(state: &mut State, row: usize, fx: &mut Vec<Effect>) {
-    state.selected = row.min(state.rows.len().saturating_sub(1));
-    state.remember_cursor();
-    state.scroll_to_selected();
+    on_list(state, |list, rows| list.move_to(row, rows));
     // Looking at an alert is seeing it.
-    if let Some(key) = state.selected_item().map(|i| i.alert.key.clone()) {
-        state.unseen.remove(&key);
+    if let Some(item) = state.list.selected_item() {
+        state.attention.seen(&item.alert.key);
     }
     load_selected_timeline(state, fx);
     runbooks::refresh_pane(state, fx);
@@ -560,7 +541,7 @@ fn move_to(state: &mut State, row: usize, fx: &mut Vec<Effect>) {
 
 fn load_selected_timeline(state: &State, fx: &mut Vec<Effect>) {
     if let Some(item) = state.selected_item()
-        && !state.timelines.contains_key(&item.alert.key)
+        && !state.detail.timelines.contains_key(&item.alert.key)
     {
         fx.push(Effect::LoadTimeline(item.alert.key.clone()));
     }
@@ -592,7 +573,7 @@ fn with_alert(state: &mut State, f: impl FnOnce(&mut State, AlertKey, Option<Str
 fn open_editor(state: &mut State, purpose: NotePurpose) {
     let what = if purpose == NotePurpose::Ack { "acknowledge" } else { "note" };
     with_open_alert(state, what, |state, key, _| {
-        let draft = state.drafts.get(&key).cloned().unwrap_or_default();
+        let draft = state.detail.drafts.get(&key).cloned().unwrap_or_default();
         state.mode = Mode::Editor(Editor::new(key, purpose, &draft));
     });
 }
@@ -607,10 +588,11 @@ fn submit_editor(state: &mut State, fx: &mut Vec<Effect>) {
     }
     let kind = if purpose == NotePurpose::Ack { EntryKind::Acked } else { EntryKind::Note };
     let done = if kind == EntryKind::Acked { "acknowledged" } else { "noted on" };
-    append(state, fx, NewEntry::new(key.clone(), kind, &state.actor, text), format!("{done} {key} (stored)"));
+    let entry = state.new_entry(key.clone(), kind, text);
+    append(state, fx, entry, format!("{done} {key} (stored)"));
     // The runtime deletes the draft only once the note is stored.
     fx.push(Effect::DeleteDraft(key.clone()));
-    state.drafts.remove(&key);
+    state.detail.drafts.remove(&key);
     state.mode = Mode::Normal;
 }
 
@@ -625,21 +607,21 @@ fn append(state: &mut State, fx: &mut Vec<Effect>, entry: NewEntry, done: String
 fn confirmed(state: &mut State, pending: Pending, fx: &mut Vec<Effect>) {
     match pending {
         Pending::Escalate { key, level } => {
-            let text = state.escalation_text(level, "");
-            let entry = NewEntry::new(key.clone(), EntryKind::Escalated, &state.actor, &text).with_level(level);
+            let text = state.escalation.escalation_text(level, "");
+            let entry = state.new_entry(key.clone(), EntryKind::Escalated, &text).with_level(level);
             append(state, fx, entry, format!("escalated {key} to level {level} (stored): {text}"));
         }
         Pending::Unack { key } => {
-            let entry = NewEntry::new(key.clone(), EntryKind::Unacked, &state.actor, "");
+            let entry = state.new_entry(key.clone(), EntryKind::Unacked, "");
             append(state, fx, entry, format!("unacknowledged {key} (stored)"));
         }
         Pending::SetSeverity { key, severity } => {
             let rank = Severity::ALL.iter().position(|s| *s == severity).unwrap_or(0) as i64;
-            let entry = NewEntry::new(key.clone(), EntryKind::SeveritySet, &state.actor, "").with_level(rank);
+            let entry = state.new_entry(key.clone(), EntryKind::SeveritySet, "").with_level(rank);
             append(state, fx, entry, format!("stored: set {key} to {severity}; sent to {} next", key.source()));
         }
         Pending::Close { key } => {
-            let entry = NewEntry::new(key.clone(), EntryKind::Closed, &state.actor, "");
+            let entry = state.new_entry(key.clone(), EntryKind::Closed, "");
             append(state, fx, entry, format!("stored: close {key}; sent to {} next", key.source()));
         }
         Pending::Quit => state.quit = true,
@@ -647,40 +629,18 @@ fn confirmed(state: &mut State, pending: Pending, fx: &mut Vec<Effect>) {
 }
 
 /// Unacknowledged High/Disaster alerts go up a level once `auto_escalate` has passed per
-/// level. The op_id is the same in every console, so the store keeps one entry and one page.
+/// level (see `Escalation::auto_due`).
 fn auto_escalate(state: &mut State, fx: &mut Vec<Effect>) {
-    let Some(after) = state.auto_escalate.filter(|_| state.ownership_loaded) else { return };
-    let text = |level: i64, note: &str| state.escalation_text(level, note);
-    let due = crate::engine::rules::auto_escalations(&state.board, state.now, after, state.top_level(), text);
-    for entry in due {
-        if !state.auto_requested.insert(entry.op_id.clone()) {
-            continue;
-        }
-        let (key, level) = (entry.alert_key.clone(), entry.level.unwrap_or(1));
-        let done = format!("escalated {key} to level {level} on its own (stored): {}", entry.text);
-        append(state, fx, entry, done);
+    for (entry, text) in state.escalation.auto_due(&state.list.board, state.now) {
+        let (key, level) = (entry.alert_key.clone(), entry.level.unwrap_or_default());
+        append(state, fx, entry, format!("escalated {key} to level {level} on its own (stored): {text}"));
     }
 }
 
 /// Keeps the header's on-call line; an error keeps the last answer (shown as failing) and
 /// tells you, once per shift, when your own shift starts within `shift_notice`.
 fn on_call(state: &mut State, schedule: String, level: i64, result: Result<OnCall, String>, fx: &mut Vec<Effect>) {
-    let i = match state.oncall.iter().position(|o| o.schedule == schedule) {
-        Some(i) => i,
-        None => {
-            state.oncall.push(OnCallStatus { schedule: schedule.clone(), level, last: None, error: None });
-            state.oncall.sort_by(|a, b| a.level.cmp(&b.level).then_with(|| a.schedule.cmp(&b.schedule)));
-            state.oncall.iter().position(|o| o.schedule == schedule).unwrap_or(0)
-        }
-    };
-    let entry = &mut state.oncall[i];
-    match result {
-        Ok(oc) => {
-            entry.error = None;
-            entry.last = Some(oc);
-        }
-        Err(e) => entry.error = Some(e),
-    }
+    state.escalation.on_call(schedule, level, result);
     state.dirty = true;
     shift_notices(state, fx);
 }
@@ -689,23 +649,10 @@ fn on_call(state: &mut State, schedule: String, level: i64, result: Result<OnCal
 /// status line). Runs on each schedule answer and each tick, so a long poll interval
 /// cannot skip it.
 fn shift_notices(state: &mut State, fx: &mut Vec<Effect>) {
-    let mut due = Vec::new();
-    for o in &state.oncall {
-        let Some(next) = o.last.as_ref().and_then(|l| l.next.as_ref()) else { continue };
-        let soon = next.start > state.now && next.start - state.now <= state.shift_notice;
-        if soon && state.is_me(&next.person) && !state.shifts_noticed.contains(&(o.schedule.clone(), next.start)) {
-            due.push((o.schedule.clone(), o.level, next.start));
-        }
-    }
-    for (schedule, level, start) in due {
-        state.shifts_noticed.insert((schedule.clone(), start));
-        let text = format!("your on-call shift on {schedule} (L{level}) starts at {}", start.format("%H:%M UTC"));
-        fx.push(Effect::Notify(vec![crate::model::Notice {
-            key: AlertKey::new("oncall", &schedule),
-            title: text.clone(),
-            severity: Severity::Warning,
-            rose_from: None,
-        }]));
+    let (actor, email) = (&state.actor, state.email.as_deref());
+    for notice in state.escalation.shift_notices(state.now, |person| is_me(actor, email, person)) {
+        let text = notice.title.clone();
+        fx.push(Effect::Notify(vec![notice]));
         flash(state, text, false);
     }
 }
@@ -741,8 +688,8 @@ fn on_mouse(state: &mut State, m: Mouse, fx: &mut Vec<Effect>) {
             } else if layout.list.contains(column, row) {
                 state.focus = Pane::List;
                 if row >= layout.list_first_row() {
-                    let target = state.offset + usize::from(row - layout.list_first_row());
-                    if target < state.rows.len() && target < state.offset + layout.list_rows() {
+                    let target = state.list.offset + usize::from(row - layout.list_first_row());
+                    if target < state.list.rows.len() && target < state.list.offset + layout.list_rows() {
                         move_to(state, target, fx);
                     }
                 }
@@ -758,7 +705,7 @@ fn on_mouse(state: &mut State, m: Mouse, fx: &mut Vec<Effect>) {
             // The wheel moves the pane under the pointer, focused or not.
             if layout.side.contains(column, row) {
                 match state.focus {
-                    Pane::List | Pane::Detail => scroll::wheel_detail(state, delta),
+                    Pane::List | Pane::Detail => state.detail.wheel(delta),
                     Pane::Logs | Pane::Runbook => {
                         let action = if down { Action::MoveDown } else { Action::MoveUp };
                         (0..WHEEL)
@@ -766,7 +713,7 @@ fn on_mouse(state: &mut State, m: Mouse, fx: &mut Vec<Effect>) {
                     }
                 }
             } else if layout.list.contains(column, row) {
-                move_to(state, state.selected.saturating_add_signed(delta), fx);
+                move_to(state, state.list.selected.saturating_add_signed(delta), fx);
             }
             state.dirty = true;
         }

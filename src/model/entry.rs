@@ -94,13 +94,27 @@ pub struct NewEntry {
 }
 
 impl NewEntry {
+    /// An entry made now, with a fresh op id: for the command line, which acts at its edge.
     pub fn new(alert_key: AlertKey, kind: EntryKind, actor: &str, text: &str) -> Self {
+        NewEntry::stamped(new_op_id(), Utc::now(), alert_key, kind, actor, text)
+    }
+
+    /// An entry whose id and time the caller brings: the console's update takes them from
+    /// its clock and its seeded [`OpIds`], so the same messages make the same entries.
+    pub fn stamped(
+        op_id: String,
+        at: DateTime<Utc>,
+        alert_key: AlertKey,
+        kind: EntryKind,
+        actor: &str,
+        text: &str,
+    ) -> Self {
         NewEntry {
-            op_id: new_op_id(),
+            op_id,
             alert_key,
             kind,
             actor: actor.to_owned(),
-            at: Utc::now(),
+            at,
             text: crate::sanitize::sanitize(text),
             level: None,
         }
@@ -144,8 +158,30 @@ impl Entry {
 /// random bits, as 32 hex digits. Ordered keys append at the end of the store's unique
 /// index instead of scattering across it.
 pub fn new_op_id() -> String {
-    let ms = chrono::Utc::now().timestamp_millis().max(0) as u64 & 0xffff_ffff_ffff;
-    format!("{ms:012x}{:04x}{:016x}", fastrand::u16(..), fastrand::u64(..))
+    op_id(Utc::now(), fastrand::u16(..), fastrand::u64(..))
+}
+
+fn op_id(at: DateTime<Utc>, high: u16, low: u64) -> String {
+    let ms = at.timestamp_millis().max(0) as u64 & 0xffff_ffff_ffff;
+    format!("{ms:012x}{high:04x}{low:016x}")
+}
+
+/// Op ids in the shape of [`new_op_id`], with the random bits drawn from a seeded generator:
+/// the same seed and the same times give the same ids, so the console's update is
+/// deterministic and its tests compare whole entries. The runtime seeds it from real
+/// randomness, so consoles sharing a store do not draw the same bits.
+#[derive(Debug, Clone)]
+pub struct OpIds(fastrand::Rng);
+
+impl OpIds {
+    pub fn seeded(seed: u64) -> Self {
+        OpIds(fastrand::Rng::with_seed(seed))
+    }
+
+    /// The next id, ordered by `at` (milliseconds) like every op id.
+    pub fn next(&mut self, at: DateTime<Utc>) -> String {
+        op_id(at, self.0.u16(..), self.0.u64(..))
+    }
 }
 
 /// What the timeline says of one alert's current incident (since it was last seen firing).
@@ -238,5 +274,25 @@ mod tests {
     fn op_ids_are_unique() {
         assert_ne!(new_op_id(), new_op_id());
         assert_eq!(new_op_id().len(), 32);
+    }
+
+    #[test]
+    fn seeded_op_ids_repeat_for_a_seed_and_keep_the_time_order() {
+        use chrono::TimeZone;
+        let at = Utc.with_ymd_and_hms(2026, 11, 21, 3, 14, 0).unwrap();
+        let draw = |seed| {
+            let mut ids = OpIds::seeded(seed);
+            [ids.next(at), ids.next(at), ids.next(at + chrono::Duration::milliseconds(1))]
+        };
+        let [a, b, c] = draw(7);
+        assert_eq!(draw(7), [a.clone(), b.clone(), c.clone()], "same seed, same ids");
+        assert_ne!(draw(8)[0], a, "another seed (another console), other ids");
+        assert_ne!(a, b, "unique within one console");
+        // 48 bits of milliseconds first, then 80 random bits: ordered by time like new_op_id.
+        let ms = format!("{:012x}", at.timestamp_millis());
+        assert!(a.starts_with(&ms) && b.starts_with(&ms), "{a} {b}");
+        assert!(a < c && b < c, "a later millisecond sorts after");
+        assert!([&a, &b, &c].iter().all(|id| id.len() == 32 && id.bytes().all(|x| x.is_ascii_hexdigit())));
+        assert_eq!(new_op_id().len(), a.len(), "the same shape as the command line's");
     }
 }

@@ -14,7 +14,8 @@ use ratatui::widgets::Paragraph;
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, focused: bool) -> Option<Extent> {
     let block = pane(" Detail ", focused, theme);
     let Some(item) = state.selected_item() else {
-        let text = if state.rows.is_empty() { "Nothing selected." } else { "A group: enter collapses or opens it." };
+        let text =
+            if state.list.rows.is_empty() { "Nothing selected." } else { "A group: enter collapses or opens it." };
         frame.render_widget(Paragraph::new(text).style(theme.style("list.resolved")).block(block), area);
         return None;
     };
@@ -96,7 +97,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, focused
     }
     lines.push(Line::raw(""));
     lines.push(Line::styled("Timeline", theme.style("detail.label")));
-    match state.timelines.get(&a.key) {
+    match state.detail.timelines.get(&a.key) {
         None => lines.push(Line::styled("loading…", theme.style("list.resolved"))),
         Some(entries) if entries.is_empty() => lines.push(Line::styled("no entries yet", theme.style("list.resolved"))),
         Some(entries) => {
@@ -120,11 +121,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, focused
             }
         }
     }
-    if let Some(draft) = state.drafts.get(&a.key).filter(|d| !d.trim().is_empty()) {
+    if let Some(draft) = state.detail.drafts.get(&a.key).filter(|d| !d.trim().is_empty()) {
         lines.push(Line::styled(
             format!("draft note ({} chars): n to continue", draft.chars().count()),
             theme.style("status.info"),
         ));
     }
-    Some(scrolled(frame, area, block, Paragraph::new(lines), state.scroll.detail, theme))
+    Some(scrolled(frame, area, block, Paragraph::new(lines), state.detail.scroll, theme))
 }

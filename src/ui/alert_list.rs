@@ -15,20 +15,20 @@ use ratatui::widgets::Paragraph;
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let focused = state.focus == Pane::List;
-    let mut title = format!(" Alerts {}/{} ", state.shown_count(), state.board.len());
-    if !state.filter.is_empty() {
-        title.push_str(&format!("· /{} ", state.filter.text()));
+    let mut title = format!(" Alerts {}/{} ", state.list.shown_count(), state.list.board.len());
+    if !state.list.filter.is_empty() {
+        title.push_str(&format!("· /{} ", state.list.filter.text()));
     }
-    if state.group != crate::app::state::Group::None {
-        title.push_str(&format!("· by {} ", state.group.label()));
+    if state.list.group != crate::app::state::Group::None {
+        title.push_str(&format!("· by {} ", state.list.group.label()));
     }
-    if state.sort != crate::app::state::Sort::Rank {
-        title.push_str(&format!("· {} first ", state.sort.label()));
+    if state.list.sort != crate::app::state::Sort::Rank {
+        title.push_str(&format!("· {} first ", state.list.sort.label()));
     }
     let mut block = pane(fit(&title, usize::from(area.width.saturating_sub(2))), focused, theme);
     // Where the rows on screen are in the list, when it is longer than the pane.
-    let extent = Extent { rows: state.rows.len(), height: usize::from(area.height.saturating_sub(3)) };
-    if let Some(pos) = extent.indicator(state.offset) {
+    let extent = Extent { rows: state.list.rows.len(), height: usize::from(area.height.saturating_sub(3)) };
+    if let Some(pos) = extent.indicator(state.list.offset) {
         block = block.title_bottom(Line::styled(pos, theme.style("status.key")).right_aligned());
     }
     let inner = block.inner(area);
@@ -42,13 +42,13 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         format!("{} {:>4} {}", pad("SEV", 4), "AGE", "TITLE")
     };
     lines.push(Line::styled(pad(&header, w), theme.style("list.header")));
-    if state.rows.is_empty() {
+    if state.list.rows.is_empty() {
         lines.extend(empty_state(state, theme, w));
     }
     let visible = usize::from(inner.height.saturating_sub(1));
-    let ranked = state.board.ranked();
-    for (n, row) in state.rows.iter().enumerate().skip(state.offset).take(visible) {
-        let selected = n == state.selected;
+    let ranked = state.list.board.ranked();
+    for (n, row) in state.list.rows.iter().enumerate().skip(state.list.offset).take(visible) {
+        let selected = n == state.list.selected;
         let mut line = match row {
             Row::Group { name, count, worst, collapsed } => {
                 let arrow = if *collapsed { "▸" } else { "▾" };
@@ -72,7 +72,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 /// What an empty list means. "All quiet" only when every source answered; otherwise each
 /// source that did not is named with why and since when, since its alerts are unknown.
 fn empty_state<'a>(state: &State, theme: &Theme, w: usize) -> Vec<Line<'a>> {
-    if !state.board.is_empty() {
+    if !state.list.board.is_empty() {
         return vec![Line::styled(
             fit("No alert matches the filter (esc clears it).", w),
             theme.style("list.resolved"),
@@ -150,7 +150,7 @@ fn alert_line<'a>(item: &crate::model::Item, state: &State, theme: &Theme, w: us
     let body_style = if stale { theme.style("list.resolved") } else { body_style };
     // New since the person last looked: a mark that reads without colour too.
     let (mark, title_w) =
-        if state.unseen.contains(&a.key) { ("● ", title_w.saturating_sub(2)) } else { ("", title_w) };
+        if state.attention.unseen.contains(&a.key) { ("● ", title_w.saturating_sub(2)) } else { ("", title_w) };
     if !mark.is_empty() {
         spans.push(Span::styled(mark, theme.style("list.new")));
     }

@@ -37,7 +37,7 @@ fn title_line(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     if new > 0 {
         spans.push(Span::styled(format!("  {new} new"), theme.style("list.new")));
     }
-    if let Some(until) = state.muted_until.filter(|t| *t > state.now) {
+    if let Some(until) = state.attention.muted_until.filter(|t| *t > state.now) {
         spans.push(Span::styled(format!("  muted until {}", until.format("%H:%M")), theme.style("health.stale")));
     }
     if let Some(origin) = &state.origin {
@@ -65,7 +65,7 @@ fn oncall_line(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     // Narrow screens keep their room for the names.
     let label = if area.width >= 80 { " on call" } else { "" };
     let mut spans = vec![Span::styled(label, theme.style("header"))];
-    for (i, o) in state.oncall.iter().enumerate() {
+    for (i, o) in state.escalation.oncall.iter().enumerate() {
         let gap = if i == 0 && label.is_empty() { " " } else { "  " };
         spans.push(Span::styled(gap, theme.style("header")));
         let when = |t: chrono::DateTime<chrono::Utc>| {

@@ -37,7 +37,7 @@ pub fn draw(
         ]),
         Line::raw(""),
     ];
-    let hits = state.runbooks.search(&b.query, usize::MAX);
+    let hits = state.runbooks.library.search(&b.query, usize::MAX);
     if hits.is_empty() {
         lines.push(Line::styled(fit("No runbook matches.", w), theme.style("list.resolved")));
     }

@@ -14,7 +14,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) -> Exte
     let block = pane(" Runbook ", true, theme);
     let width = block.inner(area).width;
     let quiet = |s: &str| markdown::wrap_text(&[(s, theme.style("list.resolved"))], usize::from(width));
-    let (lines, scroll) = match &state.runbook {
+    let (lines, scroll) = match &state.runbooks.pane {
         None => (quiet("Select an alert to see its runbook."), 0),
         Some(p) => {
             let note = p.resolution.note.as_deref();

@@ -58,10 +58,10 @@ fn lines<'a>(state: &State, theme: &Theme, w: usize) -> Vec<Line<'a>> {
             );
         }
     }
-    if !state.oncall.is_empty() {
+    if !state.escalation.oncall.is_empty() {
         out.push(Line::raw(""));
         out.push(heading("Schedules"));
-        for o in &state.oncall {
+        for o in &state.escalation.oncall {
             let (mark, style) = match (&o.error, &o.last) {
                 (None, Some(_)) => ("● ok", "health.ok"),
                 (None, None) => ("○ waiting for the first answer", "health.stale"),

@@ -59,7 +59,7 @@ const RUNBOOK: &[Hint] = &[
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let w = usize::from(area.width);
-    let counts = format!(" {}/{} ", state.shown_count(), state.board.len());
+    let counts = format!(" {}/{} ", state.list.shown_count(), state.list.board.len());
     let unsent = if state.unsent > 0 { format!(" {} unsent ", state.unsent) } else { String::new() };
     let room = w.saturating_sub(counts.len() + unsent.len());
     let left: Line = match &state.mode {
@@ -95,7 +95,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Mode::Normal if state.flash.is_some() => flash_line(state, theme),
         Mode::Normal => {
             // The one-time notice goes beside the hints: up to two thirds of the bar.
-            let notice = state.notice.as_deref().map(|n| fit(n, (room * 2 / 3).saturating_sub(1)));
+            let notice = state.attention.notice.as_deref().map(|n| fit(n, (room * 2 / 3).saturating_sub(1)));
             let mut line = hints(state, theme, room - notice.as_deref().map_or(0, |n| width(n) + 1));
             if let Some(notice) = notice {
                 line.push_span(Span::styled(format!(" {notice}"), theme.style("status.info")));

@@ -5,6 +5,10 @@ use klaxon::app::{self, Key, KeyCode, Msg, State};
 use klaxon::config::keymap::Keymap;
 use klaxon::model::{Alert, AlertKey, Health, Link, Severity, Status};
 
+/// The seed of every test console's op ids: a console made with it writes the entries that
+/// [`OpIds::seeded(SEED)`](klaxon::model::OpIds) predicts.
+pub const SEED: u64 = 17;
+
 pub fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 21, 3, 14, 0).unwrap()
 }
@@ -57,7 +61,7 @@ pub fn sample() -> Vec<(String, Vec<Alert>)> {
 }
 
 pub fn state_with(width: u16, height: u16, snapshots: Vec<(String, Vec<Alert>)>) -> State {
-    let mut state = State::new("alice", Keymap::builtin_default(), t0());
+    let mut state = State::new("alice", Keymap::builtin_default(), t0(), SEED);
     app::update(&mut state, Msg::Resize { width, height });
     for (source, alerts) in snapshots {
         app::update(&mut state, Msg::Health { source: source.clone(), health: Health::Ok { at: t0() }, next: None });
@@ -86,10 +90,11 @@ pub fn selected_id(state: &State) -> String {
 
 pub fn visible_ids(state: &State) -> Vec<String> {
     state
+        .list
         .rows
         .iter()
         .map(|r| match r {
-            klaxon::app::state::Row::Alert(i) => state.board.ranked()[*i].alert.key.id().to_owned(),
+            klaxon::app::state::Row::Alert(i) => state.list.board.ranked()[*i].alert.key.id().to_owned(),
             klaxon::app::state::Row::Group { name, count, .. } => format!("[{name} {count}]"),
         })
         .collect()
