@@ -10,7 +10,11 @@
 //! - [`app`] is the console's state and pure update; [`ui`] draws it; [`runtime`] owns the
 //!   terminal, the channels and the tasks.
 //! - [`logs`] read the log lines beside an alert (journald, files, Loki), following them.
-//! - [`config`] reads klaxon.toml, themes and keymaps; [`cli`] is the headless commands.
+//! - [`config`] is the leaf every part shares: reading the file with positions (file, line,
+//!   key), paths, themes and keymap files, and the shared field types (durations, secrets,
+//!   URLs, names). Each integration's settings live in its own file; [`settings`] composes
+//!   them into klaxon.toml's root. [`http`] is the bounded HTTP every integration uses.
+//! - [`cli`] is the headless commands.
 //! - [`sanitize`] is the one border every piece of outside text crosses.
 
 pub mod app;
@@ -18,6 +22,7 @@ pub mod cli;
 pub mod config;
 pub mod crash;
 pub mod escalation;
+pub mod http;
 pub mod logs;
 pub mod model;
 pub mod notify;
@@ -25,6 +30,7 @@ pub mod oncall;
 pub mod runbooks;
 pub mod runtime;
 pub mod sanitize;
+pub mod settings;
 pub mod sources;
 pub mod store;
 pub mod sync;

@@ -2,10 +2,10 @@
 //! `app::update`, carries out the `Effect`s it returns, and draws with `ui::view` when
 //! something changed, coalescing bursts into one synchronized frame.
 
+use crate::app::Keymap;
 use crate::app::{self, Effect, Key, KeyCode, Mouse, Msg, State};
 use crate::cli::{CliError, Session};
 use crate::config::Origin;
-use crate::config::keymap::Keymap;
 use crate::config::theme::Theme;
 use crate::sources::poller::{self, Schedule, SourceEvent};
 use crate::store::{Drafts, Follower, Store};

@@ -34,7 +34,7 @@ pub trait Sources {
     fn source(&self, name: &str) -> Option<(Arc<dyn AlertSource>, Duration)>;
 }
 
-impl Sources for [(crate::config::SourceConfig, Arc<dyn AlertSource>)] {
+impl Sources for [(crate::sources::SourceConfig, Arc<dyn AlertSource>)] {
     fn source(&self, name: &str) -> Option<(Arc<dyn AlertSource>, Duration)> {
         self.iter().find(|(c, _)| c.name == name).map(|(c, s)| (s.clone(), c.timeout))
     }
@@ -44,7 +44,7 @@ impl Sources for [(crate::config::SourceConfig, Arc<dyn AlertSource>)] {
 /// and vendors' escalation, `@grafana-oncall:<schedule>`), which the outbox carries pages to
 /// like sources. Their names start with '@', which no source name can.
 pub struct Targets<'a> {
-    pub sources: &'a [(crate::config::SourceConfig, Arc<dyn AlertSource>)],
+    pub sources: &'a [(crate::sources::SourceConfig, Arc<dyn AlertSource>)],
     pub pagers: &'a [(Arc<dyn AlertSource>, Duration)],
 }
 

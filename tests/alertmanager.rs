@@ -182,7 +182,7 @@ fn a_retried_ack_whose_answer_was_lost_does_not_make_a_second_silence() {
     let Some(am) = servers::alertmanager(None) else { return };
     let sb = Sandbox::new();
     let cfg_path = config(&sb, &format!("url = \"{}\"\nack_silence = \"15m\"\n", am.url));
-    let cfg = klaxon::config::parse(&std::fs::read_to_string(&cfg_path).unwrap(), "k.toml").unwrap();
+    let cfg = klaxon::settings::parse(&std::fs::read_to_string(&cfg_path).unwrap(), "k.toml").unwrap();
     let source = klaxon::sources::build(&cfg.sources[0]).unwrap();
     let op = MirrorOp {
         op_id: klaxon::model::new_op_id(),
@@ -270,7 +270,7 @@ fn hostile_label_values_come_out_clean_in_json_and_on_screen() {
     assert_eq!(alerts[0]["labels"]["team"], "]0;pwned[2Jgonetxt.exe");
 
     // And on screen: the console draws what the source produced, cell by cell.
-    let config = klaxon::config::parse(&std::fs::read_to_string(&cfg).unwrap(), "k.toml").unwrap();
+    let config = klaxon::settings::parse(&std::fs::read_to_string(&cfg).unwrap(), "k.toml").unwrap();
     let source = klaxon::sources::build(&config.sources[0]).unwrap();
     let polled = tokio::runtime::Runtime::new().unwrap().block_on(source.poll()).unwrap();
     let mut state = common::alerts::state_with(120, 40, vec![("prod".into(), polled)]);

@@ -1,7 +1,7 @@
 //! Everything the screen shows, and nothing the screen does.
 
 use super::editor::Editor;
-use crate::config::keymap::Keymap;
+use crate::app::Keymap;
 use crate::model::filter::Filter;
 use crate::model::{AlertKey, Board, Entry, EntryKind, Health, Item, Severity};
 use chrono::{DateTime, Utc};

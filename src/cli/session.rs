@@ -1,10 +1,14 @@
 //! What every command needs: the loaded config, the store, the sources, the actor.
 
 use super::CliError;
-use crate::config::{self, Backend, Loaded, Origin, ScheduleConfig, SourceConfig};
+use crate::config::{self, Origin};
 use crate::model::{Alert, AlertKey, Board, Entry, NewEntry};
+use crate::oncall::{ScheduleConfig, ScheduleKind};
+use crate::settings::{self, Loaded};
+use crate::sources::SourceConfig;
 use crate::sources::cache::SnapshotCache;
 use crate::sources::{self, AlertSource, poller};
+use crate::store::Backend;
 use crate::store::{PgStore, SqliteStore, Store};
 use chrono::{DateTime, Utc};
 use std::path::{Path, PathBuf};
@@ -30,7 +34,7 @@ pub struct Polled {
 
 impl Session {
     pub fn open(explicit: Option<&Path>) -> Result<Session, CliError> {
-        let loaded = config::load(explicit, config::paths::Dirs::platform())?;
+        let loaded = settings::load(explicit, config::paths::Dirs::platform())?;
         let store = open_store(&loaded)?;
         if loaded.origin == Origin::Embedded {
             eprintln!(
@@ -57,8 +61,8 @@ impl Session {
             pagers.push((Arc::new(pager), timeout));
         }
         for cfg in &loaded.config.schedules {
-            if let config::ScheduleKind::GrafanaOncall(v) = &cfg.kind {
-                let limits = crate::sources::http::Limits::for_source(cfg.timeout, cfg.max_bytes);
+            if let ScheduleKind::GrafanaOncall(v) = &cfg.kind {
+                let limits = crate::http::Limits::for_source(cfg.timeout, cfg.max_bytes);
                 let pager = crate::oncall::grafana_oncall::GrafanaOnCall::new(cfg, v, limits)
                     .map_err(|e| CliError::Failure(format!("schedule {}: {e}", cfg.name)))?;
                 pagers.push((Arc::new(pager), cfg.timeout));
@@ -199,7 +203,7 @@ impl Session {
             chain.push(Pager { level: None, name: "webhook".into() });
         }
         for (cfg, _) in &self.schedules {
-            if matches!(cfg.kind, config::ScheduleKind::GrafanaOncall(_)) {
+            if matches!(cfg.kind, ScheduleKind::GrafanaOncall(_)) {
                 chain.push(Pager { level: Some(cfg.level), name: format!("Grafana OnCall ({})", cfg.name) });
             }
         }

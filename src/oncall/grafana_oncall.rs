@@ -6,13 +6,29 @@
 //! `POST /api/v1/escalation/ {title, message, users: [{id, important}]}` (direct paging: a new
 //! alert group, since klaxon's alert is not one of Grafana OnCall's).
 
+use super::{KindConfig, ScheduleConfig, VendorScheduleConfig};
 use super::{OnCallFuture, ScheduleSource, VendorApi};
-use crate::config::{ScheduleConfig, VendorScheduleConfig};
+use crate::config::{At, Problems};
+use crate::http::Limits;
 use crate::model::{EntryKind, MirrorDone, MirrorOp, OnCall, PriorUpdate, Shift};
-use crate::sources::http::Limits;
 use crate::sources::{AlertSource, MirrorFuture, PollFuture, SourceError};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
+
+/// `kind = "grafana-oncall"`: Grafana OnCall's API (which has no SaaS default: `url` is needed).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(transparent)]
+pub struct GrafanaOncallConfig(pub VendorScheduleConfig);
+
+impl KindConfig for GrafanaOncallConfig {
+    fn validate(&self, schedule: &ScheduleConfig, at: At<'_>, problems: &mut Problems) {
+        self.0.check(schedule.kind.name(), true, at, problems);
+    }
+
+    fn build(&self, cfg: &ScheduleConfig) -> Result<Box<dyn super::ScheduleSource>, SourceError> {
+        Ok(Box::new(GrafanaOnCall::new(cfg, self, Limits::for_source(cfg.timeout, cfg.max_bytes))?))
+    }
+}
 
 pub struct GrafanaOnCall {
     api: VendorApi,
@@ -39,8 +55,8 @@ struct User {
 }
 
 impl GrafanaOnCall {
-    pub fn new(cfg: &ScheduleConfig, v: &VendorScheduleConfig, limits: Limits) -> Result<Self, SourceError> {
-        Ok(GrafanaOnCall { api: VendorApi::new(cfg, v, limits, None)?, target: target(&cfg.name) })
+    pub fn new(cfg: &ScheduleConfig, v: &GrafanaOncallConfig, limits: Limits) -> Result<Self, SourceError> {
+        Ok(GrafanaOnCall { api: VendorApi::new(cfg, &v.0, limits, None)?, target: target(&cfg.name) })
     }
 
     /// This schedule, found by id or name through the pages of `/api/v1/schedules/`.
