@@ -2,7 +2,7 @@
 //!
 //! A keymap file is a list of `[[keys]]` entries, `{ on = ["j", "down"], run = "move-down",
 //! desc = "Move down" }`; `keymaps/default.toml` is built into the binary and documents the
-//! format. What the keys and actions are is the console's ([`crate::app::Keymap`] lays the
+//! format. What the keys and actions are is the console's (its `Keymap`, in app/, lays the
 //! entries over each other and looks keys up); this file parses the format for any such
 //! vocabulary, so errors name the file, the line and the key, and the config layer names no
 //! part of the console.

@@ -80,7 +80,7 @@ pub enum Origin {
 }
 
 /// What the config layer needs of the document it reads. The root config
-/// ([`crate::settings::Config`]) implements it, so that this module names no integration.
+/// (`settings::Config`) implements it, so that this module names no integration.
 pub trait Document: serde::de::DeserializeOwned {
     /// The built-in document, run when there is no file.
     const EMBEDDED: &'static str;

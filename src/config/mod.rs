@@ -2,7 +2,7 @@
 //! (errors name file, line and key), the platform's paths, themes and keymap files, and the
 //! field types settings have in common (durations, secrets and their one resolver, URLs,
 //! names). Each integration's own settings live beside its code; the root that composes
-//! them is [`crate::settings`]. This module imports no integration: it is a leaf.
+//! them is `settings.rs`. This module imports no integration: it is a leaf (a test checks).
 
 pub mod keymap;
 mod kinds;
@@ -83,4 +83,29 @@ pub fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
 /// An optional [`duration`]: `#[serde(default, deserialize_with = "crate::config::opt_duration")]`.
 pub fn opt_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
     duration(d).map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    /// The config layer names no integration and no part of the console: those depend on it,
+    /// never the other way round (one import cycle through config/ is what issue 17 undid).
+    #[test]
+    fn config_is_a_leaf() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/config");
+        let forbidden = ["sources", "oncall", "logs", "store", "notify", "runbooks", "app", "ui", "settings", "cli"];
+        let forbidden = forbidden.iter().flat_map(|m| [format!("crate::{m}::"), format!("crate::{m};")]);
+        let forbidden: Vec<String> = forbidden.collect();
+        let mut files = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "rs") {
+                files += 1;
+                let text = std::fs::read_to_string(&path).unwrap();
+                for f in &forbidden {
+                    assert!(!text.contains(f.as_str()), "{} names {f}", path.display());
+                }
+            }
+        }
+        assert!(files >= 6, "read the config sources ({files} files)");
+    }
 }
