@@ -7,8 +7,8 @@
 
 use chrono::{Duration, TimeZone, Utc};
 use criterion::{Criterion, criterion_group, criterion_main};
+use klaxon::app::Keymap;
 use klaxon::app::{self, Msg, State};
-use klaxon::config::keymap::Keymap;
 use klaxon::config::theme::Theme;
 use klaxon::model::{Alert, AlertKey, Severity, Status};
 use ratatui::backend::{CrosstermBackend, TestBackend};

@@ -22,7 +22,7 @@ fn poll(c: &mut Criterion) {
         z.server.uri(),
         token.display()
     );
-    let cfg = klaxon::config::parse(&text, "bench.toml").unwrap();
+    let cfg = klaxon::settings::parse(&text, "bench.toml").unwrap();
     let source = klaxon::sources::build(&cfg.sources[0]).unwrap();
     assert_eq!(rt.block_on(source.poll()).unwrap().len(), 10_000);
     // The mock's own share: the same requests answered, read and thrown away.

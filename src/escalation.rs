@@ -3,8 +3,49 @@
 //! `klaxon escalate` share it; the page itself goes through the outbox to the
 //! [`PAGER`] target ([`crate::pagers::webhook`]), retried until the receiver takes it.
 
+use crate::config::{At, Problems, SecretField, SecretRef};
 use crate::model::{AlertKey, Item, MirrorOp, OnCall, Severity, Status};
 use chrono::{DateTime, Duration, Utc};
+use serde::Deserialize;
+use std::path::PathBuf;
+
+/// `[escalation]`: who gets paged when an alert goes up a level, and when that happens alone.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EscalationConfig {
+    /// A Mattermost/Slack-compatible incoming webhook (a secret: env var or 0600 file).
+    pub webhook_url_env: Option<String>,
+    pub webhook_url_file: Option<PathBuf>,
+    /// Escalate unacknowledged High/Disaster alerts one level after this long (per level).
+    #[serde(default, deserialize_with = "crate::config::opt_duration")]
+    pub auto_after: Option<std::time::Duration>,
+    /// Tell you this long before your own shift starts.
+    #[serde(default = "default_shift_notice", deserialize_with = "crate::config::duration")]
+    pub shift_notice: std::time::Duration,
+}
+
+fn default_shift_notice() -> std::time::Duration {
+    std::time::Duration::from_secs(15 * 60)
+}
+
+impl EscalationConfig {
+    /// Where the webhook URL (a secret) is, if one is given.
+    pub fn webhook(&self) -> Result<Option<SecretRef>, String> {
+        self.webhook_url().get()
+    }
+
+    fn webhook_url(&self) -> SecretField<'_> {
+        SecretField::new("webhook_url", &self.webhook_url_env, &self.webhook_url_file)
+    }
+
+    /// Checks what serde cannot; `at` names a key of `[escalation]`.
+    pub fn validate(&self, at: At<'_>, problems: &mut Problems) {
+        self.webhook_url().check(at, problems);
+        if self.auto_after.is_some_and(|d| d < std::time::Duration::from_secs(60)) {
+            problems.push((at("auto_after"), "auto_after is at least 1m".into()));
+        }
+    }
+}
 
 /// The outbox target of escalation pages. Not a valid source name ('@'), so never one.
 pub const PAGER: &str = "@pager";

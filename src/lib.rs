@@ -16,8 +16,12 @@
 //! - [`app`] is the console's state and pure update; [`ui`] draws it; [`runtime`] owns the
 //!   terminal, the channels and the tasks.
 //! - [`logs`] read the log lines beside an alert (journald, files, Loki), following them.
-//! - [`config`] reads klaxon.toml, themes and keymaps; [`session`] sets up store, sources,
-//!   schedules and pagers from it; [`cli`] is argument parsing and printing for the commands.
+//! - [`config`] is the leaf every part shares: reading the file with positions (file, line,
+//!   key), paths, themes and keymap files, and the shared field types (durations, secrets,
+//!   URLs, names). Each integration's settings live in its own file; [`settings`] composes
+//!   them into klaxon.toml's root. [`http`] is the bounded HTTP every integration uses.
+//! - [`session`] sets up store, sources, schedules and pagers from the settings; [`cli`] is
+//!   argument parsing and printing for the commands.
 //! - [`sanitize`] is the one border every piece of outside text crosses.
 
 pub mod actions;
@@ -28,6 +32,7 @@ pub mod crash;
 pub mod engine;
 mod error;
 pub mod escalation;
+pub mod http;
 pub mod logs;
 pub mod model;
 pub mod notify;
@@ -38,6 +43,7 @@ pub mod runbooks;
 pub mod runtime;
 pub mod sanitize;
 pub mod session;
+pub mod settings;
 pub mod sources;
 pub mod store;
 pub mod sync;

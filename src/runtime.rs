@@ -4,9 +4,9 @@
 //! backend; [`run`] is the crossterm edge around it (terminal guard, input, ticks, signals).
 
 use crate::Error;
+use crate::app::Keymap;
 use crate::app::{self, Effect, Key, KeyCode, Mouse, Msg, State};
 use crate::config::Origin;
-use crate::config::keymap::Keymap;
 use crate::config::theme::Theme;
 use crate::session::Session;
 use crate::store::{Drafts, Follower, Store};

@@ -2,10 +2,14 @@
 //! the schedules, the pagers and the actor, set up once from the config.
 
 use crate::Error;
-use crate::config::{self, Backend, Loaded, Origin, ScheduleConfig, SourceConfig};
+use crate::config::{self, Origin};
 use crate::model::{Alert, AlertKey};
+use crate::oncall::ScheduleConfig;
+use crate::settings::{self, Loaded};
+use crate::sources::SourceConfig;
 use crate::sources::cache::SnapshotCache;
 use crate::sources::{self, AlertSource};
+use crate::store::Backend;
 use crate::store::{PgStore, SqliteStore, Store};
 use chrono::{DateTime, Utc};
 use std::path::{Path, PathBuf};
@@ -32,7 +36,7 @@ impl Session {
 
     /// As [`Session::open`], with these directories (the tests' temp dirs).
     pub fn open_in(explicit: Option<&Path>, dirs: config::paths::Dirs) -> Result<Session, Error> {
-        let loaded = config::load(explicit, dirs)?;
+        let loaded = settings::load(explicit, dirs)?;
         let store = open_store(&loaded)?;
         let mut built = Vec::new();
         for cfg in &loaded.config.sources {

@@ -40,7 +40,7 @@ pub trait Sources {
     }
 }
 
-impl Sources for [(crate::config::SourceConfig, Arc<dyn AlertSource>)] {
+impl Sources for [(crate::sources::SourceConfig, Arc<dyn AlertSource>)] {
     fn source(&self, name: &str) -> Option<(Arc<dyn AlertSource>, Duration)> {
         self.iter().find(|(c, _)| c.name == name).map(|(c, s)| (s.clone(), c.timeout))
     }
@@ -49,7 +49,7 @@ impl Sources for [(crate::config::SourceConfig, Arc<dyn AlertSource>)] {
 /// The alert sources and the escalation pagers (the webhook, [`crate::escalation::PAGER`],
 /// and vendors' escalation, `@grafana-oncall:<schedule>`: [`crate::pagers`]).
 pub struct Targets<'a> {
-    pub sources: &'a [(crate::config::SourceConfig, Arc<dyn AlertSource>)],
+    pub sources: &'a [(crate::sources::SourceConfig, Arc<dyn AlertSource>)],
     pub pagers: &'a [Arc<dyn Pager>],
 }
 

@@ -182,7 +182,7 @@ fn a_retried_ack_whose_answer_was_lost_does_not_make_a_second_silence() {
     let Some(am) = servers::alertmanager(None) else { return };
     let sb = Sandbox::new();
     let cfg_path = config(&sb, &format!("url = \"{}\"\nack_silence = \"15m\"\n", am.url));
-    let cfg = klaxon::config::parse(&std::fs::read_to_string(&cfg_path).unwrap(), "k.toml").unwrap();
+    let cfg = klaxon::settings::parse(&std::fs::read_to_string(&cfg_path).unwrap(), "k.toml").unwrap();
     let source = klaxon::sources::build(&cfg.sources[0]).unwrap();
     let op = MirrorOp {
         op_id: klaxon::model::new_op_id(),
@@ -202,6 +202,35 @@ fn a_retried_ack_whose_answer_was_lost_does_not_make_a_second_silence() {
     let again = rt.block_on(source.mirror(&op)).unwrap();
     assert_eq!(first.remote_id, again.remote_id);
     assert_eq!(active_silences(&am).len(), 1);
+}
+
+/// Alertmanager answers 404 for a silence it does not know (`GET /silence/{id}`): a note on an
+/// acknowledgement whose silence is gone says so and clears it, while any other failure stays an
+/// error to retry. The source tells the two apart by the HTTP status, not by the words.
+#[test]
+fn a_note_on_a_silence_alertmanager_no_longer_knows_clears_it() {
+    use klaxon::model::{AlertKey, EntryKind, MirrorOp, PriorUpdate};
+    let Some(am) = servers::alertmanager(None) else { return };
+    let sb = Sandbox::new();
+    let cfg_path = config(&sb, &format!("url = \"{}\"\nack_silence = \"15m\"\n", am.url));
+    let cfg = klaxon::settings::parse(&std::fs::read_to_string(&cfg_path).unwrap(), "k.toml").unwrap();
+    let source = klaxon::sources::build(&cfg.sources[0]).unwrap();
+    let op = MirrorOp {
+        op_id: klaxon::model::new_op_id(),
+        alert_key: AlertKey::new("prod", "abc"),
+        kind: EntryKind::Note,
+        actor: "tester".into(),
+        text: "still looking".into(),
+        labels: [("alertname".to_string(), "X".to_string())].into(),
+        created_at: chrono::Utc::now(),
+        attempts: 0,
+        level: None,
+        prior: Some(("an-earlier-op".into(), "0b6a7f3e-5c1d-4e2f-9a8b-7c6d5e4f3a2b".into())),
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let done = rt.block_on(source.mirror(&op)).unwrap();
+    assert_eq!((done.prior, done.summary.as_str()), (PriorUpdate::Clear, "the silence has ended"));
+    assert!(active_silences(&am).is_empty(), "nothing was made for it");
 }
 
 #[test]
@@ -270,7 +299,7 @@ fn hostile_label_values_come_out_clean_in_json_and_on_screen() {
     assert_eq!(alerts[0]["labels"]["team"], "]0;pwned[2Jgonetxt.exe");
 
     // And on screen: the console draws what the source produced, cell by cell.
-    let config = klaxon::config::parse(&std::fs::read_to_string(&cfg).unwrap(), "k.toml").unwrap();
+    let config = klaxon::settings::parse(&std::fs::read_to_string(&cfg).unwrap(), "k.toml").unwrap();
     let source = klaxon::sources::build(&config.sources[0]).unwrap();
     // Through the border every poll crosses: the sources themselves leave the text as it came.
     let poll = klaxon::sources::poller::poll_once(source.as_ref(), std::time::Duration::from_secs(10));

@@ -290,7 +290,7 @@ async fn a_stuck_page_does_not_hold_back_the_same_alerts_ack_at_its_source() {
     let ack = NewEntry::new(key.clone(), EntryKind::Acked, "bob", "on it");
     store.append_mirrored(&ack, "demo", &BTreeMap::new()).unwrap();
 
-    let cfg = klaxon::config::parse("[[sources]]\nname = \"demo\"\nkind = \"demo\"\n", "t.toml").unwrap();
+    let cfg = klaxon::settings::parse("[[sources]]\nname = \"demo\"\nkind = \"demo\"\n", "t.toml").unwrap();
     let counting = Arc::new(Counting(Default::default()));
     let sources = vec![(cfg.sources[0].clone(), counting.clone() as Arc<dyn klaxon::sources::AlertSource>)];
     let dead = klaxon::config::Secret::from_config(&format!("http://127.0.0.1:{}/hook", free_port()));

@@ -480,7 +480,7 @@ impl Watched {
 /// The console's screen (120×40) after these events, as the runtime feeds them to `update`.
 fn screen(seen: &Watched) -> String {
     use klaxon::app::{self, Msg};
-    let keymap = klaxon::config::keymap::Keymap::builtin_default();
+    let keymap = klaxon::app::Keymap::builtin_default();
     let mut state = klaxon::app::State::new("tester", keymap, chrono::Utc::now(), 17);
     app::update(&mut state, Msg::Resize { width: 120, height: 40 });
     for (_, e) in &seen.events {
@@ -520,7 +520,7 @@ async fn watch_until(
 #[test]
 fn the_poller_marks_a_source_failing_under_each_fault_and_healthy_again_after() {
     let Some((_am, proxy, _sb, config)) = am_setup("interval = \"1s\"") else { return };
-    let cfg = klaxon::config::parse(&std::fs::read_to_string(&config).unwrap(), "k.toml").unwrap();
+    let cfg = klaxon::settings::parse(&std::fs::read_to_string(&config).unwrap(), "k.toml").unwrap();
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let cache_dir = tempfile::tempdir().unwrap();

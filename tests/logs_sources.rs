@@ -15,7 +15,7 @@ use wiremock::matchers::{header, method, path, query_param};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 fn configured(toml: &str, base: Option<&Path>) -> Configured {
-    let cfg = klaxon::config::parse(toml, "t.toml").unwrap_or_else(|e| panic!("{e}"));
+    let cfg = klaxon::settings::parse(toml, "t.toml").unwrap_or_else(|e| panic!("{e}"));
     klaxon::logs::build(&cfg.logs[0], base).unwrap()
 }
 

@@ -4,9 +4,9 @@
 mod common;
 
 use common::{Sandbox, require};
-use klaxon::config::{NotifyConfig, TerminalNotify};
 use klaxon::model::{AlertKey, Notice, Severity};
 use klaxon::notify::{Batcher, Notifier};
+use klaxon::notify::{NotifyConfig, TerminalNotify};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -151,7 +151,7 @@ fn watch_notifies_for_the_demo_alerts_but_not_for_one_already_acknowledged() {
     // snapshot cache exists and watch sees every alert as news.
     let demo = klaxon::sources::demo::DemoSource::new(
         "demo",
-        &klaxon::config::DemoConfig { seed: 0, cycle: Duration::from_secs(1800) },
+        &klaxon::sources::demo::DemoConfig { seed: 0, cycle: Duration::from_secs(1800) },
         Default::default(),
     );
     let now = chrono::Utc::now();

@@ -187,12 +187,12 @@ impl Arbitrary for AmAnswer {
 }
 
 fn alertmanager() -> klaxon::sources::alertmanager::AlertmanagerSource {
-    let cfg = klaxon::config::parse(
+    let cfg = klaxon::settings::parse(
         "[[sources]]\nname = \"prod\"\nkind = \"alertmanager\"\nurl = \"http://127.0.0.1:9\"\n",
         "k.toml",
     )
     .unwrap();
-    let klaxon::config::SourceKind::Alertmanager(am) = &cfg.sources[0].kind else { unreachable!() };
+    let klaxon::sources::SourceKind::Alertmanager(am) = &cfg.sources[0].kind else { unreachable!() };
     klaxon::sources::alertmanager::AlertmanagerSource::new(&cfg.sources[0], am).unwrap()
 }
 
@@ -303,12 +303,12 @@ impl Arbitrary for ZabbixAnswer {
 }
 
 fn zabbix() -> klaxon::sources::zabbix::ZabbixSource {
-    let cfg = klaxon::config::parse(
+    let cfg = klaxon::settings::parse(
         "[[sources]]\nname = \"zbx\"\nkind = \"zabbix\"\nurl = \"http://127.0.0.1:9\"\ntoken_env = \"KLAXON_PROP_ZABBIX_TOKEN\"\n",
         "k.toml",
     )
     .unwrap();
-    let klaxon::config::SourceKind::Zabbix(z) = &cfg.sources[0].kind else { unreachable!() };
+    let klaxon::sources::SourceKind::Zabbix(z) = &cfg.sources[0].kind else { unreachable!() };
     klaxon::sources::zabbix::ZabbixSource::new(&cfg.sources[0], z).unwrap()
 }
 
@@ -423,7 +423,7 @@ fn prop_plugin_run(r: PluginRun) -> TestResult {
         "[[sources]]\nname = \"local\"\nkind = \"checks\"\nhost = false\n[[sources.commands]]\nname = \"plugin\"\nargv = [{}]\n",
         argv.join(", ")
     );
-    let cfg = klaxon::config::parse(&text, "k.toml").unwrap();
+    let cfg = klaxon::settings::parse(&text, "k.toml").unwrap();
     let source = klaxon::sources::build(&cfg.sources[0]).unwrap();
     let polled = RUNTIME.with(|rt| rt.block_on(poll_once(source.as_ref(), Duration::from_secs(60))));
     verdict(match polled {
@@ -508,7 +508,7 @@ impl Arbitrary for DemoCase {
 
 fn prop_demo(c: DemoCase) -> TestResult {
     let map = klaxon::model::SeverityMap::new(c.map.iter().filter_map(|(k, v)| Some((k.clone(), v.parse().ok()?))));
-    let cfg = klaxon::config::DemoConfig { seed: c.seed, cycle: c.cycle };
+    let cfg = klaxon::sources::demo::DemoConfig { seed: c.seed, cycle: c.cycle };
     let demo = klaxon::sources::demo::DemoSource::new("demo", &cfg, map);
     let first = border(demo.alerts_at(c.now));
     let again = border(demo.alerts_at(c.now));
@@ -722,7 +722,7 @@ fn toml_string(s: &str) -> String {
 
 fn prop_durations(d: DurationText) -> TestResult {
     let text = format!("[[sources]]\nname = \"d\"\nkind = \"demo\"\ninterval = {}\n", toml_string(&d.text));
-    let parsed = klaxon::config::parse(&text, "k.toml");
+    let parsed = klaxon::settings::parse(&text, "k.toml");
     verdict(match (&parsed, d.value) {
         (Ok(cfg), Some(v)) => {
             holds(cfg.sources[0].interval == v, || format!("{:?} read as {:?}", d.text, cfg.sources[0].interval))
@@ -860,11 +860,11 @@ impl Arbitrary for ConfigText {
 
 fn prop_config_file(c: ConfigText) -> TestResult {
     let lines = c.0.lines().count().max(1);
-    verdict(match klaxon::config::parse(&c.0, "k.toml") {
+    verdict(match klaxon::settings::parse(&c.0, "k.toml") {
         Ok(cfg) => {
             // What parsed must also build without a panic (its errors are the user's to see).
             for s in &cfg.sources {
-                if !matches!(s.kind, klaxon::config::SourceKind::Checks(_)) {
+                if !matches!(s.kind, klaxon::sources::SourceKind::Checks(_)) {
                     let _ = klaxon::sources::build(s);
                 }
             }

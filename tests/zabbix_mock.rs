@@ -18,7 +18,7 @@ fn source(url: &str, auth: &str, dir: &tempfile::TempDir, extra: &str) -> Box<dy
         _ => format!("username = \"klaxon\"\npassword_file = \"{}\"", secret.display()),
     };
     let text = format!("[[sources]]\nname = \"zbx\"\nkind = \"zabbix\"\nurl = \"{url}\"\n{auth}\n{extra}");
-    let cfg = klaxon::config::parse(&text, "k.toml").expect("config");
+    let cfg = klaxon::settings::parse(&text, "k.toml").expect("config");
     klaxon::sources::build(&cfg.sources[0]).expect("source")
 }
 

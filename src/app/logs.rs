@@ -5,7 +5,7 @@
 use super::scroll::Extent;
 use super::state::{Flash, Pane, State};
 use super::{Action, Effect, Key, KeyCode};
-use crate::config::keymap::Keymap;
+use crate::app::Keymap;
 use crate::model::{Alert, AlertKey, Level, LogBuffer, LogLine};
 use crate::sanitize::sanitize_line;
 

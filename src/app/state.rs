@@ -6,7 +6,7 @@ use super::editor::Editor;
 use super::escalation::Escalation;
 use super::list::AlertList;
 use super::runbooks::Runbooks;
-use crate::config::keymap::Keymap;
+use crate::app::Keymap;
 use crate::model::{AlertKey, EntryKind, Health, Item, NewEntry, OpIds, Severity};
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashMap, HashSet};

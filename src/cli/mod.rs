@@ -345,7 +345,7 @@ pub fn describe(session: &Session) -> Result<(), CliError> {
 
 fn init(explicit: Option<&std::path::Path>, write: bool, force: bool) -> Result<(), CliError> {
     if !write {
-        print!("{}", config::DEFAULT_TOML);
+        print!("{}", crate::settings::DEFAULT_TOML);
         return Ok(());
     }
     let path = explicit.map(PathBuf::from).unwrap_or_else(|| config::paths::Dirs::platform().config_file());
@@ -355,7 +355,7 @@ fn init(explicit: Option<&std::path::Path>, write: bool, force: bool) -> Result<
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| CliError::Failure(format!("cannot create {}: {e}", dir.display())))?;
     }
-    std::fs::write(&path, config::DEFAULT_TOML)
+    std::fs::write(&path, crate::settings::DEFAULT_TOML)
         .map_err(|e| CliError::Failure(format!("cannot write {}: {e}", path.display())))?;
     eprintln!("klaxon: wrote {}", path.display());
     Ok(())

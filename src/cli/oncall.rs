@@ -5,9 +5,9 @@
 //! not be read).
 
 use super::{CliError, OnCallFormat, Session};
-use crate::config::ScheduleKind;
 use crate::model::OnCall;
 use crate::oncall;
+use crate::oncall::ScheduleKind;
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Utc};
 use serde::Serialize;
 use std::io::Write;

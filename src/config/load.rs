@@ -1,7 +1,6 @@
 //! Finding, reading and parsing klaxon.toml, with errors that name file, line and key.
 
 use super::paths::{Dirs, expand_tilde};
-use super::{Config, DEFAULT_TOML};
 use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -16,6 +15,25 @@ pub enum KeySeg {
 /// A dotted path into the config, e.g. `sources[1].commands[0].argv`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyPath(pub Vec<KeySeg>);
+
+impl KeyPath {
+    /// A top-level key, e.g. `store`.
+    pub fn root(key: &str) -> KeyPath {
+        KeyPath(vec![KeySeg::Key(key.into())])
+    }
+
+    /// This path, then `.key`.
+    pub fn key(mut self, key: &str) -> KeyPath {
+        self.0.push(KeySeg::Key(key.into()));
+        self
+    }
+
+    /// This path, then `[index]`.
+    pub fn index(mut self, index: usize) -> KeyPath {
+        self.0.push(KeySeg::Index(index));
+        self
+    }
+}
 
 impl fmt::Display for KeyPath {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -61,14 +79,35 @@ pub enum Origin {
     Embedded,
 }
 
+/// What the config layer needs of the document it reads. The root config
+/// (`settings::Config`) implements it, so that this module names no integration.
+pub trait Document: serde::de::DeserializeOwned {
+    /// The built-in document, run when there is no file.
+    const EMBEDDED: &'static str;
+
+    /// For an unknown key right inside one of these array tables (`"[[sources]]"`), what to
+    /// add to serde's message: the keys every entry of that table has.
+    const COMMON_KEYS: &'static [(&'static str, &'static str)] = &[];
+
+    /// Checks what serde cannot: each problem with the key it concerns, in the order found.
+    fn validate(&self) -> Vec<(KeyPath, String)>;
+
+    /// Loads the files the document names (a theme, a keymap). An error inside such a file
+    /// names that file and line; one with a key but no line (an unknown name) is reported
+    /// at that key's line in the document.
+    fn check_files(&self, _dirs: &Dirs) -> Result<(), ConfigError> {
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone)]
-pub struct Loaded {
-    pub config: Config,
+pub struct Loaded<C> {
+    pub config: C,
     pub origin: Origin,
     pub dirs: Dirs,
 }
 
-impl Loaded {
+impl<C> Loaded<C> {
     /// Relative paths in a config file are relative to that file's directory.
     pub fn resolve_path(&self, path: &Path) -> PathBuf {
         let path = expand_tilde(path);
@@ -81,7 +120,7 @@ impl Loaded {
 
 /// `--config PATH`, else `$KLAXON_CONFIG`, else the platform config file if it exists,
 /// else the embedded default. A path that was named but cannot be read is an error.
-pub fn load(explicit: Option<&Path>, dirs: Dirs) -> Result<Loaded, ConfigError> {
+pub fn load<C: Document>(explicit: Option<&Path>, dirs: Dirs) -> Result<Loaded<C>, ConfigError> {
     let named = explicit
         .map(Path::to_path_buf)
         .or_else(|| std::env::var_os("KLAXON_CONFIG").filter(|v| !v.is_empty()).map(PathBuf::from));
@@ -90,7 +129,7 @@ pub fn load(explicit: Option<&Path>, dirs: Dirs) -> Result<Loaded, ConfigError> 
         None => Some(dirs.config_file()).filter(|p| p.exists()),
     };
     let Some(path) = path else {
-        let config = parse(DEFAULT_TOML, "<embedded default>")?;
+        let config = parse(C::EMBEDDED, "<embedded default>")?;
         return Ok(Loaded { config, origin: Origin::Embedded, dirs });
     };
     let shown = path.display().to_string();
@@ -100,29 +139,22 @@ pub fn load(explicit: Option<&Path>, dirs: Dirs) -> Result<Loaded, ConfigError> 
         key: None,
         message: format!("cannot read config: {e}"),
     })?;
-    let config = parse(&text, &shown)?;
-    check_ui(&config, &dirs, &text, &shown)?;
+    let config: C = parse(&text, &shown)?;
+    config.check_files(&dirs).map_err(|mut e| {
+        // An unknown theme or keymap name: the error is about the document's own key.
+        if let Some(key) = e.key.as_deref().filter(|_| e.line.is_none()) {
+            let path = KeyPath(key.split('.').map(|k| KeySeg::Key(k.into())).collect());
+            e.line = locate(&text, &path).map(|span| line_of(&text, span.start));
+            e.file = shown.clone();
+        }
+        e
+    })?;
     Ok(Loaded { config, origin: Origin::File(path), dirs })
 }
 
-/// The theme and keymap named under [ui] load; a name that does not exist is reported at
-/// its line in klaxon.toml, errors inside a theme or keymap file at theirs.
-fn check_ui(config: &Config, dirs: &Dirs, text: &str, file: &str) -> Result<(), ConfigError> {
-    let theme = super::theme::Theme::load(&config.ui.theme, &dirs.config.join("themes"), false).map(|_| ());
-    let keymap = super::keymap::Keymap::load(&config.ui.keymap, &dirs.config.join("keymaps")).map(|_| ());
-    theme.and(keymap).map_err(|mut e| {
-        if let Some(field) = e.key.as_deref().and_then(|k| k.strip_prefix("ui.")).filter(|_| e.line.is_none()) {
-            let path = KeyPath(vec![KeySeg::Key("ui".into()), KeySeg::Key(field.into())]);
-            e.line = locate(text, &path).map(|span| line_of(text, span.start));
-            e.file = file.to_owned();
-        }
-        e
-    })
-}
-
 /// Parses and validates config text; `file` is what errors call it.
-pub fn parse(text: &str, file: &str) -> Result<Config, ConfigError> {
-    let config: Config = toml::from_str(text).map_err(|e| from_toml_error(text, file, &e))?;
+pub fn parse<C: Document>(text: &str, file: &str) -> Result<C, ConfigError> {
+    let config: C = toml::from_str(text).map_err(|e| from_toml_error(text, file, &e, C::COMMON_KEYS))?;
     if let Some((path, message)) = config.validate().into_iter().next() {
         let line = locate(text, &path).map(|span| line_of(text, span.start));
         return Err(ConfigError { file: file.to_owned(), line, key: Some(path.to_string()), message });
@@ -130,7 +162,7 @@ pub fn parse(text: &str, file: &str) -> Result<Config, ConfigError> {
     Ok(config)
 }
 
-fn from_toml_error(text: &str, file: &str, err: &toml::de::Error) -> ConfigError {
+fn from_toml_error(text: &str, file: &str, err: &toml::de::Error, common_keys: &[(&str, &str)]) -> ConfigError {
     let message = err.message().trim().to_owned();
     let span = err.span().unwrap_or(0..0);
     // serde names the field in its messages; find that key inside the span (a whole table
@@ -156,19 +188,10 @@ fn from_toml_error(text: &str, file: &str, err: &toml::de::Error) -> ConfigError
     let mut message = message;
     if message.starts_with("unknown field") {
         // The key sits in a `[[sources]]` table itself, not in one of its sub-tables.
-        let in_source =
-            text.get(span.start..offset).is_some_and(|t| t.starts_with("[[sources]]") && !t.contains("\n["));
-        if in_source {
-            message.push_str(
-                ", or one every source has: `name`, `kind`, `interval`, `timeout`, `max_bytes`, `severity_map`",
-            );
-        }
-        let in_logs = text.get(span.start..offset).is_some_and(|t| t.starts_with("[[logs]]") && !t.contains("\n["));
-        if in_logs {
-            message.push_str(
-                ", or one every log source has: `name`, `kind`, `query`, `before`, `limit`, `buffer`, `interval`, \
-                 `timeout`, `max_bytes`, `match`",
-            );
+        for (header, keys) in common_keys {
+            if text.get(span.start..offset).is_some_and(|t| t.starts_with(header) && !t.contains("\n[")) {
+                message.push_str(keys);
+            }
         }
         if key.as_deref().is_some_and(looks_secret) {
             message.push_str("; secrets are never written inline: give them from an env var or a 0600 file");
@@ -261,65 +284,4 @@ fn locate(text: &str, path: &KeyPath) -> Option<Range<usize>> {
         }
     }
     found
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn err(text: &str) -> ConfigError {
-        parse(text, "k.toml").expect_err("should not parse")
-    }
-
-    #[test]
-    fn embedded_default_parses() {
-        let c = parse(DEFAULT_TOML, "<embedded default>").unwrap();
-        let kinds: Vec<_> = c.sources.iter().map(|s| s.kind.name()).collect();
-        assert_eq!(kinds, ["demo", "checks"]);
-        assert!(c.runbooks.paths.is_empty() && !c.runbooks.copy_code);
-    }
-
-    #[test]
-    fn unknown_top_level_key_names_line_and_key() {
-        let e = err("[identity]\nname = \"a\"\n\n[stroe]\nbackend = \"sqlite\"\n");
-        assert_eq!((e.line, e.key.as_deref()), (Some(4), Some("stroe")), "{e}");
-        assert!(e.to_string().starts_with("k.toml:4: key `stroe`: unknown field"), "{e}");
-    }
-
-    #[test]
-    fn typo_inside_a_source_names_its_own_line() {
-        let e = err("[[sources]]\nname = \"d\"\nkind = \"demo\"\nsede = 3\n");
-        assert_eq!((e.line, e.key.as_deref()), (Some(4), Some("sede")), "{e}");
-        let e = err(
-            "[[sources]]\nname = \"d\"\nkind = \"checks\"\n\n[[sources.commands]]\nname = \"x\"\nargv = [\"/bin/true\"]\ntimout = \"1s\"\n",
-        );
-        assert_eq!((e.line, e.key.as_deref()), (Some(8), Some("timout")), "{e}");
-    }
-
-    #[test]
-    fn bad_values_name_their_key() {
-        let e = err("[[sources]]\nname = \"d\"\nkind = \"demo\"\ninterval = \"soon\"\n");
-        assert_eq!((e.line, e.key.as_deref()), (Some(4), Some("interval")), "{e}");
-        assert!(e.message.contains("invalid duration"), "{e}");
-        let e = err("[[sources]]\nname = \"d\"\nkind = \"nagios-xi\"\n");
-        assert!(e.message.contains("nagios-xi"), "{e}");
-        let e = err("[store]\nbackend = \"mysql\"\n");
-        assert_eq!((e.line, e.key.as_deref()), (Some(2), Some("backend")), "{e}");
-    }
-
-    #[test]
-    fn validation_errors_are_located() {
-        let e = err("[[sources]]\nname = \"a\"\nkind = \"demo\"\n\n[[sources]]\nname = \"a\"\nkind = \"demo\"\n");
-        assert_eq!((e.line, e.key.as_deref()), (Some(6), Some("sources[1].name")), "{e}");
-        let e = err("[[sources]]\nname = \"c\"\nkind = \"checks\"\n[[sources.commands]]\nname = \"x\"\nargv = []\n");
-        assert_eq!((e.line, e.key.as_deref()), (Some(6), Some("sources[0].commands[0].argv")), "{e}");
-        let e = err("[[sources]]\nname = \"bad/name\"\nkind = \"demo\"\n");
-        assert_eq!(e.line, Some(2), "{e}");
-    }
-
-    #[test]
-    fn syntax_errors_have_a_line() {
-        let e = err("[identity]\nname = \n");
-        assert_eq!(e.line, Some(2), "{e}");
-    }
 }

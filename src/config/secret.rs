@@ -3,6 +3,7 @@
 //! remembered, so that [`redact`] can take it out of text a server sent back (an error page
 //! that echoes the Authorization header, a 404 that quotes a secret feed's path).
 
+use super::{At, Problems};
 use serde::Deserialize;
 use std::fmt;
 use std::os::unix::fs::PermissionsExt;
@@ -145,6 +146,116 @@ impl SecretRef {
             },
             SecretRef::File(path) => read_secret_file(&super::paths::expand_tilde(path)),
         }
+    }
+}
+
+/// A secret a setting gives as `<name>_env` (an environment variable) or `<name>_file` (a
+/// 0600 file), never inline and never both: the one resolver every integration's secrets go
+/// through. A view over the two keys, which stay plain fields of the integration's struct so
+/// that its `deny_unknown_fields` keeps listing them in a typo's message.
+#[derive(Debug, Clone, Copy)]
+pub struct SecretField<'a> {
+    name: &'static str,
+    env: Option<&'a str>,
+    file: Option<&'a Path>,
+}
+
+impl<'a> SecretField<'a> {
+    pub fn new(name: &'static str, env: &'a Option<String>, file: &'a Option<PathBuf>) -> Self {
+        SecretField { name, env: env.as_deref(), file: file.as_deref() }
+    }
+
+    /// Where the secret lives, if it is given.
+    pub fn get(&self) -> Result<Option<SecretRef>, String> {
+        let name = self.name;
+        match (self.env, self.file) {
+            (Some(_), Some(_)) => Err(format!("give {name}_env or {name}_file, not both")),
+            (Some(var), None) => Ok(Some(SecretRef::Env(var.to_owned()))),
+            (None, Some(path)) => Ok(Some(SecretRef::File(path.to_owned()))),
+            (None, None) => Ok(None),
+        }
+    }
+
+    /// Whether one (and only one) of the two keys is given.
+    pub fn is_given(&self) -> bool {
+        matches!(self.get(), Ok(Some(_)))
+    }
+
+    /// The secret itself, read now; `None` when it is not given.
+    pub fn resolve(&self) -> Result<Option<Secret>, String> {
+        self.get()?.map(|r| r.resolve()).transpose()
+    }
+
+    /// A secret that is given must be readable; the problem goes on whichever key was used.
+    pub fn check(&self, at: At<'_>, problems: &mut Problems) {
+        match self.get() {
+            Err(e) => problems.push((at(&format!("{}_env", self.name)), e)),
+            Ok(Some(r)) => {
+                if let Err(e) = r.resolve() {
+                    let key = if matches!(r, SecretRef::Env(_)) { "_env" } else { "_file" };
+                    problems.push((at(&format!("{}{key}", self.name)), e));
+                }
+            }
+            Ok(None) => {}
+        }
+    }
+}
+
+/// How an integration logs in: a token (`token_env`/`token_file`), or a `username` with a
+/// password (`password_env`/`password_file`).
+#[derive(Debug, Clone, Copy)]
+pub struct Login<'a> {
+    pub token: SecretField<'a>,
+    pub username: Option<&'a str>,
+    pub password: SecretField<'a>,
+}
+
+/// What a [`Login`] resolves to.
+#[derive(Debug, Clone)]
+pub enum Credentials {
+    Token(Secret),
+    Password { username: String, password: Secret },
+    None,
+}
+
+impl<'a> Login<'a> {
+    pub fn new(
+        token: (&'a Option<String>, &'a Option<PathBuf>),
+        username: &'a Option<String>,
+        password: (&'a Option<String>, &'a Option<PathBuf>),
+    ) -> Self {
+        Login {
+            token: SecretField::new("token", token.0, token.1),
+            username: username.as_deref(),
+            password: SecretField::new("password", password.0, password.1),
+        }
+    }
+
+    /// Whether any way in is written (a token written wrong counts: it has its own problem).
+    pub fn is_given(&self) -> bool {
+        self.username.is_some() || !matches!(self.token.get(), Ok(None))
+    }
+
+    /// A token, or a username with a password, each readable; never both.
+    pub fn check(&self, at: At<'_>, problems: &mut Problems) {
+        self.token.check(at, problems);
+        self.password.check(at, problems);
+        if self.username.is_some() != self.password.is_given() {
+            problems.push((at("username"), "a login needs both username and password_env/password_file".into()));
+        }
+        if self.username.is_some() && self.token.is_given() {
+            problems.push((at("token_env"), "give a token or a username and password, not both".into()));
+        }
+    }
+
+    /// The secrets read now: the token when given, else the username and password.
+    pub fn resolve(&self) -> Result<Credentials, String> {
+        let (token, password) = (self.token.resolve()?, self.password.resolve()?);
+        Ok(match (token, self.username, password) {
+            (Some(token), _, _) => Credentials::Token(token),
+            (None, Some(username), Some(password)) => Credentials::Password { username: username.to_owned(), password },
+            _ => Credentials::None,
+        })
     }
 }
 

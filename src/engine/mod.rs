@@ -9,10 +9,10 @@
 
 pub mod rules;
 
-use crate::config::SourceConfig;
 use crate::model::{Alert, AlertKey, Board, Entry, EntryKind, Health, Notice, Watcher};
 use crate::session::Session;
 use crate::sources::AlertSource;
+use crate::sources::SourceConfig;
 use crate::sources::cache::SnapshotCache;
 use crate::sources::poller::{self, Schedule, SourceEvent};
 use crate::store::Store;
@@ -354,10 +354,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (open, gate) = std::sync::mpsc::channel();
         let store = Hung { inner: SqliteStore::open(&dir.path().join("k.db")).unwrap(), gate: Mutex::new(gate) };
-        let cfg = crate::config::parse("[[sources]]\nname = \"prod\"\nkind = \"demo\"\ninterval = \"1h\"\n", "t.toml")
-            .unwrap()
-            .sources
-            .remove(0);
+        let cfg =
+            crate::settings::parse("[[sources]]\nname = \"prod\"\nkind = \"demo\"\ninterval = \"1h\"\n", "t.toml")
+                .unwrap()
+                .sources
+                .remove(0);
         let sources: Vec<(SourceConfig, Arc<dyn AlertSource>)> = vec![(cfg, Arc::new(One))];
         let cache = SnapshotCache::new(&dir.path().join("cache"));
         let (_stop, stop_rx) = watch::channel(false);

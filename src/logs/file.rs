@@ -6,16 +6,42 @@
 //! then the new one from its start) and a file cut short in place (copytruncate: read again
 //! from the start).
 
-use super::{FetchFuture, LogSource, LogTail, Plan};
-use crate::config::LogConfig;
+use super::{FetchFuture, KindConfig, LogConfig, LogSource, LogTail, Plan};
+use crate::config::{At, Problems};
 use crate::model::LogLine;
 use crate::sources::SourceError;
 use chrono::{DateTime, Utc};
+use serde::Deserialize;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
+
+/// `kind = "file"`: a log file on this host, plain text or JSON lines, tailed across rotations.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    /// The file; may be a template (`/var/log/{{ labels.job }}.log`). Relative to the config.
+    pub path: String,
+}
+
+impl KindConfig for FileConfig {
+    fn validate(&self, _: &LogConfig, at: At<'_>, problems: &mut Problems) {
+        if let Err(e) = super::template::check(&self.path) {
+            problems.push((at("path"), e));
+        }
+    }
+
+    fn own_path(&self) -> Option<&str> {
+        Some(&self.path)
+    }
+
+    fn build(&self, log: &LogConfig, base: Option<&Path>) -> Result<Arc<dyn LogSource>, SourceError> {
+        Ok(Arc::new(FileSource::new(log, base)))
+    }
+}
 
 pub struct FileSource {
     name: String,

@@ -3,16 +3,45 @@
 //! a label value can never become another argument:
 //! `-u {{ labels.unit }}`, `-t {{ labels.identifier }}`, `_HOSTNAME={{ host }}`, `+`.
 
-use super::{FetchFuture, LogSource, LogTail, Plan};
-use crate::config::LogConfig;
-use crate::config::logs::JournaldConfig;
+use super::{FetchFuture, KindConfig, LogConfig, LogSource, LogTail, Plan};
+use crate::config::{At, Problems};
 use crate::model::{Level, LogLine, field_value};
 use crate::sanitize::sanitize_line;
 use crate::sources::SourceError;
 use chrono::{DateTime, Utc};
-use std::path::PathBuf;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::Arc;
 use tokio::io::AsyncReadExt;
+
+/// `kind = "journald"`: `journalctl -o json`, run directly (never through a shell).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JournaldConfig {
+    /// The program; default `journalctl` from PATH.
+    #[serde(default = "default_journalctl")]
+    pub journalctl: PathBuf,
+    /// Read the journal files in this directory instead of the system journal.
+    pub directory: Option<PathBuf>,
+}
+
+fn default_journalctl() -> PathBuf {
+    PathBuf::from("journalctl")
+}
+
+impl KindConfig for JournaldConfig {
+    /// serde has checked all there is; queries are checked by [`check_query`].
+    fn validate(&self, _: &LogConfig, _: At<'_>, _: &mut Problems) {}
+
+    fn check_query(&self, query: &str) -> Result<(), String> {
+        check_query(query)
+    }
+
+    fn build(&self, log: &LogConfig, _: Option<&Path>) -> Result<Arc<dyn super::LogSource>, SourceError> {
+        Ok(Arc::new(JournaldSource::new(log, self)))
+    }
+}
 
 /// With no `query`: the unit named by the alert, else its service.
 pub const DEFAULT_QUERY: &str = "-u {{ labels.unit | labels.systemd_unit | service }}";

@@ -3,17 +3,69 @@
 //! ending where the last one's oldest line was; following asks for what came after the
 //! newest line seen (`direction=forward`).
 
-use super::{FetchFuture, LogSource, LogTail, Plan};
-use crate::config::logs::LokiConfig;
-use crate::config::{LogConfig, Secret};
+use super::{FetchFuture, KindConfig, LogConfig, LogSource, LogTail, Plan};
+use crate::config::{At, Problems, Secret, SecretField, TOKEN_GOES, http_url_problem};
+use crate::http::{self, Limits};
 use crate::model::{Level, LogLine, field_value};
 use crate::sanitize::sanitize_line;
 use crate::sources::SourceError;
-use crate::sources::http::{self, Limits};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+/// `kind = "loki"`: Grafana Loki's `query_range`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LokiConfig {
+    pub url: String,
+    /// Tenant, sent as X-Scope-OrgID.
+    pub org_id: Option<String>,
+    /// Bearer token.
+    pub token_env: Option<String>,
+    pub token_file: Option<PathBuf>,
+    /// PEM file of CAs to trust besides the system's.
+    pub ca_file: Option<PathBuf>,
+    /// Lines per request; the window is read newest first in pages of this size.
+    #[serde(default = "default_page")]
+    pub page: usize,
+}
+
+fn default_page() -> usize {
+    1000
+}
+
+impl LokiConfig {
+    pub fn token(&self) -> SecretField<'_> {
+        SecretField::new("token", &self.token_env, &self.token_file)
+    }
+}
+
+impl KindConfig for LokiConfig {
+    fn validate(&self, log: &LogConfig, at: At<'_>, problems: &mut Problems) {
+        if let Some(problem) = http_url_problem(&self.url, TOKEN_GOES) {
+            problems.push((at("url"), problem));
+        }
+        if log.query.is_none() && log.matches.iter().all(|m| m.query.is_none()) {
+            problems.push((
+                at("kind"),
+                "a loki log source needs a `query`, e.g. '{instance=\"{{ labels.instance }}\"}'".into(),
+            ));
+        }
+        if self.org_id.as_deref().is_some_and(|o| o.trim().is_empty() || o.contains(['\n', '\r'])) {
+            problems.push((at("org_id"), "org_id is a tenant name, not empty".into()));
+        }
+        if !(1..=5000).contains(&self.page) {
+            problems.push((at("page"), "page must be 1 to 5000 lines (Loki's max_entries_limit)".into()));
+        }
+        self.token().check(at, problems);
+    }
+
+    fn build(&self, log: &LogConfig, _: Option<&Path>) -> Result<Arc<dyn LogSource>, SourceError> {
+        Ok(Arc::new(LokiSource::new(log, self)?))
+    }
+}
 
 pub struct LokiSource {
     name: String,
@@ -31,10 +83,7 @@ struct Inner {
 
 impl LokiSource {
     pub fn new(cfg: &LogConfig, loki: &LokiConfig) -> Result<Self, SourceError> {
-        let token = match loki.token().map_err(SourceError::new)? {
-            Some(r) => Some(r.resolve().map_err(SourceError::new)?),
-            None => None,
-        };
+        let token = loki.token().resolve().map_err(SourceError::new)?;
         let limits = Limits::for_source(cfg.timeout, cfg.max_bytes);
         let client = http::client(limits, loki.ca_file.as_deref())?;
         Ok(LokiSource {

@@ -4,10 +4,66 @@
 pub mod desktop;
 pub mod terminal;
 
-use crate::config::NotifyConfig;
 use crate::model::{Notice, Severity};
 use chrono::{DateTime, Utc};
+use serde::Deserialize;
 use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// `[notify]`: how alerts reach you.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotifyConfig {
+    /// Desktop notifications over D-Bus (when klaxon runs on your desktop).
+    #[serde(default = "crate::config::yes")]
+    pub desktop: bool,
+    /// Notifications through the terminal, which reach you over SSH and through tmux.
+    #[serde(default)]
+    pub terminal: TerminalNotify,
+    /// Only alerts at or above this severity notify.
+    #[serde(default = "default_notify_min")]
+    pub min_severity: Severity,
+    /// More than `storm_threshold` notifications within this window become one summary.
+    #[serde(default = "default_storm_window", deserialize_with = "crate::config::duration")]
+    pub storm_window: Duration,
+    #[serde(default = "default_storm_threshold")]
+    pub storm_threshold: usize,
+}
+
+impl Default for NotifyConfig {
+    fn default() -> Self {
+        NotifyConfig {
+            desktop: true,
+            terminal: TerminalNotify::Auto,
+            min_severity: default_notify_min(),
+            storm_window: default_storm_window(),
+            storm_threshold: default_storm_threshold(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TerminalNotify {
+    Off,
+    Bell,
+    Osc9,
+    Osc777,
+    Osc99,
+    /// What the terminal supports, from its environment; the bell when unsure.
+    #[default]
+    Auto,
+}
+
+fn default_notify_min() -> Severity {
+    Severity::High
+}
+fn default_storm_window() -> Duration {
+    Duration::from_secs(10)
+}
+fn default_storm_threshold() -> usize {
+    3
+}
 
 /// One notification as it goes out.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,7 +4,7 @@
 //! they are wrapped for passthrough (tmux needs `allow-passthrough on` to forward them).
 
 use super::Message;
-use crate::config::TerminalNotify;
+use super::TerminalNotify;
 use std::io::Write;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

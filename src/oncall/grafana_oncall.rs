@@ -2,13 +2,29 @@
 //! `GET /api/v1/users/{id}/` for the person's username. It answers for the present only.
 //! The same schedule also pages: [`crate::pagers::grafana_oncall`].
 
+use super::{KindConfig, ScheduleConfig, VendorScheduleConfig};
 use super::{OnCallFuture, ScheduleSource, VendorApi};
-use crate::config::{ScheduleConfig, VendorScheduleConfig};
+use crate::config::{At, Problems};
+use crate::http::Limits;
 use crate::model::{OnCall, Shift};
 use crate::sources::SourceError;
-use crate::sources::http::Limits;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
+
+/// `kind = "grafana-oncall"`: Grafana OnCall's API (which has no SaaS default: `url` is needed).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(transparent)]
+pub struct GrafanaOncallConfig(pub VendorScheduleConfig);
+
+impl KindConfig for GrafanaOncallConfig {
+    fn validate(&self, schedule: &ScheduleConfig, at: At<'_>, problems: &mut Problems) {
+        self.0.check(schedule.kind.name(), true, at, problems);
+    }
+
+    fn build(&self, cfg: &ScheduleConfig) -> Result<Box<dyn super::ScheduleSource>, SourceError> {
+        Ok(Box::new(GrafanaOnCall::new(cfg, self, Limits::for_source(cfg.timeout, cfg.max_bytes))?))
+    }
+}
 
 pub struct GrafanaOnCall {
     pub(crate) api: VendorApi,
@@ -34,8 +50,8 @@ struct User {
 }
 
 impl GrafanaOnCall {
-    pub fn new(cfg: &ScheduleConfig, v: &VendorScheduleConfig, limits: Limits) -> Result<Self, SourceError> {
-        Ok(GrafanaOnCall { api: VendorApi::new(cfg, v, limits, None)? })
+    pub fn new(cfg: &ScheduleConfig, v: &GrafanaOncallConfig, limits: Limits) -> Result<Self, SourceError> {
+        Ok(GrafanaOnCall { api: VendorApi::new(cfg, &v.0, limits, None)? })
     }
 
     /// This schedule, found by id or name through the pages of `/api/v1/schedules/`.

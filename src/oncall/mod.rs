@@ -8,13 +8,120 @@ pub mod opsgenie;
 pub mod pagerduty;
 pub mod rotation;
 
-use crate::config::{ScheduleConfig, ScheduleKind, Secret};
+use crate::config::{At, KeyPath, Problems, Secret, SecretField, TOKEN_GOES, duration, http_url_problem};
+use crate::http::{self, Limits};
 use crate::model::{OnCall, Shift};
 use crate::sources::SourceError;
-use crate::sources::http::{self, Limits};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
 use std::future::Future;
+use std::path::PathBuf;
 use std::pin::Pin;
+use std::time::Duration;
+
+crate::config::kind_enum! {
+    /// Every kind of schedule: `kind = "…"` in `[[schedules]]`.
+    pub enum ScheduleKind: dyn KindConfig {
+        Ical(ical::IcalConfig) = "ical",
+        Rotation(rotation::RotationConfig) = "rotation",
+        Pagerduty(pagerduty::PagerdutyConfig) = "pagerduty",
+        Opsgenie(opsgenie::OpsgenieConfig) = "opsgenie",
+        GrafanaOncall(grafana_oncall::GrafanaOncallConfig) = "grafana-oncall",
+    }
+}
+
+/// What each kind's own settings (in the kind's own file) do.
+pub trait KindConfig {
+    /// Checks what serde cannot; `at` names a key of this schedule's table.
+    fn validate(&self, schedule: &ScheduleConfig, at: At<'_>, problems: &mut Problems);
+    /// The schedule these settings describe; secrets are read here.
+    fn build(&self, schedule: &ScheduleConfig) -> Result<Box<dyn ScheduleSource>, SourceError>;
+}
+
+/// One `[[schedules]]` entry: who is on call for one escalation level.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ScheduleConfig {
+    pub name: String,
+    /// The escalation level this schedule answers for: 1 is paged first.
+    #[serde(default = "one")]
+    pub level: i64,
+    #[serde(default = "default_interval", deserialize_with = "duration")]
+    pub interval: Duration,
+    #[serde(default = "default_timeout", deserialize_with = "duration")]
+    pub timeout: Duration,
+    #[serde(default = "default_max_bytes")]
+    pub max_bytes: u64,
+    #[serde(flatten)]
+    pub kind: ScheduleKind,
+}
+
+fn one() -> i64 {
+    1
+}
+fn default_interval() -> Duration {
+    Duration::from_secs(300)
+}
+fn default_timeout() -> Duration {
+    Duration::from_secs(10)
+}
+fn default_max_bytes() -> u64 {
+    8 * 1024 * 1024
+}
+
+/// Checks every `[[schedules]]` entry: what all have in common, then each kind's own.
+pub fn validate(schedules: &[ScheduleConfig], problems: &mut Problems) {
+    let mut seen = std::collections::HashSet::new();
+    for (i, sch) in schedules.iter().enumerate() {
+        let at = |field: &str| KeyPath::root("schedules").index(i).key(field);
+        if let Some(problem) = crate::config::check_name("schedule", &sch.name, &mut seen) {
+            problems.push((at("name"), problem));
+        }
+        if !(1..=9).contains(&sch.level) {
+            problems.push((at("level"), format!("level {} is not an escalation level from 1 to 9", sch.level)));
+        }
+        if sch.interval < Duration::from_secs(10) {
+            problems.push((at("interval"), "a schedule's interval is at least 10s".into()));
+        }
+        sch.kind.config().validate(sch, &at, problems);
+    }
+}
+
+/// What every vendor's on-call API takes (PagerDuty `/oncalls`, Opsgenie
+/// `/v2/schedules/{id}/on-calls`, Grafana OnCall `/api/v1/schedules/`); each vendor's file
+/// wraps it in its own kind.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VendorScheduleConfig {
+    /// API base; default the vendor's SaaS (Grafana OnCall has none: give it).
+    pub url: Option<String>,
+    /// The schedule's id (PagerDuty, Grafana OnCall), or id or name (Opsgenie).
+    pub schedule: String,
+    pub token_env: Option<String>,
+    pub token_file: Option<PathBuf>,
+}
+
+impl VendorScheduleConfig {
+    pub fn token(&self) -> SecretField<'_> {
+        SecretField::new("token", &self.token_env, &self.token_file)
+    }
+
+    /// `needs_url`: the vendor has no SaaS default.
+    fn check(&self, kind: &str, needs_url: bool, at: At<'_>, problems: &mut Problems) {
+        self.token().check(at, problems);
+        if matches!(self.token().get(), Ok(None)) {
+            problems.push((at("kind"), format!("a {kind} schedule needs token_env or token_file")));
+        }
+        if needs_url && self.url.is_none() {
+            problems.push((at("kind"), format!("a {kind} schedule needs the API `url`")));
+        }
+        if let Some(problem) = self.url.as_deref().and_then(|u| http_url_problem(u, TOKEN_GOES)) {
+            problems.push((at("url"), problem));
+        }
+        if self.schedule.trim().is_empty() {
+            problems.push((at("schedule"), "give the schedule's id".into()));
+        }
+    }
+}
 
 pub type OnCallFuture<'a> = Pin<Box<dyn Future<Output = Result<OnCall, SourceError>> + Send + 'a>>;
 
@@ -27,8 +134,8 @@ pub trait ScheduleSource: Send + Sync {
 }
 
 /// Shifts are looked up this far back and ahead of the moment asked about.
-const BEHIND: Duration = Duration::days(2);
-const AHEAD: Duration = Duration::days(62);
+const BEHIND: chrono::Duration = chrono::Duration::days(2);
+const AHEAD: chrono::Duration = chrono::Duration::days(62);
 
 /// Shifts read for a window: a stretch running to the window's end has no known end.
 fn answer(name: &str, level: i64, shifts: &[Shift], at: DateTime<Utc>) -> OnCall {
@@ -41,36 +148,9 @@ fn answer(name: &str, level: i64, shifts: &[Shift], at: DateTime<Utc>) -> OnCall
 
 /// Builds the schedule a `[[schedules]]` entry describes; secrets are read here.
 pub fn build(cfg: &ScheduleConfig) -> Result<Box<dyn ScheduleSource>, SourceError> {
-    let limits = Limits::for_source(cfg.timeout, cfg.max_bytes);
-    Ok(match &cfg.kind {
-        ScheduleKind::Rotation(r) => {
-            let rotation = rotation::Rotation::new(r).map_err(|(k, e)| SourceError::new(format!("{k}: {e}")))?;
-            Box::new(RotationSchedule { name: cfg.name.clone(), level: cfg.level, rotation })
-        }
-        ScheduleKind::Ical(c) => {
-            let secret = c.secret_url().map_err(SourceError::new)?;
-            let url = match (secret, &c.url) {
-                (Some(r), _) => r.resolve().map_err(SourceError::new)?,
-                (None, Some(u)) => Secret::from_config(u),
-                (None, None) => return Err(SourceError::new("an ical schedule needs a url")),
-            };
-            let floating = rotation::parse_tz(&c.time_zone).map_err(SourceError::new)?;
-            Box::new(IcalSchedule {
-                name: cfg.name.clone(),
-                level: cfg.level,
-                url,
-                floating,
-                client: http::client(limits, None)?,
-                max_bytes: cfg.max_bytes,
-            })
-        }
-        ScheduleKind::Pagerduty(v) => Box::new(pagerduty::PagerDuty::new(cfg, v, limits)?),
-        ScheduleKind::Opsgenie(v) => Box::new(opsgenie::Opsgenie::new(cfg, v, limits)?),
-        ScheduleKind::GrafanaOncall(v) => Box::new(grafana_oncall::GrafanaOnCall::new(cfg, v, limits)?),
-    })
+    cfg.kind.config().build(cfg)
 }
 
-/// A vendor token from its env var or file.
 /// What every vendor's on-call API needs: the schedule's name and level, where the API is,
 /// which schedule, the token, and a client with the schedule's limits.
 pub struct VendorApi {
@@ -87,7 +167,7 @@ impl VendorApi {
     /// `default_url`: the vendor's SaaS API, used when the config gives no `url`.
     pub fn new(
         cfg: &ScheduleConfig,
-        v: &crate::config::VendorScheduleConfig,
+        v: &VendorScheduleConfig,
         limits: Limits,
         default_url: Option<&str>,
     ) -> Result<VendorApi, SourceError> {
@@ -98,10 +178,9 @@ impl VendorApi {
             .ok_or_else(|| SourceError::new(format!("{} needs the API url", cfg.kind.name())))?;
         let token = v
             .token()
-            .map_err(SourceError::new)?
-            .ok_or_else(|| SourceError::new("no token_env or token_file"))?
             .resolve()
-            .map_err(SourceError::new)?;
+            .map_err(SourceError::new)?
+            .ok_or_else(|| SourceError::new("no token_env or token_file"))?;
         Ok(VendorApi {
             name: cfg.name.clone(),
             level: cfg.level,
@@ -119,7 +198,7 @@ impl VendorApi {
 
     /// Sends a request built on `client()`, within the size cap.
     pub async fn send(&self, req: reqwest::RequestBuilder) -> Result<Vec<u8>, SourceError> {
-        http::fetch(req, self.max_bytes).await
+        Ok(http::fetch(req, self.max_bytes).await?)
     }
 
     /// Sends it and decodes the JSON answer.
@@ -137,84 +216,4 @@ pub async fn lookup(
 ) -> Result<OnCall, SourceError> {
     // A panic on a feed (a value out of range) fails this schedule alone, with a message.
     crate::periodic::bounded(timeout, || source.oncall(at)).await
-}
-
-struct RotationSchedule {
-    name: String,
-    level: i64,
-    rotation: rotation::Rotation,
-}
-
-impl ScheduleSource for RotationSchedule {
-    fn name(&self) -> &str {
-        &self.name
-    }
-    fn level(&self) -> i64 {
-        self.level
-    }
-    fn oncall(&self, at: DateTime<Utc>) -> OnCallFuture<'_> {
-        let shifts = self.rotation.shifts(at - BEHIND, at + AHEAD);
-        Box::pin(async move { Ok(answer(&self.name, self.level, &shifts, at)) })
-    }
-}
-
-struct IcalSchedule {
-    name: String,
-    level: i64,
-    /// A secret: vendors' feed URLs carry a token.
-    url: Secret,
-    floating: chrono_tz::Tz,
-    client: reqwest::Client,
-    max_bytes: u64,
-}
-
-impl IcalSchedule {
-    async fn read(&self) -> Result<String, SourceError> {
-        let url = self.url.expose();
-        let bytes = if url.starts_with("http://") || url.starts_with("https://") {
-            http::fetch(self.client.get(url), self.max_bytes).await?
-        } else {
-            let path = std::path::PathBuf::from(url.strip_prefix("file://").unwrap_or(url));
-            let max = self.max_bytes;
-            tokio::task::spawn_blocking(move || {
-                use std::io::Read;
-                let file = std::fs::File::open(&path)
-                    .map_err(|e| SourceError::new(format!("cannot read {}: {e}", path.display())))?;
-                let mut buf = Vec::new();
-                file.take(max + 1).read_to_end(&mut buf).map_err(|e| SourceError::new(e.to_string()))?;
-                if buf.len() as u64 > max {
-                    return Err(SourceError::new(format!("feed larger than the {max}-byte cap (max_bytes)")));
-                }
-                Ok(buf)
-            })
-            .await
-            .map_err(|e| SourceError::new(e.to_string()))??
-        };
-        Ok(String::from_utf8_lossy(&bytes).into_owned())
-    }
-}
-
-impl ScheduleSource for IcalSchedule {
-    fn name(&self) -> &str {
-        &self.name
-    }
-    fn level(&self) -> i64 {
-        self.level
-    }
-    fn oncall(&self, at: DateTime<Utc>) -> OnCallFuture<'_> {
-        Box::pin(async move {
-            let text = self.read().await?;
-            if !text.contains("BEGIN:VCALENDAR") && !text.contains("BEGIN:VEVENT") {
-                return Err(SourceError::new("not an iCalendar feed"));
-            }
-            // Expanding recurrences is CPU work: off the async workers.
-            let floating = self.floating;
-            let parsed = tokio::task::spawn_blocking(move || ical::parse(&text, floating, at - BEHIND, at + AHEAD))
-                .await
-                .map_err(|e| SourceError::new(format!("reading the feed failed: {e}")))?;
-            let mut oc = answer(&self.name, self.level, &parsed.shifts, at);
-            (oc.warnings, oc.warning_notes) = (parsed.skipped, parsed.notes);
-            Ok(oc)
-        })
-    }
 }

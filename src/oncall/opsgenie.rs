@@ -1,13 +1,29 @@
 //! Opsgenie on-call: `GET /v2/schedules/{id}/on-calls?scheduleIdentifierType=id|name&flat=true`
 //! → `data{onCallRecipients[]}`. Opsgenie says who is on call at a moment, not until when.
 
+use super::{KindConfig, ScheduleConfig, VendorScheduleConfig};
 use super::{OnCallFuture, ScheduleSource, VendorApi};
-use crate::config::{ScheduleConfig, VendorScheduleConfig};
+use crate::config::{At, Problems};
+use crate::http::Limits;
 use crate::model::{OnCall, Shift};
 use crate::sources::SourceError;
-use crate::sources::http::Limits;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
+
+/// `kind = "opsgenie"`: Opsgenie's on-call API.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(transparent)]
+pub struct OpsgenieConfig(pub VendorScheduleConfig);
+
+impl KindConfig for OpsgenieConfig {
+    fn validate(&self, schedule: &ScheduleConfig, at: At<'_>, problems: &mut Problems) {
+        self.0.check(schedule.kind.name(), false, at, problems);
+    }
+
+    fn build(&self, cfg: &ScheduleConfig) -> Result<Box<dyn super::ScheduleSource>, SourceError> {
+        Ok(Box::new(Opsgenie::new(cfg, self, Limits::for_source(cfg.timeout, cfg.max_bytes))?))
+    }
+}
 
 pub const DEFAULT_URL: &str = "https://api.opsgenie.com";
 
@@ -28,8 +44,8 @@ struct Data {
 }
 
 impl Opsgenie {
-    pub fn new(cfg: &ScheduleConfig, v: &VendorScheduleConfig, limits: Limits) -> Result<Self, SourceError> {
-        Ok(Opsgenie { api: VendorApi::new(cfg, v, limits, Some(DEFAULT_URL))? })
+    pub fn new(cfg: &ScheduleConfig, v: &OpsgenieConfig, limits: Limits) -> Result<Self, SourceError> {
+        Ok(Opsgenie { api: VendorApi::new(cfg, &v.0, limits, Some(DEFAULT_URL))? })
     }
 
     /// Schedule ids are UUIDs; anything else is a name.

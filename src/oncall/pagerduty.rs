@@ -1,13 +1,29 @@
 //! PagerDuty on-call: `GET /oncalls?schedule_ids[]=…&since&until`, answered with the shifts
 //! in that window (`oncalls[{user{summary}, start, end, escalation_level}]`).
 
+use super::{KindConfig, ScheduleConfig, VendorScheduleConfig};
 use super::{OnCallFuture, ScheduleSource, VendorApi};
-use crate::config::{ScheduleConfig, VendorScheduleConfig};
+use crate::config::{At, Problems};
+use crate::http::Limits;
 use crate::model::{OnCall, Shift};
 use crate::sources::SourceError;
-use crate::sources::http::Limits;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
+
+/// `kind = "pagerduty"`: PagerDuty's on-call API.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(transparent)]
+pub struct PagerdutyConfig(pub VendorScheduleConfig);
+
+impl KindConfig for PagerdutyConfig {
+    fn validate(&self, schedule: &ScheduleConfig, at: At<'_>, problems: &mut Problems) {
+        self.0.check(schedule.kind.name(), false, at, problems);
+    }
+
+    fn build(&self, cfg: &ScheduleConfig) -> Result<Box<dyn super::ScheduleSource>, SourceError> {
+        Ok(Box::new(PagerDuty::new(cfg, self, Limits::for_source(cfg.timeout, cfg.max_bytes))?))
+    }
+}
 
 pub const DEFAULT_URL: &str = "https://api.pagerduty.com";
 
@@ -33,8 +49,8 @@ struct User {
 }
 
 impl PagerDuty {
-    pub fn new(cfg: &ScheduleConfig, v: &VendorScheduleConfig, limits: Limits) -> Result<Self, SourceError> {
-        Ok(PagerDuty { api: VendorApi::new(cfg, v, limits, Some(DEFAULT_URL))? })
+    pub fn new(cfg: &ScheduleConfig, v: &PagerdutyConfig, limits: Limits) -> Result<Self, SourceError> {
+        Ok(PagerDuty { api: VendorApi::new(cfg, &v.0, limits, Some(DEFAULT_URL))? })
     }
 }
 

@@ -2,10 +2,83 @@
 //! over at a wall-clock time in the rotation's time zone; overrides let someone cover a
 //! window. Pure arithmetic, so daylight-saving changes are tested without a clock.
 
-use crate::config::RotationConfig;
+use super::{AHEAD, BEHIND, KindConfig, OnCallFuture, ScheduleConfig, ScheduleSource, answer};
+use crate::config::{At, Problems};
 use crate::model::Shift;
+use crate::sources::SourceError;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
+use serde::Deserialize;
+
+/// `kind = "rotation"`: participants take turns of `shift`, handing over at `handoff`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RotationConfig {
+    pub participants: Vec<String>,
+    /// The date the first participant's first turn starts, e.g. "2026-01-05".
+    pub start: String,
+    /// Length of one turn: "7d", "1d", "12h". Whole days hand over at the same wall-clock time.
+    #[serde(deserialize_with = "crate::config::duration")]
+    pub shift: std::time::Duration,
+    /// Wall-clock handoff time in `time_zone`, "09:00".
+    #[serde(default = "default_handoff")]
+    pub handoff: String,
+    #[serde(default = "default_utc")]
+    pub time_zone: String,
+    /// Someone covers a window: { person = "dave", start = "2026-03-28T18:00", end = "2026-03-29T09:00" }.
+    #[serde(default)]
+    pub overrides: Vec<Override>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Override {
+    pub person: String,
+    /// RFC 3339, or a wall-clock time in the rotation's time zone.
+    pub start: String,
+    pub end: String,
+}
+
+fn default_handoff() -> String {
+    "09:00".into()
+}
+
+/// A zone for times written without one: UTC unless the config says otherwise.
+pub(super) fn default_utc() -> String {
+    "UTC".into()
+}
+
+impl KindConfig for RotationConfig {
+    fn validate(&self, _: &ScheduleConfig, at: At<'_>, problems: &mut Problems) {
+        if let Err((field, e)) = Rotation::new(self) {
+            problems.push((at(field), e));
+        }
+    }
+
+    fn build(&self, cfg: &ScheduleConfig) -> Result<Box<dyn ScheduleSource>, SourceError> {
+        let rotation = Rotation::new(self).map_err(|(k, e)| SourceError::new(format!("{k}: {e}")))?;
+        Ok(Box::new(RotationSchedule { name: cfg.name.clone(), level: cfg.level, rotation }))
+    }
+}
+
+struct RotationSchedule {
+    name: String,
+    level: i64,
+    rotation: Rotation,
+}
+
+impl ScheduleSource for RotationSchedule {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn level(&self) -> i64 {
+        self.level
+    }
+    fn oncall(&self, at: DateTime<Utc>) -> OnCallFuture<'_> {
+        let shifts = self.rotation.shifts(at - BEHIND, at + AHEAD);
+        Box::pin(async move { Ok(answer(&self.name, self.level, &shifts, at)) })
+    }
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rotation {
@@ -187,7 +260,7 @@ fn checked_local_to_utc(tz: Tz, local: NaiveDateTime) -> Option<DateTime<Utc>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{Override, RotationConfig};
+    use super::{Override, RotationConfig};
     use crate::model::OnCall;
 
     fn cfg(people: &[&str], start: &str, shift_days: u64, handoff: &str, tz: &str) -> RotationConfig {

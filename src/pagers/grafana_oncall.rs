@@ -4,10 +4,10 @@
 //! is not one of Grafana OnCall's). Its outbox target is `@grafana-oncall:<schedule>`; the
 //! schedule itself (who is on call) is [`crate::oncall::grafana_oncall`].
 
-use crate::config::{ScheduleConfig, VendorScheduleConfig};
+use crate::http::Limits;
 use crate::model::{MirrorDone, MirrorOp, PriorUpdate};
-use crate::oncall::grafana_oncall::GrafanaOnCall;
-use crate::sources::http::Limits;
+use crate::oncall::ScheduleConfig;
+use crate::oncall::grafana_oncall::{GrafanaOnCall, GrafanaOncallConfig};
 use crate::sources::{MirrorFuture, SourceError};
 use std::time::Duration;
 
@@ -20,7 +20,7 @@ pub struct GrafanaOnCallPager {
 }
 
 impl GrafanaOnCallPager {
-    pub fn new(cfg: &ScheduleConfig, v: &VendorScheduleConfig) -> Result<Self, SourceError> {
+    pub fn new(cfg: &ScheduleConfig, v: &GrafanaOncallConfig) -> Result<Self, SourceError> {
         let limits = Limits::for_source(cfg.timeout, cfg.max_bytes);
         Ok(GrafanaOnCallPager {
             schedule: GrafanaOnCall::new(cfg, v, limits)?,

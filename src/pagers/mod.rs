@@ -7,8 +7,9 @@ pub mod grafana_oncall;
 pub mod webhook;
 
 use crate::Error;
-use crate::config::{Loaded, ScheduleKind};
 use crate::model::MirrorOp;
+use crate::oncall::ScheduleKind;
+use crate::settings::Loaded;
 use crate::sources::MirrorFuture;
 use std::sync::Arc;
 use std::time::Duration;

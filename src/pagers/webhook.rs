@@ -5,8 +5,8 @@
 //! was lost may be posted twice: at least once, never lost.
 
 use crate::config::Secret;
+use crate::http::{self, Limits};
 use crate::model::{MirrorDone, MirrorOp, PriorUpdate};
-use crate::sources::http::{self, Limits};
 use crate::sources::{MirrorFuture, SourceError};
 use std::time::Duration;
 

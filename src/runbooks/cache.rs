@@ -3,7 +3,7 @@
 
 use super::index::{Library, Mirrored, Origin, Runbook};
 use super::link::Reference;
-use crate::sources::http::{self, Limits};
+use crate::http::{self, Limits};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -75,7 +75,10 @@ impl RemoteCache {
                     Origin::Remote { url: url.to_owned(), fetched_at: at, from_cache: false },
                 ))
             }
-            Err(e) => self.cached(url).ok_or_else(|| format!("cannot read {url}: {e}; no copy is cached")),
+            Err(e) => {
+                let e = e.clean();
+                self.cached(url).ok_or_else(|| format!("cannot read {url}: {e}; no copy is cached"))
+            }
         }
     }
 }

@@ -8,10 +8,10 @@
 //! made instead of making a second one. The same person acking again extends their silence;
 //! an unack expires every ACK! silence klaxon made for the alert, whoever made it.
 
-use super::http::{self, Limits};
 use super::op_mark as marker;
-use super::{AlertSource, MirrorFuture, PollFuture, SourceError};
-use crate::config::{AlertmanagerConfig, Secret, SourceConfig};
+use super::{AlertSource, KindConfig, MirrorFuture, PollFuture, SourceConfig, SourceError};
+use crate::config::{At, Credentials, LOGIN_GOES, Login, Problems, Secret, http_url_problem, opt_duration};
+use crate::http::{self, HttpError, Limits};
 use crate::model::{
     Alert, AlertKey, EntryKind, Link, MirrorDone, MirrorOp, PriorUpdate, Severity, SeverityMap, SourceAck, Status,
 };
@@ -20,7 +20,124 @@ use reqwest::Method;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+/// `kind = "alertmanager"`: Prometheus Alertmanager API v2, also Grafana's and Mimir's/Cortex's.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertmanagerConfig {
+    /// The Alertmanager, e.g. "http://127.0.0.1:9093".
+    pub url: Option<String>,
+    /// Several peers of one HA cluster instead: any live one answers.
+    #[serde(default)]
+    pub urls: Vec<String>,
+    /// Where API v2 sits under the URL: "" for Alertmanager, "/alertmanager" for Mimir and
+    /// Cortex, "/api/alertmanager/grafana" for Grafana's own.
+    #[serde(default)]
+    pub path_prefix: String,
+    /// Mimir/Cortex tenant, sent as X-Scope-OrgID.
+    pub tenant: Option<String>,
+    /// The label whose value is the severity.
+    #[serde(default = "default_severity_label")]
+    pub severity_label: String,
+    /// Also show silenced and inhibited alerts (as suppressed), and not yet processed ones.
+    #[serde(default)]
+    pub silenced: bool,
+    #[serde(default)]
+    pub inhibited: bool,
+    #[serde(default = "crate::config::yes")]
+    pub unprocessed: bool,
+    /// Server-side matchers, e.g. ['team="ops"', 'severity=~"critical|warning"'].
+    #[serde(default)]
+    pub filters: Vec<String>,
+    /// Only alerts for receivers matching this regex.
+    pub receiver: Option<String>,
+    /// Bearer token (Grafana service accounts, proxies in front of Alertmanager).
+    pub token_env: Option<String>,
+    pub token_file: Option<PathBuf>,
+    /// Basic auth (Alertmanager's --web.config.file).
+    pub username: Option<String>,
+    pub password_env: Option<String>,
+    pub password_file: Option<PathBuf>,
+    /// PEM file of CAs to trust besides the system's.
+    pub ca_file: Option<PathBuf>,
+    /// Also silence an acknowledged alert for this long (comment "ACK! …", as karma does).
+    #[serde(default, deserialize_with = "opt_duration")]
+    pub ack_silence: Option<Duration>,
+}
+
+fn default_severity_label() -> String {
+    "severity".into()
+}
+
+impl AlertmanagerConfig {
+    pub fn urls(&self) -> Vec<&str> {
+        self.url.iter().chain(&self.urls).map(String::as_str).collect()
+    }
+
+    /// A bearer token, or basic auth.
+    pub fn login(&self) -> Login<'_> {
+        Login::new((&self.token_env, &self.token_file), &self.username, (&self.password_env, &self.password_file))
+    }
+}
+
+impl KindConfig for AlertmanagerConfig {
+    fn validate(&self, _: &SourceConfig, at: At<'_>, problems: &mut Problems) {
+        let field = if self.url.is_some() { "url" } else { "urls" };
+        if self.urls().is_empty() {
+            problems.push((at("kind"), "an alertmanager source needs `url` (or `urls` for an HA cluster)".into()));
+        }
+        for url in self.urls() {
+            if let Some(problem) = http_url_problem(url, LOGIN_GOES) {
+                problems.push((at(field), problem));
+            }
+        }
+        if !self.path_prefix.is_empty() && !self.path_prefix.starts_with('/') {
+            problems.push((at("path_prefix"), "path_prefix starts with '/' (e.g. \"/alertmanager\")".into()));
+        }
+        self.login().check(at, problems);
+        if self.ack_silence.is_some_and(|d| d < Duration::from_secs(60)) {
+            problems.push((at("ack_silence"), "ack_silence is at least 1m".into()));
+        }
+        for f in &self.filters {
+            if !f.contains('=') && !f.contains('~') {
+                problems
+                    .push((at("filters"), format!("{f:?} is not a matcher like name=\"value\" or name=~\"regex\"")));
+            }
+        }
+    }
+
+    fn build(&self, source: &SourceConfig) -> Result<Box<dyn AlertSource>, SourceError> {
+        Ok(Box::new(AlertmanagerSource::new(source, self)?))
+    }
+}
+
+/// What every peer asked answered: each one's error, named by its peer when there are several.
+#[derive(Debug)]
+struct PeersFailed {
+    peers: usize,
+    errors: Vec<(Option<String>, HttpError)>,
+}
+
+impl From<PeersFailed> for SourceError {
+    fn from(f: PeersFailed) -> SourceError {
+        let each: Vec<String> = f
+            .errors
+            .iter()
+            .map(|(peer, e)| match peer {
+                Some(peer) => format!("{peer}: {e}"),
+                None => e.to_string(),
+            })
+            .collect();
+        SourceError::new(if each.len() > 1 {
+            format!("all {} peers failed: {}", f.peers, each.join("; "))
+        } else {
+            each.join("")
+        })
+    }
+}
 
 /// The comment prefix karma uses for acknowledgement silences.
 const ACK_PREFIX: &str = "ACK!";
@@ -113,19 +230,16 @@ impl AlertmanagerSource {
     pub fn new(src: &SourceConfig, cfg: &AlertmanagerConfig) -> Result<Self, SourceError> {
         let limits = Limits::for_source(src.timeout, src.max_bytes);
         let client = http::client(limits, cfg.ca_file.as_deref())?;
-        let resolve = |r: Result<Option<crate::config::SecretRef>, String>| -> Result<Option<Secret>, SourceError> {
-            r.map_err(SourceError::new)?.map(|r| r.resolve().map_err(SourceError::new)).transpose()
-        };
-        let auth = match (resolve(cfg.token())?, &cfg.username, resolve(cfg.password())?) {
-            (Some(token), _, _) => Auth::Bearer(token),
-            (None, Some(user), Some(password)) => {
+        let auth = match cfg.login().resolve().map_err(SourceError::new)? {
+            Credentials::Token(token) => Auth::Bearer(token),
+            Credentials::Password { username: user, password } => {
                 // What goes on the wire is base64 of both: a server echoing the header echoes that.
                 use base64::Engine;
                 let wire = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{}", password.expose()));
                 let _ = Secret::derived(wire);
-                Auth::Basic(user.clone(), password)
+                Auth::Basic(user, password)
             }
-            _ => Auth::None,
+            Credentials::None => Auth::None,
         };
         let prefix = cfg.path_prefix.trim_end_matches('/');
         let bases = cfg.urls().iter().map(|u| format!("{}{prefix}/api/v2", u.trim_end_matches('/'))).collect();
@@ -164,7 +278,7 @@ impl AlertmanagerSource {
         query: &[(&str, &str)],
         body: Option<&Value>,
         failover: bool,
-    ) -> Result<Vec<u8>, SourceError> {
+    ) -> Result<Vec<u8>, PeersFailed> {
         let n = self.bases.len();
         let start = self.preferred.load(Ordering::Relaxed) % n.max(1);
         let mut errors = Vec::new();
@@ -179,14 +293,10 @@ impl AlertmanagerSource {
                     self.preferred.store(i, Ordering::Relaxed);
                     return Ok(bytes);
                 }
-                Err(e) => errors.push(if n > 1 { format!("{}: {e}", peer(&self.bases[i])) } else { e.to_string() }),
+                Err(e) => errors.push((if n > 1 { Some(peer(&self.bases[i]).to_owned()) } else { None }, e)),
             }
         }
-        Err(SourceError::new(if errors.len() > 1 {
-            format!("all {n} peers failed: {}", errors.join("; "))
-        } else {
-            errors.join("")
-        }))
+        Err(PeersFailed { peers: n, errors })
     }
 
     async fn alerts(&self) -> Result<Vec<Alert>, SourceError> {
@@ -237,8 +347,8 @@ impl AlertmanagerSource {
     async fn silence(&self, id: &str) -> Result<Option<AmSilence>, SourceError> {
         match self.call(Method::GET, &format!("/silence/{id}"), &[], None, true).await {
             Ok(body) => serde_json::from_slice(&body).map(Some).map_err(|e| json_err("silence", e)),
-            Err(e) if e.to_string().contains("HTTP 404") => Ok(None),
-            Err(e) => Err(e),
+            Err(e) if e.errors.iter().any(|(_, e)| e.status() == Some(404)) => Ok(None),
+            Err(e) => Err(e.into()),
         }
     }
 

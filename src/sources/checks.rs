@@ -1,15 +1,121 @@
 //! This host's own checks (disk per mount, load, memory) and any Nagios-plugin-compatible
 //! command. Only failing checks become alerts; a check that passes again resolves.
 
-use super::{AlertSource, PollFuture, SourceError};
-use crate::config::{ChecksConfig, CommandCheck, SourceConfig, Thresholds};
+use super::{AlertSource, KindConfig, PollFuture, SourceConfig, SourceError};
+use crate::config::{At, Problems, SecretRef, duration};
 use crate::model::{Alert, AlertKey, Severity, Status};
 use chrono::{DateTime, Utc};
+use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::Mutex;
+use std::time::Duration;
 use tokio::io::AsyncReadExt;
+
+/// `kind = "checks"`: this host's disks, load and memory, and plugin commands.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChecksConfig {
+    /// Check this host's disks, load and memory.
+    #[serde(default = "crate::config::yes")]
+    pub host: bool,
+    /// Percent of a filesystem used.
+    #[serde(default = "default_disk")]
+    pub disk: Thresholds,
+    /// One-minute load average per core.
+    #[serde(default = "default_load")]
+    pub load: Thresholds,
+    /// Percent of memory in use (total minus available).
+    #[serde(default = "default_memory")]
+    pub memory: Thresholds,
+    /// Mount points never checked (glob-free prefixes), besides pseudo filesystems.
+    #[serde(default)]
+    pub skip_mounts: Vec<PathBuf>,
+    #[serde(default)]
+    pub commands: Vec<CommandCheck>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Thresholds {
+    pub warning: f64,
+    pub high: f64,
+}
+
+/// A Nagios-plugin-compatible command: exit 0 OK, 1 warning, 2 critical, 3 unknown.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommandCheck {
+    pub name: String,
+    /// Program and arguments, run directly: never through a shell.
+    pub argv: Vec<String>,
+    #[serde(default = "default_command_timeout", deserialize_with = "duration")]
+    pub timeout: Duration,
+    #[serde(default = "default_on_warning")]
+    pub warning: Severity,
+    #[serde(default = "default_on_critical")]
+    pub critical: Severity,
+    #[serde(default = "default_on_unknown")]
+    pub unknown: Severity,
+    /// Extra environment for the command.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// Secrets handed over in the environment rather than argv, where `ps` would show them.
+    #[serde(default)]
+    pub secrets: BTreeMap<String, SecretRef>,
+}
+
+fn default_command_timeout() -> Duration {
+    Duration::from_secs(10)
+}
+fn default_disk() -> Thresholds {
+    Thresholds { warning: 85.0, high: 95.0 }
+}
+fn default_load() -> Thresholds {
+    Thresholds { warning: 2.0, high: 4.0 }
+}
+fn default_memory() -> Thresholds {
+    Thresholds { warning: 90.0, high: 97.0 }
+}
+fn default_on_warning() -> Severity {
+    Severity::Warning
+}
+fn default_on_critical() -> Severity {
+    Severity::High
+}
+fn default_on_unknown() -> Severity {
+    Severity::Average
+}
+
+impl KindConfig for ChecksConfig {
+    fn validate(&self, _: &SourceConfig, at: At<'_>, problems: &mut Problems) {
+        for (name, t) in [("disk", self.disk), ("load", self.load), ("memory", self.memory)] {
+            if t.warning.partial_cmp(&t.high).is_none_or(|o| o.is_gt()) {
+                problems.push((at(name), format!("warning ({}) must not be above high ({})", t.warning, t.high)));
+            }
+        }
+        let mut names = std::collections::HashSet::new();
+        for (j, cmd) in self.commands.iter().enumerate() {
+            let at = |field: &str| at("commands").index(j).key(field);
+            if cmd.argv.first().is_none_or(|p| p.trim().is_empty()) {
+                problems.push((at("argv"), "argv needs at least the program to run".into()));
+            }
+            if !names.insert(cmd.name.as_str()) {
+                problems.push((at("name"), format!("check name {:?} is used twice", cmd.name)));
+            }
+            for (var, secret) in &cmd.secrets {
+                if let Err(e) = secret.resolve() {
+                    problems.push((at("secrets"), format!("{var}: {e}")));
+                }
+            }
+        }
+    }
+
+    fn build(&self, source: &SourceConfig) -> Result<Box<dyn AlertSource>, SourceError> {
+        Ok(Box::new(ChecksSource::new(source, self)?))
+    }
+}
 
 /// Plugin output beyond this is cut: the first line is what matters.
 const MAX_OUTPUT: u64 = 64 * 1024;

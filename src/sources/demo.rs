@@ -4,11 +4,37 @@
 //! list`, `klaxon ack`) sees the same alerts under the same keys at the same moment.
 //! Each incident keeps its id while it fires, changes severity in phases, then resolves.
 
-use super::{AlertSource, PollFuture};
-use crate::config::DemoConfig;
+use super::{AlertSource, KindConfig, PollFuture, SourceConfig, SourceError};
+use crate::config::{At, Problems, duration};
 use crate::model::{Alert, AlertKey, Link, Severity, SeverityMap, Status};
 use chrono::{DateTime, TimeZone, Utc};
+use serde::Deserialize;
 use std::time::Duration;
+
+/// `kind = "demo"`: a scripted incident, for trying klaxon without any system to watch.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemoConfig {
+    /// Changes which ids and timings the scenario uses.
+    #[serde(default)]
+    pub seed: u64,
+    /// Length of one pass through the scenario.
+    #[serde(default = "default_cycle", deserialize_with = "duration")]
+    pub cycle: Duration,
+}
+
+fn default_cycle() -> Duration {
+    Duration::from_secs(30 * 60)
+}
+
+impl KindConfig for DemoConfig {
+    /// serde has checked all there is.
+    fn validate(&self, _: &SourceConfig, _: At<'_>, _: &mut Problems) {}
+
+    fn build(&self, source: &SourceConfig) -> Result<Box<dyn AlertSource>, SourceError> {
+        Ok(Box::new(DemoSource::new(&source.name, self, source.severity_map.clone())))
+    }
+}
 
 /// One alert's script: phases in minutes of a 30-minute cycle (scaled to the configured
 /// cycle), each with the severity label the "exporter" reports.

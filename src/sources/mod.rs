@@ -5,14 +5,92 @@ pub mod alertmanager;
 pub mod cache;
 pub mod checks;
 pub mod demo;
-pub mod http;
 pub mod poller;
 pub mod zabbix;
 
-use crate::config::{SourceConfig, SourceKind};
-use crate::model::{Alert, EntryKind, MirrorDone, MirrorOp};
+use crate::config::{At, KeyPath, Problems, duration};
+use crate::model::{Alert, EntryKind, MirrorDone, MirrorOp, Severity, SeverityMap};
+use serde::Deserialize;
 use std::future::Future;
 use std::pin::Pin;
+use std::time::Duration;
+
+crate::config::kind_enum! {
+    /// Every kind of alert source: `kind = "…"` in `[[sources]]`.
+    pub enum SourceKind: dyn KindConfig {
+        Demo(demo::DemoConfig) = "demo",
+        Checks(checks::ChecksConfig) = "checks",
+        Alertmanager(alertmanager::AlertmanagerConfig) = "alertmanager",
+        Zabbix(zabbix::ZabbixConfig) = "zabbix",
+    }
+}
+
+/// What each kind's own settings (in the kind's own file) do.
+pub trait KindConfig {
+    /// Checks what serde cannot; `at` names a key of this source's table.
+    fn validate(&self, source: &SourceConfig, at: At<'_>, problems: &mut Problems);
+    /// The source these settings describe; secrets are read here.
+    fn build(&self, source: &SourceConfig) -> Result<Box<dyn AlertSource>, SourceError>;
+}
+
+/// One `[[sources]]` entry: the fields every source has, then its kind's own.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SourceConfig {
+    pub name: String,
+    #[serde(default = "default_interval", deserialize_with = "duration")]
+    pub interval: Duration,
+    /// Total time one poll may take.
+    #[serde(default = "default_timeout", deserialize_with = "duration")]
+    pub timeout: Duration,
+    /// Largest response accepted from the source, in bytes.
+    #[serde(default = "default_max_bytes")]
+    pub max_bytes: u64,
+    /// The source's own severity words, checked before the built-in parsing.
+    #[serde(default)]
+    pub severity_map: SeverityMap,
+    /// The severity of an alert that has none, or one no mapping knows (shown marked, `AVG?`).
+    #[serde(default = "default_default_severity")]
+    pub default_severity: Severity,
+    // `flatten` hands the remaining keys to the kind's struct, whose
+    // `deny_unknown_fields` then catches typos.
+    #[serde(flatten)]
+    pub kind: SourceKind,
+}
+
+/// What an unknown key in a `[[sources]]` table is told: the keys of [`SourceConfig`].
+pub const COMMON_KEYS: &str =
+    ", or one every source has: `name`, `kind`, `interval`, `timeout`, `max_bytes`, `severity_map`";
+
+fn default_interval() -> Duration {
+    Duration::from_secs(30)
+}
+fn default_timeout() -> Duration {
+    Duration::from_secs(10)
+}
+fn default_max_bytes() -> u64 {
+    64 * 1024 * 1024
+}
+fn default_default_severity() -> Severity {
+    Severity::Average
+}
+
+/// Checks every `[[sources]]` entry: what all have in common, then each kind's own.
+pub fn validate(sources: &[SourceConfig], problems: &mut Problems) {
+    let mut seen = std::collections::HashSet::new();
+    for (i, src) in sources.iter().enumerate() {
+        let at = |field: &str| KeyPath::root("sources").index(i).key(field);
+        if let Some(problem) = crate::config::check_name("source", &src.name, &mut seen) {
+            problems.push((at("name"), problem));
+        }
+        if src.interval < Duration::from_secs(1) {
+            problems.push((at("interval"), "interval must be at least 1s".into()));
+        }
+        if src.timeout.is_zero() {
+            problems.push((at("timeout"), "timeout must be more than 0s".into()));
+        }
+        src.kind.config().validate(src, &at, problems);
+    }
+}
 
 pub type PollFuture<'a> = Pin<Box<dyn Future<Output = Result<Vec<Alert>, SourceError>> + Send + 'a>>;
 pub type MirrorFuture<'a> = Pin<Box<dyn Future<Output = Result<MirrorDone, SourceError>> + Send + 'a>>;
@@ -68,10 +146,11 @@ impl SourceError {
 
 /// Builds the source a `[[sources]]` entry describes.
 pub fn build(cfg: &SourceConfig) -> Result<Box<dyn AlertSource>, SourceError> {
-    Ok(match &cfg.kind {
-        SourceKind::Demo(demo) => Box::new(demo::DemoSource::new(&cfg.name, demo, cfg.severity_map.clone())),
-        SourceKind::Checks(checks) => Box::new(checks::ChecksSource::new(cfg, checks)?),
-        SourceKind::Alertmanager(am) => Box::new(alertmanager::AlertmanagerSource::new(cfg, am)?),
-        SourceKind::Zabbix(z) => Box::new(zabbix::ZabbixSource::new(cfg, z)?),
-    })
+    cfg.kind.config().build(cfg)
+}
+
+impl From<crate::http::HttpError> for SourceError {
+    fn from(e: crate::http::HttpError) -> Self {
+        SourceError(e.clean())
+    }
 }

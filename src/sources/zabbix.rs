@@ -7,10 +7,10 @@
 //! a retry that finds the mark on the event has nothing left to do, so a note is never
 //! posted twice (Zabbix skips a second acknowledge, but not a second message).
 
-use super::http::{self, Limits};
-use super::{AlertSource, MirrorFuture, PollFuture, SourceError};
+use super::{AlertSource, KindConfig, MirrorFuture, PollFuture, SourceConfig, SourceError};
 use super::{op_mark as marker, without_marks as readable};
-use crate::config::{Secret, SourceConfig, ZabbixConfig};
+use crate::config::{At, Credentials, LOGIN_GOES, Login, Problems, Secret, http_url_problem};
+use crate::http::{self, Limits};
 use crate::model::{
     Alert, AlertKey, EntryKind, Link, MirrorDone, MirrorOp, PriorUpdate, Severity, SeverityMap, SourceAck, Status,
 };
@@ -18,7 +18,86 @@ use chrono::{DateTime, TimeZone, Utc};
 use serde::{Deserialize, Deserializer};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
+
+/// `kind = "zabbix"`: Zabbix's JSON-RPC API (6.0 LTS to 7.x), through its frontend.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ZabbixConfig {
+    /// The frontend, e.g. "https://zabbix.example.com/zabbix": the API is `<url>/api_jsonrpc.php`.
+    pub url: String,
+    /// An API token (Users → API tokens)…
+    pub token_env: Option<String>,
+    pub token_file: Option<PathBuf>,
+    /// …or a user's name and password: klaxon logs in, and again when the session ends.
+    pub username: Option<String>,
+    pub password_env: Option<String>,
+    pub password_file: Option<PathBuf>,
+    /// Only problems of hosts in these host groups (by name).
+    #[serde(default)]
+    pub groups: Vec<String>,
+    /// Only problems with these tags: "tag=value" (equal) or "tag" (present), all of them.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Only problems at or above this severity (Not classified counts as Information).
+    #[serde(default = "default_min_severity")]
+    pub min_severity: Severity,
+    /// Also show suppressed problems (in maintenance, or suppressed by hand), as suppressed.
+    #[serde(default)]
+    pub suppressed: bool,
+    /// Problems asked for per request; more are fetched page by page.
+    #[serde(default = "default_page_size")]
+    pub page_size: usize,
+    /// Carry acknowledgements, notes and escalations back to Zabbix (through the outbox).
+    #[serde(default = "crate::config::yes")]
+    pub write_back: bool,
+    /// PEM file of CAs to trust besides the system's.
+    pub ca_file: Option<PathBuf>,
+}
+
+fn default_min_severity() -> Severity {
+    Severity::Information
+}
+
+fn default_page_size() -> usize {
+    1000
+}
+
+impl ZabbixConfig {
+    /// An API token, or a user's name and password.
+    pub fn login(&self) -> Login<'_> {
+        Login::new((&self.token_env, &self.token_file), &self.username, (&self.password_env, &self.password_file))
+    }
+}
+
+impl KindConfig for ZabbixConfig {
+    fn validate(&self, _: &SourceConfig, at: At<'_>, problems: &mut Problems) {
+        if let Some(problem) = http_url_problem(&self.url, LOGIN_GOES) {
+            problems.push((at("url"), problem));
+        }
+        let login = self.login();
+        login.check(at, problems);
+        if !login.is_given() {
+            problems.push((
+                at("kind"),
+                "zabbix needs token_env/token_file, or username with password_env/password_file".into(),
+            ));
+        }
+        if !(1..=10_000).contains(&self.page_size) {
+            problems.push((at("page_size"), "page_size is between 1 and 10000".into()));
+        }
+        for t in &self.tags {
+            if t.split('=').next().is_none_or(|name| name.trim().is_empty()) {
+                problems.push((at("tags"), format!("{t:?} is not \"tag\" or \"tag=value\"")));
+            }
+        }
+    }
+
+    fn build(&self, source: &SourceConfig) -> Result<Box<dyn AlertSource>, SourceError> {
+        Ok(Box::new(ZabbixSource::new(source, self)?))
+    }
+}
 
 /// `event.acknowledge` action bits.
 mod action {
@@ -293,13 +372,10 @@ fn zabbix_severity(s: Severity) -> i64 {
 impl ZabbixSource {
     pub fn new(src: &SourceConfig, cfg: &ZabbixConfig) -> Result<Self, SourceError> {
         let client = http::client(Limits::for_source(src.timeout, src.max_bytes), cfg.ca_file.as_deref())?;
-        let resolve = |r: Result<Option<crate::config::SecretRef>, String>| -> Result<Option<Secret>, SourceError> {
-            r.map_err(SourceError::new)?.map(|r| r.resolve().map_err(SourceError::new)).transpose()
-        };
-        let auth = match (resolve(cfg.token())?, &cfg.username, resolve(cfg.password())?) {
-            (Some(token), _, _) => Auth::Token(token),
-            (None, Some(username), Some(password)) => Auth::Login { username: username.clone(), password },
-            _ => return Err(SourceError::new("zabbix needs an API token, or a username and password")),
+        let auth = match cfg.login().resolve().map_err(SourceError::new)? {
+            Credentials::Token(token) => Auth::Token(token),
+            Credentials::Password { username, password } => Auth::Login { username, password },
+            Credentials::None => return Err(SourceError::new("zabbix needs an API token, or a username and password")),
         };
         let frontend = cfg.url.trim_end_matches('/').trim_end_matches("/api_jsonrpc.php").to_owned();
         Ok(ZabbixSource {
@@ -331,7 +407,8 @@ impl ZabbixSource {
             Some((token, false)) => body["auth"] = json!(token.expose()),
             None => {}
         }
-        let bytes = http::fetch(req.body(body.to_string()), self.max_bytes).await.map_err(RpcError::Transport)?;
+        let bytes =
+            http::fetch(req.body(body.to_string()), self.max_bytes).await.map_err(|e| RpcError::Transport(e.into()))?;
         answer(&bytes)
     }
 

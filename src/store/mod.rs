@@ -12,9 +12,79 @@ pub use drafts::Drafts;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
+use crate::config::{At, Problems, SecretField, SecretRef};
 use crate::model::{Alert, AlertKey, Entry, MirrorDone, MirrorOp, NewEntry, Ownership, Severity};
 use chrono::{DateTime, Utc};
+use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    #[default]
+    Sqlite,
+    Postgres,
+}
+
+/// `[store]`: where the timeline is kept.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreConfig {
+    #[serde(default)]
+    pub backend: Backend,
+    /// SQLite file; default `<data dir>/klaxon.db`. Relative paths are relative to the config file.
+    pub path: Option<PathBuf>,
+    /// PostgreSQL connection string (a URL or `key=value` pairs), from this environment variable…
+    pub url_env: Option<String>,
+    /// …or from this file, which only its owner may read.
+    pub url_file: Option<PathBuf>,
+    /// PEM file of CAs trusted for the server's certificate, besides the system's.
+    pub ca_file: Option<PathBuf>,
+}
+
+impl StoreConfig {
+    /// Where the PostgreSQL connection string (a secret) is, if one is given.
+    pub fn url(&self) -> std::result::Result<Option<SecretRef>, String> {
+        SecretField::new("url", &self.url_env, &self.url_file).get()
+    }
+
+    /// Checks what serde cannot; `at` names a key of `[store]`.
+    pub fn validate(&self, at: At<'_>, problems: &mut Problems) {
+        let store = self;
+        let url = store.url();
+        match (store.backend, url) {
+            (_, Err(e)) => problems.push((at("url_env"), e)),
+            (Backend::Sqlite, Ok(Some(_))) => {
+                let key = if store.url_env.is_some() { "url_env" } else { "url_file" };
+                problems.push((at(key), "a connection string is for backend = \"postgres\"".into()));
+            }
+            (Backend::Sqlite, Ok(None)) => {
+                if store.ca_file.is_some() {
+                    problems.push((at("ca_file"), "ca_file is for backend = \"postgres\"".into()));
+                }
+            }
+            (Backend::Postgres, Ok(None)) => {
+                problems.push((at("backend"), "postgres needs url_env or url_file (the connection string)".into()))
+            }
+            (Backend::Postgres, Ok(Some(secret))) => {
+                let key = if matches!(secret, SecretRef::Env(_)) { "url_env" } else { "url_file" };
+                match secret.resolve() {
+                    Err(e) => problems.push((at(key), e)),
+                    // The parser's message never repeats the string, which may hold a password.
+                    Ok(url) => {
+                        if let Err(e) = url.expose().parse::<::postgres::Config>() {
+                            problems.push((at(key), format!("the connection string does not parse: {e}")));
+                        }
+                    }
+                }
+                if store.path.is_some() {
+                    problems.push((at("path"), "path is for backend = \"sqlite\"".into()));
+                }
+            }
+        }
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 #[error("store {location}: {message}")]

@@ -1,8 +1,8 @@
 //! Fixed alerts and a console state built from them, for update and render tests.
 
 use chrono::{DateTime, TimeZone, Utc};
+use klaxon::app::Keymap;
 use klaxon::app::{self, Key, KeyCode, Msg, State};
-use klaxon::config::keymap::Keymap;
 use klaxon::model::{Alert, AlertKey, Health, Link, Severity, Status};
 
 /// The seed of every test console's op ids: a console made with it writes the entries that

@@ -9,6 +9,7 @@
 //! (with its line) in [`Parsed`], the rest of the feed still counts.
 
 mod content;
+mod feed;
 mod recur;
 #[cfg(test)]
 mod shapes;
@@ -24,6 +25,8 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use value::{Period, Span, Stamp};
 use zone::Zone;
+
+pub use feed::IcalConfig;
 
 /// Reasons kept per feed (all are counted).
 pub const MAX_NOTES: usize = 10;

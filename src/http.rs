@@ -1,10 +1,56 @@
-//! Bounded HTTP for sources: connect, read and total timeouts on every client, a cap on
-//! every body, and errors that never echo a credential (what a server sends back is
-//! cleaned of every known secret before it is cut short or shown).
+//! Bounded HTTP for every integration (sources, schedules, logs, pagers, runbook sites):
+//! connect, read and total timeouts on every client, a cap on every body, and a typed error
+//! whose words never echo a credential (what a server sends back is cleaned of every known
+//! secret before it is cut short or shown). Code decides on the variant, never on the words.
 
-use super::SourceError;
 use std::path::Path;
 use std::time::Duration;
+
+/// Why a request failed. Its text is what people read (after the integration's name).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HttpError {
+    #[error("timed out: {0}")]
+    Timeout(String),
+    #[error("cannot connect: {0}")]
+    Connect(String),
+    /// The server answered, but not 2xx; `said` is the start of its body, secrets taken out
+    /// (the words are cleaned for a screen where they become a `SourceError`).
+    #[error("HTTP {}: {said}", status_line(*.code))]
+    Status { code: u16, said: String },
+    /// The body is over the `max_bytes` cap.
+    #[error("response larger than the {0}-byte cap (max_bytes)")]
+    TooLarge(u64),
+    /// The body broke off or could not be decoded.
+    #[error("broken response: {0}")]
+    Decode(String),
+    /// The request failed some other way (a redirect loop, a bad header).
+    #[error("request failed: {0}")]
+    Request(String),
+    /// The client could not be set up (a CA file that does not read).
+    #[error("{0}")]
+    Setup(String),
+}
+
+/// "503 Service Unavailable", as reqwest writes a status.
+fn status_line(code: u16) -> String {
+    reqwest::StatusCode::from_u16(code).map_or_else(|_| code.to_string(), |s| s.to_string())
+}
+
+impl HttpError {
+    /// The words for a screen, a log or a file: every known secret out, control characters
+    /// cleaned (what `SourceError` holds).
+    pub fn clean(&self) -> String {
+        crate::sanitize::sanitize_line(&crate::config::redact(&self.to_string()))
+    }
+
+    /// The HTTP status, when the server answered with one that is not 2xx.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            HttpError::Status { code, .. } => Some(*code),
+            _ => None,
+        }
+    }
+}
 
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -25,7 +71,7 @@ impl Limits {
 }
 
 /// A client with `limits` applied; `extra_ca` adds a PEM file of trusted CAs.
-pub fn client(limits: Limits, extra_ca: Option<&Path>) -> Result<reqwest::Client, SourceError> {
+pub fn client(limits: Limits, extra_ca: Option<&Path>) -> Result<reqwest::Client, HttpError> {
     // One crypto provider for the process (ring: smaller and faster to build than aws-lc).
     let _ = rustls::crypto::ring::default_provider().install_default();
     let mut builder = reqwest::Client::builder()
@@ -34,28 +80,28 @@ pub fn client(limits: Limits, extra_ca: Option<&Path>) -> Result<reqwest::Client
         .timeout(limits.total)
         .user_agent(concat!("klaxon/", env!("CARGO_PKG_VERSION")));
     if let Some(path) = extra_ca {
-        let pem = std::fs::read(path).map_err(|e| SourceError::new(format!("CA file {}: {e}", path.display())))?;
+        let pem = std::fs::read(path).map_err(|e| HttpError::Setup(format!("CA file {}: {e}", path.display())))?;
         let certs = reqwest::Certificate::from_pem_bundle(&pem)
-            .map_err(|e| SourceError::new(format!("CA file {}: {e}", path.display())))?;
+            .map_err(|e| HttpError::Setup(format!("CA file {}: {e}", path.display())))?;
         for cert in certs {
             builder = builder.add_root_certificate(cert);
         }
     }
-    builder.build().map_err(|e| SourceError::new(format!("cannot build HTTP client: {e}")))
+    builder.build().map_err(|e| HttpError::Setup(format!("cannot build HTTP client: {e}")))
 }
 
 /// Sends `req` and reads at most `max_bytes` of a 2xx body. Anything else is an error
 /// naming the status and the start of what the server said.
-pub async fn fetch(req: reqwest::RequestBuilder, max_bytes: u64) -> Result<Vec<u8>, SourceError> {
+pub async fn fetch(req: reqwest::RequestBuilder, max_bytes: u64) -> Result<Vec<u8>, HttpError> {
     let mut resp = req.send().await.map_err(describe)?;
     let status = resp.status();
     if resp.content_length().is_some_and(|n| n > max_bytes) {
-        return Err(too_large(max_bytes));
+        return Err(HttpError::TooLarge(max_bytes));
     }
     let mut body = Vec::new();
     while let Some(chunk) = resp.chunk().await.map_err(describe)? {
         if body.len() as u64 + chunk.len() as u64 > max_bytes {
-            return Err(too_large(max_bytes));
+            return Err(HttpError::TooLarge(max_bytes));
         }
         body.extend_from_slice(&chunk);
     }
@@ -63,25 +109,21 @@ pub async fn fetch(req: reqwest::RequestBuilder, max_bytes: u64) -> Result<Vec<u
         // Secrets out first, then cut: cutting first could leave half a token behind.
         let said = crate::config::redact(&String::from_utf8_lossy(&body));
         let said: String = said.chars().take(200).collect();
-        return Err(SourceError::new(format!("HTTP {status}: {said}")));
+        return Err(HttpError::Status { code: status.as_u16(), said });
     }
     Ok(body)
 }
 
-fn too_large(max: u64) -> SourceError {
-    SourceError::new(format!("response larger than the {max}-byte cap (max_bytes)"))
-}
-
 /// reqwest's errors print the URL; strip any user:password from it.
-fn describe(e: reqwest::Error) -> SourceError {
+fn describe(e: reqwest::Error) -> HttpError {
     let kind = if e.is_timeout() {
-        "timed out"
+        HttpError::Timeout
     } else if e.is_connect() {
-        "cannot connect"
+        HttpError::Connect
     } else if e.is_body() || e.is_decode() {
-        "broken response"
+        HttpError::Decode
     } else {
-        "request failed"
+        HttpError::Request
     };
     let e = e.without_url();
     let mut detail = e.to_string();
@@ -90,7 +132,7 @@ fn describe(e: reqwest::Error) -> SourceError {
         detail = format!("{detail}: {s}");
         source = s.source();
     }
-    SourceError::new(format!("{kind}: {detail}"))
+    kind(detail)
 }
 
 #[cfg(test)]
@@ -159,6 +201,7 @@ mod tests {
         let c = client(limits(), None).unwrap();
         let err = fetch(c.get(url), 1000).await.unwrap_err();
         assert_eq!(err.to_string(), "HTTP 503 Service Unavailable: busy");
+        assert_eq!(err.status(), Some(503));
         let dead = "http://user:hunter2@127.0.0.1:1/";
         let err = fetch(c.get(dead), 1000).await.unwrap_err();
         assert!(err.to_string().starts_with("cannot connect") && !err.to_string().contains("hunter2"), "{err}");
