@@ -11,6 +11,8 @@
 //!   terminal, the channels and the tasks.
 //! - [`logs`] read the log lines beside an alert (journald, files, Loki), following them.
 //! - [`config`] reads klaxon.toml, themes and keymaps; [`cli`] is the headless commands.
+//! - [`report`] adds the timeline up: summary trends, noisy alerts, the on-call audit
+//!   ([`people`] joins one person's names across systems).
 //! - [`sanitize`] is the one border every piece of outside text crosses.
 
 pub mod app;
@@ -22,6 +24,8 @@ pub mod logs;
 pub mod model;
 pub mod notify;
 pub mod oncall;
+pub mod people;
+pub mod report;
 pub mod runbooks;
 pub mod runtime;
 pub mod sanitize;

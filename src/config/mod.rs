@@ -8,7 +8,7 @@ pub mod paths;
 mod secret;
 pub mod theme;
 
-pub use load::{ConfigError, KeyPath, Loaded, Origin, load, parse};
+pub use load::{ConfigError, KeyPath, KeySeg, Loaded, Origin, load, parse};
 pub use logs::{LogConfig, LogKind};
 pub use secret::{REDACTED, Secret, SecretRef, redact};
 
@@ -42,6 +42,9 @@ pub struct Config {
     pub escalation: EscalationConfig,
     #[serde(default)]
     pub logs: Vec<LogConfig>,
+    /// One person across systems, with their time zone and working hours (reports).
+    #[serde(default)]
+    pub people: Vec<crate::people::PersonConfig>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -690,6 +693,7 @@ impl Config {
         }
         validate_schedules(self, &mut problems);
         logs::validate(&self.logs, &mut problems);
+        crate::people::validate(&self.people, &mut problems);
         problems
     }
 }

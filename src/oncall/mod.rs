@@ -17,6 +17,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 pub type OnCallFuture<'a> = Pin<Box<dyn Future<Output = Result<OnCall, SourceError>> + Send + 'a>>;
+pub type ShiftsFuture<'a> = Pin<Box<dyn Future<Output = Result<Vec<Shift>, SourceError>> + Send + 'a>>;
 
 /// Where shifts come from.
 pub trait ScheduleSource: Send + Sync {
@@ -24,6 +25,12 @@ pub trait ScheduleSource: Send + Sync {
     fn level(&self) -> i64;
     /// Who is on call at `at` and who comes next. Text must already be sanitized.
     fn oncall(&self, at: DateTime<Utc>) -> OnCallFuture<'_>;
+    /// Every shift overlapping `[from, to)`, overrides applied (the on-call report's hours).
+    /// Vendor APIs answer only who is on call around now: they say so.
+    fn shifts(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> ShiftsFuture<'_> {
+        let _ = (from, to);
+        Box::pin(async { Err(SourceError::new("this kind of schedule tells who is on call now, not past shifts")) })
+    }
 }
 
 /// Shifts are looked up this far back and ahead of the moment asked about.
@@ -160,6 +167,10 @@ impl ScheduleSource for RotationSchedule {
         let shifts = self.rotation.shifts(at - BEHIND, at + AHEAD);
         Box::pin(async move { Ok(answer(&self.name, self.level, &shifts, at)) })
     }
+    fn shifts(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> ShiftsFuture<'_> {
+        let shifts = self.rotation.shifts(from, to);
+        Box::pin(async move { Ok(shifts) })
+    }
 }
 
 struct IcalSchedule {
@@ -219,6 +230,16 @@ impl ScheduleSource for IcalSchedule {
             let mut oc = answer(&self.name, self.level, &parsed.shifts, at);
             (oc.warnings, oc.warning_notes) = (parsed.skipped, parsed.notes);
             Ok(oc)
+        })
+    }
+    fn shifts(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> ShiftsFuture<'_> {
+        Box::pin(async move {
+            let text = self.read().await?;
+            let floating = self.floating;
+            let parsed = tokio::task::spawn_blocking(move || ical::parse(&text, floating, from, to))
+                .await
+                .map_err(|e| SourceError::new(format!("reading the feed failed: {e}")))?;
+            Ok(parsed.shifts)
         })
     }
 }

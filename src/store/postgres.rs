@@ -7,6 +7,7 @@
 //! Store trait is synchronous and is called from async tasks and blocking threads alike,
 //! and the client must never run inside an async context.
 
+use super::report::{self, Cell, Col, Param, Query};
 use super::spool::{Queued, Spool};
 use super::{KnownAlert, Replay, Result, Store, StoreError, observe};
 use crate::model::{Alert, AlertKey, Entry, EntryKind, MirrorDone, MirrorOp, NewEntry, Ownership, Severity};
@@ -18,7 +19,8 @@ use std::sync::{Mutex, mpsc};
 use std::time::{Duration, Instant};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
-const MIGRATIONS: &[&str] = &[include_str!("migrations/postgres/0001_init.sql")];
+const MIGRATIONS: &[&str] =
+    &[include_str!("migrations/postgres/0001_init.sql"), include_str!("migrations/postgres/0002_reports.sql")];
 
 /// Every transaction that writes entries holds this advisory lock until it commits, so
 /// entries become visible in id order and a reader's cursor never skips one that commits
@@ -808,6 +810,55 @@ impl Store for PgStore {
     fn describe(&self) -> String {
         self.location.clone()
     }
+
+    fn report_summary(&self, q: &report::ReportQuery) -> Result<Vec<report::StatRow>> {
+        let query = report::summary(report::Dialect::Postgres, q);
+        self.run(move |c| aggregate(c, &query)).map(report::stat_rows)
+    }
+
+    fn report_noise(
+        &self,
+        q: &report::ReportQuery,
+        flap_within_s: i64,
+        zone: &[report::OffsetFrom],
+    ) -> Result<Vec<report::NoiseRow>> {
+        let query = report::noise(report::Dialect::Postgres, q, flap_within_s, zone);
+        self.run(move |c| aggregate(c, &query)).map(report::noise_rows)
+    }
+
+    fn report_oncall(&self, q: &report::ReportQuery, inputs: &report::OncallInputs) -> Result<Vec<report::PersonRow>> {
+        let query = report::oncall(report::Dialect::Postgres, q, inputs);
+        self.run(move |c| aggregate(c, &query)).map(report::person_rows)
+    }
+}
+
+/// Runs a report's statement: a few rows of aggregates.
+fn aggregate(c: &mut Client, q: &Query) -> std::result::Result<Vec<Vec<Cell>>, Fail> {
+    let params: Vec<Box<dyn postgres::types::ToSql + Sync>> = q
+        .params
+        .iter()
+        .map(|p| -> Box<dyn postgres::types::ToSql + Sync> {
+            match p {
+                Param::Text(t) | Param::Json(t) => Box::new(t.clone()),
+                Param::Int(i) => Box::new(*i),
+                Param::Time(t) => Box::new(*t),
+            }
+        })
+        .collect();
+    let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = params.iter().map(|p| p.as_ref()).collect();
+    let rows = c.query(&q.sql, &refs)?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let mut cells = Vec::with_capacity(q.cols.len());
+        for (i, col) in q.cols.iter().enumerate() {
+            cells.push(match col {
+                Col::Text => Cell::Text(r.try_get(i)?),
+                Col::Int => Cell::Int(r.try_get(i)?),
+            });
+        }
+        out.push(cells);
+    }
+    Ok(out)
 }
 
 /// Holds a LISTEN connection: wakes the reader on every notification, after every
