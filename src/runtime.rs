@@ -402,6 +402,12 @@ fn run_effects(session: &Session, drafts: &Drafts, batch: Vec<Effect>) -> Vec<Ms
             Effect::DeleteDraft(key) => {
                 let _ = drafts.delete(&key);
             }
+            Effect::LoadReports { since, until, page_severity } => {
+                let q = crate::report::ReportQuery { since, until, page_severity, matchers: Vec::new() };
+                let data = crate::report::view_data(store, &q)
+                    .map(|(summary, noise)| Box::new(crate::app::reports::ReportData { summary, noise }));
+                msgs.push(Msg::Reports(data.map_err(|e| e.to_string())));
+            }
             // Taken out of the batch before (a theme by the drawing loop).
             Effect::LoadRunbook(_)
             | Effect::Copy(_)

@@ -532,3 +532,82 @@ fn every_name_is_joined_once() {
         ])
     );
 }
+
+// The console's Reports view, from the same history: `T` asks the runtime for the figures
+// (an effect), the answer comes back as a message, the view draws it.
+
+use klaxon::app::reports::ReportData;
+use klaxon::app::{self, Effect, Msg, State};
+use klaxon::config::theme::Theme;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+fn reports_state(w: u16, h: u16, store: &dyn Store) -> State {
+    let mut s = common::alerts::state_with(w, h, vec![]);
+    app::update(&mut s, Msg::Tick(until()));
+    let fx = app::update(&mut s, common::alerts::key("T"));
+    let (since4, until4) = (until() - chrono::Duration::weeks(4), until());
+    assert_eq!(fx, vec![Effect::LoadReports { since: since4, until: until4, page_severity: Severity::High }]);
+    // What the runtime does with that effect.
+    let q = ReportQuery { since: since4, until: until4, page_severity: Severity::High, matchers: vec![] };
+    let (summary, noise) = report::view_data(store, &q).unwrap();
+    app::update(&mut s, Msg::Reports(Ok(Box::new(ReportData { summary, noise }))));
+    s
+}
+
+fn drawn(s: &State, theme: &Theme) -> Terminal<TestBackend> {
+    let mut t = Terminal::new(TestBackend::new(s.size.0, s.size.1)).unwrap();
+    t.draw(|f| klaxon::ui::view(s, theme, f)).unwrap();
+    t
+}
+
+fn history_store() -> (tempfile::TempDir, SqliteStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("k.db")).unwrap();
+    build_history(&store);
+    (dir, store)
+}
+
+#[test]
+fn reports_view_at_120x40_and_80x24() {
+    let (_dir, store) = history_store();
+    for (w, h) in [(120, 40), (80, 24)] {
+        let s = reports_state(w, h, &store);
+        let screen = drawn(&s, &Theme::default()).backend().to_string();
+        // The figures a person reads, whatever the size.
+        // Four weeks from 03-09: the history's ten firings (the previous period's page too), five pages.
+        assert!(screen.contains("alerts 10 (+10)") && screen.contains("pages 5 (+5)"), "{screen}");
+        assert!(screen.contains("▶    11 CPUHigh"), "{screen}");
+        insta::assert_snapshot!(format!("reports_view_{w}x{h}"), screen);
+    }
+}
+
+#[test]
+fn reports_view_reads_without_colour() {
+    let (_dir, store) = history_store();
+    let s = reports_state(80, 24, &store);
+    let plain = Theme::load("default", std::path::Path::new("/nonexistent"), true).unwrap();
+    let t = drawn(&s, &plain);
+    let buffer = t.backend().buffer();
+    assert!(
+        buffer.content().iter().all(|c| c.fg == ratatui::style::Color::Reset && c.bg == ratatui::style::Color::Reset),
+        "NO_COLOR: no colour anywhere"
+    );
+    assert_eq!(t.backend().to_string(), drawn(&s, &Theme::default()).backend().to_string(), "the same text");
+}
+
+#[test]
+fn enter_on_a_noisy_alert_filters_the_list_to_it() {
+    let (_dir, store) = history_store();
+    let mut s = reports_state(80, 24, &store);
+    app::update(&mut s, common::alerts::key("j"));
+    assert_eq!(s.reports.selected, 1);
+    assert!(app::update(&mut s, common::alerts::key("enter")).is_empty());
+    assert_eq!(s.mode, klaxon::app::state::Mode::Normal);
+    assert_eq!(s.filter.text(), "alertname=\"DiskFull\"");
+    // A store that cannot answer: said in the view, not a blank screen.
+    app::update(&mut s, common::alerts::key("T"));
+    app::update(&mut s, Msg::Reports(Err("store /x/k.db: disk I/O error".into())));
+    let screen = drawn(&s, &Theme::default()).backend().to_string();
+    assert!(screen.contains("reload failed: store /x/k.db: disk I/O error"), "{screen}");
+}

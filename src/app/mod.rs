@@ -9,6 +9,7 @@ pub mod layout;
 pub mod logs;
 mod msg;
 pub mod palette;
+pub mod reports;
 mod runbooks;
 pub mod scroll;
 pub mod state;

@@ -15,6 +15,14 @@ pub use crate::store::report::{MatchField, MatchOp, Matcher, OffsetFrom, ReportQ
 use chrono::{DateTime, Duration, NaiveDate, Offset, TimeZone, Utc};
 use chrono_tz::Tz;
 
+/// What the console's Reports view shows: the summary and the noisiest alerts, in UTC.
+pub fn view_data(
+    store: &dyn crate::store::Store,
+    q: &ReportQuery,
+) -> Result<(summary::Summary, noise::Noise), crate::store::StoreError> {
+    Ok((summary::summary(store, q)?, noise::noise(store, q, 15 * 60, chrono_tz::UTC)?))
+}
+
 /// `--since`/`--until`: "now", a duration ago ("30d", "2w", "12h"), a date (midnight UTC)
 /// or an RFC 3339 time.
 pub fn parse_time(s: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
