@@ -154,6 +154,17 @@ impl People {
         self.find(name).map_or(name, |p| p.name.as_str())
     }
 
+    /// A schedule's answer with its people under the names reports use: the on-call header
+    /// shows `alice`, not PagerDuty's `alice@example.com`.
+    pub fn join(&self, mut oc: crate::model::OnCall) -> crate::model::OnCall {
+        for shift in [oc.now.as_mut(), oc.next.as_mut()].into_iter().flatten() {
+            if let Some(p) = self.find(&shift.person) {
+                shift.person = p.name.clone();
+            }
+        }
+        oc
+    }
+
     /// Every known name (lower-cased) with its person's name.
     pub fn aliases(&self) -> Vec<(String, String)> {
         let mut v: Vec<(String, String)> =
@@ -218,6 +229,16 @@ mod tests {
         assert_eq!(p.canonical("Alice@Example.com"), "alice");
         assert_eq!(p.canonical("aschmidt"), "alice");
         assert_eq!(p.canonical("carol"), "carol");
+    }
+
+    #[test]
+    fn the_on_call_answer_uses_the_people_names() {
+        use crate::model::{OnCall, Shift};
+        let t = |h: i64| chrono::DateTime::<chrono::Utc>::UNIX_EPOCH + chrono::Duration::hours(h);
+        let shifts = [Shift::new("ALICE@example.com", t(0), t(8)), Shift::new("bob@example.com", t(8), t(16))];
+        let oc = People::new(&[cfg("alice", &["alice@example.com"])]).join(OnCall::from_shifts("p", 1, &shifts, t(1)));
+        assert_eq!(oc.person_now(), Some("alice"));
+        assert_eq!(oc.next.map(|s| s.person), Some("bob@example.com".into()), "nobody's alias: unchanged");
     }
 
     #[test]

@@ -204,8 +204,10 @@ fn start_sources(session: &Session, tx: mpsc::Sender<Msg>, stop: watch::Receiver
 /// One task per schedule: ask at its interval, and again just after each handoff it knows
 /// of, so the header never shows a shift that has ended; back off on failure.
 fn start_schedules(session: &Session, tx: mpsc::Sender<Msg>, stop: watch::Receiver<bool>) {
+    let people = crate::people::People::new(&session.loaded.config.people);
     for (cfg, schedule) in &session.schedules {
         let (schedule, tx, mut stop, cfg) = (schedule.clone(), tx.clone(), stop.clone(), cfg.clone());
+        let people = people.clone();
         tokio::spawn(async move {
             let mut failures = 0u32;
             loop {
@@ -227,7 +229,7 @@ fn start_schedules(session: &Session, tx: mpsc::Sender<Msg>, stop: watch::Receiv
                 let msg = Msg::OnCall {
                     schedule: cfg.name.clone(),
                     level: cfg.level,
-                    result: result.map_err(|e| e.to_string()),
+                    result: result.map(|oc| people.join(oc)).map_err(|e| e.to_string()),
                 };
                 if tx.send(msg).await.is_err() {
                     return;

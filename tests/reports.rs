@@ -611,3 +611,30 @@ fn enter_on_a_noisy_alert_filters_the_list_to_it() {
     let screen = drawn(&s, &Theme::default()).backend().to_string();
     assert!(screen.contains("reload failed: store /x/k.db: disk I/O error"), "{screen}");
 }
+
+#[test]
+fn klaxon_oncall_names_people_as_people_says() {
+    let sb = Sandbox::new();
+    let config = sb.path("klaxon.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[store]\npath = {:?}\n\n[[people]]\nname = \"alice\"\naliases = [\"alice@example.com\"]\n\n\
+             [[schedules]]\nname = \"pd\"\nkind = \"rotation\"\nlevel = 1\n\
+             participants = [\"Alice@Example.com\", \"bob@example.com\"]\nstart = \"2026-03-02\"\nshift = \"7d\"\n",
+            sb.path("k.db").display().to_string()
+        ),
+    )
+    .unwrap();
+    let out = sb
+        .klaxon()
+        .args(["--config"])
+        .arg(&config)
+        .args(["oncall", "--format", "json", "--at", "2026-03-03T10:00:00Z"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // The schedule's address becomes alice; bob has no [[people]] entry and keeps his.
+    assert_eq!((rows[0]["now"].as_str(), rows[0]["next"].as_str()), (Some("alice"), Some("bob@example.com")));
+}
