@@ -276,6 +276,23 @@ impl PgStore {
         StoreError { location: self.location.clone(), message }
     }
 
+    /// Runs a report's statement on a connection of its own, on a thread of its own: it may
+    /// read for longer than [`CALL_TIMEOUT`] over a large timeline without being taken for a
+    /// hung server, and people's actions on the worker's connection never wait behind it.
+    fn report(&self, query: Query) -> Result<Vec<Vec<Cell>>> {
+        let (mut config, tls) = (self.config.clone(), self.tls.clone());
+        config.application_name("klaxon report");
+        let read = std::thread::Builder::new()
+            .name("klaxon-report".into())
+            .spawn(move || {
+                let mut client = connect(&config, &tls)?;
+                aggregate(&mut client, &query)
+            })
+            .map_err(|e| self.err(Fail::Error(e.to_string())))?;
+        let answer = read.join().map_err(|_| self.err(Fail::Error("the report's query crashed".into())))?;
+        answer.map_err(|f| self.err(f))
+    }
+
     /// Stores an entry (and its outbox row) in the database now. `queued`: it waited in the
     /// spool, which may have sent its page already (the row is then written done) and, for
     /// an escalation, gave it the level this host knew then.
@@ -813,7 +830,7 @@ impl Store for PgStore {
 
     fn report_summary(&self, q: &report::ReportQuery) -> Result<Vec<report::StatRow>> {
         let query = report::summary(report::Dialect::Postgres, q);
-        self.run(move |c| aggregate(c, &query)).map(report::stat_rows)
+        self.report(query).map(report::stat_rows)
     }
 
     fn report_noise(
@@ -823,12 +840,12 @@ impl Store for PgStore {
         zone: &[report::OffsetFrom],
     ) -> Result<Vec<report::NoiseRow>> {
         let query = report::noise(report::Dialect::Postgres, q, flap_within_s, zone);
-        self.run(move |c| aggregate(c, &query)).map(report::noise_rows)
+        self.report(query).map(report::noise_rows)
     }
 
     fn report_oncall(&self, q: &report::ReportQuery, inputs: &report::OncallInputs) -> Result<Vec<report::PersonRow>> {
         let query = report::oncall(report::Dialect::Postgres, q, inputs);
-        self.run(move |c| aggregate(c, &query)).map(report::person_rows)
+        self.report(query).map(report::person_rows)
     }
 }
 
