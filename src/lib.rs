@@ -22,6 +22,8 @@
 //!   them into klaxon.toml's root. [`http`] is the bounded HTTP every integration uses.
 //! - [`session`] sets up store, sources, schedules and pagers from the settings; [`cli`] is
 //!   argument parsing and printing for the commands.
+//! - [`report`] adds the timeline up: summary trends, noisy alerts, the on-call audit
+//!   ([`people`] joins one person's names across systems).
 //! - [`sanitize`] is the one border every piece of outside text crosses.
 
 pub mod actions;
@@ -38,7 +40,9 @@ pub mod model;
 pub mod notify;
 pub mod oncall;
 pub mod pagers;
+pub mod people;
 pub mod periodic;
+pub mod report;
 pub mod runbooks;
 pub mod runtime;
 pub mod sanitize;

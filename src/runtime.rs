@@ -288,8 +288,10 @@ fn start_sources(session: &Session, tx: mpsc::Sender<Msg>, stop: watch::Receiver
 /// and again just after each handoff it knows of, so the header never shows a shift that has
 /// ended; back off on failure (from a minute at most).
 fn start_schedules(session: &Session, tx: mpsc::Sender<Msg>, stop: watch::Receiver<bool>) {
+    let people = crate::people::People::new(&session.loaded.config.people);
     for (cfg, schedule) in &session.schedules {
         let (schedule, tx, mut stop, cfg) = (schedule.clone(), tx.clone(), stop.clone(), cfg.clone());
+        let people = people.clone();
         tokio::spawn(async move {
             let mut task =
                 crate::periodic::Periodic::new(cfg.interval, cfg.timeout).retry_from(Duration::from_secs(60));
@@ -304,7 +306,7 @@ fn start_schedules(session: &Session, tx: mpsc::Sender<Msg>, stop: watch::Receiv
                 let msg = Msg::OnCall {
                     schedule: cfg.name.clone(),
                     level: cfg.level,
-                    result: result.map_err(|e| e.to_string()),
+                    result: result.map(|oc| people.join(oc)).map_err(|e| e.to_string()),
                 };
                 if tx.send(msg).await.is_err() || !crate::periodic::sleep(delay, &mut stop).await {
                     return;
@@ -474,6 +476,12 @@ fn run_effects(session: &Session, drafts: &Drafts, batch: Vec<Effect>) -> Vec<Ms
             }
             Effect::DeleteDraft(key) => {
                 let _ = drafts.delete(&key);
+            }
+            Effect::LoadReports { since, until, page_severity } => {
+                let q = crate::report::ReportQuery { since, until, page_severity, matchers: Vec::new() };
+                let data = crate::report::view_data(store, &q)
+                    .map(|(summary, noise)| Box::new(crate::app::reports::ReportData { summary, noise }));
+                msgs.push(Msg::Reports(data.map_err(|e| e.to_string())));
             }
             // Taken out of the batch before (a theme by the drawing loop).
             Effect::LoadRunbook(_)

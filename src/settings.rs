@@ -44,6 +44,9 @@ pub struct Config {
     pub escalation: EscalationConfig,
     #[serde(default)]
     pub logs: Vec<LogConfig>,
+    /// One person across systems, with their time zone and working hours (reports).
+    #[serde(default)]
+    pub people: Vec<crate::people::PersonConfig>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -89,6 +92,7 @@ impl Document for Config {
         crate::oncall::validate(&self.schedules, &mut problems);
         self.escalation.validate(&|field| KeyPath::root("escalation").key(field), &mut problems);
         crate::logs::validate(&self.logs, &mut problems);
+        crate::people::validate(&self.people, &mut problems);
         problems
     }
 

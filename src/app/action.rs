@@ -61,6 +61,7 @@ actions! {
     Mute => "mute", "Mute notifications for 30 minutes (again: unmute)";
     MarkSeen => "mark-seen", "Mark every alert as seen";
     Sources => "sources", "Sources: health, last error, next try";
+    Reports => "reports", "Reports: pages per week, MTTA/MTTR trend, noisiest alerts";
     Palette => "palette", "Command palette";
     Help => "help", "Help";
     Quit => "quit", "Quit";

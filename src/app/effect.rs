@@ -23,6 +23,12 @@ pub enum Effect {
     StopLogs,
     /// Tell the person (desktop and terminal notifications, storms collapsed).
     Notify(Vec<crate::model::Notice>),
+    /// Run the summary and noise reports over `[since, until)` for the Reports view.
+    LoadReports {
+        since: chrono::DateTime<chrono::Utc>,
+        until: chrono::DateTime<chrono::Utc>,
+        page_severity: crate::model::Severity,
+    },
     /// Draw with this theme from now on (`:theme light`); the runtime says whether it could.
     SetTheme(String),
 }

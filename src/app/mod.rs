@@ -17,6 +17,7 @@ pub mod list;
 pub mod logs;
 mod msg;
 pub mod palette;
+pub mod reports;
 pub mod runbooks;
 pub mod scroll;
 pub mod state;

@@ -73,6 +73,8 @@ pub enum Msg {
     },
     /// Something worth a line in the status bar (an action confirmed by its source).
     Notice(String),
+    /// The Reports view's figures, or why the store could not give them.
+    Reports(Result<Box<super::reports::ReportData>, String>),
     /// Actions not yet where they are going (the team store, a source), after an outbox run.
     Unsent(usize),
 }

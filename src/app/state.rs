@@ -63,6 +63,8 @@ pub enum Mode {
     },
     Editor(Editor),
     Runbooks(Box<Browser>),
+    /// The Reports view: trends and the noisiest alerts (`super::reports`).
+    Reports,
 }
 
 impl PartialEq for Mode {
@@ -76,6 +78,7 @@ impl PartialEq for Mode {
             (Mode::Sources { scroll: a }, Mode::Sources { scroll: b }) => a == b,
             (Mode::Confirm { pending: a, .. }, Mode::Confirm { pending: b, .. }) => a == b,
             (Mode::Editor(a), Mode::Editor(b)) => a == b,
+            (Mode::Reports, Mode::Reports) => true,
             (Mode::Runbooks(a), Mode::Runbooks(b)) => {
                 a.query == b.query && a.open.as_ref().map(|r| &r.name) == b.open.as_ref().map(|r| &r.name)
             }
@@ -140,6 +143,8 @@ pub struct State {
     pub quit: bool,
     /// Something visible changed since the last draw.
     pub dirty: bool,
+    /// The Reports view's figures.
+    pub reports: super::reports::ReportsView,
 }
 
 impl State {
@@ -173,6 +178,7 @@ impl State {
             size: (80, 24),
             quit: false,
             dirty: true,
+            reports: Default::default(),
         }
     }
 

@@ -87,6 +87,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             flash(state, format!("NOT saved for {key}: {error}; any draft is kept"), true);
         }
         Msg::Notice(text) => flash(state, text, false),
+        Msg::Reports(result) => super::reports::loaded(state, result),
         Msg::Unsent(n) => {
             state.dirty |= state.unsent != n;
             state.unsent = n;
@@ -249,6 +250,7 @@ fn on_key(state: &mut State, key: Key, fx: &mut Vec<Effect>) {
             _ => {}
         },
         Mode::Runbooks(_) => runbooks::browser_key(state, key, fx),
+        Mode::Reports => super::reports::key(state, key, fx),
         Mode::Sources { scroll } => match key.code {
             KeyCode::Char('j') | KeyCode::Down => *scroll += 1,
             KeyCode::Char('k') | KeyCode::Up => *scroll = scroll.saturating_sub(1),
@@ -499,6 +501,7 @@ fn run(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         Action::Palette => state.mode = Mode::Palette { input: String::new(), selected: 0 },
         Action::Help => state.mode = Mode::Help { scroll: 0 },
         Action::Sources => state.mode = Mode::Sources { scroll: 0 },
+        Action::Reports => super::reports::open(state, fx),
         Action::Quit => {
             let drafts = state.detail.drafts.values().filter(|d| !d.trim().is_empty()).count();
             if drafts > 0 {

@@ -7,6 +7,7 @@ mod list;
 mod logs;
 pub mod oncall;
 mod poll;
+mod report;
 mod runbook;
 mod timeline;
 mod watch;
@@ -133,6 +134,11 @@ pub enum Command {
         #[command(subcommand)]
         command: RunbookCommand,
     },
+    /// Reports from the store's timeline: summary (trends), noise (alert hygiene), oncall (the audit)
+    Report {
+        #[command(subcommand)]
+        command: report::ReportCommand,
+    },
     /// Print shell completions
     Completions { shell: clap_complete::Shell },
 }
@@ -247,7 +253,14 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         command => {
             let session = open(cli.config.as_deref())?;
             // Every command sends what earlier ones queued first (check-config only reads).
-            if !matches!(command, Command::Sync | Command::CheckConfig | Command::Doctor | Command::Oncall { .. }) {
+            if !matches!(
+                command,
+                Command::Sync
+                    | Command::CheckConfig
+                    | Command::Doctor
+                    | Command::Oncall { .. }
+                    | Command::Report { .. }
+            ) {
                 sync(&session, false).await;
             }
             run_with(session, command).await
@@ -271,6 +284,7 @@ async fn run_with(session: Session, command: Command) -> Result<(), CliError> {
         Command::Watch { format } => watch::run(session, format).await,
         Command::Logs { key, format, source } => logs::run(&session, &key, format, source.as_deref()).await,
         Command::Runbook { command } => runbook::run(&session, command).await,
+        Command::Report { command } => report::run(&session, command).await,
         Command::Sync => match sync(&session, true).await {
             0 => Ok(()),
             n => Err(CliError::Failure(format!("{n} action(s) could not be sent yet"))),

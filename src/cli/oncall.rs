@@ -142,7 +142,14 @@ pub async fn run(session: &Session, at: Option<&str>, format: OnCallFormat) -> R
     if session.schedules.is_empty() {
         eprintln!("klaxon: no [[schedules]] configured");
     }
-    let rows = ask_all(session, at).await;
+    let mut rows = ask_all(session, at).await;
+    // Under the names [[people]] gives them, as the console's header shows them.
+    let people = crate::people::People::new(&session.loaded.config.people);
+    for r in &mut rows {
+        for name in [r.now.as_mut(), r.next.as_mut()].into_iter().flatten() {
+            *name = people.canonical(name).to_owned();
+        }
+    }
     let mut stdout = std::io::stdout().lock();
     let written = match format {
         OnCallFormat::Json => {

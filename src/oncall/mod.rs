@@ -124,6 +124,7 @@ impl VendorScheduleConfig {
 }
 
 pub type OnCallFuture<'a> = Pin<Box<dyn Future<Output = Result<OnCall, SourceError>> + Send + 'a>>;
+pub type ShiftsFuture<'a> = Pin<Box<dyn Future<Output = Result<Vec<Shift>, SourceError>> + Send + 'a>>;
 
 /// Where shifts come from.
 pub trait ScheduleSource: Send + Sync {
@@ -131,6 +132,12 @@ pub trait ScheduleSource: Send + Sync {
     fn level(&self) -> i64;
     /// Who is on call at `at` and who comes next. Text must already be sanitized.
     fn oncall(&self, at: DateTime<Utc>) -> OnCallFuture<'_>;
+    /// Every shift overlapping `[from, to)`, overrides applied (the on-call report's hours).
+    /// Vendor APIs answer only who is on call around now: they say so.
+    fn shifts(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> ShiftsFuture<'_> {
+        let _ = (from, to);
+        Box::pin(async { Err(SourceError::new("this kind of schedule tells who is on call now, not past shifts")) })
+    }
 }
 
 /// Shifts are looked up this far back and ahead of the moment asked about.

@@ -78,6 +78,10 @@ impl ScheduleSource for RotationSchedule {
         let shifts = self.rotation.shifts(at - BEHIND, at + AHEAD);
         Box::pin(async move { Ok(answer(&self.name, self.level, &shifts, at)) })
     }
+    fn shifts(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> super::ShiftsFuture<'_> {
+        let shifts = self.rotation.shifts(from, to);
+        Box::pin(async move { Ok(shifts) })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -5,6 +5,7 @@ pub mod drafts;
 mod observe;
 mod postgres;
 mod private;
+pub mod report;
 mod spool;
 mod sqlite;
 
@@ -186,6 +187,34 @@ pub trait Store: Send + Sync {
 
     /// Where the store is, for people: a path, or user@host:port/db (never a password).
     fn describe(&self) -> String;
+
+    /// The summary report's figures, aggregated in the database ([`report::summary`]).
+    fn report_summary(&self, q: &report::ReportQuery) -> Result<Vec<report::StatRow>> {
+        let _ = q;
+        Err(self.no_reports())
+    }
+
+    /// The noise report's figures per alert name and service ([`report::noise`]).
+    fn report_noise(
+        &self,
+        q: &report::ReportQuery,
+        flap_within_s: i64,
+        zone: &[report::OffsetFrom],
+    ) -> Result<Vec<report::NoiseRow>> {
+        let _ = (q, flap_within_s, zone);
+        Err(self.no_reports())
+    }
+
+    /// The on-call report's figures per person ([`report::oncall`]).
+    fn report_oncall(&self, q: &report::ReportQuery, inputs: &report::OncallInputs) -> Result<Vec<report::PersonRow>> {
+        let _ = (q, inputs);
+        Err(self.no_reports())
+    }
+
+    #[doc(hidden)]
+    fn no_reports(&self) -> StoreError {
+        StoreError { location: self.describe(), message: "this store cannot run reports".into() }
+    }
 }
 
 /// What one replay of queued actions did.

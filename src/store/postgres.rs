@@ -7,6 +7,7 @@
 //! Store trait is synchronous and is called from async tasks and blocking threads alike,
 //! and the client must never run inside an async context.
 
+use super::report::{self, Cell, Col, Param, Query};
 use super::spool::{Queued, Spool};
 use super::{KnownAlert, Replay, Result, Store, StoreError, observe};
 use crate::model::{Alert, AlertKey, Entry, EntryKind, MirrorDone, MirrorOp, NewEntry, Ownership, Severity};
@@ -18,7 +19,8 @@ use std::sync::{Mutex, mpsc};
 use std::time::{Duration, Instant};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
-const MIGRATIONS: &[&str] = &[include_str!("migrations/postgres/0001_init.sql")];
+const MIGRATIONS: &[&str] =
+    &[include_str!("migrations/postgres/0001_init.sql"), include_str!("migrations/postgres/0002_reports.sql")];
 
 /// Every transaction that writes entries holds this advisory lock until it commits, so
 /// entries become visible in id order and a reader's cursor never skips one that commits
@@ -272,6 +274,23 @@ impl PgStore {
             Fail::Error(m) => m,
         };
         StoreError { location: self.location.clone(), message }
+    }
+
+    /// Runs a report's statement on a connection of its own, on a thread of its own: it may
+    /// read for longer than [`CALL_TIMEOUT`] over a large timeline without being taken for a
+    /// hung server, and people's actions on the worker's connection never wait behind it.
+    fn report(&self, query: Query) -> Result<Vec<Vec<Cell>>> {
+        let (mut config, tls) = (self.config.clone(), self.tls.clone());
+        config.application_name("klaxon report");
+        let read = std::thread::Builder::new()
+            .name("klaxon-report".into())
+            .spawn(move || {
+                let mut client = connect(&config, &tls)?;
+                aggregate(&mut client, &query)
+            })
+            .map_err(|e| self.err(Fail::Error(e.to_string())))?;
+        let answer = read.join().map_err(|_| self.err(Fail::Error("the report's query crashed".into())))?;
+        answer.map_err(|f| self.err(f))
     }
 
     /// Stores an entry (and its outbox row) in the database now. `queued`: it waited in the
@@ -808,6 +827,55 @@ impl Store for PgStore {
     fn describe(&self) -> String {
         self.location.clone()
     }
+
+    fn report_summary(&self, q: &report::ReportQuery) -> Result<Vec<report::StatRow>> {
+        let query = report::summary(report::Dialect::Postgres, q);
+        self.report(query).map(report::stat_rows)
+    }
+
+    fn report_noise(
+        &self,
+        q: &report::ReportQuery,
+        flap_within_s: i64,
+        zone: &[report::OffsetFrom],
+    ) -> Result<Vec<report::NoiseRow>> {
+        let query = report::noise(report::Dialect::Postgres, q, flap_within_s, zone);
+        self.report(query).map(report::noise_rows)
+    }
+
+    fn report_oncall(&self, q: &report::ReportQuery, inputs: &report::OncallInputs) -> Result<Vec<report::PersonRow>> {
+        let query = report::oncall(report::Dialect::Postgres, q, inputs);
+        self.report(query).map(report::person_rows)
+    }
+}
+
+/// Runs a report's statement: a few rows of aggregates.
+fn aggregate(c: &mut Client, q: &Query) -> std::result::Result<Vec<Vec<Cell>>, Fail> {
+    let params: Vec<Box<dyn postgres::types::ToSql + Sync>> = q
+        .params
+        .iter()
+        .map(|p| -> Box<dyn postgres::types::ToSql + Sync> {
+            match p {
+                Param::Text(t) | Param::Json(t) => Box::new(t.clone()),
+                Param::Int(i) => Box::new(*i),
+                Param::Time(t) => Box::new(*t),
+            }
+        })
+        .collect();
+    let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = params.iter().map(|p| p.as_ref()).collect();
+    let rows = c.query(&q.sql, &refs)?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let mut cells = Vec::with_capacity(q.cols.len());
+        for (i, col) in q.cols.iter().enumerate() {
+            cells.push(match col {
+                Col::Text => Cell::Text(r.try_get(i)?),
+                Col::Int => Cell::Int(r.try_get(i)?),
+            });
+        }
+        out.push(cells);
+    }
+    Ok(out)
 }
 
 /// Holds a LISTEN connection: wakes the reader on every notification, after every

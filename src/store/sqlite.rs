@@ -1,6 +1,7 @@
 //! SQLite: WAL for concurrent readers (several engineers on one bastion share the file),
 //! `synchronous = FULL` so an entry is on disk when `append` returns.
 
+use super::report::{self, Cell, Col, Param, Query};
 use super::{KnownAlert, Result, Store, StoreError, observe};
 use crate::model::{Alert, AlertKey, Entry, MirrorDone, MirrorOp, NewEntry, Ownership, Severity};
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -15,6 +16,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_init.sql"),
     include_str!("migrations/0002_outbox.sql"),
     include_str!("migrations/0003_entries_by_kind.sql"),
+    include_str!("migrations/0004_reports.sql"),
 ];
 
 pub struct SqliteStore {
@@ -341,6 +343,25 @@ impl Store for SqliteStore {
         format!("sqlite at {}", self.path.display())
     }
 
+    fn report_summary(&self, q: &report::ReportQuery) -> Result<Vec<report::StatRow>> {
+        self.with(|c| aggregate(c, &report::summary(report::Dialect::Sqlite, q))).map(report::stat_rows)
+    }
+
+    fn report_noise(
+        &self,
+        q: &report::ReportQuery,
+        flap_within_s: i64,
+        zone: &[report::OffsetFrom],
+    ) -> Result<Vec<report::NoiseRow>> {
+        let query = report::noise(report::Dialect::Sqlite, q, flap_within_s, zone);
+        self.with(|c| aggregate(c, &query)).map(report::noise_rows)
+    }
+
+    fn report_oncall(&self, q: &report::ReportQuery, inputs: &report::OncallInputs) -> Result<Vec<report::PersonRow>> {
+        let query = report::oncall(report::Dialect::Sqlite, q, inputs);
+        self.with(|c| aggregate(c, &query)).map(report::person_rows)
+    }
+
     fn mirror_failed(&self, op_id: &str, error: &str, next_at: DateTime<Utc>) -> Result<()> {
         self.with(|c| {
             c.prepare_cached(
@@ -350,6 +371,31 @@ impl Store for SqliteStore {
             .map(|_| ())
         })
     }
+}
+
+/// Runs a report's statement: a few rows of aggregates.
+fn aggregate(c: &Connection, q: &Query) -> rusqlite::Result<Vec<Vec<Cell>>> {
+    let params: Vec<rusqlite::types::Value> = q
+        .params
+        .iter()
+        .map(|p| match p {
+            Param::Text(t) | Param::Json(t) => rusqlite::types::Value::Text(t.clone()),
+            Param::Int(i) => rusqlite::types::Value::Integer(*i),
+            Param::Time(t) => rusqlite::types::Value::Text(ts(*t)),
+        })
+        .collect();
+    let mut st = c.prepare(&q.sql)?;
+    let rows = st.query_map(rusqlite::params_from_iter(params), |r| {
+        q.cols
+            .iter()
+            .enumerate()
+            .map(|(i, col)| match col {
+                Col::Text => r.get(i).map(Cell::Text),
+                Col::Int => r.get(i).map(Cell::Int),
+            })
+            .collect()
+    })?;
+    rows.collect()
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ mod header;
 mod help;
 pub mod log_pane;
 mod overlay;
+mod reports;
 mod runbook_browser;
 mod runbook_pane;
 mod source_panel;
@@ -51,6 +52,7 @@ pub fn draw(state: &State, theme: &Theme, frame: &mut Frame) -> Drawn {
         Mode::Confirm { prompt, .. } => overlay::confirm(frame, size, theme, prompt),
         Mode::Editor(editor) => overlay::editor(frame, size, theme, editor),
         Mode::Runbooks(browser) => drawn.browser = runbook_browser::draw(frame, size, state, theme, browser),
+        Mode::Reports => reports::draw(frame, size, state, theme),
         Mode::Normal | Mode::Filter { .. } => {}
     }
     drawn

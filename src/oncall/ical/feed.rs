@@ -126,4 +126,14 @@ impl ScheduleSource for IcalSchedule {
             Ok(oc)
         })
     }
+    fn shifts(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> super::super::ShiftsFuture<'_> {
+        Box::pin(async move {
+            let text = self.read().await?;
+            let floating = self.floating;
+            let parsed = tokio::task::spawn_blocking(move || super::parse(&text, floating, from, to))
+                .await
+                .map_err(|e| SourceError::new(format!("reading the feed failed: {e}")))?;
+            Ok(parsed.shifts)
+        })
+    }
 }
