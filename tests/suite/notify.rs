@@ -1,7 +1,7 @@
 //! Notifications on a private D-Bus session bus with python3-dbusmock's notification
 //! daemon, which logs every Notify call with its urgency.
 
-mod common;
+use crate::common;
 
 use common::{Sandbox, require};
 use klaxon::config::{NotifyConfig, TerminalNotify};
