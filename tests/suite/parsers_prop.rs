@@ -302,8 +302,17 @@ impl Arbitrary for ZabbixAnswer {
 }
 
 fn zabbix() -> klaxon::sources::zabbix::ZabbixSource {
+    // The token from a 0600 file, read once here: an environment variable would be
+    // process-wide state, and every integration test shares this process.
+    let dir = tempfile::tempdir().unwrap();
+    let token = dir.path().join("token");
+    std::fs::write(&token, "prop-token\n").unwrap();
+    std::fs::set_permissions(&token, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
     let cfg = klaxon::config::parse(
-        "[[sources]]\nname = \"zbx\"\nkind = \"zabbix\"\nurl = \"http://127.0.0.1:9\"\ntoken_env = \"KLAXON_PROP_ZABBIX_TOKEN\"\n",
+        &format!(
+            "[[sources]]\nname = \"zbx\"\nkind = \"zabbix\"\nurl = \"http://127.0.0.1:9\"\ntoken_file = \"{}\"\n",
+            token.display()
+        ),
         "k.toml",
     )
     .unwrap();
@@ -1000,23 +1009,15 @@ macro_rules! property {
     ($name:ident, $long:ident, $what:literal, $cases:expr, $prop:expr) => {
         #[test]
         fn $name() {
-            zabbix_token();
             run($what, $cases, $prop);
         }
 
         #[test]
         #[ignore = "long run: cargo test --release --test suite parsers_prop::long_ -- --ignored"]
         fn $long() {
-            zabbix_token();
             run($what, $cases * LONG, $prop);
         }
     };
-}
-
-fn zabbix_token() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    // SAFETY: the tests' only environment write, done once before a source reads it.
-    ONCE.call_once(|| unsafe { std::env::set_var("KLAXON_PROP_ZABBIX_TOKEN", "prop-token") });
 }
 
 property!(alertmanager_answers, long_alertmanager_answers, "alertmanager alerts+silences", 400, prop_alertmanager);
