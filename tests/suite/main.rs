@@ -7,6 +7,7 @@ mod common;
 
 mod alertmanager;
 mod alertmanager_mock;
+mod architecture;
 mod checks;
 mod cli;
 mod config_errors;
