@@ -353,8 +353,14 @@ fn references(module: &[String], src: &str) -> Vec<Ref> {
     while i < toks.len() {
         let here = || module.iter().cloned().chain(inline.iter().map(|(m, _)| m.clone())).collect::<Vec<_>>();
         let after_sep = i > 0 && is(&toks, i - 1, &Tok::Sep);
-        // `::` starts a path (`::tokio::spawn`) unless it continues one (`Vec::<u8>::new`, `<T as U>::f`).
+        // A path starts at a name not after `::`, or at a `::` (`::tokio::spawn`) that does not
+        // continue one (`Vec::<u8>::new`, `<T as U>::f`).
         let continues = i > 0 && matches!(toks[i - 1].tok, Tok::Ident(_) | Tok::Punct('>'));
+        let path_start = match toks[i].tok {
+            Tok::Ident(_) => !after_sep,
+            Tok::Sep => !after_sep && !continues,
+            Tok::Punct(_) => false,
+        };
         match &toks[i].tok {
             Tok::Punct('{') => depth += 1,
             Tok::Punct('}') => {
@@ -388,7 +394,7 @@ fn references(module: &[String], src: &str) -> Vec<Ref> {
                 continue;
             }
             // The start of a path: `a::b…` or `::a…`, not the middle of one.
-            Tok::Ident(_) | Tok::Sep if !after_sep && !(toks[i].tok == Tok::Sep && continues) => {
+            Tok::Ident(_) | Tok::Sep if path_start => {
                 let start = if toks[i].tok == Tok::Sep { i + 1 } else { i };
                 let mut path = Vec::new();
                 let mut j = start;
@@ -429,7 +435,7 @@ fn use_tree(toks: &[Token], i: &mut usize, prefix: &[String], out: &mut Vec<(usi
             }
             Tok::Ident(s) => {
                 // `{self, …}` names the prefix itself.
-                if !(s == "self" && !path.is_empty()) {
+                if s != "self" || path.is_empty() {
                     path.push(s.clone());
                 }
                 line = t.line;
