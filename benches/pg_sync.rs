@@ -6,7 +6,7 @@
 //!
 //! cargo bench --bench pg_sync
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../tests/suite/common/mod.rs"]
 mod common;
 
 use klaxon::app::{self, Msg};

@@ -8,7 +8,7 @@
 //!
 //! cargo bench --bench reports
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../tests/suite/common/mod.rs"]
 mod common;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};

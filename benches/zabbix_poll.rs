@@ -3,7 +3,7 @@
 //!
 //! cargo bench --bench zabbix_poll
 
-#[path = "../tests/common/zabbix_mock.rs"]
+#[path = "../tests/suite/common/zabbix_mock.rs"]
 mod zabbix_mock;
 
 use criterion::{Criterion, criterion_group, criterion_main};

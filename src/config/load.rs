@@ -59,7 +59,7 @@ pub struct ConfigError {
 impl fmt::Display for ConfigError {
     /// Key and message can quote the file (a broken string's text): cleaned like any text
     /// from outside, so a control character or line separator in it never reaches the
-    /// terminal (found by tests/parsers_prop.rs).
+    /// terminal (found by tests/suite/parsers_prop.rs).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         use crate::sanitize::{sanitize, sanitize_line};
         write!(f, "{}", self.file)?;

@@ -145,7 +145,7 @@ impl DemoSource {
             name: name.to_owned(),
             seed: cfg.seed,
             // Beyond a year the scenario's millisecond arithmetic would overflow (a panic
-            // found by tests/parsers_prop.rs); nobody watches a longer demo.
+            // found by tests/suite/parsers_prop.rs); nobody watches a longer demo.
             cycle: cfg.cycle.clamp(Duration::from_secs(60), Duration::from_secs(365 * 86_400)),
             severity_map,
         }

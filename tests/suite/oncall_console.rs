@@ -1,7 +1,7 @@
 //! The on-call line in the console's header (snapshots at 120×40 and 40×10, "you" standing
 //! out, a failing schedule), and the notice before your own shift, through `update`.
 
-mod common;
+use crate::common;
 
 use chrono::Duration;
 use common::alerts::*;

@@ -1,12 +1,13 @@
 //! Notifications on a private D-Bus session bus with python3-dbusmock's notification
 //! daemon, which logs every Notify call with its urgency.
 
-mod common;
+use crate::common;
 
 use common::{Sandbox, require};
 use klaxon::model::{AlertKey, Notice, Severity};
 use klaxon::notify::{Batcher, Notifier};
 use klaxon::notify::{NotifyConfig, TerminalNotify};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -67,13 +68,22 @@ impl Bus {
 
     /// The Notify calls logged so far.
     fn notifies(&self) -> Vec<String> {
-        std::fs::read_to_string(self.dir.path().join("calls.log"))
-            .unwrap_or_default()
-            .lines()
-            .filter(|l| l.contains(" Notify "))
-            .map(str::to_owned)
-            .collect()
+        notifies(&self.log())
     }
+
+    fn log(&self) -> std::path::PathBuf {
+        self.dir.path().join("calls.log")
+    }
+}
+
+/// The Notify calls in the mock daemon's log.
+fn notifies(log: &Path) -> Vec<String> {
+    std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.contains(" Notify "))
+        .map(str::to_owned)
+        .collect()
 }
 
 fn notice(id: &str, sev: Severity) -> Notice {
@@ -84,19 +94,40 @@ fn cfg() -> NotifyConfig {
     NotifyConfig { terminal: TerminalNotify::Off, ..NotifyConfig::default() }
 }
 
-// One test drives the bus through the library (the bus address is process-wide state).
+/// Set in the child process that drives the library, to the mock daemon's log.
+const CHILD_LOG: &str = "KLAXON_TEST_NOTIFY_CALLS_LOG";
+
+// The library finds the bus through DBUS_SESSION_BUS_ADDRESS, process-wide state, and every
+// integration test shares this process (and hands its environment to each klaxon another
+// test starts). So the library half runs in a child: this test binary again, with only this
+// test selected and the variable set there alone.
 #[test]
 fn notify_calls_carry_urgency_and_a_storm_is_one_call() {
+    if let Ok(log) = std::env::var(CHILD_LOG) {
+        return send_through_the_library(Path::new(&log));
+    }
     let Some(bus) = Bus::start() else { return };
-    // SAFETY: set before any thread of this test binary talks to D-Bus; the only test here
-    // that uses the variable.
-    unsafe { std::env::set_var("DBUS_SESSION_BUS_ADDRESS", &bus.address) };
+    let (_, module) = module_path!().split_once("::").expect("a module of the suite");
+    let name = format!("{module}::notify_calls_carry_urgency_and_a_storm_is_one_call");
+    let child = Command::new(std::env::current_exe().unwrap())
+        .args([name.as_str(), "--exact", "--nocapture", "--test-threads=1"])
+        .env("DBUS_SESSION_BUS_ADDRESS", &bus.address)
+        .env(CHILD_LOG, bus.log())
+        .output()
+        .unwrap();
+    let said = format!("{}{}", String::from_utf8_lossy(&child.stdout), String::from_utf8_lossy(&child.stderr));
+    assert!(child.status.success() && said.contains("test result: ok. 1 passed"), "the child run of {name}:\n{said}");
+}
+
+/// In the child, where DBUS_SESSION_BUS_ADDRESS is the mock's bus: notifies through the
+/// library and reads the calls back from the daemon's `log`.
+fn send_through_the_library(log: &Path) {
     let mut notifier = Notifier::new(&cfg(), &|_| None);
     let mut batcher = Batcher::new(&cfg());
     let now = chrono::Utc::now();
     let out = batcher.push(now, vec![notice("d1", Severity::Disaster), notice("w1", Severity::Warning)]);
     assert!(notifier.send(&out).is_empty(), "sent without error");
-    let calls = bus.notifies();
+    let calls = notifies(log);
     assert_eq!(calls.len(), 2, "{calls:#?}");
     assert!(
         calls[0].contains("\"klaxon\"") && calls[0].contains("DIS alert d1") && calls[0].contains("{\"urgency\": 2}"),
@@ -109,7 +140,7 @@ fn notify_calls_carry_urgency_and_a_storm_is_one_call() {
     storm.extend((0..3).map(|i| notice(&format!("x{i}"), Severity::Disaster)));
     let out = batcher.push(now, storm);
     notifier.send(&out);
-    let calls = bus.notifies();
+    let calls = notifies(log);
     assert_eq!(calls.len(), 3, "a storm is one call: {calls:#?}");
     assert!(calls[2].contains("37 new alerts, 3 disaster"), "{}", calls[2]);
 }

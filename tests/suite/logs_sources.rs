@@ -3,7 +3,7 @@
 //! rotates under the tail, and journalctl (the real one where it can run, and a stand-in
 //! that records the arguments it is given).
 
-mod common;
+use crate::common;
 
 use common::alerts::{alert, t0};
 use klaxon::logs::{Configured, Outcome};

@@ -1,6 +1,6 @@
 //! The console's update: messages in, state and effects out, for every action. No terminal.
 
-mod common;
+use crate::common;
 
 use common::alerts::*;
 use klaxon::app::state::{Mode, Pane, Pending};

@@ -1,6 +1,6 @@
 //! The headless commands against the embedded default, as a person on a fresh machine runs them.
 
-mod common;
+use crate::common;
 
 use common::{Sandbox, json};
 use klaxon::model::{AlertKey, EntryKind};

@@ -1,7 +1,7 @@
 //! The `checks` source with Debian's real monitoring-plugins and this host's real
 //! disks, load and memory.
 
-mod common;
+use crate::common;
 
 use common::{Sandbox, json, require};
 use serde_json::Value;

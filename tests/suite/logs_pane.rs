@@ -1,7 +1,7 @@
 //! The log pane: what a person does there (update, no runtime) and what it draws (ratatui's
 //! TestBackend and insta snapshots, with structured lines and a hostile one).
 
-mod common;
+use crate::common;
 
 use common::alerts::*;
 use klaxon::app::logs::{LogPane, LogUpdate, SourceStatus};

@@ -2,7 +2,7 @@
 //! file and over HTTP), a rotation, and the vendors' on-call APIs as mock servers built from
 //! their documented shapes. The mocks check the exact requests: paths, queries, headers.
 
-mod common;
+use crate::common;
 
 use common::{Sandbox, json};
 use serde_json::json;

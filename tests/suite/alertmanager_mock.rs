@@ -2,7 +2,7 @@
 //! run here, and differ from plain Alertmanager only in where the API sits and how it is
 //! authenticated.
 
-mod common;
+use crate::common;
 
 use common::Sandbox;
 use serde_json::json;

@@ -2,7 +2,7 @@
 //! NOTIFY, convergence when the listening connection dies, nothing lost or doubled while
 //! the database is down, the audit trail, concurrent acks, concurrent migrations, TLS.
 
-mod common;
+use crate::common;
 
 use common::postgres::Postgres;
 use klaxon::model::{AlertKey, Entry, EntryKind, NewEntry};

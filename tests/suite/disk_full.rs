@@ -4,7 +4,7 @@
 //! The store lives on a small tmpfs mounted for the test, which needs root (CI runs as
 //! root); elsewhere the test is skipped with a message saying why.
 
-mod common;
+use crate::common;
 
 use common::Sandbox;
 use klaxon::model::{AlertKey, EntryKind, NewEntry};

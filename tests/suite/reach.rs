@@ -4,7 +4,7 @@
 //! pane in focus, and the palette takes arguments. Update tests (messages in, state and
 //! effects out) and TestBackend snapshots.
 
-mod common;
+use crate::common;
 
 use common::alerts::*;
 use klaxon::app::logs::{LogPane, LogUpdate};

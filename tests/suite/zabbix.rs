@@ -3,7 +3,7 @@
 //! reaches `klaxon list`; ack, note, escalate, severity and close are written back through
 //! event.acknowledge once each; what someone does in Zabbix shows in klaxon's timeline.
 
-mod common;
+use crate::common;
 
 use common::Sandbox;
 use common::servers::eventually;

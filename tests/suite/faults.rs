@@ -1,11 +1,11 @@
-//! klaxon under faults: a proxy (tests/common/fault_proxy.rs) between klaxon and the real
+//! klaxon under faults: a proxy (tests/suite/common/fault_proxy.rs) between klaxon and the real
 //! Alertmanager, the real PostgreSQL and the Zabbix mock hangs, resets, cuts answers short
 //! or processes a request and loses its answer. Each test asserts what a person sees: the
 //! source failing with its name (`klaxon list`, `klaxon doctor`, exit codes, stderr, the
 //! poller's health), the other sources unaffected, recovery once the proxy passes again,
 //! and no action lost or done twice.
 
-mod common;
+use crate::common;
 
 use common::fault_proxy::{Fault, FaultProxy};
 use common::servers::{self, active_silences, post_alerts};

@@ -1,7 +1,7 @@
 //! Runbooks as a person reaches them: `klaxon runbook …`, the pane beside an alert, the
 //! browser, links, the offline cache, and hostile content.
 
-mod common;
+use crate::common;
 
 use common::alerts::*;
 use common::{Sandbox, servers};

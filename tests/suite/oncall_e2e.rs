@@ -1,7 +1,7 @@
 //! The real binary in tmux with schedules: the on-call line shows you when you hold the
 //! pager, and escalating from the console names who it paged.
 
-mod common;
+use crate::common;
 
 use common::{Sandbox, require};
 use std::process::Command;

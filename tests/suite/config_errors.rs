@@ -2,7 +2,7 @@
 //! One fixture per mistake in tests/invalid_configs/, its first line `# expect: LINE KEY`
 //! (KEY `-` where the mistake is not a key, as in a syntax error).
 
-mod common;
+use crate::common;
 
 use common::Sandbox;
 use std::os::unix::fs::PermissionsExt;

@@ -7,8 +7,8 @@
 //! 9999, 13th months, 64-bit durations and counts, unknown zones), then mutated (lines
 //! dropped, doubled, swapped, bytes inserted, the feed cut short).
 //!
-//! `cargo test --test ical_props` runs a few thousand cases; the benchmark-style run,
-//! `cargo test --release --test ical_props -- --ignored`, runs 100,000 and prints the
+//! `cargo test --test suite ical_props::` runs a few thousand cases; the benchmark-style run,
+//! `cargo test --release --test suite ical_props:: -- --ignored`, runs 100,000 and prints the
 //! slowest case's time.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
@@ -276,7 +276,7 @@ fn generated_and_mutated_feeds_never_panic_and_stay_bounded() {
 
 /// Prints the count and the slowest case (a figure for the README, not an assertion).
 #[test]
-#[ignore = "benchmark-style: 100,000 cases, run with --release -- --ignored"]
+#[ignore = "benchmark-style: 100,000 cases: cargo test --release --test suite ical_props:: -- --ignored"]
 fn a_hundred_thousand_feeds() {
     let started = std::time::Instant::now();
     run(100_000);

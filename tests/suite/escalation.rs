@@ -3,7 +3,7 @@
 //! receiver is down or failing, and never lost. Automatic escalation writes one entry and
 //! one page per alert and level, however many consoles decide it.
 
-mod common;
+use crate::common;
 
 use common::Sandbox;
 use common::servers::free_port;

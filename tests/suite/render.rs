@@ -1,7 +1,7 @@
 //! What the console draws: ratatui's TestBackend and insta snapshots, per pane and full
 //! screen, from 40×10 to 300×100, empty states and hostile text.
 
-mod common;
+use crate::common;
 
 use common::alerts::*;
 use klaxon::app::{self, Msg, State};

@@ -1,7 +1,7 @@
 //! The alertmanager source against Debian's real Alertmanager (and Prometheus), started by
 //! the tests on free loopback ports.
 
-mod common;
+use crate::common;
 
 use common::servers::{self, active_silences, eventually, post_alerts};
 use common::{Sandbox, json};

@@ -1,7 +1,7 @@
 //! The real binary in tmux, as a person sees it: on the embedded default, keys act, the
 //! store records it, and every way out leaves the terminal as it was.
 
-mod common;
+use crate::common;
 
 use common::{Sandbox, require};
 use klaxon::model::{AlertKey, EntryKind};

@@ -2,7 +2,7 @@
 //! here: 7.x's Bearer header, a session that ends, error objects, and paging past one
 //! `limit`. The exact requests are checked.
 
-mod common;
+use crate::common;
 
 use common::zabbix_mock::{Behaviour, MockZabbix};
 use serde_json::json;

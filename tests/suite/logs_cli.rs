@@ -1,6 +1,6 @@
 //! `klaxon logs KEY`: what the log pane would show beside an alert, as text or JSON lines.
 
-mod common;
+use crate::common;
 
 use common::Sandbox;
 

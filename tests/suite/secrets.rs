@@ -3,7 +3,7 @@
 //! framework's error page may. No canary token reaches stdout, stderr, any file under the
 //! sandbox's HOME (data, cache and state dirs, the store) or the outbox's `last_error`.
 
-mod common;
+use crate::common;
 
 use common::Sandbox;
 use serde_json::json;

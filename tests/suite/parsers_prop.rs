@@ -8,10 +8,10 @@
 //! "no panic", and where it means something an invariant a person would notice breaking:
 //! what comes out is sanitized, errors name what failed, valid input is not dropped.
 //!
-//! `cargo test --test parsers_prop` runs a few thousand cases; the long run totals over a
-//! million: `cargo test --release --test parsers_prop -- --ignored long_ --nocapture`.
+//! `cargo test --test suite parsers_prop::` runs a few thousand cases; the long run totals over a
+//! million: `cargo test --release --test suite parsers_prop::long_ -- --ignored --nocapture`.
 
-mod common;
+use crate::common;
 
 use common::fuzz::{below, chance, damaged_bytes, mutate, odd_labels, odd_text, odd_value, pick, rfc3339, shown};
 use klaxon::model::{Alert, LogLine};
@@ -124,7 +124,7 @@ impl Debug for Bytes {
 // ---------------------------------------------------------------- Alertmanager
 
 /// An `/api/v2/alerts` answer and a `/api/v2/silences` answer, shaped as Alertmanager 0.25
-/// sends them (the API's OpenAPI spec, and tests/alertmanager.rs's real server), then damaged.
+/// sends them (the API's OpenAPI spec, and tests/suite/alertmanager.rs's real server), then damaged.
 #[derive(Clone, Debug)]
 struct AmAnswer {
     alerts: Bytes,
@@ -228,7 +228,7 @@ fn prop_alertmanager(input: AmAnswer) -> TestResult {
 
 /// `problem.get`, `trigger.get` and `user.get` answers, whole JSON-RPC bodies as Zabbix 6.0
 /// and 7.0 send them (numbers as strings; shapes from the API reference, as in
-/// tests/common/zabbix_mock.rs), then damaged; sometimes an error object instead.
+/// tests/suite/common/zabbix_mock.rs), then damaged; sometimes an error object instead.
 #[derive(Clone, Debug)]
 struct ZabbixAnswer {
     problems: Bytes,
@@ -303,8 +303,17 @@ impl Arbitrary for ZabbixAnswer {
 }
 
 fn zabbix() -> klaxon::sources::zabbix::ZabbixSource {
+    // The token from a 0600 file, read once here: an environment variable would be
+    // process-wide state, and every integration test shares this process.
+    let dir = tempfile::tempdir().unwrap();
+    let token = dir.path().join("token");
+    std::fs::write(&token, "prop-token\n").unwrap();
+    std::fs::set_permissions(&token, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
     let cfg = klaxon::settings::parse(
-        "[[sources]]\nname = \"zbx\"\nkind = \"zabbix\"\nurl = \"http://127.0.0.1:9\"\ntoken_env = \"KLAXON_PROP_ZABBIX_TOKEN\"\n",
+        &format!(
+            "[[sources]]\nname = \"zbx\"\nkind = \"zabbix\"\nurl = \"http://127.0.0.1:9\"\ntoken_file = \"{}\"\n",
+            token.display()
+        ),
         "k.toml",
     )
     .unwrap();
@@ -991,7 +1000,7 @@ fn prop_markdown(r: Runbook) -> TestResult {
 // ---------------------------------------------------------------- the runs
 //
 // Each parser has a normal test (a few hundred cases) and a long one (`long_`, ignored):
-// `cargo test --release --test parsers_prop -- --ignored long_ --nocapture` runs them all,
+// `cargo test --release --test suite parsers_prop::long_ -- --ignored --nocapture` runs them all,
 // 1,000,000+ cases in total, each printing its count.
 
 /// The long run's cases for each normal case.
@@ -1001,23 +1010,15 @@ macro_rules! property {
     ($name:ident, $long:ident, $what:literal, $cases:expr, $prop:expr) => {
         #[test]
         fn $name() {
-            zabbix_token();
             run($what, $cases, $prop);
         }
 
         #[test]
-        #[ignore = "long run: cargo test --release --test parsers_prop -- --ignored long_"]
+        #[ignore = "long run: cargo test --release --test suite parsers_prop::long_ -- --ignored"]
         fn $long() {
-            zabbix_token();
             run($what, $cases * LONG, $prop);
         }
     };
-}
-
-fn zabbix_token() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    // SAFETY: the tests' only environment write, done once before a source reads it.
-    ONCE.call_once(|| unsafe { std::env::set_var("KLAXON_PROP_ZABBIX_TOKEN", "prop-token") });
 }
 
 property!(alertmanager_answers, long_alertmanager_answers, "alertmanager alerts+silences", 400, prop_alertmanager);

@@ -5,7 +5,7 @@
 //! figure of the three reports is asserted; the expected values are worked out by hand in
 //! the comments beside them. Bad input goes through the real binary.
 
-mod common;
+use crate::common;
 
 use chrono::{DateTime, TimeZone, Utc};
 use common::Sandbox;
