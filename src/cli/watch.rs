@@ -11,12 +11,12 @@ use std::io::Write;
 use tokio::sync::watch;
 
 pub async fn run(session: Session, format: WatchFormat) -> Result<(), CliError> {
+    let mut stop = std::pin::pin!(shutdown_signal());
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut events = engine::start(&session.sources, &session.cache, session.store.clone(), stop_rx);
     // The same notifications as the console: run this as a service, open the console when paged.
     let notify = crate::notify::spawn(&session.loaded.config.notify, |e| eprintln!("klaxon: {e}"));
     let mut headless = engine::Headless::new(&session, notify);
-    let mut stop = std::pin::pin!(shutdown_signal());
     loop {
         let event = tokio::select! {
             e = events.recv() => match e { Some(e) => e, None => break },
@@ -68,13 +68,27 @@ fn print_event(format: WatchFormat, e: &Entry, alert: Option<&Alert>) {
     }
 }
 
-async fn shutdown_signal() {
+/// SIGINT, SIGTERM or SIGHUP. The handlers are installed when this is called, not when the
+/// future is first polled: a SIGTERM that arrives while the first snapshot is being handled
+/// must stop watch cleanly, not kill it by the default action.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     use tokio::signal::unix::{SignalKind, signal};
+    let mut int = signal(SignalKind::interrupt()).ok();
     let mut term = signal(SignalKind::terminate()).ok();
     let mut hup = signal(SignalKind::hangup()).ok();
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = async { match term.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending().await } } => {}
-        _ = async { match hup.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending().await } } => {}
+    async move {
+        tokio::select! {
+            _ = wait(int.as_mut()) => {}
+            _ = wait(term.as_mut()) => {}
+            _ = wait(hup.as_mut()) => {}
+        }
+    }
+}
+
+/// One signal's next arrival; never, when its handler could not be installed.
+async fn wait(signal: Option<&mut tokio::signal::unix::Signal>) {
+    match signal {
+        Some(s) => _ = s.recv().await,
+        None => std::future::pending().await,
     }
 }
