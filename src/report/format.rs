@@ -3,7 +3,7 @@
 //! tables read like "4m30s"; CSV and JSON carry whole seconds.
 
 use super::noise::Noise;
-use super::oncall::Oncall;
+use super::oncall::{Oncall, PersonReport};
 use super::summary::{Stats, Summary};
 use std::fmt::Write;
 
@@ -170,18 +170,7 @@ fn oncall_grids(r: &Oncall) -> Vec<Grid> {
     for p in &r.people {
         let mut row = vec![p.person.clone()];
         row.extend(levels.iter().map(|l| p.hours_on_call.get(l).map_or("0".into(), |h| format!("{h:.2}"))));
-        row.extend(
-            [
-                p.pages,
-                p.pages_outside_hours,
-                p.night_interruptions,
-                p.acks,
-                p.acks_outside_hours,
-                p.notes,
-                p.escalations,
-            ]
-            .map(|n| n.to_string()),
-        );
+        row.extend(counts(p));
         rows.push(row);
     }
     let title = format!("On call {} to {}", super::stamp(r.since), super::stamp(r.until));
@@ -380,18 +369,7 @@ fn oncall_csv(r: &Oncall) -> String {
         let mut row = vec![p.person.clone()];
         row.extend(levels.iter().map(|l| format!("{:.2}", p.hours_on_call.get(l).copied().unwrap_or(0.0))));
         row.push(format!("{:.2}", p.hours_on_call.values().sum::<f64>()));
-        row.extend(
-            [
-                p.pages,
-                p.pages_outside_hours,
-                p.night_interruptions,
-                p.acks,
-                p.acks_outside_hours,
-                p.notes,
-                p.escalations,
-            ]
-            .map(|n| n.to_string()),
-        );
+        row.extend(counts(p));
         rows.push(row);
     }
     csv(&rows)
@@ -445,6 +423,12 @@ pub fn render(r: &impl Printable, f: Format) -> String {
         Format::Csv => r.csv(),
         Format::Json => json(r),
     }
+}
+
+/// A person's counts in the order of the on-call columns after the hours (table and CSV alike).
+fn counts(p: &PersonReport) -> [String; 7] {
+    [p.pages, p.pages_outside_hours, p.night_interruptions, p.acks, p.acks_outside_hours, p.notes, p.escalations]
+        .map(|n| n.to_string())
 }
 
 #[cfg(test)]
