@@ -178,24 +178,13 @@ fn an_ack_while_alertmanager_is_down_is_kept_and_sent_once_it_is_back() {
 
 #[test]
 fn a_retried_ack_whose_answer_was_lost_does_not_make_a_second_silence() {
-    use klaxon::model::{AlertKey, EntryKind, MirrorOp};
+    use klaxon::model::EntryKind;
     let Some(am) = servers::alertmanager(None) else { return };
     let sb = Sandbox::new();
     let cfg_path = config(&sb, &format!("url = \"{}\"\nack_silence = \"15m\"\n", am.url));
     let cfg = klaxon::settings::parse(&std::fs::read_to_string(&cfg_path).unwrap(), "k.toml").unwrap();
     let source = klaxon::sources::build(&cfg.sources[0]).unwrap();
-    let op = MirrorOp {
-        op_id: klaxon::model::new_op_id(),
-        alert_key: AlertKey::new("prod", "abc"),
-        kind: EntryKind::Acked,
-        actor: "tester".into(),
-        text: "mine".into(),
-        labels: [("alertname".to_string(), "X".to_string())].into(),
-        created_at: chrono::Utc::now(),
-        attempts: 0,
-        level: None,
-        prior: None,
-    };
+    let op = mirror_op(EntryKind::Acked, "mine", None);
     let rt = tokio::runtime::Runtime::new().unwrap();
     let first = rt.block_on(source.mirror(&op)).unwrap();
     // The same op again, as after a crash between the POST and recording it as done.
@@ -209,24 +198,14 @@ fn a_retried_ack_whose_answer_was_lost_does_not_make_a_second_silence() {
 /// error to retry. The source tells the two apart by the HTTP status, not by the words.
 #[test]
 fn a_note_on_a_silence_alertmanager_no_longer_knows_clears_it() {
-    use klaxon::model::{AlertKey, EntryKind, MirrorOp, PriorUpdate};
+    use klaxon::model::{EntryKind, PriorUpdate};
     let Some(am) = servers::alertmanager(None) else { return };
     let sb = Sandbox::new();
     let cfg_path = config(&sb, &format!("url = \"{}\"\nack_silence = \"15m\"\n", am.url));
     let cfg = klaxon::settings::parse(&std::fs::read_to_string(&cfg_path).unwrap(), "k.toml").unwrap();
     let source = klaxon::sources::build(&cfg.sources[0]).unwrap();
-    let op = MirrorOp {
-        op_id: klaxon::model::new_op_id(),
-        alert_key: AlertKey::new("prod", "abc"),
-        kind: EntryKind::Note,
-        actor: "tester".into(),
-        text: "still looking".into(),
-        labels: [("alertname".to_string(), "X".to_string())].into(),
-        created_at: chrono::Utc::now(),
-        attempts: 0,
-        level: None,
-        prior: Some(("an-earlier-op".into(), "0b6a7f3e-5c1d-4e2f-9a8b-7c6d5e4f3a2b".into())),
-    };
+    let prior = Some(("an-earlier-op".into(), "0b6a7f3e-5c1d-4e2f-9a8b-7c6d5e4f3a2b".into()));
+    let op = mirror_op(EntryKind::Note, "still looking", prior);
     let rt = tokio::runtime::Runtime::new().unwrap();
     let done = rt.block_on(source.mirror(&op)).unwrap();
     assert_eq!((done.prior, done.summary.as_str()), (PriorUpdate::Clear, "the silence has ended"));
@@ -399,4 +378,20 @@ fn acting_on_a_resolved_alert_needs_force_and_escalation_says_who_was_paged() {
     }
     let out = sb.klaxon().args(["note", &gone, "for the retro", "--force", "--config"]).arg(&cfg).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// An action on `prod/abc` (alertname X) by "tester", as the outbox hands it to the source.
+fn mirror_op(kind: klaxon::model::EntryKind, text: &str, prior: Option<(String, String)>) -> klaxon::model::MirrorOp {
+    klaxon::model::MirrorOp {
+        op_id: klaxon::model::new_op_id(),
+        alert_key: klaxon::model::AlertKey::new("prod", "abc"),
+        kind,
+        actor: "tester".into(),
+        text: text.into(),
+        labels: [("alertname".to_string(), "X".to_string())].into(),
+        created_at: chrono::Utc::now(),
+        attempts: 0,
+        level: None,
+        prior,
+    }
 }
