@@ -111,8 +111,9 @@ pub fn alertmanager_with(port: Option<u16>, extra: &[&str], tls: bool) -> Option
     let url = format!("http://127.0.0.1:{port}");
     let server = Server { child, url: url.clone(), port, _dir: dir };
     let ready = eventually(Duration::from_secs(20), || {
+        // A server still starting may accept and then reset: that is "not ready yet".
         TcpStream::connect(("127.0.0.1", port)).is_ok()
-            && (tls || http("GET", &format!("{url}/-/ready"), None).0 == 200)
+            && (tls || try_http("GET", &format!("{url}/-/ready"), None).is_ok_and(|(status, _)| status == 200))
     });
     assert!(ready, "alertmanager on {url} did not get ready");
     Some(server)
