@@ -7,7 +7,7 @@
 //! documents already shown at that very time: two lines sharing a timestamp are neither
 //! repeated nor skipped, whatever order the server gives equal times in.
 
-use super::remote::{self, Auth};
+use super::remote::{self, Auth, Seen};
 use super::{FetchFuture, KindConfig, LogConfig, LogSource, LogTail, Plan, template};
 use crate::config::{At, Credentials, Login, Problems, SecretField, http_url_problem};
 use crate::http::{self, Limits};
@@ -16,7 +16,6 @@ use crate::sources::SourceError;
 use chrono::Utc;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -84,8 +83,6 @@ fn default_page() -> usize {
 
 /// How long the server keeps the window's point in time between two pages.
 const KEEP_ALIVE: &str = "1m";
-/// Most ids remembered at the newest time seen (a burst sharing one millisecond).
-const MAX_SEEN: usize = 10_000;
 
 impl ElasticsearchConfig {
     fn login(&self) -> Login<'_> {
@@ -102,7 +99,7 @@ impl ElasticsearchConfig {
         }
         Ok(match self.login().resolve()? {
             Credentials::Token(t) => Auth::Bearer(t),
-            Credentials::Password { username, password } => Auth::Basic { user: username, password },
+            Credentials::Password { username, password } => Auth::basic(username, password),
             Credentials::None => Auth::None,
         })
     }
@@ -218,8 +215,7 @@ impl LogSource for ElasticsearchSource {
             query: plan.query,
             since_ms: plan.since.timestamp_millis(),
             limit: plan.limit,
-            newest_ms: None,
-            seen: HashSet::new(),
+            seen: Seen::default(),
         })
     }
 }
@@ -230,10 +226,8 @@ struct EsTail {
     query: Option<String>,
     since_ms: i64,
     limit: usize,
-    /// The newest time seen (epoch ms), once the window has been read.
-    newest_ms: Option<i64>,
-    /// `<index>/<id>` of the documents seen at `newest_ms`.
-    seen: HashSet<String>,
+    /// Where the follow stands, once the window has been read; ids are `<index>/<id>`.
+    seen: Seen,
 }
 
 /// One document of an answer, as a line, with where it sorts.
@@ -329,8 +323,8 @@ impl EsTail {
         self.close_pit(&pit).await;
         let mut docs = read?;
         docs.reverse();
-        self.remember(&docs);
-        self.newest_ms.get_or_insert(self.since_ms);
+        self.seen.remember(docs.iter().map(|d| (d.at_ms, d.key.as_str())));
+        self.seen.at_least(self.since_ms);
         Ok(docs.into_iter().map(|d| d.line).collect())
     }
 
@@ -373,40 +367,27 @@ impl EsTail {
 
     /// What is at or after the newest time seen, oldest first, minus what was shown.
     async fn since_last(&mut self) -> Result<Vec<LogLine>, SourceError> {
-        let from = self.newest_ms.unwrap_or(self.since_ms);
+        let from = self.seen.newest_ms().unwrap_or(self.since_ms);
         let body = json!({
             // Room for everything already seen at `from` and a page beyond it.
-            "size": self.inner.page.max(1) + self.seen.len(),
+            "size": self.inner.page.max(1) + self.seen.repeats(),
             "query": self.query(json!({"gte": from, "format": "epoch_millis"})),
             "sort": [{self.inner.timestamp.as_str(): {"order": "asc"}}],
             "_source": self.inner.source_fields,
             "track_total_hits": false,
         });
         let (docs, _) = self.search(self.url(&format!("{}/_search", self.inner.index)), &body).await?;
-        let fresh: Vec<Doc> =
-            docs.into_iter().filter(|d| !(d.at_ms == Some(from) && self.seen.contains(&d.key))).collect();
-        self.remember(&fresh);
+        let fresh: Vec<Doc> = docs.into_iter().filter(|d| !self.seen.shown(d.at_ms, &d.key)).collect();
+        self.seen.remember(fresh.iter().map(|d| (d.at_ms, d.key.as_str())));
         Ok(fresh.into_iter().map(|d| d.line).collect())
-    }
-
-    /// Moves the cursor to the newest of `docs` (oldest first), keeping the ids at that time.
-    fn remember(&mut self, docs: &[Doc]) {
-        let Some(newest) = docs.iter().filter_map(|d| d.at_ms).max() else { return };
-        if self.newest_ms != Some(newest) {
-            self.seen.clear();
-            self.newest_ms = Some(newest);
-        }
-        for d in docs.iter().filter(|d| d.at_ms == Some(newest)) {
-            if self.seen.len() < MAX_SEEN {
-                self.seen.insert(d.key.clone());
-            }
-        }
     }
 }
 
 impl LogTail for EsTail {
     fn next(&mut self) -> FetchFuture<'_> {
-        Box::pin(async move { if self.newest_ms.is_some() { self.since_last().await } else { self.window().await } })
+        Box::pin(
+            async move { if self.seen.newest_ms().is_some() { self.since_last().await } else { self.window().await } },
+        )
     }
 }
 

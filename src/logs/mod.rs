@@ -4,6 +4,7 @@
 
 pub mod elasticsearch;
 pub mod file;
+pub mod graylog;
 pub mod journald;
 pub mod loki;
 pub mod remote;
@@ -28,6 +29,7 @@ crate::config::kind_enum! {
         File(file::FileConfig) = "file",
         Loki(loki::LokiConfig) = "loki",
         Elasticsearch(elasticsearch::ElasticsearchConfig) = "elasticsearch",
+        Graylog(graylog::GraylogConfig) = "graylog",
     }
 }
 

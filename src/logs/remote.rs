@@ -5,6 +5,7 @@ use crate::config::Secret;
 use crate::model::{Keys, LogLine};
 use crate::sources::SourceError;
 use serde::de::DeserializeOwned;
+use std::collections::HashSet;
 
 /// How requests log in; the secrets are read once, when the source is built.
 #[derive(Debug, Clone)]
@@ -21,6 +22,15 @@ pub enum Auth {
 }
 
 impl Auth {
+    /// Basic auth; what goes on the wire (base64 of both) is remembered as a secret too,
+    /// since a server echoing the header echoes that.
+    pub fn basic(user: String, password: Secret) -> Auth {
+        use base64::Engine;
+        let wire = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{}", password.expose()));
+        let _ = Secret::derived(wire);
+        Auth::Basic { user, password }
+    }
+
     pub fn apply(&self, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
         match self {
             Auth::None => req,
@@ -58,3 +68,56 @@ pub fn document_line(source: &str, doc: serde_json::Value, keys: &Keys<'_>, trac
 }
 
 const TRACE: &str = "trace_id";
+
+/// Most ids remembered at the newest time seen (a burst sharing one millisecond).
+const MAX_SEEN: usize = 10_000;
+
+/// Where a follow stands, for backends that can ask "from this time on" but hand out no
+/// cursor: the newest time seen (epoch ms) and the ids of the lines seen at that very time.
+/// The next read asks from that time *inclusive*, with room for the lines already seen
+/// there, and drops those: lines sharing a timestamp are neither repeated nor skipped,
+/// whatever order the server gives equal times in.
+#[derive(Debug, Default)]
+pub struct Seen {
+    newest_ms: Option<i64>,
+    ids: HashSet<String>,
+}
+
+impl Seen {
+    /// The newest time seen, once anything (or the window's end) has been.
+    pub fn newest_ms(&self) -> Option<i64> {
+        self.newest_ms
+    }
+
+    /// Marks the window read, with nothing in it after `ms`.
+    pub fn at_least(&mut self, ms: i64) {
+        self.newest_ms.get_or_insert(ms);
+    }
+
+    /// How many lines at the newest time the next read will get back again.
+    pub fn repeats(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// Whether a line at `at_ms` with `id` was shown already.
+    pub fn shown(&self, at_ms: Option<i64>, id: &str) -> bool {
+        at_ms.is_some() && at_ms == self.newest_ms && self.ids.contains(id)
+    }
+
+    /// Moves to the newest time among `lines` (time, id), keeping the ids at that time.
+    pub fn remember<'a>(&mut self, lines: impl Iterator<Item = (Option<i64>, &'a str)> + Clone) {
+        let Some(newest) = lines.clone().filter_map(|(t, _)| t).max() else { return };
+        if self.newest_ms.is_some_and(|n| n > newest) {
+            return;
+        }
+        if self.newest_ms != Some(newest) {
+            self.ids.clear();
+            self.newest_ms = Some(newest);
+        }
+        for (_, id) in lines.filter(|(t, _)| *t == Some(newest)) {
+            if self.ids.len() < MAX_SEEN {
+                self.ids.insert(id.to_owned());
+            }
+        }
+    }
+}

@@ -405,6 +405,195 @@ async fn klaxon_logs_reads_elasticsearch() {
     );
 }
 
+// ---------------------------------------------------------------------------------------
+// Graylog
+//
+// - `GET /api/search/universal/absolute` with `query` (Lucene syntax), `from`/`to`
+//   (`yyyy-MM-ddTHH:mm:ss.SSSZ`), `limit`, `offset`, `filter` (`streams:<id>`), `fields`,
+//   `sort` (`field:asc|desc`), `decorate` → `{"messages": [{"message": {…, "_id",
+//   "timestamp"}, "index"}], "total_results", …}`: the REST API browser's entry for
+//   /search/universal/absolute (https://go2docs.graylog.org/current/setting_up_graylog/rest_api.htm,
+//   `<graylog>/api/api-browser`).
+// - Access tokens: basic auth, the token as the user and the word `token` as the password:
+//   https://go2docs.graylog.org/current/setting_up_graylog/rest_api_access_tokens.htm
+// - `X-Requested-By` only on non-GET requests (klaxon sends none): the REST API page above.
+// ---------------------------------------------------------------------------------------
+
+const GL_TOKEN: &str = "ccg6i59gk1db4jeqed2di1qetlh5g21423j93esom4q8lelbj42";
+
+fn gl_toml(url: &str, token_file: &Path) -> String {
+    format!(
+        "[[logs]]\nname = \"graylog\"\nkind = \"graylog\"\nurl = \"{url}\"\ntoken_file = \"{}\"\n\
+         stream = \"620f890b70fb980467aca611\"\nquery = 'source:{{{{ labels.instance }}}} AND level:<=4'\n\
+         fields = [\"facility\"]\nbefore = \"10m\"\nlimit = 5\npage = 2\n",
+        token_file.display()
+    )
+}
+
+fn gl_message(id: &str, ms: i64, msg: &str) -> Value {
+    json!({
+        "highlight_ranges": {}, "index": "graylog_0", "decoration_stats": null,
+        "message": {"_id": id, "timestamp": rfc3339(ms), "message": msg, "source": "db-1",
+                    "level": 3, "facility": "postgres", "trace_id": format!("tr-{id}"),
+                    "streams": ["620f890b70fb980467aca611"]}
+    })
+}
+
+fn gl_answer(messages: Vec<Value>) -> Value {
+    json!({"query": "…", "built_query": "…", "used_indices": [], "messages": messages,
+           "fields": ["message", "source"], "time": 4, "total_results": 99,
+           "from": "2026-11-21T02:14:00.000Z", "to": "2026-11-21T03:14:00.000Z"})
+}
+
+#[tokio::test]
+async fn graylog_pages_by_offset_then_follows_without_repeats_or_gaps() {
+    let server = MockServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let token = secret_file(dir.path(), "gl.token", GL_TOKEN);
+    let since = rfc3339(ms(-10));
+    let base = || {
+        Mock::given(method("GET"))
+            .and(path("/api/search/universal/absolute"))
+            .and(header("Authorization", format!("Basic {}", b64(&format!("{GL_TOKEN}:token"))).as_str()))
+            .and(header("Accept", "application/json"))
+            .and(query_param("query", "source:\"db-1:9100\" AND level:<=4"))
+            .and(query_param("filter", "streams:620f890b70fb980467aca611"))
+            .and(query_param("fields", "timestamp,source,message,level,trace_id,facility"))
+            .and(query_param("decorate", "false"))
+    };
+    // The window: newest first, pages by offset, the same `to` on every page.
+    let to = std::sync::Arc::new(std::sync::Mutex::new(None::<String>));
+    let same_to = |to: std::sync::Arc<std::sync::Mutex<Option<String>>>| {
+        move |r: &Request| {
+            let this = r.url.query_pairs().find(|(k, _)| k == "to").map(|(_, v)| v.into_owned());
+            let mut first = to.lock().unwrap();
+            first.get_or_insert(this.clone().unwrap_or_default()).clone() == this.unwrap_or_default()
+        }
+    };
+    for (offset, limit, msgs) in [
+        ("0", "2", vec![gl_message("g5", ms(5), "five"), gl_message("g4", ms(4), "four")]),
+        ("2", "2", vec![gl_message("g3", ms(3), "three"), gl_message("g2", ms(2), "two")]),
+        ("4", "1", vec![gl_message("g1", ms(1), "one")]),
+    ] {
+        base()
+            .and(query_param("sort", "timestamp:desc"))
+            .and(query_param("from", since.as_str()))
+            .and(query_param("offset", offset))
+            .and(query_param("limit", limit))
+            .and(same_to(to.clone()))
+            .respond_with(ResponseTemplate::new(200).set_body_json(gl_answer(msgs)))
+            .expect(1)
+            .mount(&server)
+            .await;
+    }
+    // Follow: from the newest time seen (inclusive), oldest first, room for the one seen there.
+    base()
+        .and(query_param("sort", "timestamp:asc"))
+        .and(query_param("from", rfc3339(ms(5)).as_str()))
+        .and(query_param("limit", "3"))
+        .and(query_param("offset", "0"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(gl_answer(vec![
+            gl_message("g5", ms(5), "five"),
+            gl_message("g5b", ms(5), "five-b"),
+            gl_message("g6", ms(6), "six"),
+        ])))
+        .expect(1)
+        .mount(&server)
+        .await;
+    base()
+        .and(query_param("sort", "timestamp:asc"))
+        .and(query_param("from", rfc3339(ms(6)).as_str()))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(gl_answer(vec![gl_message("g6", ms(6), "six"), gl_message("g6b", ms(6), "six-b")])),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let src = configured(&gl_toml(&server.uri(), &token));
+    let mut tail = src.source.tail(src.plan(&db_alert(), t0()).unwrap());
+    let lines = tail.next().await.unwrap();
+    assert_eq!(messages(&lines), ["one", "two", "three", "four", "five"]);
+    assert_eq!(lines[0].level, Some(Level::Error), "syslog level 3");
+    assert_eq!(lines[0].at.unwrap().timestamp_millis(), ms(1));
+    assert_eq!(lines[0].correlation(), Some(("trace_id", "tr-g1")));
+    assert_eq!(lines[0].fields.get("facility"), Some("postgres"));
+    assert_eq!(lines[0].fields.get("_id"), None, "an id is not something the line says");
+    assert_eq!(messages(&tail.next().await.unwrap()), ["five-b", "six"]);
+    assert_eq!(messages(&tail.next().await.unwrap()), ["six-b"]);
+}
+
+#[tokio::test]
+async fn graylog_escapes_hostile_values_and_never_shows_the_token() {
+    let server = MockServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let token = secret_file(dir.path(), "gl.token", GL_TOKEN);
+    Mock::given(path("/api/search/universal/absolute"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(gl_answer(vec![])))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let src = configured(&gl_toml(&server.uri(), &token));
+    assert!(src.fetch_once(&hostile_alert(), t0()).await.unwrap().is_empty());
+    let req = &server.received_requests().await.unwrap()[0];
+    let q = req.url.query_pairs().find(|(k, _)| k == "query").unwrap().1.into_owned();
+    let (value, rest) = read_phrase(q.strip_prefix("source:").unwrap()).unwrap();
+    assert_eq!(value, "x\" OR * OR \"y\\\" | delete index=*");
+    assert_eq!(rest, " AND level:<=4");
+
+    // Graylog's error body (a `message` and `type`), echoing the credentials it was sent.
+    let failing = MockServer::start().await;
+    Mock::given(path("/api/search/universal/absolute"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({
+            "type": "ApiError",
+            "message": format!("Unable to perform search query: user {GL_TOKEN} / {}", b64(&format!("{GL_TOKEN}:token")))
+        })))
+        .mount(&failing)
+        .await;
+    let src = configured(&gl_toml(&failing.uri(), &token));
+    let Err(Outcome::Failed(why)) = src.fetch_once(&db_alert(), t0()).await else { panic!() };
+    assert!(why.contains("400") && why.contains("Unable to perform search query"), "{why}");
+    assert!(!why.contains(GL_TOKEN) && !why.contains(&b64(&format!("{GL_TOKEN}:token"))), "{why}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn klaxon_logs_reads_graylog() {
+    let server = MockServer::start().await;
+    Mock::given(path("/api/search/universal/absolute"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(gl_answer(vec![
+            gl_message("g2", 1_763_694_001_000, "upstream timed out"),
+            gl_message("g1", 1_763_694_000_000, "GET /health 200"),
+        ])))
+        .mount(&server)
+        .await;
+    let extra = format!(
+        "[[logs]]\nname = \"graylog\"\nkind = \"graylog\"\nurl = \"{}\"\ntoken_file = \"SECRETS/gl.token\"\n\
+         query = 'source:{{{{ labels.instance }}}}'\n",
+        server.uri()
+    );
+    let out =
+        tokio::task::spawn_blocking(move || cli_logs(&extra, &[("gl.token", GL_TOKEN)], "graylog")).await.unwrap();
+    let req = &server.received_requests().await.unwrap()[0];
+    let q = req.url.query_pairs().find(|(k, _)| k == "query").unwrap().1.into_owned();
+    assert!(
+        read_phrase(q.strip_prefix("source:").unwrap()).is_some_and(|(v, rest)| !v.is_empty() && rest.is_empty()),
+        "{q}"
+    );
+    assert_eq!(
+        out,
+        [
+            "2025-11-21T03:00:00.000Z ERROR GET /health 200 facility=postgres source=db-1 streams=[\"620f890b70fb980467aca611\"] trace_id=tr-g1",
+            "2025-11-21T03:00:01.000Z ERROR upstream timed out facility=postgres source=db-1 streams=[\"620f890b70fb980467aca611\"] trace_id=tr-g2",
+        ]
+    );
+}
+
+fn b64(s: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(s)
+}
+
 /// Runs `klaxon logs <first demo alert> --source <source>` with `[[logs]]` entries `extra`
 /// and 0600 `secrets` beside the config (`SECRETS/` in `extra` is their directory); the
 /// printed lines.
