@@ -8,6 +8,7 @@ pub mod graylog;
 pub mod journald;
 pub mod loki;
 pub mod remote;
+pub mod splunk;
 pub mod template;
 
 use crate::config::{At, KeyPath, Problems, duration};
@@ -30,6 +31,7 @@ crate::config::kind_enum! {
         Loki(loki::LokiConfig) = "loki",
         Elasticsearch(elasticsearch::ElasticsearchConfig) = "elasticsearch",
         Graylog(graylog::GraylogConfig) = "graylog",
+        Splunk(splunk::SplunkConfig) = "splunk",
     }
 }
 

@@ -46,6 +46,15 @@ pub fn with_json(req: reqwest::RequestBuilder, body: &serde_json::Value) -> reqw
     req.header(reqwest::header::CONTENT_TYPE, "application/json").body(body.to_string())
 }
 
+/// `req` with `pairs` as an `application/x-www-form-urlencoded` body (reqwest's own `form`
+/// would need another feature and serde_urlencoded for one call site).
+pub fn with_form(req: reqwest::RequestBuilder, pairs: &[(&str, String)]) -> reqwest::RequestBuilder {
+    let mut url = reqwest::Url::parse("http://form.invalid/").expect("a valid URL");
+    url.query_pairs_mut().extend_pairs(pairs.iter().map(|(k, v)| (*k, v.as_str())));
+    let body = url.query().unwrap_or_default().to_owned();
+    req.header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded").body(body)
+}
+
 /// A JSON answer as `T`, or an error saying whose answer it was not.
 pub fn json<T: DeserializeOwned>(vendor: &str, body: &[u8]) -> Result<T, SourceError> {
     serde_json::from_slice(body).map_err(|e| SourceError::new(format!("not a {vendor} answer: {e}")))

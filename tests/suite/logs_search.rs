@@ -288,7 +288,7 @@ async fn opensearch_uses_its_own_point_in_time_api() {
 async fn elasticsearch_keeps_a_hostile_label_value_in_one_phrase() {
     let server = MockServer::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let key = secret_file(dir.path(), "es.key", "k");
+    let key = secret_file(dir.path(), "es.key", "hostile-test-api-key");
     Mock::given(path("/logs-*/_pit"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "p"})))
         .mount(&server)
@@ -585,6 +585,201 @@ async fn klaxon_logs_reads_graylog() {
         [
             "2025-11-21T03:00:00.000Z ERROR GET /health 200 facility=postgres source=db-1 streams=[\"620f890b70fb980467aca611\"] trace_id=tr-g1",
             "2025-11-21T03:00:01.000Z ERROR upstream timed out facility=postgres source=db-1 streams=[\"620f890b70fb980467aca611\"] trace_id=tr-g2",
+        ]
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Splunk
+//
+// - `POST /services/search/jobs/export` (management port 8089), a form with `search`,
+//   `output_mode=json`, `earliest_time`/`latest_time` (epoch seconds allowed); the answer
+//   streams one JSON object per line, `{"preview":false,"offset":N,"result":{"_raw","_time",
+//   "_bkt","_cd","host","source","sourcetype","index",…}}`, and search messages as
+//   `{"messages":[{"type":"ERROR","text":…}]}`: Splunk REST API Reference, search endpoints,
+//   search/jobs/export (https://docs.splunk.com/Documentation/Splunk/latest/RESTREF/RESTsearch#search.2Fjobs.2Fexport)
+//   and "JSON and other response formats" (https://docs.splunk.com/Documentation/Splunk/latest/RESTAPI/RESTatom).
+// - `Authorization: Bearer <token>` with an authentication token:
+//   https://docs.splunk.com/Documentation/Splunk/latest/Security/UseAuthTokens
+// - Quoting and backslashes in SPL, `*` a wildcard even inside quotes and not escapable:
+//   https://help.splunk.com/splunk-enterprise/search/search-manual/9.4/search-primer/backslashes
+// ---------------------------------------------------------------------------------------
+
+fn sp_toml(url: &str, token_file: &Path) -> String {
+    format!(
+        "[[logs]]\nname = \"splunk\"\nkind = \"splunk\"\nurl = \"{url}\"\ntoken_file = \"{}\"\n\
+         query = 'index=app host={{{{ labels.instance }}}} NOT debug'\nfields = [\"trace_id\"]\n\
+         before = \"10m\"\nlimit = 5\npage = 2\n",
+        token_file.display()
+    )
+}
+
+fn sp_result(cd: &str, ms: i64, raw: &str) -> String {
+    json!({"preview": false, "offset": 0, "result": {
+        "_bkt": "app~12~6F1A", "_cd": cd, "_raw": raw, "_serial": "0", "_si": ["idx1", "app"],
+        "_sourcetype": "app:log", "_time": rfc3339(ms), "host": "db-1", "index": "app",
+        "linecount": "1", "source": "/var/log/app.log", "sourcetype": "app:log", "splunk_server": "idx1",
+        "trace_id": format!("tr-{cd}"), "log_level": "WARN"
+    }})
+    .to_string()
+}
+
+fn form(r: &Request) -> std::collections::HashMap<String, String> {
+    let url = reqwest::Url::parse(&format!("http://x/?{}", String::from_utf8_lossy(&r.body))).unwrap();
+    url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
+}
+
+fn epoch(ms: i64) -> String {
+    format!("{}.{:03}", ms.div_euclid(1000), ms.rem_euclid(1000))
+}
+
+#[tokio::test]
+async fn splunk_streams_the_window_bounded_then_follows_without_repeats_or_gaps() {
+    let server = MockServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let token = secret_file(dir.path(), "sp.token", "eyJraWQiOiJzcGx1bmsuc2VjcmV0IiwiYWxnIjoiSFM1MTIifQ");
+    let since = epoch(ms(-10));
+    let base = || {
+        Mock::given(method("POST"))
+            .and(path("/services/search/jobs/export"))
+            .and(header("Authorization", "Bearer eyJraWQiOiJzcGx1bmsuc2VjcmV0IiwiYWxnIjoiSFM1MTIifQ"))
+            .and(header("Content-Type", "application/x-www-form-urlencoded"))
+    };
+    // The window: newest first as Splunk streams it, a preview line to skip, and (a server
+    // that ignored `head`) more than the limit: the read stops at five.
+    let stream: Vec<String> =
+        std::iter::once(json!({"preview": true, "offset": 0, "result": {"_raw": "partial"}}).to_string())
+            .chain((1..=7).rev().map(|m| sp_result(&format!("0:{m}"), ms(m - 2), &format!("line {m}"))))
+            .collect();
+    base()
+        .and(move |r: &Request| {
+            let f = form(r);
+            f["search"] == "search index=app host=\"db-1:9100\" NOT debug | head 5"
+                && f["output_mode"] == "json"
+                && f["earliest_time"] == since
+                && f["latest_time"].parse::<f64>().is_ok()
+        })
+        .respond_with(ResponseTemplate::new(200).set_body_string(stream.join("\n") + "\n"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    // Follow: oldest first from the newest time seen, room for the one seen there.
+    base()
+        .and(move |r: &Request| {
+            let f = form(r);
+            f["search"] == "search index=app host=\"db-1:9100\" NOT debug | reverse | head 3"
+                && f["earliest_time"] == epoch(ms(5))
+        })
+        .respond_with(
+            ResponseTemplate::new(200).set_body_string(
+                [
+                    sp_result("0:7", ms(5), "line 7"),
+                    sp_result("0:8", ms(5), "line 8"),
+                    sp_result("0:9", ms(6), "line 9"),
+                ]
+                .join("\n"),
+            ),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    base()
+        .and(move |r: &Request| form(r)["earliest_time"] == epoch(ms(6)))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_string([sp_result("0:9", ms(6), "line 9"), sp_result("0:10", ms(6), "line 10")].join("\n")),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let src = configured(&sp_toml(&server.uri(), &token));
+    let mut tail = src.source.tail(src.plan(&db_alert(), t0()).unwrap());
+    let lines = tail.next().await.unwrap();
+    assert_eq!(messages(&lines), ["line 3", "line 4", "line 5", "line 6", "line 7"], "the newest five, oldest first");
+    assert_eq!(lines[0].at.unwrap().timestamp_millis(), ms(1), "_time");
+    assert_eq!(lines[0].level, Some(Level::Warn), "log_level");
+    assert_eq!(lines[0].correlation(), Some(("trace_id", "tr-0:3")));
+    assert_eq!(lines[0].fields.get("sourcetype"), Some("app:log"));
+    assert_eq!(lines[0].fields.get("splunk_server"), None, "Splunk's own fields stay out");
+    assert_eq!(messages(&tail.next().await.unwrap()), ["line 8", "line 9"]);
+    assert_eq!(messages(&tail.next().await.unwrap()), ["line 10"]);
+}
+
+#[tokio::test]
+async fn splunk_quotes_values_refuses_wildcards_and_hides_the_token() {
+    let server = MockServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let token = secret_file(dir.path(), "sp.token", "sp-secret-token-123");
+    Mock::given(path("/services/search/jobs/export"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(""))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let src = configured(&sp_toml(&server.uri(), &token));
+    // A value with `*` could only widen an SPL search: skipped, saying why.
+    let Err(Outcome::Skipped(why)) = src.fetch_once(&hostile_alert(), t0()).await else { panic!() };
+    assert!(why.contains("wildcard"), "{why}");
+    let mut quotes = db_alert();
+    quotes.labels.insert("instance".into(), "x\" OR host=\"y\\\" | delete\n".into());
+    assert!(src.fetch_once(&quotes, t0()).await.unwrap().is_empty());
+    let search = form(&server.received_requests().await.unwrap()[0])["search"].clone();
+    let (value, rest) = read_phrase(search.strip_prefix("search index=app host=").unwrap()).unwrap();
+    assert_eq!(value, "x\" OR host=\"y\\\" | delete ");
+    assert_eq!(rest, " NOT debug | head 5");
+
+    // An error status echoing the token, and an error inside a 200 stream.
+    let failing = MockServer::start().await;
+    Mock::given(path("/services/search/jobs/export"))
+        .respond_with(ResponseTemplate::new(401).set_body_string(
+            r#"{"messages":[{"type":"WARN","text":"call not properly authenticated (Bearer sp-secret-token-123)"}]}"#,
+        ))
+        .mount(&failing)
+        .await;
+    let src = configured(&sp_toml(&failing.uri(), &token));
+    let Err(Outcome::Failed(why)) = src.fetch_once(&db_alert(), t0()).await else { panic!() };
+    assert!(why.contains("401") && why.contains("not properly authenticated"), "{why}");
+    assert!(!why.contains("sp-secret-token-123"), "{why}");
+    let bad_spl = MockServer::start().await;
+    Mock::given(path("/services/search/jobs/export"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(
+            r#"{"messages":[{"type":"FATAL","text":"Error in 'search' command: Unable to parse the search"}]}"#,
+        ))
+        .mount(&bad_spl)
+        .await;
+    let src = configured(&sp_toml(&bad_spl.uri(), &token));
+    let Err(Outcome::Failed(why)) = src.fetch_once(&db_alert(), t0()).await else { panic!() };
+    assert_eq!(why, "Splunk says FATAL: Error in 'search' command: Unable to parse the search");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn klaxon_logs_reads_splunk() {
+    let server = MockServer::start().await;
+    Mock::given(path("/services/search/jobs/export"))
+        .and(header("Authorization", "Bearer sp-token"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_string(
+                [
+                    sp_result("0:2", 1_763_694_001_000, r#"{"msg":"retrying","level":"error"}"#),
+                    sp_result("0:1", 1_763_694_000_000, "2025-11-21T03:00:00Z INFO started"),
+                ]
+                .join("\n"),
+            ),
+        )
+        .mount(&server)
+        .await;
+    let extra = format!(
+        "[[logs]]\nname = \"splunk\"\nkind = \"splunk\"\nurl = \"{}\"\ntoken_file = \"SECRETS/sp.token\"\n\
+         query = 'index=app host={{{{ labels.instance }}}}'\n",
+        server.uri()
+    );
+    let out =
+        tokio::task::spawn_blocking(move || cli_logs(&extra, &[("sp.token", "sp-token")], "splunk")).await.unwrap();
+    assert_eq!(
+        out,
+        [
+            "2025-11-21T03:00:00.000Z INFO  started host=db-1 index=app source=/var/log/app.log sourcetype=app:log",
+            "2025-11-21T03:00:01.000Z ERROR retrying host=db-1 index=app source=/var/log/app.log sourcetype=app:log",
         ]
     );
 }
