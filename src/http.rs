@@ -94,7 +94,7 @@ pub fn client(limits: Limits, extra_ca: Option<&Path>) -> Result<reqwest::Client
 /// naming the status and the start of what the server said.
 pub async fn fetch(req: reqwest::RequestBuilder, max_bytes: u64) -> Result<Vec<u8>, HttpError> {
     let mut resp = open(req, max_bytes).await?;
-    read_all(&mut resp, max_bytes).await
+    read_body(&mut resp, max_bytes).await
 }
 
 /// Sends `req` and hands back a 2xx answer unread, for a body read as it arrives (with
@@ -106,7 +106,7 @@ pub async fn open(req: reqwest::RequestBuilder, max_bytes: u64) -> Result<reqwes
         return Err(HttpError::TooLarge(max_bytes));
     }
     if !status.is_success() {
-        let body = read_all(&mut resp, max_bytes).await?;
+        let body = read_body(&mut resp, max_bytes).await?;
         // Secrets out first, then cut: cutting first could leave half a token behind.
         let said = crate::config::redact(&String::from_utf8_lossy(&body));
         let said: String = said.chars().take(200).collect();
@@ -120,7 +120,9 @@ pub async fn next_chunk(resp: &mut reqwest::Response) -> Result<Option<Vec<u8>>,
     Ok(resp.chunk().await.map_err(describe)?.map(|b| b.to_vec()))
 }
 
-async fn read_all(resp: &mut reqwest::Response, max_bytes: u64) -> Result<Vec<u8>, HttpError> {
+/// The rest of a body [`open`] handed back, at most `max_bytes` of it (for answers whose
+/// headers matter too).
+pub async fn read_body(resp: &mut reqwest::Response, max_bytes: u64) -> Result<Vec<u8>, HttpError> {
     let mut body = Vec::new();
     while let Some(chunk) = resp.chunk().await.map_err(describe)? {
         if body.len() as u64 + chunk.len() as u64 > max_bytes {

@@ -9,6 +9,7 @@ pub mod journald;
 pub mod loki;
 pub mod remote;
 pub mod splunk;
+pub mod sumologic;
 pub mod template;
 
 use crate::config::{At, KeyPath, Problems, duration};
@@ -32,6 +33,7 @@ crate::config::kind_enum! {
         Elasticsearch(elasticsearch::ElasticsearchConfig) = "elasticsearch",
         Graylog(graylog::GraylogConfig) = "graylog",
         Splunk(splunk::SplunkConfig) = "splunk",
+        Sumologic(sumologic::SumoConfig) = "sumologic",
     }
 }
 

@@ -784,6 +784,284 @@ async fn klaxon_logs_reads_splunk() {
     );
 }
 
+// ---------------------------------------------------------------------------------------
+// Sumo Logic
+//
+// The Search Job API (https://help.sumologic.com/docs/api/search-job/, source:
+// SumoLogic/sumologic-documentation docs/api/search-job.md): `POST /api/v1/search/jobs` with
+// `{query, from, to, timeZone}` (from/to may be epoch ms) → 202 `{"id", "link"}`; the client
+// must send back the cookies the API sets; `GET /api/v1/search/jobs/{id}` → `{"state",
+// "messageCount", "pendingErrors", "pendingWarnings", "histogramBuckets", "recordCount"}`
+// until `DONE GATHERING RESULTS`; `GET …/{id}/messages?offset&limit` → `{"fields": [...],
+// "messages": [{"map": {"_messageid", "_messagetime", "_raw", "_sourcehost", …}}]}` ordered
+// newest first; `DELETE …/{id}`; errors `{"status", "id", "code", "message"}`; basic auth
+// with the access id and key; the regional endpoints `api.<deployment>.sumologic.com`.
+// ---------------------------------------------------------------------------------------
+
+const SUMO_ID: &str = "suABCDEFGH1234";
+const SUMO_KEY: &str = "sumo-access-key-0123456789abcdef";
+
+fn sumo_toml(url: &str, dir: &Path, extra: &str) -> String {
+    let id = secret_file(dir, "sumo.id", SUMO_ID);
+    let key = secret_file(dir, "sumo.key", SUMO_KEY);
+    format!(
+        "[[logs]]\nname = \"sumo\"\nkind = \"sumologic\"\nurl = \"{url}\"\naccess_id_file = \"{}\"\n\
+         access_key_file = \"{}\"\nquery = '_sourceCategory=prod/db _sourceHost={{{{ labels.instance }}}}'\n\
+         before = \"10m\"\nlimit = 5\npage = 2\n{extra}",
+        id.display(),
+        key.display()
+    )
+}
+
+fn sumo_msg(id: &str, ms: i64, raw: &str) -> Value {
+    json!({"map": {"_messageid": id, "_messagetime": ms.to_string(), "_receipttime": (ms + 500).to_string(),
+                   "_raw": raw, "_sourcehost": "db-1", "_sourcename": "/var/log/db.log",
+                   "_sourcecategory": "prod/db", "_collector": "db-1", "_size": "42", "_messagecount": "7"}})
+}
+
+fn sumo_page(msgs: Vec<Value>) -> Value {
+    json!({"fields": [{"name": "_messageid", "fieldType": "long", "keyField": false},
+                      {"name": "_raw", "fieldType": "string", "keyField": false}],
+           "messages": msgs})
+}
+
+fn sumo_status(state: &str, count: usize, errors: Vec<&str>) -> Value {
+    json!({"state": state, "messageCount": count, "histogramBuckets": [], "pendingErrors": errors,
+           "pendingWarnings": [], "recordCount": 0})
+}
+
+/// A job at `id` whose create request has `from` = `from_ms`, answering `status` then `pages`
+/// (offset, limit, messages), expecting one DELETE.
+async fn mount_sumo_job(
+    server: &MockServer,
+    id: &str,
+    from_ms: i64,
+    statuses: Vec<Value>,
+    pages: Vec<(usize, usize, Vec<Value>)>,
+) {
+    let auth = format!("Basic {}", b64(&format!("{SUMO_ID}:{SUMO_KEY}")));
+    let query = "_sourceCategory=prod/db _sourceHost=\"db-1:9100\"";
+    Mock::given(method("POST"))
+        .and(path("/api/v1/search/jobs"))
+        .and(header("Authorization", auth.as_str()))
+        .and(header("Content-Type", "application/json"))
+        .and(header("Accept", "application/json"))
+        .and(body_partial_json(json!({"query": query, "from": from_ms.to_string(), "timeZone": "UTC"})))
+        .respond_with(
+            ResponseTemplate::new(202)
+                .insert_header("Set-Cookie", format!("JSESSIONID=node-{id}; Path=/api; Secure; HttpOnly").as_str())
+                .insert_header("Location", format!("{}/api/v1/search/jobs/{id}", server.uri()).as_str())
+                .set_body_json(json!({"id": id, "link": {"rel": "self", "href": format!("{}/api/v1/search/jobs/{id}", server.uri())}})),
+        )
+        .expect(1)
+        .mount(server)
+        .await;
+    let job = format!("/api/v1/search/jobs/{id}");
+    let cookie = format!("JSESSIONID=node-{id}");
+    let n = statuses.len();
+    for (i, status) in statuses.into_iter().enumerate() {
+        let m = Mock::given(method("GET")).and(path(job.as_str())).and(header("Cookie", cookie.as_str()));
+        let m = m.respond_with(ResponseTemplate::new(200).set_body_json(status));
+        // Every status but the last answers once, in order.
+        if i + 1 < n {
+            m.up_to_n_times(1).with_priority(1).mount(server).await
+        } else {
+            m.with_priority(2).mount(server).await
+        }
+    }
+    for (offset, limit, msgs) in pages {
+        Mock::given(method("GET"))
+            .and(path(format!("{job}/messages").as_str()))
+            .and(header("Cookie", cookie.as_str()))
+            .and(query_param("offset", offset.to_string().as_str()))
+            .and(query_param("limit", limit.to_string().as_str()))
+            .respond_with(ResponseTemplate::new(200).set_body_json(sumo_page(msgs)))
+            .expect(1)
+            .mount(server)
+            .await;
+    }
+    Mock::given(method("DELETE"))
+        .and(path(job.as_str()))
+        .and(header("Cookie", cookie.as_str()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": id})))
+        .expect(1)
+        .mount(server)
+        .await;
+}
+
+#[tokio::test]
+async fn sumologic_runs_a_job_pages_its_messages_deletes_it_then_follows() {
+    let server = MockServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    // The window: seven found, the newest five read in pages of two, newest first.
+    mount_sumo_job(
+        &server,
+        "37589506F194FC80",
+        ms(-10),
+        vec![sumo_status("GATHERING RESULTS", 3, vec![]), sumo_status("DONE GATHERING RESULTS", 7, vec![])],
+        vec![
+            (0, 2, vec![sumo_msg("-97", ms(5), "m7"), sumo_msg("-96", ms(4), "m6")]),
+            (2, 2, vec![sumo_msg("-95", ms(3), "m5"), sumo_msg("-94", ms(2), "m4")]),
+            (4, 1, vec![sumo_msg("-93", ms(1), "2026-11-21T02:25:00Z ERROR m3")]),
+        ],
+    )
+    .await;
+    // Follow: a job from m7's time on; the oldest three (one seen, room for a page of two),
+    // m7 again (dropped) and m8 sharing its millisecond.
+    mount_sumo_job(
+        &server,
+        "4A1B",
+        ms(5),
+        vec![sumo_status("DONE GATHERING RESULTS", 3, vec![])],
+        vec![
+            (0, 2, vec![sumo_msg("-99", ms(6), "m9"), sumo_msg("-98", ms(5), "m8")]),
+            (2, 1, vec![sumo_msg("-97", ms(5), "m7")]),
+        ],
+    )
+    .await;
+    let src = configured(&sumo_toml(&server.uri(), dir.path(), ""));
+    let mut tail = src.source.tail(src.plan(&db_alert(), t0()).unwrap());
+    let lines = tail.next().await.unwrap();
+    assert_eq!(messages(&lines), ["m3", "m4", "m5", "m6", "m7"]);
+    assert_eq!(lines[0].level, Some(Level::Error), "from _raw");
+    assert_eq!(lines[0].at.unwrap().timestamp_millis(), ms(1), "_messagetime rules");
+    assert_eq!(lines[0].fields.get("_sourcecategory"), Some("prod/db"));
+    assert_eq!(lines[0].fields.get("_receipttime"), None);
+    assert_eq!(messages(&tail.next().await.unwrap()), ["m8", "m9"]);
+}
+
+#[tokio::test]
+async fn sumologic_deletes_the_job_on_error_and_on_timeout_and_never_shows_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    // A query Sumo cannot run: its pending error, and the job deleted all the same.
+    let server = MockServer::start().await;
+    mount_sumo_job(
+        &server,
+        "BAD1",
+        ms(-10),
+        vec![sumo_status("GATHERING RESULTS", 0, vec!["Unable to parse query: unexpected '|'"])],
+        vec![],
+    )
+    .await;
+    let src = configured(&sumo_toml(&server.uri(), dir.path(), ""));
+    let Err(Outcome::Failed(why)) = src.fetch_once(&db_alert(), t0()).await else { panic!() };
+    assert_eq!(why, "Sumo Logic: Unable to parse query: unexpected '|'");
+
+    // A job that never finishes: the read times out, and the job is still deleted.
+    let slow = MockServer::start().await;
+    mount_sumo_job(&slow, "SLOW1", ms(-10), vec![sumo_status("GATHERING RESULTS", 0, vec![])], vec![]).await;
+    let src = configured(&sumo_toml(&slow.uri(), dir.path(), "timeout = \"1s\"\n"));
+    let Err(Outcome::Failed(why)) = src.fetch_once(&db_alert(), t0()).await else { panic!() };
+    assert!(why.contains("no answer within 1s"), "{why}");
+    for _ in 0..100 {
+        let reqs = slow.received_requests().await.unwrap();
+        if reqs.iter().any(|r| r.method.as_str() == "DELETE") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    slow.verify().await;
+
+    // The documented error shape, echoing the credentials: shown without them.
+    let denied = MockServer::start().await;
+    Mock::given(path("/api/v1/search/jobs"))
+        .respond_with(ResponseTemplate::new(401).set_body_json(json!({
+            "status": 401, "id": "IUUQI-DGH5I-TJ045", "code": "unauthorized",
+            "message": format!("Credential could not be verified: {SUMO_ID}:{SUMO_KEY} / {}", b64(&format!("{SUMO_ID}:{SUMO_KEY}")))
+        })))
+        .mount(&denied)
+        .await;
+    let src = configured(&sumo_toml(&denied.uri(), dir.path(), ""));
+    let Err(Outcome::Failed(why)) = src.fetch_once(&db_alert(), t0()).await else { panic!() };
+    assert!(why.contains("401") && why.contains("Credential could not be verified"), "{why}");
+    assert!(
+        !why.contains(SUMO_KEY) && !why.contains(SUMO_ID) && !why.contains(&b64(&format!("{SUMO_ID}:{SUMO_KEY}"))),
+        "{why}"
+    );
+}
+
+#[tokio::test]
+async fn sumologic_quotes_values_and_refuses_wildcards() {
+    let server = MockServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    Mock::given(method("POST"))
+        .and(path("/api/v1/search/jobs"))
+        .respond_with(ResponseTemplate::new(202).set_body_json(json!({"id": "Q1"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/search/jobs/Q1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(sumo_status("DONE GATHERING RESULTS", 0, vec![])))
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE")).respond_with(ResponseTemplate::new(200)).expect(1).mount(&server).await;
+    let src = configured(&sumo_toml(&server.uri(), dir.path(), ""));
+    let Err(Outcome::Skipped(why)) = src.fetch_once(&hostile_alert(), t0()).await else { panic!() };
+    assert!(why.contains("wildcard"), "{why}");
+    let mut quotes = db_alert();
+    quotes.labels.insert("instance".into(), "x\" or _sourceHost=\"y\\\" | count\n".into());
+    assert!(src.fetch_once(&quotes, t0()).await.unwrap().is_empty());
+    let create = server.received_requests().await.unwrap().into_iter().find(|r| r.method.as_str() == "POST").unwrap();
+    let q = body_json(&create)["query"].as_str().unwrap().to_owned();
+    let (value, rest) = read_phrase(q.strip_prefix("_sourceCategory=prod/db _sourceHost=").unwrap()).unwrap();
+    assert_eq!(value, "x\" or _sourceHost=\"y\\\" | count ");
+    assert_eq!(rest, "");
+}
+
+#[test]
+fn sumologic_config_names_the_region_or_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let toml = sumo_toml("https://api.eu.sumologic.com", dir.path(), "");
+    assert!(klaxon::settings::parse(&toml, "t.toml").is_ok());
+    let regional = toml.replace("url = \"https://api.eu.sumologic.com\"", "region = \"moon\"");
+    assert!(config_error(&regional).contains("not a Sumo Logic deployment"), "{}", config_error(&regional));
+    let both = toml.replace("url =", "region = \"eu\"\nurl =");
+    assert!(config_error(&both).contains("not both"));
+    let no_key = toml.replace("access_key_file", "#");
+    assert!(config_error(&no_key).contains("access id and key"), "{}", config_error(&no_key));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn klaxon_logs_reads_sumologic() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/v1/search/jobs"))
+        .respond_with(ResponseTemplate::new(202).set_body_json(json!({"id": "CLI1"})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/search/jobs/CLI1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(sumo_status("DONE GATHERING RESULTS", 2, vec![])))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/search/jobs/CLI1/messages"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(sumo_page(vec![
+            sumo_msg("-2", 1_763_694_001_000, "WARN pool exhausted"),
+            sumo_msg("-1", 1_763_694_000_000, "{\"msg\":\"connected\",\"level\":\"info\"}"),
+        ])))
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE")).respond_with(ResponseTemplate::new(200)).expect(1).mount(&server).await;
+    let extra = format!(
+        "[[logs]]\nname = \"sumo\"\nkind = \"sumologic\"\nurl = \"{}\"\naccess_id_file = \"SECRETS/sumo.id\"\n\
+         access_key_file = \"SECRETS/sumo.key\"\nquery = '_sourceHost={{{{ labels.instance }}}}'\n",
+        server.uri()
+    );
+    let out =
+        tokio::task::spawn_blocking(move || cli_logs(&extra, &[("sumo.id", SUMO_ID), ("sumo.key", SUMO_KEY)], "sumo"))
+            .await
+            .unwrap();
+    assert_eq!(
+        out,
+        [
+            "2025-11-21T03:00:00.000Z INFO  connected _sourcecategory=prod/db _sourcehost=db-1 _sourcename=/var/log/db.log",
+            "2025-11-21T03:00:01.000Z WARN  pool exhausted _sourcecategory=prod/db _sourcehost=db-1 _sourcename=/var/log/db.log",
+        ]
+    );
+}
+
 fn b64(s: &str) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(s)
