@@ -7,7 +7,7 @@
 //! documents already shown at that very time: two lines sharing a timestamp are neither
 //! repeated nor skipped, whatever order the server gives equal times in.
 
-use super::remote::{self, Auth, Seen};
+use super::remote::{self, Auth, Found, Seen};
 use super::{FetchFuture, KindConfig, LogConfig, LogSource, LogTail, Plan, template};
 use crate::config::{At, Credentials, Login, Problems, SecretField, http_url_problem};
 use crate::http::{self, Limits};
@@ -230,12 +230,43 @@ struct EsTail {
     seen: Seen,
 }
 
-/// One document of an answer, as a line, with where it sorts.
-struct Doc {
-    key: String,
-    at_ms: Option<i64>,
-    sort: Vec<Value>,
-    line: LogLine,
+/// One answer of `_search`: its documents as lines, each with its sort values, and the
+/// point-in-time id to use next.
+pub struct SearchPage {
+    pub pit_id: Option<String>,
+    pub hits: Vec<(Found, Vec<Value>)>,
+}
+
+/// Reads a `_search` answer; a partial one (shards failed, timed out) is an error. Ids are
+/// `<index>/<id>`; `keys` and `trace` name the configured fields.
+pub fn parse_search(
+    source: &str,
+    vendor: &str,
+    body: &[u8],
+    keys: &Keys<'_>,
+    trace: &str,
+) -> Result<SearchPage, SourceError> {
+    let resp: SearchResponse = remote::json(vendor, body)?;
+    if resp.timed_out || resp.shards.failed > 0 {
+        return Err(SourceError::new(format!(
+            "{vendor} answered in part ({} of {} shards failed{}): not shown as complete",
+            resp.shards.failed,
+            resp.shards.total,
+            if resp.timed_out { ", timed out" } else { "" }
+        )));
+    }
+    let hits = resp
+        .hits
+        .hits
+        .into_iter()
+        .map(|h| {
+            let line = remote::document_line(source, h.source.unwrap_or(Value::Null), keys, Some(trace));
+            let mut found = Found::new(format!("{}/{}", h.index, h.id), line);
+            found.at_ms = found.at_ms.or_else(|| h.sort.first().and_then(Value::as_i64));
+            (found, h.sort)
+        })
+        .collect();
+    Ok(SearchPage { pit_id: resp.pit_id, hits })
 }
 
 impl EsTail {
@@ -257,35 +288,14 @@ impl EsTail {
         Ok(http::fetch(req, self.inner.max_bytes).await?)
     }
 
-    async fn search(&self, url: String, body: &Value) -> Result<(Vec<Doc>, Option<String>), SourceError> {
+    async fn search(&self, url: String, body: &Value) -> Result<SearchPage, SourceError> {
         let body = self.post(url, body).await?;
-        let resp: SearchResponse = remote::json(self.vendor(), &body)?;
-        if resp.timed_out || resp.shards.failed > 0 {
-            return Err(SourceError::new(format!(
-                "{} answered in part ({} of {} shards failed{}): not shown as complete",
-                self.vendor(),
-                resp.shards.failed,
-                resp.shards.total,
-                if resp.timed_out { ", timed out" } else { "" }
-            )));
-        }
         let keys = Keys {
             message: Some(&self.inner.message),
             level: Some(&self.inner.level),
             time: Some(&self.inner.timestamp),
         };
-        let docs = resp
-            .hits
-            .hits
-            .into_iter()
-            .map(|h| {
-                let line =
-                    remote::document_line(&self.name, h.source.unwrap_or(Value::Null), &keys, Some(&self.inner.trace));
-                let at_ms = line.at.map(|t| t.timestamp_millis()).or_else(|| h.sort.first().and_then(Value::as_i64));
-                Doc { key: format!("{}/{}", h.index, h.id), at_ms, sort: h.sort, line }
-            })
-            .collect();
-        Ok((docs, resp.pit_id))
+        parse_search(&self.name, self.vendor(), &body, &keys, &self.inner.trace)
     }
 
     fn vendor(&self) -> &'static str {
@@ -321,18 +331,18 @@ impl EsTail {
         let mut pit = self.open_pit().await?;
         let read = self.window_pages(&mut pit).await;
         self.close_pit(&pit).await;
-        let mut docs = read?;
-        docs.reverse();
-        self.seen.remember(docs.iter().map(|d| (d.at_ms, d.key.as_str())));
+        let mut found = read?;
+        found.reverse();
+        self.seen.remember(&found);
         self.seen.at_least(self.since_ms);
-        Ok(docs.into_iter().map(|d| d.line).collect())
+        Ok(remote::lines(found))
     }
 
-    async fn window_pages(&self, pit: &mut String) -> Result<Vec<Doc>, SourceError> {
+    async fn window_pages(&self, pit: &mut String) -> Result<Vec<Found>, SourceError> {
         let range = json!({"gte": self.since_ms, "lte": Utc::now().timestamp_millis(), "format": "epoch_millis"});
         let query = self.query(range);
         let page = self.inner.page.max(1);
-        let mut got: Vec<Doc> = Vec::new();
+        let mut got: Vec<Found> = Vec::new();
         let mut after: Option<Vec<Value>> = None;
         for _ in 0..=self.limit.div_ceil(page) {
             let want = (self.limit - got.len()).min(page);
@@ -350,14 +360,14 @@ impl EsTail {
             if let Some(after) = &after {
                 body["search_after"] = json!(after);
             }
-            let (docs, new_pit) = self.search(self.url("_search"), &body).await?;
+            let page = self.search(self.url("_search"), &body).await?;
             // The server may hand out a new id with each page: the newest is the one to use.
-            if let Some(id) = new_pit {
+            if let Some(id) = page.pit_id {
                 *pit = id;
             }
-            let n = docs.len();
-            after = docs.last().map(|d| d.sort.clone());
-            got.extend(docs);
+            let n = page.hits.len();
+            after = page.hits.last().map(|(_, sort)| sort.clone());
+            got.extend(page.hits.into_iter().map(|(found, _)| found));
             if n < want || after.as_ref().is_none_or(Vec::is_empty) {
                 break;
             }
@@ -376,10 +386,8 @@ impl EsTail {
             "_source": self.inner.source_fields,
             "track_total_hits": false,
         });
-        let (docs, _) = self.search(self.url(&format!("{}/_search", self.inner.index)), &body).await?;
-        let fresh: Vec<Doc> = docs.into_iter().filter(|d| !self.seen.shown(d.at_ms, &d.key)).collect();
-        self.seen.remember(fresh.iter().map(|d| (d.at_ms, d.key.as_str())));
-        Ok(fresh.into_iter().map(|d| d.line).collect())
+        let page = self.search(self.url(&format!("{}/_search", self.inner.index)), &body).await?;
+        Ok(remote::lines(self.seen.fresh(page.hits.into_iter().map(|(found, _)| found).collect())))
     }
 }
 

@@ -4,7 +4,7 @@
 //! at or after the newest time seen, oldest first, and drops the `_id`s already shown at that
 //! time (see [`Seen`]).
 
-use super::remote::{self, Auth, Seen};
+use super::remote::{self, Auth, Found, Seen};
 use super::{FetchFuture, KindConfig, LogConfig, LogSource, LogTail, Plan, template};
 use crate::config::{At, Credentials, Login, Problems, Secret, http_url_problem};
 use crate::http::{self, Limits};
@@ -181,10 +181,22 @@ struct GraylogTail {
     seen: Seen,
 }
 
-struct Msg {
-    id: String,
-    at_ms: Option<i64>,
-    line: LogLine,
+/// Reads a universal search answer: its messages as lines, ids their `_id` (else where and
+/// when they were and what they said); `keys` and `trace` name the configured fields.
+pub fn parse_search(source: &str, body: &[u8], keys: &Keys<'_>, trace: &str) -> Result<Vec<Found>, SourceError> {
+    let resp: Response = remote::json("Graylog", body)?;
+    Ok(resp
+        .messages
+        .into_iter()
+        .map(|m| {
+            let id = m.message.get("_id").and_then(Value::as_str).map(str::to_owned);
+            let mut line = remote::document_line(source, m.message, keys, Some(trace));
+            // `_id` says which message this is, not what it says.
+            line.fields.remove("_id");
+            let id = id.unwrap_or_else(|| format!("{}/{:?}/{}", m.index, line.at, line.message));
+            Found::new(id, line)
+        })
+        .collect())
 }
 
 /// Graylog's absolute time format, `2014-01-23T15:34:49.000Z`.
@@ -200,7 +212,7 @@ impl GraylogTail {
         limit: usize,
         offset: usize,
         order: &str,
-    ) -> Result<Vec<Msg>, SourceError> {
+    ) -> Result<Vec<Found>, SourceError> {
         let inner = &self.inner;
         let mut params = vec![
             ("query", self.query.clone()),
@@ -217,27 +229,15 @@ impl GraylogTail {
         }
         let req = inner.client.get(&inner.endpoint).query(&params).header(reqwest::header::ACCEPT, "application/json");
         let body = http::fetch(inner.auth.apply(req), inner.max_bytes).await?;
-        let resp: Response = remote::json("Graylog", &body)?;
         let keys = Keys { message: Some(&inner.message), level: Some(&inner.level), time: Some(TIMESTAMP) };
-        Ok(resp
-            .messages
-            .into_iter()
-            .map(|m| {
-                let id = m.message.get("_id").and_then(Value::as_str).map(str::to_owned);
-                let mut line = remote::document_line(&self.name, m.message, &keys, Some(&inner.trace));
-                // `_id` says which message this is, not what it says.
-                line.fields.remove("_id");
-                let id = id.unwrap_or_else(|| format!("{}/{:?}/{}", m.index, line.at, line.message));
-                Msg { id, at_ms: line.at.map(|t| t.timestamp_millis()), line }
-            })
-            .collect())
+        parse_search(&self.name, &body, &keys, &inner.trace)
     }
 
     /// Newest first, by offset, until the limit or the start; the end fixed at the first page.
     async fn window(&mut self) -> Result<Vec<LogLine>, SourceError> {
         let to = Utc::now();
         let page = self.inner.page.max(1);
-        let mut got: Vec<Msg> = Vec::new();
+        let mut got: Vec<Found> = Vec::new();
         for _ in 0..=self.limit.div_ceil(page) {
             let want = (self.limit - got.len()).min(page);
             if want == 0 {
@@ -251,18 +251,16 @@ impl GraylogTail {
             }
         }
         got.reverse();
-        self.seen.remember(got.iter().map(|m| (m.at_ms, m.id.as_str())));
+        self.seen.remember(&got);
         self.seen.at_least(self.since.timestamp_millis());
-        Ok(got.into_iter().map(|m| m.line).collect())
+        Ok(remote::lines(got))
     }
 
     async fn since_last(&mut self) -> Result<Vec<LogLine>, SourceError> {
         let from = self.seen.newest_ms().and_then(DateTime::from_timestamp_millis).unwrap_or(self.since);
         let limit = self.inner.page.max(1) + self.seen.repeats();
-        let msgs = self.search(from, Utc::now(), limit, 0, "asc").await?;
-        let fresh: Vec<Msg> = msgs.into_iter().filter(|m| !self.seen.shown(m.at_ms, &m.id)).collect();
-        self.seen.remember(fresh.iter().map(|m| (m.at_ms, m.id.as_str())));
-        Ok(fresh.into_iter().map(|m| m.line).collect())
+        let found = self.search(from, Utc::now(), limit, 0, "asc").await?;
+        Ok(remote::lines(self.seen.fresh(found)))
     }
 }
 

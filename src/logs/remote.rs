@@ -78,6 +78,62 @@ pub fn document_line(source: &str, doc: serde_json::Value, keys: &Keys<'_>, trac
 
 const TRACE: &str = "trace_id";
 
+/// A field's value as text: a string as it is, a multivalue field's values comma-separated,
+/// anything else as JSON; null as nothing.
+pub fn value_text(v: &serde_json::Value) -> Option<String> {
+    use serde_json::Value;
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Null => None,
+        Value::Array(a) => Some(a.iter().filter_map(value_text).collect::<Vec<_>>().join(",")),
+        other => Some(other.to_string()),
+    }
+}
+
+/// An event of a backend that keeps the original text apart from its fields (Splunk's
+/// `_raw`, Sumo Logic's): the text read as a line (JSON or plain), its time `at` when the
+/// backend knows it, its level from `level` when the text has none, and the `shown` fields.
+pub fn raw_line(
+    source: &str,
+    event: &serde_json::Map<String, serde_json::Value>,
+    at: Option<chrono::DateTime<chrono::Utc>>,
+    level: &str,
+    shown: &[&str],
+) -> LogLine {
+    let get = |k: &str| event.get(k).and_then(value_text);
+    let mut line = LogLine::parse(source, &get("_raw").unwrap_or_default());
+    line.at = at.or(line.at);
+    if line.level.is_none() {
+        line.level = get(level).and_then(|l| crate::model::Level::parse(&l));
+    }
+    for key in shown {
+        if let Some(v) = get(key) {
+            line.fields.insert(crate::model::field_value(key), crate::model::field_value(&v));
+        }
+    }
+    line
+}
+
+/// One line a search backend returned, with what says which it is and when.
+#[derive(Debug, Clone)]
+pub struct Found {
+    /// The backend's id of the line (Elasticsearch `_index/_id`, Splunk `_bkt/_cd` …).
+    pub id: String,
+    pub at_ms: Option<i64>,
+    pub line: LogLine,
+}
+
+impl Found {
+    pub fn new(id: String, line: LogLine) -> Found {
+        Found { id, at_ms: line.at.map(|t| t.timestamp_millis()), line }
+    }
+}
+
+/// The lines of `found`, in its order.
+pub fn lines(found: Vec<Found>) -> Vec<LogLine> {
+    found.into_iter().map(|f| f.line).collect()
+}
+
 /// Most ids remembered at the newest time seen (a burst sharing one millisecond).
 const MAX_SEEN: usize = 10_000;
 
@@ -108,14 +164,19 @@ impl Seen {
         self.ids.len()
     }
 
-    /// Whether a line at `at_ms` with `id` was shown already.
-    pub fn shown(&self, at_ms: Option<i64>, id: &str) -> bool {
-        at_ms.is_some() && at_ms == self.newest_ms && self.ids.contains(id)
+    /// What of `found` (oldest first) was not shown yet; the cursor moves past it.
+    pub fn fresh(&mut self, found: Vec<Found>) -> Vec<Found> {
+        let fresh: Vec<Found> = found
+            .into_iter()
+            .filter(|f| !(f.at_ms.is_some() && f.at_ms == self.newest_ms && self.ids.contains(&f.id)))
+            .collect();
+        self.remember(&fresh);
+        fresh
     }
 
-    /// Moves to the newest time among `lines` (time, id), keeping the ids at that time.
-    pub fn remember<'a>(&mut self, lines: impl Iterator<Item = (Option<i64>, &'a str)> + Clone) {
-        let Some(newest) = lines.clone().filter_map(|(t, _)| t).max() else { return };
+    /// Moves to the newest time among `found`, keeping the ids at that time.
+    pub fn remember(&mut self, found: &[Found]) {
+        let Some(newest) = found.iter().filter_map(|f| f.at_ms).max() else { return };
         if self.newest_ms.is_some_and(|n| n > newest) {
             return;
         }
@@ -123,9 +184,9 @@ impl Seen {
             self.ids.clear();
             self.newest_ms = Some(newest);
         }
-        for (_, id) in lines.filter(|(t, _)| *t == Some(newest)) {
+        for f in found.iter().filter(|f| f.at_ms == Some(newest)) {
             if self.ids.len() < MAX_SEEN {
-                self.ids.insert(id.to_owned());
+                self.ids.insert(f.id.clone());
             }
         }
     }

@@ -6,11 +6,11 @@
 //! what is at or after the newest time seen and drops the events already shown at that time
 //! (by `_bkt`/`_cd`, Splunk's bucket and address of an event; see [`Seen`]).
 
-use super::remote::{self, Auth, Seen};
+use super::remote::{self, Auth, Found, Seen};
 use super::{FetchFuture, KindConfig, LogConfig, LogSource, LogTail, Plan, template};
 use crate::config::{At, Credentials, Login, Problems, http_url_problem};
 use crate::http::{self, HttpError, Limits};
-use crate::model::{Level, LogLine, field_value};
+use crate::model::LogLine;
 use crate::sources::SourceError;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -165,10 +165,27 @@ struct SplunkTail {
     seen: Seen,
 }
 
-struct Event {
-    id: String,
-    at_ms: Option<i64>,
-    line: LogLine,
+/// One line of the `output_mode=json` export stream: a final result as a line (its id
+/// `_bkt/_cd`), a preview or blank line as nothing, a `FATAL`/`ERROR` message as the error.
+/// `level` and `fields` name the configured fields.
+pub fn parse_line(source: &str, raw: &[u8], level: &str, fields: &[String]) -> Result<Option<Found>, SourceError> {
+    if raw.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    let line: StreamLine = remote::json("Splunk export", raw)?;
+    if let Some(bad) = line.messages.iter().find(|m| matches!(m.kind.as_str(), "FATAL" | "ERROR")) {
+        return Err(SourceError::new(format!("Splunk says {}: {}", bad.kind, bad.text)));
+    }
+    let Some(Value::Object(result)) = line.result.filter(|_| !line.preview) else { return Ok(None) };
+    let get = |k: &str| result.get(k).and_then(remote::value_text);
+    let at = get("_time").and_then(|t| crate::model::parse_time(&t));
+    let shown: Vec<&str> = ORIGIN.iter().copied().chain(fields.iter().map(String::as_str)).collect();
+    let line = remote::raw_line(source, &result, at, level, &shown);
+    let id = match (get("_bkt"), get("_cd")) {
+        (Some(bkt), Some(cd)) => format!("{bkt}/{cd}"),
+        _ => format!("{:?}/{}", line.at, get("_raw").unwrap_or_default()),
+    };
+    Ok(Some(Found::new(id, line)))
 }
 
 /// Epoch seconds with milliseconds, as `earliest_time`/`latest_time` take them.
@@ -178,7 +195,7 @@ fn epoch(ms: i64) -> String {
 
 impl SplunkTail {
     /// Runs `search` from `earliest` (ms) until now and reads at most `most` results.
-    async fn export(&self, search: String, earliest: i64, most: usize) -> Result<Vec<Event>, SourceError> {
+    async fn export(&self, search: String, earliest: i64, most: usize) -> Result<Vec<Found>, SourceError> {
         let inner = &self.inner;
         let form = [
             ("search", search),
@@ -204,7 +221,7 @@ impl SplunkTail {
             let upto =
                 if done { pending.len() } else { pending.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1) };
             for raw in pending.drain(..upto).collect::<Vec<u8>>().split(|b| *b == b'\n') {
-                if let Some(event) = self.parse_line(raw)? {
+                if let Some(event) = parse_line(&self.name, raw, &inner.level, &inner.fields)? {
                     events.push(event);
                     if events.len() >= most {
                         // Enough: dropping the answer closes the stream.
@@ -218,70 +235,23 @@ impl SplunkTail {
         }
     }
 
-    /// One line of the export stream: a final result, a preview (skipped), a message from
-    /// the search (an error is the read's error), or nothing.
-    fn parse_line(&self, raw: &[u8]) -> Result<Option<Event>, SourceError> {
-        if raw.iter().all(u8::is_ascii_whitespace) {
-            return Ok(None);
-        }
-        let line: StreamLine = remote::json("Splunk export", raw)?;
-        if let Some(bad) = line.messages.iter().find(|m| matches!(m.kind.as_str(), "FATAL" | "ERROR")) {
-            return Err(SourceError::new(format!("Splunk says {}: {}", bad.kind, bad.text)));
-        }
-        let Some(Value::Object(result)) = line.result.filter(|_| !line.preview) else { return Ok(None) };
-        Ok(Some(self.event(result)))
-    }
-
-    fn event(&self, mut result: serde_json::Map<String, Value>) -> Event {
-        let text = |v: Option<&Value>| match v {
-            Some(Value::String(s)) => Some(s.clone()),
-            Some(Value::Null) | None => None,
-            // A multivalue field: its values, comma-separated.
-            Some(Value::Array(a)) => Some(
-                a.iter().map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned)).collect::<Vec<_>>().join(","),
-            ),
-            Some(other) => Some(other.to_string()),
-        };
-        let raw = text(result.get("_raw")).unwrap_or_default();
-        let mut line = LogLine::parse(&self.name, &raw);
-        if let Some(t) = text(result.get("_time")).and_then(|t| crate::model::parse_time(&t)) {
-            line.at = Some(t);
-        }
-        if line.level.is_none() {
-            line.level = text(result.get(self.inner.level.as_str())).and_then(|l| Level::parse(&l));
-        }
-        for key in ORIGIN.iter().copied().chain(self.inner.fields.iter().map(String::as_str)) {
-            if let Some(v) = text(result.get(key)) {
-                line.fields.insert(field_value(key), field_value(&v));
-            }
-        }
-        let id = match (text(result.get("_bkt")), text(result.get("_cd"))) {
-            (Some(bkt), Some(cd)) => format!("{bkt}/{cd}"),
-            _ => format!("{:?}/{raw}", line.at),
-        };
-        result.clear();
-        Event { id, at_ms: line.at.map(|t| t.timestamp_millis()), line }
-    }
-
     /// The newest `limit` events of the window, newest first as Splunk streams them.
     async fn window(&mut self) -> Result<Vec<LogLine>, SourceError> {
         let search = format!("{} | head {}", self.search, self.limit);
         let mut events = self.export(search, self.since.timestamp_millis(), self.limit).await?;
         events.sort_by_key(|e| e.at_ms);
-        self.seen.remember(events.iter().map(|e| (e.at_ms, e.id.as_str())));
+        self.seen.remember(&events);
         self.seen.at_least(self.since.timestamp_millis());
-        Ok(events.into_iter().map(|e| e.line).collect())
+        Ok(remote::lines(events))
     }
 
     async fn since_last(&mut self) -> Result<Vec<LogLine>, SourceError> {
         let from = self.seen.newest_ms().unwrap_or(self.since.timestamp_millis());
         let most = self.inner.page.max(1) + self.seen.repeats();
         let search = format!("{} | reverse | head {most}", self.search);
-        let events = self.export(search, from, most).await?;
-        let mut fresh: Vec<Event> = events.into_iter().filter(|e| !self.seen.shown(e.at_ms, &e.id)).collect();
-        fresh.sort_by_key(|e| e.at_ms);
-        self.seen.remember(fresh.iter().map(|e| (e.at_ms, e.id.as_str())));
-        Ok(fresh.into_iter().map(|e| e.line).collect())
+        let mut events = self.export(search, from, most).await?;
+        events.sort_by_key(|e| e.at_ms);
+        Ok(remote::lines(self.seen.fresh(events)))
     }
 }
 

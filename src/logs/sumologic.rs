@@ -6,11 +6,11 @@
 //! job. Following runs a job from the newest time seen (inclusive) and takes the oldest
 //! `page` new messages, dropping the `_messageid`s already shown at that time (see [`Seen`]).
 
-use super::remote::{self, Auth, Seen};
+use super::remote::{self, Auth, Found, Seen};
 use super::{FetchFuture, KindConfig, LogConfig, LogSource, LogTail, Plan, template};
 use crate::config::{At, Problems, SecretField, http_url_problem};
 use crate::http::{self, Limits};
-use crate::model::{Level, LogLine, field_value};
+use crate::model::LogLine;
 use crate::sources::SourceError;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -244,15 +244,11 @@ impl Job {
     }
 
     /// Messages `offset..offset + limit`, newest first as the API pages them.
-    async fn messages(
-        &mut self,
-        offset: usize,
-        limit: usize,
-    ) -> Result<Vec<serde_json::Map<String, Value>>, SourceError> {
+    async fn messages(&mut self, source: &str, offset: usize, limit: usize) -> Result<Vec<Found>, SourceError> {
         let req =
             self.inner.client.get(format!("{}/messages", self.url)).query(&[("offset", offset), ("limit", limit)]);
-        let page: Messages = remote::json("Sumo Logic", &self.send(req).await?)?;
-        Ok(page.messages.into_iter().map(|m| m.map).collect())
+        let body = self.send(req).await?;
+        parse_messages(source, &body, &self.inner.level, &self.inner.fields)
     }
 
     async fn delete(mut self) {
@@ -300,15 +296,28 @@ struct SumoTail {
     seen: Seen,
 }
 
-struct Msg {
-    id: String,
-    at_ms: Option<i64>,
-    line: LogLine,
+/// Reads a page of a job's messages (newest first, as the API gives them): each `map` as a
+/// line, `_raw` its text, `_messagetime` its time, `_messageid` its id. `level` and `fields`
+/// name the configured fields.
+pub fn parse_messages(source: &str, body: &[u8], level: &str, fields: &[String]) -> Result<Vec<Found>, SourceError> {
+    let page: Messages = remote::json("Sumo Logic", body)?;
+    let shown: Vec<&str> = ORIGIN.iter().copied().chain(fields.iter().map(String::as_str)).collect();
+    Ok(page
+        .messages
+        .into_iter()
+        .map(|m| {
+            let get = |k: &str| m.map.get(k).and_then(remote::value_text);
+            let at = get("_messagetime").and_then(|t| t.parse::<i64>().ok()).and_then(DateTime::from_timestamp_millis);
+            let line = remote::raw_line(source, &m.map, at, level, &shown);
+            let id = get("_messageid").unwrap_or_else(|| format!("{:?}/{}", line.at, get("_raw").unwrap_or_default()));
+            Found::new(id, line)
+        })
+        .collect())
 }
 
 impl SumoTail {
     /// One job over `from_ms..now`, read (see [`SumoTail::read`]) and deleted.
-    async fn run(&self, from_ms: i64, most: usize, oldest: bool) -> Result<Vec<Msg>, SourceError> {
+    async fn run(&self, from_ms: i64, most: usize, oldest: bool) -> Result<Vec<Found>, SourceError> {
         let mut job = Job::create(&self.inner, &self.query, from_ms, Utc::now().timestamp_millis() + 1).await?;
         let read = self.read(&mut job, most, oldest).await;
         job.delete().await;
@@ -316,7 +325,7 @@ impl SumoTail {
     }
 
     /// The newest `most` messages, or with `oldest` the oldest `most`, oldest first.
-    async fn read(&self, job: &mut Job, most: usize, oldest: bool) -> Result<Vec<Msg>, SourceError> {
+    async fn read(&self, job: &mut Job, most: usize, oldest: bool) -> Result<Vec<Found>, SourceError> {
         let count = job.wait().await?;
         let (start, end) = if oldest { (count.saturating_sub(most), count) } else { (0, count.min(most)) };
         let page = self.inner.page.max(1);
@@ -324,9 +333,9 @@ impl SumoTail {
         let mut offset = start;
         while offset < end {
             let want = (end - offset).min(page);
-            let maps = job.messages(offset, want).await?;
-            let n = maps.len();
-            got.extend(maps.into_iter().map(|m| self.message(m)));
+            let found = job.messages(&self.name, offset, want).await?;
+            let n = found.len();
+            got.extend(found);
             offset += n;
             if n < want {
                 break;
@@ -336,41 +345,18 @@ impl SumoTail {
         Ok(got)
     }
 
-    fn message(&self, map: serde_json::Map<String, Value>) -> Msg {
-        let text = |k: &str| map.get(k).map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned));
-        let raw = text("_raw").unwrap_or_default();
-        let mut line = LogLine::parse(&self.name, &raw);
-        if let Some(at) =
-            text("_messagetime").and_then(|t| t.parse::<i64>().ok()).and_then(DateTime::from_timestamp_millis)
-        {
-            line.at = Some(at);
-        }
-        if line.level.is_none() {
-            line.level = text(&self.inner.level).and_then(|l| Level::parse(&l));
-        }
-        for key in ORIGIN.iter().copied().chain(self.inner.fields.iter().map(String::as_str)) {
-            if let Some(v) = text(key) {
-                line.fields.insert(field_value(key), field_value(&v));
-            }
-        }
-        let id = text("_messageid").unwrap_or_else(|| format!("{:?}/{raw}", line.at));
-        Msg { id, at_ms: line.at.map(|t| t.timestamp_millis()), line }
-    }
-
     async fn window(&mut self) -> Result<Vec<LogLine>, SourceError> {
         let msgs = self.run(self.since.timestamp_millis(), self.limit, false).await?;
-        self.seen.remember(msgs.iter().map(|m| (m.at_ms, m.id.as_str())));
+        self.seen.remember(&msgs);
         self.seen.at_least(self.since.timestamp_millis());
-        Ok(msgs.into_iter().map(|m| m.line).collect())
+        Ok(remote::lines(msgs))
     }
 
     async fn since_last(&mut self) -> Result<Vec<LogLine>, SourceError> {
         let from = self.seen.newest_ms().unwrap_or(self.since.timestamp_millis());
         let most = self.inner.page.max(1) + self.seen.repeats();
         let msgs = self.run(from, most, true).await?;
-        let fresh: Vec<Msg> = msgs.into_iter().filter(|m| !self.seen.shown(m.at_ms, &m.id)).collect();
-        self.seen.remember(fresh.iter().map(|m| (m.at_ms, m.id.as_str())));
-        Ok(fresh.into_iter().map(|m| m.line).collect())
+        Ok(remote::lines(self.seen.fresh(msgs)))
     }
 }
 
