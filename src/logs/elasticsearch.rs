@@ -9,7 +9,7 @@
 
 use super::remote::{self, Auth, Found, Seen};
 use super::{FetchFuture, KindConfig, LogConfig, LogSource, LogTail, Plan, template};
-use crate::config::{At, Credentials, Login, Problems, SecretField, http_url_problem};
+use crate::config::{At, Login, Problems, SecretField, http_url_problem};
 use crate::http::{self, Limits};
 use crate::model::{Keys, LogLine};
 use crate::sources::SourceError;
@@ -97,11 +97,7 @@ impl ElasticsearchConfig {
         if let Some(key) = self.api_key().resolve()? {
             return Ok(Auth::ApiKey(key));
         }
-        Ok(match self.login().resolve()? {
-            Credentials::Token(t) => Auth::Bearer(t),
-            Credentials::Password { username, password } => Auth::basic(username, password),
-            Credentials::None => Auth::None,
-        })
+        Ok(Auth::from_login(self.login().resolve()?))
     }
 }
 
@@ -118,19 +114,13 @@ impl KindConfig for ElasticsearchConfig {
         {
             problems.push((at("index"), format!("{:?} is not an index name or pattern (e.g. \"logs-*\")", self.index)));
         }
-        for (key, field) in [
+        let named = [
             ("timestamp_field", &self.timestamp_field),
             ("message_field", &self.message_field),
             ("level_field", &self.level_field),
             ("trace_field", &self.trace_field),
-        ]
-        .into_iter()
-        .chain(self.fields.iter().map(|f| ("fields", f)))
-        {
-            if field.trim().is_empty() || field.contains(['\n', '"']) {
-                problems.push((at(key), format!("{field:?} is not a field name")));
-            }
-        }
+        ];
+        remote::check_field_names(at, named.into_iter().chain(self.fields.iter().map(|f| ("fields", f))), problems);
         if !(1..=10_000).contains(&self.page) {
             problems.push((at("page"), "page must be 1 to 10000 documents (index.max_result_window)".into()));
         }

@@ -77,15 +77,12 @@ impl KindConfig for GraylogConfig {
         if self.stream.as_deref().is_some_and(|s| s.is_empty() || !s.chars().all(|c| c.is_ascii_hexdigit())) {
             problems.push((at("stream"), "stream is a stream's id (24 hex digits)".into()));
         }
-        for (key, field) in [("message_field", &self.message_field), ("level_field", &self.level_field)]
-            .into_iter()
-            .chain([("trace_field", &self.trace_field)])
-            .chain(self.fields.iter().map(|f| ("fields", f)))
-        {
-            if field.trim().is_empty() || field.contains([',', '\n', ' ']) {
-                problems.push((at(key), format!("{field:?} is not a field name")));
-            }
-        }
+        let named = [
+            ("message_field", &self.message_field),
+            ("level_field", &self.level_field),
+            ("trace_field", &self.trace_field),
+        ];
+        remote::check_field_names(at, named.into_iter().chain(self.fields.iter().map(|f| ("fields", f))), problems);
         if !(1..=10_000).contains(&self.page) {
             problems.push((at("page"), "page must be 1 to 10000 messages".into()));
         }
@@ -125,8 +122,7 @@ impl GraylogSource {
         let auth = match gl.login().resolve().map_err(SourceError::new)? {
             // Graylog's access tokens: the token as the user, the word `token` as the password.
             Credentials::Token(t) => Auth::basic(t.expose().to_owned(), Secret::from_config("token")),
-            Credentials::Password { username, password } => Auth::basic(username, password),
-            Credentials::None => Auth::None,
+            other => Auth::from_login(other),
         };
         let client = http::client(Limits::for_source(cfg.timeout, cfg.max_bytes), gl.ca_file.as_deref())?;
         let mut fields = vec![TIMESTAMP, "source", &gl.message_field, &gl.level_field, &gl.trace_field];

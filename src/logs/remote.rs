@@ -1,7 +1,7 @@
 //! What the search-backend log sources (Elasticsearch, Graylog, Splunk, Sumo Logic) share:
 //! how a request logs in, reading a JSON answer, and mapping one returned document to a line.
 
-use crate::config::Secret;
+use crate::config::{At, Credentials, Problems, Secret};
 use crate::model::{Keys, LogLine};
 use crate::sources::SourceError;
 use serde::de::DeserializeOwned;
@@ -22,6 +22,15 @@ pub enum Auth {
 }
 
 impl Auth {
+    /// A token as `Bearer`, a username with a password as basic auth.
+    pub fn from_login(login: Credentials) -> Auth {
+        match login {
+            Credentials::Token(t) => Auth::Bearer(t),
+            Credentials::Password { username, password } => Auth::basic(username, password),
+            Credentials::None => Auth::None,
+        }
+    }
+
     /// Basic auth; what goes on the wire (base64 of both) is remembered as a secret too,
     /// since a server echoing the header echoes that.
     pub fn basic(user: String, password: Secret) -> Auth {
@@ -37,6 +46,20 @@ impl Auth {
             Auth::Bearer(token) => req.bearer_auth(token.expose()),
             Auth::ApiKey(key) => req.header(reqwest::header::AUTHORIZATION, format!("ApiKey {}", key.expose())),
             Auth::Basic { user, password } => req.basic_auth(user, Some(password.expose())),
+        }
+    }
+}
+
+/// Configured field names, as `(key, name)`: each goes into requests as it is, so it is
+/// not empty and holds no quote, comma, space or line break.
+pub fn check_field_names<'a>(
+    at: At<'_>,
+    fields: impl IntoIterator<Item = (&'static str, &'a String)>,
+    problems: &mut Problems,
+) {
+    for (key, name) in fields {
+        if name.trim().is_empty() || name.contains(['\n', '"', ',', ' ']) {
+            problems.push((at(key), format!("{name:?} is not a field name")));
         }
     }
 }

@@ -8,7 +8,7 @@
 
 use super::remote::{self, Auth, Found, Seen};
 use super::{FetchFuture, KindConfig, LogConfig, LogSource, LogTail, Plan, template};
-use crate::config::{At, Credentials, Login, Problems, http_url_problem};
+use crate::config::{At, Login, Problems, http_url_problem};
 use crate::http::{self, HttpError, Limits};
 use crate::model::LogLine;
 use crate::sources::SourceError;
@@ -67,11 +67,8 @@ impl KindConfig for SplunkConfig {
         if log.query.is_none() && log.matches.iter().all(|m| m.query.is_none()) {
             problems.push((at("kind"), "a splunk log source needs a `query`, e.g. 'index=app host={{ host }}'".into()));
         }
-        for field in std::iter::once(&self.level_field).chain(&self.fields) {
-            if field.trim().is_empty() || field.contains(['\n', '"', ' ']) {
-                problems.push((at("fields"), format!("{field:?} is not a field name")));
-            }
-        }
+        let named = std::iter::once(("level_field", &self.level_field));
+        remote::check_field_names(at, named.chain(self.fields.iter().map(|f| ("fields", f))), problems);
         if !(1..=10_000).contains(&self.page) {
             problems.push((at("page"), "page must be 1 to 10000 events".into()));
         }
@@ -104,11 +101,7 @@ struct Inner {
 
 impl SplunkSource {
     pub fn new(cfg: &LogConfig, sp: &SplunkConfig) -> Result<Self, SourceError> {
-        let auth = match sp.login().resolve().map_err(SourceError::new)? {
-            Credentials::Token(t) => Auth::Bearer(t),
-            Credentials::Password { username, password } => Auth::basic(username, password),
-            Credentials::None => Auth::None,
-        };
+        let auth = Auth::from_login(sp.login().resolve().map_err(SourceError::new)?);
         let client = http::client(Limits::for_source(cfg.timeout, cfg.max_bytes), sp.ca_file.as_deref())?;
         Ok(SplunkSource {
             name: cfg.name.clone(),

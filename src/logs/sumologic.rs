@@ -106,11 +106,8 @@ impl KindConfig for SumoConfig {
         }
         self.access_id().check(at, problems);
         self.access_key().check(at, problems);
-        for field in std::iter::once(&self.level_field).chain(&self.fields) {
-            if field.trim().is_empty() || field.contains(['\n', '"', ' ']) {
-                problems.push((at("fields"), format!("{field:?} is not a field name")));
-            }
-        }
+        let named = std::iter::once(("level_field", &self.level_field));
+        remote::check_field_names(at, named.chain(self.fields.iter().map(|f| ("fields", f))), problems);
         if !(1..=10_000).contains(&self.page) {
             problems.push((at("page"), "page must be 1 to 10000 messages (the API's largest page)".into()));
         }
