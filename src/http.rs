@@ -93,23 +93,42 @@ pub fn client(limits: Limits, extra_ca: Option<&Path>) -> Result<reqwest::Client
 /// Sends `req` and reads at most `max_bytes` of a 2xx body. Anything else is an error
 /// naming the status and the start of what the server said.
 pub async fn fetch(req: reqwest::RequestBuilder, max_bytes: u64) -> Result<Vec<u8>, HttpError> {
+    let mut resp = open(req, max_bytes).await?;
+    read_body(&mut resp, max_bytes).await
+}
+
+/// Sends `req` and hands back a 2xx answer unread, for a body read as it arrives (with
+/// [`next_chunk`], counting against the cap itself). Anything else is the error [`fetch`] gives.
+pub async fn open(req: reqwest::RequestBuilder, max_bytes: u64) -> Result<reqwest::Response, HttpError> {
     let mut resp = req.send().await.map_err(describe)?;
     let status = resp.status();
     if resp.content_length().is_some_and(|n| n > max_bytes) {
         return Err(HttpError::TooLarge(max_bytes));
     }
+    if !status.is_success() {
+        let body = read_body(&mut resp, max_bytes).await?;
+        // Secrets out first, then cut: cutting first could leave half a token behind.
+        let said = crate::config::redact(&String::from_utf8_lossy(&body));
+        let said: String = said.chars().take(200).collect();
+        return Err(HttpError::Status { code: status.as_u16(), said });
+    }
+    Ok(resp)
+}
+
+/// The next piece of a body [`open`] handed back; None at its end.
+pub async fn next_chunk(resp: &mut reqwest::Response) -> Result<Option<Vec<u8>>, HttpError> {
+    Ok(resp.chunk().await.map_err(describe)?.map(|b| b.to_vec()))
+}
+
+/// The rest of a body [`open`] handed back, at most `max_bytes` of it (for answers whose
+/// headers matter too).
+pub async fn read_body(resp: &mut reqwest::Response, max_bytes: u64) -> Result<Vec<u8>, HttpError> {
     let mut body = Vec::new();
     while let Some(chunk) = resp.chunk().await.map_err(describe)? {
         if body.len() as u64 + chunk.len() as u64 > max_bytes {
             return Err(HttpError::TooLarge(max_bytes));
         }
         body.extend_from_slice(&chunk);
-    }
-    if !status.is_success() {
-        // Secrets out first, then cut: cutting first could leave half a token behind.
-        let said = crate::config::redact(&String::from_utf8_lossy(&body));
-        let said: String = said.chars().take(200).collect();
-        return Err(HttpError::Status { code: status.as_u16(), said });
     }
     Ok(body)
 }

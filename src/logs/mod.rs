@@ -2,9 +2,14 @@
 //! kind behind the small [`LogSource`] trait; a [`LogTail`] first returns the window from
 //! `before` the alert started until now, then, each time it is asked again, what came since.
 
+pub mod elasticsearch;
 pub mod file;
+pub mod graylog;
 pub mod journald;
 pub mod loki;
+pub mod remote;
+pub mod splunk;
+pub mod sumologic;
 pub mod template;
 
 use crate::config::{At, KeyPath, Problems, duration};
@@ -25,6 +30,10 @@ crate::config::kind_enum! {
         Journald(journald::JournaldConfig) = "journald",
         File(file::FileConfig) = "file",
         Loki(loki::LokiConfig) = "loki",
+        Elasticsearch(elasticsearch::ElasticsearchConfig) = "elasticsearch",
+        Graylog(graylog::GraylogConfig) = "graylog",
+        Splunk(splunk::SplunkConfig) = "splunk",
+        Sumologic(sumologic::SumoConfig) = "sumologic",
     }
 }
 

@@ -118,6 +118,45 @@ pub fn logql_string(value: &str) -> Result<String, String> {
     Ok(out)
 }
 
+/// A value as one double-quoted phrase, for the query languages of the search backends
+/// (Lucene's query_string and Graylog's, SPL, Sumo Logic's): `\` and `"` escaped, line
+/// breaks and other control characters made spaces, so whatever the value holds it stays
+/// inside its quotes and cannot add a term, an operator or a pipe.
+pub fn quoted_phrase(value: &str) -> Result<String, String> {
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('"');
+    for c in value.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    Ok(out)
+}
+
+/// [`quoted_phrase`] for languages where `*` inside quotes is still a wildcard and no
+/// escape makes it literal (SPL, Sumo Logic): such a value is refused, as it could only widen.
+pub fn quoted_literal(value: &str) -> Result<String, String> {
+    if value.contains('*') {
+        return Err(format!("{value:?} holds a `*`, which this query language reads as a wildcard"));
+    }
+    quoted_phrase(value)
+}
+
+/// For the languages whose values arrive already quoted: a slot written inside quotes would
+/// be quoted twice (and end the author's quotes), so it is refused at config time.
+pub fn check_unquoted_slots(query: &str) -> Result<(), String> {
+    if query.contains("\"{{") || query.contains("'{{") {
+        return Err(format!(
+            "values are filled in as quoted phrases: write field:{{{{ labels.x }}}} without quotes around the slot, in {query:?}"
+        ));
+    }
+    Ok(())
+}
+
 /// A value that becomes part of a file name: never a directory step.
 pub fn path_segment(value: &str) -> Result<String, String> {
     if value.contains(['/', '\0']) || value == "." || value == ".." {

@@ -133,6 +133,11 @@ impl Fields {
         }
     }
 
+    /// Takes `key` out, with its value.
+    pub fn remove(&mut self, key: &str) -> Option<String> {
+        self.find(key).ok().map(|i| self.0.remove(i).1.into())
+    }
+
     pub fn len(&self) -> usize {
         self.0.len()
     }
@@ -212,18 +217,35 @@ impl LogLine {
     }
 
     fn structured(source: &str, obj: serde_json::Map<String, serde_json::Value>) -> LogLine {
+        LogLine::from_document(source, obj, &Keys::default())
+    }
+
+    /// A document a search backend returned (an Elasticsearch `_source`, a Splunk result):
+    /// nested objects flattened to dotted keys, the message, level and time taken from the
+    /// backend's configured `keys` first, then from the usual names. Never fails; sanitized.
+    pub fn from_document(source: &str, obj: serde_json::Map<String, serde_json::Value>, keys: &Keys<'_>) -> LogLine {
         let mut flat = BTreeMap::new();
         flatten("", &serde_json::Value::Object(obj), &mut flat);
-        let message = MESSAGE_KEYS.iter().find_map(|k| flat.remove(*k)).unwrap_or_default();
-        let level = LEVEL_KEYS.iter().find_map(|k| flat.get(*k).and_then(|v| Level::parse(v)).map(|l| (*k, l))).map(
-            |(k, l)| {
-                flat.remove(k);
+        let message = keys.message.iter().copied().chain(MESSAGE_KEYS.iter().copied()).find_map(|k| flat.remove(k));
+        let message = message.unwrap_or_default();
+        let level = keys
+            .level
+            .iter()
+            .copied()
+            .chain(LEVEL_KEYS.iter().copied())
+            .find_map(|k| flat.get(k).and_then(|v| Level::parse(v)).map(|l| (k.to_owned(), l)))
+            .map(|(k, l)| {
+                flat.remove(&k);
                 l
-            },
-        );
-        let at =
-            TIME_KEYS.iter().find_map(|k| flat.get(*k).and_then(|v| parse_time(v)).map(|t| (*k, t))).map(|(k, t)| {
-                flat.remove(k);
+            });
+        let at = keys
+            .time
+            .iter()
+            .copied()
+            .chain(TIME_KEYS.iter().copied())
+            .find_map(|k| flat.get(k).and_then(|v| parse_time(v)).map(|t| (k.to_owned(), t)))
+            .map(|(k, t)| {
+                flat.remove(&k);
                 t
             });
         let fields = flat
@@ -323,6 +345,15 @@ impl LogLine {
         }
         out
     }
+}
+
+/// Where a backend keeps a document's message, level and time (dotted paths), when they
+/// are not among the usual names.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Keys<'a> {
+    pub message: Option<&'a str>,
+    pub level: Option<&'a str>,
+    pub time: Option<&'a str>,
 }
 
 /// Nested objects become dotted keys (`ctx.user.id`); arrays stay compact JSON.

@@ -15,7 +15,7 @@ pub use alert::{Alert, AlertKey, Guessed, Link, SourceAck, Status};
 pub use board::{Board, Item, rank_cmp};
 pub use entry::{Entry, EntryKind, NewEntry, OpIds, Ownership, new_op_id};
 pub use health::Health;
-pub use log::{Fields, Level, LogBuffer, LogLine, MAX_FIELDS, MAX_TEXT, field_value, parse_time};
+pub use log::{Fields, Keys, Level, LogBuffer, LogLine, MAX_FIELDS, MAX_TEXT, field_value, parse_time};
 pub use mirror::{MirrorDone, MirrorOp, PriorUpdate};
 pub use notice::{Notice, Watcher};
 pub use schedule::{OnCall, Shift, merge as merge_shifts};

@@ -19,6 +19,7 @@ mod faults;
 mod ical_props;
 mod logs_cli;
 mod logs_pane;
+mod logs_search;
 mod logs_sources;
 mod markdown_render;
 mod notify;

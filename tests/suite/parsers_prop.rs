@@ -1,7 +1,8 @@
 //! Property-based tests for every parser of outside input: each source's payloads
-//! (Alertmanager, Zabbix, plugin output, the demo), log lines (file, journald, Loki), config
-//! durations and the config file itself, the snapshot cache read back from disk, and runbook
-//! Markdown through the renderer.
+//! (Alertmanager, Zabbix, plugin output, the demo), log lines (file, journald, Loki, and the
+//! Elasticsearch, Graylog, Splunk and Sumo Logic answers), config durations and the config
+//! file itself, the snapshot cache read back from disk, and runbook Markdown through the
+//! renderer.
 //!
 //! Inputs are well-shaped payloads damaged at random (`common::fuzz`): a field of another
 //! type, a key missing or added, hostile text, a byte cut or changed. The property is always
@@ -13,7 +14,9 @@
 
 use crate::common;
 
-use common::fuzz::{below, chance, damaged_bytes, mutate, odd_labels, odd_text, odd_value, pick, rfc3339, shown};
+use common::fuzz::{
+    below, chance, damaged_bytes, mutate, odd_labels, odd_number, odd_text, odd_value, pick, rfc3339, shown,
+};
 use klaxon::model::{Alert, LogLine};
 use klaxon::sanitize::is_clean;
 use klaxon::sources::poller::{border, poll_once};
@@ -697,6 +700,100 @@ fn prop_loki(a: LokiAnswer) -> TestResult {
     })
 }
 
+// ---------------------------------------------------------------- search backends
+
+/// Answers of the four search backends (the shapes tests/suite/logs_search.rs takes from
+/// each vendor's documentation), with odd text and values in every field, then damaged.
+#[derive(Clone, Debug)]
+struct SearchAnswer {
+    es: Bytes,
+    graylog: Bytes,
+    splunk: Bytes,
+    sumo: Bytes,
+}
+
+fn odd_doc(g: &mut Gen, meaningful: &[&str]) -> Value {
+    let mut doc = odd_labels(g, meaningful);
+    if chance(g, 50) {
+        doc["@timestamp"] = json!(rfc3339(g));
+    }
+    if chance(g, 30) {
+        doc["log"] = json!({"level": odd_text(g), "nested": odd_value(g, 2)});
+    }
+    doc
+}
+
+impl Arbitrary for SearchAnswer {
+    fn arbitrary(g: &mut Gen) -> Self {
+        let hits: Vec<Value> = (0..below(g, 4))
+            .map(|_| {
+                json!({"_index": odd_text(g), "_id": odd_text(g), "_source": odd_doc(g, &["message", "trace.id"]),
+                       "sort": [odd_number(g), odd_value(g, 1)]})
+            })
+            .collect();
+        let mut es = json!({"pit_id": odd_text(g), "timed_out": chance(g, 10),
+                            "_shards": {"total": 2, "failed": pick(g, &[0, 0, 0, 1])}, "hits": {"hits": hits}});
+        let messages: Vec<Value> = (0..below(g, 4))
+            .map(|_| json!({"message": odd_doc(g, &["_id", "timestamp", "message", "level", "source"]), "index": odd_text(g)}))
+            .collect();
+        let mut graylog = json!({"messages": messages, "total_results": odd_number(g)});
+        let splunk: Vec<u8> = (0..below(g, 4))
+            .flat_map(|_| {
+                let mut v = match below(g, 4) {
+                    0 => json!({"messages": [{"type": pick(g, &["ERROR", "WARN", "FATAL", "INFO"]), "text": odd_text(g)}]}),
+                    1 => json!({"preview": true, "result": odd_doc(g, &["_raw"])}),
+                    _ => json!({"preview": false, "offset": odd_number(g), "result": odd_doc(g, &["_raw", "_time", "_bkt", "_cd", "host", "log_level"])}),
+                };
+                if chance(g, 40) {
+                    mutate(g, &mut v, 5);
+                }
+                let mut line = damaged_bytes(g, &v);
+                line.push(b'\n');
+                line
+            })
+            .collect();
+        let maps: Vec<Value> = (0..below(g, 4))
+            .map(|_| json!({"map": odd_doc(g, &["_messageid", "_messagetime", "_raw", "_sourcehost", "level"])}))
+            .collect();
+        let mut sumo = json!({"fields": [{"name": "_raw", "fieldType": "string"}], "messages": maps});
+        for v in [&mut es, &mut graylog, &mut sumo] {
+            if chance(g, 60) {
+                mutate(g, v, 5);
+            }
+        }
+        SearchAnswer {
+            es: Bytes(damaged_bytes(g, &es)),
+            graylog: Bytes(damaged_bytes(g, &graylog)),
+            splunk: Bytes(splunk),
+            sumo: Bytes(damaged_bytes(g, &sumo)),
+        }
+    }
+}
+
+/// Every line clean and bounded, every error one clean line.
+fn found_clean(r: Result<Vec<klaxon::logs::remote::Found>, klaxon::sources::SourceError>) -> Result<(), String> {
+    match r {
+        Ok(found) => found.iter().try_for_each(|f| log_clean(&f.line)),
+        Err(e) => holds(line_clean(&e.to_string()), || e.to_string()),
+    }
+}
+
+fn prop_search_answers(a: SearchAnswer) -> TestResult {
+    use klaxon::logs::{elasticsearch, graylog, splunk, sumologic};
+    let keys = klaxon::model::Keys { message: Some("message"), level: Some("log.level"), time: Some("@timestamp") };
+    let fields = vec!["host".to_string(), "level".to_string()];
+    verdict((|| {
+        found_clean(
+            elasticsearch::parse_search("es", "Elasticsearch", &a.es.0, &keys, "trace.id")
+                .map(|p| p.hits.into_iter().map(|(f, _)| f).collect()),
+        )?;
+        found_clean(graylog::parse_search("graylog", &a.graylog.0, &keys, "trace_id"))?;
+        let lines = a.splunk.0.split(|b| *b == b'\n').map(|l| splunk::parse_line("splunk", l, "log_level", &fields));
+        found_clean(lines.filter_map(Result::transpose).collect())?;
+        found_clean(sumologic::parse_messages("sumo", &a.sumo.0, "level", &fields))
+    })())
+}
+
 // ---------------------------------------------------------------- config
 
 /// A duration as people write them in klaxon.toml, or not quite.
@@ -1032,6 +1129,13 @@ property!(log_lines, long_log_lines, "log lines (file, plain and JSON)", 500, pr
 property!(log_times, long_log_times, "log times", 300, prop_times);
 property!(journald_entries, long_journald_entries, "journald entries", 400, prop_journald);
 property!(loki_answers, long_loki_answers, "loki answers", 400, prop_loki);
+property!(
+    search_answers,
+    long_search_answers,
+    "elasticsearch, graylog, splunk, sumo logic answers",
+    300,
+    prop_search_answers
+);
 property!(config_durations, long_config_durations, "config durations", 300, prop_durations);
 property!(config_files, long_config_files, "config files", 300, prop_config_file);
 property!(snapshot_cache, long_snapshot_cache, "snapshot cache", 100, prop_snapshot_cache);
