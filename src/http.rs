@@ -93,6 +93,19 @@ pub fn client(limits: Limits, extra_ca: Option<&Path>) -> Result<reqwest::Client
 /// Sends `req` and reads at most `max_bytes` of a 2xx body. Anything else is an error
 /// naming the status and the start of what the server said.
 pub async fn fetch(req: reqwest::RequestBuilder, max_bytes: u64) -> Result<Vec<u8>, HttpError> {
+    let (status, body) = fetch_any(req, max_bytes).await?;
+    if !(200..300).contains(&status) {
+        // Secrets out first, then cut: cutting first could leave half a token behind.
+        let said = crate::config::redact(&String::from_utf8_lossy(&body));
+        let said: String = said.chars().take(200).collect();
+        return Err(HttpError::Status { code: status, said });
+    }
+    Ok(body)
+}
+
+/// Sends `req` and reads at most `max_bytes` of the body whatever the status, for APIs
+/// whose error answers say why in a shape of their own (Prometheus's `{"error": …}`).
+pub async fn fetch_any(req: reqwest::RequestBuilder, max_bytes: u64) -> Result<(u16, Vec<u8>), HttpError> {
     let mut resp = req.send().await.map_err(describe)?;
     let status = resp.status();
     if resp.content_length().is_some_and(|n| n > max_bytes) {
@@ -105,13 +118,7 @@ pub async fn fetch(req: reqwest::RequestBuilder, max_bytes: u64) -> Result<Vec<u
         }
         body.extend_from_slice(&chunk);
     }
-    if !status.is_success() {
-        // Secrets out first, then cut: cutting first could leave half a token behind.
-        let said = crate::config::redact(&String::from_utf8_lossy(&body));
-        let said: String = said.chars().take(200).collect();
-        return Err(HttpError::Status { code: status.as_u16(), said });
-    }
-    Ok(body)
+    Ok((status.as_u16(), body))
 }
 
 /// reqwest's errors print the URL; strip any user:password from it.

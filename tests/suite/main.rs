@@ -32,5 +32,6 @@ mod render;
 mod reports;
 mod runbooks;
 mod secrets;
+mod slo;
 mod zabbix;
 mod zabbix_mock;
