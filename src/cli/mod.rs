@@ -334,6 +334,8 @@ pub(crate) fn print_report(report: &crate::sync::Report) -> usize {
 
 /// `check-config`: what the config sets up.
 pub fn describe(session: &Session) -> Result<(), CliError> {
+    // SLO spec files are config too: one that does not read fails the check.
+    let slos = crate::slo::files::all(&session.loaded)?;
     match &session.loaded.origin {
         config::Origin::File(p) => println!("config ok: {}", p.display()),
         config::Origin::Embedded => println!("config ok: the embedded default (no config file)"),
@@ -369,6 +371,19 @@ pub fn describe(session: &Session) -> Result<(), CliError> {
             humantime::format_duration(l.before),
             l.limit
         );
+    }
+    for s in &slos {
+        println!(
+            "slo {}: {}% over {} from {}, every {}",
+            s.name,
+            s.objective * 100.0,
+            crate::slo::burn::promql_duration(s.window),
+            s.from,
+            humantime::format_duration(s.interval)
+        );
+        if !s.not_used.is_empty() {
+            println!("  not used: {}", s.not_used.join(", "));
+        }
     }
     Ok(())
 }

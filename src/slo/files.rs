@@ -61,26 +61,70 @@ pub struct Problem {
     pub message: String,
 }
 
-/// Reading one document: the key path so far, for messages.
-pub struct Doc<'a> {
-    pub root: &'a Node,
+/// The node under `key`, not null, or a problem naming the key.
+pub fn need<'n>(node: &'n Node, at: &str, key: &str) -> Result<&'n Node, Problem> {
+    node.get(key).filter(|n| n.value != Value::Null).ok_or_else(|| Problem {
+        line: node.line,
+        key: join(at, key),
+        message: format!("`{key}` is missing"),
+    })
 }
 
-impl Doc<'_> {
-    /// The node at a dotted path (`spec.indicator.ratio`), or a problem naming the deepest
-    /// key that is there.
-    pub fn need<'n>(&self, node: &'n Node, at: &str, key: &str) -> Result<&'n Node, Problem> {
-        node.get(key).filter(|n| n.value != Value::Null).ok_or_else(|| Problem {
-            line: node.line,
-            key: join(at, key),
-            message: format!("`{key}` is missing"),
-        })
-    }
+/// The value under `key`.
+pub fn need_text<'n>(node: &'n Node, at: &str, key: &str) -> Result<&'n str, Problem> {
+    let n = need(node, at, key)?;
+    n.text().ok_or_else(|| problem(n, &join(at, key), format!("`{key}` is not a value")))
+}
 
-    pub fn need_text<'n>(&self, node: &'n Node, at: &str, key: &str) -> Result<&'n str, Problem> {
-        let n = self.need(node, at, key)?;
-        n.text().ok_or_else(|| Problem { line: n.line, key: join(at, key), message: format!("`{key}` is not a value") })
+pub fn problem(node: &Node, key: &str, message: String) -> Problem {
+    Problem { line: node.line, key: key.to_owned(), message }
+}
+
+/// An objective as a percentage (`99.9`, `"99.9"`), checked like `[[slos]]`'s.
+pub fn percent(node: &Node, key: &str, scale: f64) -> Result<f64, Problem> {
+    let text = node.text().unwrap_or("");
+    let v = text.trim().parse::<f64>().map_err(|_| problem(node, key, format!("{text:?} is not a number")))?;
+    let percent = v * scale;
+    match super::objective_problem(percent) {
+        Some(p) => Err(problem(node, key, p)),
+        None => Ok(percent),
     }
+}
+
+/// A window like `28d`, `2w`, checked like `[[slos]]`'s.
+pub fn window(node: &Node, key: &str) -> Result<std::time::Duration, Problem> {
+    let text = node.text().unwrap_or("");
+    let d = humantime::parse_duration(text.trim())
+        .map_err(|e| problem(node, key, format!("invalid duration {text:?} ({e})")))?;
+    match super::window_problem(d) {
+        Some(p) => Err(problem(node, key, p)),
+        None => Ok(d),
+    }
+}
+
+/// PromQL for events over `{{window}}`: as written when it has the placeholder; a bare
+/// series selector (`http_requests_total{code=~"5.."}`, Pyrra's `metric`) counted with
+/// `increase` (or `how`); anything else cannot be windowed.
+pub fn events_query(node: &Node, key: &str, how: &str) -> Result<String, Problem> {
+    let q = node.text().unwrap_or("").trim();
+    if super::query_problem(q).is_none() {
+        return Ok(q.to_owned());
+    }
+    let name_end = q.find('{').unwrap_or(q.len());
+    let selector = !q.is_empty()
+        && q[..name_end].chars().all(|c| c.is_ascii_alphanumeric() || "_:".contains(c))
+        && (name_end == q.len() || q.ends_with('}'))
+        && !q[name_end..].contains(['(', '[']);
+    if selector {
+        Ok(format!("{how}({q}[{{{{window}}}}])"))
+    } else {
+        Err(problem(node, key, "a query with {{window}} where its range goes, or a series selector".into()))
+    }
+}
+
+/// The names a document sets that klaxon does not act on, for `not_used`.
+pub fn unused(node: &Node, at: &str, keys: &[&str]) -> Vec<String> {
+    keys.iter().filter(|k| node.get(k).is_some_and(|n| n.value != Value::Null)).map(|k| join(at, k)).collect()
 }
 
 pub fn join(at: &str, key: &str) -> String {

@@ -183,6 +183,11 @@ pub fn query_problem(query: &str) -> Option<String> {
     }
 }
 
+/// A percentage as the fraction it means, rounded so that 99.9 is exactly 0.999.
+pub fn fraction(percent: f64) -> f64 {
+    (percent / 100.0 * 1e12).round() / 1e12
+}
+
 /// Objective (a percentage) and window, as every source of SLOs must have them.
 pub fn objective_problem(percent: f64) -> Option<String> {
     (!(percent > 0.0 && percent < 100.0))
@@ -266,7 +271,7 @@ impl SloConfig {
         }
         Some(Slo {
             name: self.name.clone(),
-            objective: self.objective / 100.0,
+            objective: fraction(self.objective),
             window: self.window,
             events,
             total: self.total.clone(),

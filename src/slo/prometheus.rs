@@ -106,33 +106,13 @@ impl Client {
             req = req.header("X-Scope-OrgID", t);
         }
         let (status, body) = http::fetch_any(req, self.max_bytes).await.map_err(QueryError::Http)?;
-        let clean = |s: &str| crate::sanitize::sanitize_line(&crate::config::redact(s));
-        match serde_json::from_slice::<Envelope>(&body) {
-            Ok(Envelope { status: s, data: Some(data), .. }) if s == "success" && (200..300).contains(&status) => {
-                Ok(data)
-            }
-            Ok(Envelope { error: Some(error), error_type, .. }) => Err(QueryError::Refused {
-                error_type: clean(error_type.as_deref().unwrap_or("error")),
-                error: clean(&error),
-            }),
-            // Not Prometheus talking (a proxy's error page): say what HTTP said.
-            _ if !(200..300).contains(&status) => {
-                let said: String = clean(&String::from_utf8_lossy(&body)).chars().take(200).collect();
-                Err(QueryError::Http(HttpError::Status { code: status, said }))
-            }
-            Ok(_) => Err(QueryError::Shape("status is not success and there is no error".into())),
-            Err(e) => Err(QueryError::Shape(e.to_string())),
-        }
+        answer(status, &body)
     }
 
     /// An instant query's value: the one sample of a `sum(…)`, None when it has no series.
     pub async fn instant(&self, query: &str, at: DateTime<Utc>) -> Result<Option<f64>, QueryError> {
         let params = [("query", query.to_owned()), ("time", unix(at))];
-        match self.get("/api/v1/query", &params).await? {
-            Data::Vector(samples) => Ok(samples.first().and_then(|s| number(&s.value))),
-            Data::Scalar(p) => Ok(number(&p)),
-            _ => Err(QueryError::Shape("an instant query answered with neither a vector nor a scalar".into())),
-        }
+        instant_value(self.get("/api/v1/query", &params).await?)
     }
 
     /// A range query's points (of its first series), in time order.
@@ -149,14 +129,55 @@ impl Client {
             ("end", unix(end)),
             ("step", step.as_secs().to_string()),
         ];
-        match self.get("/api/v1/query_range", &params).await? {
-            Data::Matrix(series) => Ok(series
-                .first()
-                .map(|s| s.values.iter().filter_map(|p| Some((from_unix(p.0)?, number(p)?))).collect())
-                .unwrap_or_default()),
-            _ => Err(QueryError::Shape("a range query answered with no matrix".into())),
-        }
+        range_points(self.get("/api/v1/query_range", &params).await?)
     }
+}
+
+/// What an answer says: its data, or why not (Prometheus's own error, else the status).
+fn answer(status: u16, body: &[u8]) -> Result<Data, QueryError> {
+    let clean = |s: &str| crate::sanitize::sanitize_line(&crate::config::redact(s));
+    match serde_json::from_slice::<Envelope>(body) {
+        Ok(Envelope { status: s, data: Some(data), .. }) if s == "success" && (200..300).contains(&status) => Ok(data),
+        Ok(Envelope { error: Some(error), error_type, .. }) => Err(QueryError::Refused {
+            error_type: clean(error_type.as_deref().unwrap_or("error")),
+            error: clean(&error),
+        }),
+        // Not Prometheus talking (a proxy's error page): say what HTTP said.
+        _ if !(200..300).contains(&status) => {
+            let said: String = clean(&String::from_utf8_lossy(body)).chars().take(200).collect();
+            Err(QueryError::Http(HttpError::Status { code: status, said }))
+        }
+        Ok(_) => Err(QueryError::Shape("status is not success and there is no error".into())),
+        Err(e) => Err(QueryError::Shape(e.to_string())),
+    }
+}
+
+fn instant_value(data: Data) -> Result<Option<f64>, QueryError> {
+    match data {
+        Data::Vector(samples) => Ok(samples.first().and_then(|s| number(&s.value))),
+        Data::Scalar(p) => Ok(number(&p)),
+        _ => Err(QueryError::Shape("an instant query answered with neither a vector nor a scalar".into())),
+    }
+}
+
+fn range_points(data: Data) -> Result<Vec<(DateTime<Utc>, f64)>, QueryError> {
+    match data {
+        Data::Matrix(series) => Ok(series
+            .first()
+            .map(|s| s.values.iter().filter_map(|p| Some((from_unix(p.0)?, number(p)?))).collect())
+            .unwrap_or_default()),
+        _ => Err(QueryError::Shape("a range query answered with no matrix".into())),
+    }
+}
+
+/// An instant query's answer read as [`Client::instant`] reads it (for tests of the parser).
+pub fn read_instant(status: u16, body: &[u8]) -> Result<Option<f64>, QueryError> {
+    instant_value(answer(status, body)?)
+}
+
+/// A range query's answer read as [`Client::range`] reads it.
+pub fn read_range(status: u16, body: &[u8]) -> Result<Vec<(DateTime<Utc>, f64)>, QueryError> {
+    range_points(answer(status, body)?)
 }
 
 fn unix(t: DateTime<Utc>) -> String {

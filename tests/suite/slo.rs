@@ -230,3 +230,304 @@ fn figures_from_a_real_prometheus_match_the_hand_computed_ones() {
     assert!(lines[1].starts_with("healthy") && lines[1].contains("50.0%") && lines[1].contains("0.50x"), "{table}");
     assert!(lines[1].contains("OK"), "{table}");
 }
+
+// ---- Spec files: shaped like the examples each project publishes (Sloth's
+// examples/getting-started.yml, Pyrra's examples/kubernetes/manifests/slos/*.yaml, OpenSLO's
+// README and Sloth's examples/openslo-getting-started.yml), written here for the test.
+
+use klaxon::slo::files;
+use klaxon::slo::{Events, PrometheusConfig, Slo};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+fn prom() -> PrometheusConfig {
+    let cfg: klaxon::settings::Config =
+        klaxon::settings::parse("[prometheus]\nurl = \"http://prom:9090\"\n", "k.toml").unwrap();
+    cfg.prometheus.unwrap()
+}
+
+fn read(text: &str) -> Vec<Slo> {
+    files::read(text, Path::new("slos/x.yaml"), &prom()).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn read_err(text: &str) -> klaxon::config::ConfigError {
+    files::read(text, Path::new("slos/x.yaml"), &prom()).expect_err("should be refused")
+}
+
+fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+}
+
+const SLOTH: &str = r#"version: "prometheus/v1"
+service: "checkout"
+labels:
+  owner: "payments"
+slos:
+  # 1 failing request in 1000.
+  - name: "requests-availability"
+    objective: 99.9
+    description: "HTTP availability."
+    sli:
+      events:
+        error_query: sum(rate(http_requests_total{job="checkout",code=~"(5..|429)"}[{{.window}}]))
+        total_query: sum(rate(http_requests_total{job="checkout"}[{{.window}}]))
+    alerting:
+      name: CheckoutHighErrorRate
+      page_alert:
+        labels:
+          severity: page
+  - name: "queue-ok"
+    objective: 95
+    sli:
+      events:
+        error_query: sum(increase(jobs_failed_total[{{.window}}]))
+        total_query: sum(increase(jobs_total[{{.window}}]))
+"#;
+
+#[test]
+fn a_sloth_file_reads_as_its_slos() {
+    let slos = read(SLOTH);
+    assert_eq!(slos.len(), 2);
+    let s = &slos[0];
+    assert_eq!(
+        (s.name.as_str(), s.objective, s.window.as_secs()),
+        ("checkout-requests-availability", 0.999, 30 * 86_400)
+    );
+    let Events::Errors(q) = &s.events else { panic!("error_query counts bad events") };
+    assert_eq!(klaxon::slo::fill(q, "5m"), "sum(rate(http_requests_total{job=\"checkout\",code=~\"(5..|429)\"}[5m]))");
+    assert_eq!(s.description.as_deref(), Some("HTTP availability."));
+    assert_eq!(s.not_used, ["slos[0].alerting", "labels"], "what klaxon leaves to Sloth is named");
+    // Sloth's alerts carry sloth_service + sloth_slo (and sloth_id).
+    assert!(s.matches(&labels(&[("sloth_service", "checkout"), ("sloth_slo", "requests-availability")])));
+    assert!(s.matches(&labels(&[("sloth_id", "checkout-requests-availability"), ("severity", "page")])));
+    assert!(!s.matches(&labels(&[("sloth_service", "checkout"), ("sloth_slo", "queue-ok")])));
+    assert_eq!((slos[1].name.as_str(), slos[1].objective), ("checkout-queue-ok", 0.95));
+}
+
+#[test]
+fn a_pyrra_file_of_several_documents_reads_each_indicator() {
+    let text = r#"apiVersion: pyrra.dev/v1alpha1
+kind: ServiceLevelObjective
+metadata:
+  name: dns-errors
+  namespace: monitoring
+  labels:
+    prometheus: k8s
+spec:
+  description: ""
+  indicator:
+    ratio:
+      errors:
+        metric: coredns_dns_responses_total{job="kube-dns",rcode="SERVFAIL"}
+      total:
+        metric: coredns_dns_responses_total{job="kube-dns"}
+      grouping: [cluster]
+  target: "99.99"
+  window: 2w
+---
+apiVersion: pyrra.dev/v1alpha1
+kind: ServiceLevelObjective
+metadata:
+  name: api-read-latency
+spec:
+  indicator:
+    latency:
+      success:
+        metric: apiserver_request_duration_seconds_bucket{verb=~"LIST|GET",le="1"}
+      total:
+        metric: apiserver_request_duration_seconds_count{verb=~"LIST|GET"}
+  target: '99'
+  window: 7d
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: not-an-slo
+---
+apiVersion: pyrra.dev/v1alpha1
+kind: ServiceLevelObjective
+metadata:
+  name: probe-up
+spec:
+  indicator:
+    bool_gauge:
+      metric: probe_success{job="blackbox"}
+  target: 99.5
+  window: 28d
+"#;
+    let slos = read(text);
+    let names: Vec<&str> = slos.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["dns-errors", "api-read-latency", "probe-up"], "the ConfigMap is skipped");
+    let dns = &slos[0];
+    assert_eq!((dns.objective, dns.window.as_secs()), (0.9999, 14 * 86_400));
+    assert_eq!(
+        dns.events,
+        Events::Errors("increase(coredns_dns_responses_total{job=\"kube-dns\",rcode=\"SERVFAIL\"}[{{window}}])".into())
+    );
+    assert_eq!(dns.not_used, ["spec.indicator.ratio.grouping"]);
+    assert!(dns.matches(&labels(&[("slo", "dns-errors"), ("severity", "critical")])), "Pyrra's alerts say slo=<name>");
+    assert!(
+        matches!(&slos[1].events, Events::Good(q) if q.starts_with("increase(apiserver_request_duration_seconds_bucket"))
+    );
+    assert_eq!(slos[1].objective, 0.99);
+    assert_eq!(slos[2].events, Events::Good("sum_over_time(probe_success{job=\"blackbox\"}[{{window}}])".into()));
+    assert_eq!(slos[2].total, "count_over_time(probe_success{job=\"blackbox\"}[{{window}}])");
+}
+
+#[test]
+fn openslo_documents_v1_and_v1alpha() {
+    let v1 = r#"apiVersion: openslo/v1
+kind: SLO
+metadata:
+  name: web-availability
+  displayName: Web availability
+spec:
+  service: web-shop
+  description: Requests that do not fail.
+  indicator:
+    metadata:
+      name: web-errors
+    spec:
+      ratioMetric:
+        counter: true
+        bad:
+          metricSource:
+            type: Prometheus
+            spec:
+              query: http_requests_total{service="web",code=~"5.."}
+        total:
+          metricSource:
+            type: Prometheus
+            spec:
+              query: http_requests_total{service="web"}
+  timeWindow:
+    - duration: 28d
+      isRolling: true
+  budgetingMethod: Occurrences
+  objectives:
+    - displayName: Good
+      target: 0.995
+  alertPolicies:
+    - kind: AlertPolicy
+"#;
+    let s = &read(v1)[0];
+    assert_eq!((s.name.as_str(), s.objective, s.window.as_secs()), ("web-availability", 0.995, 28 * 86_400));
+    assert_eq!(
+        s.events,
+        Events::Errors("increase(http_requests_total{service=\"web\",code=~\"5..\"}[{{window}}])".into())
+    );
+    assert_eq!(s.not_used, ["spec.alertPolicies"]);
+    let v1alpha = r#"apiVersion: openslo/v1alpha
+kind: SLO
+metadata:
+  name: my-service-availability
+spec:
+  service: my-service
+  budgetingMethod: Occurrences
+  objectives:
+    - ratioMetrics:
+        good:
+          source: prometheus
+          queryType: promql
+          query: sum(rate(http_requests_total{job="my",code!~"5.."}[{{.window}}]))
+        total:
+          source: prometheus
+          queryType: promql
+          query: sum(rate(http_requests_total{job="my"}[{{.window}}]))
+      target: 0.999
+  timeWindows:
+    - count: 30
+      unit: Day
+"#;
+    let s = &read(v1alpha)[0];
+    assert_eq!((s.objective, s.window.as_secs()), (0.999, 30 * 86_400));
+    assert!(matches!(&s.events, Events::Good(q) if q.contains("code!~")));
+}
+
+#[test]
+fn what_klaxon_does_not_read_is_refused_naming_file_line_and_key() {
+    // A Sloth raw SLI has no events to count.
+    let raw = "version: prometheus/v1\nservice: wifi\nslos:\n  - name: sat\n    objective: 95\n    sli:\n      raw:\n        error_ratio_query: 1 - avg(x[{{.window}}])\n";
+    let e = read_err(raw);
+    assert_eq!((e.file.as_str(), e.line, e.key.as_deref()), ("slos/x.yaml", Some(7), Some("slos[0].sli")), "{e}");
+    assert!(e.message.contains("`raw` SLI is not read"), "{e}");
+    // Objectives outside (0, 100) and windows under an hour, in any dialect.
+    let e = read_err(
+        "apiVersion: pyrra.dev/v1alpha1\nkind: ServiceLevelObjective\nmetadata:\n  name: a\nspec:\n  target: \"100\"\n  window: 7d\n  indicator: {}\n",
+    );
+    assert_eq!((e.line, e.key.as_deref()), (Some(6), Some("spec.target")), "{e}");
+    let e = read_err(
+        "apiVersion: pyrra.dev/v1alpha1\nkind: ServiceLevelObjective\nmetadata:\n  name: a\nspec:\n  target: 99\n  window: 30m\n  indicator: {}\n",
+    );
+    assert_eq!((e.line, e.key.as_deref()), (Some(7), Some("spec.window")), "{e}");
+    assert!(e.to_string().starts_with("slos/x.yaml:7: key `spec.window`: window must be at least 1h"), "{e}");
+    let e = read_err("version: prometheus/v1\nservice: s\nslos:\n  - name: n\n    objective: 0\n");
+    assert_eq!((e.line, e.key.as_deref()), (Some(5), Some("slos[0].objective")), "{e}");
+    // OpenSLO timeslices budgeting and a query that cannot be windowed.
+    let e = read_err(
+        "apiVersion: openslo/v1\nkind: SLO\nmetadata:\n  name: t\nspec:\n  budgetingMethod: Timeslices\n  objectives: [{target: 0.9}]\n",
+    );
+    assert!(e.message.contains("Timeslices budgeting is not read"), "{e}");
+    let e = read_err(
+        "apiVersion: pyrra.dev/v1alpha1\nkind: ServiceLevelObjective\nmetadata:\n  name: a\nspec:\n  target: 99\n  window: 7d\n  indicator:\n    ratio:\n      errors:\n        metric: sum(rate(x[5m]))\n      total:\n        metric: y\n",
+    );
+    assert_eq!((e.line, e.key.as_deref()), (Some(11), Some("spec.indicator.ratio.errors.metric")), "{e}");
+    let e = read_err("a: [unclosed\n");
+    assert!(e.message.starts_with("not YAML") && e.line.is_some(), "{e}");
+}
+
+#[test]
+fn bad_slos_in_klaxon_toml_name_file_line_and_key() {
+    let base = "[prometheus]\nurl = \"http://prom:9090\"\n\n[[slos]]\nname = \"api\"\n";
+    let queries = "errors = 'increase(e[{{window}}])'\ntotal = 'increase(t[{{window}}])'\n";
+    let err =
+        |extra: &str| klaxon::settings::parse(&format!("{base}{extra}{queries}"), "klaxon.toml").expect_err("refused");
+    let e = err("objective = 100\nwindow = \"28d\"\n");
+    assert_eq!((e.line, e.key.as_deref()), (Some(6), Some("slos[0].objective")), "{e}");
+    assert!(
+        e.to_string()
+            .starts_with("klaxon.toml:6: key `slos[0].objective`: objective is a percentage between 0 and 100")
+    );
+    let e = err("objective = 0\nwindow = \"28d\"\n");
+    assert_eq!(e.key.as_deref(), Some("slos[0].objective"), "{e}");
+    let e = err("objective = 99.9\nwindow = \"59m\"\n");
+    assert_eq!((e.line, e.key.as_deref()), (Some(7), Some("slos[0].window")), "{e}");
+    assert!(e.message.contains("at least 1h"), "{e}");
+    let e = klaxon::settings::parse(
+        &format!("{base}objective = 99\nwindow = \"1d\"\ntotal = 't[{{{{window}}}}]'\n"),
+        "k.toml",
+    )
+    .expect_err("no good or errors");
+    assert!(e.message.contains("`good` or `errors`"), "{e}");
+    let e = klaxon::settings::parse(
+        "[[slos]]\nname = \"x\"\nobjective = 99\nwindow = \"1d\"\nerrors = 'e[{{window}}]'\ntotal = 'rate(t[5m])'\n",
+        "k.toml",
+    )
+    .expect_err("no placeholder, no prometheus");
+    assert_eq!((e.line, e.key.as_deref()), (Some(6), Some("slos[0].total")), "{e}");
+    assert!(e.message.contains("{{window}}"), "{e}");
+    let ok = klaxon::settings::parse(
+        "[[slos]]\nname = \"x\"\nobjective = 99\nwindow = \"1d\"\nprometheus = { url = \"https://p\", token_env = \"PATH\" }\nerrors = 'e[{{window}}]'\ntotal = 't[{{window}}]'\n",
+        "k.toml",
+    );
+    assert!(ok.is_ok(), "{:?}", ok.err());
+}
+
+#[test]
+fn slo_files_are_read_through_the_config_and_their_errors_stop_check_config() {
+    let sandbox = Sandbox::new();
+    sandbox.write("cfg/slos/a.yaml", SLOTH);
+    sandbox.write("cfg/slos/b.yml", "ignored: true\n");
+    let path = sandbox
+        .write("cfg/klaxon.toml", "slo_files = [\"slos/*.yaml\"]\n\n[prometheus]\nurl = \"http://127.0.0.1:1\"\n");
+    let out = sandbox.klaxon().args(["--config", path.to_str().unwrap(), "check-config"]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("slo checkout-requests-availability: 99.9% over 30d"), "{stdout}");
+    assert!(stdout.contains("not used: slos[0].alerting, labels"), "{stdout}");
+    sandbox.write("cfg/slos/c.yaml", "version: prometheus/v1\nservice: s\nslos:\n  - name: n\n    objective: 120\n");
+    let out = sandbox.klaxon().args(["--config", path.to_str().unwrap(), "check-config"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("slos/c.yaml:5: key `slos[0].objective`: objective is a percentage"), "{stderr}");
+}
