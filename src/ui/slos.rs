@@ -107,7 +107,11 @@ pub fn draw(frame: &mut Frame, size: Rect, state: &State, theme: &Theme) {
         pad("SLO", name_w),
         pad("VERDICT", 8),
         pad("BUDGET LEFT", BAR + 7),
-        if spark_w > 0 { pad("OVER THE WINDOW", spark_w + 2) } else { String::new() },
+        match spark_w {
+            0 => String::new(),
+            1..15 => pad("HISTORY", spark_w + 2),
+            _ => pad("OVER THE WINDOW", spark_w + 2),
+        },
         pad("1h", 7),
         "6h"
     );
@@ -121,9 +125,17 @@ pub fn draw(frame: &mut Frame, size: Rect, state: &State, theme: &Theme) {
             Span::styled(if selected { "▶ " } else { "  " }, base),
             Span::styled(pad(&fit(&s.slo.name, name_w), name_w + 2), base),
             Span::styled(pad(&verdict_word(s), 8), verdict_style(theme, f.map(|f| f.verdict)).patch(base)),
+        ];
+        // Never computed: why, where the figures would be.
+        if let (None, Some(e)) = (f, s.error()) {
+            spans.push(Span::styled(fit(e, w.saturating_sub(name_w + 12)), theme.style("status.error").patch(base)));
+            lines.push(Line::from(spans));
+            continue;
+        }
+        spans.extend([
             Span::styled(left.map_or(" ".repeat(BAR), |l| bar(l, BAR)), theme.style("detail.value").patch(base)),
             Span::styled(pad(&left.map_or(" -".into(), |l| format!(" {:.1}%", l * 100.0)), 8), base),
-        ];
+        ]);
         if spark_w > 0 {
             let spark = f.map_or("·".repeat(spark_w), |f| sparkline(&f.history, spark_w));
             spans.push(Span::styled(format!("{spark}  "), theme.style("detail.value").patch(base)));
@@ -217,33 +229,34 @@ pub fn for_alert<'a>(s: &Status, now: DateTime<Utc>, theme: &Theme) -> Vec<Line<
     let f = s.figures.as_ref();
     let mut head = vec![
         Span::styled("SLO ", label),
-        Span::styled(format!("{} ", s.slo.name), value),
+        Span::styled(format!("{}  ", s.slo.name), value),
         Span::styled(verdict_word(s), verdict_style(theme, f.map(|f| f.verdict))),
-        Span::styled(
-            format!("  {}% over {}", s.slo.objective * 100.0, crate::slo::burn::promql_duration(s.slo.window)),
-            value,
-        ),
-        Span::styled("  (o: open)", theme.style("status.hint")),
+        Span::styled("  o opens it", theme.style("status.hint")),
     ];
     if s.error().is_some() {
         head.push(Span::styled("  stale", theme.style("status.error")));
     }
+    let promise = format!("{}% over {}", s.slo.objective * 100.0, crate::slo::burn::promql_duration(s.slo.window));
     let mut out = vec![Line::raw(""), Line::from(head)];
-    if let Some(f) = f {
-        let left = f.budget.map(|b| b.fraction());
-        let mut budget = vec![
-            Span::styled("budget ", label),
-            Span::styled(left.map_or("-".into(), |l| format!("{} {:.1}% left", bar(l, BAR), l * 100.0)), value),
-            Span::styled("  burn ", label),
-            Span::styled(format!("5m {} 1h {} 6h {}", rate(f.rates[0]), rate(f.rates[2]), rate(f.rates[3])), value),
-        ];
-        if let Some(t) = f.exhausted_at {
-            let spent = f.budget.is_some_and(|b| b.remaining <= 0.0);
-            let text =
-                if spent { format!("spent {}", relative(t, now)) } else { format!("runs out {}", relative(t, now)) };
-            budget.push(Span::styled(format!("  {text}"), value));
-        }
-        out.push(Line::from(budget));
+    let Some(f) = f else {
+        out.push(Line::styled(promise, value));
+        return out;
+    };
+    let left = f.budget.map(|b| b.fraction());
+    out.push(Line::from(vec![
+        Span::styled(format!("{promise} · "), value),
+        Span::styled("budget ", label),
+        Span::styled(left.map_or("-".into(), |l| format!("{} {:.1}% left", bar(l, BAR), l * 100.0)), value),
+    ]));
+    let mut burn = vec![
+        Span::styled("burn ", label),
+        Span::styled(format!("5m {} 1h {} 6h {}", rate(f.rates[0]), rate(f.rates[2]), rate(f.rates[3])), value),
+    ];
+    if let Some(t) = f.exhausted_at {
+        let spent = f.budget.is_some_and(|b| b.remaining <= 0.0);
+        let text = if spent { format!("spent {}", relative(t, now)) } else { format!("runs out {}", relative(t, now)) };
+        burn.push(Span::styled(format!(" · {text}"), value));
     }
+    out.push(Line::from(burn));
     out
 }

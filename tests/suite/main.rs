@@ -33,5 +33,6 @@ mod reports;
 mod runbooks;
 mod secrets;
 mod slo;
+mod slo_console;
 mod zabbix;
 mod zabbix_mock;
