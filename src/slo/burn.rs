@@ -116,7 +116,7 @@ pub fn verdict(rates: &Rates) -> Verdict {
 /// burning at 1× lasts exactly one window, so what is left lasts fraction × window / rate.
 /// None when nothing burns. Past (or now) once spent: see [`spent_at`].
 pub fn exhaustion(now: DateTime<Utc>, fraction: f64, window: Duration, rate: f64) -> Option<DateTime<Utc>> {
-    if !(rate > 0.0) || !rate.is_finite() {
+    if !rate.is_finite() || rate <= 0.0 {
         return None;
     }
     let secs = (fraction.max(0.0) * window.as_secs_f64() / rate).min(crate::config::MAX_DURATION.as_secs_f64());
@@ -156,7 +156,7 @@ pub fn step_for(window: Duration, points: u32) -> Duration {
 pub fn promql_duration(d: Duration) -> String {
     let s = d.as_secs().max(1);
     for (unit, n) in [("d", 86_400), ("h", 3600), ("m", 60)] {
-        if s % n == 0 {
+        if s.is_multiple_of(n) {
             return format!("{}{unit}", s / n);
         }
     }
