@@ -233,7 +233,12 @@ pub fn read(text: &str, file: &Path, prometheus: &PrometheusConfig) -> Result<Ve
     let docs = documents(text).map_err(|p| error(file, p))?;
     let mut out = Vec::new();
     for doc in &docs {
-        out.extend(read_doc(doc, prometheus, &from).map_err(|p| error(file, p))?);
+        let mut slos = read_doc(doc, prometheus, &from).map_err(|p| error(file, p))?;
+        // Text from outside: cleaned here, where it comes in.
+        for s in &mut slos {
+            s.description = s.description.take().map(|d| crate::sanitize::sanitize_line(&d));
+        }
+        out.extend(slos);
     }
     Ok(out)
 }

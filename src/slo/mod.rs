@@ -278,7 +278,7 @@ impl SloConfig {
             interval: self.interval.unwrap_or(prometheus.interval),
             prometheus,
             match_labels,
-            description: self.description.clone(),
+            description: self.description.as_deref().map(crate::sanitize::sanitize_line),
             from: from.to_owned(),
             not_used: Vec::new(),
         })
