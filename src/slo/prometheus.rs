@@ -148,7 +148,8 @@ fn answer(status: u16, body: &[u8]) -> Result<Data, QueryError> {
             Err(QueryError::Http(HttpError::Status { code: status, said }))
         }
         Ok(_) => Err(QueryError::Shape("status is not success and there is no error".into())),
-        Err(e) => Err(QueryError::Shape(e.to_string())),
+        // serde quotes what it could not read: cleaned like the rest.
+        Err(e) => Err(QueryError::Shape(clean(&e.to_string()))),
     }
 }
 
