@@ -97,20 +97,34 @@ pub async fn fetch(req: reqwest::RequestBuilder, max_bytes: u64) -> Result<Vec<u
     read_body(&mut resp, max_bytes).await
 }
 
+/// Sends `req` and reads at most `max_bytes` of the body whatever the status, for APIs
+/// whose error answers say why in a shape of their own (Prometheus's `{"error": …}`).
+pub async fn fetch_any(req: reqwest::RequestBuilder, max_bytes: u64) -> Result<(u16, Vec<u8>), HttpError> {
+    let mut resp = send(req, max_bytes).await?;
+    let body = read_body(&mut resp, max_bytes).await?;
+    Ok((resp.status().as_u16(), body))
+}
+
 /// Sends `req` and hands back a 2xx answer unread, for a body read as it arrives (with
 /// [`next_chunk`], counting against the cap itself). Anything else is the error [`fetch`] gives.
 pub async fn open(req: reqwest::RequestBuilder, max_bytes: u64) -> Result<reqwest::Response, HttpError> {
-    let mut resp = req.send().await.map_err(describe)?;
+    let mut resp = send(req, max_bytes).await?;
     let status = resp.status();
-    if resp.content_length().is_some_and(|n| n > max_bytes) {
-        return Err(HttpError::TooLarge(max_bytes));
-    }
     if !status.is_success() {
         let body = read_body(&mut resp, max_bytes).await?;
         // Secrets out first, then cut: cutting first could leave half a token behind.
         let said = crate::config::redact(&String::from_utf8_lossy(&body));
         let said: String = said.chars().take(200).collect();
         return Err(HttpError::Status { code: status.as_u16(), said });
+    }
+    Ok(resp)
+}
+
+/// Sends `req`; an answer that announces more than `max_bytes` is refused before it is read.
+async fn send(req: reqwest::RequestBuilder, max_bytes: u64) -> Result<reqwest::Response, HttpError> {
+    let resp = req.send().await.map_err(describe)?;
+    if resp.content_length().is_some_and(|n| n > max_bytes) {
+        return Err(HttpError::TooLarge(max_bytes));
     }
     Ok(resp)
 }

@@ -48,6 +48,7 @@ pub mod runtime;
 pub mod sanitize;
 pub mod session;
 pub mod settings;
+pub mod slo;
 pub mod sources;
 pub mod store;
 pub mod sync;

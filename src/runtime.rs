@@ -110,6 +110,7 @@ impl Console {
         let (stop, stop_rx) = watch::channel(false);
         start_sources(&session, tx.clone(), stop_rx.clone());
         start_schedules(&session, tx.clone(), stop_rx.clone());
+        start_slos(&session, tx.clone(), stop_rx.clone());
         start_store_sync(session.store.clone(), tx.clone(), stop_rx.clone());
         let session = Arc::new(session);
         let kick = start_outbox(session.clone(), tx.clone(), stop_rx);
@@ -314,6 +315,26 @@ fn start_schedules(session: &Session, tx: mpsc::Sender<Msg>, stop: watch::Receiv
             }
         });
     }
+}
+
+/// Every SLO on its own interval (src/slo/track.rs); each round's figures, or why not, go to
+/// the view as they come. A spec file that does not read is said in the view, not fatal.
+fn start_slos(session: &Session, tx: mpsc::Sender<Msg>, stop: watch::Receiver<bool>) {
+    let slos = crate::slo::files::all(&session.loaded).map_err(|e| e.to_string());
+    let tracked = slos.clone().unwrap_or_default();
+    let _ = tx.try_send(Msg::Slos(slos));
+    if tracked.is_empty() {
+        return;
+    }
+    let (updates, mut rx) = mpsc::channel(64);
+    crate::slo::track::spawn(tracked, updates, stop);
+    tokio::spawn(async move {
+        while let Some(u) = rx.recv().await {
+            if tx.send(Msg::Slo(u)).await.is_err() {
+                return;
+            }
+        }
+    });
 }
 
 /// Entries other consoles wrote to the same store show up here: at once when the store

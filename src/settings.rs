@@ -47,6 +47,13 @@ pub struct Config {
     /// One person across systems, with their time zone and working hours (reports).
     #[serde(default)]
     pub people: Vec<crate::people::PersonConfig>,
+    /// The Prometheus SLOs are computed from, unless an SLO names its own.
+    pub prometheus: Option<crate::slo::PrometheusConfig>,
+    /// Service level objectives (`[[slos]]`), and spec files that define more (`slo_files`).
+    #[serde(default)]
+    pub slos: Vec<crate::slo::SloConfig>,
+    #[serde(default)]
+    pub slo_files: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -93,6 +100,7 @@ impl Document for Config {
         self.escalation.validate(&|field| KeyPath::root("escalation").key(field), &mut problems);
         crate::logs::validate(&self.logs, &mut problems);
         crate::people::validate(&self.people, &mut problems);
+        crate::slo::validate(&self.slos, self.prometheus.as_ref(), &self.slo_files, &mut problems);
         problems
     }
 

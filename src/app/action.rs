@@ -62,6 +62,8 @@ actions! {
     MarkSeen => "mark-seen", "Mark every alert as seen";
     Sources => "sources", "Sources: health, last error, next try";
     Reports => "reports", "Reports: pages per week, MTTA/MTTR trend, noisiest alerts";
+    Slos => "slos", "SLOs: error budget left and burn rates, worst first";
+    AlertSlo => "alert-slo", "Show the SLO this alert is about";
     Palette => "palette", "Command palette";
     Help => "help", "Help";
     Quit => "quit", "Quit";

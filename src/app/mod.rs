@@ -20,6 +20,7 @@ pub mod palette;
 pub mod reports;
 pub mod runbooks;
 pub mod scroll;
+pub mod slo;
 pub mod state;
 mod update;
 

@@ -75,6 +75,10 @@ pub enum Msg {
     Notice(String),
     /// The Reports view's figures, or why the store could not give them.
     Reports(Result<Box<super::reports::ReportData>, String>),
+    /// The SLOs configured, or why they could not be read.
+    Slos(Result<Vec<crate::slo::Slo>, String>),
+    /// One SLO's round: its figures or why not.
+    Slo(crate::slo::track::Update),
     /// Actions not yet where they are going (the team store, a source), after an outbox run.
     Unsent(usize),
 }

@@ -65,6 +65,8 @@ pub enum Mode {
     Runbooks(Box<Browser>),
     /// The Reports view: trends and the noisiest alerts (`super::reports`).
     Reports,
+    /// The SLO view: error budgets and burn rates (`super::slo`).
+    Slos,
 }
 
 impl PartialEq for Mode {
@@ -78,7 +80,7 @@ impl PartialEq for Mode {
             (Mode::Sources { scroll: a }, Mode::Sources { scroll: b }) => a == b,
             (Mode::Confirm { pending: a, .. }, Mode::Confirm { pending: b, .. }) => a == b,
             (Mode::Editor(a), Mode::Editor(b)) => a == b,
-            (Mode::Reports, Mode::Reports) => true,
+            (Mode::Reports, Mode::Reports) | (Mode::Slos, Mode::Slos) => true,
             (Mode::Runbooks(a), Mode::Runbooks(b)) => {
                 a.query == b.query && a.open.as_ref().map(|r| &r.name) == b.open.as_ref().map(|r| &r.name)
             }
@@ -145,6 +147,8 @@ pub struct State {
     pub dirty: bool,
     /// The Reports view's figures.
     pub reports: super::reports::ReportsView,
+    /// Every SLO's last figures.
+    pub slos: super::slo::SloView,
 }
 
 impl State {
@@ -179,6 +183,7 @@ impl State {
             quit: false,
             dirty: true,
             reports: Default::default(),
+            slos: Default::default(),
         }
     }
 

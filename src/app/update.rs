@@ -88,6 +88,8 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::Notice(text) => flash(state, text, false),
         Msg::Reports(result) => super::reports::loaded(state, result),
+        Msg::Slos(slos) => super::slo::defined(state, slos),
+        Msg::Slo(update) => super::slo::updated(state, update),
         Msg::Unsent(n) => {
             state.dirty |= state.unsent != n;
             state.unsent = n;
@@ -167,7 +169,7 @@ fn on_entries(state: &mut State, entries: Vec<Entry>, fx: &mut Vec<Effect>) {
     }
 }
 
-fn flash(state: &mut State, text: impl Into<String>, error: bool) {
+pub(super) fn flash(state: &mut State, text: impl Into<String>, error: bool) {
     state.flash = Some(Flash { text: text.into(), error });
     state.dirty = true;
 }
@@ -251,6 +253,7 @@ fn on_key(state: &mut State, key: Key, fx: &mut Vec<Effect>) {
         },
         Mode::Runbooks(_) => runbooks::browser_key(state, key, fx),
         Mode::Reports => super::reports::key(state, key, fx),
+        Mode::Slos => super::slo::key(state, key),
         Mode::Sources { scroll } => match key.code {
             KeyCode::Char('j') | KeyCode::Down => *scroll += 1,
             KeyCode::Char('k') | KeyCode::Up => *scroll = scroll.saturating_sub(1),
@@ -502,6 +505,8 @@ fn run(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         Action::Help => state.mode = Mode::Help { scroll: 0 },
         Action::Sources => state.mode = Mode::Sources { scroll: 0 },
         Action::Reports => super::reports::open(state, fx),
+        Action::Slos => super::slo::open(state, None),
+        Action::AlertSlo => super::slo::jump(state),
         Action::Quit => {
             let drafts = state.detail.drafts.values().filter(|d| !d.trim().is_empty()).count();
             if drafts > 0 {

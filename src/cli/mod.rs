@@ -9,6 +9,7 @@ pub mod oncall;
 mod poll;
 mod report;
 mod runbook;
+mod slo;
 mod timeline;
 mod watch;
 
@@ -139,6 +140,13 @@ pub enum Command {
         #[command(subcommand)]
         command: report::ReportCommand,
     },
+    /// Service level objectives from Prometheus: SLI, error budget left, burn rates, verdict
+    Slo {
+        /// Only this SLO
+        name: Option<String>,
+        #[arg(long, value_enum, default_value_t = SloFormat::Table)]
+        format: SloFormat,
+    },
     /// Print shell completions
     Completions { shell: clap_complete::Shell },
 }
@@ -180,6 +188,12 @@ pub enum TimelineFormat {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogsFormat {
     Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SloFormat {
+    Table,
     Json,
 }
 
@@ -260,6 +274,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                     | Command::Doctor
                     | Command::Oncall { .. }
                     | Command::Report { .. }
+                    | Command::Slo { .. }
             ) {
                 sync(&session, false).await;
             }
@@ -285,6 +300,7 @@ async fn run_with(session: Session, command: Command) -> Result<(), CliError> {
         Command::Logs { key, format, source } => logs::run(&session, &key, format, source.as_deref()).await,
         Command::Runbook { command } => runbook::run(&session, command).await,
         Command::Report { command } => report::run(&session, command).await,
+        Command::Slo { name, format } => slo::run(&session, name.as_deref(), format).await,
         Command::Sync => match sync(&session, true).await {
             0 => Ok(()),
             n => Err(CliError::Failure(format!("{n} action(s) could not be sent yet"))),
@@ -318,6 +334,8 @@ pub(crate) fn print_report(report: &crate::sync::Report) -> usize {
 
 /// `check-config`: what the config sets up.
 pub fn describe(session: &Session) -> Result<(), CliError> {
+    // SLO spec files are config too: one that does not read fails the check.
+    let slos = crate::slo::files::all(&session.loaded)?;
     match &session.loaded.origin {
         config::Origin::File(p) => println!("config ok: {}", p.display()),
         config::Origin::Embedded => println!("config ok: the embedded default (no config file)"),
@@ -353,6 +371,19 @@ pub fn describe(session: &Session) -> Result<(), CliError> {
             humantime::format_duration(l.before),
             l.limit
         );
+    }
+    for s in &slos {
+        println!(
+            "slo {}: {}% over {} from {}, every {}",
+            s.name,
+            s.objective * 100.0,
+            crate::slo::burn::promql_duration(s.window),
+            s.from,
+            humantime::format_duration(s.interval)
+        );
+        if !s.not_used.is_empty() {
+            println!("  not used: {}", s.not_used.join(", "));
+        }
     }
     Ok(())
 }

@@ -70,6 +70,9 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, focused
             value(a.service.clone().unwrap_or_else(|| "-".into())),
         ]));
     }
+    for s in state.slos.for_alert(a) {
+        lines.extend(super::slos::for_alert(s, state.now, theme));
+    }
     if !a.labels.is_empty() {
         lines.push(Line::raw(""));
         lines.push(Line::styled("Labels", theme.style("detail.label")));

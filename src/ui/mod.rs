@@ -10,6 +10,7 @@ mod overlay;
 mod reports;
 mod runbook_browser;
 mod runbook_pane;
+mod slos;
 mod source_panel;
 mod status_bar;
 pub mod text;
@@ -53,6 +54,7 @@ pub fn draw(state: &State, theme: &Theme, frame: &mut Frame) -> Drawn {
         Mode::Editor(editor) => overlay::editor(frame, size, theme, editor),
         Mode::Runbooks(browser) => drawn.browser = runbook_browser::draw(frame, size, state, theme, browser),
         Mode::Reports => reports::draw(frame, size, state, theme),
+        Mode::Slos => slos::draw(frame, size, state, theme),
         Mode::Normal | Mode::Filter { .. } => {}
     }
     drawn

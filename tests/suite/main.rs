@@ -33,5 +33,7 @@ mod render;
 mod reports;
 mod runbooks;
 mod secrets;
+mod slo;
+mod slo_console;
 mod zabbix;
 mod zabbix_mock;

@@ -1094,6 +1094,103 @@ fn prop_markdown(r: Runbook) -> TestResult {
     }))
 }
 
+// ---------------------------------------------------------------- SLOs
+
+/// A Sloth, Pyrra or OpenSLO document (YAML is a superset of JSON, so the damaged JSON of
+/// a well-shaped spec is a spec file as a person might break it), and whether it was left whole.
+#[derive(Clone, Debug)]
+struct SpecFile {
+    text: String,
+    whole: bool,
+}
+
+impl Arbitrary for SpecFile {
+    fn arbitrary(g: &mut Gen) -> Self {
+        let window = pick(g, &["28d", "2w", "7d", "1h"]);
+        let mut v = match below(g, 3) {
+            0 => json!({"version": "prometheus/v1", "service": "svc", "slos": [{"name": "avail",
+                "objective": 99.9, "sli": {"events": {"error_query": "sum(rate(e[{{.window}}]))",
+                "total_query": "sum(rate(t[{{.window}}]))"}}, "alerting": {"name": "A"}}]}),
+            1 => json!({"apiVersion": "pyrra.dev/v1alpha1", "kind": "ServiceLevelObjective",
+                "metadata": {"name": "dns"}, "spec": {"target": "99.5", "window": window, "indicator":
+                {"ratio": {"errors": {"metric": "dns_total{rcode=\"SERVFAIL\"}"}, "total": {"metric": "dns_total"}}}}}),
+            _ => json!({"apiVersion": "openslo/v1", "kind": "SLO", "metadata": {"name": "web"}, "spec": {
+                "indicator": {"spec": {"ratioMetric": {"counter": true,
+                "bad": {"metricSource": {"type": "Prometheus", "spec": {"query": "http_total{code=~\"5..\"}"}}},
+                "total": {"metricSource": {"type": "Prometheus", "spec": {"query": "http_total"}}}}}},
+                "timeWindow": [{"duration": window, "isRolling": true}], "objectives": [{"target": 0.99}]}}),
+        };
+        let whole = !chance(g, 70);
+        if !whole {
+            mutate(g, &mut v, 25);
+            let text = String::from_utf8_lossy(&damaged_bytes(g, &v)).into_owned();
+            return SpecFile { text, whole };
+        }
+        SpecFile { text: serde_json::to_string_pretty(&v).unwrap(), whole }
+    }
+}
+
+fn prop_slo_spec(f: SpecFile) -> TestResult {
+    let prom: klaxon::settings::Config =
+        klaxon::settings::parse("[prometheus]\nurl = \"http://p:9090\"\n", "k.toml").unwrap();
+    let read = klaxon::slo::files::read(&f.text, std::path::Path::new("s.yaml"), prom.prometheus.as_ref().unwrap());
+    verdict(match read {
+        Ok(slos) => slos.iter().try_for_each(|s| {
+            holds(s.objective > 0.0 && s.objective < 1.0, || format!("objective {}", s.objective))?;
+            holds(s.window >= Duration::from_secs(3600), || format!("window {:?}", s.window))?;
+            holds(klaxon::slo::query_problem(&s.total).is_none(), || format!("total {:?} has no window", s.total))
+        }),
+        Err(e) if f.whole => Err(format!("a whole spec refused: {e}")),
+        Err(e) => holds(e.file == "s.yaml" && e.line.is_some_and(|l| l >= 1) && line_clean(&e.to_string()), || {
+            format!("the error does not name s.yaml and a line, or is not clean: {e:?}")
+        }),
+    })
+}
+
+/// A Prometheus answer (prometheus.io "HTTP API": vector, matrix, scalar, error), damaged.
+#[derive(Clone, Debug)]
+struct PromAnswer {
+    status: u16,
+    body: Vec<u8>,
+}
+
+impl Arbitrary for PromAnswer {
+    fn arbitrary(g: &mut Gen) -> Self {
+        let mut v = match below(g, 4) {
+            0 => {
+                json!({"status": "success", "data": {"resultType": "vector", "result": [{"metric": odd_labels(g, &["job"]),
+                "value": [1_700_000_000.5, pick(g, &["1.5", "NaN", "+Inf", "-1", "x"])]}]}})
+            }
+            1 => json!({"status": "success", "data": {"resultType": "matrix", "result": [{"metric": {},
+                "values": [[1_700_000_000, "2"], [1_700_000_060.25, "3"]]}]}}),
+            2 => json!({"status": "success", "data": {"resultType": "scalar", "result": [1_700_000_000, "0.5"]}}),
+            _ => json!({"status": "error", "errorType": "bad_data", "error": odd_text(g)}),
+        };
+        mutate(g, &mut v, 20);
+        PromAnswer { status: pick(g, &[200, 400, 422, 503, 502]), body: damaged_bytes(g, &v) }
+    }
+}
+
+fn prop_prometheus_answer(a: PromAnswer) -> TestResult {
+    use klaxon::slo::prometheus::{read_instant, read_range};
+    let check = |e: &klaxon::slo::prometheus::QueryError| {
+        holds(line_clean(&e.to_string()), || format!("an error that is not clean: {e:?}"))
+    };
+    let instant = read_instant(a.status, &a.body);
+    let range = read_range(a.status, &a.body);
+    verdict((|| {
+        if let Ok(Some(v)) = &instant {
+            holds(v.is_finite(), || format!("{v} is not a number to show"))?;
+        }
+        if let Ok(points) = &range {
+            holds(points.iter().all(|p| p.1.is_finite()), || format!("{points:?}"))?;
+        }
+        holds(a.status < 300 || (instant.is_err() && range.is_err()), || "an error status read as data".into())?;
+        instant.as_ref().err().map_or(Ok(()), check)?;
+        range.as_ref().err().map_or(Ok(()), check)
+    })())
+}
+
 // ---------------------------------------------------------------- the runs
 //
 // Each parser has a normal test (a few hundred cases) and a long one (`long_`, ignored):
@@ -1140,3 +1237,5 @@ property!(config_durations, long_config_durations, "config durations", 300, prop
 property!(config_files, long_config_files, "config files", 300, prop_config_file);
 property!(snapshot_cache, long_snapshot_cache, "snapshot cache", 100, prop_snapshot_cache);
 property!(runbook_markdown, long_runbook_markdown, "runbook markdown", 200, prop_markdown);
+property!(slo_spec_files, long_slo_spec_files, "SLO spec files (Sloth, Pyrra, OpenSLO)", 300, prop_slo_spec);
+property!(prometheus_answers, long_prometheus_answers, "Prometheus query answers", 400, prop_prometheus_answer);

@@ -149,6 +149,44 @@ pub fn prometheus(alertmanager: &Server, rules: &str) -> Option<Server> {
     Some(Server { child, url, port, _dir: dir })
 }
 
+/// Debian's prometheus serving only the samples of `openmetrics` (OpenMetrics text ending
+/// in `# EOF`), backfilled with `promtool tsdb create-blocks-from openmetrics` into its data
+/// dir before it starts; it scrapes nothing. Retention is long enough to keep weeks.
+pub fn prometheus_backfilled(openmetrics: &str) -> Option<Server> {
+    let bin = require("/usr/bin/prometheus", "prometheus")?;
+    let promtool = require("/usr/bin/promtool", "prometheus")?;
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("backfill.om");
+    std::fs::write(&input, openmetrics).unwrap();
+    let tsdb = dir.path().join("tsdb");
+    let out = Command::new(promtool)
+        .args(["tsdb", "create-blocks-from", "openmetrics", "--quiet"])
+        .arg(&input)
+        .arg(&tsdb)
+        .output()
+        .expect("run promtool");
+    assert!(out.status.success(), "promtool backfill: {}", String::from_utf8_lossy(&out.stderr));
+    let config = dir.path().join("prometheus.yml");
+    std::fs::write(&config, "global:\n  scrape_interval: 1m\n").unwrap();
+    let port = free_port();
+    let child = Command::new(bin)
+        .arg(format!("--config.file={}", config.display()))
+        .arg(format!("--storage.tsdb.path={}", tsdb.display()))
+        .arg("--storage.tsdb.retention.time=60d")
+        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start prometheus");
+    let url = format!("http://127.0.0.1:{port}");
+    let server = Server { child, url: url.clone(), port, _dir: dir };
+    let ready = eventually(Duration::from_secs(60), || {
+        try_http("GET", &format!("{url}/-/ready"), None).is_ok_and(|(status, _)| status == 200)
+    });
+    assert!(ready, "prometheus on {url} did not get ready");
+    Some(server)
+}
+
 /// Posts alerts the way Prometheus does.
 pub fn post_alerts(am: &Server, alerts: &serde_json::Value) {
     let (status, body) = http("POST", &format!("{}/api/v2/alerts", am.url), Some(&alerts.to_string()));
