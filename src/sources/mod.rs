@@ -3,8 +3,10 @@
 
 pub mod alertmanager;
 pub mod cache;
+pub mod check_states;
 pub mod checks;
 pub mod demo;
+pub mod icinga2;
 pub mod poller;
 pub mod zabbix;
 
@@ -22,6 +24,7 @@ crate::config::kind_enum! {
         Checks(checks::ChecksConfig) = "checks",
         Alertmanager(alertmanager::AlertmanagerConfig) = "alertmanager",
         Zabbix(zabbix::ZabbixConfig) = "zabbix",
+        Icinga2(icinga2::Icinga2Config) = "icinga2",
     }
 }
 

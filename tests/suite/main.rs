@@ -17,6 +17,7 @@ mod e2e_tmux;
 mod escalation;
 mod faults;
 mod ical_props;
+mod icinga2;
 mod logs_cli;
 mod logs_pane;
 mod logs_sources;

@@ -5,8 +5,10 @@
 pub mod alerts;
 pub mod fault_proxy;
 pub mod fuzz;
+pub mod icinga2;
 pub mod postgres;
 pub mod servers;
+pub mod tls_bridge;
 pub mod zabbix;
 pub mod zabbix_mock;
 

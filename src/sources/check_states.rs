@@ -1,0 +1,118 @@
+//! Host and service states of the Nagios family (Nagios Core, Icinga 1, Naemon, Icinga 2):
+//! their names, and the klaxon severity each problem state takes. Both kinds share the
+//! table, so `severities = { critical = "disaster" }` means the same wherever it is written.
+
+use crate::model::Severity;
+use serde::Deserialize;
+
+/// `severities = { … }`: the klaxon severity of each problem state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StateSeverities {
+    /// A host that is DOWN.
+    pub down: Severity,
+    /// A host that cannot be reached because a parent is down.
+    pub unreachable: Severity,
+    pub critical: Severity,
+    pub warning: Severity,
+    pub unknown: Severity,
+}
+
+impl Default for StateSeverities {
+    fn default() -> Self {
+        StateSeverities {
+            down: Severity::High,
+            unreachable: Severity::Average,
+            critical: Severity::High,
+            warning: Severity::Warning,
+            unknown: Severity::Average,
+        }
+    }
+}
+
+/// A problem state, as both families number them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    Up,
+    Down,
+    Unreachable,
+    Ok,
+    Warning,
+    Critical,
+    Unknown,
+}
+
+impl State {
+    /// A service's plugin state: 0 OK, 1 WARNING, 2 CRITICAL, anything else UNKNOWN.
+    pub fn service(n: i64) -> State {
+        match n {
+            0 => State::Ok,
+            1 => State::Warning,
+            2 => State::Critical,
+            _ => State::Unknown,
+        }
+    }
+
+    /// A host's state: 0 UP, 1 DOWN, 2 UNREACHABLE (Nagios); Icinga 2 has UP and DOWN
+    /// only and says separately whether the host was reachable.
+    pub fn host(n: i64, reachable: bool) -> State {
+        match n {
+            0 => State::Up,
+            1 if reachable => State::Down,
+            _ => State::Unreachable,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            State::Up => "UP",
+            State::Down => "DOWN",
+            State::Unreachable => "UNREACHABLE",
+            State::Ok => "OK",
+            State::Warning => "WARNING",
+            State::Critical => "CRITICAL",
+            State::Unknown => "UNKNOWN",
+        }
+    }
+
+    pub fn is_problem(self) -> bool {
+        !matches!(self, State::Up | State::Ok)
+    }
+}
+
+impl StateSeverities {
+    /// The severity of a problem in `state` (an UP or OK object has none: Information).
+    pub fn of(&self, state: State) -> Severity {
+        match state {
+            State::Down => self.down,
+            State::Unreachable => self.unreachable,
+            State::Critical => self.critical,
+            State::Warning => self.warning,
+            State::Unknown => self.unknown,
+            State::Up | State::Ok => Severity::Information,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn states_are_numbered_as_nagios_numbers_them() {
+        assert_eq!(State::service(2), State::Critical);
+        assert_eq!(State::service(7), State::Unknown);
+        assert_eq!(State::host(1, true), State::Down);
+        assert_eq!(State::host(1, false), State::Unreachable);
+        assert_eq!(State::host(2, true), State::Unreachable);
+        assert!(!State::host(0, false).is_problem());
+    }
+
+    #[test]
+    fn default_severities_rank_down_and_critical_highest() {
+        let s = StateSeverities::default();
+        assert_eq!(s.of(State::Down), Severity::High);
+        assert_eq!(s.of(State::Warning), Severity::Warning);
+        assert_eq!(s.of(State::Unknown), Severity::Average);
+    }
+}
