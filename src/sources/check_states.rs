@@ -80,6 +80,23 @@ impl State {
     }
 }
 
+/// An object's id in an alert key: `host`, or `host!service` (Icinga 2's own name for a
+/// service; neither family allows `!` in a name by default).
+pub fn object_id(host: &str, service: Option<&str>) -> String {
+    match service {
+        Some(s) if !s.is_empty() => format!("{host}!{s}"),
+        _ => host.to_owned(),
+    }
+}
+
+/// The host and, for a service, the service of an [`object_id`].
+pub fn split_object(id: &str) -> (&str, Option<&str>) {
+    match id.split_once('!') {
+        Some((host, service)) => (host, Some(service)),
+        None => (id, None),
+    }
+}
+
 impl StateSeverities {
     /// The severity of a problem in `state` (an UP or OK object has none: Information).
     pub fn of(&self, state: State) -> Severity {

@@ -9,7 +9,7 @@
 //! that finds the mark on the object has nothing left to do. Icinga has no severity and
 //! nothing to close: those actions are refused before they are stored.
 
-use super::check_states::{State, StateSeverities};
+use super::check_states::{State, StateSeverities, object_id, split_object};
 use super::{AlertSource, KindConfig, MirrorFuture, PollFuture, SourceConfig, SourceError};
 use super::{op_mark as marker, without_marks as readable};
 use crate::config::{At, Problems, Secret, SecretField, http_url_problem, opt_duration};
@@ -262,10 +262,8 @@ struct Target {
 
 impl Target {
     fn of(id: &str) -> Target {
-        match id.split_once('!') {
-            Some((host, service)) => Target { host: host.into(), service: Some(service.into()) },
-            None => Target { host: id.into(), service: None },
-        }
+        let (host, service) = split_object(id);
+        Target { host: host.into(), service: service.map(str::to_owned) }
     }
 
     fn kind(&self) -> &'static str {
@@ -463,9 +461,7 @@ impl Icinga2Source {
         downtimes: Vec<Object<Downtime>>,
     ) -> Vec<Alert> {
         // Comments and downtimes by the name of their object (`host` or `host!service`).
-        let object = |host: &str, service: &str| {
-            if service.is_empty() { host.to_owned() } else { format!("{host}!{service}") }
-        };
+        let object = |host: &str, service: &str| object_id(host, Some(service));
         let mut said: HashMap<String, Vec<(String, Comment)>> = HashMap::new();
         for c in comments {
             said.entry(object(&c.attrs.host_name, &c.attrs.service_name)).or_default().push((c.name, c.attrs));

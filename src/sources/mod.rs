@@ -7,6 +7,7 @@ pub mod check_states;
 pub mod checks;
 pub mod demo;
 pub mod icinga2;
+pub mod nagios;
 pub mod poller;
 pub mod zabbix;
 
@@ -25,6 +26,7 @@ crate::config::kind_enum! {
         Alertmanager(alertmanager::AlertmanagerConfig) = "alertmanager",
         Zabbix(zabbix::ZabbixConfig) = "zabbix",
         Icinga2(icinga2::Icinga2Config) = "icinga2",
+        Nagios(nagios::NagiosConfig) = "nagios",
     }
 }
 

@@ -22,6 +22,7 @@ mod logs_cli;
 mod logs_pane;
 mod logs_sources;
 mod markdown_render;
+mod nagios;
 mod notify;
 mod oncall;
 mod oncall_console;

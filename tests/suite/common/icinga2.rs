@@ -7,6 +7,7 @@
 use super::require;
 use super::servers::{eventually, free_port};
 use serde_json::{Value, json};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -66,9 +67,20 @@ pub struct Icinga {
 
 impl Drop for Icinga {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        kill_group(&mut self.child);
     }
+}
+
+/// Kills a server started in a process group of its own, with every process it started:
+/// Icinga's daemon forks a worker (and that a helper) that outlive a killed parent.
+/// Returns when none of them is left (a reader of a FIFO holds it open until it is gone).
+pub fn kill_group(child: &mut Child) {
+    let Some(pid) = rustix::process::Pid::from_raw(child.id() as i32) else { return };
+    if rustix::process::kill_process_group(pid, rustix::process::Signal::KILL).is_err() {
+        return; // killed already
+    }
+    let _ = child.wait();
+    super::servers::eventually(Duration::from_secs(10), || rustix::process::test_kill_process_group(pid).is_err());
 }
 
 fn id(flag: &str) -> String {
@@ -78,7 +90,7 @@ fn id(flag: &str) -> String {
 
 impl Icinga {
     pub fn start() -> Option<Icinga> {
-        let bin = require("/usr/sbin/icinga2", "icinga2")?;
+        let bin = require("/usr/sbin/icinga2", "icinga2-bin")?;
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
         for sub in ["data/certs", "log", "cache", "spool", "run", "conf"] {
@@ -153,6 +165,7 @@ object FileLogger "main-log" {{
             .current_dir(d)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
+            .process_group(0)
             .spawn()
             .expect("start icinga2");
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();

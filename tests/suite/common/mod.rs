@@ -6,6 +6,7 @@ pub mod alerts;
 pub mod fault_proxy;
 pub mod fuzz;
 pub mod icinga2;
+pub mod nagios;
 pub mod postgres;
 pub mod servers;
 pub mod tls_bridge;
