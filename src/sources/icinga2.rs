@@ -284,6 +284,10 @@ impl Target {
     }
 }
 
+fn state(a: &Checkable, is_host: bool) -> State {
+    if is_host { State::host(a.state as i64, a.last_reachable) } else { State::service(a.state as i64) }
+}
+
 fn at(ts: f64) -> Option<DateTime<Utc>> {
     if !ts.is_finite() || ts <= 0.0 {
         return None;
@@ -479,6 +483,8 @@ impl Icinga2Source {
             .into_iter()
             .map(|s| (s, false))
             .chain(hosts)
+            // A raw filter may let an object that is OK through: it is no problem to show.
+            .filter(|(o, is_host)| state(&o.attrs, *is_host).is_problem())
             .map(|(o, is_host)| {
                 let said = said.remove(&o.name).unwrap_or_default();
                 let down = down.get(&o.name);
@@ -495,8 +501,7 @@ impl Icinga2Source {
         down: Option<&Downtime>,
     ) -> Alert {
         let a = &o.attrs;
-        let state =
-            if is_host { State::host(a.state as i64, a.last_reachable) } else { State::service(a.state as i64) };
+        let state = state(a, is_host);
         let (host_name, host_shown, service) = if is_host {
             let shown = if a.display_name.is_empty() { o.name.clone() } else { a.display_name.clone() };
             (o.name.clone(), shown, None)
@@ -569,7 +574,8 @@ impl Icinga2Source {
             })
             .collect();
         Alert {
-            key: AlertKey::new(&self.name, &o.name),
+            // Clean here, not only at the border: the key is the one field the border leaves.
+            key: AlertKey::new(&self.name, &crate::sanitize::sanitize_line(&o.name)),
             title: format!("{} {}", service.as_deref().unwrap_or(&host_shown), state.name()),
             severity: self.cfg.severities.of(state),
             status,

@@ -389,7 +389,8 @@ impl Reader {
                 })
                 .collect();
             alerts.push(Alert {
-                key: AlertKey::new(&self.name, &id),
+                // Clean here, not only at the border: the key is the one field the border leaves.
+                key: AlertKey::new(&self.name, &crate::sanitize::sanitize_line(&id)),
                 title: format!("{} {}", service.as_deref().unwrap_or(&host_shown), state.name()),
                 severity: self.cfg.severities.of(state),
                 status,
@@ -579,8 +580,8 @@ impl NagiosSource {
     /// What a poll makes of a status.dat and an objects.cache (whole files), without the
     /// files: the parser on its own, for the property tests and the benchmark.
     pub fn decode(&self, status: &[u8], objects: &[u8]) -> Result<Vec<Alert>, SourceError> {
-        let meta =
-            metadata(&String::from_utf8_lossy(objects)).map_err(|e| SourceError::new(format!("objects.cache: {e}")))?;
+        // As in a poll: metadata is an extra, a broken objects.cache leaves plain names.
+        let meta = metadata(&String::from_utf8_lossy(objects)).unwrap_or_default();
         self.reader.decode_with(status, &meta)
     }
 }
