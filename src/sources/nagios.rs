@@ -189,18 +189,28 @@ struct Version {
     mtime: (i64, i64),
 }
 
+impl Version {
+    fn of(meta: &std::fs::Metadata) -> Version {
+        use std::os::unix::fs::MetadataExt;
+        Version { dev: meta.dev(), ino: meta.ino(), len: meta.len(), mtime: (meta.mtime(), meta.mtime_nsec()) }
+    }
+
+    /// The version at `path` now, without opening it.
+    fn at(path: &Path) -> Option<Version> {
+        std::fs::metadata(path).ok().map(|m| Version::of(&m))
+    }
+}
+
 /// The whole of one version of `path`, read through one open file, at most `max` bytes.
 fn read_whole(path: &Path, max: u64) -> Result<(Version, Vec<u8>), String> {
     use std::io::Read;
-    use std::os::unix::fs::MetadataExt;
     let shown = path.display();
     let mut file = std::fs::File::open(path).map_err(|e| format!("{shown}: {e}"))?;
     let meta = file.metadata().map_err(|e| format!("{shown}: {e}"))?;
     if meta.len() > max {
         return Err(format!("{shown} is larger than the {max}-byte cap (max_bytes)"));
     }
-    let version =
-        Version { dev: meta.dev(), ino: meta.ino(), len: meta.len(), mtime: (meta.mtime(), meta.mtime_nsec()) };
+    let version = Version::of(&meta);
     let mut bytes = Vec::with_capacity(meta.len() as usize);
     file.by_ref().take(max + 1).read_to_end(&mut bytes).map_err(|e| format!("{shown}: {e}"))?;
     if bytes.len() as u64 > max {
@@ -218,10 +228,14 @@ fn unescape(s: &str) -> String {
     s.replace("\\n", "\n").replace("\\\\", "\\")
 }
 
-/// What the last read of each file left, so an unchanged file is not parsed again.
+/// status.dat's version and objects.cache's (None: not there).
+type Versions = (Version, Option<Version>);
+
+/// What the last read of each file left, so an unchanged file is not read again. The
+/// alerts are keyed by both files' versions: new metadata maps the same states anew.
 #[derive(Default)]
 struct Cache {
-    status: Option<(Version, Arc<Vec<Alert>>)>,
+    status: Option<(Versions, Arc<Vec<Alert>>)>,
     objects: Option<(Version, Arc<HashMap<String, Meta>>)>,
 }
 
@@ -247,18 +261,19 @@ struct Standing {
 }
 
 impl Reader {
-    fn metadata(&self) -> Arc<HashMap<String, Meta>> {
-        // Metadata is an extra: without objects.cache, alerts still come, with plain names.
-        let Ok((version, bytes)) = read_whole(&self.objects, self.max_bytes) else { return Arc::default() };
-        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((v, meta)) = &cache.objects
-            && *v == version
+    /// objects.cache's version and what it says. Metadata is an extra: without the file,
+    /// alerts still come, with plain names.
+    fn metadata(&self) -> (Option<Version>, Arc<HashMap<String, Meta>>) {
+        let now = Version::at(&self.objects);
+        if let Some((v, meta)) = &self.cache.lock().unwrap_or_else(|p| p.into_inner()).objects
+            && Some(*v) == now
         {
-            return meta.clone();
+            return (now, meta.clone());
         }
+        let Ok((version, bytes)) = read_whole(&self.objects, self.max_bytes) else { return (None, Arc::default()) };
         let meta = Arc::new(metadata(&String::from_utf8_lossy(&bytes)).unwrap_or_default());
-        cache.objects = Some((version, meta.clone()));
-        meta
+        self.cache.lock().unwrap_or_else(|p| p.into_inner()).objects = Some((version, meta.clone()));
+        (Some(version), meta)
     }
 
     fn status_text(&self) -> Result<(Version, Vec<u8>), SourceError> {
@@ -266,20 +281,19 @@ impl Reader {
     }
 
     fn poll(&self) -> Result<Vec<Alert>, SourceError> {
-        let meta = self.metadata();
-        let (version, bytes) = self.status_text()?;
+        let (objects, meta) = self.metadata();
+        // Unchanged since the last poll (same file, size and time): the same alerts.
+        if let Some(now) = Version::at(&self.status)
+            && let Some((v, alerts)) = &self.cache.lock().unwrap_or_else(|p| p.into_inner()).status
+            && *v == (now, objects)
         {
-            let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some((v, alerts)) = &cache.status
-                && *v == version
-                && cache.objects.is_some()
-            {
-                return Ok(alerts.as_ref().clone());
-            }
+            return Ok(alerts.as_ref().clone());
         }
+        // Keyed by the version read, which may be newer than the one looked at.
+        let (version, bytes) = self.status_text()?;
         let alerts = self.decode_with(&bytes, &meta)?;
-        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-        cache.status = Some((version, Arc::new(alerts.clone())));
+        self.cache.lock().unwrap_or_else(|p| p.into_inner()).status =
+            Some(((version, objects), Arc::new(alerts.clone())));
         Ok(alerts)
     }
 
