@@ -1,8 +1,11 @@
-//! Host and service states of the Nagios family (Nagios Core, Icinga 1, Naemon, Icinga 2):
-//! their names, and the klaxon severity each problem state takes. Both kinds share the
-//! table, so `severities = { critical = "disaster" }` means the same wherever it is written.
+//! What the Nagios family (Nagios Core, Icinga 1, Naemon, Icinga 2) has in common: host and
+//! service states, their names and the klaxon severity each problem state takes (both kinds
+//! share the table, so `severities = { critical = "disaster" }` means the same wherever it
+//! is written), how a problem stands (downtime, acknowledgement), its links, and the
+//! comments klaxon leaves on it.
 
-use crate::model::Severity;
+use crate::model::{Link, MirrorDone, MirrorOp, PriorUpdate, Severity, Status};
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 /// `severities = { … }`: the klaxon severity of each problem state.
@@ -111,6 +114,62 @@ impl StateSeverities {
     }
 }
 
+/// A downtime in force: when it ends, who set it, why.
+pub struct Downtime<'a> {
+    pub until: Option<DateTime<Utc>>,
+    pub author: &'a str,
+    pub comment: &'a str,
+}
+
+/// How a problem stands: in downtime (suppressed, saying whose and until when, when the
+/// downtime is known), else acknowledged, else firing.
+pub fn standing(in_downtime: bool, acknowledged: bool, downtime: Option<Downtime<'_>>) -> (Status, Option<String>) {
+    if in_downtime {
+        let why = match downtime {
+            Some(d) => {
+                let until = d.until.map(|t| format!(" until {}", t.format("%F %H:%M UTC"))).unwrap_or_default();
+                format!("in downtime{until} by {}: {}", d.author, d.comment)
+            }
+            None => "in downtime".to_string(),
+        };
+        (Status::Suppressed, Some(why))
+    } else if acknowledged {
+        (Status::Acknowledged, None)
+    } else {
+        (Status::Firing, None)
+    }
+}
+
+/// An object's links: `notes_url` is where both families' web UIs link its documentation
+/// (its runbook), `action_url` an action.
+pub fn links(notes_url: &str, action_url: &str) -> Vec<Link> {
+    [("runbook", notes_url), ("action", action_url)]
+        .into_iter()
+        .filter(|(_, url)| !url.trim().is_empty())
+        .map(|(kind, url)| Link { kind: kind.into(), url: url.trim().to_owned() })
+        .collect()
+}
+
+/// The comment klaxon leaves for an action: the person's words, what was done, and the op
+/// mark a retry looks for.
+pub fn comment(text: &str, what: &str, mark: &str) -> String {
+    let body = match (text.is_empty(), what.is_empty()) {
+        (true, _) => what.to_owned(),
+        (false, true) => text.to_owned(),
+        (false, false) => format!("{text} — {what}"),
+    };
+    format!("{body} (via klaxon) {mark}")
+}
+
+/// An action done, confirmed by the comment (its id) that carries its mark.
+pub fn done(op: &MirrorOp, comment: String, how: &str) -> MirrorDone {
+    MirrorDone {
+        summary: format!("{} {how} (comment {comment})", op.kind),
+        remote_id: Some(comment),
+        prior: PriorUpdate::Keep,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,6 +182,13 @@ mod tests {
         assert_eq!(State::host(1, false), State::Unreachable);
         assert_eq!(State::host(2, true), State::Unreachable);
         assert!(!State::host(0, false).is_problem());
+    }
+
+    #[test]
+    fn comments_say_what_was_done_and_carry_the_mark() {
+        assert_eq!(comment("on it", "acknowledged", "[m]"), "on it — acknowledged (via klaxon) [m]");
+        assert_eq!(comment("", "acknowledged", "[m]"), "acknowledged (via klaxon) [m]");
+        assert_eq!(comment("a note", "", "[m]"), "a note (via klaxon) [m]");
     }
 
     #[test]

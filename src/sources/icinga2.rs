@@ -9,12 +9,12 @@
 //! that finds the mark on the object has nothing left to do. Icinga has no severity and
 //! nothing to close: those actions are refused before they are stored.
 
-use super::check_states::{State, StateSeverities, object_id, split_object};
+use super::check_states::{self, State, StateSeverities, comment, done, links, object_id, split_object, standing};
 use super::{AlertSource, KindConfig, MirrorFuture, PollFuture, SourceConfig, SourceError};
 use super::{op_mark as marker, without_marks as readable};
 use crate::config::{At, Problems, Secret, SecretField, http_url_problem, opt_duration};
 use crate::http::{self, HttpError, Limits};
-use crate::model::{Alert, AlertKey, EntryKind, Guessed, Link, MirrorDone, MirrorOp, PriorUpdate, SourceAck, Status};
+use crate::model::{Alert, AlertKey, EntryKind, Guessed, MirrorDone, MirrorOp, SourceAck};
 use chrono::{DateTime, TimeZone, Utc};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -530,27 +530,10 @@ impl Icinga2Source {
         if let Some(n) = a.notes.as_ref().filter(|n| !n.trim().is_empty()) {
             annotations.insert("notes".into(), n.clone());
         }
-        let mut links = Vec::new();
-        // notes_url is where Icinga Web links the object's documentation: its runbook.
-        for (kind, url) in [("runbook", &a.notes_url), ("action", &a.action_url)] {
-            if let Some(url) = url.as_ref().map(|u| u.trim()).filter(|u| !u.is_empty()) {
-                links.push(Link { kind: kind.into(), url: url.to_owned() });
-            }
-        }
-        let status = if a.downtime_depth > 0.0 {
-            Status::Suppressed
-        } else if a.acknowledgement > 0.0 {
-            Status::Acknowledged
-        } else {
-            Status::Firing
-        };
-        let suppression = (status == Status::Suppressed).then(|| match down {
-            Some(d) => {
-                let until = at(d.end_time).map(|t| format!(" until {}", t.format("%F %H:%M UTC"))).unwrap_or_default();
-                format!("in downtime{until} by {}: {}", d.author, d.comment)
-            }
-            None => "in downtime".to_string(),
-        });
+        let links = links(a.notes_url.as_deref().unwrap_or(""), a.action_url.as_deref().unwrap_or(""));
+        let downtime =
+            down.map(|d| check_states::Downtime { until: at(d.end_time), author: &d.author, comment: &d.comment });
+        let (status, suppression) = standing(a.downtime_depth > 0.0, a.acknowledgement > 0.0, downtime);
         if a.acknowledgement > 0.0
             && let Some(t) = at(a.acknowledgement_expiry)
         {
@@ -635,14 +618,11 @@ impl Icinga2Source {
         let target = Target::of(op.alert_key.id());
         let mark = marker(&op.op_id);
         let find = |cs: &[Object<Comment>]| cs.iter().find(|c| c.attrs.text.contains(&mark)).map(|c| c.name.clone());
-        if let Some(done) = find(&self.comments_on(&target).await?) {
-            return Ok(summary(op, done, "already in Icinga"));
+        if let Some(id) = find(&self.comments_on(&target).await?) {
+            return Ok(done(op, id, "already in Icinga"));
         }
         let text = readable(&op.text);
-        let comment = |what: &str| {
-            let body = if text.is_empty() { what.to_owned() } else { format!("{text} — {what}") };
-            format!("{body} (via klaxon) {mark}")
-        };
+        let said = |what: &str| comment(&text, what, &mark);
         let failed = |action: &str, e: HttpError| SourceError::new(format!("{action}: {}", e.clean()));
         let note = |c: String| json!({"author": op.actor, "comment": c});
         let mut how = "in Icinga";
@@ -650,7 +630,7 @@ impl Icinga2Source {
             EntryKind::Acked => {
                 let mut body = json!({
                     "author": op.actor,
-                    "comment": comment("acknowledged"),
+                    "comment": said("acknowledged"),
                     "sticky": self.cfg.ack_sticky,
                     "notify": self.cfg.ack_notify,
                 });
@@ -662,14 +642,14 @@ impl Icinga2Source {
                     // Someone acknowledged it first: the person's words still go on it.
                     Err(HttpError::Status { code: 409, .. }) if self.acknowledged(&target).await? => {
                         how = "in Icinga (it was acknowledged already: added as a comment)";
-                        let c = comment("acknowledged (already acknowledged)");
+                        let c = said("acknowledged (already acknowledged)");
                         self.action("add-comment", &target, note(c)).await.map_err(|e| failed("add-comment", e))?;
                     }
                     Err(e) => return Err(failed("acknowledge-problem", e)),
                 }
             }
             EntryKind::Note => {
-                let c = format!("{text} (via klaxon) {mark}");
+                let c = said("");
                 self.action("add-comment", &target, note(c)).await.map_err(|e| failed("add-comment", e))?;
             }
             EntryKind::Unacked => {
@@ -677,28 +657,20 @@ impl Icinga2Source {
                 self.action("remove-acknowledgement", &target, json!({}))
                     .await
                     .map_err(|e| failed("remove-acknowledgement", e))?;
-                let c = comment("acknowledgement removed");
+                let c = said("acknowledgement removed");
                 self.action("add-comment", &target, note(c)).await.map_err(|e| failed("add-comment", e))?;
             }
             other => return Err(SourceError::new(format!("Icinga 2 takes no {other} action"))),
         }
-        let done = find(&self.comments_on(&target).await?).ok_or_else(|| {
+        let id = find(&self.comments_on(&target).await?).ok_or_else(|| {
             SourceError::new(format!("{}: the comment is not there on reading back", op.alert_key.id()))
         })?;
         let acked = self.acknowledged(&target).await?;
         match op.kind {
             EntryKind::Acked if !acked => Err(SourceError::new("not acknowledged on reading back")),
             EntryKind::Unacked if acked => Err(SourceError::new("still acknowledged on reading back")),
-            _ => Ok(summary(op, done, how)),
+            _ => Ok(done(op, id, how)),
         }
-    }
-}
-
-fn summary(op: &MirrorOp, comment: String, how: &str) -> MirrorDone {
-    MirrorDone {
-        summary: format!("{} {how} (comment {comment})", op.kind),
-        remote_id: Some(comment),
-        prior: PriorUpdate::Keep,
     }
 }
 

@@ -13,11 +13,11 @@
 //! command leaves a comment carrying `[klaxon op <op_id>]`, and is done when `status.dat`
 //! shows it: a retry that finds the mark has nothing left to do.
 
-use super::check_states::{State, StateSeverities, object_id, split_object};
+use super::check_states::{self, State, StateSeverities, comment, done, links, object_id, split_object, standing};
 use super::{AlertSource, KindConfig, MirrorFuture, PollFuture, SourceConfig, SourceError};
 use super::{op_mark as marker, without_marks as readable};
 use crate::config::{At, Problems};
-use crate::model::{Alert, AlertKey, EntryKind, Guessed, Link, MirrorDone, MirrorOp, PriorUpdate, SourceAck, Status};
+use crate::model::{Alert, AlertKey, EntryKind, Guessed, MirrorDone, MirrorOp, SourceAck};
 use chrono::{DateTime, TimeZone, Utc};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
@@ -81,8 +81,9 @@ impl KindConfig for NagiosConfig {
             ));
         }
         if self.write_back && self.command_file.is_none() {
+            // On `kind`: the key missing has no line to point at.
             problems.push((
-                at("command_file"),
+                at("kind"),
                 "write_back needs command_file (nagios.cfg's command_file, e.g. /var/lib/nagios4/rw/nagios.cmd), \
                  or write_back = false"
                     .into(),
@@ -358,32 +359,16 @@ impl Reader {
                 "output".to_string(),
                 if long.is_empty() { output.to_owned() } else { format!("{output}\n{long}") },
             );
-            let mut links = Vec::new();
-            if let Some(m) = own {
-                if !m.notes.trim().is_empty() {
-                    annotations.insert("notes".into(), m.notes.clone());
-                }
-                // notes_url is where Nagios links the object's documentation: its runbook.
-                for (kind, url) in [("runbook", &m.notes_url), ("action", &m.action_url)] {
-                    if !url.trim().is_empty() {
-                        links.push(Link { kind: kind.into(), url: url.trim().to_owned() });
-                    }
-                }
+            if let Some(n) = own.map(|m| m.notes.trim()).filter(|n| !n.is_empty()) {
+                annotations.insert("notes".into(), n.to_owned());
             }
-            let status = if down {
-                Status::Suppressed
-            } else if acked {
-                Status::Acknowledged
-            } else {
-                Status::Firing
-            };
-            let suppression = down.then(|| match downtimes.get(&id) {
-                Some(d) => {
-                    let until = at(d.num("end_time")).map(|t| format!(" until {}", t.format("%F %H:%M UTC")));
-                    format!("in downtime{} by {}: {}", until.unwrap_or_default(), d.get("author"), d.get("comment"))
-                }
-                None => "in downtime".to_string(),
+            let links = own.map_or_else(Vec::new, |m| links(&m.notes_url, &m.action_url));
+            let downtime = downtimes.get(&id).map(|d| check_states::Downtime {
+                until: at(d.num("end_time")),
+                author: d.get("author"),
+                comment: d.get("comment"),
             });
+            let (status, suppression) = standing(down, acked, downtime);
             let hard = b.get("state_type") == "1";
             let started = (if hard { at(b.num("last_hard_state_change")) } else { None })
                 .or_else(|| at(b.num("last_state_change")));
@@ -456,32 +441,29 @@ impl Reader {
         let find = |s: &Standing| s.comments.iter().find(|(_, text)| text.contains(&mark)).map(|(id, _)| id.clone());
         let now = self.standing(host, service)?;
         if let Some(id) = find(&now) {
-            return Ok(summary(op, id, "already in Nagios"));
+            return Ok(done(op, id, "already in Nagios"));
         }
         let text = readable(&op.text);
-        let said = |what: &str| {
-            let body = if text.is_empty() { what.to_owned() } else { format!("{text} — {what}") };
-            format!("{body} (via klaxon) {mark}")
-        };
+        let said = |what: &str| comment(&text, what, &mark);
         let kind = if service.is_some() { "SVC" } else { "HOST" };
         let target: Vec<&str> = std::iter::once(host).chain(service).collect();
         let flag = |b: bool| if b { "1" } else { "0" };
-        let comment = |c: String| command(&format!("ADD_{kind}_COMMENT"), &target, &["1", &op.actor], &c);
+        let add_comment = |c: String| command(&format!("ADD_{kind}_COMMENT"), &target, &["1", &op.actor], &c);
         let mut how = "in Nagios";
         let commands = match op.kind {
             EntryKind::Acked if now.acknowledged => {
                 how = "in Nagios (it was acknowledged already: added as a comment)";
-                vec![comment(said("acknowledged (already acknowledged)"))?]
+                vec![add_comment(said("acknowledged (already acknowledged)"))?]
             }
             EntryKind::Acked => {
                 let sticky = if self.cfg.ack_sticky { "2" } else { "1" };
                 let flags = [sticky, flag(self.cfg.ack_notify), flag(self.cfg.ack_persistent), &op.actor];
                 vec![command(&format!("ACKNOWLEDGE_{kind}_PROBLEM"), &target, &flags, &said("acknowledged"))?]
             }
-            EntryKind::Note => vec![comment(format!("{text} (via klaxon) {mark}"))?],
+            EntryKind::Note => vec![add_comment(said(""))?],
             EntryKind::Unacked => vec![
                 command(&format!("REMOVE_{kind}_ACKNOWLEDGEMENT"), &target, &[], "")?,
-                comment(said("acknowledgement removed"))?,
+                add_comment(said("acknowledgement removed"))?,
             ],
             other => return Err(SourceError::new(format!("Nagios takes no {other} action"))),
         };
@@ -495,7 +477,7 @@ impl Reader {
                 _ => true,
             };
             if let (Some(id), true) = (find(&back), settled) {
-                return Ok(summary(op, id, how));
+                return Ok(done(op, id, how));
             }
             if Instant::now() >= deadline {
                 return Err(SourceError::new(format!(
@@ -505,14 +487,6 @@ impl Reader {
             }
             std::thread::sleep(Duration::from_millis(250));
         }
-    }
-}
-
-fn summary(op: &MirrorOp, comment: String, how: &str) -> MirrorDone {
-    MirrorDone {
-        summary: format!("{} {how} (comment {comment})", op.kind),
-        remote_id: Some(comment),
-        prior: PriorUpdate::Keep,
     }
 }
 
