@@ -7,8 +7,8 @@
 
 use crate::common;
 
-use common::Sandbox;
 use common::nagios::Nagios;
+use common::{Sandbox, listed_as};
 use serde_json::Value;
 use std::path::PathBuf;
 
@@ -24,20 +24,6 @@ fn write_config(sb: &Sandbox, n: &Nagios, extra: &str) -> PathBuf {
     )
 }
 
-fn run(sb: &Sandbox, config: &PathBuf, args: &[&str]) -> std::process::Output {
-    sb.klaxon().arg("--config").arg(config).args(args).output().unwrap()
-}
-
-fn listed(sb: &Sandbox, config: &PathBuf) -> Vec<Value> {
-    let out = run(sb, config, &["list", "--format", "json"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    common::json(&out.stdout).as_array().unwrap().clone()
-}
-
-fn find<'a>(alerts: &'a [Value], key: &str) -> &'a Value {
-    alerts.iter().find(|a| a["key"] == key).unwrap_or_else(|| panic!("{key} not listed: {alerts:#?}"))
-}
-
 #[test]
 fn real_nagios_problems_are_listed_acknowledged_once_commented_unacknowledged_and_downtimes_suppressed() {
     let Some(n) = Nagios::start(1) else { return };
@@ -47,9 +33,9 @@ fn real_nagios_problems_are_listed_acknowledged_once_commented_unacknowledged_an
 
     let sb = Sandbox::new();
     let config = write_config(&sb, &n, "");
-    let alerts = listed(&sb, &config);
+    let alerts = sb.listed(&config);
     assert_eq!(alerts.len(), 3, "{alerts:#?}");
-    let disk = find(&alerts, "nag/db1!disk");
+    let disk = listed_as(&alerts, "nag/db1!disk");
     assert_eq!(disk["severity"], "high", "CRITICAL is High by default");
     assert_eq!(disk["status"], "firing");
     assert_eq!(disk["host"], "db1 (klaxon test)", "the alias, from objects.cache");
@@ -57,12 +43,12 @@ fn real_nagios_problems_are_listed_acknowledged_once_commented_unacknowledged_an
     assert_eq!(disk["annotations"]["output"], "DISK CRITICAL - /var 98% used");
     assert_eq!(disk["annotations"]["notes"], "Clean /var/log first");
     assert_eq!(disk["runbook"], "https://runbooks.example/disk", "notes_url is the runbook");
-    assert_eq!(find(&alerts, "nag/db1!load")["severity"], "warning");
-    let web1 = find(&alerts, "nag/web1");
+    assert_eq!(listed_as(&alerts, "nag/db1!load")["severity"], "warning");
+    let web1 = listed_as(&alerts, "nag/web1");
     assert_eq!((web1["severity"].as_str(), web1["title"].as_str()), (Some("high"), Some("web1 DOWN")));
 
     // Ack with a note holding `;` and a line break: one acknowledgement, one comment, whole.
-    let out = run(&sb, &config, &["ack", "nag/db1!disk", "--note", "cleaning; then\nrotate"]);
+    let out = sb.run(&config, &["ack", "nag/db1!disk", "--note", "cleaning; then\nrotate"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(n.status("db1!disk").unwrap()["problem_has_been_acknowledged"], "1");
     let comments = n.comments("db1!disk");
@@ -75,24 +61,23 @@ fn real_nagios_problems_are_listed_acknowledged_once_commented_unacknowledged_an
     );
     assert!(!n.log().contains("Unknown command"), "no second command was made of the note:\n{}", n.log());
     // Syncing again writes nothing more; the list shows it acknowledged.
-    assert!(run(&sb, &config, &["sync"]).status.success());
+    assert!(sb.run(&config, &["sync"]).status.success());
     assert_eq!(n.comments("db1!disk").len(), 1);
-    assert_eq!(find(&listed(&sb, &config), "nag/db1!disk")["status"], "acknowledged");
+    assert_eq!(listed_as(&sb.listed(&config), "nag/db1!disk")["status"], "acknowledged");
 
     // A note is a comment; an operator's comment in Nagios shows in klaxon's timeline, once.
-    assert!(run(&sb, &config, &["note", "nag/db1!disk", "it is logrotate"]).status.success());
+    assert!(sb.run(&config, &["note", "nag/db1!disk", "it is logrotate"]).status.success());
     n.submit(&["ADD_SVC_COMMENT;db1;disk;1;bob;DBA here; moving logs".to_string()]);
     n.wait("bob's comment", |n| n.comments("db1!disk").iter().any(|c| c["author"] == "bob"));
     for _ in 0..2 {
-        assert!(run(&sb, &config, &["list"]).status.success());
+        assert!(sb.run(&config, &["list"]).status.success());
     }
-    let timeline =
-        String::from_utf8_lossy(&run(&sb, &config, &["timeline", "nag/db1!disk", "--format", "json"]).stdout)
-            .into_owned();
+    let timeline = String::from_utf8_lossy(&sb.run(&config, &["timeline", "nag/db1!disk", "--format", "json"]).stdout)
+        .into_owned();
     assert_eq!(timeline.matches("DBA here; moving logs").count(), 1, "{timeline}");
 
     // Unack: Nagios's acknowledgement is gone, and a comment says who removed it.
-    let out = run(&sb, &config, &["unack", "nag/db1!disk"]);
+    let out = sb.run(&config, &["unack", "nag/db1!disk"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(n.status("db1!disk").unwrap()["problem_has_been_acknowledged"], "0");
     let ours: Vec<String> = n
@@ -103,10 +88,10 @@ fn real_nagios_problems_are_listed_acknowledged_once_commented_unacknowledged_an
         .collect();
     assert_eq!(ours.len(), 2, "the note and the removal (the ack's comment goes with the ack): {ours:?}");
     assert!(ours.iter().any(|t| t.starts_with("acknowledgement removed (via klaxon)")), "{ours:?}");
-    assert_eq!(find(&listed(&sb, &config), "nag/db1!disk")["status"], "firing");
+    assert_eq!(listed_as(&sb.listed(&config), "nag/db1!disk")["status"], "firing");
 
     // Severity and close do not exist in Nagios: refused, saying so.
-    let out = run(&sb, &config, &["severity", "nag/db1!disk", "disaster"]);
+    let out = sb.run(&config, &["severity", "nag/db1!disk", "disaster"]);
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot severity set"), "{out:?}");
 
@@ -114,7 +99,7 @@ fn real_nagios_problems_are_listed_acknowledged_once_commented_unacknowledged_an
     let now = chrono::Utc::now().timestamp();
     n.submit(&[format!("SCHEDULE_SVC_DOWNTIME;db1;load;{now};{};1;0;3600;carol;kernel update", now + 3600)]);
     n.wait("the downtime", |n| n.status("db1!load").is_some_and(|s| s["scheduled_downtime_depth"] == "1"));
-    let load = find(&listed(&sb, &config), "nag/db1!load").clone();
+    let load = listed_as(&sb.listed(&config), "nag/db1!load").clone();
     assert_eq!(load["status"], "suppressed", "{load:#}");
     let json = load.to_string();
     assert!(json.contains("in downtime until") && json.contains("by carol: kernel update"), "{load:#}");
@@ -122,7 +107,7 @@ fn real_nagios_problems_are_listed_acknowledged_once_commented_unacknowledged_an
     // With handled = false, acknowledged and downtimed problems are left out.
     let hide = Sandbox::new();
     let hide_config = write_config(&hide, &n, "handled = false\nhosts = false");
-    let keys: Vec<Value> = listed(&hide, &hide_config).iter().map(|a| a["key"].clone()).collect();
+    let keys: Vec<Value> = hide.listed(&hide_config).iter().map(|a| a["key"].clone()).collect();
     assert_eq!(keys, ["nag/db1!disk"]);
 }
 
@@ -134,27 +119,27 @@ fn a_nagios_ack_not_yet_in_the_status_file_is_confirmed_later_and_made_once() {
     n.set_state("db1!disk", 2, "DISK CRITICAL");
     let sb = Sandbox::new();
     let config = write_config(&sb, &n, "timeout = \"2s\"");
-    assert_eq!(find(&listed(&sb, &config), "nag/db1!disk")["status"], "firing");
+    assert_eq!(listed_as(&sb.listed(&config), "nag/db1!disk")["status"], "firing");
 
-    let out = run(&sb, &config, &["ack", "nag/db1!disk", "--note", "on it"]);
+    let out = sb.run(&config, &["ack", "nag/db1!disk", "--note", "on it"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "the ack itself is recorded: {stderr}");
     assert!(stderr.contains("not sent yet") && stderr.contains("not in the status file yet"), "{stderr}");
     n.wait("Nagios shows the ack", |n| n.status("db1!disk").unwrap()["problem_has_been_acknowledged"] == "1");
 
     for _ in 0..2 {
-        let out = run(&sb, &config, &["sync"]);
+        let out = sb.run(&config, &["sync"]);
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     }
     let comments = n.comments("db1!disk");
     assert_eq!(comments.len(), 1, "one acknowledgement after the retry: {comments:#?}");
-    let timeline = common::json(&run(&sb, &config, &["timeline", "nag/db1!disk", "--format", "json"]).stdout);
+    let timeline = common::json(&sb.run(&config, &["timeline", "nag/db1!disk", "--format", "json"]).stdout);
     let entries = timeline["entries"].as_array().unwrap();
     assert_eq!(entries.iter().filter(|e| e["kind"] == "acked").count(), 1, "{timeline}");
 
     // Nagios dies: the FIFO stays with nobody reading it. The note is kept, not hung on.
     n.crash();
-    let out = run(&sb, &config, &["note", "nag/db1!disk", "still on it"]);
+    let out = sb.run(&config, &["note", "nag/db1!disk", "still on it"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "the note itself is recorded: {stderr}");
     assert!(stderr.contains("not sent yet") && stderr.contains("Nagios is not reading its command file"), "{stderr}");
