@@ -114,6 +114,15 @@ impl StateSeverities {
     }
 }
 
+/// An alert's title: `db1: Disk /var CRITICAL` for a service (the list has no host column,
+/// and a service name alone repeats on every host), `db1 DOWN` for a host.
+pub fn title(host: &str, service: Option<&str>, state: State) -> String {
+    match service {
+        Some(s) => format!("{host}: {s} {}", state.name()),
+        None => format!("{host} {}", state.name()),
+    }
+}
+
 /// A downtime in force: when it ends, who set it, why.
 pub struct Downtime<'a> {
     pub until: Option<DateTime<Utc>>,

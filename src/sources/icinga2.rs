@@ -9,7 +9,9 @@
 //! that finds the mark on the object has nothing left to do. Icinga has no severity and
 //! nothing to close: those actions are refused before they are stored.
 
-use super::check_states::{self, State, StateSeverities, comment, done, links, object_id, split_object, standing};
+use super::check_states::{
+    self, State, StateSeverities, comment, done, links, object_id, split_object, standing, title,
+};
 use super::{AlertSource, KindConfig, MirrorFuture, PollFuture, SourceConfig, SourceError};
 use super::{op_mark as marker, without_marks as readable};
 use crate::config::{At, Problems, Secret, SecretField, http_url_problem, opt_duration};
@@ -559,7 +561,7 @@ impl Icinga2Source {
         Alert {
             // Clean here, not only at the border: the key is the one field the border leaves.
             key: AlertKey::new(&self.name, &crate::sanitize::sanitize_line(&o.name)),
-            title: format!("{} {}", service.as_deref().unwrap_or(&host_shown), state.name()),
+            title: title(&host_shown, service.as_deref(), state),
             severity: self.cfg.severities.of(state),
             status,
             started_at: started.unwrap_or(now),

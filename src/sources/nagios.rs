@@ -13,7 +13,9 @@
 //! command leaves a comment carrying `[klaxon op <op_id>]`, and is done when `status.dat`
 //! shows it: a retry that finds the mark has nothing left to do.
 
-use super::check_states::{self, State, StateSeverities, comment, done, links, object_id, split_object, standing};
+use super::check_states::{
+    self, State, StateSeverities, comment, done, links, object_id, split_object, standing, title,
+};
 use super::{AlertSource, KindConfig, MirrorFuture, PollFuture, SourceConfig, SourceError};
 use super::{op_mark as marker, without_marks as readable};
 use crate::config::{At, Problems};
@@ -390,7 +392,7 @@ impl Reader {
             alerts.push(Alert {
                 // Clean here, not only at the border: the key is the one field the border leaves.
                 key: AlertKey::new(&self.name, &crate::sanitize::sanitize_line(&id)),
-                title: format!("{} {}", service.as_deref().unwrap_or(&host_shown), state.name()),
+                title: title(&host_shown, service.as_deref(), state),
                 severity: self.cfg.severities.of(state),
                 status,
                 started_at: started.unwrap_or(now),

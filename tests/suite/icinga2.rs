@@ -49,7 +49,7 @@ fn real_icinga_problems_are_listed_acknowledged_once_commented_unacknowledged_an
     assert_eq!(disk["severity"], "high", "CRITICAL is High by default");
     assert_eq!(disk["status"], "firing");
     assert_eq!(disk["host"], "db1 (klaxon test)");
-    assert_eq!(disk["title"], "Disk /var CRITICAL");
+    assert_eq!(disk["title"], "db1 (klaxon test): Disk /var CRITICAL");
     assert_eq!(disk["annotations"]["output"], "DISK CRITICAL - /var 98% used\n/var/log 40G");
     assert_eq!(disk["annotations"]["notes"], "Clean /var/log first");
     assert_eq!(disk["labels"]["state_type"], "hard");

@@ -39,7 +39,7 @@ fn real_nagios_problems_are_listed_acknowledged_once_commented_unacknowledged_an
     assert_eq!(disk["severity"], "high", "CRITICAL is High by default");
     assert_eq!(disk["status"], "firing");
     assert_eq!(disk["host"], "db1 (klaxon test)", "the alias, from objects.cache");
-    assert_eq!(disk["title"], "Disk /var CRITICAL");
+    assert_eq!(disk["title"], "db1 (klaxon test): Disk /var CRITICAL");
     assert_eq!(disk["annotations"]["output"], "DISK CRITICAL - /var 98% used");
     assert_eq!(disk["annotations"]["notes"], "Clean /var/log first");
     assert_eq!(disk["runbook"], "https://runbooks.example/disk", "notes_url is the runbook");
