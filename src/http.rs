@@ -72,6 +72,16 @@ impl Limits {
 
 /// A client with `limits` applied; `extra_ca` adds a PEM file of trusted CAs.
 pub fn client(limits: Limits, extra_ca: Option<&Path>) -> Result<reqwest::Client, HttpError> {
+    client_with_identity(limits, extra_ca, None)
+}
+
+/// The same, presenting a client certificate: `identity` is PEM holding the certificate
+/// (chain) and its private key (read by the caller, who checks the key file is private).
+pub fn client_with_identity(
+    limits: Limits,
+    extra_ca: Option<&Path>,
+    identity: Option<&[u8]>,
+) -> Result<reqwest::Client, HttpError> {
     // One crypto provider for the process (ring: smaller and faster to build than aws-lc).
     let _ = rustls::crypto::ring::default_provider().install_default();
     let mut builder = reqwest::Client::builder()
@@ -86,6 +96,11 @@ pub fn client(limits: Limits, extra_ca: Option<&Path>) -> Result<reqwest::Client
         for cert in certs {
             builder = builder.add_root_certificate(cert);
         }
+    }
+    if let Some(pem) = identity {
+        let id = reqwest::Identity::from_pem(pem)
+            .map_err(|e| HttpError::Setup(format!("client certificate or key does not read: {e}")))?;
+        builder = builder.identity(id);
     }
     builder.build().map_err(|e| HttpError::Setup(format!("cannot build HTTP client: {e}")))
 }

@@ -13,7 +13,7 @@ pub mod theme;
 
 pub(crate) use kinds::kind_enum;
 pub use load::{ConfigError, Document, KeyPath, KeySeg, Loaded, Origin, load, parse};
-pub use secret::{Credentials, Login, REDACTED, Secret, SecretField, SecretRef, redact};
+pub use secret::{Credentials, Login, REDACTED, Secret, SecretField, SecretRef, read_private_file, redact};
 
 use serde::{Deserialize, Deserializer};
 use std::collections::HashSet;

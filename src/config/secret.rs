@@ -262,6 +262,19 @@ impl<'a> Login<'a> {
 /// Refuses a file that group or others can read or write, as ssh does for keys.
 fn read_secret_file(path: &Path) -> Result<Secret, String> {
     let shown = path.display();
+    let text = String::from_utf8(read_private_file(path)?)
+        .map_err(|_| format!("cannot read secret file {shown}: it is not UTF-8 text"))?;
+    let value = text.lines().next().unwrap_or("").trim();
+    if value.is_empty() {
+        return Err(format!("secret file {shown} is empty"));
+    }
+    Ok(Secret::from(value.to_owned()))
+}
+
+/// The whole of a file only its owner may read or write (a private key, a token): refused,
+/// naming the file and the fix, when group or others can.
+pub fn read_private_file(path: &Path) -> Result<Vec<u8>, String> {
+    let shown = path.display();
     let meta = std::fs::metadata(path).map_err(|e| format!("cannot read secret file {shown}: {e}"))?;
     let mode = meta.permissions().mode() & 0o777;
     if mode & 0o077 != 0 {
@@ -269,12 +282,7 @@ fn read_secret_file(path: &Path) -> Result<Secret, String> {
             "secret file {shown} is accessible by group or others (mode {mode:04o}); run: chmod 600 {shown}"
         ));
     }
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read secret file {shown}: {e}"))?;
-    let value = text.lines().next().unwrap_or("").trim();
-    if value.is_empty() {
-        return Err(format!("secret file {shown} is empty"));
-    }
-    Ok(Secret::from(value.to_owned()))
+    std::fs::read(path).map_err(|e| format!("cannot read secret file {shown}: {e}"))
 }
 
 #[cfg(test)]

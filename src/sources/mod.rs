@@ -3,8 +3,11 @@
 
 pub mod alertmanager;
 pub mod cache;
+pub mod check_states;
 pub mod checks;
 pub mod demo;
+pub mod icinga2;
+pub mod nagios;
 pub mod poller;
 pub mod zabbix;
 
@@ -22,6 +25,8 @@ crate::config::kind_enum! {
         Checks(checks::ChecksConfig) = "checks",
         Alertmanager(alertmanager::AlertmanagerConfig) = "alertmanager",
         Zabbix(zabbix::ZabbixConfig) = "zabbix",
+        Icinga2(icinga2::Icinga2Config) = "icinga2",
+        Nagios(nagios::NagiosConfig) = "nagios",
     }
 }
 

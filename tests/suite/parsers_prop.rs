@@ -1,8 +1,8 @@
 //! Property-based tests for every parser of outside input: each source's payloads
-//! (Alertmanager, Zabbix, plugin output, the demo), log lines (file, journald, Loki, and the
-//! Elasticsearch, Graylog, Splunk and Sumo Logic answers), config durations and the config
-//! file itself, the snapshot cache read back from disk, and runbook Markdown through the
-//! renderer.
+//! (Alertmanager, Zabbix, Icinga 2, Nagios's status files, plugin output, the demo), log lines
+//! (file, journald, Loki, and the Elasticsearch, Graylog, Splunk and Sumo Logic answers), SLO
+//! spec files and Prometheus answers, config durations and the config file itself, the
+//! snapshot cache read back from disk, and runbook Markdown through the renderer.
 //!
 //! Inputs are well-shaped payloads damaged at random (`common::fuzz`): a field of another
 //! type, a key missing or added, hostile text, a byte cut or changed. The property is always
@@ -1189,6 +1189,266 @@ fn prop_prometheus_answer(a: PromAnswer) -> TestResult {
         instant.as_ref().err().map_or(Ok(()), check)?;
         range.as_ref().err().map_or(Ok(()), check)
     })())
+// ---------------------------------------------------------------- Icinga 2
+
+/// Answers of Icinga 2's object queries (services, hosts, comments, downtimes), in the shape
+/// of the API documentation's examples and of what Debian's Icinga 2.13 answered in
+/// tests/suite/icinga2.rs: numbers as floats, names `host!service`.
+#[derive(Clone, Debug)]
+struct IcingaAnswer {
+    services: Bytes,
+    hosts: Bytes,
+    comments: Bytes,
+    downtimes: Bytes,
+    intact: Option<usize>,
+}
+
+fn icinga_time(g: &mut Gen) -> Value {
+    match below(g, 6) {
+        0 => json!(0),
+        1 => json!(-5.5),
+        2 => json!(1e300),
+        _ => json!(1_700_000_000.0 + f64::from(u32::arbitrary(g)) / 7.0),
+    }
+}
+
+fn icinga_name(g: &mut Gen) -> String {
+    if chance(g, 70) { pick(g, &["db1", "web-1", "Disk /var", "load"]).into() } else { odd_text(g) }
+}
+
+impl Arbitrary for IcingaAnswer {
+    fn arbitrary(g: &mut Gen) -> Self {
+        let object = |g: &mut Gen, host: bool| {
+            let (h, s) = (icinga_name(g), icinga_name(g));
+            let name = if host { h.clone() } else { format!("{h}!{s}") };
+            let mut attrs = json!({
+                "display_name": odd_text(g), "state": below(g, 5) as f64, "state_type": below(g, 2) as f64,
+                "last_check_result": {"output": odd_text(g), "execution_end": icinga_time(g), "performance_data": []},
+                "last_state_change": icinga_time(g), "last_hard_state_change": icinga_time(g),
+                "acknowledgement": below(g, 3) as f64, "acknowledgement_expiry": icinga_time(g),
+                "downtime_depth": below(g, 2) as f64, "notes": odd_text(g), "notes_url": odd_text(g),
+                "action_url": if chance(g, 20) { Value::Null } else { json!(odd_text(g)) },
+            });
+            if host {
+                attrs["last_reachable"] = json!(chance(g, 70));
+            } else {
+                attrs["host_name"] = json!(h);
+            }
+            let joins = if host { json!({}) } else { json!({"host": {"name": h, "display_name": odd_text(g)}}) };
+            (
+                json!({"name": name, "type": if host { "Host" } else { "Service" }, "attrs": attrs, "joins": joins, "meta": {}}),
+                h,
+                s,
+            )
+        };
+        let mut targets = Vec::new();
+        let mut services = Vec::new();
+        let mut hosts = Vec::new();
+        for i in 0..below(g, 8) {
+            let host = i % 3 == 2;
+            let (o, h, s) = object(g, host);
+            targets.push((h, if host { String::new() } else { s }));
+            if host { hosts.push(o) } else { services.push(o) }
+        }
+        // Objects that are OK (state 0) are no problems, whatever the server sent.
+        let problems = services.iter().chain(&hosts).filter(|o| o["attrs"]["state"] != json!(0.0)).count();
+        let mut comments = Vec::new();
+        let mut downtimes = Vec::new();
+        for (h, s) in &targets {
+            for _ in 0..below(g, 3) {
+                comments.push(json!({"name": format!("{h}!{s}!c"), "type": "Comment", "attrs": {
+                    "author": odd_text(g), "text": odd_text(g), "entry_type": pick(g, &[1.0, 4.0, 2.0]),
+                    "entry_time": icinga_time(g), "host_name": h, "service_name": s}}));
+            }
+            if chance(g, 30) {
+                downtimes.push(json!({"name": format!("{h}!{s}!d"), "type": "Downtime", "attrs": {
+                    "author": odd_text(g), "comment": odd_text(g), "end_time": icinga_time(g),
+                    "host_name": h, "service_name": s}}));
+            }
+        }
+        let wrap = |v: Vec<Value>| json!({"results": v});
+        let mut all = [wrap(services), wrap(hosts), wrap(comments), wrap(downtimes)];
+        if chance(g, 60) {
+            for v in &mut all {
+                mutate(g, v, 4);
+            }
+            let [a, b, c, d] = all.each_ref().map(|v| Bytes(damaged_bytes(g, v)));
+            return IcingaAnswer { services: a, hosts: b, comments: c, downtimes: d, intact: None };
+        }
+        let [a, b, c, d] = all.each_ref().map(|v| Bytes(serde_json::to_vec(v).unwrap()));
+        IcingaAnswer { services: a, hosts: b, comments: c, downtimes: d, intact: Some(problems) }
+    }
+}
+
+fn icinga() -> klaxon::sources::icinga2::Icinga2Source {
+    let dir = tempfile::tempdir().unwrap();
+    let password = dir.path().join("password");
+    std::fs::write(&password, "prop-password\n").unwrap();
+    std::fs::set_permissions(&password, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let cfg = klaxon::settings::parse(
+        &format!(
+            "[[sources]]\nname = \"ici\"\nkind = \"icinga2\"\nurl = \"https://127.0.0.1:9\"\nusername = \"u\"\npassword_file = \"{}\"\n",
+            password.display()
+        ),
+        "k.toml",
+    )
+    .unwrap();
+    let klaxon::sources::SourceKind::Icinga2(c) = &cfg.sources[0].kind else { unreachable!() };
+    klaxon::sources::icinga2::Icinga2Source::new(&cfg.sources[0], c).unwrap()
+}
+
+thread_local! {
+    static ICI: klaxon::sources::icinga2::Icinga2Source = icinga();
+}
+
+fn prop_icinga(input: IcingaAnswer) -> TestResult {
+    ICI.with(|ici| {
+        let decoded = ici.decode(&input.services.0, &input.hosts.0, &input.comments.0, &input.downtimes.0);
+        verdict(match decoded.map(border) {
+            Ok(alerts) => (|| {
+                for a in &alerts {
+                    alert_clean(a, "ici")?;
+                }
+                if let Some(n) = input.intact {
+                    holds(alerts.len() == n, || format!("{n} problems in, {} out", alerts.len()))?;
+                }
+                Ok(())
+            })(),
+            Err(e) => {
+                let e = e.to_string();
+                let named = ["services:", "hosts:", "comments:", "downtimes:"].iter().any(|w| e.starts_with(w));
+                holds(input.intact.is_none(), || format!("an intact answer refused: {e}"))
+                    .and(holds(line_clean(&e) && named, || e.clone()))
+            }
+        })
+    })
+}
+
+// ---------------------------------------------------------------- Nagios
+
+/// A status.dat and an objects.cache as Nagios Core 4.4 writes them (the blocks and keys of
+/// the files Debian's nagios4 wrote in tests/suite/nagios.rs), values odd, sometimes cut.
+#[derive(Clone, Debug)]
+struct NagiosFiles {
+    status: Bytes,
+    objects: Bytes,
+    intact: Option<usize>,
+}
+
+/// A field value as Nagios writes one: on one line.
+fn nagios_value(g: &mut Gen) -> String {
+    odd_text(g).replace(['\n', '\r'], " ")
+}
+
+impl Arbitrary for NagiosFiles {
+    fn arbitrary(g: &mut Gen) -> Self {
+        let mut status = String::from(
+            "# NAGIOS STATUS FILE\ninfo {\n\tcreated=1700000000\n\tversion=4.4.6\n\t}\n\nprogramstatus {\n\tnagios_pid=1\n\t}\n\n",
+        );
+        let mut objects = String::from("# objects.cache\n\n");
+        let mut problems = 0;
+        for _ in 0..below(g, 6) {
+            let host = if chance(g, 70) { pick(g, &["db1", "web1"]).to_string() } else { nagios_value(g) };
+            let service = (!chance(g, 30)).then(|| if chance(g, 60) { "disk".to_string() } else { nagios_value(g) });
+            let state = below(g, 5);
+            let checked = chance(g, 90);
+            if checked && state > 0 {
+                problems += 1;
+            }
+            let kind = if service.is_some() { "service" } else { "host" };
+            let svc_line = service.as_ref().map(|s| format!("\tservice_description={s}\n")).unwrap_or_default();
+            status.push_str(&format!(
+                "{kind}status {{\n\thost_name={host}\n{svc_line}\thas_been_checked={}\n\tcurrent_state={state}\n\tstate_type={}\n\
+                 \tlast_state_change={}\n\tlast_hard_state_change={}\n\tlast_check={}\n\tplugin_output={}\n\
+                 \tlong_plugin_output={}\n\tproblem_has_been_acknowledged={}\n\tscheduled_downtime_depth={}\n\t}}\n\n",
+                u8::from(checked),
+                below(g, 2),
+                pick(g, &["0", "1700000000", "-3", "99999999999999999999", "x"]),
+                pick(g, &["0", "1700000100", "9223372036854775807"]),
+                pick(g, &["0", "1700000200"]),
+                nagios_value(g),
+                nagios_value(g) + "\\nsecond line",
+                below(g, 2),
+                below(g, 2),
+            ));
+            for _ in 0..below(g, 3) {
+                status.push_str(&format!(
+                    "{kind}comment {{\n\thost_name={host}\n{svc_line}\tentry_type={}\n\tcomment_id={}\n\tentry_time=1700000000\n\tauthor={}\n\tcomment_data={}\n\t}}\n\n",
+                    pick(g, &["1", "4", "2"]),
+                    below(g, 100),
+                    nagios_value(g),
+                    nagios_value(g)
+                ));
+            }
+            if chance(g, 30) {
+                status.push_str(&format!(
+                    "{kind}downtime {{\n\thost_name={host}\n{svc_line}\tend_time={}\n\tis_in_effect=1\n\tauthor={}\n\tcomment={}\n\t}}\n\n",
+                    pick(g, &["0", "1700003600", "-1"]),
+                    nagios_value(g),
+                    nagios_value(g)
+                ));
+            }
+            let svc_def = service.as_ref().map(|s| format!("\tservice_description\t{s}\n")).unwrap_or_default();
+            objects.push_str(&format!(
+                "define {kind} {{\n\thost_name\t{host}\n{svc_def}\tdisplay_name\t{}\n\talias\t{}\n\tnotes\t{}\n\tnotes_url\t{}\n\taction_url\t{}\n\t}}\n\n",
+                nagios_value(g),
+                nagios_value(g),
+                nagios_value(g),
+                nagios_value(g),
+                nagios_value(g)
+            ));
+        }
+        if chance(g, 40) {
+            // A file cut short, or bytes changed: as a reader racing an in-place writer would see it.
+            let mut status = status.into_bytes();
+            let mut objects = objects.into_bytes();
+            for bytes in [&mut status, &mut objects] {
+                if chance(g, 50) && !bytes.is_empty() {
+                    bytes.truncate(below(g, bytes.len()));
+                } else if !bytes.is_empty() {
+                    let i = below(g, bytes.len());
+                    bytes[i] = u8::arbitrary(g);
+                }
+            }
+            return NagiosFiles { status: Bytes(status), objects: Bytes(objects), intact: None };
+        }
+        NagiosFiles { status: Bytes(status.into_bytes()), objects: Bytes(objects.into_bytes()), intact: Some(problems) }
+    }
+}
+
+fn nagios() -> klaxon::sources::nagios::NagiosSource {
+    let cfg = klaxon::settings::parse(
+        "[[sources]]\nname = \"nag\"\nkind = \"nagios\"\nstatus_file = \"/nonexistent/status.dat\"\nwrite_back = false\n",
+        "k.toml",
+    )
+    .unwrap();
+    let klaxon::sources::SourceKind::Nagios(c) = &cfg.sources[0].kind else { unreachable!() };
+    klaxon::sources::nagios::NagiosSource::new(&cfg.sources[0], c)
+}
+
+thread_local! {
+    static NAG: klaxon::sources::nagios::NagiosSource = nagios();
+}
+
+fn prop_nagios(input: NagiosFiles) -> TestResult {
+    NAG.with(|nag| {
+        verdict(match nag.decode(&input.status.0, &input.objects.0).map(border) {
+            Ok(alerts) => (|| {
+                for a in &alerts {
+                    alert_clean(a, "nag")?;
+                }
+                if let Some(n) = input.intact {
+                    holds(alerts.len() == n, || format!("{n} problems in, {} out", alerts.len()))?;
+                }
+                Ok(())
+            })(),
+            Err(e) => {
+                let e = e.to_string();
+                holds(input.intact.is_none(), || format!("intact files refused: {e}"))
+                    .and(holds(line_clean(&e) && e.starts_with("status file"), || e.clone()))
+            }
+        })
+    })
 }
 
 // ---------------------------------------------------------------- the runs
@@ -1217,6 +1477,8 @@ macro_rules! property {
 
 property!(alertmanager_answers, long_alertmanager_answers, "alertmanager alerts+silences", 400, prop_alertmanager);
 property!(zabbix_answers, long_zabbix_answers, "zabbix problem/trigger/user", 400, prop_zabbix);
+property!(icinga2_answers, long_icinga2_answers, "icinga2 services/hosts/comments/downtimes", 400, prop_icinga);
+property!(nagios_files, long_nagios_files, "nagios status.dat+objects.cache", 400, prop_nagios);
 property!(plugin_output, long_plugin_output, "plugin output", 400, prop_plugin_output);
 property!(plugin_runs, long_plugin_runs, "plugin output through a real command", 40, prop_plugin_run);
 property!(proc_files, long_proc_files, "/proc files", 300, prop_proc_files);

@@ -5,8 +5,11 @@
 pub mod alerts;
 pub mod fault_proxy;
 pub mod fuzz;
+pub mod icinga2;
+pub mod nagios;
 pub mod postgres;
 pub mod servers;
+pub mod tls_bridge;
 pub mod zabbix;
 pub mod zabbix_mock;
 
@@ -61,6 +64,18 @@ impl Sandbox {
         cmd
     }
 
+    /// `klaxon --config CONFIG ARGS` in this sandbox, run to its end.
+    pub fn run(&self, config: &Path, args: &[&str]) -> std::process::Output {
+        self.klaxon().arg("--config").arg(config).args(args).output().unwrap()
+    }
+
+    /// What `klaxon list --format json` lists with `config` (which must succeed).
+    pub fn listed(&self, config: &Path) -> Vec<serde_json::Value> {
+        let out = self.run(config, &["list", "--format", "json"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        json(&out.stdout).as_array().unwrap().clone()
+    }
+
     pub fn write(&self, rel: &str, text: &str) -> PathBuf {
         let path = self.path(rel);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -82,6 +97,11 @@ pub fn require(program: &str, package: &str) -> Option<PathBuf> {
     }
     eprintln!("SKIPPED: {msg}");
     None
+}
+
+/// The alert listed under `key` (panics naming what was listed instead).
+pub fn listed_as<'a>(alerts: &'a [serde_json::Value], key: &str) -> &'a serde_json::Value {
+    alerts.iter().find(|a| a["key"] == key).unwrap_or_else(|| panic!("{key} not listed: {alerts:#?}"))
 }
 
 pub fn json(out: &[u8]) -> serde_json::Value {
