@@ -47,6 +47,8 @@ pub struct Config {
     /// One person across systems, with their time zone and working hours (reports).
     #[serde(default)]
     pub people: Vec<crate::people::PersonConfig>,
+    #[serde(default)]
+    pub reports: crate::report::ReportsConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -93,6 +95,7 @@ impl Document for Config {
         self.escalation.validate(&|field| KeyPath::root("escalation").key(field), &mut problems);
         crate::logs::validate(&self.logs, &mut problems);
         crate::people::validate(&self.people, &mut problems);
+        self.reports.validate(&|field| KeyPath::root("reports").key(field), &mut problems);
         problems
     }
 

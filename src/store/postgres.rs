@@ -19,13 +19,12 @@ use std::sync::{Mutex, mpsc};
 use std::time::{Duration, Instant};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
-const MIGRATIONS: &[&str] =
-    &[
-        include_str!("migrations/postgres/0001_init.sql"),
-        include_str!("migrations/postgres/0002_reports.sql"),
-        include_str!("migrations/postgres/0003_incidents.sql"),
-        include_str!("migrations/postgres/0004_incidents_backfill.sql"),
-    ];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/postgres/0001_init.sql"),
+    include_str!("migrations/postgres/0002_reports.sql"),
+    include_str!("migrations/postgres/0003_incidents.sql"),
+    include_str!("migrations/postgres/0004_incidents_backfill.sql"),
+];
 
 /// Every transaction that writes entries holds this advisory lock until it commits, so
 /// entries become visible in id order and a reader's cursor never skips one that commits

@@ -360,11 +360,11 @@ fn scope(b: &mut Builder, q: &ReportQuery) -> Scope {
 }
 
 /// `m`: the incidents that fired in the period and match, as the incidents table holds them
-/// (kept by triggers as entries are written; see migrations/0005_incidents.sql).
-fn incidents(s: &Scope) -> String {
+/// (kept by triggers as entries are written; see migrations/0005_incidents.sql): only the
+/// columns `cols` a report needs, so less is carried through its sorts.
+fn incidents(s: &Scope, cols: &str) -> String {
     format!(
-        "m AS (SELECT i.*, i.tta AS ta, i.ttr AS tr FROM incidents i
-               WHERE i.fired_at >= {} AND i.fired_at < {}{})",
+        "m AS (SELECT {cols} FROM incidents i WHERE i.fired_at >= {} AND i.fired_at < {}{})",
         s.since, s.until, s.cond
     )
 }
@@ -386,7 +386,7 @@ pub fn weeks(q: &ReportQuery) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
 pub fn summary(d: Dialect, q: &ReportQuery) -> Query {
     let mut b = Builder::new(d);
     let s = scope(&mut b, q);
-    let inc = incidents(&s);
+    let inc = incidents(&s, "i.sev, i.source, i.service, i.fired_at, i.escalations, i.tta AS ta, i.ttr AS tr");
     let weeks: Vec<serde_json::Value> = weeks(q)
         .iter()
         .enumerate()
@@ -397,18 +397,24 @@ pub fn summary(d: Dialect, q: &ReportQuery) -> Query {
         &[("w", "bigint"), ("s", "timestamptz"), ("e", "timestamptz")],
     );
     let page = b.bind(Param::Int(severity_rank(q.page_severity)));
-    let figures = format!(
-        "COUNT(*), CAST(SUM(CASE WHEN sev >= {page} THEN 1 ELSE 0 END) AS BIGINT), COUNT(ta), COUNT(tr),
-         CAST(SUM(escalations) AS BIGINT)"
-    );
+    // One pass groups the period's incidents by all four at once (a few hundred rows); each
+    // dimension then adds those up, instead of five passes over every incident.
+    let sums = "CAST(SUM(n) AS BIGINT), CAST(SUM(p) AS BIGINT), CAST(SUM(na) AS BIGINT), CAST(SUM(nr) AS BIGINT),
+                CAST(SUM(esc) AS BIGINT)";
     let sql = format!(
-        "WITH weeks AS MATERIALIZED ({weeks}), {inc}
-         SELECT 'all' AS dim, '' AS grp, {figures} FROM m HAVING COUNT(*) > 0
-         UNION ALL SELECT 'severity', CAST(sev AS TEXT), {figures} FROM m GROUP BY sev
-         UNION ALL SELECT 'source', source, {figures} FROM m GROUP BY source
-         UNION ALL SELECT 'service', service, {figures} FROM m GROUP BY service
-         UNION ALL SELECT 'week', CAST(w.w AS TEXT), {figures}
-           FROM weeks w JOIN m ON m.fired_at >= w.s AND m.fired_at < w.e GROUP BY w.w
+        "WITH weeks AS MATERIALIZED ({weeks}), {inc},
+         c AS MATERIALIZED (
+           SELECT sev, source, service, w.w AS week, COUNT(*) AS n,
+             SUM(CASE WHEN sev >= {page} THEN 1 ELSE 0 END) AS p, COUNT(ta) AS na, COUNT(tr) AS nr,
+             SUM(escalations) AS esc
+           FROM weeks w JOIN m ON m.fired_at >= w.s AND m.fired_at < w.e
+           GROUP BY sev, source, service, w.w
+         )
+         SELECT 'all' AS dim, '' AS grp, {sums} FROM c HAVING COUNT(*) > 0
+         UNION ALL SELECT 'severity', CAST(sev AS TEXT), {sums} FROM c GROUP BY sev
+         UNION ALL SELECT 'source', source, {sums} FROM c GROUP BY source
+         UNION ALL SELECT 'service', service, {sums} FROM c GROUP BY service
+         UNION ALL SELECT 'week', CAST(week AS TEXT), {sums} FROM c GROUP BY week
          ORDER BY 1, 2"
     );
     use Col::{Int, Text};
@@ -451,7 +457,8 @@ pub fn summary_rows<E>(d: Dialect, q: &ReportQuery, run: &mut Run<E>) -> Result<
             },
             _ => continue,
         };
-        for (slot, col, n) in [(0, "tta", r.acknowledged), (1, "tta", r.acknowledged), (2, "ttr", r.resolved), (3, "ttr", r.resolved)]
+        for (slot, col, n) in
+            [(0, "tta", r.acknowledged), (1, "tta", r.acknowledged), (2, "ttr", r.resolved), (3, "ttr", r.resolved)]
         {
             let k = if slot % 2 == 0 { (n + 1) / 2 } else { (9 * n + 9) / 10 };
             if n > 0 {
@@ -586,7 +593,7 @@ const SPAN_COLS: &[(&str, &str)] = &[("p", "text"), ("s", "timestamptz"), ("e", 
 pub fn noise(d: Dialect, q: &ReportQuery, flap_within_s: i64, zone: &[OffsetFrom]) -> Query {
     let mut b = Builder::new(d);
     let s = scope(&mut b, q);
-    let inc = incidents(&s);
+    let inc = incidents(&s, "i.name, i.service, i.fired_at, i.resolved_at, i.acked_at, i.humans, i.prev_resolved");
     let rows: Vec<(&str, &OffsetFrom)> = zone.iter().map(|o| ("", o)).collect();
     let zones = b.json_table(spans_json(&rows), SPAN_COLS);
     let flap = b.bind(Param::Int(flap_within_s));
@@ -662,7 +669,7 @@ pub fn noise_rows<E>(
 pub fn oncall(d: Dialect, q: &ReportQuery, inputs: &OncallInputs) -> Query {
     let mut b = Builder::new(d);
     let s = scope(&mut b, q);
-    let inc = incidents(&s);
+    let inc = incidents(&s, "i.fired_at, i.sev");
     let page = b.bind(Param::Int(severity_rank(q.page_severity)));
     let aliases: Vec<serde_json::Value> =
         inputs.aliases.iter().map(|(a, p)| serde_json::json!({"a": a, "p": p})).collect();

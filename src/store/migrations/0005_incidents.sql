@@ -34,13 +34,18 @@ CREATE INDEX incidents_by_service_tta ON incidents (service, tta, fired_at);
 CREATE INDEX incidents_by_service_ttr ON incidents (service, ttr, fired_at);
 CREATE INDEX incidents_by_name_auto ON incidents (name, service, auto_s, fired_at);
 
+-- (The alert's columns by scalar subqueries: a LEFT JOIN on `new.alert_key` in a trigger
+-- scans `alerts` in SQLite 3.40.)
 CREATE TRIGGER incidents_fire AFTER INSERT ON entries WHEN new.kind = 'seen'
 BEGIN
     INSERT INTO incidents (id, alert_key, source, service, name, fired_at, sev, prev_resolved)
-    SELECT new.id, new.alert_key, COALESCE(a.source, ''), COALESCE(a.service, ''), COALESCE(a.name, ''), new.at, COALESCE(new.level, 2),
+    VALUES (new.id, new.alert_key,
+        COALESCE((SELECT a.source FROM alerts a WHERE a.key = new.alert_key), ''),
+        COALESCE((SELECT a.service FROM alerts a WHERE a.key = new.alert_key), ''),
+        COALESCE((SELECT a.name FROM alerts a WHERE a.key = new.alert_key), ''),
+        new.at, COALESCE(new.level, 2),
         (SELECT MAX(x.at) FROM entries x
-         WHERE x.kind = 'resolved' AND x.alert_key = new.alert_key AND x.id < new.id)
-    FROM (SELECT 1) LEFT JOIN alerts a ON a.key = new.alert_key;
+         WHERE x.kind = 'resolved' AND x.alert_key = new.alert_key AND x.id < new.id));
 END;
 
 CREATE TRIGGER incidents_follow AFTER INSERT ON entries
