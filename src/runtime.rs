@@ -500,7 +500,7 @@ fn run_effects(session: &Session, drafts: &Drafts, batch: Vec<Effect>) -> Vec<Ms
             }
             Effect::LoadReports { since, until, page_severity } => {
                 let q = crate::report::ReportQuery { since, until, page_severity, matchers: Vec::new() };
-                let data = crate::report::view_data(store, &q)
+                let data = crate::report::view_data(store, &q, session.loaded.config.reports.zone())
                     .map(|(summary, noise)| Box::new(crate::app::reports::ReportData { summary, noise }));
                 msgs.push(Msg::Reports(data.map_err(|e| e.to_string())));
             }

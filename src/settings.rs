@@ -54,6 +54,8 @@ pub struct Config {
     pub slos: Vec<crate::slo::SloConfig>,
     #[serde(default)]
     pub slo_files: Vec<String>,
+    #[serde(default)]
+    pub reports: crate::report::ReportsConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -101,6 +103,7 @@ impl Document for Config {
         crate::logs::validate(&self.logs, &mut problems);
         crate::people::validate(&self.people, &mut problems);
         crate::slo::validate(&self.slos, self.prometheus.as_ref(), &self.slo_files, &mut problems);
+        self.reports.validate(&|field| KeyPath::root("reports").key(field), &mut problems);
         problems
     }
 

@@ -62,7 +62,7 @@ pub fn loaded(state: &mut State, result: Result<Box<ReportData>, String>) {
 }
 
 /// Keys in the view: move through the noisy alerts, Enter filters the list to the one
-/// under the cursor, `r` reloads, anything else closes.
+/// under the cursor (its name and service), `r` reloads, anything else closes.
 pub fn key(state: &mut State, key: Key, fx: &mut Vec<Effect>) {
     let n = state.reports.data.as_ref().map_or(0, |d| d.noise.alerts.len());
     match key.code {
@@ -72,16 +72,28 @@ pub fn key(state: &mut State, key: Key, fx: &mut Vec<Effect>) {
         KeyCode::Char('k') | KeyCode::Up => state.reports.selected = state.reports.selected.saturating_sub(1),
         KeyCode::Char('r') => load(state, fx),
         KeyCode::Enter => {
-            let name = state.reports.data.as_ref().and_then(|d| d.noise.alerts.get(state.reports.selected));
-            if let Some(a) = name {
-                // The same name the report groups by: the alertname label, else the title.
-                let text = format!("alertname=\"{}\"", a.name.replace('"', ""));
-                let filter = crate::model::filter::Filter::parse(&text).unwrap_or_default();
-                state.list.filter = filter;
+            let noisy = state.reports.data.as_ref().and_then(|d| d.noise.alerts.get(state.reports.selected));
+            if let Some(text) = noisy.map(|a| filter_for(&state.list.board, &a.name, a.service.as_deref())) {
+                state.list.filter = crate::model::filter::Filter::parse(&text).unwrap_or_default();
                 state.rebuild_rows();
             }
             state.mode = Mode::Normal;
         }
         _ => state.mode = Mode::Normal,
     }
+}
+
+/// The list filter for one row of the noise report: its name and its service, as the report
+/// groups them. The name is the alertname label, else the title: the title when an alert on
+/// the board carries it as its title and has no alertname label. No service is `service!~.`
+/// (the filter reads a missing service as empty).
+pub fn filter_for(board: &crate::model::Board, name: &str, service: Option<&str>) -> String {
+    let quote = |v: &str| v.replace('"', "");
+    let by_title = board.ranked().iter().any(|i| !i.alert.labels.contains_key("alertname") && i.alert.title == name);
+    let field = if by_title { "title" } else { "alertname" };
+    let service = match service.filter(|s| !s.is_empty()) {
+        Some(s) => format!("service=\"{}\"", quote(s)),
+        None => "service!~.".to_owned(),
+    };
+    format!("{field}=\"{}\" {service}", quote(name))
 }

@@ -23,9 +23,10 @@ pub enum ReportCommand {
         /// Firing again within this of resolving is a flap
         #[arg(long, default_value = "15m", value_name = "DURATION")]
         flap: String,
-        /// The zone night (22:00-07:00) and weekend are read in
-        #[arg(long, default_value = "UTC", value_name = "ZONE")]
-        time_zone: String,
+        /// The zone night (22:00-07:00) and weekend are read in (default: [reports]
+        /// time_zone, else UTC)
+        #[arg(long, value_name = "ZONE")]
+        time_zone: Option<String>,
     },
     /// The on-call audit: per person, hours on call per level, pages, pages and acks outside
     /// working hours, night interruptions, acks, notes, escalations (CSV for payroll)
@@ -73,8 +74,12 @@ pub async fn run(session: &Session, command: ReportCommand) -> Result<(), CliErr
             let q = args.query(session)?;
             let flap = humantime::parse_duration(flap.trim())
                 .map_err(|e| CliError::Usage(format!("--flap {flap:?}: {e}; write it like \"15m\"")))?;
-            let tz = crate::oncall::rotation::parse_tz(&time_zone)
-                .map_err(|e| CliError::Usage(format!("--time-zone: {e}")))?;
+            let tz = match time_zone {
+                Some(z) => {
+                    crate::oncall::rotation::parse_tz(&z).map_err(|e| CliError::Usage(format!("--time-zone: {e}")))?
+                }
+                None => session.loaded.config.reports.zone(),
+            };
             let flap_s = i64::try_from(flap.as_secs()).unwrap_or(i64::MAX);
             report::format::render(&report::noise::noise(session.store.as_ref(), &q, flap_s, tz)?, args.format)
         }

@@ -12,15 +12,40 @@ pub mod summary;
 
 pub use crate::store::report::{MatchField, MatchOp, Matcher, OffsetFrom, ReportQuery};
 
+use crate::config::KeyPath;
 use chrono::{DateTime, Duration, NaiveDate, Offset, TimeZone, Utc};
 use chrono_tz::Tz;
 
-/// What the console's Reports view shows: the summary and the noisiest alerts, in UTC.
+/// `[reports]`: what every report shares.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportsConfig {
+    /// The team's time zone: night (22:00–07:00) and weekend firings in the noise report and
+    /// the Reports view. `klaxon report noise --time-zone` overrides it; default UTC.
+    pub time_zone: Option<String>,
+}
+
+impl ReportsConfig {
+    pub fn validate(&self, at: &dyn Fn(&str) -> KeyPath, problems: &mut Vec<(KeyPath, String)>) {
+        if let Some(Err(e)) = self.time_zone.as_deref().map(crate::oncall::rotation::parse_tz) {
+            problems.push((at("time_zone"), e));
+        }
+    }
+
+    /// The team's zone (validated when the config loaded; UTC when unset).
+    pub fn zone(&self) -> Tz {
+        self.time_zone.as_deref().and_then(|z| crate::oncall::rotation::parse_tz(z).ok()).unwrap_or(chrono_tz::UTC)
+    }
+}
+
+/// What the console's Reports view shows: the summary and the noisiest alerts, night and
+/// weekend read in the team's zone.
 pub fn view_data(
     store: &dyn crate::store::Store,
     q: &ReportQuery,
+    zone: Tz,
 ) -> Result<(summary::Summary, noise::Noise), crate::store::StoreError> {
-    Ok((summary::summary(store, q)?, noise::noise(store, q, 15 * 60, chrono_tz::UTC)?))
+    Ok((summary::summary(store, q)?, noise::noise(store, q, 15 * 60, zone)?))
 }
 
 /// `--since`/`--until`: "now", a duration ago ("30d", "2w", "12h"), a date (midnight UTC)

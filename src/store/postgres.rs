@@ -7,7 +7,7 @@
 //! Store trait is synchronous and is called from async tasks and blocking threads alike,
 //! and the client must never run inside an async context.
 
-use super::report::{self, Cell, Col, Param, Query};
+use super::report::{self, Cell, Col, Param, Query, Run};
 use super::spool::{Queued, Spool};
 use super::{KnownAlert, Replay, Result, Store, StoreError, observe};
 use crate::model::{Alert, AlertKey, Entry, EntryKind, MirrorDone, MirrorOp, NewEntry, Ownership, Severity};
@@ -19,8 +19,12 @@ use std::sync::{Mutex, mpsc};
 use std::time::{Duration, Instant};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
-const MIGRATIONS: &[&str] =
-    &[include_str!("migrations/postgres/0001_init.sql"), include_str!("migrations/postgres/0002_reports.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/postgres/0001_init.sql"),
+    include_str!("migrations/postgres/0002_reports.sql"),
+    include_str!("migrations/postgres/0003_incidents.sql"),
+    include_str!("migrations/postgres/0004_incidents_backfill.sql"),
+];
 
 /// Every transaction that writes entries holds this advisory lock until it commits, so
 /// entries become visible in id order and a reader's cursor never skips one that commits
@@ -276,17 +280,26 @@ impl PgStore {
         StoreError { location: self.location.clone(), message }
     }
 
-    /// Runs a report's statement on a connection of its own, on a thread of its own: it may
-    /// read for longer than [`CALL_TIMEOUT`] over a large timeline without being taken for a
-    /// hung server, and people's actions on the worker's connection never wait behind it.
-    fn report(&self, query: Query) -> Result<Vec<Vec<Cell>>> {
+    /// Runs a report's statements on a connection of its own, on a thread of its own, in one
+    /// read-only snapshot: it may read for longer than [`CALL_TIMEOUT`] over a large timeline
+    /// without being taken for a hung server, and people's actions on the worker's connection
+    /// never wait behind it.
+    fn report<T: Send + 'static>(
+        &self,
+        steps: impl FnOnce(&mut Run<Fail>) -> std::result::Result<T, Fail> + Send + 'static,
+    ) -> Result<T> {
         let (mut config, tls) = (self.config.clone(), self.tls.clone());
         config.application_name("klaxon report");
         let read = std::thread::Builder::new()
             .name("klaxon-report".into())
             .spawn(move || {
                 let mut client = connect(&config, &tls)?;
-                aggregate(&mut client, &query)
+                let mut tx = client
+                    .build_transaction()
+                    .isolation_level(postgres::IsolationLevel::RepeatableRead)
+                    .read_only(true)
+                    .start()?;
+                steps(&mut |query| aggregate(&mut tx, query))
             })
             .map_err(|e| self.err(Fail::Error(e.to_string())))?;
         let answer = read.join().map_err(|_| self.err(Fail::Error("the report's query crashed".into())))?;
@@ -829,8 +842,8 @@ impl Store for PgStore {
     }
 
     fn report_summary(&self, q: &report::ReportQuery) -> Result<Vec<report::StatRow>> {
-        let query = report::summary(report::Dialect::Postgres, q);
-        self.report(query).map(report::stat_rows)
+        let q = q.clone();
+        self.report(move |run| report::summary_rows(report::Dialect::Postgres, &q, run))
     }
 
     fn report_noise(
@@ -839,18 +852,18 @@ impl Store for PgStore {
         flap_within_s: i64,
         zone: &[report::OffsetFrom],
     ) -> Result<Vec<report::NoiseRow>> {
-        let query = report::noise(report::Dialect::Postgres, q, flap_within_s, zone);
-        self.report(query).map(report::noise_rows)
+        let (q, zone) = (q.clone(), zone.to_vec());
+        self.report(move |run| report::noise_rows(report::Dialect::Postgres, &q, flap_within_s, &zone, run))
     }
 
     fn report_oncall(&self, q: &report::ReportQuery, inputs: &report::OncallInputs) -> Result<Vec<report::PersonRow>> {
         let query = report::oncall(report::Dialect::Postgres, q, inputs);
-        self.report(query).map(report::person_rows)
+        self.report(move |run| run(&query)).map(report::person_rows)
     }
 }
 
 /// Runs a report's statement: a few rows of aggregates.
-fn aggregate(c: &mut Client, q: &Query) -> std::result::Result<Vec<Vec<Cell>>, Fail> {
+fn aggregate(c: &mut impl GenericClient, q: &Query) -> std::result::Result<Vec<Vec<Cell>>, Fail> {
     let params: Vec<Box<dyn postgres::types::ToSql + Sync>> = q
         .params
         .iter()

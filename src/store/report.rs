@@ -280,26 +280,19 @@ impl Builder {
         }
     }
 
-    /// Minute of the local day and day of the week (0 Sunday) of `t` shifted by `o` seconds.
-    fn local(&self, t: &str, o: &str) -> (String, String) {
+    /// Whole seconds since 1970 of the time `t`.
+    fn epoch(&self, t: &str) -> String {
         match self.d {
-            Dialect::Sqlite => {
-                let m = format!("({o}) || ' seconds'");
-                (
-                    format!(
-                        "(CAST(strftime('%H', {t}, {m}) AS INTEGER) * 60 + CAST(strftime('%M', {t}, {m}) AS INTEGER))"
-                    ),
-                    format!("CAST(strftime('%w', {t}, {m}) AS INTEGER)"),
-                )
-            }
-            Dialect::Postgres => {
-                let l = format!("(({t}) AT TIME ZONE 'UTC' + make_interval(secs => ({o})))");
-                (
-                    format!("CAST(EXTRACT(HOUR FROM {l}) * 60 + EXTRACT(MINUTE FROM {l}) AS BIGINT)"),
-                    format!("CAST(EXTRACT(DOW FROM {l}) AS BIGINT)"),
-                )
-            }
+            Dialect::Sqlite => format!("CAST(strftime('%s', {t}) AS INTEGER)"),
+            Dialect::Postgres => format!("CAST(FLOOR(EXTRACT(EPOCH FROM {t})) AS BIGINT)"),
         }
+    }
+
+    /// Minute of the local day and day of the week (0 Sunday) of `t` shifted by `o` seconds:
+    /// integer arithmetic on the epoch (1970-01-01 was a Thursday), one date call per row.
+    fn local(&self, t: &str, o: &str) -> (String, String) {
+        let l = format!("({} + ({o}))", self.epoch(t));
+        (format!("(({l} / 60) % 1440)"), format!("((({l} / 86400) + 4) % 7)"))
     }
 
     /// Whether the digit `dow` is in the text `days` ("12345").
@@ -329,9 +322,6 @@ pub fn severity_rank(s: Severity) -> i64 {
     super::observe::severity_rank(s)
 }
 
-const NO_NEXT: &str = "9223372036854775807";
-const HUMAN: &str = "'acked', 'unacked', 'note', 'escalated', 'severity-set', 'closed'";
-
 /// The matchers as SQL over an incident row (`sev`, `source`, `service`, `name`, `alert_key`).
 fn conditions(b: &mut Builder, matchers: &[Matcher], sev: &str) -> String {
     let mut out = String::new();
@@ -355,93 +345,80 @@ fn conditions(b: &mut Builder, matchers: &[Matcher], sev: &str) -> String {
     out
 }
 
-/// Every incident that fired in the period, with what the reports need of it. `extra`
-/// adds columns computed per incident.
-fn incidents(b: &mut Builder, q: &ReportQuery, extra: &str) -> String {
-    let since = b.bind(Param::Time(q.since));
-    let until = b.bind(Param::Time(q.until));
-    let within = |kinds: &str, agg: &str| {
-        format!(
-            "(SELECT {agg} FROM entries x WHERE x.kind IN ({kinds}) AND x.alert_key = f.alert_key
-               AND x.id > f.id AND x.id < f.next_id)"
-        )
-    };
-    let acked = within("'acked'", "MIN(x.at)");
-    let resolved = within("'resolved'", "MIN(x.at)");
-    let escalations = within("'escalated'", "COUNT(*)");
-    let humans = within(HUMAN, "COUNT(*)");
-    let raised = within("'severity-changed'", "MAX(x.level)");
-    let mut sql = format!(
-        "fired AS (
-           SELECT e.id, e.alert_key, e.at, e.level,
-             COALESCE((SELECT MIN(n.id) FROM entries n WHERE n.kind = 'seen' AND n.alert_key = e.alert_key
-                         AND n.id > e.id), {NO_NEXT}) AS next_id
-           FROM entries e WHERE e.kind = 'seen' AND e.at >= {since} AND e.at < {until}
-         ),
-         inc0 AS (
-           SELECT f.id, f.alert_key, f.at AS fired_at, a.source, COALESCE(a.service, '') AS service, a.name,
-             COALESCE(f.level, 2) AS seen_level, {raised} AS raised, {acked} AS acked_at,
-             {resolved} AS resolved_at, {escalations} AS escalations, {humans} AS humans{extra}
-           FROM fired f JOIN alerts a ON a.key = f.alert_key
-         ),
-         inc AS (
-           SELECT inc0.*, CASE WHEN raised > seen_level THEN raised ELSE seen_level END AS sev FROM inc0
-         )"
-    );
-    let cond = conditions(b, &q.matchers, "sev");
-    let _ = write!(sql, ", m AS (SELECT * FROM inc WHERE 1 = 1{cond})");
-    sql
+/// What every statement of a report filters incidents by: `[since, until)` and the matchers.
+struct Scope {
+    since: String,
+    until: String,
+    cond: String,
 }
 
-/// Summary: one row per group (all, severity, source, service, week from `since`).
+fn scope(b: &mut Builder, q: &ReportQuery) -> Scope {
+    let since = b.bind(Param::Time(q.since));
+    let until = b.bind(Param::Time(q.until));
+    let cond = conditions(b, &q.matchers, "sev");
+    Scope { since, until, cond }
+}
+
+/// `m`: the incidents that fired in the period and match, as the incidents table holds them
+/// (kept by triggers as entries are written; see migrations/0005_incidents.sql): only the
+/// columns `cols` a report needs, so less is carried through its sorts.
+fn incidents(s: &Scope, cols: &str) -> String {
+    format!(
+        "m AS (SELECT {cols} FROM incidents i WHERE i.fired_at >= {} AND i.fired_at < {}{})",
+        s.since, s.until, s.cond
+    )
+}
+
+/// The weeks from `since`, by index: `[start, end)`, the last one ending at `until`.
+pub fn weeks(q: &ReportQuery) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
+    let mut out = Vec::new();
+    let mut start = q.since;
+    while start < q.until {
+        let next = start + chrono::Duration::days(7);
+        out.push((start, next.min(q.until)));
+        start = next;
+    }
+    out
+}
+
+/// Summary, first statement: the counts of each group (all, severity, source, service, week
+/// from `since`); [`summary_rows`] then looks up the percentiles.
 pub fn summary(d: Dialect, q: &ReportQuery) -> Query {
     let mut b = Builder::new(d);
-    let inc = incidents(&mut b, q, "");
+    let s = scope(&mut b, q);
+    let inc = incidents(&s, "i.sev, i.source, i.service, i.fired_at, i.escalations, i.tta AS ta, i.ttr AS tr");
+    let weeks: Vec<serde_json::Value> = weeks(q)
+        .iter()
+        .enumerate()
+        .map(|(w, (start, end))| serde_json::json!({"w": w, "s": ts(*start), "e": ts(*end)}))
+        .collect();
+    let weeks = b.json_table(
+        serde_json::Value::Array(weeks).to_string(),
+        &[("w", "bigint"), ("s", "timestamptz"), ("e", "timestamptz")],
+    );
     let page = b.bind(Param::Int(severity_rank(q.page_severity)));
-    let since = b.bind(Param::Time(q.since));
-    let mtta = b.secs("fired_at", "acked_at");
-    let mttr = b.secs("fired_at", "resolved_at");
-    let week = match d {
-        Dialect::Sqlite => "CAST((julianday(fired_at) - julianday(SINCE)) / 7.0 AS INTEGER)".replace("SINCE", &since),
-        Dialect::Postgres => format!("CAST(FLOOR(EXTRACT(EPOCH FROM (fired_at - {since})) / 604800) AS BIGINT)"),
-    };
-    let text = |e: &str| match d {
-        Dialect::Sqlite => format!("CAST({e} AS TEXT)"),
-        Dialect::Postgres => format!("CAST({e} AS TEXT)"),
-    };
-    let sev_t = text("sev");
-    let week_t = text(&week);
+    // One pass groups the period's incidents by all four at once (a few hundred rows); each
+    // dimension then adds those up, instead of five passes over every incident.
+    let sums = "CAST(SUM(n) AS BIGINT), CAST(SUM(p) AS BIGINT), CAST(SUM(na) AS BIGINT), CAST(SUM(nr) AS BIGINT),
+                CAST(SUM(esc) AS BIGINT)";
     let sql = format!(
-        "WITH {inc},
-         t AS (
-           SELECT sev, source, service, fired_at, escalations,
-             CASE WHEN sev >= {page} THEN 1 ELSE 0 END AS page, {mtta} AS ta, {mttr} AS tr
-           FROM m
-         ),
-         g AS (
-           SELECT 'all' AS dim, '' AS grp, t.* FROM t
-           UNION ALL SELECT 'severity', {sev_t}, t.* FROM t
-           UNION ALL SELECT 'source', source, t.* FROM t
-           UNION ALL SELECT 'service', service, t.* FROM t
-           UNION ALL SELECT 'week', {week_t}, t.* FROM t
-         ),
-         r AS (
-           SELECT g.*,
-             ROW_NUMBER() OVER (PARTITION BY dim, grp, ta IS NULL ORDER BY ta) AS ra,
-             COUNT(ta) OVER (PARTITION BY dim, grp) AS na,
-             ROW_NUMBER() OVER (PARTITION BY dim, grp, tr IS NULL ORDER BY tr) AS rr,
-             COUNT(tr) OVER (PARTITION BY dim, grp) AS nr
-           FROM g
+        "WITH weeks AS MATERIALIZED ({weeks}), {inc},
+         c AS MATERIALIZED (
+           SELECT sev, source, service, w.w AS week, COUNT(*) AS n,
+             SUM(CASE WHEN sev >= {page} THEN 1 ELSE 0 END) AS p, COUNT(ta) AS na, COUNT(tr) AS nr,
+             SUM(escalations) AS esc
+           FROM weeks w JOIN m ON m.fired_at >= w.s AND m.fired_at < w.e
+           GROUP BY sev, source, service, w.w
          )
-         SELECT dim, grp, COUNT(*), CAST(SUM(page) AS BIGINT), COUNT(ta), COUNT(tr), CAST(SUM(escalations) AS BIGINT),
-           MAX(CASE WHEN ta IS NOT NULL AND ra = (na + 1) / 2 THEN ta END),
-           MAX(CASE WHEN ta IS NOT NULL AND ra = (9 * na + 9) / 10 THEN ta END),
-           MAX(CASE WHEN tr IS NOT NULL AND rr = (nr + 1) / 2 THEN tr END),
-           MAX(CASE WHEN tr IS NOT NULL AND rr = (9 * nr + 9) / 10 THEN tr END)
-         FROM r GROUP BY dim, grp ORDER BY dim, grp"
+         SELECT 'all' AS dim, '' AS grp, {sums} FROM c HAVING COUNT(*) > 0
+         UNION ALL SELECT 'severity', CAST(sev AS TEXT), {sums} FROM c GROUP BY sev
+         UNION ALL SELECT 'source', source, {sums} FROM c GROUP BY source
+         UNION ALL SELECT 'service', service, {sums} FROM c GROUP BY service
+         UNION ALL SELECT 'week', CAST(week AS TEXT), {sums} FROM c GROUP BY week
+         ORDER BY 1, 2"
     );
     use Col::{Int, Text};
-    b.done(sql, vec![Text, Text, Int, Int, Int, Int, Int, Int, Int, Int, Int])
+    b.done(sql, vec![Text, Text, Int, Int, Int, Int, Int])
 }
 
 pub fn stat_rows(rows: Vec<Vec<Cell>>) -> Vec<StatRow> {
@@ -454,49 +431,183 @@ pub fn stat_rows(rows: Vec<Vec<Cell>>) -> Vec<StatRow> {
             acknowledged: r[4].n(),
             resolved: r[5].n(),
             escalations: r[6].n(),
-            mtta_median: r[7].int(),
-            mtta_p90: r[8].int(),
-            mttr_median: r[9].int(),
-            mttr_p90: r[10].int(),
+            ..StatRow::default()
         })
         .collect()
 }
 
-fn offsets_json(rows: &[(&str, &OffsetFrom)]) -> String {
-    let v: Vec<serde_json::Value> =
-        rows.iter().map(|(p, o)| serde_json::json!({"p": p, "s": ts(o.from), "o": o.offset_s})).collect();
+/// Runs a report's statements: the first answers, the next are built from its answer.
+pub type Run<'a, E> = dyn FnMut(&Query) -> Result<Vec<Vec<Cell>>, E> + 'a;
+
+/// The summary's rows with their percentiles: the counts, then each percentile by a walk
+/// along an index ([`ranks`]).
+pub fn summary_rows<E>(d: Dialect, q: &ReportQuery, run: &mut Run<E>) -> Result<Vec<StatRow>, E> {
+    let mut rows = stat_rows(run(&summary(d, q))?);
+    let weeks = weeks(q);
+    let mut wanted = Vec::new();
+    for (i, r) in rows.iter().enumerate() {
+        let group = match r.dim.as_str() {
+            "all" => Group::All,
+            "severity" => Group::Severity(r.group.parse().unwrap_or_default()),
+            "source" => Group::Source(r.group.clone()),
+            "service" => Group::Service(r.group.clone()),
+            "week" => match r.group.parse::<usize>().ok().and_then(|w| weeks.get(w)) {
+                Some((start, end)) => Group::Between(*start, *end),
+                None => continue,
+            },
+            _ => continue,
+        };
+        for (slot, col, n) in
+            [(0, "tta", r.acknowledged), (1, "tta", r.acknowledged), (2, "ttr", r.resolved), (3, "ttr", r.resolved)]
+        {
+            let k = if slot % 2 == 0 { (n + 1) / 2 } else { (9 * n + 9) / 10 };
+            if n > 0 {
+                wanted.push(((i, slot), Rank { col, group: group.clone(), k, n }));
+            }
+        }
+    }
+    let (at, want): (Vec<_>, Vec<_>) = wanted.into_iter().unzip();
+    for (n, v) in ranked(d, q, &want, run)? {
+        let (i, slot) = at[n];
+        let r = &mut rows[i];
+        *[&mut r.mtta_median, &mut r.mtta_p90, &mut r.mttr_median, &mut r.mttr_p90][slot] = v;
+    }
+    Ok(rows)
+}
+
+/// The incidents one percentile is taken over, within the report's.
+#[derive(Debug, Clone)]
+enum Group {
+    All,
+    Severity(i64),
+    Source(String),
+    Service(String),
+    Between(DateTime<Utc>, DateTime<Utc>),
+    NameService(String, String),
+}
+
+/// One nearest-rank percentile to look up: the `k`-th smallest `col` of the `n` in a group.
+#[derive(Debug, Clone)]
+struct Rank {
+    col: &'static str,
+    group: Group,
+    k: i64,
+    n: i64,
+}
+
+impl Rank {
+    /// The index whose order is `col` within the group (migrations/0005_incidents.sql).
+    fn index(&self) -> String {
+        match &self.group {
+            Group::All | Group::Source(_) | Group::Between(..) => format!("incidents_by_{}", self.col),
+            Group::Severity(_) => format!("incidents_by_sev_{}", self.col),
+            Group::Service(_) => format!("incidents_by_service_{}", self.col),
+            Group::NameService(..) => "incidents_by_name_auto".into(),
+        }
+    }
+}
+
+/// The statements that look the ranks up: each `ORDER BY col LIMIT 1 OFFSET k - 1` along an
+/// index that holds the group in `col` order, so nothing is sorted and no window runs over
+/// every incident. SQLite walks the index it is told to once a group is large (its planner
+/// would sort the whole period instead); PostgreSQL's planner chooses. In chunks: SQLite
+/// takes at most 500 terms in a compound SELECT.
+fn ranks(d: Dialect, q: &ReportQuery, ranks: &[Rank]) -> Vec<Query> {
+    const CHUNK: usize = 200;
+    let mut out = Vec::new();
+    for (c, chunk) in ranks.chunks(CHUNK).enumerate() {
+        let mut b = Builder::new(d);
+        let s = scope(&mut b, q);
+        let mut terms = Vec::new();
+        for (i, r) in chunk.iter().enumerate() {
+            let group = match &r.group {
+                Group::All => String::new(),
+                Group::Severity(v) => format!(" AND sev = {}", b.bind(Param::Int(*v))),
+                Group::Source(v) => format!(" AND source = {}", b.bind(Param::Text(v.clone()))),
+                Group::Service(v) => format!(" AND service = {}", b.bind(Param::Text(v.clone()))),
+                Group::Between(start, end) => {
+                    let (start, end) = (b.bind(Param::Time(*start)), b.bind(Param::Time(*end)));
+                    format!(" AND fired_at >= {start} AND fired_at < {end}")
+                }
+                Group::NameService(name, service) => {
+                    let (name, service) = (b.bind(Param::Text(name.clone())), b.bind(Param::Text(service.clone())));
+                    format!(" AND name = {name} AND service = {service}")
+                }
+            };
+            let hint = match d {
+                Dialect::Sqlite if r.n >= 10_000 => format!(" INDEXED BY {}", r.index()),
+                _ => String::new(),
+            };
+            let col = r.col;
+            terms.push(format!(
+                "SELECT CAST({n} AS BIGINT) AS n, (SELECT {col} FROM incidents{hint}
+                   WHERE {col} IS NOT NULL AND fired_at >= {since} AND fired_at < {until}{group}{cond}
+                   ORDER BY {col} LIMIT 1 OFFSET {offset})",
+                n = c * CHUNK + i,
+                since = s.since,
+                until = s.until,
+                cond = s.cond,
+                offset = (r.k - 1).max(0),
+            ));
+        }
+        out.push(b.done(terms.join("\n UNION ALL "), vec![Col::Int, Col::Int]));
+    }
+    out
+}
+
+/// Each rank's value, by its place in `want`.
+fn ranked<E>(d: Dialect, q: &ReportQuery, want: &[Rank], run: &mut Run<E>) -> Result<Vec<(usize, Option<i64>)>, E> {
+    let mut out = Vec::with_capacity(want.len());
+    for query in ranks(d, q, want) {
+        for row in run(&query)? {
+            if let Some(n) = row[0].int().and_then(|n| usize::try_from(n).ok()).filter(|n| *n < want.len()) {
+                out.push((n, row[1].int()));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Far in the future: the end of the last span of a zone's offsets.
+const NEVER: &str = "9999-12-31T23:59:59.999999Z";
+
+/// Offsets as spans `[s, e)` per person `p`, each ending where the person's next begins,
+/// so a report joins them by range instead of looking each event's offset up.
+fn spans_json(rows: &[(&str, &OffsetFrom)]) -> String {
+    let v: Vec<serde_json::Value> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, (p, o))| {
+            let end = rows.get(i + 1).filter(|(next, _)| next == p).map_or(NEVER.to_string(), |(_, n)| ts(n.from));
+            serde_json::json!({"p": p, "s": ts(o.from), "e": end, "o": o.offset_s})
+        })
+        .collect();
     serde_json::Value::Array(v).to_string()
 }
 
-/// The offset in force at `t` for zone rows of person `p` (a column or a literal).
-fn offset_at(zones: &str, p: &str, t: &str) -> String {
-    format!("COALESCE((SELECT z.o FROM {zones} z WHERE z.p = {p} AND z.s <= {t} ORDER BY z.s DESC LIMIT 1), 0)")
-}
+const SPAN_COLS: &[(&str, &str)] = &[("p", "text"), ("s", "timestamptz"), ("e", "timestamptz"), ("o", "bigint")];
 
-/// Noise: one row per alert name and service. `zone`: the team's offsets, for night
-/// (22:00–07:00) and weekend (Saturday, Sunday) firings.
+/// Noise, first statement: one row per alert name and service. `zone`: the team's offsets,
+/// for night (22:00–07:00) and weekend (Saturday, Sunday) firings. [`noise_rows`] then looks
+/// up each median time to auto-resolve.
 pub fn noise(d: Dialect, q: &ReportQuery, flap_within_s: i64, zone: &[OffsetFrom]) -> Query {
     let mut b = Builder::new(d);
-    let prev = "(SELECT MAX(x.at) FROM entries x WHERE x.kind = 'resolved' AND x.alert_key = f.alert_key
-                  AND x.id < f.id) AS prev_resolved";
-    let inc = incidents(&mut b, q, &format!(", {prev}"));
+    let s = scope(&mut b, q);
+    let inc = incidents(&s, "i.name, i.service, i.fired_at, i.resolved_at, i.acked_at, i.humans, i.prev_resolved");
     let rows: Vec<(&str, &OffsetFrom)> = zone.iter().map(|o| ("", o)).collect();
-    let zones = b.json_table(offsets_json(&rows), &[("p", "text"), ("s", "timestamptz"), ("o", "bigint")]);
+    let zones = b.json_table(spans_json(&rows), SPAN_COLS);
     let flap = b.bind(Param::Int(flap_within_s));
     let gap = b.secs("prev_resolved", "fired_at");
-    let tr = b.secs("fired_at", "resolved_at");
-    let offset = offset_at("zones", "''", "m.fired_at");
     let (minute, dow) = b.local("fired_at", "o");
     let sql = format!(
-        "WITH zones AS ({zones}), {inc},
+        "WITH zones AS MATERIALIZED ({zones}), {inc},
          t AS (
            SELECT name, service,
              CASE WHEN resolved_at IS NOT NULL AND humans = 0 THEN 1 ELSE 0 END AS auto,
-             CASE WHEN resolved_at IS NOT NULL AND humans = 0 THEN {tr} END AS auto_s,
              CASE WHEN prev_resolved IS NOT NULL AND {gap} <= {flap} THEN 1 ELSE 0 END AS flap,
              CASE WHEN acked_at IS NULL THEN 1 ELSE 0 END AS never,
-             fired_at, {offset} AS o
-           FROM m
+             fired_at, COALESCE(z.o, 0) AS o
+           FROM m LEFT JOIN zones z ON m.fired_at >= z.s AND m.fired_at < z.e
          ),
          l AS (SELECT t.*, {minute} AS mi, {dow} AS dw FROM t),
          k AS (
@@ -504,38 +615,52 @@ pub fn noise(d: Dialect, q: &ReportQuery, flap_within_s: i64, zone: &[OffsetFrom
              CASE WHEN mi >= 1320 OR mi < 420 THEN 1 ELSE 0 END AS night,
              CASE WHEN dw IN (0, 6) THEN 1 ELSE 0 END AS weekend
            FROM l
-         ),
-         r AS (
-           SELECT k.*,
-             ROW_NUMBER() OVER (PARTITION BY name, service, auto_s IS NULL ORDER BY auto_s) AS ra,
-             COUNT(auto_s) OVER (PARTITION BY name, service) AS na
-           FROM k
          )
          SELECT name, service, COUNT(*), CAST(SUM(auto) AS BIGINT),
-           MAX(CASE WHEN auto_s IS NOT NULL AND ra = (na + 1) / 2 THEN auto_s END),
            CAST(SUM(flap) AS BIGINT), CAST(SUM(never) AS BIGINT), CAST(SUM(night) AS BIGINT), CAST(SUM(weekend) AS BIGINT),
            CAST(SUM(CASE WHEN night = 1 OR weekend = 1 THEN 1 ELSE 0 END) AS BIGINT)
-         FROM r GROUP BY name, service ORDER BY name, service"
+         FROM k GROUP BY name, service ORDER BY name, service"
     );
     use Col::{Int, Text};
-    b.done(sql, vec![Text, Text, Int, Int, Int, Int, Int, Int, Int, Int])
+    b.done(sql, vec![Text, Text, Int, Int, Int, Int, Int, Int, Int])
 }
 
-pub fn noise_rows(rows: Vec<Vec<Cell>>) -> Vec<NoiseRow> {
-    rows.into_iter()
+/// The noise report's rows with each median time to auto-resolve.
+pub fn noise_rows<E>(
+    d: Dialect,
+    q: &ReportQuery,
+    flap_within_s: i64,
+    zone: &[OffsetFrom],
+    run: &mut Run<E>,
+) -> Result<Vec<NoiseRow>, E> {
+    let mut rows: Vec<NoiseRow> = run(&noise(d, q, flap_within_s, zone))?
+        .into_iter()
         .map(|r| NoiseRow {
             name: r[0].text(),
             service: r[1].text(),
             count: r[2].n(),
             auto_resolved: r[3].n(),
-            auto_resolve_median: r[4].int(),
-            flaps: r[5].n(),
-            never_acked: r[6].n(),
-            night: r[7].n(),
-            weekend: r[8].n(),
-            off_hours: r[9].n(),
+            auto_resolve_median: None,
+            flaps: r[4].n(),
+            never_acked: r[5].n(),
+            night: r[6].n(),
+            weekend: r[7].n(),
+            off_hours: r[8].n(),
         })
-        .collect()
+        .collect();
+    let (at, want): (Vec<usize>, Vec<Rank>) = rows
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.auto_resolved > 0)
+        .map(|(i, r)| {
+            let group = Group::NameService(r.name.clone(), r.service.clone());
+            (i, Rank { col: "auto_s", group, k: (r.auto_resolved + 1) / 2, n: r.auto_resolved })
+        })
+        .unzip();
+    for (n, v) in ranked(d, q, &want, run)? {
+        rows[at[n]].auto_resolve_median = v;
+    }
+    Ok(rows)
 }
 
 /// On call: one row per person. Pages are the page-severity incidents that fired while
@@ -543,10 +668,9 @@ pub fn noise_rows(rows: Vec<Vec<Cell>>) -> Vec<NoiseRow> {
 /// and escalations are the person's own entries (their actor, or any of its aliases).
 pub fn oncall(d: Dialect, q: &ReportQuery, inputs: &OncallInputs) -> Query {
     let mut b = Builder::new(d);
-    let inc = incidents(&mut b, q, "");
+    let s = scope(&mut b, q);
+    let inc = incidents(&s, "i.fired_at, i.sev");
     let page = b.bind(Param::Int(severity_rank(q.page_severity)));
-    let since = b.bind(Param::Time(q.since));
-    let until = b.bind(Param::Time(q.until));
     let aliases: Vec<serde_json::Value> =
         inputs.aliases.iter().map(|(a, p)| serde_json::json!({"a": a, "p": p})).collect();
     let aliases = b.json_table(serde_json::Value::Array(aliases).to_string(), &[("a", "text"), ("p", "text")]);
@@ -572,25 +696,34 @@ pub fn oncall(d: Dialect, q: &ReportQuery, inputs: &OncallInputs) -> Query {
         serde_json::Value::Array(work).to_string(),
         &[("p", "text"), ("ws", "bigint"), ("we", "bigint"), ("d", "text")],
     );
-    let zones = b.json_table(offsets_json(&zone_rows), &[("p", "text"), ("s", "timestamptz"), ("o", "bigint")]);
-    let sev_alert = severity_rank_of("a.severity");
-    // Escalations carry the alert's matchers too (severity: the alert's current one).
-    let esc_cond = {
-        let esc_matchers: Vec<Matcher> = q.matchers.clone();
-        conditions(&mut b, &esc_matchers, "sev")
+    let zones = b.json_table(spans_json(&zone_rows), SPAN_COLS);
+    // Actions carry the alert's matchers too (severity: the alert's current one); without
+    // matchers they need nothing of the alert.
+    let acts = if q.matchers.is_empty() {
+        format!(
+            "acts AS (SELECT x.actor, x.kind, x.at, x.level FROM entries x
+               WHERE x.kind IN ('acked', 'note', 'escalated') AND x.at >= {} AND x.at < {})",
+            s.since, s.until
+        )
+    } else {
+        let sev_alert = severity_rank_of("a.severity");
+        let cond = conditions(&mut b, &q.matchers, "sev");
+        format!(
+            "acts0 AS (
+               SELECT x.actor, x.kind, x.at, x.level, x.alert_key, a.source, COALESCE(a.service, '') AS service,
+                 a.name, {sev_alert} AS sev
+               FROM entries x JOIN alerts a ON a.key = x.alert_key
+               WHERE x.kind IN ('acked', 'note', 'escalated') AND x.at >= {} AND x.at < {}
+             ),
+             acts AS (SELECT * FROM acts0 WHERE 1 = 1{cond})",
+            s.since, s.until
+        )
     };
-    let offset = offset_at("zones", "ev.zone", "ev.at");
     let (minute, dow) = b.local("at", "o");
     let day_in = b.day_in("dw", "w.d");
     let sql = format!(
-        "WITH aliases AS ({aliases}), shifts AS ({shifts}), work AS ({work}), zones AS ({zones}), {inc},
-         acts0 AS (
-           SELECT x.actor, x.kind, x.at, x.level, x.alert_key, a.source, COALESCE(a.service, '') AS service,
-             a.name, {sev_alert} AS sev
-           FROM entries x JOIN alerts a ON a.key = x.alert_key
-           WHERE x.kind IN ('acked', 'note', 'escalated') AND x.at >= {since} AND x.at < {until}
-         ),
-         acts AS (SELECT * FROM acts0 WHERE 1 = 1{esc_cond}),
+        "WITH aliases AS MATERIALIZED ({aliases}), shifts AS MATERIALIZED ({shifts}), work AS MATERIALIZED ({work}),
+         zones AS MATERIALIZED ({zones}), {inc}, {acts},
          pages AS (
            SELECT fired_at AS at, 1 AS level FROM m WHERE sev >= {page}
            UNION ALL SELECT at, level FROM acts WHERE kind = 'escalated' AND level IS NOT NULL
@@ -603,18 +736,19 @@ pub fn oncall(d: Dialect, q: &ReportQuery, inputs: &OncallInputs) -> Query {
              LEFT JOIN aliases al ON al.a = LOWER(acts.actor)
          ),
          ev AS (
-           SELECT ev0.*, CASE WHEN EXISTS (SELECT 1 FROM work w WHERE w.p = ev0.person) THEN ev0.person ELSE '' END
-             AS zone
-           FROM ev0
+           SELECT ev0.*, CASE WHEN wp.p IS NOT NULL THEN ev0.person ELSE '' END AS zone
+           FROM ev0 LEFT JOIN work wp ON wp.p = ev0.person
          ),
-         lo AS (SELECT ev.*, {offset} AS o FROM ev),
+         lo AS (
+           SELECT ev.*, COALESCE(z.o, 0) AS o
+           FROM ev LEFT JOIN zones z ON z.p = ev.zone AND ev.at >= z.s AND ev.at < z.e
+         ),
          l AS (SELECT lo.*, {minute} AS mi, {dow} AS dw FROM lo),
          k AS (
            SELECT l.person, l.what,
              CASE WHEN mi >= 1320 OR mi < 420 THEN 1 ELSE 0 END AS night,
-             CASE WHEN EXISTS (SELECT 1 FROM work w WHERE w.p = l.zone AND {day_in} AND mi >= w.ws AND mi < w.we)
-               THEN 0 ELSE 1 END AS off
-           FROM l
+             CASE WHEN w.p IS NOT NULL AND {day_in} AND mi >= w.ws AND mi < w.we THEN 0 ELSE 1 END AS off
+           FROM l LEFT JOIN work w ON w.p = l.zone
          )
          SELECT person,
            CAST(SUM(CASE WHEN what = 'page' THEN 1 ELSE 0 END) AS BIGINT),

@@ -17,6 +17,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_outbox.sql"),
     include_str!("migrations/0003_entries_by_kind.sql"),
     include_str!("migrations/0004_reports.sql"),
+    include_str!("migrations/0005_incidents.sql"),
+    include_str!("migrations/0006_incidents_backfill.sql"),
 ];
 
 pub struct SqliteStore {
@@ -344,7 +346,11 @@ impl Store for SqliteStore {
     }
 
     fn report_summary(&self, q: &report::ReportQuery) -> Result<Vec<report::StatRow>> {
-        self.with(|c| aggregate(c, &report::summary(report::Dialect::Sqlite, q))).map(report::stat_rows)
+        self.with(|c| {
+            // One read transaction: the percentiles' statements see what the counts saw.
+            let tx = c.transaction()?;
+            report::summary_rows(report::Dialect::Sqlite, q, &mut |query| aggregate(&tx, query))
+        })
     }
 
     fn report_noise(
@@ -353,8 +359,10 @@ impl Store for SqliteStore {
         flap_within_s: i64,
         zone: &[report::OffsetFrom],
     ) -> Result<Vec<report::NoiseRow>> {
-        let query = report::noise(report::Dialect::Sqlite, q, flap_within_s, zone);
-        self.with(|c| aggregate(c, &query)).map(report::noise_rows)
+        self.with(|c| {
+            let tx = c.transaction()?;
+            report::noise_rows(report::Dialect::Sqlite, q, flap_within_s, zone, &mut |query| aggregate(&tx, query))
+        })
     }
 
     fn report_oncall(&self, q: &report::ReportQuery, inputs: &report::OncallInputs) -> Result<Vec<report::PersonRow>> {

@@ -1189,6 +1189,8 @@ fn prop_prometheus_answer(a: PromAnswer) -> TestResult {
         instant.as_ref().err().map_or(Ok(()), check)?;
         range.as_ref().err().map_or(Ok(()), check)
     })())
+}
+
 // ---------------------------------------------------------------- Icinga 2
 
 /// Answers of Icinga 2's object queries (services, hosts, comments, downtimes), in the shape

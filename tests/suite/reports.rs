@@ -417,6 +417,55 @@ fn known_history_on_postgres() {
     check_all(&store);
 }
 
+/// The incidents as rows of text, in id order: what the reports read.
+const INCIDENT_COLS: &str = "id, alert_key, source, service, name, fired_at, sev, acked_at, resolved_at, escalations, \
+                             humans, prev_resolved, tta, ttr, auto_s";
+
+fn sqlite_incidents(c: &rusqlite::Connection) -> Vec<String> {
+    let sql = format!("SELECT json_array({INCIDENT_COLS}) FROM incidents ORDER BY id");
+    let mut st = c.prepare(&sql).unwrap();
+    st.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+}
+
+fn pg_incidents(c: &mut postgres::Client) -> Vec<String> {
+    let sql = format!("SELECT CAST(json_build_array({INCIDENT_COLS}) AS text) FROM incidents ORDER BY id");
+    c.query(&sql, &[]).unwrap().iter().map(|r| r.get(0)).collect()
+}
+
+/// What the triggers keep as entries are written must be what the backfill migration
+/// derives from the same entries (for a store written before incidents were kept).
+fn assert_backfill_agrees(live: &[String], backfilled: &[String]) {
+    // 11 firings in the history; the flapping ones carry the resolve before them.
+    assert_eq!(live.len(), 11, "{live:#?}");
+    assert!(live.iter().any(|r| r.contains("\"prod/cpu\"") && r.contains("2026-03-24T12:02")), "{live:#?}");
+    assert_eq!(live, backfilled);
+}
+
+#[test]
+fn incidents_written_live_equal_the_backfill_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("k.db");
+    build_history(&SqliteStore::open(&path).unwrap());
+    let c = rusqlite::Connection::open(&path).unwrap();
+    let live = sqlite_incidents(&c);
+    c.execute_batch("DELETE FROM incidents").unwrap();
+    c.execute_batch(include_str!("../../src/store/migrations/0006_incidents_backfill.sql")).unwrap();
+    assert_backfill_agrees(&live, &sqlite_incidents(&c));
+}
+
+#[test]
+fn incidents_written_live_equal_the_backfill_on_postgres() {
+    let Some(pg) = Postgres::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let url = pg.url("postgres");
+    build_history(&PgStore::open(&url, None, &dir.path().join("spool.db")).unwrap());
+    let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let live = pg_incidents(&mut c);
+    c.batch_execute("DELETE FROM incidents").unwrap();
+    c.batch_execute(include_str!("../../src/store/migrations/postgres/0004_incidents_backfill.sql")).unwrap();
+    assert_backfill_agrees(&live, &pg_incidents(&mut c));
+}
+
 #[test]
 fn an_empty_store_reports_zeros_not_errors() {
     let dir = tempfile::tempdir().unwrap();
@@ -550,7 +599,7 @@ fn reports_state(w: u16, h: u16, store: &dyn Store) -> State {
     assert_eq!(fx, vec![Effect::LoadReports { since: since4, until: until4, page_severity: Severity::High }]);
     // What the runtime does with that effect.
     let q = ReportQuery { since: since4, until: until4, page_severity: Severity::High, matchers: vec![] };
-    let (summary, noise) = report::view_data(store, &q).unwrap();
+    let (summary, noise) = report::view_data(store, &q, chrono_tz::UTC).unwrap();
     app::update(&mut s, Msg::Reports(Ok(Box::new(ReportData { summary, noise }))));
     s
 }
@@ -600,11 +649,38 @@ fn reports_view_reads_without_colour() {
 fn enter_on_a_noisy_alert_filters_the_list_to_it() {
     let (_dir, store) = history_store();
     let mut s = reports_state(80, 24, &store);
+    // On the board: the noisy DiskFull on db, the same alert name on another service, and
+    // an alert with no alertname label (named by its title) and no service.
+    let mut zabbix = alert("zbx/heartbeat", "Heartbeat", None, Severity::Information, until());
+    zabbix.labels.clear();
+    zabbix.title = "Heartbeat".into();
+    let board = vec![
+        alert(DISK, "DiskFull", Some("db"), Severity::High, until()),
+        alert("prod/disk-web", "DiskFull", Some("web"), Severity::High, until()),
+    ];
+    app::update(&mut s, Msg::Snapshot { source: "prod".into(), alerts: board, fresh: true });
+    app::update(&mut s, Msg::Snapshot { source: "zbx".into(), alerts: vec![zabbix], fresh: true });
     app::update(&mut s, common::alerts::key("j"));
     assert_eq!(s.reports.selected, 1);
     assert!(app::update(&mut s, common::alerts::key("enter")).is_empty());
     assert_eq!(s.mode, klaxon::app::state::Mode::Normal);
-    assert_eq!(s.list.filter.text(), "alertname=\"DiskFull\"");
+    assert_eq!(s.list.filter.text(), "alertname=\"DiskFull\" service=\"db\"");
+    let shown: Vec<String> = s
+        .list
+        .rows
+        .iter()
+        .filter_map(|r| match r {
+            klaxon::app::list::Row::Alert(i) => Some(s.list.board.ranked()[*i].alert.key.to_string()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(shown, [DISK]);
+    // A name that is a title, with no service.
+    let f = klaxon::app::reports::filter_for(&s.list.board, "Heartbeat", None);
+    assert_eq!(f, "title=\"Heartbeat\" service!~.");
+    s.list.filter = klaxon::model::filter::Filter::parse(&f).unwrap();
+    s.rebuild_rows();
+    assert_eq!(s.list.rows.len(), 1, "only the heartbeat");
     // A store that cannot answer: said in the view, not a blank screen.
     app::update(&mut s, common::alerts::key("T"));
     app::update(&mut s, Msg::Reports(Err("store /x/k.db: disk I/O error".into())));
@@ -637,4 +713,15 @@ fn klaxon_oncall_names_people_as_people_says() {
     let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     // The schedule's address becomes alice; bob has no [[people]] entry and keeps his.
     assert_eq!((rows[0]["now"].as_str(), rows[0]["next"].as_str()), (Some("alice"), Some("bob@example.com")));
+}
+
+#[test]
+fn the_team_time_zone_is_checked_where_it_is_written() {
+    let e = klaxon::settings::parse("[identity]\nname = \"a\"\n\n[reports]\ntime_zone = \"Europe/Berlim\"\n", "k.toml")
+        .expect_err("a zone that does not exist");
+    assert_eq!((e.line, e.key.as_deref()), (Some(5), Some("reports.time_zone")), "{e}");
+    assert!(e.to_string().contains("\"Europe/Berlim\" is not an IANA time zone"), "{e}");
+    let c = klaxon::settings::parse("[reports]\ntime_zone = \"Europe/Berlin\"\n", "k.toml").unwrap();
+    assert_eq!(c.reports.zone(), chrono_tz::Europe::Berlin);
+    assert_eq!(klaxon::settings::parse("", "k.toml").unwrap().reports.zone(), chrono_tz::UTC);
 }
