@@ -93,7 +93,86 @@ pub fn client(limits: Limits, extra_ca: Option<&Path>) -> Result<reqwest::Client
 /// Sends `req` and reads at most `max_bytes` of a 2xx body. Anything else is an error
 /// naming the status and the start of what the server said.
 pub async fn fetch(req: reqwest::RequestBuilder, max_bytes: u64) -> Result<Vec<u8>, HttpError> {
-    let mut resp = req.send().await.map_err(describe)?;
+    read(req.send().await.map_err(describe)?, max_bytes).await
+}
+
+/// How a rate-limited or failing API is asked again within one call (vendor SaaS APIs).
+#[derive(Debug, Clone, Copy)]
+pub struct Retry {
+    /// Sends in all, the first included.
+    pub tries: u32,
+    /// What the backoff after a 5xx or a lost connection doubles from.
+    pub base: Duration,
+    /// A 429 asking for a longer wait than this fails the call at once, saying how long.
+    pub longest_wait: Duration,
+}
+
+impl Default for Retry {
+    fn default() -> Self {
+        Retry { tries: 3, base: Duration::from_millis(500), longest_wait: Duration::from_secs(30) }
+    }
+}
+
+/// [`fetch`], asked again as `retry` allows: a 429 after the wait its `Retry-After` (seconds
+/// or a date) or `ratelimit-reset` (seconds) names, a 5xx or a lost connection after a
+/// backoff, but only when `replay` says sending it twice does no harm (a GET, an
+/// idempotent PUT). A 4xx other than 429 is never asked again: it would only fail again.
+pub async fn fetch_retrying(
+    make: impl Fn() -> reqwest::RequestBuilder,
+    max_bytes: u64,
+    retry: Retry,
+    replay: bool,
+) -> Result<Vec<u8>, HttpError> {
+    let mut attempt = 1;
+    loop {
+        let last = attempt >= retry.tries.max(1);
+        let wait = match make().send().await {
+            // A request that never reached the server may always go again.
+            Err(e) if !last && (replay || e.is_connect()) => {
+                crate::periodic::backoff(retry.base, attempt, fastrand::f64())
+            }
+            Err(e) => return Err(describe(e)),
+            Ok(resp) if resp.status().as_u16() == 429 && !last => match rate_limit_wait(resp.headers()) {
+                Some(w) if w > retry.longest_wait => {
+                    return Err(HttpError::Status {
+                        code: 429,
+                        said: format!("rate limited: the server asks to wait {}s", w.as_secs()),
+                    });
+                }
+                Some(w) => w,
+                None => crate::periodic::backoff(retry.base, attempt, fastrand::f64()),
+            },
+            Ok(resp) if resp.status().is_server_error() && replay && !last => {
+                crate::periodic::backoff(retry.base, attempt, fastrand::f64())
+            }
+            Ok(resp) => return read(resp, max_bytes).await,
+        };
+        tokio::time::sleep(wait).await;
+        attempt += 1;
+    }
+}
+
+/// How long a 429 asks to wait: `Retry-After` (seconds, or an HTTP date), else the
+/// `ratelimit-reset` seconds PagerDuty and others send.
+pub fn rate_limit_wait(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+    if let Some(v) = text("retry-after") {
+        if let Ok(secs) = v.parse::<u64>() {
+            return Some(Duration::from_secs(secs));
+        }
+        if let Ok(at) = chrono::DateTime::parse_from_rfc2822(v) {
+            return Some((at.with_timezone(&chrono::Utc) - chrono::Utc::now()).to_std().unwrap_or_default());
+        }
+    }
+    text("ratelimit-reset")
+        .and_then(|v| v.parse::<f64>().ok())
+        .filter(|s| (0.0..1e9).contains(s))
+        .map(Duration::from_secs_f64)
+}
+
+/// Reads at most `max_bytes` of a 2xx body; anything else is an error naming the status
+/// and the start of what the server said.
+async fn read(mut resp: reqwest::Response, max_bytes: u64) -> Result<Vec<u8>, HttpError> {
     let status = resp.status();
     if resp.content_length().is_some_and(|n| n > max_bytes) {
         return Err(HttpError::TooLarge(max_bytes));

@@ -5,6 +5,7 @@ pub mod alertmanager;
 pub mod cache;
 pub mod checks;
 pub mod demo;
+pub mod pagerduty;
 pub mod poller;
 pub mod zabbix;
 
@@ -22,6 +23,7 @@ crate::config::kind_enum! {
         Checks(checks::ChecksConfig) = "checks",
         Alertmanager(alertmanager::AlertmanagerConfig) = "alertmanager",
         Zabbix(zabbix::ZabbixConfig) = "zabbix",
+        Pagerduty(pagerduty::PagerdutyConfig) = "pagerduty",
     }
 }
 
@@ -109,6 +111,13 @@ pub trait AlertSource: Send + Sync {
         false
     }
 
+    /// The schedule kind whose levels this source's escalations follow (`"pagerduty"`,
+    /// `"opsgenie"`): an escalation is carried to the source only when a schedule of that
+    /// kind answers for the level reached. None: every escalation it mirrors goes (Zabbix).
+    fn escalates_for(&self) -> Option<&'static str> {
+        None
+    }
+
     /// Carries one action to the source and confirms it by reading it back. Must be safe to
     /// repeat: a retry after a lost answer must not act twice (`op.op_id` is the key).
     fn mirror<'a>(&'a self, _op: &'a MirrorOp) -> MirrorFuture<'a> {
@@ -120,6 +129,13 @@ pub trait AlertSource: Send + Sync {
 /// that finds it knows the action was done and does not do it twice.
 pub(crate) fn op_mark(op_id: &str) -> String {
     format!("[klaxon op {op_id}]")
+}
+
+/// The incident platforms' five priorities (PagerDuty and Opsgenie "P1".."P5", Datadog
+/// 1..5) as klaxon's severities: P1 is Disaster, P5 Information.
+pub(crate) fn priority_severity(p: &str) -> Option<Severity> {
+    let n: usize = p.trim().trim_start_matches(['P', 'p']).parse().ok()?;
+    (1..=5).contains(&n).then(|| Severity::ALL[5 - n])
 }
 
 /// Text without klaxon's op marks, for people to read.

@@ -997,6 +997,80 @@ fn prop_markdown(r: Runbook) -> TestResult {
     }))
 }
 
+// ---------------------------------------------------------------- PagerDuty
+
+/// A "List incidents" page (shapes as in tests/suite/common/pagerduty_mock.rs), then damaged.
+#[derive(Clone, Debug)]
+struct PagerdutyPage {
+    page: Bytes,
+    intact: Option<usize>,
+}
+
+impl Arbitrary for PagerdutyPage {
+    fn arbitrary(g: &mut Gen) -> Self {
+        let n = below(g, 5);
+        let incidents: Vec<Value> = (0..n)
+            .map(|i| {
+                json!({
+                    "id": format!("P{i}{}", odd_text(g)), "incident_number": u32::arbitrary(g), "title": odd_text(g),
+                    "status": pick(g, &["triggered", "acknowledged", "resolved", "weird"]),
+                    "urgency": pick(g, &["high", "low", ""]), "created_at": rfc3339(g),
+                    "last_status_change_at": rfc3339(g), "html_url": odd_text(g),
+                    "service": {"summary": odd_text(g)}, "escalation_policy": {"summary": odd_text(g)},
+                    "priority": if chance(g, 50) { json!({"summary": pick(g, &["P1", "P3", "P5", "P9", "SEV1"])}) } else { Value::Null },
+                    "assignments": [{"at": rfc3339(g), "assignee": {"summary": odd_text(g)}}],
+                    "acknowledgements": [{"at": rfc3339(g), "acknowledger": {"summary": odd_text(g)}}],
+                })
+            })
+            .collect();
+        let mut page = json!({"incidents": incidents, "limit": 100, "offset": 0, "more": false, "total": null});
+        if chance(g, 60) {
+            mutate(g, &mut page, 4);
+            return PagerdutyPage { page: Bytes(damaged_bytes(g, &page)), intact: None };
+        }
+        PagerdutyPage { page: Bytes(serde_json::to_vec(&page).unwrap()), intact: Some(n) }
+    }
+}
+
+fn pagerduty() -> klaxon::sources::pagerduty::PagerdutySource {
+    let dir = tempfile::tempdir().unwrap();
+    let token = dir.path().join("token");
+    std::fs::write(&token, "prop-token\n").unwrap();
+    std::fs::set_permissions(&token, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let text = format!(
+        "[[sources]]\nname = \"pd\"\nkind = \"pagerduty\"\ntoken_file = \"{}\"\nwrite_back = false\n",
+        token.display()
+    );
+    let cfg = klaxon::settings::parse(&text, "k.toml").unwrap();
+    let klaxon::sources::SourceKind::Pagerduty(pd) = &cfg.sources[0].kind else { unreachable!() };
+    klaxon::sources::pagerduty::PagerdutySource::new(&cfg.sources[0], pd).unwrap()
+}
+
+thread_local! {
+    static PD: klaxon::sources::pagerduty::PagerdutySource = pagerduty();
+}
+
+fn prop_pagerduty(input: PagerdutyPage) -> TestResult {
+    PD.with(|pd| {
+        verdict(match pd.decode(&input.page.0).map(border) {
+            Ok(alerts) => (|| {
+                for a in &alerts {
+                    alert_clean(a, "pd")?;
+                }
+                if let Some(n) = input.intact {
+                    holds(alerts.len() == n, || format!("{n} incidents in, {} out", alerts.len()))?;
+                }
+                Ok(())
+            })(),
+            Err(e) => {
+                let e = e.to_string();
+                holds(input.intact.is_none(), || format!("an intact page refused: {e}"))
+                    .and(holds(line_clean(&e) && e.starts_with("not a PagerDuty answer"), || e.clone()))
+            }
+        })
+    })
+}
+
 // ---------------------------------------------------------------- the runs
 //
 // Each parser has a normal test (a few hundred cases) and a long one (`long_`, ignored):
@@ -1023,6 +1097,7 @@ macro_rules! property {
 
 property!(alertmanager_answers, long_alertmanager_answers, "alertmanager alerts+silences", 400, prop_alertmanager);
 property!(zabbix_answers, long_zabbix_answers, "zabbix problem/trigger/user", 400, prop_zabbix);
+property!(pagerduty_pages, long_pagerduty_pages, "pagerduty incident pages", 400, prop_pagerduty);
 property!(plugin_output, long_plugin_output, "plugin output", 400, prop_plugin_output);
 property!(plugin_runs, long_plugin_runs, "plugin output through a real command", 40, prop_plugin_run);
 property!(proc_files, long_proc_files, "/proc files", 300, prop_proc_files);

@@ -5,6 +5,7 @@
 pub mod alerts;
 pub mod fault_proxy;
 pub mod fuzz;
+pub mod pagerduty_mock;
 pub mod postgres;
 pub mod servers;
 pub mod zabbix;
