@@ -5,6 +5,7 @@ pub mod alertmanager;
 pub mod cache;
 pub mod checks;
 pub mod demo;
+pub mod opsgenie;
 pub mod pagerduty;
 pub mod poller;
 pub mod zabbix;
@@ -24,6 +25,7 @@ crate::config::kind_enum! {
         Alertmanager(alertmanager::AlertmanagerConfig) = "alertmanager",
         Zabbix(zabbix::ZabbixConfig) = "zabbix",
         Pagerduty(pagerduty::PagerdutyConfig) = "pagerduty",
+        Opsgenie(opsgenie::OpsgenieConfig) = "opsgenie",
     }
 }
 
@@ -136,6 +138,23 @@ pub(crate) fn op_mark(op_id: &str) -> String {
 pub(crate) fn priority_severity(p: &str) -> Option<Severity> {
     let n: usize = p.trim().trim_start_matches(['P', 'p']).parse().ok()?;
     (1..=5).contains(&n).then(|| Severity::ALL[5 - n])
+}
+
+/// A note carrying an action to an incident platform: what the person wrote, what they did,
+/// who, and klaxon's mark ("on it — acknowledged (alice via klaxon) [klaxon op 01ab]"); a
+/// plain note has no `what`.
+pub(crate) fn marked_note(op: &MirrorOp, what: &str) -> String {
+    // An escalation's entry says who klaxon found on call; the vendor's note keeps the words.
+    let text = match op.kind {
+        EntryKind::Escalated => without_marks(crate::escalation::note_of(&op.text)),
+        _ => without_marks(&op.text),
+    };
+    let head = match (text.is_empty(), what.is_empty()) {
+        (_, true) => text,
+        (true, false) => what.to_owned(),
+        (false, false) => format!("{text} — {what}"),
+    };
+    format!("{head} ({} via klaxon) {}", op.actor, op_mark(&op.op_id))
 }
 
 /// Text without klaxon's op marks, for people to read.

@@ -11,7 +11,7 @@
 //! shows an escalation after it — so a retry after a lost answer sends nothing twice.
 
 use super::{AlertSource, KindConfig, MirrorFuture, PollFuture, SourceConfig, SourceError};
-use super::{op_mark, priority_severity, without_marks};
+use super::{marked_note, op_mark, priority_severity, without_marks};
 use crate::config::{At, Problems, SecretField, TOKEN_GOES, http_url_problem};
 use crate::http::Limits;
 use crate::model::{Alert, AlertKey, EntryKind, Link, MirrorDone, MirrorOp, PriorUpdate, Severity, SeverityMap};
@@ -355,13 +355,6 @@ impl PagerdutySource {
         Ok(())
     }
 
-    /// The note's words: what the person wrote, what they did, who, and klaxon's mark.
-    fn note_text(op: &MirrorOp, what: &str) -> String {
-        let text = without_marks(&op.text);
-        let head = if text.is_empty() { what.to_owned() } else { format!("{text} — {what}") };
-        format!("{head} ({} via klaxon) {}", op.actor, op_mark(&op.op_id))
-    }
-
     /// Acknowledge or resolve: the status is set unless the incident already has it (or is
     /// resolved), the person's words go as a marked note unless a retry finds it, and both
     /// are read back.
@@ -376,7 +369,7 @@ impl PagerdutySource {
         }
         let wants_note = !without_marks(&op.text).is_empty();
         if wants_note && self.marked_note(id, &mark).await?.is_none() {
-            self.post_note(id, &Self::note_text(op, what)).await?;
+            self.post_note(id, &marked_note(op, what)).await?;
         }
         let after = self.incident(id).await?;
         if !reached(&after.status) {
@@ -395,8 +388,7 @@ impl PagerdutySource {
         let found = match self.marked_note(id, &mark).await? {
             Some(n) => (n, "already in PagerDuty"),
             None => {
-                let content = format!("{} ({} via klaxon) {mark}", without_marks(&op.text), op.actor);
-                self.post_note(id, &content).await?;
+                self.post_note(id, &marked_note(op, "")).await?;
                 let back = self.marked_note(id, &mark).await?;
                 (
                     back.ok_or_else(|| {
@@ -424,7 +416,7 @@ impl PagerdutySource {
         let note = match self.marked_note(id, &mark).await? {
             Some(n) => n,
             None => {
-                self.post_note(id, &Self::note_text(op, &format!("escalated to level {level}"))).await?;
+                self.post_note(id, &marked_note(op, &format!("escalated to level {level}"))).await?;
                 self.marked_note(id, &mark)
                     .await?
                     .ok_or_else(|| SourceError::new(format!("incident {id}: the note is not there on reading back")))?

@@ -25,6 +25,7 @@ mod notify;
 mod oncall;
 mod oncall_console;
 mod oncall_e2e;
+mod opsgenie_mock;
 mod pagerduty_mock;
 mod parsers_prop;
 mod postgres;

@@ -5,7 +5,8 @@
 use crate::common;
 
 use common::fault_proxy::{Fault, FaultProxy};
-use common::pagerduty_mock::{KEY, MockPagerDuty, incident, writes};
+use common::pagerduty_mock::{KEY, MockPagerDuty, incident};
+use common::vendor_mock::writes;
 use common::{Sandbox, json};
 use std::os::unix::fs::PermissionsExt;
 use wiremock::ResponseTemplate;
@@ -188,7 +189,9 @@ async fn each_write_back_sends_the_documented_body_with_from_and_is_read_back() 
     assert_eq!(writes(&pd.requests().await).len(), before);
 
     src.mirror(&op(EntryKind::Note, "PA", "db restarted", None)).await.expect("note");
-    src.mirror(&op(EntryKind::Escalated, "PA", "need the DBA", Some(2))).await.expect("escalate");
+    src.mirror(&op(EntryKind::Escalated, "PA", "on call: Dana Lead (pd-leads) — need the DBA", Some(2)))
+        .await
+        .expect("escalate");
     let done = src.mirror(&op(EntryKind::Closed, "PA", "", None)).await.expect("resolve");
     assert_eq!(done.summary, "resolved in PagerDuty (incident PA)");
     let w = writes(&pd.requests().await);

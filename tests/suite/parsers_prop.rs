@@ -1050,25 +1050,86 @@ thread_local! {
     static PD: klaxon::sources::pagerduty::PagerdutySource = pagerduty();
 }
 
-fn prop_pagerduty(input: PagerdutyPage) -> TestResult {
-    PD.with(|pd| {
-        verdict(match pd.decode(&input.page.0).map(border) {
-            Ok(alerts) => (|| {
-                for a in &alerts {
-                    alert_clean(a, "pd")?;
-                }
-                if let Some(n) = input.intact {
-                    holds(alerts.len() == n, || format!("{n} incidents in, {} out", alerts.len()))?;
-                }
-                Ok(())
-            })(),
-            Err(e) => {
-                let e = e.to_string();
-                holds(input.intact.is_none(), || format!("an intact page refused: {e}"))
-                    .and(holds(line_clean(&e) && e.starts_with("not a PagerDuty answer"), || e.clone()))
+/// The property of one decoded vendor page: every alert clean and under `source`, an intact
+/// page kept whole, a refused one said in one clean line starting `refused`.
+fn page_decoded(
+    decoded: Result<Vec<Alert>, klaxon::sources::SourceError>,
+    intact: Option<usize>,
+    source: &str,
+    refused: &str,
+) -> TestResult {
+    verdict(match decoded.map(border) {
+        Ok(alerts) => (|| {
+            for a in &alerts {
+                alert_clean(a, source)?;
             }
-        })
+            if let Some(n) = intact {
+                holds(alerts.len() == n, || format!("{n} in, {} out", alerts.len()))?;
+            }
+            Ok(())
+        })(),
+        Err(e) => {
+            let e = e.to_string();
+            holds(intact.is_none(), || format!("an intact page refused: {e}"))
+                .and(holds(line_clean(&e) && e.starts_with(refused), || e.clone()))
+        }
     })
+}
+
+fn prop_pagerduty(input: PagerdutyPage) -> TestResult {
+    PD.with(|pd| page_decoded(pd.decode(&input.page.0), input.intact, "pd", "not a PagerDuty answer"))
+}
+
+// ---------------------------------------------------------------- Opsgenie
+
+/// A "List alerts" page (shapes as in tests/suite/common/opsgenie_mock.rs), then damaged.
+#[derive(Clone, Debug)]
+struct OpsgeniePage {
+    page: Bytes,
+    intact: Option<usize>,
+}
+
+impl Arbitrary for OpsgeniePage {
+    fn arbitrary(g: &mut Gen) -> Self {
+        let n = below(g, 5);
+        let alerts: Vec<Value> = (0..n)
+            .map(|i| {
+                json!({
+                    "id": format!("{i}{}", odd_text(g)), "tinyId": odd_text(g), "message": odd_text(g),
+                    "status": pick(g, &["open", "closed", "weird"]), "acknowledged": chance(g, 50), "snoozed": chance(g, 20),
+                    "tags": [odd_text(g), format!("{}:{}", odd_text(g), odd_text(g))], "count": u32::arbitrary(g),
+                    "createdAt": rfc3339(g), "updatedAt": rfc3339(g), "source": odd_text(g), "owner": odd_text(g),
+                    "priority": pick(g, &["P1", "P2", "P5", "P0", "", "high"]),
+                    "report": {"acknowledgedBy": odd_text(g)},
+                })
+            })
+            .collect();
+        let mut page = json!({"data": alerts, "paging": {"first": "x"}, "took": 0.1, "requestId": "r"});
+        if chance(g, 60) {
+            mutate(g, &mut page, 4);
+            return OpsgeniePage { page: Bytes(damaged_bytes(g, &page)), intact: None };
+        }
+        OpsgeniePage { page: Bytes(serde_json::to_vec(&page).unwrap()), intact: Some(n) }
+    }
+}
+
+fn opsgenie() -> klaxon::sources::opsgenie::OpsgenieSource {
+    let dir = tempfile::tempdir().unwrap();
+    let token = dir.path().join("token");
+    std::fs::write(&token, "prop-token\n").unwrap();
+    std::fs::set_permissions(&token, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let text = format!("[[sources]]\nname = \"og\"\nkind = \"opsgenie\"\ntoken_file = \"{}\"\n", token.display());
+    let cfg = klaxon::settings::parse(&text, "k.toml").unwrap();
+    let klaxon::sources::SourceKind::Opsgenie(og) = &cfg.sources[0].kind else { unreachable!() };
+    klaxon::sources::opsgenie::OpsgenieSource::new(&cfg.sources[0], og).unwrap()
+}
+
+thread_local! {
+    static OG: klaxon::sources::opsgenie::OpsgenieSource = opsgenie();
+}
+
+fn prop_opsgenie(input: OpsgeniePage) -> TestResult {
+    OG.with(|og| page_decoded(og.decode(&input.page.0), input.intact, "og", "not an Opsgenie answer"))
 }
 
 // ---------------------------------------------------------------- the runs
@@ -1098,6 +1159,7 @@ macro_rules! property {
 property!(alertmanager_answers, long_alertmanager_answers, "alertmanager alerts+silences", 400, prop_alertmanager);
 property!(zabbix_answers, long_zabbix_answers, "zabbix problem/trigger/user", 400, prop_zabbix);
 property!(pagerduty_pages, long_pagerduty_pages, "pagerduty incident pages", 400, prop_pagerduty);
+property!(opsgenie_pages, long_opsgenie_pages, "opsgenie alert pages", 400, prop_opsgenie);
 property!(plugin_output, long_plugin_output, "plugin output", 400, prop_plugin_output);
 property!(plugin_runs, long_plugin_runs, "plugin output through a real command", 40, prop_plugin_run);
 property!(proc_files, long_proc_files, "/proc files", 300, prop_proc_files);

@@ -5,9 +5,11 @@
 pub mod alerts;
 pub mod fault_proxy;
 pub mod fuzz;
+pub mod opsgenie_mock;
 pub mod pagerduty_mock;
 pub mod postgres;
 pub mod servers;
+pub mod vendor_mock;
 pub mod zabbix;
 pub mod zabbix_mock;
 

@@ -9,9 +9,9 @@
 //! `{"error":{"message","code"}}` ("Errors", developer.pagerduty.com/docs/errors); 429 with
 //! `ratelimit-reset` (support.pagerduty.com/docs/rest-api-rate-limits).
 
+use super::vendor_mock::{Faults, query};
 use chrono::Utc;
 use serde_json::{Value, json};
-use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
@@ -22,14 +22,13 @@ struct State {
     incidents: Vec<Value>,
     notes: std::collections::HashMap<String, Vec<Value>>,
     log: std::collections::HashMap<String, Vec<Value>>,
-    /// Answers given instead of the real one, first match first: (method, path prefix, answer).
-    faults: VecDeque<(String, String, ResponseTemplate)>,
     next_note: u32,
 }
 
 pub struct MockPagerDuty {
     pub server: MockServer,
     state: Arc<Mutex<State>>,
+    faults: Arc<Faults>,
 }
 
 /// One incident as "List incidents" answers it.
@@ -60,13 +59,14 @@ impl MockPagerDuty {
     pub async fn start(incidents: Vec<Value>) -> MockPagerDuty {
         let server = MockServer::start().await;
         let state = Arc::new(Mutex::new(State { incidents, ..State::default() }));
-        Mock::given(wiremock::matchers::any()).respond_with(Api(state.clone())).mount(&server).await;
-        MockPagerDuty { server, state }
+        let faults = Arc::new(Faults::default());
+        Mock::given(wiremock::matchers::any()).respond_with(Api(state.clone(), faults.clone())).mount(&server).await;
+        MockPagerDuty { server, state, faults }
     }
 
     /// The next `method` request under `path` gets `answer` instead.
     pub fn fail_next(&self, method: &str, path: &str, answer: ResponseTemplate) {
-        self.state.lock().unwrap().faults.push_back((method.into(), path.into(), answer));
+        self.faults.push(method, path, answer);
     }
 
     /// Every request received: (method, path, query, body).
@@ -84,16 +84,7 @@ impl MockPagerDuty {
     }
 }
 
-/// The writes among `requests` as "METHOD path body", for counting.
-pub fn writes(requests: &[Request]) -> Vec<String> {
-    requests
-        .iter()
-        .filter(|r| r.method.as_str() != "GET")
-        .map(|r| format!("{} {} {}", r.method, r.url.path(), String::from_utf8_lossy(&r.body)))
-        .collect()
-}
-
-struct Api(Arc<Mutex<State>>);
+struct Api(Arc<Mutex<State>>, Arc<Faults>);
 
 impl Respond for Api {
     fn respond(&self, req: &Request) -> ResponseTemplate {
@@ -105,11 +96,11 @@ impl Respond for Api {
         if accept != Some("application/vnd.pagerduty+json;version=2") {
             return error(406, 2000, "Not Acceptable");
         }
+        if let Some(answer) = self.1.take(req) {
+            return answer;
+        }
         let mut s = self.0.lock().unwrap();
         let (method, path) = (req.method.as_str().to_owned(), req.url.path().to_owned());
-        if let Some(i) = s.faults.iter().position(|(m, p, _)| *m == method && path.starts_with(p.as_str())) {
-            return s.faults.remove(i).unwrap().2;
-        }
         let write = method != "GET";
         if write && req.headers.get("From").is_none() {
             return error(
@@ -120,7 +111,7 @@ impl Respond for Api {
         }
         let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
         let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-        let query = |name: &str| req.url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned());
+        let query = |name: &str| query(req, name);
         let now = Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         match (method.as_str(), parts.as_slice()) {
             ("GET", ["incidents"]) => {
