@@ -5,6 +5,7 @@ pub mod alertmanager;
 pub mod cache;
 pub mod checks;
 pub mod demo;
+pub mod grafana_oncall;
 pub mod opsgenie;
 pub mod pagerduty;
 pub mod poller;
@@ -26,6 +27,7 @@ crate::config::kind_enum! {
         Zabbix(zabbix::ZabbixConfig) = "zabbix",
         Pagerduty(pagerduty::PagerdutyConfig) = "pagerduty",
         Opsgenie(opsgenie::OpsgenieConfig) = "opsgenie",
+        GrafanaOncall(grafana_oncall::GrafanaOncallConfig) = "grafana-oncall",
     }
 }
 

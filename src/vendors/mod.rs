@@ -54,17 +54,25 @@ impl VendorClient {
         self
     }
 
-    /// `path` under the base, or a whole URL the API gave (a `next` page link) when it is
-    /// under the base too.
+    /// `path` under the base, or a whole URL the API gave (a `next` page link): its path and
+    /// query, asked of the configured server — a proxy or another name in front of the API
+    /// changes the host it writes, and the key never goes to a host the config did not name.
     fn url(&self, path: &str) -> Result<String, SourceError> {
-        if path.starts_with("http://") || path.starts_with("https://") {
-            return if path.starts_with(&self.base) {
-                Ok(path.to_owned())
-            } else {
-                Err(SourceError::new("the API pointed to another server for the next page"))
-            };
+        if !(path.starts_with("http://") || path.starts_with("https://")) {
+            return Ok(format!("{}{path}", self.base));
         }
-        Ok(format!("{}{path}", self.base))
+        let (next, base) = (reqwest::Url::parse(path), reqwest::Url::parse(&self.base));
+        let (Ok(next), Ok(base)) = (next, base) else {
+            return Err(SourceError::new("the API gave a next page that is not a URL"));
+        };
+        if !next.path().starts_with(base.path().trim_end_matches('/')) {
+            return Err(SourceError::new("the API gave a next page outside its own API"));
+        }
+        let origin = base.origin().ascii_serialization();
+        Ok(match next.query() {
+            Some(q) => format!("{origin}{}?{q}", next.path()),
+            None => format!("{origin}{}", next.path()),
+        })
     }
 
     /// One call: the vendor's headers, then `extra` (PagerDuty's `From`), a JSON body when

@@ -16,6 +16,7 @@ mod disk_full;
 mod e2e_tmux;
 mod escalation;
 mod faults;
+mod grafana_oncall_mock;
 mod ical_props;
 mod logs_cli;
 mod logs_pane;

@@ -1132,6 +1132,62 @@ fn prop_opsgenie(input: OpsgeniePage) -> TestResult {
     OG.with(|og| page_decoded(og.decode(&input.page.0), input.intact, "og", "not an Opsgenie answer"))
 }
 
+// ---------------------------------------------------------------- Grafana OnCall
+
+/// A "List alert groups" page (shapes as in tests/suite/common/grafana_oncall_mock.rs), then damaged.
+#[derive(Clone, Debug)]
+struct GrafanaOncallPage {
+    page: Bytes,
+    intact: Option<usize>,
+}
+
+impl Arbitrary for GrafanaOncallPage {
+    fn arbitrary(g: &mut Gen) -> Self {
+        let n = below(g, 5);
+        let groups: Vec<Value> = (0..n)
+            .map(|i| {
+                json!({
+                    "id": format!("I{i}{}", odd_text(g)), "integration_id": odd_text(g), "alerts_count": u32::arbitrary(g),
+                    "state": pick(g, &["firing", "acknowledged", "silenced", "resolved", "odd"]),
+                    "created_at": rfc3339(g), "acknowledged_at": if chance(g, 50) { json!(rfc3339(g)) } else { Value::Null },
+                    "acknowledged_by": odd_text(g), "silenced_at": null, "title": odd_text(g),
+                    "permalinks": {"web": odd_text(g), "slack": null},
+                    "labels": [{"key": {"id": "k", "name": odd_text(g)}, "value": {"id": "v", "name": odd_text(g)}},
+                               {"key": {"name": "severity"}, "value": {"name": pick(g, &["critical", "warning", "p1", "??"])}}],
+                })
+            })
+            .collect();
+        let mut page = json!({"count": n, "next": null, "previous": null, "results": groups});
+        if chance(g, 60) {
+            mutate(g, &mut page, 4);
+            return GrafanaOncallPage { page: Bytes(damaged_bytes(g, &page)), intact: None };
+        }
+        GrafanaOncallPage { page: Bytes(serde_json::to_vec(&page).unwrap()), intact: Some(n) }
+    }
+}
+
+fn grafana_oncall() -> klaxon::sources::grafana_oncall::GrafanaOncallSource {
+    let dir = tempfile::tempdir().unwrap();
+    let token = dir.path().join("token");
+    std::fs::write(&token, "prop-token\n").unwrap();
+    std::fs::set_permissions(&token, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let text = format!(
+        "[[sources]]\nname = \"goc\"\nkind = \"grafana-oncall\"\nurl = \"http://127.0.0.1:9\"\ntoken_file = \"{}\"\n",
+        token.display()
+    );
+    let cfg = klaxon::settings::parse(&text, "k.toml").unwrap();
+    let klaxon::sources::SourceKind::GrafanaOncall(goc) = &cfg.sources[0].kind else { unreachable!() };
+    klaxon::sources::grafana_oncall::GrafanaOncallSource::new(&cfg.sources[0], goc).unwrap()
+}
+
+thread_local! {
+    static GOC: klaxon::sources::grafana_oncall::GrafanaOncallSource = grafana_oncall();
+}
+
+fn prop_grafana_oncall(input: GrafanaOncallPage) -> TestResult {
+    GOC.with(|goc| page_decoded(goc.decode(&input.page.0), input.intact, "goc", "not a Grafana OnCall answer"))
+}
+
 // ---------------------------------------------------------------- the runs
 //
 // Each parser has a normal test (a few hundred cases) and a long one (`long_`, ignored):
@@ -1160,6 +1216,13 @@ property!(alertmanager_answers, long_alertmanager_answers, "alertmanager alerts+
 property!(zabbix_answers, long_zabbix_answers, "zabbix problem/trigger/user", 400, prop_zabbix);
 property!(pagerduty_pages, long_pagerduty_pages, "pagerduty incident pages", 400, prop_pagerduty);
 property!(opsgenie_pages, long_opsgenie_pages, "opsgenie alert pages", 400, prop_opsgenie);
+property!(
+    grafana_oncall_pages,
+    long_grafana_oncall_pages,
+    "grafana-oncall alert group pages",
+    400,
+    prop_grafana_oncall
+);
 property!(plugin_output, long_plugin_output, "plugin output", 400, prop_plugin_output);
 property!(plugin_runs, long_plugin_runs, "plugin output through a real command", 40, prop_plugin_run);
 property!(proc_files, long_proc_files, "/proc files", 300, prop_proc_files);

@@ -5,6 +5,7 @@
 pub mod alerts;
 pub mod fault_proxy;
 pub mod fuzz;
+pub mod grafana_oncall_mock;
 pub mod opsgenie_mock;
 pub mod pagerduty_mock;
 pub mod postgres;
