@@ -144,7 +144,7 @@ pub fn refuse_at_source(session: &Session, entry: &NewEntry) -> Result<(), Error
         return Ok(());
     }
     Err(Error::Invalid(format!(
-        "source {} cannot {}: only a source that takes it (zabbix with write_back) can",
+        "source {} cannot {}: only a source that takes it (zabbix, pagerduty, opsgenie or grafana-oncall with write_back) can",
         entry.alert_key.source(),
         entry.kind.name().replace('-', " ")
     )))

@@ -4,6 +4,7 @@
 pub mod alertmanager;
 pub mod cache;
 pub mod checks;
+pub mod datadog;
 pub mod demo;
 pub mod grafana_oncall;
 pub mod opsgenie;
@@ -28,6 +29,7 @@ crate::config::kind_enum! {
         Pagerduty(pagerduty::PagerdutyConfig) = "pagerduty",
         Opsgenie(opsgenie::OpsgenieConfig) = "opsgenie",
         GrafanaOncall(grafana_oncall::GrafanaOncallConfig) = "grafana-oncall",
+        Datadog(datadog::DatadogConfig) = "datadog",
     }
 }
 

@@ -12,6 +12,7 @@ mod checks;
 mod cli;
 mod config_errors;
 mod console_update;
+mod datadog_mock;
 mod disk_full;
 mod e2e_tmux;
 mod escalation;

@@ -1188,6 +1188,75 @@ fn prop_grafana_oncall(input: GrafanaOncallPage) -> TestResult {
     GOC.with(|goc| page_decoded(goc.decode(&input.page.0), input.intact, "goc", "not a Grafana OnCall answer"))
 }
 
+// ---------------------------------------------------------------- Datadog
+
+/// A "Get all monitor details" answer (shapes as in tests/suite/common/datadog_mock.rs), then damaged.
+#[derive(Clone, Debug)]
+struct DatadogPage {
+    page: Bytes,
+    /// Alerts an intact answer makes: one per group in Alert/Warn/No Data, or one per monitor
+    /// in such a state without groups.
+    intact: Option<usize>,
+}
+
+impl Arbitrary for DatadogPage {
+    fn arbitrary(g: &mut Gen) -> Self {
+        let states = ["Alert", "Warn", "No Data", "OK", "Ignored"];
+        let mut expected = 0;
+        let monitors: Vec<Value> = (0..below(g, 4))
+            .map(|i| {
+                let groups: serde_json::Map<String, Value> = (0..below(g, 3))
+                    .map(|k| {
+                        (
+                            format!("{k}{}", odd_text(g)),
+                            json!({"status": pick(g, &states), "last_triggered_ts": u32::arbitrary(g)}),
+                        )
+                    })
+                    .collect();
+                let overall = pick(g, &states);
+                let open = groups
+                    .values()
+                    .filter(|v| ["Alert", "Warn", "No Data"].contains(&v["status"].as_str().unwrap()))
+                    .count();
+                expected += if open > 0 { open } else { usize::from(["Alert", "Warn", "No Data"].contains(&overall)) };
+                json!({
+                    "id": i + 1, "name": odd_text(g), "message": odd_text(g), "tags": [odd_text(g), "team:db"],
+                    "priority": if chance(g, 50) { json!(below(g, 7)) } else { Value::Null }, "overall_state": overall,
+                    "overall_state_modified": rfc3339(g), "state": {"groups": groups}, "matching_downtimes": [],
+                })
+            })
+            .collect();
+        let mut page = Value::Array(monitors);
+        if chance(g, 60) {
+            mutate(g, &mut page, 4);
+            return DatadogPage { page: Bytes(damaged_bytes(g, &page)), intact: None };
+        }
+        DatadogPage { page: Bytes(serde_json::to_vec(&page).unwrap()), intact: Some(expected) }
+    }
+}
+
+fn datadog() -> klaxon::sources::datadog::DatadogSource {
+    let dir = tempfile::tempdir().unwrap();
+    let token = dir.path().join("token");
+    std::fs::write(&token, "prop-token\n").unwrap();
+    std::fs::set_permissions(&token, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let text = format!(
+        "[[sources]]\nname = \"dd\"\nkind = \"datadog\"\napi_key_file = \"{0}\"\napp_key_file = \"{0}\"\n",
+        token.display()
+    );
+    let cfg = klaxon::settings::parse(&text, "k.toml").unwrap();
+    let klaxon::sources::SourceKind::Datadog(dd) = &cfg.sources[0].kind else { unreachable!() };
+    klaxon::sources::datadog::DatadogSource::new(&cfg.sources[0], dd).unwrap()
+}
+
+thread_local! {
+    static DD: klaxon::sources::datadog::DatadogSource = datadog();
+}
+
+fn prop_datadog(input: DatadogPage) -> TestResult {
+    DD.with(|dd| page_decoded(dd.decode(&input.page.0), input.intact, "dd", "not a Datadog answer"))
+}
+
 // ---------------------------------------------------------------- the runs
 //
 // Each parser has a normal test (a few hundred cases) and a long one (`long_`, ignored):
@@ -1223,6 +1292,7 @@ property!(
     400,
     prop_grafana_oncall
 );
+property!(datadog_monitors, long_datadog_monitors, "datadog monitor pages", 400, prop_datadog);
 property!(plugin_output, long_plugin_output, "plugin output", 400, prop_plugin_output);
 property!(plugin_runs, long_plugin_runs, "plugin output through a real command", 40, prop_plugin_run);
 property!(proc_files, long_proc_files, "/proc files", 300, prop_proc_files);

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod alerts;
+pub mod datadog_mock;
 pub mod fault_proxy;
 pub mod fuzz;
 pub mod grafana_oncall_mock;
