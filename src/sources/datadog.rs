@@ -12,7 +12,7 @@
 
 use super::{AlertSource, KindConfig, MirrorFuture, PollFuture, SourceConfig, SourceError};
 use super::{marked_note, op_mark, priority_severity};
-use crate::config::{At, Problems, SecretField, TOKEN_GOES, http_url_problem, opt_duration};
+use crate::config::{At, Problems, SecretField, opt_duration};
 use crate::http::Limits;
 use crate::model::Status;
 use crate::model::{Alert, AlertKey, EntryKind, Link, MirrorDone, MirrorOp, PriorUpdate, Severity, SeverityMap};
@@ -63,19 +63,8 @@ impl DatadogConfig {
 
 impl KindConfig for DatadogConfig {
     fn validate(&self, _: &SourceConfig, at: At<'_>, problems: &mut Problems) {
-        for (key, field) in [("api_key", self.api_key()), ("app_key", self.app_key())] {
-            field.check(at, problems);
-            if !field.is_given() {
-                problems
-                    .push((at("kind"), format!("a datadog source needs `{key}_env` or `{key}_file` (a 0600 file)")));
-            }
-        }
-        if let Some(problem) = self.url.as_deref().and_then(|u| http_url_problem(u, TOKEN_GOES)) {
-            problems.push((at("url"), problem));
-        }
-        if !(1..=1000).contains(&self.page_size) {
-            problems.push((at("page_size"), "page_size is between 1 and 1000".into()));
-        }
+        let keys = [("api_key", self.api_key()), ("app_key", self.app_key())];
+        super::check_vendor("datadog", &keys, self.url.as_deref(), Some((self.page_size, 1000)), at, problems);
         if self.ack_mute.is_some_and(|d| d < Duration::from_secs(60)) {
             problems.push((at("ack_mute"), "ack_mute is at least 1m".into()));
         }
@@ -334,7 +323,7 @@ impl DatadogSource {
                     "message": marked_note(op, "acknowledged"),
                     "schedule": {"end": end.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)},
                 }}});
-                let made: OneDowntime = self.api.json(Method::POST, "/api/v2/downtime", &[], Some(&body), &[]).await?;
+                let made: OneDowntime = self.api.json(Method::POST, "/api/v2/downtime", Some(&body), &[]).await?;
                 (made.data.id, "in Datadog")
             }
         };
@@ -363,10 +352,7 @@ impl DatadogSource {
         };
         let ids = ours(self.downtimes().await?);
         for id in &ids {
-            self.api
-                .send(Method::DELETE, &format!("/api/v2/downtime/{}", segment(id)), &[], None, &[])
-                .await
-                .map_err(|e| SourceError::new(format!("{} (DELETE /api/v2/downtime/{id})", e.clean())))?;
+            self.api.send(Method::DELETE, &format!("/api/v2/downtime/{}", segment(id)), &[], None, &[]).await?;
         }
         let left = ours(self.downtimes().await?);
         if !left.is_empty() {

@@ -11,7 +11,7 @@
 
 use super::{AlertSource, KindConfig, MirrorFuture, PollFuture, SourceConfig, SourceError};
 use super::{marked_note, op_mark, without_marks};
-use crate::config::{At, Problems, SecretField, TOKEN_GOES, http_url_problem};
+use crate::config::{At, Problems, SecretField};
 use crate::http::Limits;
 use crate::model::{Alert, AlertKey, EntryKind, Link, MirrorDone, MirrorOp, PriorUpdate, Severity, SeverityMap};
 use crate::model::{SourceAck, Status};
@@ -74,13 +74,8 @@ impl GrafanaOncallConfig {
 
 impl KindConfig for GrafanaOncallConfig {
     fn validate(&self, _: &SourceConfig, at: At<'_>, problems: &mut Problems) {
-        self.token().check(at, problems);
-        if !self.token().is_given() {
-            problems.push((at("kind"), format!("a grafana-oncall source needs its API token: {TOKEN_GOES}")));
-        }
-        if let Some(problem) = http_url_problem(&self.url, TOKEN_GOES) {
-            problems.push((at("url"), problem));
-        }
+        let keys = [("token", self.token())];
+        super::check_vendor("grafana-oncall", &keys, Some(&self.url), None, at, problems);
         if let Some(s) = self.states.iter().find(|s| api_state(s).is_none()) {
             problems.push((at("states"), format!("{s:?} is not \"firing\", \"acknowledged\" or \"silenced\"")));
         }
@@ -282,8 +277,7 @@ impl GrafanaOncallSource {
             return Ok((n, true));
         }
         let body = json!({"alert_group_id": op.alert_key.id(), "text": marked_note(op, what)});
-        let _: serde_json::Value =
-            self.api.json(Method::POST, "/api/v1/resolution_notes/", &[], Some(&body), &[]).await?;
+        let _: serde_json::Value = self.api.json(Method::POST, "/api/v1/resolution_notes/", Some(&body), &[]).await?;
         self.marked_note(id, &mark)
             .await?
             .ok_or_else(|| SourceError::new(format!("alert group {id}: the note is not there on reading back")))
@@ -303,10 +297,7 @@ impl GrafanaOncallSource {
         if let Some(action) = action
             && !reached(&self.group(id).await?.state)
         {
-            self.api
-                .send(Method::POST, &format!("/api/v1/alert_groups/{id}/{action}"), &[], None, &[])
-                .await
-                .map_err(|e| SourceError::new(format!("{} (POST /api/v1/alert_groups/{id}/{action})", e.clean())))?;
+            self.api.send(Method::POST, &format!("/api/v1/alert_groups/{id}/{action}"), &[], None, &[]).await?;
             sent = true;
         }
         let note = if op.kind == EntryKind::Note || !without_marks(&op.text).is_empty() {

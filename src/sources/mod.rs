@@ -137,6 +137,32 @@ pub(crate) fn op_mark(op_id: &str) -> String {
     format!("[klaxon op {op_id}]")
 }
 
+/// What every incident platform's source checks alike: its key given (`<name>_env` or
+/// `<name>_file`), the API URL, and a page size within what the vendor serves.
+pub(crate) fn check_vendor(
+    kind: &str,
+    keys: &[(&str, crate::config::SecretField<'_>)],
+    url: Option<&str>,
+    page_size: Option<(usize, usize)>,
+    at: At<'_>,
+    problems: &mut Problems,
+) {
+    for (name, field) in keys {
+        field.check(at, problems);
+        if !field.is_given() {
+            problems.push((at("kind"), format!("a {kind} source needs `{name}_env` or `{name}_file` (a 0600 file)")));
+        }
+    }
+    if let Some(problem) = url.and_then(|u| crate::config::http_url_problem(u, crate::config::TOKEN_GOES)) {
+        problems.push((at("url"), problem));
+    }
+    if let Some((size, most)) = page_size
+        && !(1..=most).contains(&size)
+    {
+        problems.push((at("page_size"), format!("page_size is between 1 and {most}")));
+    }
+}
+
 /// The incident platforms' five priorities (PagerDuty and Opsgenie "P1".."P5", Datadog
 /// 1..5) as klaxon's severities: P1 is Disaster, P5 Information.
 pub(crate) fn priority_severity(p: &str) -> Option<Severity> {

@@ -11,7 +11,7 @@
 
 use super::{AlertSource, KindConfig, MirrorFuture, PollFuture, SourceConfig, SourceError};
 use super::{marked_note, op_mark, priority_severity};
-use crate::config::{At, Problems, SecretField, TOKEN_GOES, http_url_problem};
+use crate::config::{At, Problems, SecretField};
 use crate::http::Limits;
 use crate::model::{Alert, AlertKey, EntryKind, Link, MirrorDone, MirrorOp, PriorUpdate, Severity, SeverityMap};
 use crate::model::{SourceAck, Status};
@@ -62,16 +62,8 @@ impl OpsgenieConfig {
 
 impl KindConfig for OpsgenieConfig {
     fn validate(&self, _: &SourceConfig, at: At<'_>, problems: &mut Problems) {
-        self.token().check(at, problems);
-        if !self.token().is_given() {
-            problems.push((at("kind"), format!("an opsgenie source needs its API key: {TOKEN_GOES}")));
-        }
-        if let Some(problem) = self.url.as_deref().and_then(|u| http_url_problem(u, TOKEN_GOES)) {
-            problems.push((at("url"), problem));
-        }
-        if !(1..=100).contains(&self.page_size) {
-            problems.push((at("page_size"), "page_size is between 1 and 100".into()));
-        }
+        let keys = [("token", self.token())];
+        super::check_vendor("opsgenie", &keys, self.url.as_deref(), Some((self.page_size, 100)), at, problems);
         if self.escalation.as_deref().is_some_and(|e| e.trim().is_empty()) {
             problems.push((at("escalation"), "give the Opsgenie escalation's name".into()));
         }
@@ -363,9 +355,8 @@ impl OpsgenieSource {
                 o.insert("source".into(), json!("klaxon"));
                 o.insert("note".into(), json!(note));
             }
-            let path = format!("/v2/alerts/{id}/{action}");
-            let accepted: Accepted =
-                self.api.json(Method::POST, &path, &[("identifierType", "id".to_owned())], Some(&body), &[]).await?;
+            let path = format!("/v2/alerts/{id}/{action}?identifierType=id");
+            let accepted: Accepted = self.api.json(Method::POST, &path, Some(&body), &[]).await?;
             self.settled(&accepted.request_id).await?;
             if !self.marked(id, &mark).await? {
                 return Err(SourceError::new(format!("alert {id}: the note is not there on reading back")));

@@ -12,7 +12,7 @@
 
 use super::{AlertSource, KindConfig, MirrorFuture, PollFuture, SourceConfig, SourceError};
 use super::{marked_note, op_mark, priority_severity, without_marks};
-use crate::config::{At, Problems, SecretField, TOKEN_GOES, http_url_problem};
+use crate::config::{At, Problems, SecretField};
 use crate::http::Limits;
 use crate::model::{Alert, AlertKey, EntryKind, Link, MirrorDone, MirrorOp, PriorUpdate, Severity, SeverityMap};
 use crate::model::{SourceAck, Status};
@@ -68,13 +68,8 @@ impl PagerdutyConfig {
 
 impl KindConfig for PagerdutyConfig {
     fn validate(&self, _: &SourceConfig, at: At<'_>, problems: &mut Problems) {
-        self.token().check(at, problems);
-        if !self.token().is_given() {
-            problems.push((at("kind"), format!("a pagerduty source needs its REST API key: {TOKEN_GOES}")));
-        }
-        if let Some(problem) = self.url.as_deref().and_then(|u| http_url_problem(u, TOKEN_GOES)) {
-            problems.push((at("url"), problem));
-        }
+        let keys = [("token", self.token())];
+        super::check_vendor("pagerduty", &keys, self.url.as_deref(), Some((self.page_size, 100)), at, problems);
         match &self.from {
             Some(f) if !f.contains('@') => problems.push((at("from"), format!("{f:?} is not an email address"))),
             None if self.write_back => problems.push((
@@ -86,9 +81,6 @@ impl KindConfig for PagerdutyConfig {
         }
         if let Some(u) = self.urgencies.iter().find(|u| !matches!(u.as_str(), "high" | "low")) {
             problems.push((at("urgencies"), format!("{u:?} is not an urgency: \"high\" or \"low\"")));
-        }
-        if !(1..=100).contains(&self.page_size) {
-            problems.push((at("page_size"), "page_size is between 1 and 100".into()));
         }
     }
 
@@ -340,7 +332,7 @@ impl PagerdutySource {
     async fn post_note(&self, id: &str, content: &str) -> Result<(), SourceError> {
         let body = json!({"note": {"content": content}});
         let _: serde_json::Value =
-            self.api.json(Method::POST, &format!("/incidents/{id}/notes"), &[], Some(&body), &self.from()?).await?;
+            self.api.json(Method::POST, &format!("/incidents/{id}/notes"), Some(&body), &self.from()?).await?;
         Ok(())
     }
 
@@ -351,7 +343,7 @@ impl PagerdutySource {
         }
         let body = json!({ "incident": incident });
         let _: serde_json::Value =
-            self.api.json(Method::PUT, &format!("/incidents/{id}"), &[], Some(&body), &self.from()?).await?;
+            self.api.json(Method::PUT, &format!("/incidents/{id}"), Some(&body), &self.from()?).await?;
         Ok(())
     }
 

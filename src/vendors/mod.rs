@@ -11,7 +11,7 @@ pub mod opsgenie;
 pub mod pagerduty;
 
 use crate::config::Secret;
-use crate::http::{self, HttpError, Limits, Retry};
+use crate::http::{self, Limits, Retry};
 use crate::sources::SourceError;
 use reqwest::Method;
 use serde_json::Value;
@@ -76,8 +76,10 @@ impl VendorClient {
     }
 
     /// One call: the vendor's headers, then `extra` (PagerDuty's `From`), a JSON body when
-    /// given; answered with the body of a 2xx. Any call is sent again after a 429 (it was
-    /// not done) or a connection that never opened; only a GET after a 5xx or a lost answer.
+    /// given; answered with the body of a 2xx, else an error naming the call (a refused key
+    /// said so, without the key: the header is never in an error and what the server echoed
+    /// is redacted). Any call is sent again after a 429 (it was not done) or a connection
+    /// that never opened; only a GET after a 5xx or a lost answer.
     pub async fn send(
         &self,
         method: Method,
@@ -85,16 +87,16 @@ impl VendorClient {
         query: &[(&str, String)],
         body: Option<&Value>,
         extra: &[(&'static str, String)],
-    ) -> Result<Vec<u8>, HttpError> {
-        let url = self.url(path).map_err(|e| HttpError::Request(e.to_string()))?;
+    ) -> Result<Vec<u8>, SourceError> {
+        let what = format!("{method} {}", path.split('?').next().unwrap_or(path));
+        let url = self.url(path)?;
         let body = body.map(Value::to_string);
         let make = || {
             let mut req = self.client.request(method.clone(), &url).query(query);
-            for (name, value) in &self.headers {
-                req = req.header(*name, value.expose());
-            }
-            for (name, value) in extra {
-                req = req.header(*name, value);
+            for (name, value) in
+                self.headers.iter().map(|(n, v)| (*n, v.expose())).chain(extra.iter().map(|(n, v)| (*n, v.as_str())))
+            {
+                req = req.header(name, value);
             }
             match &body {
                 Some(b) => req.header("Content-Type", "application/json").body(b.clone()),
@@ -104,28 +106,25 @@ impl VendorClient {
         // Only a read is sent again after a 5xx or a lost answer: a write may have been done,
         // and the outbox retries it after looking (a retry here would write twice).
         let replay = method == Method::GET;
-        http::fetch_retrying(make, self.max_bytes, self.retry, replay).await
-    }
-
-    /// [`send`](Self::send), the answer decoded; `what` names the call in errors.
-    pub async fn json<T: serde::de::DeserializeOwned>(
-        &self,
-        method: Method,
-        path: &str,
-        query: &[(&str, String)],
-        body: Option<&Value>,
-        extra: &[(&'static str, String)],
-    ) -> Result<T, SourceError> {
-        let what = format!("{method} {}", path.split('?').next().unwrap_or(path));
-        let bytes = self.send(method, path, query, body, extra).await.map_err(|e| match e.status() {
-            // Said without the key: the header is never in an error, and what the server
-            // echoed is redacted.
+        http::fetch_retrying(make, self.max_bytes, self.retry, replay).await.map_err(|e| match e.status() {
             Some(401 | 403) => SourceError::new(format!(
                 "{} ({what}: the API key was refused; check it, or whether it expired)",
                 e.clean()
             )),
             _ => SourceError::new(format!("{} ({what})", e.clean())),
-        })?;
+        })
+    }
+
+    /// [`send`](Self::send) with no extra headers, the answer decoded.
+    pub async fn json<T: serde::de::DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        extra: &[(&'static str, String)],
+    ) -> Result<T, SourceError> {
+        let what = format!("{method} {}", path.split('?').next().unwrap_or(path));
+        let bytes = self.send(method, path, &[], body, extra).await?;
         serde_json::from_slice(&bytes).map_err(|e| SourceError::new(format!("{what}: unexpected answer ({e})")))
     }
 
@@ -135,7 +134,8 @@ impl VendorClient {
         path: &str,
         query: &[(&str, String)],
     ) -> Result<T, SourceError> {
-        self.json(Method::GET, path, query, None, &[]).await
+        let bytes = self.send(Method::GET, path, query, None, &[]).await?;
+        serde_json::from_slice(&bytes).map_err(|e| SourceError::new(format!("GET {path}: unexpected answer ({e})")))
     }
 }
 

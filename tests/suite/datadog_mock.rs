@@ -8,14 +8,10 @@ use common::datadog_mock::{API_KEY, APP_KEY, MockDatadog, monitor};
 use common::fault_proxy::{Fault, FaultProxy};
 use common::vendor_mock::writes;
 use common::{Sandbox, json};
-use std::os::unix::fs::PermissionsExt;
 use wiremock::ResponseTemplate;
 
 fn secret(dir: &std::path::Path, name: &str, value: &str) -> std::path::PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, format!("{value}\n")).unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
-    path
+    common::vendor_mock::secret_file(dir, name, value)
 }
 
 fn keys(dir: &std::path::Path, api: &str) -> String {
@@ -29,8 +25,7 @@ fn keys(dir: &std::path::Path, api: &str) -> String {
 fn source(url: &str, dir: &tempfile::TempDir, api: &str, extra: &str) -> Box<dyn klaxon::sources::AlertSource> {
     let text =
         format!("[[sources]]\nname = \"dd\"\nkind = \"datadog\"\nurl = \"{url}\"\n{}{extra}", keys(dir.path(), api));
-    let cfg = klaxon::settings::parse(&text, "k.toml").expect("config");
-    klaxon::sources::build(&cfg.sources[0]).expect("source")
+    common::vendor_mock::source(text.trim_start_matches("[[sources]]\n"))
 }
 
 // Get all monitor details: group_states, monitor_tags, with_downtimes, id_offset after the
@@ -106,10 +101,7 @@ async fn rate_limits_5xx_400_and_a_refused_key() {
 }
 
 fn klaxon(sb: &Sandbox, config: &std::path::Path, args: &[&str]) -> (Option<i32>, String, String) {
-    let out = sb.klaxon().arg("--config").arg(config).args(args).output().unwrap();
-    let (o, e) = (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned());
-    assert!(![API_KEY, APP_KEY].iter().any(|k| o.contains(k) || e.contains(k)), "no key is ever printed");
-    (out.status.code(), o, e)
+    common::vendor_mock::run(sb, config, args, &[API_KEY, APP_KEY])
 }
 
 // Through the CLI with `ack_mute`: list, ack with a note (a downtime on the group, its first

@@ -8,14 +8,10 @@ use common::fault_proxy::{Fault, FaultProxy};
 use common::grafana_oncall_mock::{MockGrafanaOncall, TOKEN, group};
 use common::vendor_mock::writes;
 use common::{Sandbox, json};
-use std::os::unix::fs::PermissionsExt;
 use wiremock::ResponseTemplate;
 
 fn key_file(dir: &std::path::Path, key: &str) -> std::path::PathBuf {
-    let path = dir.join("goc.token");
-    std::fs::write(&path, format!("{key}\n")).unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
-    path
+    common::vendor_mock::secret_file(dir, "goc.token", key)
 }
 
 fn source(url: &str, dir: &tempfile::TempDir, key: &str, extra: &str) -> Box<dyn klaxon::sources::AlertSource> {
@@ -24,8 +20,7 @@ fn source(url: &str, dir: &tempfile::TempDir, key: &str, extra: &str) -> Box<dyn
         "[[sources]]\nname = \"goc\"\nkind = \"grafana-oncall\"\nurl = \"{url}\"\ntoken_file = \"{}\"\n{extra}",
         key.display()
     );
-    let cfg = klaxon::settings::parse(&text, "k.toml").expect("config");
-    klaxon::sources::build(&cfg.sources[0]).expect("source")
+    common::vendor_mock::source(text.trim_start_matches("[[sources]]\n"))
 }
 
 // List alert groups: one sweep per state (`new` is firing), `integration_id`, `next` to the
@@ -104,10 +99,7 @@ fn e2e_config(sb: &Sandbox, url: &str) -> std::path::PathBuf {
 }
 
 fn klaxon(sb: &Sandbox, config: &std::path::Path, args: &[&str]) -> (Option<i32>, String, String) {
-    let out = sb.klaxon().arg("--config").arg(config).args(args).output().unwrap();
-    let (o, e) = (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned());
-    assert!(!o.contains(TOKEN) && !e.contains(TOKEN), "the token is never printed");
-    (out.status.code(), o, e)
+    common::vendor_mock::run(sb, config, args, &[TOKEN])
 }
 
 // Through the CLI: list, ack with a note, unack, note, escalate (klaxon's chain: the group

@@ -9,14 +9,10 @@ use common::opsgenie_mock::{KEY, MockOpsgenie, alert};
 use common::vendor_mock::writes;
 use common::{Sandbox, json};
 use serde_json::Value;
-use std::os::unix::fs::PermissionsExt;
 use wiremock::ResponseTemplate;
 
 fn key_file(dir: &std::path::Path, key: &str) -> std::path::PathBuf {
-    let path = dir.join("og.key");
-    std::fs::write(&path, format!("{key}\n")).unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
-    path
+    common::vendor_mock::secret_file(dir, "og.key", key)
 }
 
 fn source(url: &str, dir: &tempfile::TempDir, key: &str, extra: &str) -> Box<dyn klaxon::sources::AlertSource> {
@@ -25,23 +21,11 @@ fn source(url: &str, dir: &tempfile::TempDir, key: &str, extra: &str) -> Box<dyn
         "[[sources]]\nname = \"og\"\nkind = \"opsgenie\"\nurl = \"{url}\"\ntoken_file = \"{}\"\nescalation = \"ops-escalation\"\n{extra}",
         key.display()
     );
-    let cfg = klaxon::settings::parse(&text, "k.toml").expect("config");
-    klaxon::sources::build(&cfg.sources[0]).expect("source")
+    common::vendor_mock::source(text.trim_start_matches("[[sources]]\n"))
 }
 
 fn op(kind: klaxon::model::EntryKind, id: &str, text: &str) -> klaxon::model::MirrorOp {
-    klaxon::model::MirrorOp {
-        op_id: format!("op-{}", kind.name()),
-        alert_key: klaxon::model::AlertKey::new("og", id),
-        kind,
-        actor: "alice".into(),
-        text: text.into(),
-        level: Some(1),
-        labels: Default::default(),
-        created_at: chrono::Utc::now(),
-        attempts: 0,
-        prior: None,
-    }
+    common::vendor_mock::op(kind, "og", id, text, Some(1))
 }
 
 // listAlerts: `query=status:open` (and the configured query), `limit`, `offset`, `sort`,
@@ -202,10 +186,7 @@ token_file = "{key}"
 }
 
 fn klaxon(sb: &Sandbox, config: &std::path::Path, args: &[&str]) -> (Option<i32>, String, String) {
-    let out = sb.klaxon().arg("--config").arg(config).args(args).output().unwrap();
-    let (o, e) = (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned());
-    assert!(!o.contains(KEY) && !e.contains(KEY), "the key is never printed");
-    (out.status.code(), o, e)
+    common::vendor_mock::run(sb, config, args, &[KEY])
 }
 
 // Through the CLI: list, ack with a note, escalate (level 1 is an Opsgenie schedule: the

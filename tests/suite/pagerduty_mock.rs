@@ -8,40 +8,22 @@ use common::fault_proxy::{Fault, FaultProxy};
 use common::pagerduty_mock::{KEY, MockPagerDuty, incident};
 use common::vendor_mock::writes;
 use common::{Sandbox, json};
-use std::os::unix::fs::PermissionsExt;
 use wiremock::ResponseTemplate;
 
 /// The key in a 0600 file, as a person keeps it.
 fn key_file(dir: &std::path::Path, key: &str) -> std::path::PathBuf {
-    let path = dir.join("pd.key");
-    std::fs::write(&path, format!("{key}\n")).unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
-    path
+    common::vendor_mock::secret_file(dir, "pd.key", key)
 }
 
 fn source(url: &str, dir: &tempfile::TempDir, key: &str, extra: &str) -> Box<dyn klaxon::sources::AlertSource> {
-    let key = key_file(dir.path(), key);
-    let text = format!(
-        "[[sources]]\nname = \"pd\"\nkind = \"pagerduty\"\nurl = \"{url}\"\ntoken_file = \"{}\"\nfrom = \"tester@example.com\"\n{extra}",
-        key.display()
-    );
-    let cfg = klaxon::settings::parse(&text, "k.toml").expect("config");
-    klaxon::sources::build(&cfg.sources[0]).expect("source")
+    let key = key_file(dir.path(), key).display().to_string();
+    common::vendor_mock::source(&format!(
+        "name = \"pd\"\nkind = \"pagerduty\"\nurl = \"{url}\"\ntoken_file = \"{key}\"\nfrom = \"tester@example.com\"\n{extra}"
+    ))
 }
 
 fn op(kind: klaxon::model::EntryKind, id: &str, text: &str, level: Option<i64>) -> klaxon::model::MirrorOp {
-    klaxon::model::MirrorOp {
-        op_id: format!("op-{}", kind.name()),
-        alert_key: klaxon::model::AlertKey::new("pd", id),
-        kind,
-        actor: "alice".into(),
-        text: text.into(),
-        level,
-        labels: Default::default(),
-        created_at: chrono::Utc::now(),
-        attempts: 0,
-        prior: None,
-    }
+    common::vendor_mock::op(kind, "pd", id, text, level)
 }
 
 // "List incidents": statuses[], service_ids[], team_ids[], urgencies[], limit ≤ 100 and
@@ -264,14 +246,8 @@ struct Run {
 }
 
 fn klaxon(sb: &Sandbox, config: &std::path::Path, args: &[&str]) -> Run {
-    let out = sb.klaxon().arg("--config").arg(config).args(args).output().unwrap();
-    let run = Run {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
-    assert!(!run.stdout.contains(KEY) && !run.stderr.contains(KEY), "the key is never printed");
-    run
+    let (code, stdout, stderr) = common::vendor_mock::run(sb, config, args, &[KEY]);
+    Run { code, stdout, stderr }
 }
 
 // Through the CLI: list, ack with a note, escalate (level 1 is a rotation: PagerDuty is not

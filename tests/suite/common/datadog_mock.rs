@@ -8,10 +8,10 @@
 //! (`current_only`), "Get a downtime", "Cancel a downtime" (`DELETE`, 204). Auth: `DD-API-KEY`
 //! and `DD-APPLICATION-KEY`; a bad key is 403 `{"errors":["Forbidden"]}`.
 
-use super::vendor_mock::{Faults, query};
+use super::vendor_mock::{Faults, Served, query};
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use wiremock::{Request, Respond, ResponseTemplate};
 
 pub const API_KEY: &str = "dd-api-s3cr3t";
 pub const APP_KEY: &str = "dd-app-s3cr3t";
@@ -23,9 +23,15 @@ struct State {
 }
 
 pub struct MockDatadog {
-    pub server: MockServer,
+    served: Served,
     state: Arc<Mutex<State>>,
-    faults: Arc<Faults>,
+}
+
+impl std::ops::Deref for MockDatadog {
+    type Target = Served;
+    fn deref(&self) -> &Served {
+        &self.served
+    }
 }
 
 /// A monitor; `groups`: (group name, status).
@@ -49,19 +55,9 @@ pub fn monitor(id: u64, priority: Option<u8>, overall: &str, groups: &[(&str, &s
 
 impl MockDatadog {
     pub async fn start(monitors: Vec<Value>) -> MockDatadog {
-        let server = MockServer::start().await;
         let state = Arc::new(Mutex::new(State { monitors, downtimes: Vec::new() }));
-        let faults = Arc::new(Faults::default());
-        Mock::given(wiremock::matchers::any()).respond_with(Api(state.clone(), faults.clone())).mount(&server).await;
-        MockDatadog { server, state, faults }
-    }
-
-    pub fn fail_next(&self, method: &str, path: &str, answer: ResponseTemplate) {
-        self.faults.push(method, path, answer);
-    }
-
-    pub async fn requests(&self) -> Vec<Request> {
-        self.server.received_requests().await.unwrap_or_default()
+        let served = Served::start(|faults| Api(state.clone(), faults)).await;
+        MockDatadog { served, state }
     }
 
     pub fn downtimes(&self) -> Vec<Value> {

@@ -9,10 +9,10 @@
 //! `POST /api/v1/resolution_notes/ {alert_group_id, text}` and its list by `alert_group_id`.
 //! Auth: the token as the whole `Authorization` header.
 
-use super::vendor_mock::{Faults, query};
+use super::vendor_mock::{Faults, Served, query};
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use wiremock::{Request, Respond, ResponseTemplate};
 
 pub const TOKEN: &str = "goc-s3cr3t-token";
 
@@ -24,9 +24,15 @@ struct State {
 }
 
 pub struct MockGrafanaOncall {
-    pub server: MockServer,
+    served: Served,
     state: Arc<Mutex<State>>,
-    faults: Arc<Faults>,
+}
+
+impl std::ops::Deref for MockGrafanaOncall {
+    type Target = Served;
+    fn deref(&self) -> &Served {
+        &self.served
+    }
 }
 
 pub fn group(id: &str, state: &str, labels: &[(&str, &str)]) -> Value {
@@ -45,19 +51,10 @@ pub fn group(id: &str, state: &str, labels: &[(&str, &str)]) -> Value {
 
 impl MockGrafanaOncall {
     pub async fn start(groups: Vec<Value>) -> MockGrafanaOncall {
-        let server = MockServer::start().await;
-        let state = Arc::new(Mutex::new(State { groups, notes: Vec::new(), base: server.uri() }));
-        let faults = Arc::new(Faults::default());
-        Mock::given(wiremock::matchers::any()).respond_with(Api(state.clone(), faults.clone())).mount(&server).await;
-        MockGrafanaOncall { server, state, faults }
-    }
-
-    pub fn fail_next(&self, method: &str, path: &str, answer: ResponseTemplate) {
-        self.faults.push(method, path, answer);
-    }
-
-    pub async fn requests(&self) -> Vec<Request> {
-        self.server.received_requests().await.unwrap_or_default()
+        let state = Arc::new(Mutex::new(State { groups, notes: Vec::new(), base: String::new() }));
+        let served = Served::start(|faults| Api(state.clone(), faults)).await;
+        state.lock().unwrap().base = served.server.uri();
+        MockGrafanaOncall { served, state }
     }
 
     pub fn state_of(&self, id: &str) -> String {

@@ -10,11 +10,11 @@
 //! and "On-call API" `getOnCalls`. Auth `Authorization: GenieKey <key>`; a bad key is 401
 //! `{"message":"Could not authenticate"}`.
 
-use super::vendor_mock::{Faults, query};
+use super::vendor_mock::{Faults, Served, query};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use wiremock::{Request, Respond, ResponseTemplate};
 
 pub const KEY: &str = "og-s3cr3t-key";
 
@@ -28,9 +28,15 @@ struct State {
 }
 
 pub struct MockOpsgenie {
-    pub server: MockServer,
+    served: Served,
     state: Arc<Mutex<State>>,
-    faults: Arc<Faults>,
+}
+
+impl std::ops::Deref for MockOpsgenie {
+    type Target = Served;
+    fn deref(&self) -> &Served {
+        &self.served
+    }
 }
 
 /// An alert as "List alerts" and "Get alert" answer it.
@@ -52,19 +58,9 @@ fn accepted(rid: &str) -> ResponseTemplate {
 
 impl MockOpsgenie {
     pub async fn start(alerts: Vec<Value>) -> MockOpsgenie {
-        let server = MockServer::start().await;
         let state = Arc::new(Mutex::new(State { alerts, ..State::default() }));
-        let faults = Arc::new(Faults::default());
-        Mock::given(wiremock::matchers::any()).respond_with(Api(state.clone(), faults.clone())).mount(&server).await;
-        MockOpsgenie { server, state, faults }
-    }
-
-    pub fn fail_next(&self, method: &str, path: &str, answer: ResponseTemplate) {
-        self.faults.push(method, path, answer);
-    }
-
-    pub async fn requests(&self) -> Vec<Request> {
-        self.server.received_requests().await.unwrap_or_default()
+        let served = Served::start(|faults| Api(state.clone(), faults)).await;
+        MockOpsgenie { served, state }
     }
 
     pub fn notes(&self, id: &str) -> Vec<String> {

@@ -9,11 +9,11 @@
 //! `{"error":{"message","code"}}` ("Errors", developer.pagerduty.com/docs/errors); 429 with
 //! `ratelimit-reset` (support.pagerduty.com/docs/rest-api-rate-limits).
 
-use super::vendor_mock::{Faults, query};
+use super::vendor_mock::{Faults, Served, query};
 use chrono::Utc;
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use wiremock::{Request, Respond, ResponseTemplate};
 
 pub const KEY: &str = "pd-s3cr3t-key";
 
@@ -26,9 +26,15 @@ struct State {
 }
 
 pub struct MockPagerDuty {
-    pub server: MockServer,
+    served: Served,
     state: Arc<Mutex<State>>,
-    faults: Arc<Faults>,
+}
+
+impl std::ops::Deref for MockPagerDuty {
+    type Target = Served;
+    fn deref(&self) -> &Served {
+        &self.served
+    }
 }
 
 /// One incident as "List incidents" answers it.
@@ -57,21 +63,9 @@ fn error(status: u16, code: u32, message: &str) -> ResponseTemplate {
 
 impl MockPagerDuty {
     pub async fn start(incidents: Vec<Value>) -> MockPagerDuty {
-        let server = MockServer::start().await;
         let state = Arc::new(Mutex::new(State { incidents, ..State::default() }));
-        let faults = Arc::new(Faults::default());
-        Mock::given(wiremock::matchers::any()).respond_with(Api(state.clone(), faults.clone())).mount(&server).await;
-        MockPagerDuty { server, state, faults }
-    }
-
-    /// The next `method` request under `path` gets `answer` instead.
-    pub fn fail_next(&self, method: &str, path: &str, answer: ResponseTemplate) {
-        self.faults.push(method, path, answer);
-    }
-
-    /// Every request received: (method, path, query, body).
-    pub async fn requests(&self) -> Vec<Request> {
-        self.server.received_requests().await.unwrap_or_default()
+        let served = Served::start(|faults| Api(state.clone(), faults)).await;
+        MockPagerDuty { served, state }
     }
 
     pub fn notes(&self, id: &str) -> Vec<Value> {
