@@ -101,7 +101,7 @@ async fn rate_limits_5xx_400_and_a_refused_key() {
 }
 
 fn klaxon(sb: &Sandbox, config: &std::path::Path, args: &[&str]) -> (Option<i32>, String, String) {
-    common::vendor_mock::run(sb, config, args, &[API_KEY, APP_KEY])
+    common::run(sb, config, args, &[API_KEY, APP_KEY])
 }
 
 // Through the CLI with `ack_mute`: list, ack with a note (a downtime on the group, its first

@@ -99,7 +99,7 @@ fn e2e_config(sb: &Sandbox, url: &str) -> std::path::PathBuf {
 }
 
 fn klaxon(sb: &Sandbox, config: &std::path::Path, args: &[&str]) -> (Option<i32>, String, String) {
-    common::vendor_mock::run(sb, config, args, &[TOKEN])
+    common::run(sb, config, args, &[TOKEN])
 }
 
 // Through the CLI: list, ack with a note, unack, note, escalate (klaxon's chain: the group

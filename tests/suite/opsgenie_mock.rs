@@ -186,7 +186,7 @@ token_file = "{key}"
 }
 
 fn klaxon(sb: &Sandbox, config: &std::path::Path, args: &[&str]) -> (Option<i32>, String, String) {
-    common::vendor_mock::run(sb, config, args, &[KEY])
+    common::run(sb, config, args, &[KEY])
 }
 
 // Through the CLI: list, ack with a note, escalate (level 1 is an Opsgenie schedule: the

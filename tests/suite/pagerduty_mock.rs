@@ -246,7 +246,7 @@ struct Run {
 }
 
 fn klaxon(sb: &Sandbox, config: &std::path::Path, args: &[&str]) -> Run {
-    let (code, stdout, stderr) = common::vendor_mock::run(sb, config, args, &[KEY]);
+    let (code, stdout, stderr) = common::run(sb, config, args, &[KEY]);
     Run { code, stdout, stderr }
 }
 

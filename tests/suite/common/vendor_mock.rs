@@ -100,16 +100,3 @@ pub fn op(
         prior: None,
     }
 }
-
-/// `klaxon --config CONFIG ARGS` in `sb`: (exit code, stdout, stderr), none of `secrets` in them.
-pub fn run(
-    sb: &super::Sandbox,
-    config: &std::path::Path,
-    args: &[&str],
-    secrets: &[&str],
-) -> (Option<i32>, String, String) {
-    let out = sb.klaxon().arg("--config").arg(config).args(args).output().unwrap();
-    let (o, e) = (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned());
-    assert!(!secrets.iter().any(|s| o.contains(s) || e.contains(s)), "a secret was printed: {o} {e}");
-    (out.status.code(), o, e)
-}
