@@ -319,15 +319,14 @@ impl OpsgenieSource {
             if attempt > 0 {
                 tokio::time::sleep(self.settle).await;
             }
-            // 404: Opsgenie has not got to it yet.
-            match self.api.get::<RequestStatus>(&path, &[]).await {
-                Ok(s) if s.data.is_success => return Ok(()),
-                Ok(s) if !s.data.status.is_empty() && s.data.status != "processing" => {
+            // Not there (404): Opsgenie has not got to it yet.
+            match self.api.get_opt::<RequestStatus>(&path).await? {
+                Some(s) if s.data.is_success => return Ok(()),
+                Some(s) if !s.data.status.is_empty() && s.data.status != "processing" => {
                     return Err(SourceError::new(format!("Opsgenie did not do it: {}", s.data.status)));
                 }
-                Ok(_) => {}
-                Err(e) if e.to_string().contains("HTTP 404") => last = e.to_string(),
-                Err(e) => return Err(e),
+                Some(_) => last = "still processing".to_owned(),
+                None => {}
             }
         }
         Err(SourceError::new(format!("request {request}: {last}")))

@@ -75,6 +75,11 @@ impl VendorClient {
         })
     }
 
+    /// A request to `url` with the vendor's headers.
+    fn request(&self, method: &Method, url: &str) -> reqwest::RequestBuilder {
+        self.headers.iter().fold(self.client.request(method.clone(), url), |r, (n, v)| r.header(*n, v.expose()))
+    }
+
     /// One call: the vendor's headers, then `extra` (PagerDuty's `From`), a JSON body when
     /// given; answered with the body of a 2xx, else an error naming the call (a refused key
     /// said so, without the key: the header is never in an error and what the server echoed
@@ -92,12 +97,7 @@ impl VendorClient {
         let url = self.url(path)?;
         let body = body.map(Value::to_string);
         let make = || {
-            let mut req = self.client.request(method.clone(), &url).query(query);
-            for (name, value) in
-                self.headers.iter().map(|(n, v)| (*n, v.expose())).chain(extra.iter().map(|(n, v)| (*n, v.as_str())))
-            {
-                req = req.header(name, value);
-            }
+            let req = extra.iter().fold(self.request(&method, &url).query(query), |r, (n, v)| r.header(*n, v));
             match &body {
                 Some(b) => req.header("Content-Type", "application/json").body(b.clone()),
                 None => req,
@@ -106,13 +106,18 @@ impl VendorClient {
         // Only a read is sent again after a 5xx or a lost answer: a write may have been done,
         // and the outbox retries it after looking (a retry here would write twice).
         let replay = method == Method::GET;
-        http::fetch_retrying(make, self.max_bytes, self.retry, replay).await.map_err(|e| match e.status() {
+        http::fetch_retrying(make, self.max_bytes, self.retry, replay).await.map_err(|e| Self::said(&what, &e))
+    }
+
+    /// What a failed call says: which call, and a refused key as such.
+    fn said(what: &str, e: &http::HttpError) -> SourceError {
+        match e.status() {
             Some(401 | 403) => SourceError::new(format!(
                 "{} ({what}: the API key was refused; check it, or whether it expired)",
                 e.clean()
             )),
             _ => SourceError::new(format!("{} ({what})", e.clean())),
-        })
+        }
     }
 
     /// [`send`](Self::send) with no extra headers, the answer decoded.
@@ -126,6 +131,19 @@ impl VendorClient {
         let what = format!("{method} {}", path.split('?').next().unwrap_or(path));
         let bytes = self.send(method, path, &[], body, extra).await?;
         serde_json::from_slice(&bytes).map_err(|e| SourceError::new(format!("{what}: unexpected answer ({e})")))
+    }
+
+    /// A GET decoded; None when the thing is not there (404).
+    pub async fn get_opt<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<Option<T>, SourceError> {
+        let url = self.url(path)?;
+        let make = || self.request(&Method::GET, &url);
+        match http::fetch_retrying(make, self.max_bytes, self.retry, true).await {
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| SourceError::new(format!("GET {path}: unexpected answer ({e})"))),
+            Err(e) if e.status() == Some(404) => Ok(None),
+            Err(e) => Err(Self::said(&format!("GET {path}"), &e)),
+        }
     }
 
     /// A GET decoded.
