@@ -27,9 +27,12 @@ fn store_escalation(session: &Session, entry: &NewEntry) -> Result<Entry, Error>
     use crate::escalation::PAGER;
     let labels = session.labels(&entry.alert_key);
     let has = |target: &str| session.pagers.iter().any(|p| p.target() == target);
-    // A source with its own escalation (Zabbix: one severity step up) takes the entry
-    // itself; the webhook page then goes as a companion entry, for one outbox row each.
-    let source = session.source(entry.alert_key.source()).filter(|(_, s)| s.mirrors(entry.kind));
+    // A source with its own escalation (Zabbix: one severity step up; PagerDuty and
+    // Opsgenie: their chain, when one of their schedules answers for the level) takes the
+    // entry itself; the webhook page then goes as a companion entry, one outbox row each.
+    let source = session
+        .source(entry.alert_key.source())
+        .filter(|(_, s)| s.mirrors(entry.kind) && escalates_at_source(session, s.as_ref(), entry.level));
     let stored = match (source, has(PAGER)) {
         (Some((cfg, _)), pager) => {
             let stored = session.store.append_mirrored(entry, &cfg.name, &labels)?;
@@ -61,6 +64,15 @@ fn store_escalation(session: &Session, entry: &NewEntry) -> Result<Entry, Error>
         session.store.append_mirrored(&page, &target, &labels)?;
     }
     Ok(stored)
+}
+
+/// Whether `source` carries an escalation to `level`: a vendor's escalation chain only when
+/// a schedule of that vendor answers for the level.
+fn escalates_at_source(session: &Session, source: &dyn crate::sources::AlertSource, level: Option<i64>) -> bool {
+    match source.escalates_for() {
+        None => true,
+        Some(kind) => session.schedules.iter().any(|(c, _)| Some(c.level) == level && c.kind.name() == kind),
+    }
 }
 
 /// The level escalating `key` now reaches: one above the store's, or while the store is
@@ -132,7 +144,7 @@ pub fn refuse_at_source(session: &Session, entry: &NewEntry) -> Result<(), Error
         return Ok(());
     }
     Err(Error::Invalid(format!(
-        "source {} cannot {}: only a source that takes it (zabbix with write_back) can",
+        "source {} cannot {}: only a source that takes it (zabbix, pagerduty, opsgenie or grafana-oncall with write_back) can",
         entry.alert_key.source(),
         entry.kind.name().replace('-', " ")
     )))

@@ -114,6 +114,12 @@ pub fn entry_text(paged: Option<&[(String, Option<String>)]>, pagers: &[&str], l
     text
 }
 
+/// The person's own words in an escalation entry's text (after who was on call and what
+/// paged): what a vendor's escalation note carries, since the vendor pages by itself.
+pub fn note_of(text: &str) -> &str {
+    text.split_once(" — ").map_or("", |(_, note)| note.trim())
+}
+
 /// Why an escalation to `level` is refused, if it is: past the highest level a schedule
 /// answers for (level 1 when there are no schedules), there is nobody further to ask.
 pub fn refuse_level(level: i64, top: i64) -> Option<String> {
@@ -214,6 +220,8 @@ mod tests {
         let text = entry_text(Some(&paged(&all, 2)), &["webhook"], 2, "need the DBA");
         assert_eq!(for_pager(&text), "on call: bob (secondary), nobody on call on dba — need the DBA");
         assert_eq!(for_pager(&entry_text(None, &["webhook"], 1, "x")), "x");
+        assert_eq!(note_of(&text), "need the DBA");
+        assert_eq!(note_of(&entry_text(None, &[], 1, "")), "");
     }
 
     #[test]

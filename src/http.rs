@@ -115,7 +115,7 @@ pub async fn fetch(req: reqwest::RequestBuilder, max_bytes: u64) -> Result<Vec<u
 /// Sends `req` and reads at most `max_bytes` of the body whatever the status, for APIs
 /// whose error answers say why in a shape of their own (Prometheus's `{"error": …}`).
 pub async fn fetch_any(req: reqwest::RequestBuilder, max_bytes: u64) -> Result<(u16, Vec<u8>), HttpError> {
-    let mut resp = send(req, max_bytes).await?;
+    let mut resp = admitted(req.send().await.map_err(describe)?, max_bytes)?;
     let body = read_body(&mut resp, max_bytes).await?;
     Ok((resp.status().as_u16(), body))
 }
@@ -123,7 +123,97 @@ pub async fn fetch_any(req: reqwest::RequestBuilder, max_bytes: u64) -> Result<(
 /// Sends `req` and hands back a 2xx answer unread, for a body read as it arrives (with
 /// [`next_chunk`], counting against the cap itself). Anything else is the error [`fetch`] gives.
 pub async fn open(req: reqwest::RequestBuilder, max_bytes: u64) -> Result<reqwest::Response, HttpError> {
-    let mut resp = send(req, max_bytes).await?;
+    succeeded(admitted(req.send().await.map_err(describe)?, max_bytes)?, max_bytes).await
+}
+
+/// How a rate-limited or failing API is asked again within one call (vendor SaaS APIs).
+#[derive(Debug, Clone, Copy)]
+pub struct Retry {
+    /// Sends in all, the first included.
+    pub tries: u32,
+    /// What the backoff after a 5xx or a lost connection doubles from.
+    pub base: Duration,
+    /// A 429 asking for a longer wait than this fails the call at once, saying how long.
+    pub longest_wait: Duration,
+}
+
+impl Default for Retry {
+    fn default() -> Self {
+        Retry { tries: 3, base: Duration::from_millis(500), longest_wait: Duration::from_secs(30) }
+    }
+}
+
+/// [`fetch`], asked again as `retry` allows: a 429 after the wait its `Retry-After` (seconds
+/// or a date) or `ratelimit-reset` (seconds) names, a 5xx or a lost connection after a
+/// backoff, but only when `replay` says sending it twice does no harm (a GET, an
+/// idempotent PUT). A 4xx other than 429 is never asked again: it would only fail again.
+pub async fn fetch_retrying(
+    make: impl Fn() -> reqwest::RequestBuilder,
+    max_bytes: u64,
+    retry: Retry,
+    replay: bool,
+) -> Result<Vec<u8>, HttpError> {
+    let mut attempt = 1;
+    loop {
+        let last = attempt >= retry.tries.max(1);
+        let wait = match make().send().await {
+            // A request that never reached the server may always go again.
+            Err(e) if !last && (replay || e.is_connect()) => {
+                crate::periodic::backoff(retry.base, attempt, fastrand::f64())
+            }
+            Err(e) => return Err(describe(e)),
+            Ok(resp) if resp.status().as_u16() == 429 && !last => match rate_limit_wait(resp.headers()) {
+                Some(w) if w > retry.longest_wait => {
+                    return Err(HttpError::Status {
+                        code: 429,
+                        said: format!("rate limited: the server asks to wait {}s", w.as_secs()),
+                    });
+                }
+                Some(w) => w,
+                None => crate::periodic::backoff(retry.base, attempt, fastrand::f64()),
+            },
+            Ok(resp) if resp.status().is_server_error() && replay && !last => {
+                crate::periodic::backoff(retry.base, attempt, fastrand::f64())
+            }
+            Ok(resp) => {
+                let mut resp = succeeded(admitted(resp, max_bytes)?, max_bytes).await?;
+                return read_body(&mut resp, max_bytes).await;
+            }
+        };
+        tokio::time::sleep(wait).await;
+        attempt += 1;
+    }
+}
+
+/// How long a 429 asks to wait: `Retry-After` (seconds, or an HTTP date), else the
+/// `ratelimit-reset` seconds PagerDuty and others send.
+pub fn rate_limit_wait(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+    if let Some(v) = text("retry-after") {
+        if let Ok(secs) = v.parse::<u64>() {
+            return Some(Duration::from_secs(secs));
+        }
+        if let Ok(at) = chrono::DateTime::parse_from_rfc2822(v) {
+            return Some((at.with_timezone(&chrono::Utc) - chrono::Utc::now()).to_std().unwrap_or_default());
+        }
+    }
+    text("ratelimit-reset")
+        .and_then(|v| v.parse::<f64>().ok())
+        .filter(|s| (0.0..1e9).contains(s))
+        .map(Duration::from_secs_f64)
+}
+
+/// An answer that announces more than `max_bytes` is refused before it is read.
+fn admitted(resp: reqwest::Response, max_bytes: u64) -> Result<reqwest::Response, HttpError> {
+    if resp.content_length().is_some_and(|n| n > max_bytes) {
+        return Err(HttpError::TooLarge(max_bytes));
+    }
+    Ok(resp)
+}
+
+/// A 2xx answer, unread; anything else is an error naming the status and the start of
+/// what the server said.
+async fn succeeded(mut resp: reqwest::Response, max_bytes: u64) -> Result<reqwest::Response, HttpError> {
     let status = resp.status();
     if !status.is_success() {
         let body = read_body(&mut resp, max_bytes).await?;
@@ -131,15 +221,6 @@ pub async fn open(req: reqwest::RequestBuilder, max_bytes: u64) -> Result<reqwes
         let said = crate::config::redact(&String::from_utf8_lossy(&body));
         let said: String = said.chars().take(200).collect();
         return Err(HttpError::Status { code: status.as_u16(), said });
-    }
-    Ok(resp)
-}
-
-/// Sends `req`; an answer that announces more than `max_bytes` is refused before it is read.
-async fn send(req: reqwest::RequestBuilder, max_bytes: u64) -> Result<reqwest::Response, HttpError> {
-    let resp = req.send().await.map_err(describe)?;
-    if resp.content_length().is_some_and(|n| n > max_bytes) {
-        return Err(HttpError::TooLarge(max_bytes));
     }
     Ok(resp)
 }

@@ -25,6 +25,8 @@
 //! - [`report`] adds the timeline up: summary trends, noisy alerts, the on-call audit
 //!   ([`people`] joins one person's names across systems).
 //! - [`sanitize`] is the one border every piece of outside text crosses.
+//! - [`vendors`] holds one client per incident platform (auth, rate limits, retries), shared
+//!   by that vendor's schedule, alert source and pager.
 
 pub mod actions;
 pub mod app;
@@ -53,5 +55,6 @@ pub mod sources;
 pub mod store;
 pub mod sync;
 pub mod ui;
+pub mod vendors;
 
 pub use error::Error;

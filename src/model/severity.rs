@@ -111,6 +111,13 @@ impl SeverityMap {
         self.known(raw).unwrap_or(fallback)
     }
 
+    /// The source's own mapping alone, without the built-in parsing (a vendor's table of
+    /// its own words comes between the two).
+    pub fn own(&self, raw: &str) -> Option<Severity> {
+        let raw = raw.trim();
+        self.0.iter().find(|(k, _)| k.eq_ignore_ascii_case(raw)).map(|(_, v)| *v)
+    }
+
     /// The source's mapping first, then the built-in parsing; None for a word neither knows.
     pub fn known(&self, raw: &str) -> Option<Severity> {
         let raw = raw.trim();

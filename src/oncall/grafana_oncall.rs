@@ -51,12 +51,12 @@ struct User {
 
 impl GrafanaOnCall {
     pub fn new(cfg: &ScheduleConfig, v: &GrafanaOncallConfig, limits: Limits) -> Result<Self, SourceError> {
-        Ok(GrafanaOnCall { api: VendorApi::new(cfg, &v.0, limits, None)? })
+        Ok(GrafanaOnCall { api: VendorApi::new(cfg, &v.0, limits, crate::vendors::grafana_oncall::client)? })
     }
 
     /// This schedule, found by id or name through the pages of `/api/v1/schedules/`.
     pub(crate) async fn schedule(&self) -> Result<Schedule, SourceError> {
-        let mut url = format!("{}/api/v1/schedules/", self.api.base);
+        let mut url = "/api/v1/schedules/".to_owned();
         for _ in 0..50 {
             let page: Page = self.get(&url).await?;
             if let Some(found) =
@@ -65,16 +65,15 @@ impl GrafanaOnCall {
                 return Ok(found);
             }
             match page.next {
-                Some(next) if next.starts_with(&self.api.base) => url = next,
-                _ => break,
+                Some(next) => url = next,
+                None => break,
             }
         }
         Err(SourceError::new(format!("no schedule {:?}", self.api.schedule)))
     }
 
     async fn get<T: serde::de::DeserializeOwned>(&self, url: &str) -> Result<T, SourceError> {
-        // The token goes as it is: Grafana OnCall wants no "Bearer".
-        self.api.json(self.api.client().get(url).header("Authorization", self.api.token.expose())).await
+        self.api.http.get(url, &[]).await
     }
 }
 
@@ -94,7 +93,7 @@ impl ScheduleSource for GrafanaOnCall {
             let mut shifts = Vec::new();
             if let Some(id) = schedule.on_call_now.first() {
                 let id: String = id.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
-                let user: User = self.get(&format!("{}/api/v1/users/{id}/", self.api.base)).await?;
+                let user: User = self.get(&format!("/api/v1/users/{id}/")).await?;
                 shifts.push(Shift::new(&user.username, at, DateTime::<Utc>::MAX_UTC));
             }
             Ok(OnCall::from_shifts(&self.api.name, self.api.level, &shifts, at))

@@ -9,7 +9,7 @@ pub mod pagerduty;
 pub mod rotation;
 
 use crate::config::{At, KeyPath, Problems, Secret, SecretField, TOKEN_GOES, duration, http_url_problem};
-use crate::http::{self, Limits};
+use crate::http::Limits;
 use crate::model::{OnCall, Shift};
 use crate::sources::SourceError;
 use chrono::{DateTime, Utc};
@@ -158,31 +158,26 @@ pub fn build(cfg: &ScheduleConfig) -> Result<Box<dyn ScheduleSource>, SourceErro
     cfg.kind.config().build(cfg)
 }
 
-/// What every vendor's on-call API needs: the schedule's name and level, where the API is,
-/// which schedule, the token, and a client with the schedule's limits.
+/// What every vendor's on-call API needs: the schedule's name and level, which schedule,
+/// and the vendor's client ([`crate::vendors`]) with the schedule's limits.
 pub struct VendorApi {
     pub name: String,
     pub level: i64,
-    pub base: String,
     pub schedule: String,
-    pub token: Secret,
-    client: reqwest::Client,
-    max_bytes: u64,
+    pub http: crate::vendors::VendorClient,
 }
 
+/// Makes a vendor's client from the configured URL and key ([`crate::vendors`]).
+pub type Connect =
+    fn(Option<&str>, &Secret, Limits, Option<&std::path::Path>) -> Result<crate::vendors::VendorClient, SourceError>;
+
 impl VendorApi {
-    /// `default_url`: the vendor's SaaS API, used when the config gives no `url`.
     pub fn new(
         cfg: &ScheduleConfig,
         v: &VendorScheduleConfig,
         limits: Limits,
-        default_url: Option<&str>,
+        connect: Connect,
     ) -> Result<VendorApi, SourceError> {
-        let base = v
-            .url
-            .as_deref()
-            .or(default_url)
-            .ok_or_else(|| SourceError::new(format!("{} needs the API url", cfg.kind.name())))?;
         let token = v
             .token()
             .resolve()
@@ -191,27 +186,9 @@ impl VendorApi {
         Ok(VendorApi {
             name: cfg.name.clone(),
             level: cfg.level,
-            base: base.trim_end_matches('/').to_owned(),
             schedule: v.schedule.clone(),
-            token,
-            client: http::client(limits, None)?,
-            max_bytes: cfg.max_bytes,
+            http: connect(v.url.as_deref(), &token, limits, None)?,
         })
-    }
-
-    pub fn client(&self) -> &reqwest::Client {
-        &self.client
-    }
-
-    /// Sends a request built on `client()`, within the size cap.
-    pub async fn send(&self, req: reqwest::RequestBuilder) -> Result<Vec<u8>, SourceError> {
-        Ok(http::fetch(req, self.max_bytes).await?)
-    }
-
-    /// Sends it and decodes the JSON answer.
-    pub async fn json<T: serde::de::DeserializeOwned>(&self, req: reqwest::RequestBuilder) -> Result<T, SourceError> {
-        let body = self.send(req).await?;
-        serde_json::from_slice(&body).map_err(|e| SourceError::new(format!("unexpected answer: {e}")))
     }
 }
 

@@ -25,8 +25,6 @@ impl KindConfig for OpsgenieConfig {
     }
 }
 
-pub const DEFAULT_URL: &str = "https://api.opsgenie.com";
-
 pub struct Opsgenie {
     api: VendorApi,
 }
@@ -45,7 +43,7 @@ struct Data {
 
 impl Opsgenie {
     pub fn new(cfg: &ScheduleConfig, v: &OpsgenieConfig, limits: Limits) -> Result<Self, SourceError> {
-        Ok(Opsgenie { api: VendorApi::new(cfg, &v.0, limits, Some(DEFAULT_URL))? })
+        Ok(Opsgenie { api: VendorApi::new(cfg, &v.0, limits, crate::vendors::opsgenie::client)? })
     }
 
     /// Schedule ids are UUIDs; anything else is a name.
@@ -66,20 +64,14 @@ impl ScheduleSource for Opsgenie {
     fn oncall(&self, at: DateTime<Utc>) -> OnCallFuture<'_> {
         Box::pin(async move {
             let api = &self.api;
-            let mut url = reqwest::Url::parse(&api.base).map_err(|e| SourceError::new(format!("url: {e}")))?;
-            url.path_segments_mut().map_err(|_| SourceError::new("url cannot be a base"))?.pop_if_empty().extend([
-                "v2",
-                "schedules",
-                &api.schedule,
-                "on-calls",
-            ]);
-            let req =
-                api.client().get(url).header("Authorization", format!("GenieKey {}", api.token.expose())).query(&[
-                    ("scheduleIdentifierType", self.identifier_type()),
-                    ("flat", "true"),
-                    ("date", &at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
-                ]);
-            let answer: Answer = api.json(req).await?;
+            // The id or name goes in the path: escaped, so a name with a '/' stays one segment.
+            let path = format!("/v2/schedules/{}/on-calls", crate::vendors::segment(&api.schedule));
+            let query = [
+                ("scheduleIdentifierType", self.identifier_type().to_owned()),
+                ("flat", "true".to_owned()),
+                ("date", at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+            ];
+            let answer: Answer = api.http.get(&path, &query).await?;
             // Opsgenie gives no end: the shift is shown as held until further notice.
             let shifts: Vec<Shift> = answer
                 .data

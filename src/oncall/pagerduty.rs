@@ -25,8 +25,6 @@ impl KindConfig for PagerdutyConfig {
     }
 }
 
-pub const DEFAULT_URL: &str = "https://api.pagerduty.com";
-
 pub struct PagerDuty {
     api: VendorApi,
 }
@@ -50,7 +48,7 @@ struct User {
 
 impl PagerDuty {
     pub fn new(cfg: &ScheduleConfig, v: &PagerdutyConfig, limits: Limits) -> Result<Self, SourceError> {
-        Ok(PagerDuty { api: VendorApi::new(cfg, &v.0, limits, Some(DEFAULT_URL))? })
+        Ok(PagerDuty { api: VendorApi::new(cfg, &v.0, limits, crate::vendors::pagerduty::client)? })
     }
 }
 
@@ -65,18 +63,13 @@ impl ScheduleSource for PagerDuty {
         Box::pin(async move {
             let until = at + super::AHEAD.min(chrono::Duration::days(30));
             let api = &self.api;
-            let req = api
-                .client()
-                .get(format!("{}/oncalls", api.base))
-                .header("Authorization", format!("Token token={}", api.token.expose()))
-                .header("Accept", "application/vnd.pagerduty+json;version=2")
-                .query(&[
-                    ("schedule_ids[]", api.schedule.as_str()),
-                    ("since", &at.to_rfc3339()),
-                    ("until", &until.to_rfc3339()),
-                    ("limit", "100"),
-                ]);
-            let answer: Answer = api.json(req).await?;
+            let query = [
+                ("schedule_ids[]", api.schedule.clone()),
+                ("since", at.to_rfc3339()),
+                ("until", until.to_rfc3339()),
+                ("limit", "100".to_owned()),
+            ];
+            let answer: Answer = api.http.get("/oncalls", &query).await?;
             // A null start or end means the shift runs past the window asked about.
             let far = at + chrono::Duration::days(3650);
             let shifts: Vec<Shift> = answer

@@ -70,14 +70,8 @@ impl super::Pager for GrafanaOnCallPager {
                 "message": op.text,
                 "users": users,
             });
-            let api = &self.schedule.api;
-            let req = api
-                .client()
-                .post(format!("{}/api/v1/escalation/", api.base))
-                .header("Authorization", api.token.expose())
-                .header("Content-Type", "application/json")
-                .body(body.to_string());
-            api.send(req).await?;
+            let http = &self.schedule.api.http;
+            http.send(reqwest::Method::POST, "/api/v1/escalation/", &[], Some(&body), &[]).await?;
             let summary = format!("paged through Grafana OnCall schedule {}", schedule.name);
             Ok(MirrorDone { remote_id: None, prior: PriorUpdate::Keep, summary })
         })

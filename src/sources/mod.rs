@@ -5,9 +5,13 @@ pub mod alertmanager;
 pub mod cache;
 pub mod check_states;
 pub mod checks;
+pub mod datadog;
 pub mod demo;
+pub mod grafana_oncall;
 pub mod icinga2;
 pub mod nagios;
+pub mod opsgenie;
+pub mod pagerduty;
 pub mod poller;
 pub mod zabbix;
 
@@ -27,6 +31,10 @@ crate::config::kind_enum! {
         Zabbix(zabbix::ZabbixConfig) = "zabbix",
         Icinga2(icinga2::Icinga2Config) = "icinga2",
         Nagios(nagios::NagiosConfig) = "nagios",
+        Pagerduty(pagerduty::PagerdutyConfig) = "pagerduty",
+        Opsgenie(opsgenie::OpsgenieConfig) = "opsgenie",
+        GrafanaOncall(grafana_oncall::GrafanaOncallConfig) = "grafana-oncall",
+        Datadog(datadog::DatadogConfig) = "datadog",
     }
 }
 
@@ -114,6 +122,13 @@ pub trait AlertSource: Send + Sync {
         false
     }
 
+    /// The schedule kind whose levels this source's escalations follow (`"pagerduty"`,
+    /// `"opsgenie"`): an escalation is carried to the source only when a schedule of that
+    /// kind answers for the level reached. None: every escalation it mirrors goes (Zabbix).
+    fn escalates_for(&self) -> Option<&'static str> {
+        None
+    }
+
     /// Carries one action to the source and confirms it by reading it back. Must be safe to
     /// repeat: a retry after a lost answer must not act twice (`op.op_id` is the key).
     fn mirror<'a>(&'a self, _op: &'a MirrorOp) -> MirrorFuture<'a> {
@@ -125,6 +140,56 @@ pub trait AlertSource: Send + Sync {
 /// that finds it knows the action was done and does not do it twice.
 pub(crate) fn op_mark(op_id: &str) -> String {
     format!("[klaxon op {op_id}]")
+}
+
+/// What every incident platform's source checks alike: its key given (`<name>_env` or
+/// `<name>_file`), the API URL, and a page size within what the vendor serves.
+pub(crate) fn check_vendor(
+    kind: &str,
+    keys: &[(&str, crate::config::SecretField<'_>)],
+    url: Option<&str>,
+    page_size: Option<(usize, usize)>,
+    at: At<'_>,
+    problems: &mut Problems,
+) {
+    for (name, field) in keys {
+        field.check(at, problems);
+        if !field.is_given() {
+            problems.push((at("kind"), format!("a {kind} source needs `{name}_env` or `{name}_file` (a 0600 file)")));
+        }
+    }
+    if let Some(problem) = url.and_then(|u| crate::config::http_url_problem(u, crate::config::TOKEN_GOES)) {
+        problems.push((at("url"), problem));
+    }
+    if let Some((size, most)) = page_size
+        && !(1..=most).contains(&size)
+    {
+        problems.push((at("page_size"), format!("page_size is between 1 and {most}")));
+    }
+}
+
+/// The incident platforms' five priorities (PagerDuty and Opsgenie "P1".."P5", Datadog
+/// 1..5) as klaxon's severities: P1 is Disaster, P5 Information.
+pub(crate) fn priority_severity(p: &str) -> Option<Severity> {
+    let n: usize = p.trim().trim_start_matches(['P', 'p']).parse().ok()?;
+    (1..=5).contains(&n).then(|| Severity::ALL[5 - n])
+}
+
+/// A note carrying an action to an incident platform: what the person wrote, what they did,
+/// who, and klaxon's mark ("on it — acknowledged (alice via klaxon) [klaxon op 01ab]"); a
+/// plain note has no `what`.
+pub(crate) fn marked_note(op: &MirrorOp, what: &str) -> String {
+    // An escalation's entry says who klaxon found on call; the vendor's note keeps the words.
+    let text = match op.kind {
+        EntryKind::Escalated => without_marks(crate::escalation::note_of(&op.text)),
+        _ => without_marks(&op.text),
+    };
+    let head = match (text.is_empty(), what.is_empty()) {
+        (_, true) => text,
+        (true, false) => what.to_owned(),
+        (false, false) => format!("{text} — {what}"),
+    };
+    format!("{head} ({} via klaxon) {}", op.actor, op_mark(&op.op_id))
 }
 
 /// Text without klaxon's op marks, for people to read.

@@ -67,9 +67,9 @@ const APP_EFFECTS_ARE_DATA: Rule = Rule {
 };
 
 const INTEGRATIONS_SPEAK_MODEL: Rule = Rule {
-    files: &["sources/", "logs/", "oncall/", "store/", "notify/", "slo/"],
+    files: &["sources/", "logs/", "oncall/", "store/", "notify/", "slo/", "vendors/"],
     forbid: Forbid::Modules(&["app", "ui"]),
-    why: "sources/, logs/, oncall/, store/, notify/ and slo/ never import app/ or ui/",
+    why: "sources/, logs/, oncall/, store/, notify/, slo/ and vendors/ never import app/ or ui/",
 };
 
 const CONFIG_IS_A_LEAF: Rule = Rule {

@@ -1,5 +1,6 @@
 //! Property-based tests for every parser of outside input: each source's payloads
-//! (Alertmanager, Zabbix, Icinga 2, Nagios's status files, plugin output, the demo), log lines
+//! (Alertmanager, Zabbix, Icinga 2, Nagios's status files, PagerDuty, Opsgenie,
+//! Grafana OnCall, Datadog, plugin output, the demo), log lines
 //! (file, journald, Loki, and the Elasticsearch, Graylog, Splunk and Sumo Logic answers), SLO
 //! spec files and Prometheus answers, config durations and the config file itself, the
 //! snapshot cache read back from disk, and runbook Markdown through the renderer.
@@ -1453,6 +1454,266 @@ fn prop_nagios(input: NagiosFiles) -> TestResult {
     })
 }
 
+// ---------------------------------------------------------------- PagerDuty
+
+/// A "List incidents" page (shapes as in tests/suite/common/pagerduty_mock.rs), then damaged.
+#[derive(Clone, Debug)]
+struct PagerdutyPage {
+    page: Bytes,
+    intact: Option<usize>,
+}
+
+impl Arbitrary for PagerdutyPage {
+    fn arbitrary(g: &mut Gen) -> Self {
+        let n = below(g, 5);
+        let incidents: Vec<Value> = (0..n)
+            .map(|i| {
+                json!({
+                    "id": format!("P{i}{}", odd_text(g)), "incident_number": u32::arbitrary(g), "title": odd_text(g),
+                    "status": pick(g, &["triggered", "acknowledged", "resolved", "weird"]),
+                    "urgency": pick(g, &["high", "low", ""]), "created_at": rfc3339(g),
+                    "last_status_change_at": rfc3339(g), "html_url": odd_text(g),
+                    "service": {"summary": odd_text(g)}, "escalation_policy": {"summary": odd_text(g)},
+                    "priority": if chance(g, 50) { json!({"summary": pick(g, &["P1", "P3", "P5", "P9", "SEV1"])}) } else { Value::Null },
+                    "assignments": [{"at": rfc3339(g), "assignee": {"summary": odd_text(g)}}],
+                    "acknowledgements": [{"at": rfc3339(g), "acknowledger": {"summary": odd_text(g)}}],
+                })
+            })
+            .collect();
+        let mut page = json!({"incidents": incidents, "limit": 100, "offset": 0, "more": false, "total": null});
+        if chance(g, 60) {
+            mutate(g, &mut page, 4);
+            return PagerdutyPage { page: Bytes(damaged_bytes(g, &page)), intact: None };
+        }
+        PagerdutyPage { page: Bytes(serde_json::to_vec(&page).unwrap()), intact: Some(n) }
+    }
+}
+
+fn pagerduty() -> klaxon::sources::pagerduty::PagerdutySource {
+    let dir = tempfile::tempdir().unwrap();
+    let token = dir.path().join("token");
+    std::fs::write(&token, "prop-token\n").unwrap();
+    std::fs::set_permissions(&token, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let text = format!(
+        "[[sources]]\nname = \"pd\"\nkind = \"pagerduty\"\ntoken_file = \"{}\"\nwrite_back = false\n",
+        token.display()
+    );
+    let cfg = klaxon::settings::parse(&text, "k.toml").unwrap();
+    let klaxon::sources::SourceKind::Pagerduty(pd) = &cfg.sources[0].kind else { unreachable!() };
+    klaxon::sources::pagerduty::PagerdutySource::new(&cfg.sources[0], pd).unwrap()
+}
+
+thread_local! {
+    static PD: klaxon::sources::pagerduty::PagerdutySource = pagerduty();
+}
+
+/// The property of one decoded vendor page: every alert clean and under `source`, an intact
+/// page kept whole, a refused one said in one clean line starting `refused`.
+fn page_decoded(
+    decoded: Result<Vec<Alert>, klaxon::sources::SourceError>,
+    intact: Option<usize>,
+    source: &str,
+    refused: &str,
+) -> TestResult {
+    verdict(match decoded.map(border) {
+        Ok(alerts) => (|| {
+            for a in &alerts {
+                alert_clean(a, source)?;
+            }
+            if let Some(n) = intact {
+                holds(alerts.len() == n, || format!("{n} in, {} out", alerts.len()))?;
+            }
+            Ok(())
+        })(),
+        Err(e) => {
+            let e = e.to_string();
+            holds(intact.is_none(), || format!("an intact page refused: {e}"))
+                .and(holds(line_clean(&e) && e.starts_with(refused), || e.clone()))
+        }
+    })
+}
+
+fn prop_pagerduty(input: PagerdutyPage) -> TestResult {
+    PD.with(|pd| page_decoded(pd.decode(&input.page.0), input.intact, "pd", "not a PagerDuty answer"))
+}
+
+// ---------------------------------------------------------------- Opsgenie
+
+/// A "List alerts" page (shapes as in tests/suite/common/opsgenie_mock.rs), then damaged.
+#[derive(Clone, Debug)]
+struct OpsgeniePage {
+    page: Bytes,
+    intact: Option<usize>,
+}
+
+impl Arbitrary for OpsgeniePage {
+    fn arbitrary(g: &mut Gen) -> Self {
+        let n = below(g, 5);
+        let alerts: Vec<Value> = (0..n)
+            .map(|i| {
+                json!({
+                    "id": format!("{i}{}", odd_text(g)), "tinyId": odd_text(g), "message": odd_text(g),
+                    "status": pick(g, &["open", "closed", "weird"]), "acknowledged": chance(g, 50), "snoozed": chance(g, 20),
+                    "tags": [odd_text(g), format!("{}:{}", odd_text(g), odd_text(g))], "count": u32::arbitrary(g),
+                    "createdAt": rfc3339(g), "updatedAt": rfc3339(g), "source": odd_text(g), "owner": odd_text(g),
+                    "priority": pick(g, &["P1", "P2", "P5", "P0", "", "high"]),
+                    "report": {"acknowledgedBy": odd_text(g)},
+                })
+            })
+            .collect();
+        let mut page = json!({"data": alerts, "paging": {"first": "x"}, "took": 0.1, "requestId": "r"});
+        if chance(g, 60) {
+            mutate(g, &mut page, 4);
+            return OpsgeniePage { page: Bytes(damaged_bytes(g, &page)), intact: None };
+        }
+        OpsgeniePage { page: Bytes(serde_json::to_vec(&page).unwrap()), intact: Some(n) }
+    }
+}
+
+fn opsgenie() -> klaxon::sources::opsgenie::OpsgenieSource {
+    let dir = tempfile::tempdir().unwrap();
+    let token = dir.path().join("token");
+    std::fs::write(&token, "prop-token\n").unwrap();
+    std::fs::set_permissions(&token, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let text = format!("[[sources]]\nname = \"og\"\nkind = \"opsgenie\"\ntoken_file = \"{}\"\n", token.display());
+    let cfg = klaxon::settings::parse(&text, "k.toml").unwrap();
+    let klaxon::sources::SourceKind::Opsgenie(og) = &cfg.sources[0].kind else { unreachable!() };
+    klaxon::sources::opsgenie::OpsgenieSource::new(&cfg.sources[0], og).unwrap()
+}
+
+thread_local! {
+    static OG: klaxon::sources::opsgenie::OpsgenieSource = opsgenie();
+}
+
+fn prop_opsgenie(input: OpsgeniePage) -> TestResult {
+    OG.with(|og| page_decoded(og.decode(&input.page.0), input.intact, "og", "not an Opsgenie answer"))
+}
+
+// ---------------------------------------------------------------- Grafana OnCall
+
+/// A "List alert groups" page (shapes as in tests/suite/common/grafana_oncall_mock.rs), then damaged.
+#[derive(Clone, Debug)]
+struct GrafanaOncallPage {
+    page: Bytes,
+    intact: Option<usize>,
+}
+
+impl Arbitrary for GrafanaOncallPage {
+    fn arbitrary(g: &mut Gen) -> Self {
+        let n = below(g, 5);
+        let groups: Vec<Value> = (0..n)
+            .map(|i| {
+                json!({
+                    "id": format!("I{i}{}", odd_text(g)), "integration_id": odd_text(g), "alerts_count": u32::arbitrary(g),
+                    "state": pick(g, &["firing", "acknowledged", "silenced", "resolved", "odd"]),
+                    "created_at": rfc3339(g), "acknowledged_at": if chance(g, 50) { json!(rfc3339(g)) } else { Value::Null },
+                    "acknowledged_by": odd_text(g), "silenced_at": null, "title": odd_text(g),
+                    "permalinks": {"web": odd_text(g), "slack": null},
+                    "labels": [{"key": {"id": "k", "name": odd_text(g)}, "value": {"id": "v", "name": odd_text(g)}},
+                               {"key": {"name": "severity"}, "value": {"name": pick(g, &["critical", "warning", "p1", "??"])}}],
+                })
+            })
+            .collect();
+        let mut page = json!({"count": n, "next": null, "previous": null, "results": groups});
+        if chance(g, 60) {
+            mutate(g, &mut page, 4);
+            return GrafanaOncallPage { page: Bytes(damaged_bytes(g, &page)), intact: None };
+        }
+        GrafanaOncallPage { page: Bytes(serde_json::to_vec(&page).unwrap()), intact: Some(n) }
+    }
+}
+
+fn grafana_oncall() -> klaxon::sources::grafana_oncall::GrafanaOncallSource {
+    let dir = tempfile::tempdir().unwrap();
+    let token = dir.path().join("token");
+    std::fs::write(&token, "prop-token\n").unwrap();
+    std::fs::set_permissions(&token, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let text = format!(
+        "[[sources]]\nname = \"goc\"\nkind = \"grafana-oncall\"\nurl = \"http://127.0.0.1:9\"\ntoken_file = \"{}\"\n",
+        token.display()
+    );
+    let cfg = klaxon::settings::parse(&text, "k.toml").unwrap();
+    let klaxon::sources::SourceKind::GrafanaOncall(goc) = &cfg.sources[0].kind else { unreachable!() };
+    klaxon::sources::grafana_oncall::GrafanaOncallSource::new(&cfg.sources[0], goc).unwrap()
+}
+
+thread_local! {
+    static GOC: klaxon::sources::grafana_oncall::GrafanaOncallSource = grafana_oncall();
+}
+
+fn prop_grafana_oncall(input: GrafanaOncallPage) -> TestResult {
+    GOC.with(|goc| page_decoded(goc.decode(&input.page.0), input.intact, "goc", "not a Grafana OnCall answer"))
+}
+
+// ---------------------------------------------------------------- Datadog
+
+/// A "Get all monitor details" answer (shapes as in tests/suite/common/datadog_mock.rs), then damaged.
+#[derive(Clone, Debug)]
+struct DatadogPage {
+    page: Bytes,
+    /// Alerts an intact answer makes: one per group in Alert/Warn/No Data, or one per monitor
+    /// in such a state without groups.
+    intact: Option<usize>,
+}
+
+impl Arbitrary for DatadogPage {
+    fn arbitrary(g: &mut Gen) -> Self {
+        let states = ["Alert", "Warn", "No Data", "OK", "Ignored"];
+        let mut expected = 0;
+        let monitors: Vec<Value> = (0..below(g, 4))
+            .map(|i| {
+                let groups: serde_json::Map<String, Value> = (0..below(g, 3))
+                    .map(|k| {
+                        (
+                            format!("{k}{}", odd_text(g)),
+                            json!({"status": pick(g, &states), "last_triggered_ts": u32::arbitrary(g)}),
+                        )
+                    })
+                    .collect();
+                let overall = pick(g, &states);
+                let open = groups
+                    .values()
+                    .filter(|v| ["Alert", "Warn", "No Data"].contains(&v["status"].as_str().unwrap()))
+                    .count();
+                expected += if open > 0 { open } else { usize::from(["Alert", "Warn", "No Data"].contains(&overall)) };
+                json!({
+                    "id": i + 1, "name": odd_text(g), "message": odd_text(g), "tags": [odd_text(g), "team:db"],
+                    "priority": if chance(g, 50) { json!(below(g, 7)) } else { Value::Null }, "overall_state": overall,
+                    "overall_state_modified": rfc3339(g), "state": {"groups": groups}, "matching_downtimes": [],
+                })
+            })
+            .collect();
+        let mut page = Value::Array(monitors);
+        if chance(g, 60) {
+            mutate(g, &mut page, 4);
+            return DatadogPage { page: Bytes(damaged_bytes(g, &page)), intact: None };
+        }
+        DatadogPage { page: Bytes(serde_json::to_vec(&page).unwrap()), intact: Some(expected) }
+    }
+}
+
+fn datadog() -> klaxon::sources::datadog::DatadogSource {
+    let dir = tempfile::tempdir().unwrap();
+    let token = dir.path().join("token");
+    std::fs::write(&token, "prop-token\n").unwrap();
+    std::fs::set_permissions(&token, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let text = format!(
+        "[[sources]]\nname = \"dd\"\nkind = \"datadog\"\napi_key_file = \"{0}\"\napp_key_file = \"{0}\"\n",
+        token.display()
+    );
+    let cfg = klaxon::settings::parse(&text, "k.toml").unwrap();
+    let klaxon::sources::SourceKind::Datadog(dd) = &cfg.sources[0].kind else { unreachable!() };
+    klaxon::sources::datadog::DatadogSource::new(&cfg.sources[0], dd).unwrap()
+}
+
+thread_local! {
+    static DD: klaxon::sources::datadog::DatadogSource = datadog();
+}
+
+fn prop_datadog(input: DatadogPage) -> TestResult {
+    DD.with(|dd| page_decoded(dd.decode(&input.page.0), input.intact, "dd", "not a Datadog answer"))
+}
+
 // ---------------------------------------------------------------- the runs
 //
 // Each parser has a normal test (a few hundred cases) and a long one (`long_`, ignored):
@@ -1481,6 +1742,16 @@ property!(alertmanager_answers, long_alertmanager_answers, "alertmanager alerts+
 property!(zabbix_answers, long_zabbix_answers, "zabbix problem/trigger/user", 400, prop_zabbix);
 property!(icinga2_answers, long_icinga2_answers, "icinga2 services/hosts/comments/downtimes", 400, prop_icinga);
 property!(nagios_files, long_nagios_files, "nagios status.dat+objects.cache", 400, prop_nagios);
+property!(pagerduty_pages, long_pagerduty_pages, "pagerduty incident pages", 400, prop_pagerduty);
+property!(opsgenie_pages, long_opsgenie_pages, "opsgenie alert pages", 400, prop_opsgenie);
+property!(
+    grafana_oncall_pages,
+    long_grafana_oncall_pages,
+    "grafana-oncall alert group pages",
+    400,
+    prop_grafana_oncall
+);
+property!(datadog_monitors, long_datadog_monitors, "datadog monitor pages", 400, prop_datadog);
 property!(plugin_output, long_plugin_output, "plugin output", 400, prop_plugin_output);
 property!(plugin_runs, long_plugin_runs, "plugin output through a real command", 40, prop_plugin_run);
 property!(proc_files, long_proc_files, "/proc files", 300, prop_proc_files);

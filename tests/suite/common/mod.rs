@@ -3,13 +3,18 @@
 #![allow(dead_code)]
 
 pub mod alerts;
+pub mod datadog_mock;
 pub mod fault_proxy;
 pub mod fuzz;
+pub mod grafana_oncall_mock;
 pub mod icinga2;
 pub mod nagios;
+pub mod opsgenie_mock;
+pub mod pagerduty_mock;
 pub mod postgres;
 pub mod servers;
 pub mod tls_bridge;
+pub mod vendor_mock;
 pub mod zabbix;
 pub mod zabbix_mock;
 
@@ -117,4 +122,12 @@ pub fn assert_clean_cells(buffer: &ratatui::buffer::Buffer) {
         };
         assert!(!sym.chars().any(bad), "control or bidi character in a cell: {sym:?}");
     }
+}
+
+/// `klaxon --config CONFIG ARGS` in `sb`: (exit code, stdout, stderr), none of `secrets` in them.
+pub fn run(sb: &Sandbox, config: &std::path::Path, args: &[&str], secrets: &[&str]) -> (Option<i32>, String, String) {
+    let out = sb.klaxon().arg("--config").arg(config).args(args).output().unwrap();
+    let (o, e) = (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned());
+    assert!(!secrets.iter().any(|s| o.contains(s) || e.contains(s)), "a secret was printed: {o} {e}");
+    (out.status.code(), o, e)
 }
