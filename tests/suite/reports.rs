@@ -417,6 +417,73 @@ fn known_history_on_postgres() {
     check_all(&store);
 }
 
+/// Kathmandu is +05:45 and ravi starts work at 09:10; dan's override begins at 10:07 UTC: the
+/// on-call report counts actions per bucket only as long as every such boundary is one (here
+/// one minute), so a second either side of each still lands on its own side.
+const OFF_QUARTER: &str = r#"
+[[people]]
+name = "ravi"
+time_zone = "Asia/Kathmandu"
+working_hours = "09:10-17:00"
+
+[[schedules]]
+name = "primary"
+kind = "rotation"
+level = 1
+participants = ["ravi"]
+start = "2026-03-02"
+shift = "7d"
+time_zone = "UTC"
+overrides = [{ person = "dan", start = "2026-03-25T10:07", end = "2026-03-25T11:00" }]
+"#;
+
+fn check_off_the_quarter_hour(store: &dyn Store) {
+    use EntryKind::Acked;
+    let mut h = History { store, open: BTreeMap::new() };
+    let at = |d, hh, mm, ss| Utc.with_ymd_and_hms(2026, 3, d, hh, mm, ss).unwrap();
+    let page = |key: &str, when| alert(key, "Edge", None, Severity::High, when);
+    // Tuesday 09:09:30 in Kathmandu: before work, after night.
+    h.fire(page("prod/p1", at(24, 3, 24, 30)), at(24, 3, 24, 30));
+    // Acked at 09:10:00 sharp: in hours.
+    h.act("prod/p1", Acked, "ravi", at(24, 3, 25, 0), None);
+    // A second before dan's override (ravi, 15:51:59 his time) and at its start (dan, UTC).
+    h.fire(page("prod/p2", at(25, 10, 6, 59)), at(25, 10, 6, 59));
+    h.fire(page("prod/p3", at(25, 10, 7, 0)), at(25, 10, 7, 0));
+    // Acks at 16:59:59 (in hours) and 17:00:00 (out).
+    h.act("prod/p2", Acked, "ravi", at(25, 11, 14, 59), None);
+    h.act("prod/p2", Acked, "ravi", at(25, 11, 15, 0), None);
+    // Thursday 06:59:59 (night) and 07:00:00 (not), both before work.
+    h.fire(page("prod/p4", at(26, 1, 14, 59)), at(26, 1, 14, 59));
+    h.fire(page("prod/p5", at(26, 1, 15, 0)), at(26, 1, 15, 0));
+    let config = klaxon::settings::parse(OFF_QUARTER, "klaxon.toml").unwrap();
+    let r =
+        report::oncall::oncall(store, &query(vec![]), &People::new(&config.people), &shifts(&config), vec![]).unwrap();
+    let counts: Vec<_> = r
+        .people
+        .iter()
+        .map(|p| {
+            let n = (p.pages, p.pages_outside_hours, p.night_interruptions, p.acks, p.acks_outside_hours);
+            (p.person.as_str(), n)
+        })
+        .collect();
+    // ravi: pages p1 (out), p2 (in), p4 (out, night), p5 (out); acks in, in, out. dan: p3, in
+    // hours (no [[people]] entry: UTC, 09:00-17:00 on weekdays).
+    assert_eq!(counts, vec![("dan", (1, 0, 0, 0, 0)), ("ravi", (4, 3, 1, 3, 1))]);
+}
+
+#[test]
+fn boundaries_off_the_quarter_hour_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    check_off_the_quarter_hour(&SqliteStore::open(&dir.path().join("k.db")).unwrap());
+}
+
+#[test]
+fn boundaries_off_the_quarter_hour_on_postgres() {
+    let Some(pg) = Postgres::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    check_off_the_quarter_hour(&PgStore::open(&pg.url("postgres"), None, &dir.path().join("spool.db")).unwrap());
+}
+
 /// The incidents as rows of text, in id order: what the reports read.
 const INCIDENT_COLS: &str = "id, alert_key, source, service, name, fired_at, sev, acked_at, resolved_at, escalations, \
                              humans, prev_resolved, tta, ttr, auto_s";
