@@ -371,38 +371,17 @@ fn reassign_through_the_cli_is_sent_once_though_its_first_answer_was_lost() {
     let pd = rt.block_on(MockPagerDuty::start(vec![incident("PXYZ123", 42, "high", Some("P2"), "triggered")]));
     let proxy = FaultProxy::start(pd.server.address().port());
     let sb = Sandbox::new();
+    // The CLI test's config, and a second PagerDuty source that does not write back.
+    let config = e2e_config(&sb, &proxy.url);
     let key_path = key_file(sb.dir.path(), KEY);
-    let config = sb.write(
-        "klaxon.toml",
-        &format!(
-            r#"[store]
-path = "k.db"
-
-[[sources]]
-name = "pd"
-kind = "pagerduty"
-url = "{url}"
-token_file = "{key}"
-from = "tester@example.com"
-
-[[sources]]
-name = "pd-read"
-kind = "pagerduty"
-url = "{url}"
-token_file = "{key}"
-write_back = false
-
-[[people]]
-name = "erin"
-aliases = ["Erin Ops", "erin@example.com"]
-
-[[people]]
-name = "zed"
-"#,
-            url = proxy.url,
-            key = key_path.display()
-        ),
-    );
+    let text = std::fs::read_to_string(&config).unwrap()
+        + &format!(
+            "\n[[sources]]\nname = \"pd-read\"\nkind = \"pagerduty\"\nurl = \"{}\"\ntoken_file = \"{}\"\nwrite_back = false\n",
+            proxy.url,
+            key_path.display()
+        )
+        + "\n[[people]]\nname = \"erin\"\naliases = [\"Erin Ops\", \"erin@example.com\"]\n\n[[people]]\nname = \"zed\"\n";
+    let config = sb.write("klaxon.toml", &text);
     let timeline_kinds = |key: &str| {
         let t = klaxon(&sb, &config, &["timeline", key, "--format", "json"]);
         let entries = json(t.stdout.as_bytes())["entries"].as_array().cloned().unwrap_or_default();
