@@ -4,7 +4,7 @@
 //! host (the store's spool) and replayed when it is back; an escalation names who it pages.
 
 use crate::Error;
-use crate::model::{AlertKey, Entry, EntryKind, NewEntry};
+use crate::model::{AlertKey, Entry, EntryKind, NewEntry, Reassign};
 use crate::session::Session;
 
 /// Writes an entry: with an outbox row when its source mirrors that kind of action.
@@ -12,11 +12,54 @@ pub fn store_entry(session: &Session, entry: &NewEntry) -> Result<Entry, Error> 
     if entry.kind == crate::model::EntryKind::Escalated {
         return store_escalation(session, entry);
     }
+    if entry.kind == EntryKind::Reassigned {
+        return store_reassignment(session, entry);
+    }
     let source = session.source(entry.alert_key.source()).filter(|(_, s)| s.mirrors(entry.kind));
     Ok(match source {
         Some((cfg, _)) => session.store.append_mirrored(entry, &cfg.name, &session.labels(&entry.alert_key))?,
         None => session.store.append(entry)?,
     })
+}
+
+/// A reassignment names the person as the source finds them: by email. A name given is
+/// looked up in `[[people]]` (its name or an alias) for the person's email alias; the text
+/// stored says both ("to alice <alice@example.com>: taking over"). One that names nobody
+/// with an email is refused before anything is stored.
+fn store_reassignment(session: &Session, entry: &NewEntry) -> Result<Entry, Error> {
+    refuse_at_source(session, entry)?;
+    let mut entry = entry.clone();
+    entry.text = reassignment_text(session, &entry.text)?;
+    let source = entry.alert_key.source();
+    Ok(session.store.append_mirrored(&entry, source, &session.labels(&entry.alert_key))?)
+}
+
+/// `to NAME[: NOTE]` (what the console and the command line write) made into
+/// [`Reassign`]'s text with the person's email; text already carrying one is kept.
+fn reassignment_text(session: &Session, text: &str) -> Result<String, Error> {
+    let raw = text.strip_prefix("to ").unwrap_or(text);
+    let (to, note) = match raw.split_once(": ") {
+        Some((to, note)) => (to.trim(), note.trim()),
+        None => (raw.trim(), ""),
+    };
+    if let Some(r) = Reassign::parse(text).filter(|r| r.name != r.email) {
+        return Ok(r.text());
+    }
+    if let Some(why) = Reassign::bad_name(to) {
+        return Err(Error::Invalid(format!("cannot reassign: {why}")));
+    }
+    let people = crate::people::People::new(&session.loaded.config.people);
+    let email = match people.find(to) {
+        Some(p) => p.names().find(|n| Reassign::bad_email(n).is_none()).map(str::to_owned),
+        None => Reassign::bad_email(to).is_none().then(|| to.to_owned()),
+    };
+    let email = email.ok_or_else(|| {
+        Error::Invalid(format!(
+            "cannot reassign to {to}: no email for them (give an email, or add it to their [[people]] aliases)"
+        ))
+    })?;
+    let name = people.find(to).map_or(to, |p| p.name.as_str()).to_owned();
+    Ok(Reassign { name, email, note: note.to_owned() }.text())
 }
 
 /// An escalation pages people: the entry is stored with its webhook page in one
@@ -138,15 +181,19 @@ pub async fn record(session: &Session, entry: &NewEntry) -> Result<(Entry, crate
 }
 
 /// Refuses, before anything is written, an action only a source can carry out (set a
-/// severity, close) when the alert's source does not take it.
+/// severity, close, reassign) when the alert's source does not take it.
 pub fn refuse_at_source(session: &Session, entry: &NewEntry) -> Result<(), Error> {
     if mirrors(session, entry) {
         return Ok(());
     }
+    let (what, who) = match entry.kind {
+        EntryKind::Reassigned => ("reassign", "pagerduty with write_back"),
+        kind => (kind.name(), "zabbix, pagerduty, opsgenie or grafana-oncall with write_back"),
+    };
     Err(Error::Invalid(format!(
-        "source {} cannot {}: only a source that takes it (zabbix, pagerduty, opsgenie or grafana-oncall with write_back) can",
+        "source {} cannot {}: only a source that takes it ({who}) can",
         entry.alert_key.source(),
-        entry.kind.name().replace('-', " ")
+        what.replace('-', " ")
     )))
 }
 

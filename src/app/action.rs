@@ -43,6 +43,7 @@ actions! {
     RaiseSeverity => "raise-severity", "Raise the severity at the source (Zabbix)";
     LowerSeverity => "lower-severity", "Lower the severity at the source (Zabbix)";
     Close => "close", "Close at the source (Zabbix)";
+    Reassign => "reassign", "Reassign at the source to someone (PagerDuty)";
     Runbook => "runbook", "Show the runbook";
     BrowseRunbooks => "browse-runbooks", "Browse and search runbooks";
     CopyCode => "copy-code", "Copy a runbook code block (OSC 52)";

@@ -62,6 +62,11 @@ pub enum Mode {
         pending: Pending,
     },
     Editor(Editor),
+    /// Typing whom to reassign `key` to: a `[[people]]` name or an email, then `: note`.
+    Reassign {
+        key: AlertKey,
+        input: String,
+    },
     Runbooks(Box<Browser>),
     /// The Reports view: trends and the noisiest alerts (`super::reports`).
     Reports,
@@ -80,6 +85,7 @@ impl PartialEq for Mode {
             (Mode::Sources { scroll: a }, Mode::Sources { scroll: b }) => a == b,
             (Mode::Confirm { pending: a, .. }, Mode::Confirm { pending: b, .. }) => a == b,
             (Mode::Editor(a), Mode::Editor(b)) => a == b,
+            (Mode::Reassign { key: a, input: x }, Mode::Reassign { key: b, input: y }) => a == b && x == y,
             (Mode::Reports, Mode::Reports) | (Mode::Slos, Mode::Slos) => true,
             (Mode::Runbooks(a), Mode::Runbooks(b)) => {
                 a.query == b.query && a.open.as_ref().map(|r| &r.name) == b.open.as_ref().map(|r| &r.name)

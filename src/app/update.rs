@@ -251,6 +251,24 @@ fn on_key(state: &mut State, key: Key, fx: &mut Vec<Effect>) {
             }
             _ => {}
         },
+        Mode::Reassign { key: alert, input } => match key.code {
+            KeyCode::Esc => state.mode = Mode::Normal,
+            KeyCode::Enter => {
+                let (alert, input) = (alert.clone(), input.trim().to_owned());
+                let to = input.split_once(':').map_or(input.as_str(), |(to, _)| to).trim();
+                if let Some(why) = crate::model::Reassign::bad_name(to) {
+                    return flash(state, why, true);
+                }
+                state.mode = Mode::Normal;
+                let entry = state.new_entry(alert.clone(), EntryKind::Reassigned, &format!("to {input}"));
+                append(state, fx, entry, format!("stored: reassign {alert} to {to}; sent to {} next", alert.source()));
+            }
+            KeyCode::Backspace => {
+                input.pop();
+            }
+            KeyCode::Char(c) if !key.ctrl && !key.alt => input.push(c),
+            _ => {}
+        },
         Mode::Runbooks(_) => runbooks::browser_key(state, key, fx),
         Mode::Reports => super::reports::key(state, key, fx),
         Mode::Slos => super::slo::key(state, key),
@@ -447,6 +465,12 @@ fn run(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
                 prompt: format!("Close {key} in {}? The problem ends there.", key.source()),
                 pending: Pending::Close { key },
             };
+        }),
+        Action::Reassign => with_open_alert(state, "reassign", |state, key, _| {
+            if !state.source_does(&key, EntryKind::Reassigned) {
+                return flash(state, format!("{} cannot reassign: only a pagerduty source can", key.source()), true);
+            }
+            state.mode = Mode::Reassign { key, input: String::new() };
         }),
         Action::Runbook => focus_with(state, Pane::Runbook, fx),
         Action::BrowseRunbooks => runbooks::open_browser(state),

@@ -86,6 +86,22 @@ pub async fn close(session: &Session, key: &str, note: Option<&str>) -> Result<(
     Ok(())
 }
 
+/// Hands the alert to `to` (a `[[people]]` name or an email) at its source, with the
+/// person's words; refused where the source cannot reassign.
+pub async fn reassign(session: &Session, key: &str, to: &str, note: Option<&str>) -> Result<(), CliError> {
+    let key = resolve_key(session, key).await?;
+    let text = match note.map(str::trim).filter(|n| !n.is_empty()) {
+        Some(note) => format!("to {}: {note}", to.trim()),
+        None => format!("to {}", to.trim()),
+    };
+    let entry = NewEntry::new(key.clone(), EntryKind::Reassigned, &session.actor, &text);
+    at_source(session, &entry)?;
+    let stored = record(session, entry).await?;
+    let to = crate::model::Reassign::parse(&stored.text).map_or(to.to_owned(), |r| r.name);
+    println!("reassigned {key} to {to} (stored)");
+    Ok(())
+}
+
 /// Actions only a source can carry out: refused up front where the source cannot.
 fn at_source(session: &Session, entry: &NewEntry) -> Result<(), CliError> {
     Ok(actions::refuse_at_source(session, entry)?)

@@ -86,6 +86,15 @@ pub enum Command {
         #[arg(long)]
         note: Option<String>,
     },
+    /// Reassign an alert at its source to someone else (PagerDuty)
+    Reassign {
+        key: String,
+        /// Whom to: a [[people]] name (their email alias is used) or an email
+        #[arg(long)]
+        to: String,
+        #[arg(long)]
+        note: Option<String>,
+    },
     /// An alert's timeline, ready for a retrospective
     Timeline {
         key: String,
@@ -294,6 +303,7 @@ async fn run_with(session: Session, command: Command) -> Result<(), CliError> {
         Command::Escalate { key, note, force } => act::escalate(&session, &key, note.as_deref(), force).await,
         Command::Severity { key, severity, note } => act::set_severity(&session, &key, severity, note.as_deref()).await,
         Command::Close { key, note } => act::close(&session, &key, note.as_deref()).await,
+        Command::Reassign { key, to, note } => act::reassign(&session, &key, &to, note.as_deref()).await,
         Command::Timeline { key, format } => timeline::run(&session, &key, format).await,
         Command::Oncall { at, format } => oncall::run(&session, at.as_deref(), format).await,
         Command::Watch { format } => watch::run(session, format).await,

@@ -70,6 +70,7 @@ fn markdown_line(e: &Entry) -> String {
             None => "set the severity".to_string(),
         },
         EntryKind::Closed => "closed it".to_string(),
+        EntryKind::Reassigned => "reassigned it".to_string(),
     };
     let mut line = format!("- {} **{}** {what}", stamp(e.at), e.actor);
     if !e.text.is_empty() {

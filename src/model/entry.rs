@@ -21,10 +21,12 @@ pub enum EntryKind {
     SeveritySet,
     /// A person closed the problem at the source.
     Closed,
+    /// A person handed the problem to someone else at the source (text: [`Reassign`]).
+    Reassigned,
 }
 
 impl EntryKind {
-    pub const ALL: [EntryKind; 10] = [
+    pub const ALL: [EntryKind; 11] = [
         EntryKind::Seen,
         EntryKind::SeverityChanged,
         EntryKind::Acked,
@@ -35,6 +37,7 @@ impl EntryKind {
         EntryKind::Notified,
         EntryKind::SeveritySet,
         EntryKind::Closed,
+        EntryKind::Reassigned,
     ];
 
     pub fn name(self) -> &'static str {
@@ -49,6 +52,7 @@ impl EntryKind {
             EntryKind::Notified => "notified",
             EntryKind::SeveritySet => "severity-set",
             EntryKind::Closed => "closed",
+            EntryKind::Reassigned => "reassigned",
         }
     }
 
@@ -62,6 +66,7 @@ impl EntryKind {
                 | EntryKind::Escalated
                 | EntryKind::SeveritySet
                 | EntryKind::Closed
+                | EntryKind::Reassigned
         )
     }
 }
@@ -76,6 +81,59 @@ impl FromStr for EntryKind {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         EntryKind::ALL.into_iter().find(|k| k.name() == s).ok_or_else(|| format!("unknown entry kind {s:?}"))
+    }
+}
+
+/// What a `reassigned` entry says: who the problem goes to (the name a person gave, and
+/// the email the vendor finds the user by) and the person's words. Its text is
+/// `to NAME <EMAIL>` or `to EMAIL`, then `: NOTE` when there is one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reassign {
+    pub name: String,
+    pub email: String,
+    pub note: String,
+}
+
+impl Reassign {
+    /// Why `name` cannot be a name in a reassignment's text, if it cannot.
+    pub fn bad_name(name: &str) -> Option<String> {
+        let name = name.trim();
+        if name.is_empty() {
+            Some("whom to reassign to: a name or an email".into())
+        } else if name.contains(['<', '>', ':', '\n']) {
+            Some(format!("{name:?}: a name without '<', '>', ':' or line breaks"))
+        } else {
+            None
+        }
+    }
+
+    /// Why `email` cannot be an email, if it cannot.
+    pub fn bad_email(email: &str) -> Option<String> {
+        let ok = email.split_once('@').is_some_and(|(a, b)| !a.is_empty() && !b.is_empty())
+            && !email.contains(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | ':' | ','));
+        (!ok).then(|| format!("{email:?} is not an email address"))
+    }
+
+    pub fn text(&self) -> String {
+        let to = if self.name == self.email { self.email.clone() } else { format!("{} <{}>", self.name, self.email) };
+        if self.note.is_empty() { format!("to {to}") } else { format!("to {to}: {}", self.note) }
+    }
+
+    /// The entry's text read back; None when it is not a reassignment's.
+    pub fn parse(text: &str) -> Option<Reassign> {
+        let rest = text.strip_prefix("to ")?;
+        let (to, note) = match rest.split_once(": ") {
+            Some((to, note)) => (to, note.to_owned()),
+            None => (rest, String::new()),
+        };
+        let (name, email) = match to.strip_suffix('>').and_then(|t| t.split_once(" <")) {
+            Some((name, email)) => (name.to_owned(), email.to_owned()),
+            None => (to.to_owned(), to.to_owned()),
+        };
+        if Reassign::bad_email(&email).is_some() || Reassign::bad_name(&name).is_some() {
+            return None;
+        }
+        Some(Reassign { name, email, note })
     }
 }
 

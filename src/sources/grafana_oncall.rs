@@ -5,7 +5,8 @@
 //! (firing is `new` there), following `next` to the last page. Grafana OnCall has no
 //! severity: a `severity` label gives it, else the source's default (marked guessed). The
 //! group's labels are klaxon's labels. Acknowledge, unacknowledge and resolve go back as
-//! the group's actions, each sent only when the group is not in that state already, and a
+//! the group's actions (with `ack_silence`, an ack as `silence` for that long and an unack as
+//! `unsilence`), each sent only when the group is not in that state already, and a
 //! person's words as a resolution note carrying `[klaxon op <op_id>]`, posted only when no
 //! note has the mark yet; everything is read back before it counts as done.
 
@@ -44,6 +45,10 @@ pub struct GrafanaOncallConfig {
     /// Carry acks, unacks, notes and resolutions back to Grafana OnCall.
     #[serde(default = "crate::config::yes")]
     pub write_back: bool,
+    /// Mirror an ack as a silence of the group for this long (and an unack as unsilence)
+    /// instead of acknowledge; off by default.
+    #[serde(default, deserialize_with = "crate::config::opt_duration")]
+    pub ack_silence: Option<std::time::Duration>,
     /// PEM file of CAs to trust besides the system's.
     pub ca_file: Option<PathBuf>,
 }
@@ -81,6 +86,12 @@ impl KindConfig for GrafanaOncallConfig {
         }
         if self.states.is_empty() {
             problems.push((at("states"), "give at least one state".into()));
+        }
+        if self.ack_silence.is_some_and(|d| d < std::time::Duration::from_secs(60)) {
+            problems.push((at("ack_silence"), "ack_silence is at least 1m".into()));
+        }
+        if self.ack_silence.is_some() && !self.write_back {
+            problems.push((at("ack_silence"), "ack_silence writes to Grafana OnCall: it needs write_back".into()));
         }
     }
 
@@ -286,18 +297,30 @@ impl GrafanaOncallSource {
 
     async fn act(&self, op: &MirrorOp) -> Result<MirrorDone, SourceError> {
         let id = &segment(op.alert_key.id());
-        let (action, what, reached): (Option<&str>, &str, fn(&str) -> bool) = match op.kind {
-            EntryKind::Acked => (Some("acknowledge"), "acknowledged", |s| s == "acknowledged" || s == "resolved"),
-            EntryKind::Unacked => (Some("unacknowledge"), "unacknowledged", |s| s != "acknowledged"),
-            EntryKind::Closed => (Some("resolve"), "resolved", |s| s == "resolved"),
-            EntryKind::Note => (None, "", |_| true),
-            other => return Err(SourceError::new(format!("Grafana OnCall takes no {other} action"))),
+        let silence = self.cfg.ack_silence;
+        let (action, what, reached): (Option<&str>, &str, fn(&str) -> bool) = match (op.kind, silence) {
+            (EntryKind::Acked, None) => {
+                (Some("acknowledge"), "acknowledged", |s| s == "acknowledged" || s == "resolved")
+            }
+            (EntryKind::Unacked, None) => (Some("unacknowledge"), "unacknowledged", |s| s != "acknowledged"),
+            // With `ack_silence` an ack silences the group (someone's acknowledge, or the
+            // end, is as quiet) and an unack lifts the silence.
+            (EntryKind::Acked, Some(_)) => {
+                (Some("silence"), "silenced", |s| matches!(s, "silenced" | "acknowledged" | "resolved"))
+            }
+            (EntryKind::Unacked, Some(_)) => (Some("unsilence"), "unsilenced", |s| s != "silenced"),
+            (EntryKind::Closed, _) => (Some("resolve"), "resolved", |s| s == "resolved"),
+            (EntryKind::Note, _) => (None, "", |_| true),
+            (other, _) => return Err(SourceError::new(format!("Grafana OnCall takes no {other} action"))),
         };
         let mut sent = false;
         if let Some(action) = action
             && !reached(&self.group(id).await?.state)
         {
-            self.api.send(Method::POST, &format!("/api/v1/alert_groups/{id}/{action}"), &[], None, &[]).await?;
+            // `silence` takes `delay` in seconds (the API reference's "Silence an alert group").
+            let body = (action == "silence").then(|| json!({"delay": silence.unwrap_or_default().as_secs()}));
+            let path = format!("/api/v1/alert_groups/{id}/{action}");
+            self.api.send(Method::POST, &path, &[], body.as_ref(), &[]).await?;
             sent = true;
         }
         let note = if op.kind == EntryKind::Note || !without_marks(&op.text).is_empty() {

@@ -4,7 +4,7 @@
 //! Open incidents (triggered, acknowledged) are read with `GET /incidents`, 100 a page
 //! with `offset` until `more` is false. Priority (P1..P5) or, without one, urgency gives the
 //! severity; acknowledgers are the owners. Acknowledge, resolve, escalate
-//! (`escalation_level`) and notes go back with the `From` header PagerDuty requires, each
+//! (`escalation_level`), reassignment (`assignments`, the user found by email) and notes go back with the `From` header PagerDuty requires, each
 //! checked before it is sent and read back after: an incident already acknowledged or
 //! resolved is not asked again; a note carries `[klaxon op <op_id>]` so a retry finds it;
 //! an escalation writes its marked note first and counts as done when the incident's log
@@ -133,7 +133,23 @@ struct Incident {
 #[derive(Debug, Deserialize)]
 struct Reference {
     #[serde(default)]
+    id: String,
+    #[serde(default)]
     summary: String,
+}
+
+/// `GET /users?query=`: users whose name or email holds the query.
+#[derive(Debug, Deserialize)]
+struct Users {
+    #[serde(default)]
+    users: Vec<User>,
+}
+
+#[derive(Debug, Deserialize)]
+struct User {
+    id: String,
+    #[serde(default)]
+    email: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -359,17 +375,67 @@ impl PagerdutySource {
         if sent {
             self.put_incident(id, json!({ "status": wanted })).await?;
         }
-        let wants_note = !without_marks(&op.text).is_empty();
-        if wants_note && self.marked_note(id, &mark).await?.is_none() {
-            self.post_note(id, &marked_note(op, what)).await?;
-        }
+        let words = without_marks(&op.text);
+        self.words(id, &mark, &words, || marked_note(op, what)).await?;
         let after = self.incident(id).await?;
         if !reached(&after.status) {
             return Err(SourceError::new(format!("incident {id} reads back {} after {what}", after.status)));
         }
-        if wants_note && self.marked_note(id, &mark).await?.is_none() {
+        self.words_back(id, &mark, &words).await?;
+        let how = if sent { "in PagerDuty" } else { "already in PagerDuty" };
+        Ok(MirrorDone { remote_id: None, prior: PriorUpdate::Keep, summary: format!("{what} {how} (incident {id})") })
+    }
+
+    /// The person's words (when there are any) as a marked note, unless a retry finds it.
+    async fn words(&self, id: &str, mark: &str, words: &str, note: impl Fn() -> String) -> Result<(), SourceError> {
+        if !words.is_empty() && self.marked_note(id, mark).await?.is_none() {
+            self.post_note(id, &note()).await?;
+        }
+        Ok(())
+    }
+
+    /// The words' note read back, when there were words.
+    async fn words_back(&self, id: &str, mark: &str, words: &str) -> Result<(), SourceError> {
+        if !words.is_empty() && self.marked_note(id, mark).await?.is_none() {
             return Err(SourceError::new(format!("incident {id}: the note is not there on reading back")));
         }
+        Ok(())
+    }
+
+    /// The PagerDuty user with this email: `GET /users?query=` matches names and emails in
+    /// part, so only an exact (case-insensitive) email counts.
+    async fn user_id(&self, email: &str) -> Result<String, SourceError> {
+        let q = [("query", email.to_owned()), ("limit", "100".to_owned())];
+        let users: Users = self.api.get("/users", &q).await?;
+        users
+            .users
+            .into_iter()
+            .find(|u| u.email.eq_ignore_ascii_case(email))
+            .map(|u| u.id)
+            .ok_or_else(|| SourceError::new(format!("no PagerDuty user has the email {email}")))
+    }
+
+    /// Hands the incident to the user with the entry's email: `assignments` is set unless the
+    /// incident already shows that user assigned; done when it reads back so.
+    async fn reassign(&self, op: &MirrorOp) -> Result<MirrorDone, SourceError> {
+        let id = &segment(op.alert_key.id());
+        let to = crate::model::Reassign::parse(&op.text)
+            .ok_or_else(|| SourceError::new("the reassignment names nobody to reassign to"))?;
+        let user = self.user_id(&to.email).await?;
+        let assigned = |i: &Incident| i.assignments.iter().any(|a| a.assignee.id == user);
+        let mark = op_mark(&op.op_id);
+        let sent = !assigned(&self.incident(id).await?);
+        if sent {
+            let assignee = json!({"assignee": {"id": user, "type": "user_reference"}});
+            self.put_incident(id, json!({ "assignments": [assignee] })).await?;
+        }
+        let what = format!("reassigned to {}", to.name);
+        let words = without_marks(&to.note);
+        self.words(id, &mark, &words, || format!("{words} — {what} ({} via klaxon) {mark}", op.actor)).await?;
+        if !assigned(&self.incident(id).await?) {
+            return Err(SourceError::new(format!("incident {id}: {} is not assigned on reading back", to.email)));
+        }
+        self.words_back(id, &mark, &words).await?;
         let how = if sent { "in PagerDuty" } else { "already in PagerDuty" };
         Ok(MirrorDone { remote_id: None, prior: PriorUpdate::Keep, summary: format!("{what} {how} (incident {id})") })
     }
@@ -447,7 +513,10 @@ impl AlertSource for PagerdutySource {
     fn mirrors(&self, kind: EntryKind) -> bool {
         // PagerDuty has no unacknowledge and no severity of its own to set.
         self.cfg.write_back
-            && matches!(kind, EntryKind::Acked | EntryKind::Note | EntryKind::Escalated | EntryKind::Closed)
+            && matches!(
+                kind,
+                EntryKind::Acked | EntryKind::Note | EntryKind::Escalated | EntryKind::Closed | EntryKind::Reassigned
+            )
     }
 
     fn escalates_for(&self) -> Option<&'static str> {
@@ -461,6 +530,7 @@ impl AlertSource for PagerdutySource {
                 EntryKind::Closed => self.set_status(op, "resolved", "resolved").await,
                 EntryKind::Note => self.note(op).await,
                 EntryKind::Escalated => self.escalate(op).await,
+                EntryKind::Reassigned => self.reassign(op).await,
                 other => Err(SourceError::new(format!("PagerDuty takes no {other} action"))),
             }
         })

@@ -749,8 +749,9 @@ impl AlertSource for ZabbixSource {
     }
 
     fn mirrors(&self, kind: EntryKind) -> bool {
-        // Everything a person does has a counterpart in event.acknowledge.
-        self.cfg.write_back && kind.is_human()
+        // Everything a person does has a counterpart in event.acknowledge, but a reassignment:
+        // Zabbix problems have no assignee.
+        self.cfg.write_back && kind.is_human() && kind != EntryKind::Reassigned
     }
 
     fn mirror<'a>(&'a self, op: &'a MirrorOp) -> MirrorFuture<'a> {

@@ -19,6 +19,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_reports.sql"),
     include_str!("migrations/0005_incidents.sql"),
     include_str!("migrations/0006_incidents_backfill.sql"),
+    include_str!("migrations/0007_reassigned.sql"),
 ];
 
 pub struct SqliteStore {

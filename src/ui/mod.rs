@@ -55,7 +55,7 @@ pub fn draw(state: &State, theme: &Theme, frame: &mut Frame) -> Drawn {
         Mode::Runbooks(browser) => drawn.browser = runbook_browser::draw(frame, size, state, theme, browser),
         Mode::Reports => reports::draw(frame, size, state, theme),
         Mode::Slos => slos::draw(frame, size, state, theme),
-        Mode::Normal | Mode::Filter { .. } => {}
+        Mode::Normal | Mode::Filter { .. } | Mode::Reassign { .. } => {}
     }
     drawn
 }

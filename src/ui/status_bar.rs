@@ -75,6 +75,19 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             }
             Line::from(spans)
         }
+        Mode::Reassign { key, input } => {
+            let hint = match &state.flash {
+                Some(f) if f.error => Span::styled(format!("  {}", f.text), theme.style("status.error")),
+                _ => {
+                    Span::styled("  a name or email, then \": note\" · enter · esc cancels", theme.style("status.hint"))
+                }
+            };
+            Line::from(vec![
+                Span::styled(format!("reassign {key} to: {input}"), theme.style("input")),
+                Span::styled("█", theme.style("input.cursor")),
+                hint,
+            ])
+        }
         Mode::Editor(_) => Line::styled("ctrl-s saves · esc closes (the draft is kept)", theme.style("status.hint")),
         Mode::Confirm { .. } => Line::styled("y yes · n no", theme.style("status.hint")),
         Mode::Palette { .. } if state.flash.is_some() => flash_line(state, theme),

@@ -428,6 +428,37 @@ fn severity_and_close_go_to_a_source_that_takes_them_and_are_refused_elsewhere()
     assert_eq!(fx, [w.append(d1.id(), EntryKind::Closed, "", None)]);
 }
 
+// `p` asks whom to reassign to; refused where the source cannot reassign (nothing is
+// written), Esc writes nothing, Enter writes `to NAME: NOTE` for the store to resolve.
+#[test]
+fn reassign_asks_for_the_person_and_is_refused_where_the_source_cannot() {
+    use std::collections::HashSet;
+    let mut s = state_with(120, 40, sample());
+    let fx = app::update(&mut s, key("p"));
+    assert_eq!(fx, []);
+    assert_eq!(s.mode, Mode::Normal);
+    let flash = s.flash.clone().unwrap();
+    assert!(flash.error && flash.text == "prod cannot reassign: only a pagerduty source can", "{flash:?}");
+
+    s.source_actions.insert("prod".into(), HashSet::from([EntryKind::Reassigned]));
+    let d1 = AlertKey::new("prod", "d1");
+    app::update(&mut s, key("p"));
+    assert_eq!(s.mode, Mode::Reassign { key: d1.clone(), input: String::new() });
+    assert!(app::update(&mut s, key("esc")).is_empty(), "esc writes nothing");
+    assert_eq!(s.mode, Mode::Normal);
+
+    app::update(&mut s, key("p"));
+    assert!(app::update(&mut s, key("enter")).is_empty(), "nobody named: nothing written");
+    assert!(s.flash.as_ref().is_some_and(|f| f.error && f.text.contains("whom to reassign to")));
+    assert_eq!(s.mode, Mode::Reassign { key: d1.clone(), input: String::new() }, "still asking");
+    typed(&mut s, "erin: db is hers");
+    let mut w = Writes::new();
+    let fx = app::update(&mut s, key("enter"));
+    assert_eq!(fx, [w.append(d1.id(), EntryKind::Reassigned, "to erin: db is hers", None)]);
+    assert_eq!(s.mode, Mode::Normal);
+    assert!(s.flash.as_ref().is_some_and(|f| f.text == "saving: reassigned prod/d1…"), "{:?}", s.flash);
+}
+
 #[test]
 fn new_counts_only_what_the_list_shows() {
     let mut s = state_with(120, 40, vec![]);

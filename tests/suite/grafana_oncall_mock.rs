@@ -151,3 +151,52 @@ fn list_ack_unack_note_escalate_resolve_through_the_cli_each_sent_once_though_it
     assert!(notes[1].starts_with("pool size raised (tester via klaxon) [klaxon op "), "{notes:?}");
     assert_eq!(og.state_of("IXYZ"), "resolved");
 }
+
+// With `ack_silence`, through the CLI: an ack silences the group for that long (`silence`
+// with `delay` in seconds) and an unack lifts it (`unsilence`); the first answer to each is
+// lost, and the mock holds each exactly once after `klaxon sync`.
+#[test]
+fn ack_silence_mirrors_ack_and_unack_as_silence_and_unsilence_each_sent_once_though_the_first_answer_was_lost() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let og = rt.block_on(MockGrafanaOncall::start(vec![group("IXYZ", "firing", &[("severity", "critical")])]));
+    let proxy = FaultProxy::start(og.server.address().port());
+    let sb = Sandbox::new();
+    let config = e2e_config(&sb, &proxy.url);
+    let text = std::fs::read_to_string(&config).unwrap() + "ack_silence = \"2h\"\n";
+    let config = sb.write("klaxon.toml", &text);
+    let key = "goc/IXYZ";
+    let steps: [(&str, &str, &str, Vec<&str>); 2] = [
+        (
+            "POST /api/v1/alert_groups/IXYZ/silence",
+            "silenced",
+            "silenced",
+            vec!["ack", key, "--note", "deploy rolling back"],
+        ),
+        ("POST /api/v1/alert_groups/IXYZ/unsilence", "firing", "unsilenced", vec!["unack", key]),
+    ];
+    for (n, (write, state, said, args)) in steps.into_iter().enumerate() {
+        proxy.set(Fault::drop_response_to(&[write]));
+        let (code, _, err) = klaxon(&sb, &config, &args);
+        assert_eq!(code, Some(0), "{args:?}: {err}");
+        assert_eq!(proxy.dropped(), n + 1, "{write}: its answer was lost");
+        assert!(err.contains("not sent yet"), "{args:?}: {err}");
+        proxy.set(Fault::Pass);
+        let (code, _, err) = klaxon(&sb, &config, &["sync"]);
+        assert_eq!(code, Some(0), "{err}");
+        assert!(err.contains(&format!("sent goc/IXYZ: {said} ")), "{err}");
+        assert_eq!(og.state_of("IXYZ"), state);
+    }
+    let w = writes(&rt.block_on(og.requests()));
+    let count = |p: &str| w.iter().filter(|r| r.starts_with(p)).count();
+    assert_eq!(count(r#"POST /api/v1/alert_groups/IXYZ/silence {"delay":7200}"#), 1, "{w:#?}");
+    assert_eq!(count("POST /api/v1/alert_groups/IXYZ/unsilence "), 1, "{w:#?}");
+    assert_eq!(count("POST /api/v1/alert_groups/IXYZ/acknowledge"), 0, "silenced, not acknowledged: {w:#?}");
+    assert_eq!(count("POST /api/v1/resolution_notes/ "), 1, "the ack's words: {w:#?}");
+    assert_eq!(w.len(), 3, "{w:#?}");
+    assert!(og.notes()[0].starts_with("deploy rolling back — silenced (tester via klaxon) [klaxon op "));
+
+    // Shorter than a minute, or without write_back, is refused naming the key.
+    let bad = text.replace("ack_silence = \"2h\"", "ack_silence = \"10s\"");
+    let err = klaxon::settings::parse(&bad, "k.toml").err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(err.contains("ack_silence is at least 1m"), "{err}");
+}

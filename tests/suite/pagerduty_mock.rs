@@ -322,3 +322,104 @@ fn list_ack_escalate_resolve_through_the_cli_each_written_once_though_its_first_
     let store = std::fs::read(sb.path("k.db")).unwrap_or_default();
     assert!(!String::from_utf8_lossy(&store).contains(KEY), "the key is not in the store");
 }
+
+// "Update an incident" with `assignments` (8a0e1aa2ec666), the user found by "List users"
+// (c96e889522dd6, `query`): only the exact email counts, a user already assigned is not
+// asked again, and the assignment is read back.
+#[tokio::test]
+async fn reassign_finds_the_user_by_email_sends_the_documented_assignments_and_reads_them_back() {
+    use klaxon::model::EntryKind;
+    let pd = MockPagerDuty::start(vec![incident("PA", 1, "high", None, "acknowledged")]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let src = source(&pd.server.uri(), &dir, KEY, "");
+    assert!(src.mirrors(EntryKind::Reassigned));
+    let reassign = op(EntryKind::Reassigned, "PA", "to Erin Ops <erin@example.com>: db is hers", None);
+    let done = src.mirror(&reassign).await.expect("reassign");
+    assert_eq!(done.summary, "reassigned to Erin Ops in PagerDuty (incident PA)");
+    let reqs = pd.requests().await;
+    let users = reqs.iter().find(|r| r.url.path() == "/users").expect("users asked");
+    assert_eq!(common::vendor_mock::query(users, "query").as_deref(), Some("erin@example.com"));
+    let put = reqs.iter().find(|r| r.method.as_str() == "PUT").unwrap();
+    assert_eq!(put.headers["From"], "tester@example.com");
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&put.body).unwrap(),
+        serde_json::json!({"incident": {"type": "incident_reference",
+            "assignments": [{"assignee": {"id": "PU7", "type": "user_reference"}}]}}),
+        "PU7, not PU8 (erin@example.com.au)"
+    );
+    assert_eq!(pd.assignees("PA"), ["PU7"]);
+    let notes: Vec<String> = pd.notes("PA").iter().map(|n| n["content"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(notes, ["db is hers — reassigned to Erin Ops (alice via klaxon) [klaxon op op-reassigned]"]);
+    // A retry finds Erin assigned and the note there: nothing more is written.
+    let before = writes(&pd.requests().await).len();
+    let again = src.mirror(&reassign).await.unwrap();
+    assert_eq!(again.summary, "reassigned to Erin Ops already in PagerDuty (incident PA)");
+    assert_eq!(writes(&pd.requests().await).len(), before);
+    // Nobody in PagerDuty has the email: said, nothing written.
+    let nobody = op(EntryKind::Reassigned, "PA", "to zed@example.com", None);
+    let err = src.mirror(&nobody).await.unwrap_err().to_string();
+    assert!(err.contains("no PagerDuty user has the email zed@example.com"), "{err}");
+    assert_eq!(writes(&pd.requests().await).len(), before);
+}
+
+// Through the CLI: `klaxon reassign KEY --to erin` finds Erin's email in [[people]]; the first
+// answer to the PUT is lost, and after `klaxon sync` the mock has one PUT. A source that
+// cannot reassign, and a name without an email, are refused before anything is stored.
+#[test]
+fn reassign_through_the_cli_is_sent_once_though_its_first_answer_was_lost() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let pd = rt.block_on(MockPagerDuty::start(vec![incident("PXYZ123", 42, "high", Some("P2"), "triggered")]));
+    let proxy = FaultProxy::start(pd.server.address().port());
+    let sb = Sandbox::new();
+    // The CLI test's config, and a second PagerDuty source that does not write back.
+    let config = e2e_config(&sb, &proxy.url);
+    let key_path = key_file(sb.dir.path(), KEY);
+    let text = std::fs::read_to_string(&config).unwrap()
+        + &format!(
+            "\n[[sources]]\nname = \"pd-read\"\nkind = \"pagerduty\"\nurl = \"{}\"\ntoken_file = \"{}\"\nwrite_back = false\n",
+            proxy.url,
+            key_path.display()
+        )
+        + "\n[[people]]\nname = \"erin\"\naliases = [\"Erin Ops\", \"erin@example.com\"]\n\n[[people]]\nname = \"zed\"\n";
+    let config = sb.write("klaxon.toml", &text);
+    let timeline_kinds = |key: &str| {
+        let t = klaxon(&sb, &config, &["timeline", key, "--format", "json"]);
+        let entries = json(t.stdout.as_bytes())["entries"].as_array().cloned().unwrap_or_default();
+        entries.iter().filter_map(|e| e["kind"].as_str().map(str::to_owned)).collect::<Vec<_>>()
+    };
+
+    let refused = klaxon(&sb, &config, &["reassign", "pd-read/PXYZ123", "--to", "erin"]);
+    assert_ne!(refused.code, Some(0));
+    assert!(refused.stderr.contains("source pd-read cannot reassign"), "{}", refused.stderr);
+    let no_email = klaxon(&sb, &config, &["reassign", "pd/PXYZ123", "--to", "zed"]);
+    assert_ne!(no_email.code, Some(0));
+    assert!(no_email.stderr.contains("cannot reassign to zed: no email"), "{}", no_email.stderr);
+    assert!(!timeline_kinds("pd/PXYZ123").contains(&"reassigned".to_string()), "nothing stored");
+    assert!(writes(&rt.block_on(pd.requests())).is_empty());
+
+    proxy.set(Fault::drop_response_to(&["PUT /incidents/PXYZ123"]));
+    let run = klaxon(&sb, &config, &["reassign", "pd/PXYZ123", "--to", "erin", "--note", "db is hers"]);
+    assert_eq!(run.code, Some(0), "the reassignment is recorded: {}", run.stderr);
+    assert!(run.stdout.contains("reassigned pd/PXYZ123 to erin (stored)"), "{}", run.stdout);
+    assert!(run.stderr.contains("not sent yet"), "{}", run.stderr);
+    assert_eq!(proxy.dropped(), 1);
+    proxy.set(Fault::Pass);
+    let sync = klaxon(&sb, &config, &["sync"]);
+    assert_eq!(sync.code, Some(0), "{}", sync.stderr);
+    assert!(sync.stderr.contains("reassigned to erin already in PagerDuty"), "{}", sync.stderr);
+    klaxon(&sb, &config, &["sync"]);
+
+    let w = writes(&rt.block_on(pd.requests()));
+    let puts: Vec<&String> = w.iter().filter(|r| r.starts_with("PUT ")).collect();
+    assert_eq!(
+        puts,
+        [
+            r#"PUT /incidents/PXYZ123 {"incident":{"assignments":[{"assignee":{"id":"PU7","type":"user_reference"}}],"type":"incident_reference"}}"#
+        ],
+        "{w:#?}"
+    );
+    assert_eq!(w.iter().filter(|r| r.contains("db is hers — reassigned to erin (tester via klaxon)")).count(), 1);
+    assert_eq!(w.len(), 2, "one PUT, one note: {w:#?}");
+    assert_eq!(pd.assignees("PXYZ123"), ["PU7"]);
+    assert!(timeline_kinds("pd/PXYZ123").contains(&"reassigned".to_string()));
+}

@@ -543,6 +543,39 @@ fn prop_severity_words(s: String) -> TestResult {
     verdict(holds(ok, || format!("{s:?} → {parsed:?}")))
 }
 
+// ---------------------------------------------------------------- reassignments
+
+/// A reassignment's parts: a name, an email and words, each sometimes odd.
+#[derive(Clone, Debug)]
+struct ReassignParts(String, String, String);
+
+impl Arbitrary for ReassignParts {
+    fn arbitrary(g: &mut Gen) -> Self {
+        let name = if chance(g, 50) { pick(g, &["erin", "Erin Ops", "a:b", "x<y>"]).to_owned() } else { odd_text(g) };
+        let email = if chance(g, 50) {
+            pick(g, &["erin@example.com", "e@x", "no-at", "a b@c"]).to_owned()
+        } else {
+            odd_text(g)
+        };
+        ReassignParts(name, email, odd_text(g))
+    }
+}
+
+// A reassignment's text reads back as what was written, whatever the note says; text of any
+// other shape is no reassignment, and never a panic.
+fn prop_reassign(ReassignParts(name, email, note): ReassignParts) -> TestResult {
+    use klaxon::model::Reassign;
+    let _ = Reassign::parse(&name);
+    let _ = Reassign::parse(&format!("to {name}: {note}"));
+    if Reassign::bad_name(&name).is_some() || Reassign::bad_email(&email).is_some() || name.trim() != name {
+        return TestResult::discard();
+    }
+    let note = klaxon::sanitize::sanitize(note.trim());
+    let r = Reassign { name, email, note };
+    let back = Reassign::parse(&r.text());
+    verdict(holds(back.as_ref() == Some(&r), || format!("{:?} → {back:?}", r.text())))
+}
+
 // ---------------------------------------------------------------- log lines
 
 /// A log line as files and journals hold them: structured JSON (with nested context, levels
@@ -1757,6 +1790,7 @@ property!(plugin_runs, long_plugin_runs, "plugin output through a real command",
 property!(proc_files, long_proc_files, "/proc files", 300, prop_proc_files);
 property!(demo_scenario, long_demo_scenario, "demo scenario", 200, prop_demo);
 property!(severity_words, long_severity_words, "severity words", 300, prop_severity_words);
+property!(reassign_text, long_reassign_text, "reassignment text", 300, prop_reassign);
 property!(log_lines, long_log_lines, "log lines (file, plain and JSON)", 500, prop_log_line);
 property!(log_times, long_log_times, "log times", 300, prop_times);
 property!(journald_entries, long_journald_entries, "journald entries", 400, prop_journald);

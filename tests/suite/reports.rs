@@ -792,3 +792,36 @@ fn the_team_time_zone_is_checked_where_it_is_written() {
     assert_eq!(c.reports.zone(), chrono_tz::Europe::Berlin);
     assert_eq!(klaxon::settings::parse("", "k.toml").unwrap().reports.zone(), chrono_tz::UTC);
 }
+
+/// A reassignment is a person's touch: the incident counts it in `humans`, as an ack or a note.
+fn reassigned_counts_as_human(store: &dyn Store, humans: impl Fn() -> Vec<String>) {
+    use klaxon::model::{AlertKey, EntryKind, NewEntry};
+    let key = AlertKey::new("pd", "PXYZ");
+    store.append(&NewEntry::new(key.clone(), EntryKind::Seen, "klaxon", "")).unwrap();
+    store.append(&NewEntry::new(key, EntryKind::Reassigned, "alice", "to erin <erin@example.com>")).unwrap();
+    assert_eq!(humans(), ["1"]);
+}
+
+#[test]
+fn a_reassignment_is_a_human_touch_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("k.db");
+    let store = SqliteStore::open(&path).unwrap();
+    reassigned_counts_as_human(&store, || {
+        let c = rusqlite::Connection::open(&path).unwrap();
+        let mut st = c.prepare("SELECT CAST(humans AS TEXT) FROM incidents").unwrap();
+        st.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+    });
+}
+
+#[test]
+fn a_reassignment_is_a_human_touch_on_postgres() {
+    let Some(pg) = Postgres::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let url = pg.url("postgres");
+    let store = PgStore::open(&url, None, &dir.path().join("spool.db")).unwrap();
+    reassigned_counts_as_human(&store, || {
+        let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        c.query("SELECT CAST(humans AS text) FROM incidents", &[]).unwrap().iter().map(|r| r.get(0)).collect()
+    });
+}

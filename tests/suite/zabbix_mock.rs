@@ -109,3 +109,17 @@ async fn an_answer_that_is_not_json_rpc_is_said() {
     let err = source(&server.uri(), "token", &dir, "").poll().await.unwrap_err().to_string();
     assert!(err.starts_with("apiinfo.version: not a JSON-RPC answer"), "{err}");
 }
+
+// Zabbix carries every action a person takes but a reassignment (its problems have no
+// assignee): `klaxon reassign` on a Zabbix alert is refused before anything is stored.
+#[tokio::test]
+async fn zabbix_takes_every_action_but_reassign() {
+    use klaxon::model::EntryKind;
+    let z = MockZabbix::start(Behaviour::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let src = source(&z.server.uri(), "token", &dir, "");
+    for kind in [EntryKind::Acked, EntryKind::Note, EntryKind::Escalated, EntryKind::SeveritySet, EntryKind::Closed] {
+        assert!(src.mirrors(kind), "{kind}");
+    }
+    assert!(!src.mirrors(EntryKind::Reassigned));
+}

@@ -6,6 +6,8 @@
 //! alerts_count, state: "firing"|"acknowledged"|"resolved"|"silenced", created_at,
 //! acknowledged_at, acknowledged_by, title, permalinks{web,…}, labels[{key{id,name},
 //! value{id,name}}]}`; `POST /api/v1/alert_groups/<id>/acknowledge|unacknowledge|resolve`;
+//! `POST /api/v1/alert_groups/<id>/silence {"delay": seconds}` (-1: until unsilenced) and
+//! `…/unsilence` ("Silence an alert group", added to the public API by grafana/oncall#5031);
 //! `POST /api/v1/resolution_notes/ {alert_group_id, text}` and its list by `alert_group_id`.
 //! Auth: the token as the whole `Authorization` header.
 
@@ -121,6 +123,14 @@ impl Respond for Api {
                     "acknowledge" => (g["state"] != "acknowledged", "acknowledged"),
                     "unacknowledge" => (g["state"] == "acknowledged", "firing"),
                     "resolve" => (g["state"] != "resolved", "resolved"),
+                    "silence" => match body["delay"].as_i64() {
+                        Some(d) if d > 0 || d == -1 => (g["state"] != "resolved", "silenced"),
+                        _ => {
+                            return ResponseTemplate::new(400)
+                                .set_body_json(json!({"delay": ["A valid integer is required."]}));
+                        }
+                    },
+                    "unsilence" => (g["state"] == "silenced", "firing"),
                     _ => return ResponseTemplate::new(404).set_body_json(json!({"detail": "Not found."})),
                 };
                 if !from_ok {
@@ -128,6 +138,10 @@ impl Respond for Api {
                         .set_body_json(json!({"detail": format!("Can't {action} this alert group")}));
                 }
                 g["state"] = json!(to);
+                g["silenced_at"] = if to == "silenced" { json!("2026-11-21T03:06:00.000000Z") } else { Value::Null };
+                if to == "silenced" {
+                    g["silence_delay"] = body["delay"].clone();
+                }
                 if to == "acknowledged" {
                     g["acknowledged_by"] = json!("UTESTER");
                 }

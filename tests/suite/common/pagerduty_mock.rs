@@ -3,7 +3,10 @@
 //! `service_ids[]`, `team_ids[]`, `urgencies[]`, `date_range`, `limit`/`offset`, answer
 //! `{incidents, limit, offset, more, total}`), "Get an incident", "Update an incident"
 //! (8a0e1aa2ec666: `PUT /incidents/{id}` `{"incident":{"type":"incident_reference", status |
-//! escalation_level}}`, `From` required), "List notes"/"Create a note"
+//! escalation_level | assignments: [{assignee: {id, type: "user_reference"}}]}}`, `From`
+//! required; the assignments given replace the incident's), "List users" (c96e889522dd6:
+//! `query` matches a part of the name or email, answer `{users: [{id, type, name, email}],
+//! limit, offset, more}`), "List notes"/"Create a note"
 //! (`{"note":{"content"}}` → 201 `{"note":{id,user,content,created_at}}`), "List log entries
 //! for an incident" (`escalate_log_entry`), "List on-calls"; errors
 //! `{"error":{"message","code"}}` ("Errors", developer.pagerduty.com/docs/errors); 429 with
@@ -16,6 +19,15 @@ use std::sync::{Arc, Mutex};
 use wiremock::{Request, Respond, ResponseTemplate};
 
 pub const KEY: &str = "pd-s3cr3t-key";
+
+/// The account's users: (id, name, email). `erin@example.com.au` also holds
+/// "erin@example.com", as `query` matches parts: only the exact email is Erin.
+const USERS: [(&str, &str, &str); 4] = [
+    ("PU1", "Alice Ops", "alice@example.com"),
+    ("PU2", "Bob Ops", "bob@example.com"),
+    ("PU8", "Erin Elsewhere", "erin@example.com.au"),
+    ("PU7", "Erin Ops", "erin@example.com"),
+];
 
 #[derive(Default)]
 struct State {
@@ -70,6 +82,14 @@ impl MockPagerDuty {
 
     pub fn notes(&self, id: &str) -> Vec<Value> {
         self.state.lock().unwrap().notes.get(id).cloned().unwrap_or_default()
+    }
+
+    /// The ids of the users the incident is assigned to.
+    pub fn assignees(&self, id: &str) -> Vec<String> {
+        let s = self.state.lock().unwrap();
+        let i = s.incidents.iter().find(|i| i["id"] == id).cloned().unwrap_or_default();
+        let ids = i["assignments"].as_array().cloned().unwrap_or_default();
+        ids.iter().filter_map(|a| a["assignee"]["id"].as_str().map(str::to_owned)).collect()
     }
 
     pub fn status(&self, id: &str) -> String {
@@ -149,12 +169,38 @@ impl Respond for Api {
                         i["acknowledgements"] = json!([{"at": now, "acknowledger": {"id": "PU3", "type": "user_reference", "summary": "Tester"}}]);
                     }
                 }
+                if let Some(given) = change["assignments"].as_array() {
+                    let mut now_assigned = Vec::new();
+                    for a in given {
+                        let id = a["assignee"]["id"].as_str().unwrap_or_default();
+                        let Some((_, name, _)) = USERS.iter().find(|u| u.0 == id) else {
+                            return error(400, 2001, "Invalid Input Provided");
+                        };
+                        if a["assignee"]["type"] != "user_reference" {
+                            return error(400, 2001, "Invalid Input Provided");
+                        }
+                        now_assigned.push(
+                            json!({"at": now, "assignee": {"id": id, "type": "user_reference", "summary": name}}),
+                        );
+                    }
+                    i["assignments"] = json!(now_assigned);
+                }
                 let escalated = change["escalation_level"].as_i64().is_some();
                 let answer = json!({"incident": i.clone()});
                 if escalated {
                     s.log.entry(id).or_default().push(json!({"type": "escalate_log_entry", "created_at": now}));
                 }
                 ResponseTemplate::new(200).set_body_json(answer)
+            }
+            ("GET", ["users"]) => {
+                let q = query("query").unwrap_or_default().to_lowercase();
+                let users: Vec<Value> = USERS
+                    .iter()
+                    .filter(|(_, name, email)| name.to_lowercase().contains(&q) || email.contains(&q))
+                    .map(|(id, name, email)| json!({"id": id, "type": "user", "summary": name, "name": name, "email": email}))
+                    .collect();
+                ResponseTemplate::new(200)
+                    .set_body_json(json!({"users": users, "limit": 100, "offset": 0, "more": false}))
             }
             ("GET", ["incidents", id, "notes"]) => ResponseTemplate::new(200)
                 .set_body_json(json!({"notes": s.notes.get(*id).cloned().unwrap_or_default()})),
