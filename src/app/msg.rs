@@ -78,7 +78,7 @@ pub enum Msg {
     /// The SLOs configured, or why they could not be read.
     Slos(Result<Vec<crate::slo::Slo>, String>),
     /// One SLO's round: its figures or why not.
-    Slo(crate::slo::track::Update),
+    Slo(crate::slo::status::Update),
     /// Actions not yet where they are going (the team store, a source), after an outbox run.
     Unsent(usize),
 }

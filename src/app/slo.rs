@@ -7,7 +7,7 @@ use super::key::{Key, KeyCode};
 use super::state::{Mode, State};
 use crate::model::Alert;
 use crate::slo::Slo;
-use crate::slo::track::{Status, Update, worst_first};
+use crate::slo::status::{Status, Update, worst_first};
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SloView {

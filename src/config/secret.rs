@@ -113,6 +113,14 @@ impl Secret {
     pub fn derived(value: String) -> Secret {
         Secret::from(value)
     }
+
+    /// Remembers what HTTP Basic puts on the wire for `user` and `password` (base64 of both),
+    /// since a server echoing the header echoes that rather than the password.
+    pub fn remember_basic(user: &str, password: &Secret) {
+        use base64::Engine;
+        let wire = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{}", password.expose()));
+        let _ = Secret::derived(wire);
+    }
 }
 
 impl fmt::Debug for Secret {

@@ -34,9 +34,7 @@ impl Auth {
     /// Basic auth; what goes on the wire (base64 of both) is remembered as a secret too,
     /// since a server echoing the header echoes that.
     pub fn basic(user: String, password: Secret) -> Auth {
-        use base64::Engine;
-        let wire = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{}", password.expose()));
-        let _ = Secret::derived(wire);
+        Secret::remember_basic(&user, &password);
         Auth::Basic { user, password }
     }
 

@@ -233,9 +233,9 @@ impl LogLine {
             .iter()
             .copied()
             .chain(LEVEL_KEYS.iter().copied())
-            .find_map(|k| flat.get(k).and_then(|v| Level::parse(v)).map(|l| (k.to_owned(), l)))
+            .find_map(|k| flat.get(k).and_then(|v| Level::parse(v)).map(|l| (k, l)))
             .map(|(k, l)| {
-                flat.remove(&k);
+                flat.remove(k);
                 l
             });
         let at = keys
@@ -243,9 +243,9 @@ impl LogLine {
             .iter()
             .copied()
             .chain(TIME_KEYS.iter().copied())
-            .find_map(|k| flat.get(k).and_then(|v| parse_time(v)).map(|t| (k.to_owned(), t)))
+            .find_map(|k| flat.get(k).and_then(|v| parse_time(v)).map(|t| (k, t)))
             .map(|(k, t)| {
-                flat.remove(&k);
+                flat.remove(k);
                 t
             });
         let fields = flat

@@ -9,6 +9,7 @@ mod openslo;
 pub mod prometheus;
 mod pyrra;
 mod sloth;
+pub mod status;
 pub mod track;
 
 use crate::config::{At, KeyPath, LOGIN_GOES, Login, Problems, duration, http_url_problem, opt_duration};

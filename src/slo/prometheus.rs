@@ -3,7 +3,8 @@
 //! with `{"status":"error","errorType":…,"error":…}` and HTTP 400/422/503 (prometheus.io,
 //! "HTTP API", format overview): that `error` is what the SLO shows, word for word.
 
-use super::burn::{self, Budget, Counts, Rates, Verdict, WINDOWS};
+use super::burn::{self, Budget, Counts, Rates, WINDOWS};
+pub use super::status::Figures;
 use super::{Events, PrometheusConfig, Slo};
 use crate::config::{Credentials, Secret};
 use crate::http::{self, HttpError, Limits};
@@ -187,21 +188,6 @@ fn unix(t: DateTime<Utc>) -> String {
 
 fn from_unix(secs: f64) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp_millis((secs * 1000.0).round() as i64)
-}
-
-/// What one round computed for one SLO, at `at`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Figures {
-    pub at: DateTime<Utc>,
-    /// Good events / all events over the window; None when the total had no series.
-    pub sli: Option<f64>,
-    pub budget: Option<Budget>,
-    pub rates: Rates,
-    pub verdict: Verdict,
-    /// When the budget runs out at the 1h burn rate, or when it ran out.
-    pub exhausted_at: Option<DateTime<Utc>>,
-    /// The budget left, step by step over the window (the sparkline).
-    pub history: Vec<(DateTime<Utc>, f64)>,
 }
 
 /// Points in the budget's history: a range query over the window returns at most this many.

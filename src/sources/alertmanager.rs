@@ -233,10 +233,7 @@ impl AlertmanagerSource {
         let auth = match cfg.login().resolve().map_err(SourceError::new)? {
             Credentials::Token(token) => Auth::Bearer(token),
             Credentials::Password { username: user, password } => {
-                // What goes on the wire is base64 of both: a server echoing the header echoes that.
-                use base64::Engine;
-                let wire = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{}", password.expose()));
-                let _ = Secret::derived(wire);
+                Secret::remember_basic(&user, &password);
                 Auth::Basic(user, password)
             }
             Credentials::None => Auth::None,
@@ -569,7 +566,7 @@ impl AlertmanagerSource {
 /// Whether klaxon made `s` to acknowledge the alert with `labels`: an ACK! comment with
 /// klaxon's op mark, matching exactly those labels, each for equality.
 fn made_for(s: &AmSilence, labels: &BTreeMap<String, String>) -> bool {
-    if !s.is_ack() || !s.comment.contains("[klaxon op ") || labels.is_empty() || s.matchers.len() != labels.len() {
+    if !s.is_ack() || !super::has_mark(&s.comment) || labels.is_empty() || s.matchers.len() != labels.len() {
         return false;
     }
     s.matchers.iter().all(|m| {

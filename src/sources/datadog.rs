@@ -346,7 +346,7 @@ impl DatadogSource {
         let (monitor, scope) = Self::target(op);
         let ours = |all: Vec<Downtime>| -> Vec<String> {
             all.into_iter()
-                .filter(|d| d.in_force() && d.on(&monitor, &scope) && d.message().contains("[klaxon op "))
+                .filter(|d| d.in_force() && d.on(&monitor, &scope) && super::has_mark(d.message()))
                 .map(|d| d.id)
                 .collect()
         };

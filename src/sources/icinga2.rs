@@ -339,10 +339,7 @@ impl Icinga2Source {
         let client = http::client_with_identity(limits, cfg.ca_file.as_deref(), identity.as_deref())?;
         let login = match (&cfg.username, cfg.password().resolve().map_err(SourceError::new)?) {
             (Some(user), Some(password)) => {
-                use base64::Engine;
-                // What goes on the wire is base64 of both: a server echoing the header echoes that.
-                let wire = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{}", password.expose()));
-                let _ = Secret::derived(wire);
+                Secret::remember_basic(user, &password);
                 Some((user.clone(), password))
             }
             _ => None,
@@ -549,7 +546,7 @@ impl Icinga2Source {
         let source_acks = said
             .into_iter()
             // klaxon's own are in the timeline already, as the person's entries.
-            .filter(|(_, c)| !c.text.contains("[klaxon op "))
+            .filter(|(_, c)| !super::has_mark(&c.text))
             .map(|(name, c)| SourceAck {
                 by: c.author,
                 at: at(c.entry_time),

@@ -139,7 +139,14 @@ pub trait AlertSource: Send + Sync {
 /// The mark an action carries at its source (a silence comment, a Zabbix message): a retry
 /// that finds it knows the action was done and does not do it twice.
 pub(crate) fn op_mark(op_id: &str) -> String {
-    format!("[klaxon op {op_id}]")
+    format!("{MARK_START}{op_id}]")
+}
+
+const MARK_START: &str = "[klaxon op ";
+
+/// Whether `text` carries some action's mark: klaxon's own doing, not a person's at the source.
+pub(crate) fn has_mark(text: &str) -> bool {
+    text.contains(MARK_START)
 }
 
 /// What every incident platform's source checks alike: its key given (`<name>_env` or
@@ -195,7 +202,7 @@ pub(crate) fn marked_note(op: &MirrorOp, what: &str) -> String {
 /// Text without klaxon's op marks, for people to read.
 pub(crate) fn without_marks(text: &str) -> String {
     let mut text = text.to_owned();
-    while let Some(start) = text.find("[klaxon op ") {
+    while let Some(start) = text.find(MARK_START) {
         let end = text[start..].find(']').map_or(text.len(), |e| start + e + 1);
         text.replace_range(start..end, "");
     }

@@ -379,7 +379,7 @@ impl Reader {
                 .into_iter()
                 .flatten()
                 // klaxon's own are in the timeline already, as the person's entries.
-                .filter(|c| !c.get("comment_data").contains("[klaxon op "))
+                .filter(|c| !super::has_mark(c.get("comment_data")))
                 .map(|c| SourceAck {
                     by: c.get("author").to_owned(),
                     at: at(c.num("entry_time")),

@@ -616,7 +616,7 @@ impl ZabbixSource {
             .acknowledges
             .iter()
             // klaxon's own are in the timeline already, as the person's entries.
-            .filter(|a| !a.message.contains("[klaxon op "))
+            .filter(|a| !super::has_mark(&a.message))
             .filter_map(|a| self.source_ack(a, users))
             .collect();
         Alert {

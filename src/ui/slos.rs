@@ -7,7 +7,7 @@ use super::text::{fit, pad};
 use crate::app::State;
 use crate::config::theme::Theme;
 use crate::slo::burn::{Verdict, WINDOWS};
-use crate::slo::track::Status;
+use crate::slo::status::Status;
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
 use ratatui::layout::Rect;
