@@ -37,19 +37,20 @@ fn store_reassignment(session: &Session, entry: &NewEntry) -> Result<Entry, Erro
 /// `to NAME[: NOTE]` (what the console and the command line write) made into
 /// [`Reassign`]'s text with the person's email; text already carrying one is kept.
 fn reassignment_text(session: &Session, text: &str) -> Result<String, Error> {
+    if let Some(r) = Reassign::parse(text).filter(|r| r.name != r.email) {
+        return Ok(r.text());
+    }
     let raw = text.strip_prefix("to ").unwrap_or(text);
     let (to, note) = match raw.split_once(": ") {
         Some((to, note)) => (to.trim(), note.trim()),
         None => (raw.trim(), ""),
     };
-    if let Some(r) = Reassign::parse(text).filter(|r| r.name != r.email) {
-        return Ok(r.text());
-    }
     if let Some(why) = Reassign::bad_name(to) {
         return Err(Error::Invalid(format!("cannot reassign: {why}")));
     }
     let people = crate::people::People::new(&session.loaded.config.people);
-    let email = match people.find(to) {
+    let person = people.find(to);
+    let email = match person {
         Some(p) => p.names().find(|n| Reassign::bad_email(n).is_none()).map(str::to_owned),
         None => Reassign::bad_email(to).is_none().then(|| to.to_owned()),
     };
@@ -58,7 +59,7 @@ fn reassignment_text(session: &Session, text: &str) -> Result<String, Error> {
             "cannot reassign to {to}: no email for them (give an email, or add it to their [[people]] aliases)"
         ))
     })?;
-    let name = people.find(to).map_or(to, |p| p.name.as_str()).to_owned();
+    let name = person.map_or(to, |p| p.name.as_str()).to_owned();
     Ok(Reassign { name, email, note: note.to_owned() }.text())
 }
 
