@@ -131,9 +131,15 @@ pub fn join(at: &str, key: &str) -> String {
     if at.is_empty() { key.to_owned() } else { format!("{at}.{key}") }
 }
 
-/// The problem as a config error in `file`.
+/// The problem as a config error in `file`. Messages quote the document's own keys and
+/// values, so this is the border where they are made one clean line.
 fn error(file: &Path, p: Problem) -> ConfigError {
-    ConfigError { file: file.display().to_string(), line: Some(p.line), key: Some(p.key), message: p.message }
+    ConfigError {
+        file: file.display().to_string(),
+        line: Some(p.line),
+        key: Some(crate::sanitize::sanitize_line(&p.key)),
+        message: crate::sanitize::sanitize_line(&p.message),
+    }
 }
 
 /// A pattern's wildcards (`*`, `?`) may only be in its last part: `slos/*.yaml`.
@@ -288,6 +294,18 @@ mod tests {
         let w = |p: &str, n: &str| wildcard(&p.chars().collect::<Vec<_>>(), &n.chars().collect::<Vec<_>>());
         assert!(w("*.yaml", "api.yaml") && w("slo-?.yml", "slo-1.yml") && !w("*.yaml", "api.yml"));
         assert!(pattern_problem("slos/*.yaml").is_ok() && pattern_problem("*/x.yaml").is_err());
+    }
+
+    /// Found by the property test: a key with control characters, quoted in the message.
+    #[test]
+    fn quoted_keys_leave_as_one_clean_line() {
+        let prom: crate::settings::Config =
+            crate::settings::parse("[prometheus]\nurl = \"http://p:9090\"\n", "k.toml").unwrap();
+        let text = r#"{"version":"prometheus/v1","service":"svc","slos":[{"name":"a","objective":99.9,"sli":{"\tx\r\nback\b\bspace\u001b[31m":true}}]}"#;
+        let e = read(text, Path::new("s.yaml"), prom.prometheus.as_ref().unwrap()).unwrap_err();
+        let shown = e.to_string();
+        assert!(crate::sanitize::is_clean(&shown) && !shown.contains('\n'), "{shown:?}");
+        assert!(shown.contains("SLI is not read by klaxon"), "{shown}");
     }
 
     #[test]
