@@ -54,7 +54,11 @@ pub async fn escalate(session: &Session, key: &str, note: Option<&str>, force: b
 
 /// The key of an alert that still fires; one that is over needs `--force`, so nobody
 /// acknowledges yesterday's problem thinking it is today's.
-async fn open_alert(session: &Session, input: &str, force: bool) -> Result<crate::model::AlertKey, CliError> {
+pub(super) async fn open_alert(
+    session: &Session,
+    input: &str,
+    force: bool,
+) -> Result<crate::model::AlertKey, CliError> {
     let key = resolve_key(session, input).await?;
     if !force && let Some(why) = actions::resolved(session, &key).await {
         return Err(CliError::Failure(format!("{why}; add --force to act on it anyway")));

@@ -63,7 +63,9 @@ pub async fn run(
     format: ListFormat,
     min_severity: Option<Severity>,
     source: Option<&str>,
+    matchers: &[String],
 ) -> Result<(), CliError> {
+    let filter = crate::model::filter::Filter::from_words(matchers).map_err(CliError::Usage)?;
     if let Some(name) = source
         && !session.sources.iter().any(|(c, _)| c.name == name)
     {
@@ -72,8 +74,11 @@ pub async fn run(
     let polled = super::poll::poll(session, source).await?;
     let failed: Vec<String> = polled.iter().filter(|p| p.result.is_err()).map(|p| p.source.clone()).collect();
     let board = super::poll::board(session, polled)?;
-    let items: Vec<&Item> =
-        board.ranked().iter().filter(|i| min_severity.is_none_or(|m| i.alert.severity >= m)).collect();
+    let items: Vec<&Item> = board
+        .ranked()
+        .iter()
+        .filter(|i| min_severity.is_none_or(|m| i.alert.severity >= m) && filter.matches(i))
+        .collect();
     // Buffered: stdout is line-buffered, and pretty JSON of 10,000 alerts is 250,000 lines.
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     let written = match format {

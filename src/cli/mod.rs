@@ -2,6 +2,7 @@
 //! and sources with the console.
 
 mod act;
+mod bulk;
 mod doctor;
 mod list;
 mod logs;
@@ -9,6 +10,7 @@ pub mod oncall;
 mod poll;
 mod report;
 mod runbook;
+mod silence;
 mod slo;
 mod timeline;
 mod watch;
@@ -42,11 +44,20 @@ pub enum Command {
         /// Only this source's alerts
         #[arg(long, value_name = "NAME")]
         source: Option<String>,
+        /// Only alerts every MATCHER matches: the console's filter (severity>=high service=~api.*)
+        /// and amtool's forms (alertname=Foo, env!=dev)
+        matchers: Vec<String>,
     },
-    /// Acknowledge an alert: you own it
+    /// Alertmanager silences: add, list, expire, extend (as amtool silence)
+    Silence {
+        #[command(subcommand)]
+        command: silence::SilenceCommand,
+    },
+    /// Acknowledge alerts: you own them (several: each its own entry, one confirmation line)
     Ack {
         /// <source>/<id>; a unique prefix of the id is enough
-        key: String,
+        #[arg(required = true)]
+        keys: Vec<String>,
         #[arg(long)]
         note: Option<String>,
         /// Act even though the alert has resolved
@@ -124,6 +135,8 @@ pub enum Command {
     Watch {
         #[arg(long, value_enum, default_value_t = WatchFormat::Text)]
         format: WatchFormat,
+        /// Only print alerts every MATCHER matches (as `list`)
+        matchers: Vec<String>,
     },
     /// Validate the config and say what it sets up
     CheckConfig,
@@ -294,10 +307,14 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
 
 async fn run_with(session: Session, command: Command) -> Result<(), CliError> {
     match command {
-        Command::List { format, min_severity, source } => {
-            list::run(&session, format, min_severity, source.as_deref()).await
+        Command::List { format, min_severity, source, matchers } => {
+            list::run(&session, format, min_severity, source.as_deref(), &matchers).await
         }
-        Command::Ack { key, note, force } => act::ack(&session, &key, note.as_deref(), force).await,
+        Command::Silence { command } => silence::run(&session, command).await,
+        Command::Ack { keys, note, force } => match keys.as_slice() {
+            [key] => act::ack(&session, key, note.as_deref(), force).await,
+            _ => bulk::ack_all(&session, &keys, note.as_deref(), force).await,
+        },
         Command::Unack { key } => act::unack(&session, &key).await,
         Command::Note { key, text, force } => act::note(&session, &key, &text, force).await,
         Command::Escalate { key, note, force } => act::escalate(&session, &key, note.as_deref(), force).await,
@@ -306,7 +323,7 @@ async fn run_with(session: Session, command: Command) -> Result<(), CliError> {
         Command::Reassign { key, to, note } => act::reassign(&session, &key, &to, note.as_deref()).await,
         Command::Timeline { key, format } => timeline::run(&session, &key, format).await,
         Command::Oncall { at, format } => oncall::run(&session, at.as_deref(), format).await,
-        Command::Watch { format } => watch::run(session, format).await,
+        Command::Watch { format, matchers } => watch::run(session, format, &matchers).await,
         Command::Logs { key, format, source } => logs::run(&session, &key, format, source.as_deref()).await,
         Command::Runbook { command } => runbook::run(&session, command).await,
         Command::Report { command } => report::run(&session, command).await,

@@ -16,7 +16,11 @@ struct TimelineOut<'a> {
 }
 
 pub async fn run(session: &Session, key: &str, format: TimelineFormat) -> Result<(), CliError> {
-    let key = super::poll::resolve_key(session, key).await?;
+    // A source's silence actions (`prod/silences`) are no alert the source reports.
+    let key = match crate::model::AlertKey::parse(key) {
+        Some(k) if k.as_str().ends_with(&format!("/{}", crate::model::silence::TIMELINE_ID)) => k,
+        _ => super::poll::resolve_key(session, key).await?,
+    };
     let entries = session.store.timeline(&key)?;
     let known = session.store.known_alerts(Some(key.source()), true)?.into_iter().find(|k| k.key == key);
     match format {
@@ -71,6 +75,7 @@ fn markdown_line(e: &Entry) -> String {
         },
         EntryKind::Closed => "closed it".to_string(),
         EntryKind::Reassigned => "reassigned it".to_string(),
+        EntryKind::Silenced => "silenced".to_string(),
     };
     let mut line = format!("- {} **{}** {what}", stamp(e.at), e.actor);
     if !e.text.is_empty() {

@@ -10,7 +10,8 @@ use serde_json::json;
 use std::io::Write;
 use tokio::sync::watch;
 
-pub async fn run(session: Session, format: WatchFormat) -> Result<(), CliError> {
+pub async fn run(session: Session, format: WatchFormat, matchers: &[String]) -> Result<(), CliError> {
+    let filter = crate::model::filter::Filter::from_words(matchers).map_err(CliError::Usage)?;
     let mut stop = std::pin::pin!(shutdown_signal());
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut events = engine::start(&session.sources, &session.cache, session.store.clone(), stop_rx);
@@ -24,7 +25,12 @@ pub async fn run(session: Session, format: WatchFormat) -> Result<(), CliError> 
         };
         for said in headless.on(event).await {
             match said {
-                Said::Lifecycle { entry, alert } => print_event(format, &entry, alert.as_deref()),
+                // A resolved alert no longer at hand is printed only when nothing is filtered.
+                Said::Lifecycle { entry, alert } => {
+                    if alert.as_deref().map_or(filter.is_empty(), |a| filter.matches_alert(a)) {
+                        print_event(format, &entry, alert.as_deref())
+                    }
+                }
                 // stdout's events stay new/changed/resolved; what klaxon did goes to stderr.
                 Said::Note(line) => eprintln!("klaxon: {line}"),
                 Said::Sent(report) => _ = super::print_report(&report),

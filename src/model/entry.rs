@@ -23,10 +23,12 @@ pub enum EntryKind {
     Closed,
     /// A person handed the problem to someone else at the source (text: [`Reassign`]).
     Reassigned,
+    /// A person made, extended or expired a silence at the source (text: [`super::SilenceOp`]).
+    Silenced,
 }
 
 impl EntryKind {
-    pub const ALL: [EntryKind; 11] = [
+    pub const ALL: [EntryKind; 12] = [
         EntryKind::Seen,
         EntryKind::SeverityChanged,
         EntryKind::Acked,
@@ -38,6 +40,7 @@ impl EntryKind {
         EntryKind::SeveritySet,
         EntryKind::Closed,
         EntryKind::Reassigned,
+        EntryKind::Silenced,
     ];
 
     pub fn name(self) -> &'static str {
@@ -53,6 +56,7 @@ impl EntryKind {
             EntryKind::SeveritySet => "severity-set",
             EntryKind::Closed => "closed",
             EntryKind::Reassigned => "reassigned",
+            EntryKind::Silenced => "silenced",
         }
     }
 

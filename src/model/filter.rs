@@ -51,6 +51,19 @@ impl Filter {
         Ok(Filter { text: text.trim().to_owned(), terms })
     }
 
+    /// The command line's words (`klaxon list severity>=high alertname="Disk full"`), each one
+    /// term even when the shell left spaces in it.
+    pub fn from_words<S: AsRef<str>>(words: &[S]) -> Result<Filter, String> {
+        let quoted: Vec<String> = words
+            .iter()
+            .map(|w| w.as_ref())
+            .map(
+                |w| if w.contains(char::is_whitespace) && !w.contains('"') { format!("\"{w}\"") } else { w.to_owned() },
+            )
+            .collect();
+        Filter::parse(&quoted.join(" ")).map_err(|e| crate::sanitize::sanitize_line(&e))
+    }
+
     pub fn text(&self) -> &str {
         &self.text
     }

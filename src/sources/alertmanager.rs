@@ -9,11 +9,12 @@
 //! an unack expires every ACK! silence klaxon made for the alert, whoever made it.
 
 use super::op_mark as marker;
-use super::{AlertSource, KindConfig, MirrorFuture, PollFuture, SourceConfig, SourceError};
+use super::{AlertSource, KindConfig, MirrorFuture, PollFuture, SilencesFuture, SourceConfig, SourceError};
 use crate::config::{At, Credentials, LOGIN_GOES, Login, Problems, Secret, http_url_problem, opt_duration};
 use crate::http::{self, HttpError, Limits};
 use crate::model::{
-    Alert, AlertKey, EntryKind, Link, MirrorDone, MirrorOp, PriorUpdate, Severity, SeverityMap, SourceAck, Status,
+    Alert, AlertKey, EntryKind, Link, Matcher, MirrorDone, MirrorOp, PriorUpdate, Severity, SeverityMap, Silence,
+    SilenceOp, SourceAck, Status,
 };
 use chrono::{DateTime, Utc};
 use reqwest::Method;
@@ -563,6 +564,122 @@ impl AlertmanagerSource {
     }
 }
 
+impl AlertmanagerSource {
+    /// A person's silence action (the editor's, `klaxon silence`): made, extended or expired,
+    /// then read back. Made and extended ones carry the op mark, so a retry finds its work.
+    async fn silence_op(&self, op: &MirrorOp) -> Result<MirrorDone, SourceError> {
+        let action = SilenceOp::parse(&op.text).map_err(SourceError::new)?;
+        let mark = marker(&op.op_id);
+        let done = |id: &str, summary: String| MirrorDone {
+            remote_id: Some(id.to_owned()),
+            prior: PriorUpdate::Keep,
+            summary,
+        };
+        let until = |s: &AmSilence| s.ends_at.format("%F %H:%M UTC").to_string();
+        match action {
+            SilenceOp::Add { matchers, ends_at, comment } => {
+                let id = match self.find_marked(&mark).await? {
+                    Some(s) => s.id,
+                    None => {
+                        let body = json!({
+                            "matchers": matchers.iter().map(matcher_json).collect::<Vec<_>>(),
+                            "startsAt": Utc::now().to_rfc3339(),
+                            "endsAt": ends_at.to_rfc3339(),
+                            "createdBy": op.actor,
+                            "comment": format!("{comment} {mark}").trim(),
+                        });
+                        self.post_silence(&body).await?
+                    }
+                };
+                let s = self.confirm(&id, &mark).await?;
+                Ok(done(&id, format!("silence {id} made until {}", until(&s))))
+            }
+            SilenceOp::Extend { id: old, ends_at } => {
+                let id = match self.find_marked(&mark).await? {
+                    Some(s) => s.id,
+                    None => {
+                        let Some(s) = self.silence(&old).await?.filter(AmSilence::in_force) else {
+                            return Err(SourceError::new(format!("silence {old} is not in force: make a new one")));
+                        };
+                        // Same matchers and start: Alertmanager updates it in place, or
+                        // expires it and answers with a new id, which is what stands then.
+                        let body = json!({
+                            "id": s.id,
+                            "matchers": s.matchers,
+                            "startsAt": s.starts_at.to_rfc3339(),
+                            "endsAt": ends_at.to_rfc3339(),
+                            "createdBy": s.created_by,
+                            "comment": format!("{} {mark}", s.comment),
+                        });
+                        self.post_silence(&body).await?
+                    }
+                };
+                let s = self.confirm(&id, &mark).await?;
+                let was = if id == old { String::new() } else { format!(" (was {old})") };
+                Ok(done(&id, format!("silence {id}{was} now until {}", until(&s))))
+            }
+            SilenceOp::Expire { id } => {
+                match self.silence(&id).await? {
+                    None => return Err(SourceError::new(format!("there is no silence {id}"))),
+                    Some(s) if !s.in_force() => return Ok(done(&id, format!("silence {id} was already expired"))),
+                    Some(_) => {}
+                }
+                self.call(Method::DELETE, &format!("/silence/{id}"), &[], None, false).await?;
+                match self.silence(&id).await? {
+                    Some(s) if !s.in_force() => Ok(done(&id, format!("silence {id} expired"))),
+                    _ => Err(SourceError::new(format!("silence {id} is still in force after expiring it"))),
+                }
+            }
+        }
+    }
+
+    /// Every silence, each with how many alerts it silences now (Alertmanager's own
+    /// `silencedBy`), cleaned at the border.
+    async fn silence_list(&self) -> Result<Vec<Silence>, SourceError> {
+        let silences = self.silences().await?;
+        let query = [("active", "true"), ("silenced", "true"), ("inhibited", "true"), ("unprocessed", "true")];
+        let body = self.call(Method::GET, "/alerts", &query, None, true).await?;
+        let raw: Vec<AmAlert> = serde_json::from_slice(&body).map_err(|e| json_err("alerts", e))?;
+        let mut seen = HashSet::new();
+        let mut counts: HashMap<&str, usize> = HashMap::new();
+        for a in raw.iter().filter(|a| seen.insert(a.fingerprint.as_str())) {
+            for id in &a.status.silenced_by {
+                *counts.entry(id.as_str()).or_default() += 1;
+            }
+        }
+        let clean = crate::sanitize::sanitize_line;
+        Ok(silences
+            .iter()
+            .map(|s| Silence {
+                source: self.name.clone(),
+                id: clean(&s.id),
+                state: clean(&s.status.state),
+                matchers: s.matchers.iter().filter_map(matcher_of).collect(),
+                starts_at: s.starts_at,
+                ends_at: s.ends_at,
+                created_by: clean(&s.created_by),
+                comment: clean(&s.comment),
+                matched: counts.get(s.id.as_str()).copied().unwrap_or(0),
+            })
+            .collect())
+    }
+}
+
+fn matcher_json(m: &Matcher) -> Value {
+    json!({"name": m.name, "value": m.value, "isRegex": m.is_regex, "isEqual": m.is_equal})
+}
+
+/// A matcher as Alertmanager answers it (`isEqual` absent before 0.22: equal).
+fn matcher_of(v: &Value) -> Option<Matcher> {
+    let clean = crate::sanitize::sanitize_line;
+    Some(Matcher {
+        name: clean(v.get("name")?.as_str()?),
+        value: clean(v.get("value")?.as_str()?),
+        is_regex: v.get("isRegex").and_then(Value::as_bool).unwrap_or(false),
+        is_equal: v.get("isEqual").and_then(Value::as_bool).unwrap_or(true),
+    })
+}
+
 /// Whether klaxon made `s` to acknowledge the alert with `labels`: an ACK! comment with
 /// klaxon's op mark, matching exactly those labels, each for equality.
 fn made_for(s: &AmSilence, labels: &BTreeMap<String, String>) -> bool {
@@ -597,7 +714,12 @@ impl AlertSource for AlertmanagerSource {
     }
 
     fn mirrors(&self, kind: EntryKind) -> bool {
-        self.cfg.ack_silence.is_some() && matches!(kind, EntryKind::Acked | EntryKind::Unacked | EntryKind::Note)
+        kind == EntryKind::Silenced
+            || self.cfg.ack_silence.is_some() && matches!(kind, EntryKind::Acked | EntryKind::Unacked | EntryKind::Note)
+    }
+
+    fn silences(&self) -> Option<SilencesFuture<'_>> {
+        Some(Box::pin(self.silence_list()))
     }
 
     fn mirror<'a>(&'a self, op: &'a MirrorOp) -> MirrorFuture<'a> {
@@ -606,6 +728,7 @@ impl AlertSource for AlertmanagerSource {
                 (EntryKind::Acked, Some(ttl)) => self.ack(op, ttl).await,
                 (EntryKind::Unacked, _) => self.unack(op).await,
                 (EntryKind::Note, _) => self.note(op).await,
+                (EntryKind::Silenced, _) => self.silence_op(op).await,
                 _ => Ok(MirrorDone { remote_id: None, prior: PriorUpdate::Keep, summary: "nothing to do".into() }),
             }
         })

@@ -16,7 +16,7 @@ pub mod poller;
 pub mod zabbix;
 
 use crate::config::{At, KeyPath, Problems, duration};
-use crate::model::{Alert, EntryKind, MirrorDone, MirrorOp, Severity, SeverityMap};
+use crate::model::{Alert, EntryKind, MirrorDone, MirrorOp, Severity, SeverityMap, Silence};
 use serde::Deserialize;
 use std::future::Future;
 use std::pin::Pin;
@@ -107,6 +107,7 @@ pub fn validate(sources: &[SourceConfig], problems: &mut Problems) {
 
 pub type PollFuture<'a> = Pin<Box<dyn Future<Output = Result<Vec<Alert>, SourceError>> + Send + 'a>>;
 pub type MirrorFuture<'a> = Pin<Box<dyn Future<Output = Result<MirrorDone, SourceError>> + Send + 'a>>;
+pub type SilencesFuture<'a> = Pin<Box<dyn Future<Output = Result<Vec<Silence>, SourceError>> + Send + 'a>>;
 
 /// A system klaxon reads alerts from.
 pub trait AlertSource: Send + Sync {
@@ -133,6 +134,12 @@ pub trait AlertSource: Send + Sync {
     /// repeat: a retry after a lost answer must not act twice (`op.op_id` is the key).
     fn mirror<'a>(&'a self, _op: &'a MirrorOp) -> MirrorFuture<'a> {
         Box::pin(async { Err(SourceError::new("this source takes no actions")) })
+    }
+
+    /// Its silences (Alertmanager), each with how many alerts it silences now, cleaned at
+    /// the border; None where the source has no silences.
+    fn silences(&self) -> Option<SilencesFuture<'_>> {
+        None
     }
 }
 

@@ -39,6 +39,7 @@ mod render;
 mod reports;
 mod runbooks;
 mod secrets;
+mod silences;
 mod slo;
 mod slo_console;
 mod zabbix;

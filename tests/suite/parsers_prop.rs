@@ -576,6 +576,61 @@ fn prop_reassign(ReassignParts(name, email, note): ReassignParts) -> TestResult 
     verdict(holds(back.as_ref() == Some(&r), || format!("{:?} → {back:?}", r.text())))
 }
 
+// ---------------------------------------------------------------- silence matchers
+
+/// A silence's parts: matcher words (amtool's forms, sometimes odd), a comment, an end.
+#[derive(Clone, Debug)]
+struct SilenceParts(Vec<String>, String, String);
+
+impl Arbitrary for SilenceParts {
+    fn arbitrary(g: &mut Gen) -> Self {
+        let n = 1 + below(g, 3);
+        let words = (0..n)
+            .map(|_| {
+                let name = if chance(g, 70) {
+                    pick(g, &["alertname", "env", "instance", "_x1"]).to_owned()
+                } else {
+                    odd_text(g)
+                };
+                let op = pick(g, &["=", "!=", "=~", "!~", "", "==", "~"]);
+                let value = if chance(g, 50) {
+                    pick(g, &["Foo", "db-.*", "a b", "\"quoted \\\" one\"", "(", "}", ",", "x: y"]).to_owned()
+                } else {
+                    odd_text(g)
+                };
+                format!("{name}{op}{value}")
+            })
+            .collect();
+        let end = pick(g, &["2h", "30m", "until 18:00", "until 2020-01-01T00:00:00Z", "-1h", "0s", "soon"]).to_owned();
+        SilenceParts(words, odd_text(g), if chance(g, 20) { odd_text(g) } else { end })
+    }
+}
+
+// Matchers either parse or are refused with a clean one-line reason; a silence action's
+// entry text reads back as what was written, whatever the values and the comment hold; an
+// end that is not later than now is refused.
+fn prop_silence(SilenceParts(words, comment, end): SilenceParts) -> TestResult {
+    use klaxon::model::silence::{self, SilenceOp};
+    let now = chrono::DateTime::parse_from_rfc3339("2026-12-02T15:00:00Z").unwrap().with_timezone(&chrono::Utc);
+    let tz = chrono::FixedOffset::east_opt(3600).unwrap();
+    let ends = silence::parse_end(&end, now, tz);
+    let r = (|| {
+        if let Err(why) = &ends {
+            holds(line_clean(why), || format!("end {end:?} refused uncleanly: {why:?}"))?;
+        }
+        holds(ends.as_ref().map_or(true, |t| *t > now), || format!("{end:?} → {ends:?} is not in the future"))?;
+        let matchers = match silence::parse_matchers(&words) {
+            Ok(m) => m,
+            Err(why) => return holds(line_clean(&why), || format!("{words:?} refused uncleanly: {why:?}")),
+        };
+        let comment = comment.split_whitespace().collect::<Vec<_>>().join(" ");
+        let op = SilenceOp::Add { matchers, ends_at: now + chrono::Duration::hours(2), comment };
+        let back = SilenceOp::parse(&op.text());
+        holds(back.as_ref() == Ok(&op), || format!("{:?} → {back:?}", op.text()))
+    })();
+    verdict(r)
+}
+
 // ---------------------------------------------------------------- log lines
 
 /// A log line as files and journals hold them: structured JSON (with nested context, levels
@@ -1791,6 +1846,7 @@ property!(proc_files, long_proc_files, "/proc files", 300, prop_proc_files);
 property!(demo_scenario, long_demo_scenario, "demo scenario", 200, prop_demo);
 property!(severity_words, long_severity_words, "severity words", 300, prop_severity_words);
 property!(reassign_text, long_reassign_text, "reassignment text", 300, prop_reassign);
+property!(silence_matchers, long_silence_matchers, "silence matchers, ends and entry text", 300, prop_silence);
 property!(log_lines, long_log_lines, "log lines (file, plain and JSON)", 500, prop_log_line);
 property!(log_times, long_log_times, "log times", 300, prop_times);
 property!(journald_entries, long_journald_entries, "journald entries", 400, prop_journald);

@@ -1,0 +1,220 @@
+//! Silences against Debian's real Alertmanager, cross-checked with Debian's real amtool:
+//! made, extended and expired by `klaxon silence` (through the outbox), made by amtool and
+//! seen by klaxon, bad input refused with the reason, and a bulk ack of 20 alerts.
+
+use crate::common;
+
+use common::servers::{self, active_silences, eventually, post_alerts};
+use common::{Sandbox, json};
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+fn config(sb: &Sandbox, url: &str, extra: &str) -> PathBuf {
+    sb.write(
+        "klaxon.toml",
+        &format!("[store]\npath = \"k.db\"\n\n[[sources]]\nname = \"prod\"\nkind = \"alertmanager\"\ntimeout = \"5s\"\nurl = \"{url}\"\n{extra}"),
+    )
+}
+
+fn alert(name: &str, instance: &str) -> Value {
+    json!({"labels": {"alertname": name, "severity": "warning", "instance": instance, "job": "node"},
+           "annotations": {"summary": "disk 93% full"}})
+}
+
+/// `amtool silence query -o json [ARGS]` against `am`: Alertmanager's own view.
+fn amtool_query(amtool: &Path, am: &servers::Server, args: &[&str]) -> Vec<Value> {
+    let out = std::process::Command::new(amtool)
+        .args(["silence", "query", "-o", "json", &format!("--alertmanager.url={}", am.url)])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "amtool: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn stdout(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+fn hours(s: &Value) -> f64 {
+    let t = |k: &str| chrono::DateTime::parse_from_rfc3339(s[k].as_str().unwrap()).unwrap();
+    (t("endsAt") - t("startsAt")).num_seconds() as f64 / 3600.0
+}
+
+#[test]
+fn a_silence_made_in_klaxon_is_what_amtool_sees_and_extends_and_expires() {
+    let Some(am) = servers::alertmanager(None) else { return };
+    let Some(amtool) = common::require("/usr/bin/amtool", "prometheus-alertmanager") else { return };
+    post_alerts(&am, &json!([alert("DiskFilling", "db-1:9100"), alert("DiskFilling", "web-1:9100")]));
+    let sb = Sandbox::new();
+    let cfg = config(&sb, &am.url, "");
+
+    let out = sb.run(
+        &cfg,
+        &["silence", "add", "alertname=DiskFilling", "instance=~db-.*", "--duration", "2h", "--comment", "disk swap"],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("matches 1 of the 2 alert(s)"), "the preview is told");
+    let id = stdout(&out);
+    let seen = amtool_query(&amtool, &am, &[]);
+    assert_eq!(seen.len(), 1, "{seen:#?}");
+    let s = &seen[0];
+    assert_eq!(s["id"], id.as_str());
+    assert_eq!(s["createdBy"], "tester");
+    assert!(s["comment"].as_str().unwrap().starts_with("disk swap [klaxon op "), "{s}");
+    assert!((hours(s) - 2.0).abs() < 0.02, "two hours: {s}");
+    let matchers: Vec<(&str, &str, bool, bool)> = s["matchers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            let flag = |k: &str| m[k].as_bool().unwrap_or(k == "isEqual");
+            (m["name"].as_str().unwrap(), m["value"].as_str().unwrap(), flag("isRegex"), flag("isEqual"))
+        })
+        .collect();
+    assert_eq!(matchers, [("alertname", "DiskFilling", false, true), ("instance", "db-.*", true, true)]);
+
+    // Exactly once: a drain again (every command drains first) makes no second silence.
+    sb.klaxon().args(["sync", "--config"]).arg(&cfg).assert().success();
+    assert_eq!(active_silences(&am).len(), 1);
+
+    // klaxon's own list: the silence, who, and the one alert it silences.
+    let listed = eventually(Duration::from_secs(10), || {
+        let rows = json(&sb.run(&cfg, &["silence", "list", "--format", "json"]).stdout);
+        rows[0]["id"] == id.as_str() && rows[0]["matched"] == 1
+    });
+    assert!(listed, "klaxon silence list shows it matching one alert");
+
+    // Extending: amtool sees the one silence in force end 5 h from now.
+    let out = sb.run(&cfg, &["silence", "extend", &id, "--duration", "5h"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let now_id = stdout(&out);
+    let seen = amtool_query(&amtool, &am, &[]);
+    assert_eq!(seen.len(), 1, "one silence in force after extending: {seen:#?}");
+    assert_eq!(seen[0]["id"], now_id.as_str(), "the id klaxon printed is the one in force");
+    let left = chrono::DateTime::parse_from_rfc3339(seen[0]["endsAt"].as_str().unwrap()).unwrap()
+        - chrono::Utc::now().fixed_offset();
+    assert!((left.num_minutes() - 300).abs() <= 1, "ends 5 h from now: {}", seen[0]);
+
+    // Expiring: none in force; amtool lists it among the expired.
+    let out = sb.run(&cfg, &["silence", "expire", &now_id]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(amtool_query(&amtool, &am, &[]).is_empty());
+    assert!(amtool_query(&amtool, &am, &["--expired"]).iter().any(|s| s["id"] == now_id.as_str()));
+    // The timeline keeps who did what.
+    let out = sb.run(&cfg, &["timeline", "prod/silences", "--format", "json"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("add {alertname=\\\"DiskFilling\\\"") && text.contains("expire "), "{text}");
+}
+
+#[test]
+fn a_silence_made_with_amtool_shows_in_klaxon_and_its_alerts_count_as_silenced() {
+    let Some(am) = servers::alertmanager(None) else { return };
+    let Some(amtool) = common::require("/usr/bin/amtool", "prometheus-alertmanager") else { return };
+    post_alerts(&am, &json!([alert("CpuHot", "db-1:9100"), alert("CpuHot", "db-2:9100"), alert("Other", "x:1")]));
+    let out = std::process::Command::new(&amtool)
+        .args(["silence", "add", "alertname=CpuHot", "-c", "kernel upgrade", "-a", "carol", "-d", "1h"])
+        .arg(format!("--alertmanager.url={}", am.url))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "amtool: {}", String::from_utf8_lossy(&out.stderr));
+    let id = stdout(&out);
+    let sb = Sandbox::new();
+
+    let cfg = config(&sb, &am.url, "");
+    let mut row = Value::Null;
+    let seen = eventually(Duration::from_secs(10), || {
+        let rows = json(&sb.run(&cfg, &["silence", "list", "--format", "json"]).stdout);
+        row = rows.as_array().and_then(|r| r.iter().find(|s| s["id"] == id.as_str()).cloned()).unwrap_or_default();
+        row["matched"] == 2
+    });
+    assert!(seen, "klaxon lists amtool's silence matching both CpuHot alerts: {row}");
+    assert_eq!((row["createdBy"].as_str(), row["comment"].as_str()), (Some("carol"), Some("kernel upgrade")));
+    assert_eq!(row["status"]["state"], "active");
+    let table = stdout(&sb.run(&cfg, &["silence", "list", "alertname=CpuHot"]));
+    assert!(table.contains(&id) && table.contains("carol") && table.contains("{alertname=\"CpuHot\"}"), "{table}");
+    assert!(stdout(&sb.run(&cfg, &["silence", "list", "alertname=Other"])).contains("no silences"));
+
+    // Hidden by default; shown as suppressed, with who and why, where the source asks for them.
+    let listed = sb.listed(&cfg);
+    assert!(listed.iter().all(|a| a["labels"]["alertname"] != "CpuHot"), "silenced alerts are hidden");
+    let cfg = config(&sb, &am.url, "silenced = true\n");
+    let listed = sb.listed(&cfg);
+    let cpu: Vec<&Value> = listed.iter().filter(|a| a["labels"]["alertname"] == "CpuHot").collect();
+    assert_eq!(cpu.len(), 2);
+    assert!(cpu.iter().all(|a| a["status"] == "suppressed" && a["suppression"] == "silenced by carol: kernel upgrade"));
+    // `klaxon list` takes matchers: the console's language and amtool's form alike.
+    let out = sb.run(&cfg, &["list", "--format", "json", "alertname=CpuHot", "instance=~db-1.*"]);
+    let rows = json(&out.stdout);
+    assert_eq!(rows.as_array().map(Vec::len), Some(1), "{rows}");
+    let out = sb.run(&cfg, &["list", "--format", "json", "status!=suppressed"]);
+    assert_eq!(json(&out.stdout)[0]["labels"]["alertname"], "Other");
+}
+
+#[test]
+fn bad_silences_are_refused_with_the_reason_before_anything_is_stored() {
+    let sb = Sandbox::new();
+    // Nothing listens here: a refusal must come before any network.
+    let cfg = config(&sb, "http://127.0.0.1:9", "");
+    let refused = |args: &[&str], why: &str| {
+        let out = sb.run(&cfg, args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(why), "{args:?}: {err}");
+    };
+    refused(&["silence", "add", "instance=~db-(", "-c", "x"], "bad regex \"db-(\" for instance");
+    refused(&["silence", "add", "9lives=x", "-c", "x"], "is not a label name");
+    refused(&["silence", "add", "env=~.*", "-c", "x"], "at least one matcher must not match the empty string");
+    refused(&["silence", "add", "alertname=A", "-c", "x", "-d", "until 2020-01-01T00:00:00Z"], "is in the past");
+    refused(&["silence", "add", "alertname=A", "-c", "x", "-d", "soon"], "is not a duration like 2h");
+    refused(&["list", "severity>=bogus"], "bogus");
+}
+
+#[test]
+fn a_silence_matching_every_alert_needs_yes() {
+    let Some(am) = servers::alertmanager(None) else { return };
+    post_alerts(&am, &json!([alert("A", "x:1"), alert("B", "y:1")]));
+    let sb = Sandbox::new();
+    let cfg = config(&sb, &am.url, "");
+    let out = sb.run(&cfg, &["silence", "add", "job=node", "-c", "all of it"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("match every alert prod has (2); add --yes"));
+    assert!(active_silences(&am).is_empty());
+    let out = sb.run(&cfg, &["silence", "add", "job=node", "-c", "all of it", "--yes"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(active_silences(&am).len(), 1);
+}
+
+#[test]
+fn a_bulk_ack_of_20_alerts_with_ack_silence_makes_exactly_20_silences_and_repeating_it_none_more() {
+    let Some(am) = servers::alertmanager(None) else { return };
+    let alerts: Vec<Value> = (0..20).map(|i| alert("Bulk", &format!("host-{i:02}:9100"))).collect();
+    post_alerts(&am, &Value::Array(alerts));
+    let sb = Sandbox::new();
+    let cfg = config(&sb, &am.url, "ack_silence = \"30m\"\n");
+    let keys: Vec<String> = sb.listed(&cfg).iter().map(|a| a["key"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(keys.len(), 20);
+    let ack_all = || {
+        let mut args = vec!["ack", "--note", "bulk"];
+        args.extend(keys.iter().map(String::as_str));
+        let out = sb.run(&cfg, &args);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        stdout(&out)
+    };
+    assert_eq!(ack_all(), "20 acked, 0 queued");
+    let made = active_silences(&am);
+    assert_eq!(made.len(), 20, "one silence per alert");
+    // Each on its own alert's labels.
+    let instances: std::collections::BTreeSet<String> = made
+        .iter()
+        .flat_map(|s| s["matchers"].as_array().unwrap().clone())
+        .filter(|m| m["name"] == "instance")
+        .map(|m| m["value"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(instances.len(), 20);
+    // Acking them all again (the owner's ack extends their own) and draining: none more.
+    assert_eq!(ack_all(), "20 acked, 0 queued");
+    sb.klaxon().args(["sync", "--config"]).arg(&cfg).assert().success();
+    assert_eq!(active_silences(&am).len(), 20);
+}
