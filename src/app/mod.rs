@@ -20,6 +20,8 @@ pub mod palette;
 pub mod reports;
 pub mod runbooks;
 pub mod scroll;
+pub mod selection;
+pub mod silences;
 pub mod slo;
 pub mod state;
 mod update;

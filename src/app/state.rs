@@ -28,10 +28,25 @@ pub use super::list::{Cursor, Group, Row, Sort};
 /// An action waiting for a yes.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Pending {
-    Escalate { key: AlertKey, level: i64 },
-    Unack { key: AlertKey },
-    SetSeverity { key: AlertKey, severity: Severity },
-    Close { key: AlertKey },
+    Escalate {
+        key: AlertKey,
+        level: i64,
+    },
+    Unack {
+        key: AlertKey,
+    },
+    SetSeverity {
+        key: AlertKey,
+        severity: Severity,
+    },
+    Close {
+        key: AlertKey,
+    },
+    /// The same action on each of these alerts (the selection), each its own entry.
+    Bulk {
+        kind: EntryKind,
+        keys: Vec<AlertKey>,
+    },
     Quit,
 }
 
@@ -62,6 +77,8 @@ pub enum Mode {
         pending: Pending,
     },
     Editor(Editor),
+    /// The silence editor (`S`).
+    Silence(Box<super::silences::SilenceEditor>),
     /// Typing whom to reassign `key` to: a `[[people]]` name or an email, then `: note`.
     Reassign {
         key: AlertKey,
@@ -85,6 +102,7 @@ impl PartialEq for Mode {
             (Mode::Sources { scroll: a }, Mode::Sources { scroll: b }) => a == b,
             (Mode::Confirm { pending: a, .. }, Mode::Confirm { pending: b, .. }) => a == b,
             (Mode::Editor(a), Mode::Editor(b)) => a == b,
+            (Mode::Silence(a), Mode::Silence(b)) => a == b,
             (Mode::Reassign { key: a, input: x }, Mode::Reassign { key: b, input: y }) => a == b && x == y,
             (Mode::Reports, Mode::Reports) | (Mode::Slos, Mode::Slos) => true,
             (Mode::Runbooks(a), Mode::Runbooks(b)) => {
@@ -115,6 +133,8 @@ pub struct State {
     pub origin: Option<String>,
     /// The alert list: board, rows, cursor, filter, sort, grouping.
     pub list: AlertList,
+    /// Alerts picked for a bulk action, by key ([`super::selection::Selection::in_view_order`]).
+    pub selection: super::selection::Selection,
     /// The detail pane: timelines, note drafts, its scroll.
     pub detail: Detail,
     /// What is new, what is told, what is muted.
@@ -167,6 +187,7 @@ impl State {
             keymap,
             origin: None,
             list: AlertList::default(),
+            selection: Default::default(),
             detail: Detail::default(),
             attention: Attention::default(),
             escalation: Escalation::default(),

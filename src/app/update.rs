@@ -186,6 +186,7 @@ fn on_key(state: &mut State, key: Key, fx: &mut Vec<Effect>) {
                 None => flash(state, format!("{key} does nothing here: ? lists the keys"), false),
             }
         }
+        Mode::Silence(_) => super::silences::on_key(state, key, fx),
         Mode::Editor(editor) => match editor.handle(key) {
             Edit::Changed => {
                 let (key, text) = (editor.key.clone(), editor.text());
@@ -395,6 +396,12 @@ fn run(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             let next = if action == Action::NextPane { (i + 1) % n } else { (i + n - 1) % n };
             focus_with(state, Pane::CYCLE[next], fx);
         }
+        Action::Ack if !state.selection.is_empty() || super::selection::group_under_cursor(state).is_some() => {
+            super::selection::ask(state, EntryKind::Acked)
+        }
+        Action::Silence => super::silences::open(state),
+        Action::Select => super::selection::toggle(state),
+        Action::SelectVisible => super::selection::select_visible(state),
         Action::Ack => with_open_alert(state, "acknowledge", |state, key, item_owner| {
             if item_owner.as_deref() == Some(state.actor.as_str()) {
                 flash(state, format!("{key} is already yours"), false);
@@ -630,7 +637,7 @@ fn submit_editor(state: &mut State, fx: &mut Vec<Effect>) {
 
 /// Asks the runtime to store an action. What it did is said when the store confirms it
 /// (`on_entries`); until then the status bar says it is being saved.
-fn append(state: &mut State, fx: &mut Vec<Effect>, entry: NewEntry, done: String) {
+pub(super) fn append(state: &mut State, fx: &mut Vec<Effect>, entry: NewEntry, done: String) {
     flash(state, format!("saving: {} {}…", entry.kind.name(), entry.alert_key), false);
     state.awaiting.insert(entry.op_id.clone(), done);
     fx.push(Effect::Append(entry));
@@ -656,6 +663,7 @@ fn confirmed(state: &mut State, pending: Pending, fx: &mut Vec<Effect>) {
             let entry = state.new_entry(key.clone(), EntryKind::Closed, "");
             append(state, fx, entry, format!("stored: close {key}; sent to {} next", key.source()));
         }
+        Pending::Bulk { kind, keys } => super::selection::confirmed(state, kind, keys, fx),
         Pending::Quit => state.quit = true,
     }
 }

@@ -119,6 +119,31 @@ fn shown(s: &str) -> String {
     crate::sanitize::sanitize_line(s)
 }
 
+/// A line of matchers split into words at spaces outside quotes, quotes kept
+/// (`a="x y" b=~z` → `a="x y"`, `b=~z`).
+pub fn split_words(line: &str) -> Vec<String> {
+    let (mut words, mut cur, mut quoted, mut escaped) = (Vec::new(), String::new(), false, false);
+    for c in line.chars() {
+        if escaped {
+            escaped = false;
+        } else if quoted && c == '\\' {
+            escaped = true;
+        } else if c == '"' {
+            quoted = !quoted;
+        } else if c.is_whitespace() && !quoted {
+            if !cur.is_empty() {
+                words.push(std::mem::take(&mut cur));
+            }
+            continue;
+        }
+        cur.push(c);
+    }
+    if !cur.is_empty() {
+        words.push(cur);
+    }
+    words
+}
+
 /// Reads matchers given one by one (the command line's words), refusing a set Alertmanager
 /// would refuse: none, or all of them matching an absent label.
 pub fn parse_matchers<S: AsRef<str>>(words: &[S]) -> Result<Vec<Matcher>, String> {

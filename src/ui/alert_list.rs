@@ -142,6 +142,10 @@ fn alert_line<'a>(item: &crate::model::Item, state: &State, theme: &Theme, w: us
     if a.status == Status::Suppressed {
         title = format!("(suppressed) {title}");
     }
+    // Picked for a bulk action (`space`, `V`).
+    if state.selection.contains(&a.key) {
+        title = format!("◆ {title}");
+    }
     // Its source is not answering: the row is what it said last, not what is true now.
     let stale = state.health.get(a.source()).is_some_and(|h| h.is_stale());
     if stale {

@@ -10,6 +10,7 @@ mod overlay;
 mod reports;
 mod runbook_browser;
 mod runbook_pane;
+mod silences;
 mod slos;
 mod source_panel;
 mod status_bar;
@@ -52,6 +53,7 @@ pub fn draw(state: &State, theme: &Theme, frame: &mut Frame) -> Drawn {
         Mode::Palette { input, selected } => overlay::palette(frame, size, state, theme, input, *selected),
         Mode::Confirm { prompt, .. } => overlay::confirm(frame, size, theme, prompt),
         Mode::Editor(editor) => overlay::editor(frame, size, theme, editor),
+        Mode::Silence(editor) => silences::draw(frame, size, theme, editor),
         Mode::Runbooks(browser) => drawn.browser = runbook_browser::draw(frame, size, state, theme, browser),
         Mode::Reports => reports::draw(frame, size, state, theme),
         Mode::Slos => slos::draw(frame, size, state, theme),

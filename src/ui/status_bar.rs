@@ -90,6 +90,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         }
         Mode::Editor(_) => Line::styled("ctrl-s saves · esc closes (the draft is kept)", theme.style("status.hint")),
         Mode::Confirm { .. } => Line::styled("y yes · n no", theme.style("status.hint")),
+        Mode::Silence(_) => Line::styled("tab next field · enter silences · esc closes", theme.style("status.hint")),
         Mode::Palette { .. } if state.flash.is_some() => flash_line(state, theme),
         Mode::Palette { .. } => Line::styled(
             "type to search, or a command and its argument (sort newest) · enter runs · esc closes",

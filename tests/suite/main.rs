@@ -42,5 +42,6 @@ mod secrets;
 mod silences;
 mod slo;
 mod slo_console;
+mod triage_console;
 mod zabbix;
 mod zabbix_mock;

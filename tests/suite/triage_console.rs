@@ -1,0 +1,170 @@
+//! Triage in the console: multi-selection across filter changes and the bulk ack it leads
+//! to, and the silence editor (prefill, live count, refusals, the second confirmation for a
+//! silence on everything), with snapshots at 120×40 and 40×10.
+
+use crate::common;
+
+use common::alerts::*;
+use klaxon::app::silences::SilenceEditor;
+use klaxon::app::state::Mode;
+use klaxon::app::{self, Effect, State};
+use klaxon::config::theme::Theme;
+use klaxon::model::{AlertKey, EntryKind};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+fn screen(state: &State) -> String {
+    let (w, h) = state.size;
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+    terminal.draw(|f| klaxon::ui::view(state, &Theme::default(), f)).unwrap();
+    terminal.backend().to_string()
+}
+
+fn press(state: &mut State, k: &str) -> Vec<Effect> {
+    app::update(state, key(k))
+}
+
+fn appended(fx: &[Effect]) -> Vec<(AlertKey, EntryKind, String)> {
+    fx.iter()
+        .filter_map(|e| match e {
+            Effect::Append(n) => Some((n.alert_key.clone(), n.kind, n.text.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn the_selection_survives_filter_changes_and_a_bulk_ack_gives_each_alert_its_own_entry() {
+    let mut s = state_with(120, 40, sample());
+    // space toggles the alert under the cursor (d1 ranks first).
+    press(&mut s, "space");
+    assert_eq!(s.selection.len(), 1);
+    press(&mut s, "space");
+    assert!(s.selection.is_empty(), "again: unselected");
+    // Filter to the High ones, select what is visible, then widen the filter again.
+    press(&mut s, "/");
+    typed(&mut s, "severity=high\n");
+    assert_eq!(visible_ids(&s), ["h2", "h1"]);
+    press(&mut s, "V");
+    press(&mut s, "/");
+    for _ in 0.."severity=high".len() {
+        press(&mut s, "backspace");
+    }
+    typed(&mut s, "db\n");
+    assert_eq!(visible_ids(&s), ["d1", "w1"], "the filter changed");
+    assert_eq!(s.selection.len(), 2, "and the selection is still both High alerts");
+    // Add one visible now; the selection is in the list's order, hidden ones included.
+    press(&mut s, "j");
+    press(&mut s, "space");
+    let order: Vec<String> = s.selection.in_view_order(&s).iter().map(|k| k.id().to_owned()).collect();
+    assert_eq!(order, ["h2", "h1", "w1"]);
+    assert!(screen(&s).contains("◆ DiskFilling"), "selected rows are marked");
+
+    // `a` acts on the selection, after one confirmation naming how many.
+    assert!(press(&mut s, "a").is_empty(), "nothing before the yes");
+    assert!(matches!(&s.mode, Mode::Confirm { prompt, .. } if prompt == "Acknowledge 3 selected alert(s)?"));
+    let fx = press(&mut s, "y");
+    let acks = appended(&fx);
+    let keys: Vec<&str> = acks
+        .iter()
+        .map(|(k, kind, _)| {
+            assert_eq!(*kind, EntryKind::Acked);
+            k.id()
+        })
+        .collect();
+    assert_eq!(keys, ["h2", "h1", "w1"], "one entry per alert");
+    assert!(s.selection.is_empty(), "the selection is spent");
+    // With nothing selected, `a` acks the alert under the cursor as before.
+    let fx = press(&mut s, "a");
+    assert_eq!(appended(&fx).len(), 1);
+
+    // On a group header, `a` acts on the group's alerts, after one confirmation.
+    let mut s = state_with(120, 40, sample());
+    press(&mut s, "z");
+    press(&mut s, "g");
+    press(&mut s, "j");
+    press(&mut s, "j");
+    assert_eq!(visible_ids(&s)[s.list.selected], "[HighErrorRate 2]");
+    press(&mut s, "a");
+    assert!(matches!(&s.mode, Mode::Confirm { prompt, .. } if prompt == "Acknowledge 2 alert(s) of HighErrorRate?"));
+    let ids: Vec<String> = appended(&press(&mut s, "y")).iter().map(|(k, ..)| k.id().to_owned()).collect();
+    assert_eq!(ids, ["h2", "h1"]);
+}
+
+fn editor(s: &State) -> &SilenceEditor {
+    match &s.mode {
+        Mode::Silence(e) => e,
+        other => panic!("not the silence editor: {other:?}"),
+    }
+}
+
+fn edit(s: &mut State, f: impl FnOnce(&mut SilenceEditor)) {
+    if let Mode::Silence(e) = &mut s.mode {
+        f(e)
+    }
+}
+
+fn silencing(width: u16, height: u16) -> State {
+    let mut s = state_with(width, height, sample());
+    s.source_actions.insert("prod".into(), [EntryKind::Silenced].into());
+    s
+}
+
+#[test]
+fn the_silence_editor_starts_from_the_alerts_labels_and_counts_what_it_matches() {
+    let mut s = silencing(120, 40);
+    press(&mut s, "S");
+    let e = editor(&s);
+    assert_eq!(e.source, "prod");
+    assert_eq!(e.matchers, "alertname=\"InstanceDown\" service=\"db\" severity=\"disaster\"");
+    assert_eq!(e.matched, (1, 4), "d1 alone among prod's four");
+    insta::assert_snapshot!("silence_editor", screen(&s));
+    // Typing narrows or widens the count as it goes: drop the service and severity matchers.
+    edit(&mut s, |e| e.matchers = "alertname=~\"High.*\"".into());
+    press(&mut s, "tab");
+    press(&mut s, "tab");
+    typed(&mut s, "deploy");
+    assert_eq!(editor(&s).comment, "deploy");
+    assert_eq!(editor(&s).matched, (2, 4));
+    let fx = press(&mut s, "enter");
+    let made = appended(&fx);
+    assert_eq!(made.len(), 1);
+    let (key, kind, text) = &made[0];
+    assert_eq!((key.as_str(), *kind), ("prod/silences", EntryKind::Silenced));
+    assert!(text.starts_with("add {alertname=~\"High.*\"} until 2026-11-21T05:14:00Z: deploy"), "{text}");
+    assert_eq!(s.mode, Mode::Normal);
+
+    let mut tiny = silencing(40, 10);
+    press(&mut tiny, "S");
+    insta::assert_snapshot!("silence_editor_tiny", screen(&tiny));
+}
+
+#[test]
+fn the_silence_editor_refuses_bad_matchers_and_past_ends_and_asks_twice_for_everything() {
+    let mut s = silencing(120, 40);
+    press(&mut s, "S");
+    edit(&mut s, |e| e.matchers = "instance=~db-(".into());
+    assert!(press(&mut s, "enter").is_empty());
+    assert!(editor(&s).problem.as_deref().unwrap().contains("bad regex \"db-(\" for instance"));
+    edit(&mut s, |e| {
+        e.matchers = "alertname=\"InstanceDown\"".into();
+        e.duration = "until 01:00".into();
+    });
+    assert!(press(&mut s, "enter").is_empty());
+    assert!(editor(&s).problem.as_deref().unwrap().contains("is in the past"), "{:?}", editor(&s).problem);
+    insta::assert_snapshot!("silence_editor_refused", screen(&s));
+    // A silence on every alert prod has: Enter once says so, Enter again makes it.
+    edit(&mut s, |e| {
+        e.matchers = "severity=~\".+\"".into();
+        e.duration = "30m".into();
+    });
+    assert!(press(&mut s, "enter").is_empty());
+    assert!(editor(&s).problem.as_deref().unwrap().contains("matches every alert prod has (4): Enter again"));
+    let fx = press(&mut s, "enter");
+    assert_eq!(appended(&fx).len(), 1);
+    // An alert whose source has no silences says so.
+    let mut s = state_with(120, 40, sample());
+    press(&mut s, "S");
+    assert_eq!(s.mode, Mode::Normal);
+    assert!(s.flash.as_ref().unwrap().text.contains("prod has no silences"));
+}
