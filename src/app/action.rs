@@ -44,9 +44,9 @@ actions! {
     LowerSeverity => "lower-severity", "Lower the severity at the source (Zabbix)";
     Close => "close", "Close at the source (Zabbix)";
     Reassign => "reassign", "Reassign at the source to someone (PagerDuty)";
-    Silence => "silence", "Silence alerts like this one (Alertmanager): matchers, duration, comment";
-    Select => "select", "Select this alert for a bulk action (again: unselect)";
-    SelectVisible => "select-visible", "Select every visible alert";
+    Silence => "silence", "Silence alerts like this one (Alertmanager)";
+    Select => "select", "Select for a bulk action (again: unselect)";
+    SelectVisible => "select-visible", "Select every visible alert (a acks the selection)";
     Runbook => "runbook", "Show the runbook";
     BrowseRunbooks => "browse-runbooks", "Browse and search runbooks";
     CopyCode => "copy-code", "Copy a runbook code block (OSC 52)";

@@ -4,6 +4,7 @@
 mod act;
 mod bulk;
 mod doctor;
+mod history;
 mod list;
 mod logs;
 pub mod oncall;
@@ -46,6 +47,16 @@ pub enum Command {
         source: Option<String>,
         /// Only alerts every MATCHER matches: the console's filter (severity>=high service=~api.*)
         /// and amtool's forms (alertname=Foo, env!=dev)
+        matchers: Vec<String>,
+    },
+    /// Alerts that have resolved, from the store, newest first (`klaxon timeline KEY` for each)
+    History {
+        /// How far back: a duration ago ("24h"), a date (UTC) or RFC 3339
+        #[arg(long, default_value = "24h", value_name = "TIME")]
+        since: String,
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+        /// Only alerts every MATCHER matches (as `list`)
         matchers: Vec<String>,
     },
     /// Alertmanager silences: add, list, expire, extend (as amtool silence)
@@ -311,6 +322,7 @@ async fn run_with(session: Session, command: Command) -> Result<(), CliError> {
             list::run(&session, format, min_severity, source.as_deref(), &matchers).await
         }
         Command::Silence { command } => silence::run(&session, command).await,
+        Command::History { since, format, matchers } => history::run(&session, &since, &matchers, format).await,
         Command::Ack { keys, note, force } => match keys.as_slice() {
             [key] => act::ack(&session, key, note.as_deref(), force).await,
             _ => bulk::ack_all(&session, &keys, note.as_deref(), force).await,

@@ -88,11 +88,11 @@ fn end(text: &str) -> Result<DateTime<Utc>, CliError> {
     silence::parse_end(text, now, *now.with_timezone(&Local).offset()).map_err(CliError::Usage)
 }
 
+/// A configured source and what it is.
+type Configured = (crate::sources::SourceConfig, std::sync::Arc<dyn crate::sources::AlertSource>);
+
 /// The sources that have silences: the one named, else all of them.
-fn silencing<'a>(
-    session: &'a Session,
-    name: Option<&str>,
-) -> Result<Vec<&'a (crate::sources::SourceConfig, std::sync::Arc<dyn crate::sources::AlertSource>)>, CliError> {
+fn silencing<'a>(session: &'a Session, name: Option<&str>) -> Result<Vec<&'a Configured>, CliError> {
     let all: Vec<_> = session.sources.iter().filter(|(_, s)| s.silences().is_some()).collect();
     match name {
         Some(n) => match all.iter().find(|(c, _)| c.name == n) {
