@@ -10,6 +10,7 @@ mod mirror;
 mod notice;
 mod schedule;
 mod severity;
+mod window;
 
 pub use alert::{Alert, AlertKey, Guessed, Link, SourceAck, Status};
 pub use board::{Board, Item, rank_cmp};
@@ -20,3 +21,4 @@ pub use mirror::{MirrorDone, MirrorOp, PriorUpdate};
 pub use notice::{Notice, Watcher};
 pub use schedule::{OnCall, Shift, merge as merge_shifts};
 pub use severity::{Severity, SeverityMap, UnknownSeverity};
+pub use window::{WINDOW_ANNOTATION, Window};
