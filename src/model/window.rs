@@ -28,6 +28,13 @@ impl Window {
         serde_json::to_string(self).unwrap_or_default()
     }
 
+    /// A value as people read it: no trailing zeros, at most 3 decimals.
+    pub fn number(v: f64) -> String {
+        let s = format!("{v:.3}");
+        let s = s.trim_end_matches('0').trim_end_matches('.');
+        if s == "-0" { "0".into() } else { s.into() }
+    }
+
     /// Whether `value` is past `threshold` in this window's direction.
     pub fn breaches(&self, value: f64, threshold: f64) -> bool {
         if self.above { value > threshold } else { value < threshold }

@@ -428,12 +428,12 @@ fn placeholder(check: &Check, series: &Series, verdict: &Verdict, name: &str) ->
         "series" => Some(series.target.clone()),
         "check" => Some(check.name.clone()),
         "value" => match verdict {
-            Verdict::Breach { value, .. } => Some(number(*value)),
+            Verdict::Breach { value, .. } => Some(Window::number(*value)),
             _ => Some("no data".into()),
         },
         "level" => Some(level_word(verdict).into()),
         "threshold" => match verdict {
-            Verdict::Breach { level, .. } => check.threshold(*level).map(number),
+            Verdict::Breach { level, .. } => check.threshold(*level).map(Window::number),
             _ => Some(String::new()),
         },
         _ => match name.strip_prefix("tag.") {
@@ -449,13 +449,6 @@ fn level_word(verdict: &Verdict) -> &'static str {
         Verdict::NoData { .. } => "nodata",
         Verdict::Ok => "ok",
     }
-}
-
-/// A value as people read it: no trailing zeros, at most 3 decimals.
-pub fn number(v: f64) -> String {
-    let s = format!("{v:.3}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s == "-0" { "0".into() } else { s.into() }
 }
 
 fn time(t: i64) -> String {
@@ -552,9 +545,14 @@ impl GraphiteSource {
                     Level::Critical => check.severity.critical,
                 };
                 let dir = if check.direction == Direction::Above { "above" } else { "below" };
-                let t = check.threshold(*level).map(number).unwrap_or_default();
-                let mut title =
-                    format!("{}: {} {} ({} {dir} {t})", check.name, series.target, number(*value), level.name());
+                let t = check.threshold(*level).map(Window::number).unwrap_or_default();
+                let mut title = format!(
+                    "{}: {} {} ({} {dir} {t})",
+                    check.name,
+                    series.target,
+                    Window::number(*value),
+                    level.name()
+                );
                 if let Some((calm, _)) = calm_since {
                     let until = calm + check.flap_window.as_secs() as i64;
                     title.push_str(&format!(", recovering: back since {}, resolves at {}", time(*calm), time(until)));
@@ -588,7 +586,7 @@ impl GraphiteSource {
         labels.insert("severity".into(), severity.name().into());
         let mut annotations = BTreeMap::from([("summary".to_string(), default_title)]);
         if let Verdict::Breach { value, .. } = &verdict {
-            annotations.insert("value".into(), number(*value));
+            annotations.insert("value".into(), Window::number(*value));
         }
         let window_start = now.timestamp() - check.window().as_secs() as i64;
         let window = Window {

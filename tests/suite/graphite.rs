@@ -121,3 +121,22 @@ fn a_graphite_that_is_down_is_named_with_why() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("graphite") && err.contains("check disk") && err.contains("cannot connect"), "{err}");
 }
+
+/// The detail pane of a breaching series: its window as a sparkline with both threshold
+/// lines, gaps as `·`, and the window's JSON not written out among the annotations.
+#[test]
+fn detail_pane_draws_the_window_with_its_thresholds() {
+    use klaxon::model::{Severity, WINDOW_ANNOTATION, Window};
+    let mut a = common::alerts::alert("graphite", "disk:servers.web2.disk", Severity::High, 3, "disk", "web2");
+    a.title = "disk: servers.web2.disk 96.5 (critical above 90)".into();
+    let mut values: Vec<Option<f64>> = (0..14).map(|i| Some(40.0 + f64::from(i) * 2.5)).collect();
+    values.extend([None, None, Some(84.0), Some(91.0), Some(95.0), None, Some(96.5)]);
+    let window = Window { values, warning: Some(80.0), critical: Some(90.0), above: true };
+    a.annotations.insert(WINDOW_ANNOTATION.into(), window.encode());
+    let state = common::alerts::state_with(100, 30, vec![("graphite".into(), vec![a])]);
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(100, 30)).unwrap();
+    terminal.draw(|f| klaxon::ui::view(&state, &klaxon::config::theme::Theme::default(), f)).unwrap();
+    let screen = terminal.backend().to_string();
+    assert!(!screen.contains("\\\"values\\\"") && !screen.contains("{\"values"), "the JSON stays hidden");
+    insta::assert_snapshot!(screen);
+}
