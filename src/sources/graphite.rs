@@ -527,6 +527,12 @@ impl GraphiteSource {
         ]
     }
 
+    /// What a poll makes of check number `check`'s render answer as of `now`, without the network.
+    pub fn decode(&self, check: usize, body: &[u8], now: DateTime<Utc>) -> Result<Vec<Alert>, SourceError> {
+        let check = self.checks.get(check).ok_or_else(|| SourceError::new("no such check"))?;
+        Ok(self.to_alerts(check, &parse_render(body).map_err(SourceError::new)?, now))
+    }
+
     /// The alerts of one check's answer as of `now`: one per breaching or silent series.
     pub fn to_alerts(&self, check: &Check, series: &[Series], now: DateTime<Utc>) -> Vec<Alert> {
         series.iter().filter_map(|s| self.to_alert(check, s, now)).collect()
