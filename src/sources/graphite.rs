@@ -342,11 +342,11 @@ pub enum Verdict {
 pub fn judge(check: &Check, series: &Series, now: i64) -> Verdict {
     let points: Vec<(i64, f64)> = series.points().filter(|(t, _)| *t <= now).collect();
     let last = points.last().map(|p| p.0);
-    if last.is_none_or(|t| now - t > check.nodata_after().as_secs() as i64) {
+    if last.is_none_or(|t| now.saturating_sub(t) > check.nodata_after().as_secs() as i64) {
         return Verdict::NoData { last };
     }
     let n = check.for_points;
-    let window_start = now - check.window().as_secs() as i64;
+    let window_start = now.saturating_sub(check.window().as_secs() as i64);
     // The level reached at point i: the lowest level of the n points ending there.
     let fired_at = |i: usize| -> Option<Level> {
         if i + 1 < n {
@@ -366,7 +366,7 @@ pub fn judge(check: &Check, series: &Series, now: i64) -> Verdict {
     let Some(fired) = (0..points.len()).rev().find(|&i| fired_at(i).is_some()) else { return Verdict::Ok };
     let calm = points[fired + 1..].first().copied();
     let Some((calm_at, _)) = calm else { return Verdict::Ok };
-    if now - calm_at >= check.flap_window.as_secs() as i64 {
+    if now.saturating_sub(calm_at) >= check.flap_window.as_secs() as i64 {
         return Verdict::Ok;
     }
     let level = fired_at(fired).unwrap_or(Level::Warning);
@@ -560,7 +560,7 @@ impl GraphiteSource {
                     level.name()
                 );
                 if let Some((calm, _)) = calm_since {
-                    let until = calm + check.flap_window.as_secs() as i64;
+                    let until = calm.saturating_add(check.flap_window.as_secs() as i64);
                     title.push_str(&format!(", recovering: back since {}, resolves at {}", time(*calm), time(until)));
                 }
                 (format!("{}:{id_series}", check.name), severity, title, Some(*since))
@@ -594,7 +594,7 @@ impl GraphiteSource {
         if let Verdict::Breach { value, .. } = &verdict {
             annotations.insert("value".into(), Window::number(*value));
         }
-        let window_start = now.timestamp() - check.window().as_secs() as i64;
+        let window_start = now.timestamp().saturating_sub(check.window().as_secs() as i64);
         let window = Window {
             values: series.datapoints.iter().filter(|(_, t)| *t as i64 > window_start).map(|(v, _)| *v).collect(),
             warning: check.warning,
@@ -775,6 +775,21 @@ mod tests {
         assert_eq!(Window::of(&a).unwrap().values, vec![Some(95.5)]);
         assert_eq!(unknown_placeholder("{series} {hostname}"), Some("hostname".into()));
         assert_eq!(unknown_placeholder("{series} {2} {tag.x} {{literal}}"), None);
+    }
+
+    #[test]
+    fn timestamps_at_the_ends_of_time_do_not_overflow() {
+        // Found by parsers_prop::long_graphite_answers: a point at i64::MIN.
+        let c = check("critical = 90");
+        let s = Series { target: "a".into(), tags: BTreeMap::new(), datapoints: vec![(Some(95.0), i64::MIN as f64)] };
+        assert_eq!(judge(&c, &s, NOW), Verdict::NoData { last: Some(i64::MIN) });
+        let s = Series {
+            target: "a".into(),
+            tags: BTreeMap::new(),
+            datapoints: vec![(Some(95.0), -1e300), (Some(1.0), NOW as f64)],
+        };
+        // A breach at the start of time that ended now is still recovering, not a panic.
+        assert!(matches!(judge(&c, &s, NOW), Verdict::Breach { calm_since: Some((NOW, _)), .. }));
     }
 
     #[test]
