@@ -355,12 +355,13 @@ pub fn judge(check: &Check, series: &Series, now: i64) -> Verdict {
         points[i + 1 - n..=i].iter().map(|(_, v)| check.level_of(*v)).min().flatten()
     };
     let newest = points.len() - 1;
-    if points.len() >= n && points[newest + 1 - n].0 > window_start {
-        if let Some(level) = fired_at(newest) {
-            // The breach runs back over every point past a threshold.
-            let start = points.iter().rposition(|(_, v)| check.level_of(*v).is_none()).map_or(0, |i| i + 1);
-            return Verdict::Breach { level, value: points[newest].1, since: points[start].0, calm_since: None };
-        }
+    if points.len() >= n
+        && points[newest + 1 - n].0 > window_start
+        && let Some(level) = fired_at(newest)
+    {
+        // The breach runs back over every point past a threshold.
+        let start = points.iter().rposition(|(_, v)| check.level_of(*v).is_none()).map_or(0, |i| i + 1);
+        return Verdict::Breach { level, value: points[newest].1, since: points[start].0, calm_since: None };
     }
     // Back under: held while the last firing point is less than flap_window ago.
     let Some(fired) = (0..points.len()).rev().find(|&i| fired_at(i).is_some()) else { return Verdict::Ok };

@@ -30,7 +30,7 @@ pub fn lines<'a>(w: &Window, width: usize, theme: &Theme) -> Vec<Line<'a>> {
     }
     let all = known.iter().copied().chain(marks.iter().map(|m| m.1));
     let (mut lo, mut hi) = all.fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)));
-    if hi - lo < f64::EPSILON {
+    if (hi - lo).abs() < f64::EPSILON {
         (lo, hi) = (lo - 1.0, hi + 1.0);
     }
     let eighths = |v: f64| ((v - lo) / (hi - lo) * (ROWS * 8 - 1) as f64).round() as usize + 1;
