@@ -11,6 +11,7 @@ mod notice;
 mod schedule;
 mod severity;
 pub mod silence;
+mod window;
 
 pub use alert::{Alert, AlertKey, Guessed, Link, SourceAck, Status};
 pub use board::{Board, Item, rank_cmp};
@@ -22,3 +23,4 @@ pub use notice::{Notice, Watcher};
 pub use schedule::{OnCall, Shift, merge as merge_shifts};
 pub use severity::{Severity, SeverityMap, UnknownSeverity};
 pub use silence::{Matcher, Silence, SilenceOp};
+pub use window::{WINDOW_ANNOTATION, Window};

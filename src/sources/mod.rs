@@ -8,6 +8,7 @@ pub mod checks;
 pub mod datadog;
 pub mod demo;
 pub mod grafana_oncall;
+pub mod graphite;
 pub mod icinga2;
 pub mod nagios;
 pub mod opsgenie;
@@ -35,6 +36,7 @@ crate::config::kind_enum! {
         Opsgenie(opsgenie::OpsgenieConfig) = "opsgenie",
         GrafanaOncall(grafana_oncall::GrafanaOncallConfig) = "grafana-oncall",
         Datadog(datadog::DatadogConfig) = "datadog",
+        Graphite(graphite::GraphiteConfig) = "graphite",
     }
 }
 

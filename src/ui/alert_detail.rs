@@ -4,7 +4,7 @@ use super::{age, pane, scrolled};
 use crate::app::State;
 use crate::app::scroll::Extent;
 use crate::config::theme::Theme;
-use crate::model::EntryKind;
+use crate::model::{EntryKind, WINDOW_ANNOTATION, Window};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -70,6 +70,9 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, focused
             value(a.service.clone().unwrap_or_else(|| "-".into())),
         ]));
     }
+    if let Some(w) = Window::of(a) {
+        lines.extend(super::window_chart::lines(&w, usize::from(area.width.saturating_sub(2)), theme));
+    }
     for s in state.slos.for_alert(a) {
         lines.extend(super::slos::for_alert(s, state.now, theme));
     }
@@ -79,10 +82,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, focused
         let text: Vec<String> = a.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
         lines.push(Line::styled(text.join("  "), theme.style("detail.value")));
     }
-    if !a.annotations.is_empty() {
+    if a.annotations.keys().any(|k| k != WINDOW_ANNOTATION) {
         lines.push(Line::raw(""));
         lines.push(Line::styled("Annotations", theme.style("detail.label")));
-        for (k, v) in &a.annotations {
+        // The window is drawn above, not written out.
+        for (k, v) in a.annotations.iter().filter(|(k, _)| *k != WINDOW_ANNOTATION) {
             let mut parts = v.split('\n');
             lines.push(Line::from(vec![label(&format!("{k}:")), value(parts.next().unwrap_or("").to_owned())]));
             lines.extend(parts.map(|p| Line::styled(format!("  {p}"), theme.style("detail.value"))));

@@ -15,6 +15,7 @@ mod slos;
 mod source_panel;
 mod status_bar;
 pub mod text;
+mod window_chart;
 
 use crate::app::State;
 use crate::app::layout::Area;

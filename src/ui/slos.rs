@@ -16,7 +16,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 
 const BAR: usize = 10;
-const LEVELS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+/// A sparkline's eighths of a cell, lowest first.
+pub(super) const LEVELS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
 /// `fraction` (0..1) as a bar `width` cells wide.
 pub fn bar(fraction: f64, width: usize) -> String {
@@ -32,11 +33,15 @@ pub fn sparkline(points: &[(DateTime<Utc>, f64)], width: usize) -> String {
     }
     (0..width)
         .map(|i| {
-            let end = ((i + 1) * points.len()).div_ceil(width).clamp(1, points.len());
-            let f = points[end - 1].1.clamp(0.0, 1.0);
+            let f = points[cell_last(i, points.len(), width)].1.clamp(0.0, 1.0);
             LEVELS[((f * 7.0).round() as usize).min(7)]
         })
         .collect()
+}
+
+/// The index of the last of `len` points that cell `i` of `width` shows (`len` > 0).
+pub(super) fn cell_last(i: usize, len: usize, width: usize) -> usize {
+    ((i + 1) * len).div_ceil(width).clamp(1, len) - 1
 }
 
 fn verdict_style(theme: &Theme, v: Option<Verdict>) -> Style {

@@ -18,6 +18,7 @@ mod e2e_tmux;
 mod escalation;
 mod faults;
 mod grafana_oncall_mock;
+mod graphite;
 mod history;
 mod ical_props;
 mod icinga2;

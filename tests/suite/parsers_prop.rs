@@ -1,6 +1,6 @@
 //! Property-based tests for every parser of outside input: each source's payloads
 //! (Alertmanager, Zabbix, Icinga 2, Nagios's status files, PagerDuty, Opsgenie,
-//! Grafana OnCall, Datadog, plugin output, the demo), log lines
+//! Grafana OnCall, Datadog, Graphite render answers, plugin output, the demo), log lines
 //! (file, journald, Loki, and the Elasticsearch, Graylog, Splunk and Sumo Logic answers), SLO
 //! spec files and Prometheus answers, config durations and the config file itself, the
 //! snapshot cache read back from disk, and runbook Markdown through the renderer.
@@ -1802,6 +1802,93 @@ fn prop_datadog(input: DatadogPage) -> TestResult {
     DD.with(|dd| page_decoded(dd.decode(&input.page.0), input.intact, "dd", "not a Datadog answer"))
 }
 
+// ---------------------------------------------------------------- Graphite
+
+/// A render answer (`format=json`: `[{"target", "tags", "datapoints": [[value|null, ts]]}]`,
+/// the shape graphite-web 1.1.8 writes in tests/suite/graphite.rs), then damaged.
+#[derive(Clone, Debug)]
+struct GraphiteAnswer {
+    body: Bytes,
+    /// Intact: how many series, and how many of them have no value at all (each of which
+    /// must be a no-data alert, never silently OK).
+    intact: Option<(usize, usize)>,
+}
+
+/// The time the property judges at, and the answers' newest point.
+const GRAPHITE_NOW: i64 = 1_800_000_000;
+
+impl Arbitrary for GraphiteAnswer {
+    fn arbitrary(g: &mut Gen) -> Self {
+        let mut silent = 0;
+        let series: Vec<Value> = (0..below(g, 5))
+            .map(|i| {
+                let n = below(g, 40);
+                let all_null = chance(g, 25);
+                let points: Vec<Value> = (0..n)
+                    .map(|k| {
+                        let v = match below(g, 6) {
+                            _ if all_null => Value::Null,
+                            0 => Value::Null,
+                            1 => json!(pick(g, &[0.0, -1.5, 1e300, -1e300, 5e-324, 89.999])),
+                            _ => json!(f64::from(u16::arbitrary(g) % 200)),
+                        };
+                        json!([v, GRAPHITE_NOW - (k as i64) * 10 + i64::from(chance(g, 10)) * 7])
+                    })
+                    .collect();
+                if points.iter().all(|p| p[0].is_null()) {
+                    silent += 1;
+                }
+                let target = format!("s{i}.{}", odd_text(g));
+                json!({"target": target, "tags": {"name": target, "dc": odd_text(g)}, "datapoints": points})
+            })
+            .collect();
+        let n = series.len();
+        let mut answer = Value::Array(series);
+        if chance(g, 50) {
+            mutate(g, &mut answer, 4);
+            return GraphiteAnswer { body: Bytes(damaged_bytes(g, &answer)), intact: None };
+        }
+        GraphiteAnswer { body: Bytes(serde_json::to_vec(&answer).unwrap()), intact: Some((n, silent)) }
+    }
+}
+
+fn graphite() -> klaxon::sources::graphite::GraphiteSource {
+    let text = "[[sources]]\nname = \"gr\"\nkind = \"graphite\"\nurl = \"http://127.0.0.1:1\"\n\n[[sources.checks]]\nname = \"c\"\ntarget = \"s*.*\"\nfrom = \"-2min\"\nwarning = 80\ncritical = 90\nfor = 2\ntitle = \"{1} {tag.dc} {value}\"\nlabels = { node = \"{0}\" }\n";
+    let cfg = klaxon::settings::parse(text, "k.toml").unwrap();
+    let klaxon::sources::SourceKind::Graphite(gr) = &cfg.sources[0].kind else { unreachable!() };
+    klaxon::sources::graphite::GraphiteSource::new(&cfg.sources[0], gr).unwrap()
+}
+
+thread_local! {
+    static GR: klaxon::sources::graphite::GraphiteSource = graphite();
+}
+
+fn prop_graphite(input: GraphiteAnswer) -> TestResult {
+    use chrono::TimeZone;
+    let now = chrono::Utc.timestamp_opt(GRAPHITE_NOW, 0).unwrap();
+    let decoded = GR.with(|gr| gr.decode(0, &input.body.0, now));
+    verdict(match decoded.map(border) {
+        Ok(alerts) => (|| {
+            for a in &alerts {
+                alert_clean(a, "gr")?;
+                // The window each alert carries reads back for the detail pane.
+                holds(klaxon::model::Window::of(a).is_some(), || format!("no window on {a:?}"))?;
+            }
+            if let Some((n, silent)) = input.intact {
+                let nodata = alerts.iter().filter(|a| a.key.id().ends_with(":nodata")).count();
+                holds(alerts.len() <= n, || format!("{n} series, {} alerts", alerts.len()))?;
+                holds(nodata >= silent, || format!("{silent} silent series, {nodata} no-data alerts"))?;
+            }
+            Ok(())
+        })(),
+        Err(e) => {
+            let e = e.to_string();
+            holds(input.intact.is_none(), || format!("an intact answer refused: {e}"))
+                .and(holds(line_clean(&e) && e.starts_with("not a Graphite render answer"), || e.clone()))
+        }
+    })
+}
+
 // ---------------------------------------------------------------- the runs
 //
 // Each parser has a normal test (a few hundred cases) and a long one (`long_`, ignored):
@@ -1840,6 +1927,7 @@ property!(
     prop_grafana_oncall
 );
 property!(datadog_monitors, long_datadog_monitors, "datadog monitor pages", 400, prop_datadog);
+property!(graphite_answers, long_graphite_answers, "graphite render answers", 400, prop_graphite);
 property!(plugin_output, long_plugin_output, "plugin output", 400, prop_plugin_output);
 property!(plugin_runs, long_plugin_runs, "plugin output through a real command", 40, prop_plugin_run);
 property!(proc_files, long_proc_files, "/proc files", 300, prop_proc_files);

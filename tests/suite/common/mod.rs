@@ -7,6 +7,7 @@ pub mod datadog_mock;
 pub mod fault_proxy;
 pub mod fuzz;
 pub mod grafana_oncall_mock;
+pub mod graphite;
 pub mod icinga2;
 pub mod nagios;
 pub mod opsgenie_mock;
