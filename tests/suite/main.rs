@@ -20,6 +20,7 @@ mod faults;
 mod grafana_oncall_mock;
 mod ical_props;
 mod icinga2;
+mod incidents;
 mod logs_cli;
 mod logs_pane;
 mod logs_search;
