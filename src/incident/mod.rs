@@ -214,6 +214,9 @@ pub fn entry(op_id: String, at: DateTime<Utc>, id: &str, actor: &str, event: &Ev
     NewEntry::stamped(op_id, at, key(id), EntryKind::Incident, actor, &event.text())
 }
 
+/// When an alert joined an incident and, if it did, left it.
+pub type Span = (DateTime<Utc>, Option<DateTime<Utc>>);
+
 /// One incident as its entries say.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Incident {
@@ -227,7 +230,7 @@ pub struct Incident {
     /// The alerts it holds now.
     pub alerts: BTreeSet<String>,
     /// Every alert it held, with when it joined and (if it did) left.
-    pub membership: BTreeMap<String, Vec<(DateTime<Utc>, Option<DateTime<Utc>>)>>,
+    pub membership: BTreeMap<String, Vec<Span>>,
     /// Role → who holds it.
     pub roles: BTreeMap<String, String>,
     /// Everyone who wrote an entry, in the order they first did.
@@ -396,7 +399,7 @@ pub fn merge(inc: &Incident, own: &[Entry], alerts: &[Entry]) -> Vec<Line> {
         };
         lines.push((e.at, e.order(), line));
     }
-    lines.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    lines.sort_by_key(|(at, order, _)| (*at, *order));
     lines.into_iter().map(|(_, _, l)| l).collect()
 }
 

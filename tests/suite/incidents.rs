@@ -292,3 +292,94 @@ fn the_cli_runs_an_incident_and_its_update_reaches_the_chat_once_though_the_answ
     assert!(!md.contains('\u{1b}'), "no escape reaches the file");
     assert!(md.contains(&format!("posted an update (monitoring): {text}")), "{md}");
 }
+
+// ---------------------------------------------------------------- the console
+
+mod console {
+    use crate::common::alerts::*;
+    use klaxon::app::{self, Effect, Msg, State};
+    use klaxon::config::theme::Theme;
+    use klaxon::incident::{self, Event, Status};
+    use klaxon::model::{Entry, EntryKind, NewEntry};
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+
+    fn screen(state: &State) -> String {
+        let (w, h) = state.size;
+        let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+        terminal.draw(|f| klaxon::ui::view(state, &Theme::default(), f)).unwrap();
+        terminal.backend().to_string()
+    }
+
+    /// What the store hands back for an entry the console asked it to write.
+    fn stored(id: i64, e: &NewEntry) -> Entry {
+        Entry {
+            id,
+            op_id: e.op_id.clone(),
+            alert_key: e.alert_key.clone(),
+            kind: e.kind,
+            actor: e.actor.clone(),
+            at: e.at,
+            text: e.text.clone(),
+            level: e.level,
+            db_user: None,
+        }
+    }
+
+    /// `I` on the selected alert declares; once stored, the header names the incident, and
+    /// bob's handing alice the commander role (another console's entry) shows as her role.
+    fn declared(width: u16, height: u16) -> (State, String) {
+        let mut s = state_with(width, height, sample());
+        let selected = s.selected_item().unwrap().alert.key.clone();
+        let fx = app::update(&mut s, key("I"));
+        let [Effect::Append(entry)] = fx.as_slice() else { panic!("one entry to store: {fx:?}") };
+        assert_eq!(entry.kind, EntryKind::Incident);
+        let Some(Event::Declared { alerts, .. }) = Event::parse(&stored(1, entry)) else { panic!("{entry:?}") };
+        assert_eq!(alerts, [selected.to_string()]);
+        let id = entry.alert_key.id().to_owned();
+        app::update(&mut s, Msg::Entries(vec![stored(100, entry)]));
+        assert_eq!(app::incidents::header(&s, false), [format!("INC {id} investigating")]);
+        let role = Event::Role { role: "commander".into(), person: "alice".into() };
+        let by_bob = incident::entry("op-bob".into(), t0(), &id, "bob", &role);
+        app::update(&mut s, Msg::Entries(vec![stored(101, &by_bob)]));
+        let update = Event::Update { status: Status::Identified, text: "failing over".into() };
+        app::update(
+            &mut s,
+            Msg::Entries(vec![stored(102, &incident::entry("op-u".into(), t0(), &id, "bob", &update))]),
+        );
+        assert_eq!(s.incidents.all[0].status, Status::Identified, "everyone's entries fold in live");
+        (s, id)
+    }
+
+    #[test]
+    fn declaring_from_an_alert_and_the_header_at_120x40() {
+        let (s, id) = declared(120, 40);
+        let shown = screen(&s);
+        assert!(shown.contains(&format!("INC {id} commander")), "{shown}");
+        insta::assert_snapshot!(shown.replace(&id, "<id>"));
+    }
+
+    #[test]
+    fn the_header_at_40x10_still_names_the_incident_and_your_role() {
+        let (s, id) = declared(40, 10);
+        let shown = screen(&s);
+        let short = &id[..4];
+        assert!(shown.lines().next().unwrap().contains(&format!("INC {short} commander")), "{shown}");
+        insta::assert_snapshot!(shown.replace(&id, "<id>").replace(short, "<id>"));
+    }
+
+    #[test]
+    fn declaring_from_a_group_takes_every_alert_of_it() {
+        let mut s = state_with(120, 40, sample());
+        app::update(&mut s, key("z"));
+        let rows = &s.list.rows;
+        let at = rows.iter().position(|r| matches!(r, app::list::Row::Group { count: 2.., .. }));
+        s.list.selected = at.unwrap_or_else(|| panic!("a group of two or more: {rows:?}"));
+        let keys = app::incidents::selected_keys(&s);
+        assert_eq!(keys.len(), 2, "both HighErrorRate alerts: {keys:?}");
+        let fx = app::update(&mut s, key("I"));
+        let [Effect::Append(entry)] = fx.as_slice() else { panic!("{fx:?}") };
+        let Some(Event::Declared { alerts, .. }) = Event::parse(&stored(1, entry)) else { panic!() };
+        assert_eq!(alerts.len(), keys.len());
+    }
+}
