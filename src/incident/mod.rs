@@ -238,9 +238,34 @@ pub struct Incident {
     pub last_update_at: Option<DateTime<Utc>>,
     /// Entries written on this host not yet in the team's database.
     pub queued: usize,
+    /// Only its id is known: the store was out of reach ([`Incident::unchecked`]).
+    #[serde(skip)]
+    pub unchecked: bool,
 }
 
 impl Incident {
+    /// An incident known by its whole id only, to write to while the store is out of reach:
+    /// what is written is kept on this host and replayed; nothing about it is checked.
+    pub fn unchecked(id: &str, now: DateTime<Utc>) -> Option<Incident> {
+        let whole = id.len() == 8 && id.bytes().all(|b| b.is_ascii_hexdigit());
+        whole.then(|| Incident {
+            id: id.to_owned(),
+            title: String::new(),
+            severity: Severity::Average,
+            status: Status::Investigating,
+            declared_by: String::new(),
+            declared_at: now,
+            closed_at: None,
+            alerts: BTreeSet::new(),
+            membership: BTreeMap::new(),
+            roles: BTreeMap::new(),
+            people: Vec::new(),
+            last_update_at: None,
+            queued: 0,
+            unchecked: true,
+        })
+    }
+
     pub fn is_open(&self) -> bool {
         self.closed_at.is_none()
     }
@@ -331,6 +356,7 @@ pub fn fold<'a>(entries: impl IntoIterator<Item = &'a Entry>) -> Vec<Incident> {
                 people: Vec::new(),
                 last_update_at: None,
                 queued: 0,
+                unchecked: false,
             };
             inc.join(alerts, e.at);
             inc.apply(e, &event);

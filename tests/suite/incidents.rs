@@ -383,3 +383,50 @@ mod console {
         assert_eq!(alerts.len(), keys.len());
     }
 }
+
+/// The command line while the team's PostgreSQL is stopped: an incident named by its whole id
+/// takes a role and an update (kept on this host, unchecked), and they are stored once when
+/// it is back; a prefix or an update without its status is refused, not guessed.
+#[test]
+fn the_cli_keeps_incident_entries_while_postgres_is_down() {
+    let Some(mut pg) = Postgres::start() else { return };
+    let url = pg.url("postgres");
+    let sb = Sandbox::new();
+    let config = sb.write(
+        "klaxon.toml",
+        "[identity]\nname = \"alice\"\n\n[store]\nbackend = \"postgres\"\nurl_env = \"KLAXON_DATABASE_URL\"\n\n\
+         [[sources]]\nname = \"demo\"\nkind = \"demo\"\n",
+    );
+    let env = [("KLAXON_DATABASE_URL", url.as_str())];
+    let run = |args: &[&str]| klaxon(&sb, &config, &env, args);
+    let (code, out, err) = run(&["list", "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let key = common::json(out.as_bytes())[0]["key"].as_str().unwrap().to_owned();
+    let (code, out, err) = run(&["incident", "open", "--title", "DB down", &key]);
+    assert_eq!(code, 0, "{err}");
+    let id = out.split_whitespace().nth(2).unwrap().trim_end_matches(':').to_owned();
+
+    pg.stop();
+    let (code, _, err) = run(&["incident", "role", &id, "commander"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("kept on this host") && err.contains("unchecked"), "{err}");
+    let (code, _, err) = run(&["incident", "update", &id, "failing over"]);
+    assert_eq!(code, 2, "no status to guess while the store is away: {err}");
+    let (code, _, err) = run(&["incident", "update", &id, "failing over", "--status", "identified"]);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = run(&["incident", "role", &id[..4], "comms"]);
+    assert_eq!(code, 1, "a prefix cannot be resolved while the store is away: {err}");
+    assert!(err.contains("whole 8-digit id"), "{err}");
+
+    pg.restart();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while run(&["sync"]).0 != 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let (code, out, err) = run(&["incident", "show", &id, "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let shown = common::json(out.as_bytes());
+    assert_eq!((shown["status"].as_str(), shown["roles"]["commander"].as_str()), (Some("identified"), Some("alice")));
+    assert_eq!(shown["queued"], 0);
+    assert_eq!(pg.psql("SELECT count(*) FROM entries WHERE kind = 'incident'").trim(), "3", "each stored once");
+}
