@@ -9,6 +9,9 @@ use crate::session::Session;
 
 /// Writes an entry: with an outbox row when its source mirrors that kind of action.
 pub fn store_entry(session: &Session, entry: &NewEntry) -> Result<Entry, Error> {
+    if entry.kind == EntryKind::Incident {
+        return crate::incident::act::store(session, entry);
+    }
     if entry.kind == crate::model::EntryKind::Escalated {
         return store_escalation(session, entry);
     }

@@ -243,8 +243,13 @@ pub async fn read_body(resp: &mut reqwest::Response, max_bytes: u64) -> Result<V
     Ok(body)
 }
 
+/// A response already received: Ok for a 2xx (its body unread), else the error [`fetch`] gives.
+pub async fn accepted(resp: reqwest::Response, max_bytes: u64) -> Result<(), HttpError> {
+    succeeded(admitted(resp, max_bytes)?, max_bytes).await.map(drop)
+}
+
 /// reqwest's errors print the URL; strip any user:password from it.
-fn describe(e: reqwest::Error) -> HttpError {
+pub fn describe(e: reqwest::Error) -> HttpError {
     let kind = if e.is_timeout() {
         HttpError::Timeout
     } else if e.is_connect() {

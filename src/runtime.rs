@@ -92,6 +92,8 @@ impl Console {
         state.escalation.shift_notice =
             chrono::Duration::from_std(cfg.escalation.shift_notice).unwrap_or(state.escalation.shift_notice);
         state.escalation.auto_escalate = cfg.escalation.auto_after.and_then(|d| chrono::Duration::from_std(d).ok());
+        let every = session.loaded.config.incidents.update_every;
+        state.incidents.update_every = chrono::Duration::from_std(every).unwrap_or(chrono::Duration::MAX);
         state.source_actions = session
             .sources
             .iter()
@@ -123,13 +125,22 @@ impl Console {
         {
             let (store, tx) = (session.store.clone(), tx.clone());
             tokio::spawn(async move {
-                let loaded = tokio::task::spawn_blocking(move || (store.ownership(), drafts.load_all())).await;
-                if let Ok((own, drafts)) = loaded {
+                let loaded = tokio::task::spawn_blocking(move || {
+                    let incidents = store.entries_of_kind(crate::model::EntryKind::Incident);
+                    (store.ownership(), drafts.load_all(), incidents)
+                })
+                .await;
+                if let Ok((own, drafts, incidents)) = loaded {
                     match own {
                         Ok(own) => _ = tx.send(Msg::Ownership(own)).await,
                         Err(e) => _ = tx.send(Msg::EffectFailed(e.to_string())).await,
                     }
                     let _ = tx.send(Msg::Drafts(drafts)).await;
+                    // Declared incidents so far; later entries come with everyone's.
+                    match incidents {
+                        Ok(entries) => _ = tx.send(Msg::Entries(entries)).await,
+                        Err(e) => _ = tx.send(Msg::EffectFailed(e.to_string())).await,
+                    }
                 }
             });
         }

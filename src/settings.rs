@@ -56,6 +56,9 @@ pub struct Config {
     pub slo_files: Vec<String>,
     #[serde(default)]
     pub reports: crate::report::ReportsConfig,
+    /// Declared incidents: the chats status updates go to, the update reminder.
+    #[serde(default)]
+    pub incidents: crate::incident::config::IncidentsConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -104,6 +107,7 @@ impl Document for Config {
         crate::people::validate(&self.people, &mut problems);
         crate::slo::validate(&self.slos, self.prometheus.as_ref(), &self.slo_files, &mut problems);
         self.reports.validate(&|field| KeyPath::root("reports").key(field), &mut problems);
+        self.incidents.validate(&mut problems);
         problems
     }
 

@@ -68,6 +68,7 @@ actions! {
     Reports => "reports", "Reports: pages per week, MTTA/MTTR trend, noisiest alerts";
     Slos => "slos", "SLOs: error budget left and burn rates, worst first";
     AlertSlo => "alert-slo", "Show the SLO this alert is about";
+    Declare => "declare-incident", "Declare an incident from this alert or group";
     Palette => "palette", "Command palette";
     Help => "help", "Help";
     Quit => "quit", "Quit";

@@ -175,6 +175,8 @@ pub struct State {
     pub reports: super::reports::ReportsView,
     /// Every SLO's last figures.
     pub slos: super::slo::SloView,
+    /// Declared incidents, folded from the timeline's incident entries.
+    pub incidents: super::incidents::Incidents,
 }
 
 impl State {
@@ -211,6 +213,7 @@ impl State {
             dirty: true,
             reports: Default::default(),
             slos: Default::default(),
+            incidents: Default::default(),
         }
     }
 

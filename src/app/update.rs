@@ -128,6 +128,9 @@ fn forget_gone(state: &mut State) {
 /// for every other alert ownership folds forward entry by entry, so a storm of `seen`
 /// entries reads nothing back from the store and the list re-ranks once per batch.
 fn on_entries(state: &mut State, entries: Vec<Entry>, fx: &mut Vec<Effect>) {
+    if state.incidents.take(&entries) {
+        state.dirty = true;
+    }
     let before = state.selected_item().map(|i| i.alert.key.clone());
     let mut owners: HashMap<AlertKey, Ownership> = HashMap::new();
     let mut reload: Vec<AlertKey> = Vec::new();
@@ -537,6 +540,10 @@ fn run(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         Action::Sources => state.mode = Mode::Sources { scroll: 0 },
         Action::Reports => super::reports::open(state, fx),
         Action::Slos => super::slo::open(state, None),
+        Action::Declare => {
+            let keys = super::incidents::selected_keys(state);
+            super::incidents::declare(state, &keys, fx);
+        }
         Action::AlertSlo => super::slo::jump(state),
         Action::Quit => {
             let drafts = state.detail.drafts.values().filter(|d| !d.trim().is_empty()).count();

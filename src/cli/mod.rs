@@ -5,6 +5,7 @@ mod act;
 mod bulk;
 mod doctor;
 mod history;
+pub mod incident;
 mod list;
 mod logs;
 pub mod oncall;
@@ -180,6 +181,11 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = SloFormat::Table)]
         format: SloFormat,
     },
+    /// Declared incidents: many alerts, one response (roles, status updates, postmortem)
+    Incident {
+        #[command(subcommand)]
+        command: incident::IncidentCommand,
+    },
     /// Print shell completions
     Completions { shell: clap_complete::Shell },
 }
@@ -340,6 +346,7 @@ async fn run_with(session: Session, command: Command) -> Result<(), CliError> {
         Command::Runbook { command } => runbook::run(&session, command).await,
         Command::Report { command } => report::run(&session, command).await,
         Command::Slo { name, format } => slo::run(&session, name.as_deref(), format).await,
+        Command::Incident { command } => incident::run(&session, command).await,
         Command::Sync => match sync(&session, true).await {
             0 => Ok(()),
             n => Err(CliError::Failure(format!("{n} action(s) could not be sent yet"))),

@@ -1,7 +1,7 @@
 //! `klaxon timeline KEY`: every entry of one alert in order, for the retrospective.
 
 use super::{CliError, Session, TimelineFormat};
-use crate::model::{Entry, EntryKind};
+use crate::model::Entry;
 use chrono::SecondsFormat;
 use serde::Serialize;
 
@@ -60,23 +60,7 @@ fn stamp(t: chrono::DateTime<chrono::Utc>) -> String {
 
 /// `- 2026-11-21T03:14:07Z **alice** acknowledged: text`, continuation lines indented.
 fn markdown_line(e: &Entry) -> String {
-    let what = match e.kind {
-        EntryKind::Seen => "first seen".to_string(),
-        EntryKind::SeverityChanged => "severity changed".to_string(),
-        EntryKind::Acked => "acknowledged".to_string(),
-        EntryKind::Unacked => "unacknowledged".to_string(),
-        EntryKind::Note => "noted".to_string(),
-        EntryKind::Escalated => format!("escalated to level {}", e.level.unwrap_or(1)),
-        EntryKind::Resolved => "resolved".to_string(),
-        EntryKind::Notified => "notified".to_string(),
-        EntryKind::SeveritySet => match e.level.and_then(|l| crate::model::Severity::ALL.get(l as usize)) {
-            Some(s) => format!("set the severity to {s}"),
-            None => "set the severity".to_string(),
-        },
-        EntryKind::Closed => "closed it".to_string(),
-        EntryKind::Reassigned => "reassigned it".to_string(),
-        EntryKind::Silenced => "silenced".to_string(),
-    };
+    let what = e.describe();
     let mut line = format!("- {} **{}** {what}", stamp(e.at), e.actor);
     if !e.text.is_empty() {
         line.push_str(": ");

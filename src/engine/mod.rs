@@ -297,6 +297,9 @@ mod tests {
         fn last_entry_id(&self) -> StoreResult<i64> {
             self.inner.last_entry_id()
         }
+        fn entries_of_kind(&self, kind: crate::model::EntryKind) -> StoreResult<Vec<Entry>> {
+            self.inner.entries_of_kind(kind)
+        }
         fn entries_after(&self, after_id: i64, limit: usize) -> StoreResult<Vec<Entry>> {
             self.inner.entries_after(after_id, limit)
         }

@@ -25,10 +25,13 @@ pub enum EntryKind {
     Reassigned,
     /// A person made, extended or expired a silence at the source (text: [`super::SilenceOp`]).
     Silenced,
+    /// An entry of a declared incident (key `incident/<id>`, text: a
+    /// [`crate::incident::Event`] as JSON).
+    Incident,
 }
 
 impl EntryKind {
-    pub const ALL: [EntryKind; 12] = [
+    pub const ALL: [EntryKind; 13] = [
         EntryKind::Seen,
         EntryKind::SeverityChanged,
         EntryKind::Acked,
@@ -41,6 +44,7 @@ impl EntryKind {
         EntryKind::Closed,
         EntryKind::Reassigned,
         EntryKind::Silenced,
+        EntryKind::Incident,
     ];
 
     pub fn name(self) -> &'static str {
@@ -57,6 +61,7 @@ impl EntryKind {
             EntryKind::Closed => "closed",
             EntryKind::Reassigned => "reassigned",
             EntryKind::Silenced => "silenced",
+            EntryKind::Incident => "incident",
         }
     }
 
@@ -213,6 +218,28 @@ impl Entry {
     /// Timeline order: stored entries by id, then queued ones in the order people acted.
     pub fn order(&self) -> (bool, i64) {
         (self.is_queued(), self.id.abs())
+    }
+
+    /// What happened, for people ("acknowledged", "escalated to level 2"), without the text.
+    pub fn describe(&self) -> String {
+        match self.kind {
+            EntryKind::Seen => "first seen".to_string(),
+            EntryKind::SeverityChanged => "severity changed".to_string(),
+            EntryKind::Acked => "acknowledged".to_string(),
+            EntryKind::Unacked => "unacknowledged".to_string(),
+            EntryKind::Note => "noted".to_string(),
+            EntryKind::Escalated => format!("escalated to level {}", self.level.unwrap_or(1)),
+            EntryKind::Resolved => "resolved".to_string(),
+            EntryKind::Notified => "notified".to_string(),
+            EntryKind::SeveritySet => match self.level.and_then(|l| super::Severity::ALL.get(l as usize)) {
+                Some(s) => format!("set the severity to {s}"),
+                None => "set the severity".to_string(),
+            },
+            EntryKind::Closed => "closed it".to_string(),
+            EntryKind::Reassigned => "reassigned it".to_string(),
+            EntryKind::Silenced => "silenced".to_string(),
+            EntryKind::Incident => "wrote an incident entry".to_string(),
+        }
     }
 }
 

@@ -51,10 +51,18 @@ pub fn build(loaded: &Loaded) -> Result<Vec<Arc<dyn Pager>>, Error> {
             pagers.push(Arc::new(pager));
         }
     }
+    for chat in &loaded.config.incidents.chat {
+        let Some(r) = chat.webhook().map_err(Error::Invalid)? else { continue };
+        let url = r.resolve().map_err(|e| Error::Failed(format!("incidents chat {}: {e}", chat.name)))?;
+        let pager = crate::incident::chat::ChatPager::new(&chat.name, url, Duration::from_secs(10))
+            .map_err(|e| Error::Failed(format!("incidents chat {}: {e}", chat.name)))?;
+        pagers.push(Arc::new(pager));
+    }
     Ok(pagers)
 }
 
 /// The escalation chain's view of the pagers: what pages, for which level.
 pub fn chain(pagers: &[Arc<dyn Pager>]) -> Vec<crate::escalation::Pager> {
-    pagers.iter().map(|p| crate::escalation::Pager { level: p.level(), name: p.label() }).collect()
+    let paging = pagers.iter().filter(|p| !p.target().starts_with(crate::incident::chat::TARGET_PREFIX));
+    paging.map(|p| crate::escalation::Pager { level: p.level(), name: p.label() }).collect()
 }

@@ -96,6 +96,8 @@ pub fn validate(sources: &[SourceConfig], problems: &mut Problems) {
         let at = |field: &str| KeyPath::root("sources").index(i).key(field);
         if let Some(problem) = crate::config::check_name("source", &src.name, &mut seen) {
             problems.push((at("name"), problem));
+        } else if src.name == crate::incident::SOURCE {
+            problems.push((at("name"), format!("{:?} is taken: declared incidents' keys start with it", src.name)));
         }
         if src.interval < Duration::from_secs(1) {
             problems.push((at("interval"), "interval must be at least 1s".into()));

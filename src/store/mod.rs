@@ -115,6 +115,10 @@ pub trait Store: Send + Sync {
     /// One alert's entries in the order they were written.
     fn timeline(&self, key: &AlertKey) -> Result<Vec<Entry>>;
 
+    /// Every entry of one kind (all declared incidents' entries: kind `incident`), in
+    /// timeline order; the `entries_by_kind…` index finds them.
+    fn entries_of_kind(&self, kind: crate::model::EntryKind) -> Result<Vec<Entry>>;
+
     /// The newest entry's id, 0 when there is none.
     fn last_entry_id(&self) -> Result<i64>;
 

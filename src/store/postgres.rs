@@ -549,6 +549,20 @@ impl Store for PgStore {
         Ok(stored)
     }
 
+    fn entries_of_kind(&self, kind: EntryKind) -> Result<Vec<Entry>> {
+        let name = kind.name();
+        let mut stored = self.run(move |c| {
+            entries(c, &format!("SELECT {ENTRY_COLS} FROM entries WHERE kind = $1 ORDER BY id"), &[&name])
+        })?;
+        // What this host still holds for the database, after what it has.
+        for q in self.spool.items(None)? {
+            if q.entry.kind == kind && !stored.iter().any(|e| e.op_id == q.entry.op_id) {
+                stored.push(queued_entry(q.seq, &q.entry));
+            }
+        }
+        Ok(stored)
+    }
+
     fn last_entry_id(&self) -> Result<i64> {
         self.run(|c| Ok(c.query_one("SELECT COALESCE(max(id), 0)::int8 FROM entries", &[])?.try_get(0)?))
     }

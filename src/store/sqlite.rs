@@ -3,7 +3,7 @@
 
 use super::report::{self, Cell, Col, Param, Query};
 use super::{KnownAlert, Result, Store, StoreError, observe};
-use crate::model::{Alert, AlertKey, Entry, MirrorDone, MirrorOp, NewEntry, Ownership, Severity};
+use crate::model::{Alert, AlertKey, Entry, EntryKind, MirrorDone, MirrorOp, NewEntry, Ownership, Severity};
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use std::collections::{BTreeMap, HashMap};
@@ -156,6 +156,13 @@ impl Store for SqliteStore {
             let mut st =
                 c.prepare_cached(&format!("SELECT {ENTRY_COLS} FROM entries WHERE alert_key = ?1 ORDER BY id"))?;
             st.query_map([key.as_str()], entry_from_row)?.collect()
+        })
+    }
+
+    fn entries_of_kind(&self, kind: EntryKind) -> Result<Vec<Entry>> {
+        self.with(|c| {
+            let sql = format!("SELECT {ENTRY_COLS} FROM entries WHERE kind = ?1 ORDER BY id");
+            c.prepare_cached(&sql)?.query_map([kind.name()], entry_from_row)?.collect()
         })
     }
 

@@ -21,6 +21,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 
 fn title_line(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let mut spans = vec![Span::styled(" klaxon ", theme.style("header.title"))];
+    // Open incidents first: they are what a narrow screen must still say.
+    for inc in crate::app::incidents::header(state, area.width < 60) {
+        spans.push(Span::styled(format!(" {inc}"), theme.style("health.failing")));
+    }
     for (source, health) in &state.health {
         let (mark, word, style) = match health {
             Health::Ok { .. } => ("●", String::new(), "health.ok"),

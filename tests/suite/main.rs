@@ -22,6 +22,7 @@ mod graphite;
 mod history;
 mod ical_props;
 mod icinga2;
+mod incidents;
 mod logs_cli;
 mod logs_pane;
 mod logs_search;

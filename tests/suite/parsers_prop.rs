@@ -631,6 +631,62 @@ fn prop_silence(SilenceParts(words, comment, end): SilenceParts) -> TestResult {
     verdict(r)
 }
 
+// ---------------------------------------------------------------- incident entries
+
+/// An incident entry's parts from anywhere: a status word, a title or update text, and the
+/// raw text of an entry (what a newer or broken klaxon may have written).
+#[derive(Clone, Debug)]
+struct IncidentParts(String, String, String);
+
+impl Arbitrary for IncidentParts {
+    fn arbitrary(g: &mut Gen) -> Self {
+        let word = if bool::arbitrary(g) {
+            pick(g, &["Monitoring", " resolved", "identified\n"]).to_owned()
+        } else {
+            odd_text(g)
+        };
+        let raw = match below(g, 3) {
+            0 => format!("{{\"event\":\"update\",\"status\":\"monitoring\",\"text\":{:?}}}", odd_text(g)),
+            1 => format!("{{\"event\":{:?}}}", odd_text(g)),
+            _ => odd_text(g),
+        };
+        IncidentParts(word, odd_text(g), raw)
+    }
+}
+
+fn prop_incident(IncidentParts(word, text, raw): IncidentParts) -> TestResult {
+    use klaxon::incident::{self, Event, Status};
+    use klaxon::model::{Entry, EntryKind, Severity};
+    let status = word.parse::<Status>();
+    let clean = match &status {
+        Err(m) => holds(klaxon::sanitize::is_clean(m), || format!("error echoes control characters: {m:?}")),
+        Ok(_) => Ok(()),
+    };
+    let entry = |text: &str| Entry {
+        id: 1,
+        op_id: "op".into(),
+        alert_key: incident::key("0badcafe"),
+        kind: EntryKind::Incident,
+        actor: "alice".into(),
+        at: chrono::Utc::now(),
+        // As the store holds it: NewEntry cleans the text as a whole.
+        text: klaxon::sanitize::sanitize(text),
+        level: None,
+        db_user: None,
+    };
+    let update = Event::Update { status: status.unwrap_or(Status::Identified), text: text.clone() };
+    let back = Event::parse(&entry(&update.text()));
+    let update = update.clean();
+    let round = holds(back.as_ref() == Some(&update), || format!("{update:?} → {back:?}"));
+    // Whatever an entry holds, folding it never panics and never invents an incident.
+    let declared = incident::declare("d".into(), chrono::Utc::now(), "0badcafe", "alice", &text, Severity::High, &[]);
+    let first = entry(&declared.text);
+    let folded = incident::fold(&[first, entry(&raw)]);
+    let title = klaxon::sanitize::sanitize_line(&text).trim().to_owned();
+    let one = holds(folded.len() == 1 && folded[0].title == title, || format!("{folded:?}"));
+    verdict(clean.and(round).and(one))
+}
+
 // ---------------------------------------------------------------- log lines
 
 /// A log line as files and journals hold them: structured JSON (with nested context, levels
@@ -1935,6 +1991,7 @@ property!(demo_scenario, long_demo_scenario, "demo scenario", 200, prop_demo);
 property!(severity_words, long_severity_words, "severity words", 300, prop_severity_words);
 property!(reassign_text, long_reassign_text, "reassignment text", 300, prop_reassign);
 property!(silence_matchers, long_silence_matchers, "silence matchers, ends and entry text", 300, prop_silence);
+property!(incident_entries, long_incident_entries, "incident entries and statuses", 300, prop_incident);
 property!(log_lines, long_log_lines, "log lines (file, plain and JSON)", 500, prop_log_line);
 property!(log_times, long_log_times, "log times", 300, prop_times);
 property!(journald_entries, long_journald_entries, "journald entries", 400, prop_journald);
