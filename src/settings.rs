@@ -23,7 +23,7 @@ pub const DEFAULT_TOML: &str = include_str!("config/klaxon.toml");
 /// The config as loaded: where it came from and the platform's directories with it.
 pub type Loaded = config::Loaded<Config>;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     #[serde(default)]
@@ -58,7 +58,7 @@ pub struct Config {
     pub reports: crate::report::ReportsConfig,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UiConfig {
     /// `themes/<name>.toml`: the user's themes dir first, then the bundled themes.
@@ -79,7 +79,7 @@ fn default_name() -> String {
     "default".into()
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Identity {
     /// Actor recorded on every entry; default the login name.
