@@ -10,7 +10,7 @@ use serde::Deserialize;
 use std::path::PathBuf;
 
 /// `[escalation]`: who gets paged when an alert goes up a level, and when that happens alone.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EscalationConfig {
     /// A Mattermost/Slack-compatible incoming webhook (a secret: env var or 0600 file).
@@ -18,9 +18,11 @@ pub struct EscalationConfig {
     pub webhook_url_file: Option<PathBuf>,
     /// Escalate unacknowledged High/Disaster alerts one level after this long (per level).
     #[serde(default, deserialize_with = "crate::config::opt_duration")]
+    #[schemars(with = "Option<crate::config::DurationText>")]
     pub auto_after: Option<std::time::Duration>,
     /// Tell you this long before your own shift starts.
     #[serde(default = "default_shift_notice", deserialize_with = "crate::config::duration")]
+    #[schemars(with = "crate::config::DurationText")]
     pub shift_notice: std::time::Duration,
 }
 

@@ -17,7 +17,7 @@ use chrono::{NaiveTime, Timelike, Weekday};
 use serde::Deserialize;
 use std::collections::HashMap;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PersonConfig {
     /// The name reports use.

@@ -23,7 +23,7 @@ pub const DEFAULT_TOML: &str = include_str!("config/klaxon.toml");
 /// The config as loaded: where it came from and the platform's directories with it.
 pub type Loaded = config::Loaded<Config>;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     #[serde(default)]
@@ -61,7 +61,7 @@ pub struct Config {
     pub incidents: crate::incident::config::IncidentsConfig,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UiConfig {
     /// `themes/<name>.toml`: the user's themes dir first, then the bundled themes.
@@ -82,7 +82,7 @@ fn default_name() -> String {
     "default".into()
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Identity {
     /// Actor recorded on every entry; default the login name.

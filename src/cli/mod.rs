@@ -3,11 +3,14 @@
 
 mod act;
 mod bulk;
+pub mod config_schema;
 mod doctor;
 mod history;
 pub mod incident;
+pub mod init_detect;
 mod list;
 mod logs;
+pub mod manual;
 pub mod oncall;
 mod poll;
 mod report;
@@ -24,8 +27,11 @@ use crate::model::Severity;
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
+/// `klaxon --version`: the release and the commit it was built from (build.rs).
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("KLAXON_COMMIT"), ")");
+
 #[derive(Debug, Parser)]
-#[command(name = "klaxon", version, about = "A terminal on-call console", propagate_version = true)]
+#[command(name = "klaxon", version = VERSION, about = "A terminal on-call console", propagate_version = true)]
 pub struct Cli {
     /// Config file (default: $KLAXON_CONFIG, else ~/.config/klaxon/klaxon.toml, else the embedded default)
     #[arg(long, global = true, value_name = "PATH")]
@@ -161,6 +167,9 @@ pub enum Command {
         /// With --write, replace an existing file
         #[arg(long, requires = "write")]
         force: bool,
+        /// Do not look for an Alertmanager, Zabbix or Icinga 2 on this machine
+        #[arg(long)]
+        no_detect: bool,
     },
     /// Send queued actions (acks, notes mirrored to sources) now
     Sync,
@@ -188,6 +197,20 @@ pub enum Command {
     },
     /// Print shell completions
     Completions { shell: clap_complete::Shell },
+    /// About the config file itself: `klaxon config schema` prints its JSON Schema
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Write the manual pages klaxon.1 and klaxon.toml.5 into DIR (for packaging)
+    #[command(hide = true)]
+    Manual { dir: PathBuf },
+    /// The JSON Schema of klaxon.toml, for editors (save it where the config's `#:schema` points)
+    Schema,
 }
 
 #[derive(Debug, Subcommand)]
@@ -298,11 +321,19 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         return Ok(crate::runtime::run(open(cli.config.as_deref())?).await?);
     };
     match command {
-        Command::Init { write, force } => init(cli.config.as_deref(), write, force),
+        Command::Init { write, force, no_detect } => {
+            let found = if no_detect { Vec::new() } else { init_detect::detect(&Default::default()).await };
+            init(cli.config.as_deref(), write, force, &init_detect::starter(&found))
+        }
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "klaxon", &mut std::io::stdout());
             Ok(())
         }
+        Command::Config { command: ConfigCommand::Schema } => {
+            config_schema::print();
+            Ok(())
+        }
+        Command::Config { command: ConfigCommand::Manual { dir } } => manual::write(&dir),
         command => {
             let session = open(cli.config.as_deref())?;
             // Every command sends what earlier ones queued first (check-config only reads).
@@ -354,7 +385,7 @@ async fn run_with(session: Session, command: Command) -> Result<(), CliError> {
         Command::CheckConfig => describe(&session),
         Command::Doctor => doctor::run(&session).await,
         // Handled before a session is opened: they must work with a broken config.
-        Command::Init { .. } | Command::Completions { .. } => Ok(()),
+        Command::Init { .. } | Command::Completions { .. } | Command::Config { .. } => Ok(()),
     }
 }
 
@@ -434,9 +465,9 @@ pub fn describe(session: &Session) -> Result<(), CliError> {
     Ok(())
 }
 
-fn init(explicit: Option<&std::path::Path>, write: bool, force: bool) -> Result<(), CliError> {
+fn init(explicit: Option<&std::path::Path>, write: bool, force: bool, starter: &str) -> Result<(), CliError> {
     if !write {
-        print!("{}", crate::settings::DEFAULT_TOML);
+        print!("{starter}");
         return Ok(());
     }
     let path = explicit.map(PathBuf::from).unwrap_or_else(|| config::paths::Dirs::platform().config_file());
@@ -446,8 +477,7 @@ fn init(explicit: Option<&std::path::Path>, write: bool, force: bool) -> Result<
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| CliError::Failure(format!("cannot create {}: {e}", dir.display())))?;
     }
-    std::fs::write(&path, crate::settings::DEFAULT_TOML)
-        .map_err(|e| CliError::Failure(format!("cannot write {}: {e}", path.display())))?;
+    std::fs::write(&path, starter).map_err(|e| CliError::Failure(format!("cannot write {}: {e}", path.display())))?;
     eprintln!("klaxon: wrote {}", path.display());
-    Ok(())
+    config_schema::write_beside(&path)
 }

@@ -13,7 +13,7 @@ macro_rules! kind_enum {
         }
     ) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, serde::Deserialize)]
+        #[derive(Debug, Clone, serde::Deserialize, schemars::JsonSchema)]
         #[serde(tag = "kind")]
         $vis enum $Enum {
             $( $(#[$vmeta])* #[serde(rename = $name)] $Variant(Box<$Config>), )+

@@ -8,11 +8,13 @@ pub mod keymap;
 mod kinds;
 mod load;
 pub mod paths;
+pub mod schema;
 mod secret;
 pub mod theme;
 
 pub(crate) use kinds::kind_enum;
 pub use load::{ConfigError, Document, KeyPath, KeySeg, Loaded, Origin, load, parse};
+pub use schema::DurationText;
 pub use secret::{Credentials, Login, REDACTED, Secret, SecretField, SecretRef, read_private_file, redact};
 
 use serde::{Deserialize, Deserializer};

@@ -136,7 +136,7 @@ impl fmt::Display for Secret {
 }
 
 /// Where a secret lives: `{ env = "VAR" }` or `{ file = "~/.config/klaxon/token" }`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "lowercase")]
 pub enum SecretRef {
     Env(String),

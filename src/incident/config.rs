@@ -5,11 +5,12 @@ use serde::Deserialize;
 use std::path::PathBuf;
 use std::time::Duration;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IncidentsConfig {
     /// Remind the people of an open incident when no status update was posted for this long.
     #[serde(default = "default_update_every", deserialize_with = "crate::config::duration")]
+    #[schemars(with = "crate::config::DurationText")]
     pub update_every: Duration,
     /// Chat channels status updates go to (`[[incidents.chat]]`), each an incoming webhook.
     #[serde(default)]
@@ -27,7 +28,7 @@ fn default_update_every() -> Duration {
 }
 
 /// One Mattermost/Slack-compatible incoming webhook; its URL is the credential.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChatConfig {
     pub name: String,

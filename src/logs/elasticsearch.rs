@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// `kind = "elasticsearch"`: Elasticsearch 7.10+ or OpenSearch 2.4+ (point in time).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ElasticsearchConfig {
     pub url: String,
@@ -57,7 +57,7 @@ pub struct ElasticsearchConfig {
 }
 
 /// Which server: the point-in-time API differs, the search API does not.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Flavor {
     #[default]

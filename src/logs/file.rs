@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// `kind = "file"`: a log file on this host, plain text or JSON lines, tailed across rotations.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
     /// The file; may be a template (`/var/log/{{ labels.job }}.log`). Relative to the config.

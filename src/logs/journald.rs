@@ -16,7 +16,7 @@ use std::sync::Arc;
 use tokio::io::AsyncReadExt;
 
 /// `kind = "journald"`: `journalctl -o json`, run directly (never through a shell).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct JournaldConfig {
     /// The program; default `journalctl` from PATH.

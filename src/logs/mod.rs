@@ -54,7 +54,7 @@ pub trait KindConfig {
 }
 
 /// One `[[logs]]` entry: the fields every log source has, then its kind's own.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 pub struct LogConfig {
     pub name: String,
     /// The query, filled from the selected alert (`{{ labels.instance }}`, `{{ host }}`,
@@ -63,6 +63,7 @@ pub struct LogConfig {
     pub query: Option<String>,
     /// How long before the alert started the lines begin.
     #[serde(default = "default_before", deserialize_with = "duration")]
+    #[schemars(with = "crate::config::DurationText")]
     pub before: Duration,
     /// Most lines fetched for that window.
     #[serde(default = "default_limit")]
@@ -72,9 +73,11 @@ pub struct LogConfig {
     pub buffer: usize,
     /// How often new lines are looked for while the pane follows (a file: 250 ms at most).
     #[serde(default = "default_interval", deserialize_with = "duration")]
+    #[schemars(with = "crate::config::DurationText")]
     pub interval: Duration,
     /// Longest one fetch may take.
     #[serde(default = "default_timeout", deserialize_with = "duration")]
+    #[schemars(with = "crate::config::DurationText")]
     pub timeout: Duration,
     /// Largest response (Loki) or output (journalctl) or read (file) accepted, in bytes.
     #[serde(default = "default_max_bytes")]
@@ -86,7 +89,7 @@ pub struct LogConfig {
     pub kind: LogKind,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LogMatch {
     /// The alert's `alertname` label (else its title) equals this.

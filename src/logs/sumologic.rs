@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// `kind = "sumologic"`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SumoConfig {
     /// The deployment (`us1`, `us2`, `eu`, `de`, `au`, `ca`, `ch`, `in`, `jp`, `kr`, `fed`),

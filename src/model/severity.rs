@@ -69,16 +69,81 @@ impl FromStr for Severity {
     /// Accepts the five names, Zabbix numbers (0 "not classified" and 1 → Information … 5 →
     /// Disaster) and the labels other tools use, case-insensitively.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let sev = match s.trim().to_ascii_lowercase().as_str() {
-            "0" | "1" | "information" | "informational" | "info" | "not classified" | "none" | "low" | "ok"
-            | "notice" | "debug" => Severity::Information,
-            "2" | "warning" | "warn" => Severity::Warning,
-            "3" | "average" | "minor" | "moderate" | "medium" | "unknown" => Severity::Average,
-            "4" | "high" | "major" | "error" | "err" | "severe" => Severity::High,
-            "5" | "disaster" | "critical" | "crit" | "page" | "fatal" | "emergency" | "alert" => Severity::Disaster,
-            _ => return Err(UnknownSeverity(s.to_owned())),
-        };
-        Ok(sev)
+        let word = s.trim().to_ascii_lowercase();
+        WORDS.iter().find(|(w, _)| *w == word).map(|&(_, sev)| sev).ok_or_else(|| UnknownSeverity(s.to_owned()))
+    }
+}
+
+/// Every word [`Severity::from_str`] reads (lower case), and so what the config schema accepts.
+const WORDS: [(&str, Severity); 34] = {
+    use Severity::*;
+    [
+        ("0", Information),
+        ("1", Information),
+        ("information", Information),
+        ("informational", Information),
+        ("info", Information),
+        ("not classified", Information),
+        ("none", Information),
+        ("low", Information),
+        ("ok", Information),
+        ("notice", Information),
+        ("debug", Information),
+        ("2", Warning),
+        ("warning", Warning),
+        ("warn", Warning),
+        ("3", Average),
+        ("average", Average),
+        ("minor", Average),
+        ("moderate", Average),
+        ("medium", Average),
+        ("unknown", Average),
+        ("4", High),
+        ("high", High),
+        ("major", High),
+        ("error", High),
+        ("err", High),
+        ("severe", High),
+        ("5", Disaster),
+        ("disaster", Disaster),
+        ("critical", Disaster),
+        ("crit", Disaster),
+        ("page", Disaster),
+        ("fatal", Disaster),
+        ("emergency", Disaster),
+        ("alert", Disaster),
+    ]
+};
+
+/// In klaxon.toml's schema: the five names to complete, and any word [`WORDS`] holds, in any
+/// case, to accept.
+impl schemars::JsonSchema for Severity {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Severity".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let any_case =
+            |w: &str| -> String {
+                w.chars()
+                    .map(|c| {
+                        if c.is_ascii_alphabetic() {
+                            format!("[{}{}]", c, c.to_ascii_uppercase())
+                        } else {
+                            c.to_string()
+                        }
+                    })
+                    .collect()
+            };
+        let words: Vec<String> = WORDS.iter().map(|(w, _)| any_case(w)).collect();
+        let names: Vec<&str> = Severity::ALL.iter().map(|s| s.name()).collect();
+        schemars::json_schema!({
+            "description": "information, warning, average, high or disaster (also 0-5 and common labels such as critical)",
+            "anyOf": [
+                { "enum": names },
+                { "type": "string", "pattern": format!(r"^\s*({})\s*$", words.join("|")) },
+            ],
+        })
     }
 }
 
@@ -97,7 +162,7 @@ impl<'de> Deserialize<'de> for Severity {
 
 /// A source's own words for severity, checked before the built-in parsing
 /// (e.g. `{ "p1" = "disaster", "sev3" = "average" }`). Keys match case-insensitively.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(transparent)]
 pub struct SeverityMap(BTreeMap<String, Severity>);
 

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// `[notify]`: how alerts reach you.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NotifyConfig {
     /// Desktop notifications over D-Bus (when klaxon runs on your desktop).
@@ -25,6 +25,7 @@ pub struct NotifyConfig {
     pub min_severity: Severity,
     /// More than `storm_threshold` notifications within this window become one summary.
     #[serde(default = "default_storm_window", deserialize_with = "crate::config::duration")]
+    #[schemars(with = "crate::config::DurationText")]
     pub storm_window: Duration,
     #[serde(default = "default_storm_threshold")]
     pub storm_threshold: usize,
@@ -42,7 +43,7 @@ impl Default for NotifyConfig {
     }
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum TerminalNotify {
     Off,

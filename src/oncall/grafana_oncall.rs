@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 /// `kind = "grafana-oncall"`: Grafana OnCall's API (which has no SaaS default: `url` is needed).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(transparent)]
 pub struct GrafanaOncallConfig(pub VendorScheduleConfig);
 

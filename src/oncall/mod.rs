@@ -39,15 +39,17 @@ pub trait KindConfig {
 }
 
 /// One `[[schedules]]` entry: who is on call for one escalation level.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 pub struct ScheduleConfig {
     pub name: String,
     /// The escalation level this schedule answers for: 1 is paged first.
     #[serde(default = "one")]
     pub level: i64,
     #[serde(default = "default_interval", deserialize_with = "duration")]
+    #[schemars(with = "crate::config::DurationText")]
     pub interval: Duration,
     #[serde(default = "default_timeout", deserialize_with = "duration")]
+    #[schemars(with = "crate::config::DurationText")]
     pub timeout: Duration,
     #[serde(default = "default_max_bytes")]
     pub max_bytes: u64,
@@ -89,7 +91,7 @@ pub fn validate(schedules: &[ScheduleConfig], problems: &mut Problems) {
 /// What every vendor's on-call API takes (PagerDuty `/oncalls`, Opsgenie
 /// `/v2/schedules/{id}/on-calls`, Grafana OnCall `/api/v1/schedules/`); each vendor's file
 /// wraps it in its own kind.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VendorScheduleConfig {
     /// API base; default the vendor's SaaS (Grafana OnCall has none: give it).

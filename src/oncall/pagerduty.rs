@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 /// `kind = "pagerduty"`: PagerDuty's on-call API.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(transparent)]
 pub struct PagerdutyConfig(pub VendorScheduleConfig);
 

@@ -11,7 +11,7 @@ use chrono_tz::Tz;
 use serde::Deserialize;
 
 /// `kind = "rotation"`: participants take turns of `shift`, handing over at `handoff`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RotationConfig {
     pub participants: Vec<String>,
@@ -19,6 +19,7 @@ pub struct RotationConfig {
     pub start: String,
     /// Length of one turn: "7d", "1d", "12h". Whole days hand over at the same wall-clock time.
     #[serde(deserialize_with = "crate::config::duration")]
+    #[schemars(with = "crate::config::DurationText")]
     pub shift: std::time::Duration,
     /// Wall-clock handoff time in `time_zone`, "09:00".
     #[serde(default = "default_handoff")]
@@ -30,7 +31,7 @@ pub struct RotationConfig {
     pub overrides: Vec<Override>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Override {
     pub person: String,

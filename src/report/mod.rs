@@ -17,7 +17,7 @@ use chrono::{DateTime, Duration, NaiveDate, Offset, TimeZone, Utc};
 use chrono_tz::Tz;
 
 /// `[reports]`: what every report shares.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReportsConfig {
     /// The team's time zone: night (22:00–07:00) and weekend firings in the noise report and

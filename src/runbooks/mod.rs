@@ -18,7 +18,7 @@ use serde::Deserialize;
 use std::path::PathBuf;
 
 /// `[runbooks]`: where runbooks come from besides the bundled ones.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RunbooksConfig {
     /// Folders of your own runbooks: every Markdown file under them, front matter optional. One
@@ -33,7 +33,7 @@ pub struct RunbooksConfig {
     pub mirrors: Vec<RunbookMirror>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RunbookMirror {
     /// The site's prefix, e.g. `https://runbooks.example.com/runbooks/`.

@@ -20,7 +20,7 @@ use std::time::Duration;
 
 /// The Prometheus an SLO is computed from: `[prometheus]` for every SLO, or an SLO's own
 /// `prometheus = "URL"` (or `prometheus = { url = …, token_env = … }`).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PrometheusConfig {
     pub url: String,
@@ -37,9 +37,11 @@ pub struct PrometheusConfig {
     pub tenant: Option<String>,
     /// How often SLOs on this Prometheus are computed (an SLO may set its own).
     #[serde(default = "default_interval", deserialize_with = "duration")]
+    #[schemars(with = "crate::config::DurationText")]
     pub interval: Duration,
     /// Longest one query may take; one SLO's round is a few of them at once.
     #[serde(default = "default_timeout", deserialize_with = "duration")]
+    #[schemars(with = "crate::config::DurationText")]
     pub timeout: Duration,
     /// Largest answer accepted, in bytes.
     #[serde(default = "default_max_bytes")]
@@ -112,8 +114,25 @@ fn url_or_table<'de, D: Deserializer<'de>>(d: D) -> Result<Option<PrometheusConf
     d.deserialize_any(V).map(Some)
 }
 
+/// What the config schema says `url_or_table` reads.
+struct UrlOrTable;
+
+impl schemars::JsonSchema for UrlOrTable {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "PrometheusUrlOrTable".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let table = generator.subschema_for::<PrometheusConfig>();
+        schemars::json_schema!({
+            "description": "A Prometheus URL, or a table with the same keys as [prometheus]",
+            "anyOf": [{ "type": "string" }, table],
+        })
+    }
+}
+
 /// One `[[slos]]` entry.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SloConfig {
     pub name: String,
@@ -121,18 +140,21 @@ pub struct SloConfig {
     pub objective: f64,
     /// The rolling window the objective holds over, e.g. "28d".
     #[serde(deserialize_with = "duration")]
+    #[schemars(with = "crate::config::DurationText")]
     pub window: Duration,
     /// PromQL for good, bad or all events over `{{window}}`: `good` or `errors`, and `total`.
     pub good: Option<String>,
     pub errors: Option<String>,
     pub total: String,
     #[serde(default, deserialize_with = "url_or_table")]
+    #[schemars(with = "Option<UrlOrTable>")]
     pub prometheus: Option<PrometheusConfig>,
     /// Alerts with all these labels are about this SLO (besides `slo` or `sloth_slo` = name).
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
     /// How often it is computed (default: its Prometheus's `interval`).
     #[serde(default, deserialize_with = "opt_duration")]
+    #[schemars(with = "Option<crate::config::DurationText>")]
     pub interval: Option<Duration>,
     pub description: Option<String>,
 }

@@ -26,7 +26,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 /// `kind = "alertmanager"`: Prometheus Alertmanager API v2, also Grafana's and Mimir's/Cortex's.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AlertmanagerConfig {
     /// The Alertmanager, e.g. "http://127.0.0.1:9093".
@@ -66,6 +66,7 @@ pub struct AlertmanagerConfig {
     pub ca_file: Option<PathBuf>,
     /// Also silence an acknowledged alert for this long (comment "ACK! …", as karma does).
     #[serde(default, deserialize_with = "opt_duration")]
+    #[schemars(with = "Option<crate::config::DurationText>")]
     pub ack_silence: Option<Duration>,
 }
 

@@ -14,7 +14,7 @@ use std::time::Duration;
 use tokio::io::AsyncReadExt;
 
 /// `kind = "checks"`: this host's disks, load and memory, and plugin commands.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChecksConfig {
     /// Check this host's disks, load and memory.
@@ -36,7 +36,7 @@ pub struct ChecksConfig {
     pub commands: Vec<CommandCheck>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Thresholds {
     pub warning: f64,
@@ -44,13 +44,14 @@ pub struct Thresholds {
 }
 
 /// A Nagios-plugin-compatible command: exit 0 OK, 1 warning, 2 critical, 3 unknown.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CommandCheck {
     pub name: String,
     /// Program and arguments, run directly: never through a shell.
     pub argv: Vec<String>,
     #[serde(default = "default_command_timeout", deserialize_with = "duration")]
+    #[schemars(with = "crate::config::DurationText")]
     pub timeout: Duration,
     #[serde(default = "default_on_warning")]
     pub warning: Severity,

@@ -26,7 +26,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 /// `kind = "datadog"`: Datadog monitors in Alert, Warn and No Data.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DatadogConfig {
     /// The site's API, default `https://api.datadoghq.com` (EU: `https://api.datadoghq.eu`, …).
@@ -43,6 +43,7 @@ pub struct DatadogConfig {
     pub page_size: usize,
     /// Mirror an ack as a downtime on the monitor (or its group) for this long; off by default.
     #[serde(default, deserialize_with = "opt_duration")]
+    #[schemars(with = "Option<crate::config::DurationText>")]
     pub ack_mute: Option<Duration>,
     /// PEM file of CAs to trust besides the system's.
     pub ca_file: Option<PathBuf>,

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use std::time::Duration;
 
 /// `kind = "demo"`: a scripted incident, for trying klaxon without any system to watch.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DemoConfig {
     /// Changes which ids and timings the scenario uses.
@@ -20,6 +20,7 @@ pub struct DemoConfig {
     pub seed: u64,
     /// Length of one pass through the scenario.
     #[serde(default = "default_cycle", deserialize_with = "duration")]
+    #[schemars(with = "crate::config::DurationText")]
     pub cycle: Duration,
 }
 

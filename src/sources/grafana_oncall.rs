@@ -25,7 +25,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 /// `kind = "grafana-oncall"`: Grafana OnCall's alert groups.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GrafanaOncallConfig {
     /// The OnCall API (Settings → API URL), e.g. "https://oncall-prod-eu-west-0.grafana.net/oncall".
@@ -48,6 +48,7 @@ pub struct GrafanaOncallConfig {
     /// Mirror an ack as a silence of the group for this long (and an unack as unsilence)
     /// instead of acknowledge; off by default.
     #[serde(default, deserialize_with = "crate::config::opt_duration")]
+    #[schemars(with = "Option<crate::config::DurationText>")]
     pub ack_silence: Option<std::time::Duration>,
     /// PEM file of CAs to trust besides the system's.
     pub ca_file: Option<PathBuf>,

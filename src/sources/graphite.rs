@@ -26,7 +26,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 /// `kind = "graphite"`: threshold checks on graphite-web's render API.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GraphiteConfig {
     /// graphite-web, e.g. "http://graphite.example:8080" (the render API is `<url>/render`).
@@ -45,7 +45,7 @@ pub struct GraphiteConfig {
 }
 
 /// `[[sources.checks]]`: one threshold check on one target.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Check {
     pub name: String,
@@ -64,9 +64,11 @@ pub struct Check {
     pub for_points: usize,
     /// A series whose newest value is older than this is a no-data alert; default `from`.
     #[serde(default, deserialize_with = "opt_duration")]
+    #[schemars(with = "Option<crate::config::DurationText>")]
     pub nodata_after: Option<Duration>,
     /// A series back under its thresholds resolves only after this long without breaching.
     #[serde(default = "default_flap_window", deserialize_with = "duration")]
+    #[schemars(with = "crate::config::DurationText")]
     pub flap_window: Duration,
     #[serde(default)]
     pub severity: LevelSeverities,
@@ -79,7 +81,7 @@ pub struct Check {
     pub title: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Direction {
     #[default]
@@ -88,7 +90,7 @@ pub enum Direction {
 }
 
 /// `severity = { … }`: the klaxon severity of each level.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct LevelSeverities {
     pub warning: Severity,

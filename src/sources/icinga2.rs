@@ -26,7 +26,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 /// `kind = "icinga2"`: Icinga 2's REST API.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Icinga2Config {
     /// The API, e.g. "https://icinga.example.com:5665".
@@ -71,6 +71,7 @@ pub struct Icinga2Config {
     pub ack_notify: bool,
     /// An acknowledgement ends by itself after this long.
     #[serde(default, deserialize_with = "opt_duration")]
+    #[schemars(with = "Option<crate::config::DurationText>")]
     pub ack_expiry: Option<Duration>,
 }
 

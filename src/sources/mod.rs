@@ -49,13 +49,15 @@ pub trait KindConfig {
 }
 
 /// One `[[sources]]` entry: the fields every source has, then its kind's own.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 pub struct SourceConfig {
     pub name: String,
     #[serde(default = "default_interval", deserialize_with = "duration")]
+    #[schemars(with = "crate::config::DurationText")]
     pub interval: Duration,
     /// Total time one poll may take.
     #[serde(default = "default_timeout", deserialize_with = "duration")]
+    #[schemars(with = "crate::config::DurationText")]
     pub timeout: Duration,
     /// Largest response accepted from the source, in bytes.
     #[serde(default = "default_max_bytes")]

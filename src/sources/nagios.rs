@@ -28,7 +28,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// `kind = "nagios"`: a local Nagios Core's status file and command FIFO.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NagiosConfig {
     /// nagios.cfg's `status_file`, e.g. "/var/lib/nagios4/status.dat".

@@ -25,7 +25,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 /// `kind = "opsgenie"`: Opsgenie's open alerts.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OpsgenieConfig {
     /// The API; default `https://api.opsgenie.com` (EU: `https://api.eu.opsgenie.com`).

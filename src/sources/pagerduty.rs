@@ -25,7 +25,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 /// `kind = "pagerduty"`: PagerDuty's open incidents.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PagerdutyConfig {
     /// The API; default PagerDuty's (`https://api.pagerduty.com`).

@@ -22,7 +22,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// `kind = "zabbix"`: Zabbix's JSON-RPC API (6.0 LTS to 7.x), through its frontend.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ZabbixConfig {
     /// The frontend, e.g. "https://zabbix.example.com/zabbix": the API is `<url>/api_jsonrpc.php`.

@@ -34,6 +34,7 @@ mod oncall;
 mod oncall_console;
 mod oncall_e2e;
 mod opsgenie_mock;
+mod packaging;
 mod pagerduty_mock;
 mod parsers_prop;
 mod postgres;

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use std::path::PathBuf;
 
 /// A calendar feed: PagerDuty, Opsgenie and Grafana OnCall exports, or any iCalendar file.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IcalConfig {
     /// `file:///path.ics`, a plain path, or an http(s) URL.
