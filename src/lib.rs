@@ -37,6 +37,7 @@ pub mod engine;
 mod error;
 pub mod escalation;
 pub mod http;
+pub mod json_array;
 pub mod logs;
 pub mod model;
 pub mod notify;
