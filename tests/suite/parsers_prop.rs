@@ -1826,7 +1826,7 @@ impl Arbitrary for ArrayPieces {
         if chance(g, 20) && !bytes.is_empty() {
             // A byte that moves the framing: a bracket, brace, quote, backslash, comma, space.
             let at = below(g, bytes.len());
-            bytes.insert(at, pick(g, &[b'[', b']', b'{', b'}', b'"', b'\\', b',', b' ', b'\x0c']));
+            bytes.insert(at, pick(g, b"[]{}\"\\, \x0c"));
         }
         if chance(g, 10) {
             let lead: &[u8] = pick(g, &[&b" \n"[..], &b"\t"[..], &b"x"[..]]);
