@@ -27,9 +27,10 @@ pub async fn poll(session: &Session, only: Option<&str>) -> Result<Vec<Polled>, 
     Ok(polled)
 }
 
-/// Polls as [`poll`] does, recording nothing. Each source's last snapshot is read from the
-/// cache while its request is under way: ages the source cannot tell come from it (this
-/// is a new process).
+/// Polls as [`poll`] does, recording nothing. Ages a source cannot tell come from its last
+/// snapshot (this is a new process), read from the cache only when some alert needs one: an
+/// Alertmanager's 50,000 all know their start, and reading them back would cost more than
+/// the poll's own decoding (and hold twice the alerts).
 pub async fn fetch(session: &Session, only: Option<&str>) -> Result<Vec<Polled>, CliError> {
     let tasks: Vec<_> = session
         .sources
@@ -38,15 +39,14 @@ pub async fn fetch(session: &Session, only: Option<&str>) -> Result<Vec<Polled>,
         .map(|(cfg, src)| {
             let (src, timeout, name, cache) = (src.clone(), cfg.timeout, cfg.name.clone(), session.cache.clone());
             tokio::spawn(async move {
-                let previous = {
-                    let name = name.clone();
-                    tokio::task::spawn_blocking(move || cache.load(&name))
-                };
                 let mut result = crate::sources::poller::poll_once(src.as_ref(), timeout).await;
                 if let Ok(alerts) = &mut result
-                    && let Ok(Some((_, previous))) = previous.await
+                    && alerts.iter().any(|a| a.guessed.started_at)
                 {
-                    crate::sources::cache::carry_starts(&previous, alerts);
+                    let load = (cache, name.clone());
+                    if let Ok(Some((_, previous))) = tokio::task::spawn_blocking(move || load.0.load(&load.1)).await {
+                        crate::sources::cache::carry_starts(&previous, alerts);
+                    }
                 }
                 Polled { source: name, result }
             })
