@@ -30,9 +30,9 @@ cleanup() {
 }
 trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-cpu_of() { # CPU seconds (user + system) of the given pids
+cpu_of() { # CPU seconds (user + system) of the given pids and of their children that ended
   local t=0 p
-  for p in "$@"; do [ -r "/proc/$p/stat" ] && t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done
+  for p in "$@"; do [ -r "/proc/$p/stat" ] && t=$((t + $(awk '{print $14 + $15 + $16 + $17}' "/proc/$p/stat"))); done
   echo "scale=2; $t / $(getconf CLK_TCK)" | bc
 }
 pg_pids() { echo "$pg_pid" $(pgrep -P "$pg_pid" || true); }
