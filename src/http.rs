@@ -234,13 +234,32 @@ pub async fn next_chunk(resp: &mut reqwest::Response) -> Result<Option<Vec<u8>>,
 /// headers matter too).
 pub async fn read_body(resp: &mut reqwest::Response, max_bytes: u64) -> Result<Vec<u8>, HttpError> {
     let mut body = Vec::new();
+    each_chunk(resp, max_bytes, |chunk| {
+        body.extend_from_slice(chunk);
+        true
+    })
+    .await?;
+    Ok(body)
+}
+
+/// Hands each piece of the rest of a body to `take` as it arrives, at most `max_bytes` in
+/// all (the same error as [`read_body`] past it), until the end or until `take` says false.
+pub async fn each_chunk(
+    resp: &mut reqwest::Response,
+    max_bytes: u64,
+    mut take: impl FnMut(&[u8]) -> bool,
+) -> Result<(), HttpError> {
+    let mut read = 0u64;
     while let Some(chunk) = resp.chunk().await.map_err(describe)? {
-        if body.len() as u64 + chunk.len() as u64 > max_bytes {
+        read += chunk.len() as u64;
+        if read > max_bytes {
             return Err(HttpError::TooLarge(max_bytes));
         }
-        body.extend_from_slice(&chunk);
+        if !take(&chunk) {
+            break;
+        }
     }
-    Ok(body)
+    Ok(())
 }
 
 /// A response already received: Ok for a 2xx (its body unread), else the error [`fetch`] gives.

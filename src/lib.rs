@@ -38,6 +38,7 @@ mod error;
 pub mod escalation;
 pub mod http;
 pub mod incident;
+pub mod json_array;
 pub mod logs;
 pub mod model;
 pub mod notify;

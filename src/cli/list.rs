@@ -71,7 +71,11 @@ pub async fn run(
     {
         return Err(CliError::Usage(format!("no source named {name:?}")));
     }
-    let polled = super::poll::poll(session, source).await?;
+    // Recorded in the store before the board is read: a source's own acks become owners.
+    let polled = super::poll::fetch(session, source).await?;
+    super::poll::record(session, &polled);
+    let (taken_at, healthy) = (Utc::now(), polled.iter().filter(|p| p.result.is_ok()).map(|p| p.source.clone()));
+    let healthy: Vec<String> = healthy.collect();
     let failed: Vec<String> = polled.iter().filter(|p| p.result.is_err()).map(|p| p.source.clone()).collect();
     let board = super::poll::board(session, polled)?;
     let items: Vec<&Item> = board
@@ -79,17 +83,25 @@ pub async fn run(
         .iter()
         .filter(|i| min_severity.is_none_or(|m| i.alert.severity >= m) && filter.matches(i))
         .collect();
-    // Buffered: stdout is line-buffered, and pretty JSON of 10,000 alerts is 250,000 lines.
-    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-    let written = match format {
-        ListFormat::Json => {
-            let rows: Vec<AlertOut> = items.iter().map(|i| AlertOut::new(i)).collect();
-            serde_json::to_writer(&mut out, &rows).map_err(std::io::Error::from).and_then(|_| writeln!(out))
+    // One buffered writer (stdout alone is line-buffered) while the snapshot cache is
+    // written from the same board on the other core: neither waits for the other.
+    let written = std::thread::scope(|s| {
+        for name in &healthy {
+            let alerts = board.ranked().iter().filter(move |i| i.alert.source() == name).map(|i| &*i.alert);
+            s.spawn(move || session.cache.save_each(name, taken_at, alerts));
         }
-        ListFormat::Table => print_table(&mut out, &items, Utc::now()),
-    };
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+        let written = match format {
+            ListFormat::Json => {
+                let rows: Vec<AlertOut> = items.iter().map(|i| AlertOut::new(i)).collect();
+                serde_json::to_writer(&mut out, &rows).map_err(std::io::Error::from).and_then(|_| writeln!(out))
+            }
+            ListFormat::Table => print_table(&mut out, &items, Utc::now()),
+        };
+        written.and_then(|_| out.flush())
+    });
     // A closed pipe (`klaxon list | head`) is not an error worth a message.
-    if let Err(e) = written.and_then(|_| out.flush())
+    if let Err(e) = written
         && e.kind() != std::io::ErrorKind::BrokenPipe
     {
         return Err(CliError::Failure(format!("cannot write the list: {e}")));

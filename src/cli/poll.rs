@@ -12,41 +12,63 @@ pub struct Polled {
 }
 
 /// Polls the named sources (all when `only` is None) at once, each bounded by its timeout,
-/// and records what each healthy one reported in the store.
+/// and records what each healthy one reported in the store and the snapshot cache.
 pub async fn poll(session: &Session, only: Option<&str>) -> Result<Vec<Polled>, CliError> {
+    let polled = fetch(session, only).await?;
+    // Both only read the alerts: the cache is written on a second core meanwhile.
+    std::thread::scope(|s| {
+        for p in &polled {
+            if let Ok(alerts) = &p.result {
+                s.spawn(|| session.cache.save(&p.source, Utc::now(), alerts));
+            }
+        }
+        record(session, &polled);
+    });
+    Ok(polled)
+}
+
+/// Polls as [`poll`] does, recording nothing. Ages a source cannot tell come from its last
+/// snapshot (this is a new process), read from the cache only when some alert needs one: an
+/// Alertmanager's 50,000 all know their start, and reading them back would cost more than
+/// the poll's own decoding (and hold twice the alerts).
+pub async fn fetch(session: &Session, only: Option<&str>) -> Result<Vec<Polled>, CliError> {
     let tasks: Vec<_> = session
         .sources
         .iter()
         .filter(|(c, _)| only.is_none_or(|o| o == c.name))
         .map(|(cfg, src)| {
-            let (src, timeout, name) = (src.clone(), cfg.timeout, cfg.name.clone());
+            let (src, timeout, name, cache) = (src.clone(), cfg.timeout, cfg.name.clone(), session.cache.clone());
             tokio::spawn(async move {
-                Polled { source: name, result: crate::sources::poller::poll_once(src.as_ref(), timeout).await }
+                let mut result = crate::sources::poller::poll_once(src.as_ref(), timeout).await;
+                if let Ok(alerts) = &mut result
+                    && alerts.iter().any(|a| a.guessed.started_at)
+                {
+                    let load = (cache, name.clone());
+                    if let Ok(Some((_, previous))) = tokio::task::spawn_blocking(move || load.0.load(&load.1)).await {
+                        crate::sources::cache::carry_starts(&previous, alerts);
+                    }
+                }
+                Polled { source: name, result }
             })
         })
         .collect();
     let mut polled = Vec::new();
     for task in tasks {
-        let mut p = task.await.map_err(|e| CliError::Failure(format!("poll task: {e}")))?;
-        if let Ok(alerts) = &mut p.result {
-            // Ages the source cannot tell come from its last snapshot (this is a new process).
-            if let Some((_, previous)) = session.cache.load(&p.source) {
-                crate::sources::cache::carry_starts(&previous, alerts);
-            }
-            let alerts = &*alerts;
-            // Both only read the alerts: the cache is written on a second core meanwhile.
-            let observed = std::thread::scope(|s| {
-                s.spawn(|| session.cache.save(&p.source, Utc::now(), alerts));
-                session.observe(&p.source, alerts, Utc::now())
-            });
-            // What the source says is still worth showing when the store is out of reach.
-            if let Err(e) = observed {
-                eprintln!("klaxon: {e} (source {} not recorded)", p.source);
-            }
-        }
-        polled.push(p);
+        polled.push(task.await.map_err(|e| CliError::Failure(format!("poll task: {e}")))?);
     }
     Ok(polled)
+}
+
+/// Records what each healthy source reported in the store. What a source says is still
+/// worth showing when the store is out of reach: that is said, and not an error.
+pub fn record(session: &Session, polled: &[Polled]) {
+    for p in polled {
+        if let Ok(alerts) = &p.result
+            && let Err(e) = session.observe(&p.source, alerts, Utc::now())
+        {
+            eprintln!("klaxon: {e} (source {} not recorded)", p.source);
+        }
+    }
 }
 
 /// The ranked board from polled snapshots (cached ones for failed sources), with

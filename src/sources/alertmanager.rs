@@ -312,12 +312,41 @@ impl AlertmanagerSource {
         if let Some(r) = &self.cfg.receiver {
             query.push(("receiver", r.as_str()));
         }
-        let body = self.call(Method::GET, "/alerts", &query, None, true).await?;
-        let raw: Vec<AmAlert> = serde_json::from_slice(&body).map_err(|e| json_err("alerts", e))?;
-        drop(body);
+        let raw = self.fetch_alerts(&query).await?;
         let silences =
             if raw.iter().any(|a| !a.status.silenced_by.is_empty()) { self.silences().await? } else { Vec::new() };
         Ok(self.to_alerts(raw, silences))
+    }
+
+    /// `GET /alerts`, asked as [`Self::call`] asks (the peer that answered last first), its
+    /// array decoded while the body arrives: never held whole, parsed during the wait.
+    async fn fetch_alerts(&self, query: &[(&str, &str)]) -> Result<Vec<AmAlert>, SourceError> {
+        let n = self.bases.len();
+        let start = self.preferred.load(Ordering::Relaxed) % n.max(1);
+        let mut errors = Vec::new();
+        for k in 0..n {
+            let i = (start + k) % n;
+            let req = self.request(Method::GET, &self.bases[i], "/alerts").query(query);
+            let mut array = crate::json_array::ArrayStream::<AmAlert>::default();
+            let mut refused = None;
+            let read = async {
+                let mut resp = http::open(req, self.max_bytes).await?;
+                http::each_chunk(&mut resp, self.max_bytes, |chunk| {
+                    refused = array.feed(chunk).err();
+                    refused.is_none()
+                })
+                .await
+            };
+            match read.await {
+                // An answer that is not alerts is not asked again elsewhere (as `call`).
+                Ok(()) => {
+                    self.preferred.store(i, Ordering::Relaxed);
+                    return refused.map_or_else(|| array.finish(), Err).map_err(|e| json_err("alerts", e));
+                }
+                Err(e) => errors.push((if n > 1 { Some(peer(&self.bases[i]).to_owned()) } else { None }, e)),
+            }
+        }
+        Err(PeersFailed { peers: n, errors }.into())
     }
 
     fn to_alerts(&self, raw: Vec<AmAlert>, silences: Vec<AmSilence>) -> Vec<Alert> {
@@ -333,7 +362,10 @@ impl AlertmanagerSource {
     /// What a poll makes of an `/alerts` answer and a `/silences` answer, without the
     /// network: the parser on its own, for the property tests.
     pub fn decode(&self, alerts: &[u8], silences: &[u8]) -> Result<Vec<Alert>, SourceError> {
-        let raw: Vec<AmAlert> = serde_json::from_slice(alerts).map_err(|e| json_err("alerts", e))?;
+        // Through the same decoder a poll uses, fed in pieces as the network would.
+        let mut array = crate::json_array::ArrayStream::<AmAlert>::default();
+        let fed = alerts.chunks(4096).try_for_each(|chunk| array.feed(chunk));
+        let raw = fed.and_then(|_| array.finish()).map_err(|e| json_err("alerts", e))?;
         let silences: Vec<AmSilence> = serde_json::from_slice(silences).map_err(|e| json_err("silences", e))?;
         Ok(self.to_alerts(raw, silences))
     }

@@ -17,11 +17,24 @@ struct Snapshot {
     alerts: Vec<Alert>,
 }
 
-/// The same shape, written from a borrow: a large snapshot is not copied to be saved.
+/// The same shape, written from borrows: a large snapshot is not copied to be saved.
 #[derive(Serialize)]
-struct SnapshotRef<'a> {
+#[serde(bound(serialize = "I::Item: Serialize"))]
+struct SnapshotRef<I: Iterator + Clone> {
     taken_at: DateTime<Utc>,
-    alerts: &'a [Alert],
+    alerts: Each<I>,
+}
+
+/// A sequence serialized straight from an iterator.
+struct Each<I>(I);
+
+impl<I: Iterator + Clone> Serialize for Each<I>
+where
+    I::Item: Serialize,
+{
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.clone())
+    }
 }
 
 impl SnapshotCache {
@@ -46,9 +59,19 @@ impl SnapshotCache {
     /// Writes atomically (temp file, then rename) so a crash never leaves half a snapshot.
     /// No fsync: this is a cache; after a power cut it is at worst unreadable, and ignored.
     pub fn save(&self, source: &str, taken_at: DateTime<Utc>, alerts: &[Alert]) -> std::io::Result<()> {
+        self.save_each(source, taken_at, alerts.iter())
+    }
+
+    /// [`Self::save`] from wherever the alerts are held (the ranked board, for `list`).
+    pub fn save_each<'a>(
+        &self,
+        source: &str,
+        taken_at: DateTime<Utc>,
+        alerts: impl Iterator<Item = &'a Alert> + Clone,
+    ) -> std::io::Result<()> {
         std::fs::create_dir_all(&self.dir)?;
         let tmp = self.dir.join(format!(".{source}.json.tmp"));
-        let snap = SnapshotRef { taken_at, alerts };
+        let snap = SnapshotRef { taken_at, alerts: Each(alerts) };
         let mut file = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
         serde_json::to_writer(&mut file, &snap)?;
         file.into_inner().map_err(|e| e.into_error())?;

@@ -2009,3 +2009,62 @@ property!(snapshot_cache, long_snapshot_cache, "snapshot cache", 100, prop_snaps
 property!(runbook_markdown, long_runbook_markdown, "runbook markdown", 200, prop_markdown);
 property!(slo_spec_files, long_slo_spec_files, "SLO spec files (Sloth, Pyrra, OpenSLO)", 300, prop_slo_spec);
 property!(prometheus_answers, long_prometheus_answers, "Prometheus query answers", 400, prop_prometheus_answer);
+
+// ---------------------------------------------------------------- JSON arrays as they arrive
+
+/// Bytes of a JSON array (any values, compact or pretty, sometimes damaged) and where the
+/// network breaks them into pieces: `klaxon::json_array` decodes answers this way.
+#[derive(Clone, Debug)]
+struct ArrayPieces {
+    bytes: Bytes,
+    cuts: Vec<usize>,
+}
+
+impl Arbitrary for ArrayPieces {
+    fn arbitrary(g: &mut Gen) -> Self {
+        let v = Value::Array((0..below(g, 6)).map(|_| odd_value(g, 3)).collect());
+        let mut bytes = if chance(g, 30) { serde_json::to_vec_pretty(&v).unwrap() } else { damaged_bytes(g, &v) };
+        if chance(g, 20) && !bytes.is_empty() {
+            // A byte that moves the framing: a bracket, brace, quote, backslash, comma, space.
+            let at = below(g, bytes.len());
+            bytes.insert(at, pick(g, b"[]{}\"\\, \x0c"));
+        }
+        if chance(g, 10) {
+            let lead: &[u8] = pick(g, &[&b" \n"[..], &b"\t"[..], &b"x"[..]]);
+            bytes.splice(0..0, lead.iter().copied());
+        }
+        let mut cuts: Vec<usize> = (0..below(g, 5)).map(|_| below(g, bytes.len() + 1)).collect();
+        cuts.sort_unstable();
+        ArrayPieces { bytes: Bytes(bytes), cuts }
+    }
+}
+
+/// Fed in any pieces, the array decodes to what `serde_json::from_slice` makes of it whole,
+/// and is refused exactly when that refuses it.
+fn prop_array_pieces(input: ArrayPieces) -> TestResult {
+    let whole = serde_json::from_slice::<Vec<Value>>(&input.bytes.0);
+    let mut array = klaxon::json_array::ArrayStream::<Value>::default();
+    let mut from = 0;
+    let mut fed = Ok(());
+    for &cut in input.cuts.iter().chain([&input.bytes.0.len()]) {
+        fed = fed.and_then(|_| array.feed(&input.bytes.0[from..cut]));
+        from = cut;
+    }
+    let streamed = fed.and_then(|_| array.finish());
+    verdict(match (&whole, &streamed) {
+        (Ok(w), Ok(s)) => holds(w == s, || format!("whole {w:?}, in pieces {s:?}")),
+        (Err(_), Err(_)) => Ok(()),
+        _ => Err(format!("whole {whole:?}, in pieces {streamed:?}")),
+    })
+}
+
+property!(array_pieces, long_array_pieces, "json arrays in pieces", 2000, prop_array_pieces);
+
+#[test]
+fn an_answer_that_is_not_an_array_is_refused_in_serdes_words() {
+    let mut array = klaxon::json_array::ArrayStream::<Value>::default();
+    array.feed(b" {\"error\": ").unwrap();
+    array.feed(b"1}").unwrap();
+    let whole = serde_json::from_slice::<Vec<Value>>(b" {\"error\": 1}").unwrap_err().to_string();
+    assert_eq!(array.finish().unwrap_err().to_string(), whole);
+}

@@ -1,0 +1,62 @@
+"""`klaxon list --format json` against `curl` (fetching the same answer: the floor) and
+`amtool alert query -o json` (the peer) on one real Alertmanager, in one run, interleaved:
+wall time, CPU (user + system) and peak RSS from GNU time, median of RUNS each. Run through
+benches/alertmanager.sh, which builds the release binary first."""
+
+import os
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import am  # noqa: E402
+
+RUNS = int(os.environ.get("RUNS", "7"))
+
+
+def timed(cmd, env):
+    """(wall s, cpu s, peak KiB) of one run, its output thrown away."""
+    r = subprocess.run(["/usr/bin/time", "-f", "%e %U %S %M", *cmd], env=env, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE, text=True)
+    wall, user, system, rss = r.stderr.strip().splitlines()[-1].split()
+    return float(wall), float(user) + float(system), int(rss)
+
+
+def main(counts):
+    print(f"<!-- benches/alertmanager.sh {' '.join(map(str, counts))}: load average before: {am.load_average()} -->")
+    print(f"| alerts | command | wall time (median of {RUNS}) | CPU user+sys | peak memory | wall vs curl |")
+    print("|---|---|---|---|---|---|")
+    for n in counts:
+        with tempfile.TemporaryDirectory() as work:
+            server = am.Alertmanager(work)
+            try:
+                server.post(0, n)
+                server.wait_for(n)
+                env = am.klaxon_env(work, server)
+                query = "active=true&silenced=true&inhibited=false&unprocessed=true"
+                tools = {
+                    "`klaxon list --format json`": [am.KLAXON, "list", "--format", "json"],
+                    "`curl` GET of the same answer": ["curl", "-sf", "-o", "/dev/null", f"{server.url}/api/v2/alerts?{query}"],
+                    "`amtool alert query -o json`": ["amtool", "alert", "query", "-o", "json",
+                                                     f"--alertmanager.url={server.url}"],
+                }
+                first = timed(tools["`klaxon list --format json`"], env)  # records every alert as seen
+                got = {name: [] for name in tools}
+                for _ in range(RUNS):
+                    for name, cmd in tools.items():
+                        got[name].append(timed(cmd, env))
+                curl = am.median([w for w, _, _ in got["`curl` GET of the same answer"]])
+                for name, runs in got.items():
+                    wall = am.median([w for w, _, _ in runs])
+                    cpu = am.median([c for _, c, _ in runs])
+                    rss = am.median([m for _, _, m in runs]) / 1024
+                    print(f"| {n:,} | {name} | {wall:.3f} s | {cpu:.2f} s | {rss:.0f} MiB | {wall / curl:.2f}x |")
+                print(f"| {n:,} | klaxon, first run (records {n:,} new alerts) | {first[0]:.3f} s | {first[1]:.2f} s "
+                      f"| {first[2] / 1024:.0f} MiB | {first[0] / curl:.2f}x |")
+            finally:
+                server.stop()
+    print(f"<!-- load average after: {am.load_average()} -->")
+
+
+if __name__ == "__main__":
+    main([int(a) for a in sys.argv[1:]] or [10000, 50000])

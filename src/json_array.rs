@@ -1,0 +1,110 @@
+//! A top-level JSON array decoded element by element as its bytes arrive, so a large answer
+//! is parsed while the rest is still on the wire and never held whole. Each element is
+//! framed (strings and nesting followed byte by byte) and handed to `serde_json::from_slice`.
+//! Anything that does not start with `[` is kept and decoded whole at the end, so a server's
+//! error object gets serde's own words; an element's error counts lines from its start.
+
+use serde::de::{DeserializeOwned, Error as _};
+
+/// JSON's whitespace (RFC 8259): not `u8::is_ascii_whitespace`, which also takes form feed.
+fn blank(b: u8) -> bool {
+    matches!(b, b' ' | b'\n' | b'\r' | b'\t')
+}
+
+enum State {
+    /// Before the first byte that is not whitespace.
+    Start,
+    /// Not an array: every byte kept for one `from_slice` at the end.
+    Whole,
+    /// Inside the array, `depth` levels into the current element.
+    Elements { depth: usize, in_string: bool, escaped: bool, after_comma: bool },
+    /// After the closing `]`: only whitespace may follow.
+    Done,
+}
+
+pub struct ArrayStream<T> {
+    state: State,
+    /// The current element's bytes carried over from earlier chunks.
+    pending: Vec<u8>,
+    items: Vec<T>,
+}
+
+impl<T: DeserializeOwned> Default for ArrayStream<T> {
+    fn default() -> Self {
+        ArrayStream { state: State::Start, pending: Vec::new(), items: Vec::new() }
+    }
+}
+
+impl<T: DeserializeOwned> ArrayStream<T> {
+    /// Takes the next bytes; an element that is complete now is decoded now.
+    pub fn feed(&mut self, chunk: &[u8]) -> Result<(), serde_json::Error> {
+        let mut start = 0; // where the current element's bytes begin in `chunk`
+        for (i, &b) in chunk.iter().enumerate() {
+            match &mut self.state {
+                // Kept, so that an answer that is not an array is read back exactly as sent.
+                State::Start if blank(b) => self.pending.push(b),
+                State::Start if b == b'[' => {
+                    self.pending.clear();
+                    self.state = State::Elements { depth: 0, in_string: false, escaped: false, after_comma: false };
+                    start = i + 1;
+                }
+                State::Start | State::Whole => {
+                    self.state = State::Whole;
+                    self.pending.extend_from_slice(&chunk[i..]);
+                    return Ok(());
+                }
+                State::Done if blank(b) => {}
+                State::Done => return Err(serde_json::Error::custom("trailing characters after the array")),
+                State::Elements { in_string: true, escaped, .. } if *escaped => *escaped = false,
+                State::Elements { in_string: true, escaped, .. } if b == b'\\' => *escaped = true,
+                State::Elements { in_string, .. } if *in_string => *in_string = b != b'"',
+                State::Elements { in_string, .. } if b == b'"' => *in_string = true,
+                State::Elements { depth, .. } if b == b'{' || b == b'[' => *depth += 1,
+                State::Elements { depth, .. } if (b == b'}' || b == b']') && *depth > 0 => *depth -= 1,
+                State::Elements { depth: 0, after_comma, .. } if b == b',' || b == b']' => {
+                    let comma = std::mem::replace(after_comma, b == b',');
+                    let last = b == b']';
+                    if last {
+                        self.state = State::Done;
+                    }
+                    self.element(&chunk[start..i], comma, last)?;
+                    start = i + 1;
+                }
+                State::Elements { .. } => {}
+            }
+        }
+        if let State::Elements { .. } = self.state {
+            self.pending.extend_from_slice(&chunk[start..]);
+        }
+        Ok(())
+    }
+
+    /// The elements, once the body has ended.
+    pub fn finish(self) -> Result<Vec<T>, serde_json::Error> {
+        match self.state {
+            State::Done => Ok(self.items),
+            State::Start | State::Whole => serde_json::from_slice(&self.pending),
+            State::Elements { .. } => Err(serde_json::Error::custom("EOF while parsing a list")),
+        }
+    }
+
+    /// Decodes the element that ends with `tail` (after what `pending` holds). `comma`: one
+    /// came before it; `last`: the array closes after it (`[]` has no element at all).
+    fn element(&mut self, tail: &[u8], comma: bool, last: bool) -> Result<(), serde_json::Error> {
+        let bytes = if self.pending.is_empty() {
+            tail
+        } else {
+            self.pending.extend_from_slice(tail);
+            &self.pending[..]
+        };
+        if bytes.iter().all(|&b| blank(b)) {
+            if last && !comma && self.items.is_empty() {
+                return Ok(());
+            }
+            return Err(serde_json::Error::custom(if comma { "trailing comma" } else { "expected value" }));
+        }
+        self.items.push(serde_json::from_slice(bytes)?);
+        self.pending.clear();
+        Ok(())
+    }
+}
