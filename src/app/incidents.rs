@@ -49,8 +49,12 @@ impl Incidents {
     }
 }
 
-/// The alerts `I` declares around: the selected alert, or every alert of the selected group.
+/// The alerts `I` declares around: the multi-selection (in view order) when there is one,
+/// else the selected alert, or every alert of the selected group.
 pub fn selected_keys(state: &State) -> Vec<AlertKey> {
+    if !state.selection.is_empty() {
+        return state.selection.in_view_order(state);
+    }
     match state.list.rows.get(state.list.selected) {
         Some(Row::Group { name, .. }) => {
             let group = state.list.group;

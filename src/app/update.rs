@@ -543,6 +543,7 @@ fn run(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         Action::Declare => {
             let keys = super::incidents::selected_keys(state);
             super::incidents::declare(state, &keys, fx);
+            state.selection.clear();
         }
         Action::AlertSlo => super::slo::jump(state),
         Action::Quit => {

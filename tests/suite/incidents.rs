@@ -382,6 +382,29 @@ mod console {
         let Some(Event::Declared { alerts, .. }) = Event::parse(&stored(1, entry)) else { panic!() };
         assert_eq!(alerts.len(), keys.len());
     }
+
+    /// With alerts picked (`space`), `I` declares from the selection in the list's order,
+    /// whatever the cursor is on, and the selection is spent.
+    #[test]
+    fn declaring_from_the_triage_selection_takes_it_in_view_order() {
+        let mut s = state_with(120, 40, sample());
+        for _ in 0..3 {
+            app::update(&mut s, key("space"));
+            app::update(&mut s, key("j"));
+            app::update(&mut s, key("j"));
+        }
+        let picked = s.selection.in_view_order(&s);
+        assert_eq!(picked.len(), 3);
+        let under_cursor = s.selected_item().unwrap().alert.key.clone();
+        assert!(!picked.contains(&under_cursor), "the cursor is elsewhere");
+        let fx = app::update(&mut s, key("I"));
+        let [Effect::Append(entry)] = fx.as_slice() else { panic!("{fx:?}") };
+        let Some(Event::Declared { alerts, title, .. }) = Event::parse(&stored(1, entry)) else { panic!() };
+        let picked: Vec<String> = picked.iter().map(|k| k.to_string()).collect();
+        assert_eq!(alerts, picked, "the selection, in view order");
+        assert!(title.ends_with("and 2 more"), "{title}");
+        assert!(s.selection.is_empty(), "the selection is spent");
+    }
 }
 
 /// The command line while the team's PostgreSQL is stopped: an incident named by its whole id
