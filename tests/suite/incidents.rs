@@ -496,6 +496,9 @@ mod console {
         assert!(s.flash.as_ref().unwrap().text.contains("0ld1d000 is closed"), "{:?}", s.flash);
         app::update(&mut s, key("esc"));
         assert_eq!(s.mode, app::state::Mode::Normal);
+        app::update(&mut s, key(":"));
+        typed(&mut s, "incidents\n");
+        assert!(matches!(s.mode, app::state::Mode::Incidents(_)), ":incidents opens it too: {:?}", s.mode);
     }
 
     /// `P` in the log pane pins the line under the cursor to the incident holding the alert.
