@@ -56,6 +56,7 @@ actions! {
     LogCorrelate => "log-correlate", "Logs: lines sharing this request/trace id";
     LogNextMatch => "log-next-match", "Logs: next line matching the search";
     LogWrap => "log-wrap", "Logs: wrap long lines (again: cut them)";
+    LogPin => "log-pin", "Logs: pin this line to the alert's open incident";
     ScrollLeft => "scroll-left", "Logs: scroll long lines left";
     ScrollRight => "scroll-right", "Logs: scroll long lines right";
     Filter => "filter", "Filter";
@@ -68,7 +69,8 @@ actions! {
     Reports => "reports", "Reports: pages per week, MTTA/MTTR trend, noisiest alerts";
     Slos => "slos", "SLOs: error budget left and burn rates, worst first";
     AlertSlo => "alert-slo", "Show the SLO this alert is about";
-    Declare => "declare-incident", "Declare an incident from this alert or group";
+    Declare => "declare-incident", "Declare an incident from this alert, group or selection";
+    Incidents => "incidents", "Incidents: open and recent, timeline, status, roles, updates";
     Palette => "palette", "Command palette";
     Help => "help", "Help";
     Quit => "quit", "Quit";

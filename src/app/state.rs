@@ -89,6 +89,8 @@ pub enum Mode {
     Reports,
     /// The SLO view: error budgets and burn rates (`super::slo`).
     Slos,
+    /// Declared incidents (`super::incidents::View`).
+    Incidents(Box<super::incidents::View>),
 }
 
 impl PartialEq for Mode {
@@ -105,6 +107,7 @@ impl PartialEq for Mode {
             (Mode::Silence(a), Mode::Silence(b)) => a == b,
             (Mode::Reassign { key: a, input: x }, Mode::Reassign { key: b, input: y }) => a == b && x == y,
             (Mode::Reports, Mode::Reports) | (Mode::Slos, Mode::Slos) => true,
+            (Mode::Incidents(a), Mode::Incidents(b)) => a == b,
             (Mode::Runbooks(a), Mode::Runbooks(b)) => {
                 a.query == b.query && a.open.as_ref().map(|r| &r.name) == b.open.as_ref().map(|r| &r.name)
             }

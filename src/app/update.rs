@@ -276,6 +276,7 @@ fn on_key(state: &mut State, key: Key, fx: &mut Vec<Effect>) {
         Mode::Runbooks(_) => runbooks::browser_key(state, key, fx),
         Mode::Reports => super::reports::key(state, key, fx),
         Mode::Slos => super::slo::key(state, key),
+        Mode::Incidents(_) => super::incidents::key(state, key, fx),
         Mode::Sources { scroll } => match key.code {
             KeyCode::Char('j') | KeyCode::Down => *scroll += 1,
             KeyCode::Char('k') | KeyCode::Up => *scroll = scroll.saturating_sub(1),
@@ -487,8 +488,10 @@ fn run(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         Action::CopyCode if state.focus != Pane::Runbook => not_here(state, action),
         Action::CopyCode => runbooks::copy_code(state, fx),
         Action::Logs => focus(state, Pane::Logs),
+        Action::LogPin if state.focus == Pane::Logs => super::incidents::pin(state, fx),
         // Outside the log pane they say where they work.
-        Action::LogFollow
+        Action::LogPin
+        | Action::LogFollow
         | Action::LogLevel
         | Action::LogCorrelate
         | Action::LogNextMatch
@@ -543,7 +546,9 @@ fn run(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         Action::Declare => {
             let keys = super::incidents::selected_keys(state);
             super::incidents::declare(state, &keys, fx);
+            state.selection.clear();
         }
+        Action::Incidents => super::incidents::open_view(state),
         Action::AlertSlo => super::slo::jump(state),
         Action::Quit => {
             let drafts = state.detail.drafts.values().filter(|d| !d.trim().is_empty()).count();

@@ -5,6 +5,7 @@ mod alert_detail;
 mod alert_list;
 mod header;
 mod help;
+mod incidents;
 pub mod log_pane;
 mod overlay;
 mod reports;
@@ -58,6 +59,7 @@ pub fn draw(state: &State, theme: &Theme, frame: &mut Frame) -> Drawn {
         Mode::Runbooks(browser) => drawn.browser = runbook_browser::draw(frame, size, state, theme, browser),
         Mode::Reports => reports::draw(frame, size, state, theme),
         Mode::Slos => slos::draw(frame, size, state, theme),
+        Mode::Incidents(view) => incidents::draw(frame, size, state, theme, view),
         Mode::Normal | Mode::Filter { .. } | Mode::Reassign { .. } => {}
     }
     drawn

@@ -415,3 +415,111 @@ fn a_storm_of_20000_alerts_shows_and_the_keys_still_answer() {
     let (alt, _, status) = t.exited_clean();
     assert_eq!((alt.as_str(), status.as_str()), ("0", "0"), "q quits at once, the terminal restored");
 }
+
+/// The count in the selection's flash ("selected demo/…: 2 selected").
+fn selected_count(screen: &str) -> Option<usize> {
+    let line = screen.lines().rev().find(|l| l.contains(" selected"))?;
+    let (_, rest) = line.rsplit_once(": ")?;
+    let mut words = rest.split_whitespace();
+    let n = words.next()?.parse().ok()?;
+    (words.next() == Some("selected")).then_some(n)
+}
+
+/// An incident worked from the console as a person would (issue 27): three alerts selected
+/// and declared, the commander role taken, an update posted, a log line pinned from the log
+/// pane, closed; then `klaxon incident postmortem` writes a file with every section and the
+/// figures of what was done.
+#[test]
+fn an_incident_from_three_alerts_to_its_postmortem_in_the_console() {
+    let Some(tmux) = require("/usr/bin/tmux", "tmux") else { return };
+    let sb = Sandbox::new();
+    let log = sb.write("app.log", "{\"level\":\"error\",\"msg\":\"upstream timed out\",\"request_id\":\"r-9\"}\n");
+    sb.write(
+        "config/klaxon/klaxon.toml",
+        &format!(
+            "[[sources]]\nname = \"demo\"\nkind = \"demo\"\n\n[[logs]]\nname = \"app\"\nkind = \"file\"\npath = \"{}\"\n",
+            log.display()
+        ),
+    );
+    let t = Tmux::start(tmux, &sb, "incident");
+    t.wait_for("ranked alerts", |s| list_tags(s).len() >= 3);
+    // Select until three are: a new demo alert may slide under the cursor between keys,
+    // and pressing space on a selected one unselects it, so count from the flash.
+    let mut count = 0;
+    while count < 3 {
+        t.keys(&["Space"]);
+        let was = count;
+        let screen = t.wait_for("the selection's count", |s| selected_count(s).is_some_and(|n| n != was));
+        count = selected_count(&screen).unwrap();
+        t.keys(&["j"]);
+    }
+    t.keys(&["I"]);
+    let screen = t.wait_for("the declaration stored", |s| s.contains("with 3 alert(s) (stored)"));
+    let id: String = screen.split("declared incident ").nth(1).unwrap().chars().take(8).collect();
+    assert!(screen.lines().next().unwrap().contains(&format!("INC {id} investigating")), "the header: {screen}");
+
+    t.keys(&["i"]);
+    t.wait_for("the incident view", |s| s.contains("Incidents: 1 open, 0 closed") && s.contains(&format!("▶ {id}")));
+    t.keys(&["c"]);
+    t.wait_for("the commander role stored", |s| s.contains("took the commander role (stored)"));
+    t.wait_for("the role in the view", |s| s.contains("commander tester"));
+    t.keys(&["u"]);
+    t.typed("Failing over the API; errors dropping");
+    t.wait_for("the update typed", |s| s.contains("update (investigating): Failing over the API; errors dropping"));
+    t.keys(&["Enter"]);
+    t.wait_for("the update stored", |s| {
+        s.contains("posted an update (investigating): Failing over") && s.contains("(stored)")
+    });
+    t.keys(&["Escape"]);
+    t.wait_for("your role in the header", |s| {
+        s.lines().next().is_some_and(|l| l.contains(&format!("INC {id} commander")))
+    });
+
+    t.keys(&["l"]);
+    t.wait_for("the log line", |s| s.contains("ERROR upstream timed out"));
+    t.keys(&["P"]);
+    t.wait_for("the pin stored", |s| s.contains("pinned a log line from app") && s.contains("(stored)"));
+
+    t.keys(&["i"]);
+    t.wait_for("the incident view again", |s| s.contains("Incidents: 1 open"));
+    t.keys(&["x"]);
+    t.wait_for("close asked", |s| s.contains("x again closes it"));
+    t.keys(&["x"]);
+    t.wait_for("closed", |s| s.contains("closed the incident (stored)") && s.contains("Incidents: 0 open, 1 closed"));
+    t.keys(&["Escape"]);
+    t.wait_for("the header without it", |s| !s.lines().next().unwrap_or_default().contains("INC "));
+    t.keys(&["q"]);
+    let (_, _, status) = t.exited_clean();
+    assert_eq!(status, "0");
+
+    let out = sb.path("postmortem.md");
+    sb.klaxon().args(["incident", "postmortem", &id, "--output"]).arg(&out).assert().success();
+    let md = std::fs::read_to_string(&out).unwrap();
+    let sections = [
+        "## Summary",
+        "## Impact",
+        "## Figures",
+        "## People and roles",
+        "## On call when it started",
+        "## Timeline",
+        "## Runbooks opened",
+        "## Pinned log lines",
+        "## Causes",
+        "## Follow-ups",
+    ];
+    let mut at = 0;
+    for s in sections {
+        let found = md[at..].find(s).unwrap_or_else(|| panic!("{s} after the sections before it:\n{md}"));
+        at += found;
+    }
+    for figure in ["- Alerts: 3", "- Status updates posted: 1", "- tester (commander)", "- Closed at "] {
+        assert!(md.contains(figure), "{figure}:\n{md}");
+    }
+    assert!(!md.contains("Time to resolve: none"), "it was resolved:\n{md}");
+    assert!(md.contains("Time to resolve: "), "{md}");
+    assert!(
+        md.contains("`app`: `") && md.contains("ERROR upstream timed out request_id=r-9"),
+        "the pinned line:\n{md}"
+    );
+    assert!(md.contains("Failing over the API; errors dropping"), "the update in the timeline:\n{md}");
+}

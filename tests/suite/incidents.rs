@@ -382,6 +382,146 @@ mod console {
         let Some(Event::Declared { alerts, .. }) = Event::parse(&stored(1, entry)) else { panic!() };
         assert_eq!(alerts.len(), keys.len());
     }
+
+    /// With alerts picked (`space`), `I` declares from the selection in the list's order,
+    /// whatever the cursor is on, and the selection is spent.
+    #[test]
+    fn declaring_from_the_triage_selection_takes_it_in_view_order() {
+        let mut s = state_with(120, 40, sample());
+        for _ in 0..3 {
+            app::update(&mut s, key("space"));
+            app::update(&mut s, key("j"));
+            app::update(&mut s, key("j"));
+        }
+        let picked = s.selection.in_view_order(&s);
+        assert_eq!(picked.len(), 3);
+        let under_cursor = s.selected_item().unwrap().alert.key.clone();
+        assert!(!picked.contains(&under_cursor), "the cursor is elsewhere");
+        let fx = app::update(&mut s, key("I"));
+        let [Effect::Append(entry)] = fx.as_slice() else { panic!("{fx:?}") };
+        let Some(Event::Declared { alerts, title, .. }) = Event::parse(&stored(1, entry)) else { panic!() };
+        let picked: Vec<String> = picked.iter().map(|k| k.to_string()).collect();
+        assert_eq!(alerts, picked, "the selection, in view order");
+        assert!(title.ends_with("and 2 more"), "{title}");
+        assert!(s.selection.is_empty(), "the selection is spent");
+    }
+
+    /// The one incident event an update wrote, as the store would read it back.
+    fn written(fx: &[Effect]) -> (NewEntry, Event) {
+        let [Effect::Append(entry)] = fx else { panic!("one entry to store: {fx:?}") };
+        let event = Event::parse(&stored(1, entry)).unwrap_or_else(|| panic!("{entry:?}"));
+        (entry.clone(), event)
+    }
+
+    /// `declared` plus a second, closed incident: what the view lists.
+    fn with_view(width: u16, height: u16) -> (State, String) {
+        let (mut s, id) = declared(width, height);
+        let old = incident::declare(
+            "op-old".into(),
+            t0() - chrono::Duration::hours(30),
+            "0ld1d000",
+            "bob",
+            "Disk full on db2",
+            klaxon::model::Severity::High,
+            &[],
+        );
+        let closed = incident::entry(
+            "op-oldc".into(),
+            t0() - chrono::Duration::hours(28),
+            "0ld1d000",
+            "bob",
+            &Event::Closed { summary: "freed".into() },
+        );
+        app::update(&mut s, Msg::Entries(vec![stored(90, &old), stored(91, &closed)]));
+        app::update(&mut s, key("i"));
+        (s, id)
+    }
+
+    #[test]
+    fn the_incident_view_at_120x40_lists_open_then_closed_and_enter_shows_the_timeline() {
+        let (mut s, id) = with_view(120, 40);
+        let shown = screen(&s);
+        let open_at = shown.find(&format!("▶ {id}")).unwrap_or_else(|| panic!("{shown}"));
+        assert!(open_at < shown.find("0ld1d000").unwrap(), "open first: {shown}");
+        assert!(shown.contains("commander alice"), "{shown}");
+        assert!(shown.contains("closed"), "{shown}");
+        insta::assert_snapshot!("view_120x40", shown.replace(&id, "<id>"));
+        let d1 = klaxon::model::AlertKey::new("prod", "d1");
+        s.detail.timelines.remove(&d1);
+        let fx = app::update(&mut s, key("enter"));
+        assert_eq!(fx, [Effect::LoadTimeline(d1.clone())], "its alerts' entries are read");
+        let ack = NewEntry::stamped("op-ack".into(), t0(), d1.clone(), EntryKind::Acked, "bob", "");
+        app::update(&mut s, Msg::Timeline { key: d1, entries: vec![stored(92, &ack)] });
+        let shown = screen(&s);
+        assert!(shown.contains("declared the incident"), "{shown}");
+        assert!(shown.contains("posted an update (identified): failing over"), "{shown}");
+        assert!(shown.contains("bob [prod/d1] acknowledged"), "its alert's entries merge in: {shown}");
+        insta::assert_snapshot!("view_timeline_120x40", shown.replace(&id, "<id>"));
+    }
+
+    #[test]
+    fn the_incident_view_at_40x10_still_shows_id_status_and_title() {
+        let (s, id) = with_view(40, 10);
+        let shown = screen(&s);
+        assert!(shown.contains(&format!("▶ {}  identif", &id[..4])), "{shown}");
+        insta::assert_snapshot!("view_40x10", shown.replace(&id, "<id>").replace(&id[..4], "<id>"));
+    }
+
+    /// From the view: a role, the next status, an update typed exactly, and close asked
+    /// twice; each the same entry the command line writes (kind, key, event).
+    #[test]
+    fn acting_from_the_incident_view_writes_the_cli_s_entries() {
+        let (mut s, id) = with_view(120, 40);
+        let (entry, event) = written(&app::update(&mut s, key("m")));
+        assert_eq!(entry.alert_key, incident::key(&id));
+        assert_eq!(event, Event::Role { role: "communications".into(), person: "alice".into() });
+        let (_, event) = written(&app::update(&mut s, key("s")));
+        assert_eq!(event, Event::Status { status: Status::Monitoring }, "identified → monitoring");
+        assert!(app::update(&mut s, key("u")).is_empty());
+        typed(&mut s, "DB failed over; errors back to normal");
+        assert!(screen(&s).contains("update (identified): DB failed over"), "{}", screen(&s));
+        let (_, event) = written(&app::update(&mut s, key("enter")));
+        let text = "DB failed over; errors back to normal".to_string();
+        assert_eq!(event, Event::Update { status: Status::Identified, text });
+        assert!(app::update(&mut s, key("u")).is_empty());
+        let fx = app::update(&mut s, key("enter"));
+        assert!(fx.is_empty(), "an empty update is refused: {fx:?}");
+        assert!(s.flash.as_ref().is_some_and(|f| f.error && f.text.contains("needs some text")), "{:?}", s.flash);
+        assert!(app::update(&mut s, key("x")).is_empty(), "x asks first");
+        assert!(screen(&s).contains("x again closes it"), "said where it is seen: {}", screen(&s));
+        let (_, event) = written(&app::update(&mut s, key("x")));
+        assert_eq!(event, Event::Closed { summary: String::new() });
+        app::update(&mut s, key("j"));
+        assert!(app::update(&mut s, key("c")).is_empty(), "a closed incident takes no role");
+        assert!(s.flash.as_ref().unwrap().text.contains("0ld1d000 is closed"), "{:?}", s.flash);
+        app::update(&mut s, key("esc"));
+        assert_eq!(s.mode, app::state::Mode::Normal);
+        app::update(&mut s, key(":"));
+        typed(&mut s, "incidents\n");
+        assert!(matches!(s.mode, app::state::Mode::Incidents(_)), ":incidents opens it too: {:?}", s.mode);
+    }
+
+    /// `P` in the log pane pins the line under the cursor to the incident holding the alert.
+    #[test]
+    fn pinning_a_log_line_from_the_log_pane() {
+        let (mut s, id) = declared(120, 40);
+        app::update(&mut s, key("P"));
+        assert!(s.flash.as_ref().unwrap().text.contains("log pane"), "outside the pane it says where: {:?}", s.flash);
+        s.logs = klaxon::app::logs::LogPane::new(vec!["app".into()], 100);
+        app::update(&mut s, key("l"));
+        let alert = s.logs.alert.clone().unwrap();
+        let mut l = klaxon::model::LogLine::parse("app", r#"{"level":"error","msg":"query timeout","ms":30000}"#);
+        l.at = Some(t0());
+        app::update(
+            &mut s,
+            Msg::Log { alert, source: "app".into(), update: klaxon::app::logs::LogUpdate::Lines(vec![l]) },
+        );
+        let (entry, event) = written(&app::update(&mut s, key("P")));
+        assert_eq!(entry.alert_key, incident::key(&id));
+        let Event::Pinned { line, from } = event else { panic!("{event:?}") };
+        assert_eq!(from, "app");
+        assert!(line.contains("ERROR query timeout") && line.contains("ms=30000"), "{line}");
+    }
 }
 
 /// The command line while the team's PostgreSQL is stopped: an incident named by its whole id
