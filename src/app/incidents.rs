@@ -275,6 +275,28 @@ pub fn hint(view: &View) -> &'static str {
     }
 }
 
+/// `r` on an alert an open incident holds: the runbook shown beside it is recorded on the
+/// incident, once per incident and runbook, so the postmortem lists what people read.
+pub fn runbook_shown(state: &mut State, fx: &mut Vec<Effect>) {
+    let Some(pane) = &state.runbooks.pane else { return };
+    let name = match (pane.shown(), &pane.resolution.external) {
+        (Some(rb), _) => rb.name.clone(),
+        (None, Some(crate::runbooks::Reference::Name(n) | crate::runbooks::Reference::Url(n))) => n.clone(),
+        (None, Some(crate::runbooks::Reference::Path(p))) => p.display().to_string(),
+        (None, None) => return,
+    };
+    let alert = pane.alert.as_str();
+    let Some(inc) = state.incidents.open().find(|i| i.alerts.contains(alert)).cloned() else { return };
+    let key = incident::key(&inc.id);
+    let noted = state.incidents.entries.iter().any(|e| {
+        e.alert_key == key
+            && matches!(incident::Event::parse(e), Some(incident::Event::Runbook { name: n }) if n == name)
+    });
+    if !noted {
+        write(state, &inc, incident::Event::Runbook { name }, fx);
+    }
+}
+
 /// `P` in the log pane: the line under the cursor pinned to the open incident that holds
 /// the alert the pane follows, else to the only open incident; with several and none
 /// holding the alert it says so rather than guess.

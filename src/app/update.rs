@@ -483,7 +483,10 @@ fn run(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             }
             state.mode = Mode::Reassign { key, input: String::new() };
         }),
-        Action::Runbook => focus_with(state, Pane::Runbook, fx),
+        Action::Runbook => {
+            focus_with(state, Pane::Runbook, fx);
+            super::incidents::runbook_shown(state, fx);
+        }
         Action::BrowseRunbooks => runbooks::open_browser(state),
         Action::CopyCode if state.focus != Pane::Runbook => not_here(state, action),
         Action::CopyCode => runbooks::copy_code(state, fx),

@@ -501,6 +501,21 @@ mod console {
         assert!(matches!(s.mode, app::state::Mode::Incidents(_)), ":incidents opens it too: {:?}", s.mode);
     }
 
+    /// `r` on an alert the incident holds records the runbook shown, once: the postmortem's
+    /// "Runbooks opened" is filled from these entries.
+    #[test]
+    fn showing_the_runbook_of_an_incident_s_alert_records_it_once() {
+        let (mut s, id) = declared(120, 40);
+        app::update(&mut s, Msg::Runbooks(std::sync::Arc::new(klaxon::runbooks::Library::load(&[]).0)));
+        let (entry, event) = written(&app::update(&mut s, key("r")));
+        assert_eq!(entry.alert_key, incident::key(&id));
+        assert_eq!(event, Event::Runbook { name: "disk-filling".into() });
+        app::update(&mut s, Msg::Entries(vec![stored(103, &entry)]));
+        app::update(&mut s, key("tab"));
+        let again = app::update(&mut s, key("r"));
+        assert!(!again.iter().any(|e| matches!(e, Effect::Append(_))), "recorded once: {again:?}");
+    }
+
     /// `P` in the log pane pins the line under the cursor to the incident holding the alert.
     #[test]
     fn pinning_a_log_line_from_the_log_pane() {
