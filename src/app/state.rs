@@ -89,6 +89,8 @@ pub enum Mode {
     Reports,
     /// The SLO view: error budgets and burn rates (`super::slo`).
     Slos,
+    /// The silences view (`super::silence_list`).
+    Silences,
 }
 
 impl PartialEq for Mode {
@@ -104,7 +106,7 @@ impl PartialEq for Mode {
             (Mode::Editor(a), Mode::Editor(b)) => a == b,
             (Mode::Silence(a), Mode::Silence(b)) => a == b,
             (Mode::Reassign { key: a, input: x }, Mode::Reassign { key: b, input: y }) => a == b && x == y,
-            (Mode::Reports, Mode::Reports) | (Mode::Slos, Mode::Slos) => true,
+            (Mode::Reports, Mode::Reports) | (Mode::Slos, Mode::Slos) | (Mode::Silences, Mode::Silences) => true,
             (Mode::Runbooks(a), Mode::Runbooks(b)) => {
                 a.query == b.query && a.open.as_ref().map(|r| &r.name) == b.open.as_ref().map(|r| &r.name)
             }
@@ -175,6 +177,8 @@ pub struct State {
     pub reports: super::reports::ReportsView,
     /// Every SLO's last figures.
     pub slos: super::slo::SloView,
+    /// Every Alertmanager's silences, from its last poll.
+    pub silence_list: super::silence_list::SilencesView,
 }
 
 impl State {
@@ -211,6 +215,7 @@ impl State {
             dirty: true,
             reports: Default::default(),
             slos: Default::default(),
+            silence_list: Default::default(),
         }
     }
 

@@ -90,6 +90,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         Msg::Reports(result) => super::reports::loaded(state, result),
         Msg::Slos(slos) => super::slo::defined(state, slos),
         Msg::Slo(update) => super::slo::updated(state, update),
+        Msg::Silences { source, silences } => super::silence_list::received(state, source, silences),
         Msg::Unsent(n) => {
             state.dirty |= state.unsent != n;
             state.unsent = n;
@@ -273,6 +274,7 @@ fn on_key(state: &mut State, key: Key, fx: &mut Vec<Effect>) {
         Mode::Runbooks(_) => runbooks::browser_key(state, key, fx),
         Mode::Reports => super::reports::key(state, key, fx),
         Mode::Slos => super::slo::key(state, key),
+        Mode::Silences => super::silence_list::key(state, key, fx),
         Mode::Sources { scroll } => match key.code {
             KeyCode::Char('j') | KeyCode::Down => *scroll += 1,
             KeyCode::Char('k') | KeyCode::Up => *scroll = scroll.saturating_sub(1),
@@ -537,6 +539,7 @@ fn run(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         Action::Sources => state.mode = Mode::Sources { scroll: 0 },
         Action::Reports => super::reports::open(state, fx),
         Action::Slos => super::slo::open(state, None),
+        Action::Silences => super::silence_list::open(state),
         Action::AlertSlo => super::slo::jump(state),
         Action::Quit => {
             let drafts = state.detail.drafts.values().filter(|d| !d.trim().is_empty()).count();

@@ -10,6 +10,7 @@ mod overlay;
 mod reports;
 mod runbook_browser;
 mod runbook_pane;
+mod silence_list;
 mod silences;
 mod slos;
 mod source_panel;
@@ -57,6 +58,7 @@ pub fn draw(state: &State, theme: &Theme, frame: &mut Frame) -> Drawn {
         Mode::Runbooks(browser) => drawn.browser = runbook_browser::draw(frame, size, state, theme, browser),
         Mode::Reports => reports::draw(frame, size, state, theme),
         Mode::Slos => slos::draw(frame, size, state, theme),
+        Mode::Silences => silence_list::draw(frame, size, state, theme),
         Mode::Normal | Mode::Filter { .. } | Mode::Reassign { .. } => {}
     }
     drawn

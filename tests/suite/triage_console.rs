@@ -5,10 +5,12 @@
 use crate::common;
 
 use common::alerts::*;
+use klaxon::app::Msg;
 use klaxon::app::silences::SilenceEditor;
 use klaxon::app::state::Mode;
 use klaxon::app::{self, Effect, State};
 use klaxon::config::theme::Theme;
+use klaxon::model::silence::{self, Silence};
 use klaxon::model::{AlertKey, EntryKind};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -167,4 +169,94 @@ fn the_silence_editor_refuses_bad_matchers_and_past_ends_and_asks_twice_for_ever
     press(&mut s, "S");
     assert_eq!(s.mode, Mode::Normal);
     assert!(s.flash.as_ref().unwrap().text.contains("prod has no silences"));
+}
+
+/// Silences as a poll brings them (`Msg::Silences`): the shape `AlertSource::silences`
+/// gives from Alertmanager's `GET /api/v2/silences` (`createdBy`, `status.state`, …).
+fn silence(id: &str, state: &str, by: &str, ends_in_hours: i64, matched: usize, comment: &str) -> Silence {
+    Silence {
+        source: "prod".into(),
+        id: id.into(),
+        state: state.into(),
+        matchers: silence::parse_matchers(&["alertname=DiskFilling", "instance=~db-.*"]).unwrap(),
+        starts_at: t0() - chrono::Duration::hours(1),
+        ends_at: t0() + chrono::Duration::hours(ends_in_hours),
+        created_by: by.into(),
+        comment: comment.into(),
+        matched,
+    }
+}
+
+fn with_silences(width: u16, height: u16) -> State {
+    let mut s = silencing(width, height);
+    let list = vec![
+        silence("0d5e7c1a-old", "expired", "bob", -2, 0, "yesterday's deploy"),
+        silence("8323d8f1-disk", "active", "carol", 2, 2, "kernel upgrade on db hosts"),
+        silence("51aa0e22-later", "pending", "dave", 6, 0, "maintenance tonight"),
+    ];
+    app::update(&mut s, Msg::Silences { source: "prod".into(), silences: Ok(list) });
+    app::update(&mut s, Msg::Silences { source: "staging".into(), silences: Err("connection refused".into()) });
+    s
+}
+
+#[test]
+fn the_silences_view_lists_filters_expires_and_extends_through_the_outbox() {
+    let mut s = with_silences(120, 40);
+    press(&mut s, "X");
+    assert_eq!(s.mode, Mode::Silences);
+    let ids = |s: &State| s.silence_list.shown().iter().map(|x| x.id.clone()).collect::<Vec<_>>();
+    assert_eq!(ids(&s), ["8323d8f1-disk", "51aa0e22-later", "0d5e7c1a-old"], "active, pending, expired");
+    insta::assert_snapshot!("silences_view_120x40", screen(&s));
+
+    // `/` filters by any of its words (author, comment, matchers), without case.
+    press(&mut s, "/");
+    typed(&mut s, "TONIGHT\n");
+    assert_eq!(ids(&s), ["51aa0e22-later"]);
+    // `e` extends the one under the cursor: a past end is refused with the reason.
+    press(&mut s, "e");
+    for _ in 0.."2h".len() {
+        press(&mut s, "backspace");
+    }
+    typed(&mut s, "until 01:00\n");
+    assert!(s.silence_list.problem.as_deref().is_some_and(|p| p.contains("past")), "{:?}", s.silence_list.problem);
+    for _ in 0.."until 01:00".len() {
+        press(&mut s, "backspace");
+    }
+    let fx = {
+        typed(&mut s, "5h");
+        press(&mut s, "enter")
+    };
+    assert_eq!(
+        appended(&fx),
+        [(
+            AlertKey::new("prod", "silences"),
+            EntryKind::Silenced,
+            "extend 51aa0e22-later until 2026-11-21T08:14:00Z".into()
+        )],
+        "the same entry `klaxon silence extend` makes"
+    );
+    // esc clears the filter; `x` expires after a yes; `n` leaves it be.
+    press(&mut s, "esc");
+    assert_eq!(ids(&s).len(), 3);
+    press(&mut s, "x");
+    assert!(press(&mut s, "n").is_empty());
+    press(&mut s, "x");
+    assert!(screen(&s).contains("Expire silence 8323d8f1-disk at prod? y/n"));
+    let fx = press(&mut s, "y");
+    assert_eq!(
+        appended(&fx),
+        [(AlertKey::new("prod", "silences"), EntryKind::Silenced, "expire 8323d8f1-disk".into())]
+    );
+    // An expired one cannot be changed; it says so.
+    press(&mut s, "G");
+    press(&mut s, "j");
+    press(&mut s, "j");
+    assert!(press(&mut s, "x").is_empty());
+    assert!(s.flash.as_ref().is_some_and(|f| f.text.contains("expired already")));
+    press(&mut s, "esc");
+    assert_eq!(s.mode, Mode::Normal);
+
+    let mut small = with_silences(40, 10);
+    press(&mut small, "X");
+    insta::assert_snapshot!("silences_view_40x10", screen(&small));
 }
