@@ -99,6 +99,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Mode::Help { .. } => Line::styled("j/k g/G scroll · other keys close", theme.style("status.hint")),
         Mode::Sources { .. } => Line::styled("j/k scroll · any other key closes", theme.style("status.hint")),
         Mode::Slos => Line::styled("j/k move · other keys close", theme.style("status.hint")),
+        // What an expire or extend came to (stored, sent, refused) shows here.
+        Mode::Silences if state.flash.is_some() => flash_line(state, theme),
         Mode::Silences => Line::styled("the silences view: esc closes", theme.style("status.hint")),
         Mode::Reports => Line::styled(
             "j/k move · enter shows the alert in the list · r reads again · other keys close",
