@@ -67,6 +67,7 @@ actions! {
     Sources => "sources", "Sources: health, last error, next try";
     Reports => "reports", "Reports: pages per week, MTTA/MTTR trend, noisiest alerts";
     Slos => "slos", "SLOs: error budget left and burn rates, worst first";
+    Suppressed => "suppressed", "Show the alerts hidden as silenced or inhibited (again: hide)";
     Silences => "silences", "Silences: who, until when, why, matched (x expire, e extend, / filter)";
     AlertSlo => "alert-slo", "Show the SLO this alert is about";
     Palette => "palette", "Command palette";

@@ -82,7 +82,7 @@ pub enum Msg {
     /// A source's silences after its poll (the silences view), or why they could not be read.
     Silences {
         source: String,
-        silences: Result<Vec<crate::model::silence::Silence>, String>,
+        silences: Result<crate::model::Silences, String>,
     },
     /// Actions not yet where they are going (the team store, a source), after an outbox run.
     Unsent(usize),

@@ -8,8 +8,8 @@
 use super::state::{Mode, State};
 use super::update::{append, flash};
 use super::{Effect, Key, KeyCode};
-use crate::model::silence::{self, Silence, SilenceOp, TIMELINE_ID};
-use crate::model::{AlertKey, EntryKind};
+use crate::model::silence::{self, Silence, SilenceOp, Silences, TIMELINE_ID};
+use crate::model::{Alert, AlertKey, EntryKind};
 use chrono::FixedOffset;
 use std::collections::BTreeMap;
 
@@ -42,6 +42,8 @@ pub struct SilencesView {
     pub prompt: Option<Prompt>,
     /// Why the last answer to the prompt was refused.
     pub problem: Option<String>,
+    /// The alerts each source's poll hides as silenced or inhibited (marked suppressed).
+    pub hidden: BTreeMap<String, Vec<Alert>>,
 }
 
 impl SilencesView {
@@ -69,6 +71,14 @@ impl SilencesView {
         list
     }
 
+    /// The hidden alerts, all sources: (silenced, inhibited).
+    pub fn hidden_counts(&self) -> (usize, usize) {
+        let all = self.hidden.values().flatten();
+        let silenced =
+            all.clone().filter(|a| a.suppression.as_deref().is_some_and(|s| s.starts_with("silenced"))).count();
+        (silenced, all.count() - silenced)
+    }
+
     /// How many silences were read, over all sources.
     pub fn total(&self) -> usize {
         self.by_source.values().filter_map(|r| r.as_ref().ok()).map(Vec::len).sum()
@@ -89,11 +99,26 @@ impl SilencesView {
 }
 
 /// A source's silences arrived (with its poll).
-pub fn received(state: &mut State, source: String, silences: Result<Vec<Silence>, String>) {
-    state.silence_list.by_source.insert(source, silences);
-    if matches!(state.mode, Mode::Silences) {
-        state.dirty = true;
+pub fn received(state: &mut State, source: String, silences: Result<Silences, String>) {
+    let v = &mut state.silence_list;
+    let before = v.hidden_counts();
+    match silences {
+        Ok(s) => {
+            v.hidden.insert(source.clone(), s.hidden);
+            v.by_source.insert(source, Ok(s.list));
+        }
+        // Not known now: not counted.
+        Err(e) => {
+            v.hidden.remove(&source);
+            v.by_source.insert(source, Err(e));
+        }
     }
+    state.dirty |= matches!(state.mode, Mode::Silences | Mode::Suppressed) || v.hidden_counts() != before;
+}
+
+/// `I`: the hidden alerts, marked suppressed with who and why (again: hidden).
+pub fn toggle_hidden(state: &mut State) {
+    state.mode = if matches!(state.mode, Mode::Suppressed) { Mode::Normal } else { Mode::Suppressed };
 }
 
 /// Opens the view.

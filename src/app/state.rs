@@ -91,6 +91,8 @@ pub enum Mode {
     Slos,
     /// The silences view (`super::silence_list`).
     Silences,
+    /// The alerts hidden as silenced or inhibited, shown on request (`I`).
+    Suppressed,
 }
 
 impl PartialEq for Mode {
@@ -106,7 +108,10 @@ impl PartialEq for Mode {
             (Mode::Editor(a), Mode::Editor(b)) => a == b,
             (Mode::Silence(a), Mode::Silence(b)) => a == b,
             (Mode::Reassign { key: a, input: x }, Mode::Reassign { key: b, input: y }) => a == b && x == y,
-            (Mode::Reports, Mode::Reports) | (Mode::Slos, Mode::Slos) | (Mode::Silences, Mode::Silences) => true,
+            (Mode::Reports, Mode::Reports)
+            | (Mode::Slos, Mode::Slos)
+            | (Mode::Silences, Mode::Silences)
+            | (Mode::Suppressed, Mode::Suppressed) => true,
             (Mode::Runbooks(a), Mode::Runbooks(b)) => {
                 a.query == b.query && a.open.as_ref().map(|r| &r.name) == b.open.as_ref().map(|r| &r.name)
             }

@@ -275,6 +275,8 @@ fn on_key(state: &mut State, key: Key, fx: &mut Vec<Effect>) {
         Mode::Reports => super::reports::key(state, key, fx),
         Mode::Slos => super::slo::key(state, key),
         Mode::Silences => super::silence_list::key(state, key, fx),
+        // Any key hides them again.
+        Mode::Suppressed => state.mode = Mode::Normal,
         Mode::Sources { scroll } => match key.code {
             KeyCode::Char('j') | KeyCode::Down => *scroll += 1,
             KeyCode::Char('k') | KeyCode::Up => *scroll = scroll.saturating_sub(1),
@@ -540,6 +542,7 @@ fn run(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         Action::Reports => super::reports::open(state, fx),
         Action::Slos => super::slo::open(state, None),
         Action::Silences => super::silence_list::open(state),
+        Action::Suppressed => super::silence_list::toggle_hidden(state),
         Action::AlertSlo => super::slo::jump(state),
         Action::Quit => {
             let drafts = state.detail.drafts.values().filter(|d| !d.trim().is_empty()).count();

@@ -37,7 +37,7 @@ pub enum Event {
     /// A source's health, and when its next poll is due (None before the first).
     Health { source: String, health: Health, next: Option<DateTime<Utc>> },
     /// A source's silences (Alertmanager), or why they could not be read.
-    Silences { source: String, silences: Result<Vec<crate::model::silence::Silence>, String> },
+    Silences { source: String, silences: Result<crate::model::Silences, String> },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

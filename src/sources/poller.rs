@@ -29,7 +29,7 @@ pub enum SourceEvent {
     /// The source's silences after a poll (only sources that have them), or why not.
     Silences {
         source: String,
-        silences: Result<Vec<crate::model::silence::Silence>, String>,
+        silences: Result<crate::model::Silences, String>,
     },
 }
 
@@ -100,6 +100,8 @@ pub fn spawn(
             // Silences ride along with each round, bounded like a poll (the console's silences view).
             if let Some(silences) = source.silences() {
                 let silences = crate::periodic::bounded(schedule.timeout, || silences).await.map_err(|e| e.to_string());
+                // The hidden alerts cross the border like any other.
+                let silences = silences.map(|s| crate::model::Silences { hidden: border(s.hidden), ..s });
                 if events.send(SourceEvent::Silences { source: name.clone(), silences }).await.is_err() {
                     return;
                 }

@@ -59,6 +59,7 @@ pub fn draw(state: &State, theme: &Theme, frame: &mut Frame) -> Drawn {
         Mode::Reports => reports::draw(frame, size, state, theme),
         Mode::Slos => slos::draw(frame, size, state, theme),
         Mode::Silences => silence_list::draw(frame, size, state, theme),
+        Mode::Suppressed => silence_list::hidden(frame, size, state, theme),
         Mode::Normal | Mode::Filter { .. } | Mode::Reassign { .. } => {}
     }
     drawn

@@ -148,3 +148,42 @@ fn footer<'a>(state: &State, w: usize, theme: &Theme) -> Vec<Line<'a>> {
     out.push(Line::styled(fit(&text, w), theme.style(style)));
     out
 }
+
+/// `I`: the alerts the polls hide, each marked SUPPRESSED with who and why.
+pub fn hidden(frame: &mut Frame, size: Rect, state: &State, theme: &Theme) {
+    let area = Rect { height: size.height.saturating_sub(1).max(1), ..size };
+    let v = &state.silence_list;
+    let (silenced, inhibited) = v.hidden_counts();
+    let title = format!(" Hidden: {silenced} silenced, {inhibited} inhibited ");
+    let block = Block::bordered()
+        .border_style(theme.style("overlay.border"))
+        .title(Line::styled(fit(&title, usize::from(area.width.saturating_sub(2))), theme.style("overlay.title")));
+    let inner = block.inner(area);
+    frame.render_widget(Clear, area);
+    frame.render_widget(block, area);
+    let w = usize::from(inner.width);
+    let rows = usize::from(inner.height).saturating_sub(1);
+    let all: Vec<&crate::model::Alert> = v.hidden.values().flatten().collect();
+    let mut lines = Vec::new();
+    if all.is_empty() {
+        lines.push(Line::styled(fit("no alert is hidden as silenced or inhibited", w), theme.style("status.hint")));
+    }
+    let more = all.len().saturating_sub(rows);
+    let shown = if more > 0 { rows.saturating_sub(1) } else { rows };
+    for a in all.iter().take(shown) {
+        let why = a.suppression.as_deref().unwrap_or("suppressed");
+        let text = format!("{} {} · {} · {why}", a.severity.name(), a.title, a.host.as_deref().unwrap_or("-"));
+        lines.push(Line::from(vec![
+            Span::styled("SUPPRESSED ", theme.style("status.hint")),
+            Span::raw(fit(&text, w.saturating_sub(11))),
+        ]));
+    }
+    if more > 0 {
+        lines.push(Line::styled(format!("… {} more", all.len() - shown), theme.style("status.hint")));
+    }
+    while lines.len() < rows {
+        lines.push(Line::raw(""));
+    }
+    lines.push(Line::styled(fit("any key hides them again", w), theme.style("status.hint")));
+    frame.render_widget(Paragraph::new(lines), inner);
+}

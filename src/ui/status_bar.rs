@@ -101,6 +101,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Mode::Slos => Line::styled("j/k move · other keys close", theme.style("status.hint")),
         // What an expire or extend came to (stored, sent, refused) shows here.
         Mode::Silences if state.flash.is_some() => flash_line(state, theme),
+        Mode::Suppressed => Line::styled("hidden alerts are shown · any key hides them", theme.style("status.hint")),
         Mode::Silences => Line::styled("the silences view: esc closes", theme.style("status.hint")),
         Mode::Reports => Line::styled(
             "j/k move · enter shows the alert in the list · r reads again · other keys close",

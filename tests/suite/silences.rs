@@ -251,7 +251,7 @@ fn a_silence_made_with_amtool_shows_in_the_consoles_silences_view() {
         loop {
             let event = tokio::time::timeout_at(deadline, events.recv()).await.expect("silences within 20s").unwrap();
             if let Event::Silences { source, silences } = event {
-                let counted = silences.as_ref().is_ok_and(|l| l.iter().any(|s| s.id == id && s.matched == 2));
+                let counted = silences.as_ref().is_ok_and(|l| l.list.iter().any(|s| s.id == id && s.matched == 2));
                 app::update(&mut state, Msg::Silences { source, silences });
                 if counted {
                     break;
@@ -269,4 +269,16 @@ fn a_silence_made_with_amtool_shows_in_the_consoles_silences_view() {
     assert!(screen.contains(&format!("{id} at prod · active")), "{screen}");
     assert!(screen.contains("by carol") && screen.contains("silences 2 alert(s) now"), "{screen}");
     assert!(screen.contains("{alertname=\"CpuHot\"}") && screen.contains("kernel upgrade"), "{screen}");
+    // Its two alerts count as silenced in the header; `I` shows them with who and why.
+    let draw = |state: &State| {
+        let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 40)).unwrap();
+        t.draw(|f| klaxon::ui::view(state, &klaxon::config::theme::Theme::default(), f)).unwrap();
+        t.backend().to_string()
+    };
+    app::update(&mut state, Msg::Key("esc".parse().unwrap()));
+    let screen = draw(&state);
+    assert!(screen.contains("2 hidden: 2 silenced, 0 inhibited (I)"), "{screen}");
+    app::update(&mut state, Msg::Key("I".parse().unwrap()));
+    let screen = draw(&state);
+    assert_eq!(screen.matches("silenced by carol: kernel upgrade").count(), 2, "{screen}");
 }

@@ -10,8 +10,9 @@ use klaxon::app::silences::SilenceEditor;
 use klaxon::app::state::Mode;
 use klaxon::app::{self, Effect, State};
 use klaxon::config::theme::Theme;
-use klaxon::model::silence::{self, Silence};
+use klaxon::model::silence::{self, Silence, Silences};
 use klaxon::model::{AlertKey, EntryKind};
+use klaxon::model::{Severity, Status};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
@@ -194,7 +195,15 @@ fn with_silences(width: u16, height: u16) -> State {
         silence("8323d8f1-disk", "active", "carol", 2, 2, "kernel upgrade on db hosts"),
         silence("51aa0e22-later", "pending", "dave", 6, 0, "maintenance tonight"),
     ];
-    app::update(&mut s, Msg::Silences { source: "prod".into(), silences: Ok(list) });
+    // The poll hides two alerts: one silenced, one inhibited (AlertmanagerSource marks them).
+    let mut quiet = alert("prod", "q1", Severity::High, 5, "CpuHot", "db");
+    quiet.status = Status::Suppressed;
+    quiet.suppression = Some("silenced by carol: kernel upgrade on db hosts".into());
+    let mut held = alert("prod", "q2", Severity::Warning, 3, "InstanceDown", "web");
+    held.status = Status::Suppressed;
+    held.suppression = Some("inhibited by another alert".into());
+    let silences = Silences { list, hidden: vec![quiet, held] };
+    app::update(&mut s, Msg::Silences { source: "prod".into(), silences: Ok(silences) });
     app::update(&mut s, Msg::Silences { source: "staging".into(), silences: Err("connection refused".into()) });
     s
 }
@@ -259,4 +268,21 @@ fn the_silences_view_lists_filters_expires_and_extends_through_the_outbox() {
     let mut small = with_silences(40, 10);
     press(&mut small, "X");
     insta::assert_snapshot!("silences_view_40x10", screen(&small));
+}
+
+#[test]
+fn the_header_counts_the_hidden_alerts_and_i_shows_them_with_who_and_why() {
+    let mut s = with_silences(120, 40);
+    assert!(screen(&s).contains("2 hidden: 1 silenced, 1 inhibited (I)"), "{}", screen(&s));
+    press(&mut s, "I");
+    assert_eq!(s.mode, Mode::Suppressed);
+    let shown = screen(&s);
+    assert!(shown.contains("SUPPRESSED high CpuHot") && shown.contains("silenced by carol: kernel upgrade"), "{shown}");
+    assert!(shown.contains("inhibited by another alert"), "{shown}");
+    insta::assert_snapshot!("hidden_alerts_120x40", shown);
+    press(&mut s, "I");
+    assert_eq!(s.mode, Mode::Normal, "again: hidden");
+    // A source that cannot say is not counted.
+    app::update(&mut s, Msg::Silences { source: "prod".into(), silences: Err("timed out".into()) });
+    assert!(!screen(&s).contains("hidden:"));
 }
