@@ -142,6 +142,8 @@ pub struct State {
     pub list: AlertList,
     /// Alerts picked for a bulk action, by key ([`super::selection::Selection::in_view_order`]).
     pub selection: super::selection::Selection,
+    /// The last bulk action's answers so far (its status line waits for all of them).
+    pub tally: Option<super::selection::Tally>,
     /// The detail pane: timelines, note drafts, its scroll.
     pub detail: Detail,
     /// What is new, what is told, what is muted.
@@ -197,6 +199,7 @@ impl State {
             origin: None,
             list: AlertList::default(),
             selection: Default::default(),
+            tally: None,
             detail: Detail::default(),
             attention: Attention::default(),
             escalation: Escalation::default(),

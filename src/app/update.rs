@@ -5,6 +5,7 @@
 use super::editor::{Edit, Editor, NotePurpose};
 use super::list::AlertList;
 use super::msg::{Mouse, Msg};
+use super::selection::Outcome;
 use super::state::{Flash, Mode, Pane, Pending, Row, State, is_me};
 use super::{Action, Effect, Key, KeyCode, logs, palette, runbooks, scroll};
 use crate::model::filter::Filter;
@@ -79,6 +80,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         Msg::Drawn(drawn) => scroll::drawn(state, drawn),
         Msg::AppendFailed { op_id, key, error } => {
             state.awaiting.remove(&op_id);
+            super::selection::tally(state, &op_id, Outcome::Failed);
             // Not stored, so not asked for: the next tick may try an automatic escalation again.
             state.escalation.not_stored(&op_id);
             if state.hold_cursor.as_deref() == Some(op_id.as_str()) {
@@ -134,7 +136,10 @@ fn on_entries(state: &mut State, entries: Vec<Entry>, fx: &mut Vec<Effect>) {
     let mut reload: Vec<AlertKey> = Vec::new();
     let mut confirmed: Vec<String> = Vec::new();
     for e in entries {
-        if let Some(text) = state.awaiting.remove(&e.op_id) {
+        let outcome = if e.is_queued() { Outcome::Queued } else { Outcome::Stored };
+        if super::selection::tally(state, &e.op_id, outcome) {
+            state.awaiting.remove(&e.op_id);
+        } else if let Some(text) = state.awaiting.remove(&e.op_id) {
             confirmed.push(if e.is_queued() {
                 format!("{text} (kept on this host until the store is back)")
             } else {
@@ -402,6 +407,9 @@ fn run(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         }
         Action::Ack if !state.selection.is_empty() || super::selection::group_under_cursor(state).is_some() => {
             super::selection::ask(state, EntryKind::Acked)
+        }
+        Action::Escalate if !state.selection.is_empty() || super::selection::group_under_cursor(state).is_some() => {
+            super::selection::ask(state, EntryKind::Escalated)
         }
         Action::Silence => super::silences::open(state),
         Action::Select => super::selection::toggle(state),

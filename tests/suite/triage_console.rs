@@ -286,3 +286,68 @@ fn the_header_counts_the_hidden_alerts_and_i_shows_them_with_who_and_why() {
     app::update(&mut s, Msg::Silences { source: "prod".into(), silences: Err("timed out".into()) });
     assert!(!screen(&s).contains("hidden:"));
 }
+
+/// The store's answer to each appended entry (as the runtime feeds it back): stored with an
+/// id, or `queued` (id 0 and below: kept on this host until the store is back).
+fn answered(fx: &[Effect], queued: &[usize]) -> Msg {
+    let entries = fx
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Append(n) => Some(n),
+            _ => None,
+        })
+        .enumerate()
+        .map(|(i, n)| klaxon::model::Entry {
+            id: if queued.contains(&i) { -(i as i64) } else { 100 + i as i64 },
+            op_id: n.op_id.clone(),
+            alert_key: n.alert_key.clone(),
+            kind: n.kind,
+            actor: n.actor.clone(),
+            at: n.at,
+            text: n.text.clone(),
+            level: n.level,
+            db_user: None,
+        })
+        .collect();
+    Msg::Entries(entries)
+}
+
+#[test]
+fn a_bulk_escalate_gives_each_alert_its_own_entry_and_the_status_bar_the_true_counts() {
+    let mut s = state_with(120, 40, sample());
+    press(&mut s, "V");
+    let n = s.selection.len();
+    assert!(n >= 3, "the sample has several alerts");
+    assert!(press(&mut s, "e").is_empty(), "nothing before the yes");
+    let prompt = match &s.mode {
+        Mode::Confirm { prompt, .. } => prompt.clone(),
+        m => panic!("{m:?}"),
+    };
+    assert_eq!(prompt, format!("Escalate (one level each) {n} selected alert(s)?"));
+    let fx = press(&mut s, "y");
+    let made = appended(&fx);
+    assert_eq!(made.len(), n, "one entry per alert");
+    assert!(made.iter().all(|(_, kind, _)| *kind == EntryKind::Escalated));
+    let keys: std::collections::HashSet<_> = made.iter().map(|(k, ..)| k.clone()).collect();
+    assert_eq!(keys.len(), n, "each alert its own");
+    // Two answers come back stored, the last queued: the line waits for all, then counts them.
+    app::update(&mut s, answered(&fx[..2], &[]));
+    assert!(!s.flash.as_ref().unwrap().text.contains("queued"), "not before all are in");
+    app::update(&mut s, answered(&fx[2..], &[n - 3]));
+    assert_eq!(s.flash.as_ref().unwrap().text, format!("{n} escalated, 1 queued"));
+    assert!(s.tally.is_none());
+
+    // A bulk ack: one append refused by the store is said, the others counted.
+    let mut s = state_with(120, 40, sample());
+    press(&mut s, "V");
+    press(&mut s, "a");
+    let fx = press(&mut s, "y");
+    let Effect::Append(first) = &fx[0] else { panic!("{fx:?}") };
+    app::update(
+        &mut s,
+        Msg::AppendFailed { op_id: first.op_id.clone(), key: first.alert_key.clone(), error: "disk full".into() },
+    );
+    app::update(&mut s, answered(&fx[1..], &[]));
+    let f = s.flash.as_ref().unwrap();
+    assert_eq!((f.text.as_str(), f.error), (format!("{} acked, 0 queued, 1 NOT saved", n - 1).as_str(), true));
+}
