@@ -103,8 +103,36 @@ pub fn ask(state: &mut State, kind: EntryKind) {
         state.selection.clear();
         return flash(state, "the selected alerts are gone", true);
     }
+    if kind == EntryKind::Note {
+        // The text first, then the one confirmation.
+        state.mode = Mode::BulkNote { keys, input: String::new() };
+        return;
+    }
     let prompt = format!("{} {} {what}?", verb(kind), keys.len());
-    state.mode = Mode::Confirm { prompt, pending: Pending::Bulk { kind, keys } };
+    state.mode = Mode::Confirm { prompt, pending: Pending::Bulk { kind, keys, text: String::new() } };
+}
+
+/// Typing the bulk note: Enter asks once (an empty note is refused), Esc cancels.
+pub fn note_key(state: &mut State, key: super::Key) {
+    use super::KeyCode;
+    let Mode::BulkNote { keys, input } = &mut state.mode else { return };
+    match key.code {
+        KeyCode::Esc => {
+            state.mode = Mode::Normal;
+            flash(state, "no note added", false);
+        }
+        KeyCode::Enter if input.trim().is_empty() => flash(state, "an empty note is not saved", true),
+        KeyCode::Enter => {
+            let (keys, text) = (std::mem::take(keys), input.trim().to_owned());
+            let prompt = format!("Add this note to {} alert(s)?", keys.len());
+            state.mode = Mode::Confirm { prompt, pending: Pending::Bulk { kind: EntryKind::Note, keys, text } };
+        }
+        KeyCode::Backspace => {
+            input.pop();
+        }
+        KeyCode::Char(c) if !key.ctrl && !key.alt => input.push(c),
+        _ => {}
+    }
 }
 
 fn verb(kind: EntryKind) -> &'static str {
@@ -116,7 +144,7 @@ fn verb(kind: EntryKind) -> &'static str {
 }
 
 /// Confirmed: one entry per alert; the selection is spent.
-pub fn confirmed(state: &mut State, kind: EntryKind, keys: Vec<AlertKey>, fx: &mut Vec<Effect>) {
+pub fn confirmed(state: &mut State, kind: EntryKind, keys: Vec<AlertKey>, text: &str, fx: &mut Vec<Effect>) {
     let mut tally = Tally { kind, waiting: HashSet::new(), stored: 0, queued: 0, failed: 0, refused: 0 };
     let mut refused = Vec::new();
     for key in keys {
@@ -130,7 +158,7 @@ pub fn confirmed(state: &mut State, kind: EntryKind, keys: Vec<AlertKey>, fx: &m
             let text = state.escalation.escalation_text(level, "");
             state.new_entry(key.clone(), kind, &text).with_level(level)
         } else {
-            state.new_entry(key.clone(), kind, "")
+            state.new_entry(key.clone(), kind, text)
         };
         tally.waiting.insert(entry.op_id.clone());
         append(state, fx, entry, format!("{} {key} (stored)", kind.name()));
@@ -170,7 +198,8 @@ pub fn tally(state: &mut State, op_id: &str, outcome: Outcome) -> bool {
         Outcome::Failed => t.failed += 1,
     }
     if t.waiting.is_empty() {
-        let mut text = format!("{} {}, {} queued", t.stored + t.queued, t.kind.name(), t.queued);
+        let done = if t.kind == EntryKind::Note { "noted" } else { t.kind.name() };
+        let mut text = format!("{} {done}, {} queued", t.stored + t.queued, t.queued);
         if t.failed > 0 {
             text.push_str(&format!(", {} NOT saved", t.failed));
         }

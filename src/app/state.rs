@@ -46,6 +46,8 @@ pub enum Pending {
     Bulk {
         kind: EntryKind,
         keys: Vec<AlertKey>,
+        /// The note's text (a bulk note); empty for the others.
+        text: String,
     },
     Quit,
 }
@@ -77,6 +79,11 @@ pub enum Mode {
         pending: Pending,
     },
     Editor(Editor),
+    /// Typing one note for `keys` (`n` with a selection or on a group header).
+    BulkNote {
+        keys: Vec<AlertKey>,
+        input: String,
+    },
     /// The silence editor (`S`).
     Silence(Box<super::silences::SilenceEditor>),
     /// Typing whom to reassign `key` to: a `[[people]]` name or an email, then `: note`.
@@ -107,6 +114,7 @@ impl PartialEq for Mode {
             (Mode::Confirm { pending: a, .. }, Mode::Confirm { pending: b, .. }) => a == b,
             (Mode::Editor(a), Mode::Editor(b)) => a == b,
             (Mode::Silence(a), Mode::Silence(b)) => a == b,
+            (Mode::BulkNote { keys: a, input: x }, Mode::BulkNote { keys: b, input: y }) => a == b && x == y,
             (Mode::Reassign { key: a, input: x }, Mode::Reassign { key: b, input: y }) => a == b && x == y,
             (Mode::Reports, Mode::Reports)
             | (Mode::Slos, Mode::Slos)

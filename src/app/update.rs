@@ -280,6 +280,7 @@ fn on_key(state: &mut State, key: Key, fx: &mut Vec<Effect>) {
         Mode::Reports => super::reports::key(state, key, fx),
         Mode::Slos => super::slo::key(state, key),
         Mode::Silences => super::silence_list::key(state, key, fx),
+        Mode::BulkNote { .. } => super::selection::note_key(state, key),
         // Any key hides them again.
         Mode::Suppressed => state.mode = Mode::Normal,
         Mode::Sources { scroll } => match key.code {
@@ -407,6 +408,9 @@ fn run(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         }
         Action::Ack if !state.selection.is_empty() || super::selection::group_under_cursor(state).is_some() => {
             super::selection::ask(state, EntryKind::Acked)
+        }
+        Action::Note if !state.selection.is_empty() || super::selection::group_under_cursor(state).is_some() => {
+            super::selection::ask(state, EntryKind::Note)
         }
         Action::Escalate if !state.selection.is_empty() || super::selection::group_under_cursor(state).is_some() => {
             super::selection::ask(state, EntryKind::Escalated)
@@ -677,7 +681,7 @@ fn confirmed(state: &mut State, pending: Pending, fx: &mut Vec<Effect>) {
             let entry = state.new_entry(key.clone(), EntryKind::Closed, "");
             append(state, fx, entry, format!("stored: close {key}; sent to {} next", key.source()));
         }
-        Pending::Bulk { kind, keys } => super::selection::confirmed(state, kind, keys, fx),
+        Pending::Bulk { kind, keys, text } => super::selection::confirmed(state, kind, keys, &text, fx),
         Pending::Quit => state.quit = true,
     }
 }

@@ -60,7 +60,7 @@ pub fn draw(state: &State, theme: &Theme, frame: &mut Frame) -> Drawn {
         Mode::Slos => slos::draw(frame, size, state, theme),
         Mode::Silences => silence_list::draw(frame, size, state, theme),
         Mode::Suppressed => silence_list::hidden(frame, size, state, theme),
-        Mode::Normal | Mode::Filter { .. } | Mode::Reassign { .. } => {}
+        Mode::Normal | Mode::Filter { .. } | Mode::Reassign { .. } | Mode::BulkNote { .. } => {}
     }
     drawn
 }

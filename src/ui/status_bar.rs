@@ -89,6 +89,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             ])
         }
         Mode::Editor(_) => Line::styled("ctrl-s saves · esc closes (the draft is kept)", theme.style("status.hint")),
+        Mode::BulkNote { keys, input } => Line::from(vec![
+            Span::styled(format!("note for {} alert(s): {input}", keys.len()), theme.style("input")),
+            Span::styled("█", theme.style("input.cursor")),
+            Span::styled("  enter asks · esc cancels", theme.style("status.hint")),
+        ]),
         Mode::Confirm { .. } => Line::styled("y yes · n no", theme.style("status.hint")),
         Mode::Silence(_) => Line::styled("tab next field · enter silences · esc closes", theme.style("status.hint")),
         Mode::Palette { .. } if state.flash.is_some() => flash_line(state, theme),

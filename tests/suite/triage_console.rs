@@ -351,3 +351,25 @@ fn a_bulk_escalate_gives_each_alert_its_own_entry_and_the_status_bar_the_true_co
     let f = s.flash.as_ref().unwrap();
     assert_eq!((f.text.as_str(), f.error), (format!("{} acked, 0 queued, 1 NOT saved", n - 1).as_str(), true));
 }
+
+#[test]
+fn a_bulk_note_asks_for_the_text_then_once_and_gives_each_alert_its_own_entry() {
+    let mut s = state_with(120, 40, sample());
+    press(&mut s, "space");
+    press(&mut s, "j");
+    press(&mut s, "space");
+    assert!(press(&mut s, "n").is_empty());
+    press(&mut s, "enter");
+    assert!(s.flash.as_ref().is_some_and(|f| f.error && f.text == "an empty note is not saved"));
+    typed(&mut s, "rolled back deploy 412");
+    assert!(screen(&s).contains("note for 2 alert(s): rolled back deploy 412"), "{}", screen(&s));
+    assert!(press(&mut s, "enter").is_empty(), "nothing before the yes");
+    assert!(matches!(&s.mode, Mode::Confirm { prompt, .. } if prompt == "Add this note to 2 alert(s)?"));
+    let fx = press(&mut s, "y");
+    let notes = appended(&fx);
+    assert_eq!(notes.len(), 2);
+    assert!(notes.iter().all(|(_, k, t)| *k == EntryKind::Note && t == "rolled back deploy 412"));
+    assert_ne!(notes[0].0, notes[1].0, "each alert its own entry");
+    app::update(&mut s, answered(&fx, &[]));
+    assert_eq!(s.flash.as_ref().unwrap().text, "2 noted, 0 queued");
+}
