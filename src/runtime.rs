@@ -288,6 +288,7 @@ fn start_sources(session: &Session, tx: mpsc::Sender<Msg>, stop: watch::Receiver
                 Event::Recorded { entries, .. } => Msg::Entries(entries),
                 Event::StoreFailed { trouble, .. } => Msg::EffectFailed(trouble.to_string()),
                 Event::Health { source, health, next } => Msg::Health { source, health, next },
+                Event::Silences { source, silences } => Msg::Silences { source, silences },
             };
             if tx.send(msg).await.is_err() {
                 return;

@@ -46,7 +46,7 @@ actions! {
     Reassign => "reassign", "Reassign at the source to someone (PagerDuty)";
     Silence => "silence", "Silence alerts like this one (Alertmanager)";
     Select => "select", "Select for a bulk action (again: unselect)";
-    SelectVisible => "select-visible", "Select every visible alert (a acks the selection)";
+    SelectVisible => "select-visible", "Select every visible alert (a, n, e act on them all)";
     Runbook => "runbook", "Show the runbook";
     BrowseRunbooks => "browse-runbooks", "Browse and search runbooks";
     CopyCode => "copy-code", "Copy a runbook code block (OSC 52)";
@@ -68,6 +68,8 @@ actions! {
     Sources => "sources", "Sources: health, last error, next try";
     Reports => "reports", "Reports: pages per week, MTTA/MTTR trend, noisiest alerts";
     Slos => "slos", "SLOs: error budget left and burn rates, worst first";
+    Suppressed => "suppressed", "Show the alerts hidden as silenced or inhibited (again: hide)";
+    Silences => "silences", "Silences: who, until when, why, matched (x expire, e extend, / filter)";
     AlertSlo => "alert-slo", "Show the SLO this alert is about";
     Declare => "declare-incident", "Declare an incident from this alert, group or selection";
     Incidents => "incidents", "Incidents: open and recent, timeline, status, roles, updates";

@@ -22,6 +22,7 @@ pub mod reports;
 pub mod runbooks;
 pub mod scroll;
 pub mod selection;
+pub mod silence_list;
 pub mod silences;
 pub mod slo;
 pub mod state;

@@ -79,6 +79,11 @@ pub enum Msg {
     Slos(Result<Vec<crate::slo::Slo>, String>),
     /// One SLO's round: its figures or why not.
     Slo(crate::slo::status::Update),
+    /// A source's silences after its poll (the silences view), or why they could not be read.
+    Silences {
+        source: String,
+        silences: Result<crate::model::Silences, String>,
+    },
     /// Actions not yet where they are going (the team store, a source), after an outbox run.
     Unsent(usize),
 }

@@ -46,6 +46,8 @@ pub enum Pending {
     Bulk {
         kind: EntryKind,
         keys: Vec<AlertKey>,
+        /// The note's text (a bulk note); empty for the others.
+        text: String,
     },
     Quit,
 }
@@ -77,6 +79,11 @@ pub enum Mode {
         pending: Pending,
     },
     Editor(Editor),
+    /// Typing one note for `keys` (`n` with a selection or on a group header).
+    BulkNote {
+        keys: Vec<AlertKey>,
+        input: String,
+    },
     /// The silence editor (`S`).
     Silence(Box<super::silences::SilenceEditor>),
     /// Typing whom to reassign `key` to: a `[[people]]` name or an email, then `: note`.
@@ -91,6 +98,10 @@ pub enum Mode {
     Slos,
     /// Declared incidents (`super::incidents::View`).
     Incidents(Box<super::incidents::View>),
+    /// The silences view (`super::silence_list`).
+    Silences,
+    /// The alerts hidden as silenced or inhibited, shown on request (`h`).
+    Suppressed,
 }
 
 impl PartialEq for Mode {
@@ -105,8 +116,12 @@ impl PartialEq for Mode {
             (Mode::Confirm { pending: a, .. }, Mode::Confirm { pending: b, .. }) => a == b,
             (Mode::Editor(a), Mode::Editor(b)) => a == b,
             (Mode::Silence(a), Mode::Silence(b)) => a == b,
+            (Mode::BulkNote { keys: a, input: x }, Mode::BulkNote { keys: b, input: y }) => a == b && x == y,
             (Mode::Reassign { key: a, input: x }, Mode::Reassign { key: b, input: y }) => a == b && x == y,
-            (Mode::Reports, Mode::Reports) | (Mode::Slos, Mode::Slos) => true,
+            (Mode::Reports, Mode::Reports)
+            | (Mode::Slos, Mode::Slos)
+            | (Mode::Silences, Mode::Silences)
+            | (Mode::Suppressed, Mode::Suppressed) => true,
             (Mode::Incidents(a), Mode::Incidents(b)) => a == b,
             (Mode::Runbooks(a), Mode::Runbooks(b)) => {
                 a.query == b.query && a.open.as_ref().map(|r| &r.name) == b.open.as_ref().map(|r| &r.name)
@@ -138,6 +153,8 @@ pub struct State {
     pub list: AlertList,
     /// Alerts picked for a bulk action, by key ([`super::selection::Selection::in_view_order`]).
     pub selection: super::selection::Selection,
+    /// The last bulk action's answers so far (its status line waits for all of them).
+    pub tally: Option<super::selection::Tally>,
     /// The detail pane: timelines, note drafts, its scroll.
     pub detail: Detail,
     /// What is new, what is told, what is muted.
@@ -180,6 +197,8 @@ pub struct State {
     pub slos: super::slo::SloView,
     /// Declared incidents, folded from the timeline's incident entries.
     pub incidents: super::incidents::Incidents,
+    /// Every Alertmanager's silences, from its last poll.
+    pub silence_list: super::silence_list::SilencesView,
 }
 
 impl State {
@@ -193,6 +212,7 @@ impl State {
             origin: None,
             list: AlertList::default(),
             selection: Default::default(),
+            tally: None,
             detail: Detail::default(),
             attention: Attention::default(),
             escalation: Escalation::default(),
@@ -217,6 +237,7 @@ impl State {
             reports: Default::default(),
             slos: Default::default(),
             incidents: Default::default(),
+            silence_list: Default::default(),
         }
     }
 

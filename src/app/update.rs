@@ -5,6 +5,7 @@
 use super::editor::{Edit, Editor, NotePurpose};
 use super::list::AlertList;
 use super::msg::{Mouse, Msg};
+use super::selection::Outcome;
 use super::state::{Flash, Mode, Pane, Pending, Row, State, is_me};
 use super::{Action, Effect, Key, KeyCode, logs, palette, runbooks, scroll};
 use crate::model::filter::Filter;
@@ -79,6 +80,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         Msg::Drawn(drawn) => scroll::drawn(state, drawn),
         Msg::AppendFailed { op_id, key, error } => {
             state.awaiting.remove(&op_id);
+            super::selection::tally(state, &op_id, Outcome::Failed);
             // Not stored, so not asked for: the next tick may try an automatic escalation again.
             state.escalation.not_stored(&op_id);
             if state.hold_cursor.as_deref() == Some(op_id.as_str()) {
@@ -90,6 +92,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         Msg::Reports(result) => super::reports::loaded(state, result),
         Msg::Slos(slos) => super::slo::defined(state, slos),
         Msg::Slo(update) => super::slo::updated(state, update),
+        Msg::Silences { source, silences } => super::silence_list::received(state, source, silences),
         Msg::Unsent(n) => {
             state.dirty |= state.unsent != n;
             state.unsent = n;
@@ -136,7 +139,10 @@ fn on_entries(state: &mut State, entries: Vec<Entry>, fx: &mut Vec<Effect>) {
     let mut reload: Vec<AlertKey> = Vec::new();
     let mut confirmed: Vec<String> = Vec::new();
     for e in entries {
-        if let Some(text) = state.awaiting.remove(&e.op_id) {
+        let outcome = if e.is_queued() { Outcome::Queued } else { Outcome::Stored };
+        if super::selection::tally(state, &e.op_id, outcome) {
+            state.awaiting.remove(&e.op_id);
+        } else if let Some(text) = state.awaiting.remove(&e.op_id) {
             confirmed.push(if e.is_queued() {
                 format!("{text} (kept on this host until the store is back)")
             } else {
@@ -277,6 +283,10 @@ fn on_key(state: &mut State, key: Key, fx: &mut Vec<Effect>) {
         Mode::Reports => super::reports::key(state, key, fx),
         Mode::Slos => super::slo::key(state, key),
         Mode::Incidents(_) => super::incidents::key(state, key, fx),
+        Mode::Silences => super::silence_list::key(state, key, fx),
+        Mode::BulkNote { .. } => super::selection::note_key(state, key),
+        // Any key hides them again.
+        Mode::Suppressed => state.mode = Mode::Normal,
         Mode::Sources { scroll } => match key.code {
             KeyCode::Char('j') | KeyCode::Down => *scroll += 1,
             KeyCode::Char('k') | KeyCode::Up => *scroll = scroll.saturating_sub(1),
@@ -402,6 +412,12 @@ fn run(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         }
         Action::Ack if !state.selection.is_empty() || super::selection::group_under_cursor(state).is_some() => {
             super::selection::ask(state, EntryKind::Acked)
+        }
+        Action::Note if !state.selection.is_empty() || super::selection::group_under_cursor(state).is_some() => {
+            super::selection::ask(state, EntryKind::Note)
+        }
+        Action::Escalate if !state.selection.is_empty() || super::selection::group_under_cursor(state).is_some() => {
+            super::selection::ask(state, EntryKind::Escalated)
         }
         Action::Silence => super::silences::open(state),
         Action::Select => super::selection::toggle(state),
@@ -552,6 +568,8 @@ fn run(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             state.selection.clear();
         }
         Action::Incidents => super::incidents::open_view(state),
+        Action::Silences => super::silence_list::open(state),
+        Action::Suppressed => super::silence_list::toggle_hidden(state),
         Action::AlertSlo => super::slo::jump(state),
         Action::Quit => {
             let drafts = state.detail.drafts.values().filter(|d| !d.trim().is_empty()).count();
@@ -678,7 +696,7 @@ fn confirmed(state: &mut State, pending: Pending, fx: &mut Vec<Effect>) {
             let entry = state.new_entry(key.clone(), EntryKind::Closed, "");
             append(state, fx, entry, format!("stored: close {key}; sent to {} next", key.source()));
         }
-        Pending::Bulk { kind, keys } => super::selection::confirmed(state, kind, keys, fx),
+        Pending::Bulk { kind, keys, text } => super::selection::confirmed(state, kind, keys, &text, fx),
         Pending::Quit => state.quit = true,
     }
 }

@@ -109,7 +109,7 @@ async fn silences_of(session: &Session, name: Option<&str>) -> Result<Vec<Silenc
     for (cfg, source) in silencing(session, name)? {
         let Some(asked) = source.silences() else { continue };
         match tokio::time::timeout(cfg.timeout, asked).await {
-            Ok(Ok(list)) => out.extend(list),
+            Ok(Ok(s)) => out.extend(s.list),
             Ok(Err(e)) => return Err(CliError::Failure(format!("{}: {e}", cfg.name))),
             Err(_) => return Err(CliError::Failure(format!("{}: no answer within {:?}", cfg.name, cfg.timeout))),
         }

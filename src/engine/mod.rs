@@ -36,6 +36,8 @@ pub enum Event {
     StoreFailed { source: String, trouble: StoreTrouble },
     /// A source's health, and when its next poll is due (None before the first).
     Health { source: String, health: Health, next: Option<DateTime<Utc>> },
+    /// A source's silences (Alertmanager), or why they could not be read.
+    Silences { source: String, silences: Result<crate::model::Silences, String> },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -84,6 +86,11 @@ pub fn start(
                 }
                 SourceEvent::Health { source, health, next } => {
                     if tx.send(Event::Health { source, health, next }).await.is_err() {
+                        return;
+                    }
+                }
+                SourceEvent::Silences { source, silences } => {
+                    if tx.send(Event::Silences { source, silences }).await.is_err() {
                         return;
                     }
                 }
@@ -193,6 +200,8 @@ impl<'a> Headless<'a> {
                 }
                 self.last_health.insert(source, text);
             }
+            // `watch` says nothing of silences; the console lists them.
+            Event::Silences { .. } => {}
         }
         said
     }

@@ -22,5 +22,5 @@ pub use mirror::{MirrorDone, MirrorOp, PriorUpdate};
 pub use notice::{Notice, Watcher};
 pub use schedule::{OnCall, Shift, merge as merge_shifts};
 pub use severity::{Severity, SeverityMap, UnknownSeverity};
-pub use silence::{Matcher, Silence, SilenceOp};
+pub use silence::{Matcher, Silence, SilenceOp, Silences};
 pub use window::{WINDOW_ANNOTATION, Window};

@@ -295,3 +295,12 @@ impl Silence {
         format!("{{{}}}", list.join(", "))
     }
 }
+
+/// What a source says of its silences: the silences, and the alerts its poll hides as
+/// silenced or inhibited (each marked suppressed, with who and why), for the console to
+/// count and show on request.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Silences {
+    pub list: Vec<Silence>,
+    pub hidden: Vec<super::Alert>,
+}

@@ -14,7 +14,7 @@ use crate::config::{At, Credentials, LOGIN_GOES, Login, Problems, Secret, http_u
 use crate::http::{self, HttpError, Limits};
 use crate::model::{
     Alert, AlertKey, EntryKind, Link, Matcher, MirrorDone, MirrorOp, PriorUpdate, Severity, SeverityMap, Silence,
-    SilenceOp, SourceAck, Status,
+    SilenceOp, Silences, SourceAck, Status,
 };
 use chrono::{DateTime, Utc};
 use reqwest::Method;
@@ -355,7 +355,7 @@ impl AlertmanagerSource {
         let mut seen = HashSet::with_capacity(raw.len());
         raw.into_iter()
             .filter(|a| seen.insert(fingerprint_hash(&a.fingerprint)))
-            .filter_map(|a| self.to_alert(a, &silences))
+            .filter_map(|a| self.to_alert(a, &silences, self.cfg.silenced))
             .collect()
     }
 
@@ -383,13 +383,14 @@ impl AlertmanagerSource {
         }
     }
 
-    fn to_alert(&self, a: AmAlert, silences: &HashMap<String, AmSilence>) -> Option<Alert> {
+    /// `keep_silenced`: a silenced alert is kept (marked suppressed), else dropped.
+    fn to_alert(&self, a: AmAlert, silences: &HashMap<String, AmSilence>, keep_silenced: bool) -> Option<Alert> {
         let silenced: Vec<&AmSilence> = a.status.silenced_by.iter().filter_map(|id| silences.get(id)).collect();
         let acks: Vec<&AmSilence> = silenced.iter().copied().filter(|s| s.is_ack()).collect();
         let (status, suppression) = if !acks.is_empty() {
             (Status::Acknowledged, None)
         } else if !a.status.silenced_by.is_empty() {
-            if !self.cfg.silenced {
+            if !keep_silenced {
                 return None;
             }
             let why = silenced
@@ -667,8 +668,9 @@ impl AlertmanagerSource {
     }
 
     /// Every silence, each with how many alerts it silences now (Alertmanager's own
-    /// `silencedBy`), cleaned at the border.
-    async fn silence_list(&self) -> Result<Vec<Silence>, SourceError> {
+    /// `silencedBy`), cleaned at the border; and the alerts a poll hides (silenced, unless
+    /// `silenced`; inhibited, unless `inhibited`), marked suppressed with who and why.
+    async fn silence_list(&self) -> Result<Silences, SourceError> {
         let silences = self.silences().await?;
         let query = [("active", "true"), ("silenced", "true"), ("inhibited", "true"), ("unprocessed", "true")];
         let body = self.call(Method::GET, "/alerts", &query, None, true).await?;
@@ -681,7 +683,7 @@ impl AlertmanagerSource {
             }
         }
         let clean = crate::sanitize::sanitize_line;
-        Ok(silences
+        let list = silences
             .iter()
             .map(|s| Silence {
                 source: self.name.clone(),
@@ -694,7 +696,20 @@ impl AlertmanagerSource {
                 comment: clean(&s.comment),
                 matched: counts.get(s.id.as_str()).copied().unwrap_or(0),
             })
-            .collect())
+            .collect();
+        let by_id: HashMap<String, AmSilence> = silences.into_iter().map(|s| (s.id.clone(), s)).collect();
+        let hides = |a: &AmAlert| {
+            (!a.status.silenced_by.is_empty() && !self.cfg.silenced)
+                || (a.status.silenced_by.is_empty() && !a.status.inhibited_by.is_empty() && !self.cfg.inhibited)
+        };
+        let mut seen = HashSet::new();
+        let hidden = raw
+            .into_iter()
+            .filter(|a| hides(a) && seen.insert(a.fingerprint.clone()))
+            .filter_map(|a| self.to_alert(a, &by_id, true))
+            .filter(|a| a.status == Status::Suppressed)
+            .collect();
+        Ok(Silences { list, hidden })
     }
 }
 

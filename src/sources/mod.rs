@@ -17,7 +17,7 @@ pub mod poller;
 pub mod zabbix;
 
 use crate::config::{At, KeyPath, Problems, duration};
-use crate::model::{Alert, EntryKind, MirrorDone, MirrorOp, Severity, SeverityMap, Silence};
+use crate::model::{Alert, EntryKind, MirrorDone, MirrorOp, Severity, SeverityMap, Silences};
 use serde::Deserialize;
 use std::future::Future;
 use std::pin::Pin;
@@ -113,7 +113,7 @@ pub fn validate(sources: &[SourceConfig], problems: &mut Problems) {
 
 pub type PollFuture<'a> = Pin<Box<dyn Future<Output = Result<Vec<Alert>, SourceError>> + Send + 'a>>;
 pub type MirrorFuture<'a> = Pin<Box<dyn Future<Output = Result<MirrorDone, SourceError>> + Send + 'a>>;
-pub type SilencesFuture<'a> = Pin<Box<dyn Future<Output = Result<Vec<Silence>, SourceError>> + Send + 'a>>;
+pub type SilencesFuture<'a> = Pin<Box<dyn Future<Output = Result<Silences, SourceError>> + Send + 'a>>;
 
 /// A system klaxon reads alerts from.
 pub trait AlertSource: Send + Sync {

@@ -26,6 +26,11 @@ pub enum SourceEvent {
         health: Health,
         next: Option<DateTime<Utc>>,
     },
+    /// The source's silences after a poll (only sources that have them), or why not.
+    Silences {
+        source: String,
+        silences: Result<crate::model::Silences, String>,
+    },
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -89,6 +94,15 @@ pub fn spawn(
                 let _ = tokio::task::spawn_blocking(move || cache.save(&name2, at, &copy)).await;
                 let snap = SourceEvent::Snapshot { source: name.clone(), alerts, at, from_cache: false };
                 if events.send(snap).await.is_err() {
+                    return;
+                }
+            }
+            // Silences ride along with each round, bounded like a poll (the console's silences view).
+            if let Some(silences) = source.silences() {
+                let silences = crate::periodic::bounded(schedule.timeout, || silences).await.map_err(|e| e.to_string());
+                // The hidden alerts cross the border like any other.
+                let silences = silences.map(|s| crate::model::Silences { hidden: border(s.hidden), ..s });
+                if events.send(SourceEvent::Silences { source: name.clone(), silences }).await.is_err() {
                     return;
                 }
             }
@@ -185,6 +199,7 @@ mod tests {
             SourceEvent::Snapshot { alerts, from_cache, .. } => {
                 format!("snapshot {} cached={from_cache}", alerts.len())
             }
+            SourceEvent::Silences { .. } => "silences".into(),
         };
         let seen: Vec<String> = seen.iter().map(health).collect();
         assert_eq!(seen[0], "pending");

@@ -41,6 +41,11 @@ fn title_line(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     if new > 0 {
         spans.push(Span::styled(format!("  {new} new"), theme.style("list.new")));
     }
+    let (silenced, inhibited) = state.silence_list.hidden_counts();
+    if silenced + inhibited > 0 {
+        let text = format!("  {} hidden: {silenced} silenced, {inhibited} inhibited (h)", silenced + inhibited);
+        spans.push(Span::styled(text, theme.style("header")));
+    }
     if let Some(until) = state.attention.muted_until.filter(|t| *t > state.now) {
         spans.push(Span::styled(format!("  muted until {}", until.format("%H:%M")), theme.style("health.stale")));
     }

@@ -11,6 +11,7 @@ mod overlay;
 mod reports;
 mod runbook_browser;
 mod runbook_pane;
+mod silence_list;
 mod silences;
 mod slos;
 mod source_panel;
@@ -60,7 +61,9 @@ pub fn draw(state: &State, theme: &Theme, frame: &mut Frame) -> Drawn {
         Mode::Reports => reports::draw(frame, size, state, theme),
         Mode::Slos => slos::draw(frame, size, state, theme),
         Mode::Incidents(view) => incidents::draw(frame, size, state, theme, view),
-        Mode::Normal | Mode::Filter { .. } | Mode::Reassign { .. } => {}
+        Mode::Silences => silence_list::draw(frame, size, state, theme),
+        Mode::Suppressed => silence_list::hidden(frame, size, state, theme),
+        Mode::Normal | Mode::Filter { .. } | Mode::Reassign { .. } | Mode::BulkNote { .. } => {}
     }
     drawn
 }

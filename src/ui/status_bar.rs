@@ -89,6 +89,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             ])
         }
         Mode::Editor(_) => Line::styled("ctrl-s saves · esc closes (the draft is kept)", theme.style("status.hint")),
+        Mode::BulkNote { keys, input } => Line::from(vec![
+            Span::styled(format!("note for {} alert(s): {input}", keys.len()), theme.style("input")),
+            Span::styled("█", theme.style("input.cursor")),
+            Span::styled("  enter asks · esc cancels", theme.style("status.hint")),
+        ]),
         Mode::Confirm { .. } => Line::styled("y yes · n no", theme.style("status.hint")),
         Mode::Silence(_) => Line::styled("tab next field · enter silences · esc closes", theme.style("status.hint")),
         Mode::Palette { .. } if state.flash.is_some() => flash_line(state, theme),
@@ -102,6 +107,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         // What was stored or refused there, until the next key.
         Mode::Incidents(_) if state.flash.is_some() => flash_line(state, theme),
         Mode::Incidents(v) => Line::styled(crate::app::incidents::hint(v), theme.style("status.hint")),
+        // What an expire or extend came to (stored, sent, refused) shows here.
+        Mode::Silences if state.flash.is_some() => flash_line(state, theme),
+        Mode::Suppressed => Line::styled("hidden alerts are shown · any key hides them", theme.style("status.hint")),
+        Mode::Silences => Line::styled("the silences view: esc closes", theme.style("status.hint")),
         Mode::Reports => Line::styled(
             "j/k move · enter shows the alert in the list · r reads again · other keys close",
             theme.style("status.hint"),

@@ -489,6 +489,7 @@ fn screen(seen: &Watched) -> String {
                 Msg::Snapshot { source, alerts, fresh: !from_cache }
             }
             SourceEvent::Health { source, health, next } => Msg::Health { source, health, next },
+            SourceEvent::Silences { source, silences } => Msg::Silences { source, silences },
         };
         app::update(&mut state, msg);
     }

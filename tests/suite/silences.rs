@@ -218,3 +218,67 @@ fn a_bulk_ack_of_20_alerts_with_ack_silence_makes_exactly_20_silences_and_repeat
     sb.klaxon().args(["sync", "--config"]).arg(&cfg).assert().success();
     assert_eq!(active_silences(&am).len(), 20);
 }
+
+/// The console's data path: the engine polls the real Alertmanager, the silences come with
+/// the poll (`Event::Silences`), and the silences view shows amtool's silence with who, why,
+/// until when and the two alerts it silences.
+#[test]
+fn a_silence_made_with_amtool_shows_in_the_consoles_silences_view() {
+    use klaxon::app::{self, Msg, State};
+    use klaxon::engine::Event;
+    let Some(am) = servers::alertmanager(None) else { return };
+    let Some(amtool) = common::require("/usr/bin/amtool", "prometheus-alertmanager") else { return };
+    post_alerts(&am, &json!([alert("CpuHot", "db-1:9100"), alert("CpuHot", "db-2:9100"), alert("Other", "x:1")]));
+    let out = std::process::Command::new(&amtool)
+        .args(["silence", "add", "alertname=CpuHot", "-c", "kernel upgrade", "-a", "carol", "-d", "1h"])
+        .arg(format!("--alertmanager.url={}", am.url))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "amtool: {}", String::from_utf8_lossy(&out.stderr));
+    let id = stdout(&out);
+    let sb = Sandbox::new();
+    let cfg = config(&sb, &am.url, "interval = \"1s\"\n");
+    let dirs =
+        klaxon::config::paths::Dirs { config: sb.path("config"), data: sb.path("data"), cache: sb.path("cache") };
+    let session = klaxon::session::Session::open_in(Some(&cfg), dirs).unwrap();
+    let mut state = State::new("alice", klaxon::app::Keymap::builtin_default(), chrono::Utc::now(), 7);
+    app::update(&mut state, Msg::Resize { width: 120, height: 40 });
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let (_stop, stop_rx) = tokio::sync::watch::channel(false);
+        let mut events = klaxon::engine::start(&session.sources, &session.cache, session.store.clone(), stop_rx);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let event = tokio::time::timeout_at(deadline, events.recv()).await.expect("silences within 20s").unwrap();
+            if let Event::Silences { source, silences } = event {
+                let counted = silences.as_ref().is_ok_and(|l| l.list.iter().any(|s| s.id == id && s.matched == 2));
+                app::update(&mut state, Msg::Silences { source, silences });
+                if counted {
+                    break;
+                }
+            }
+        }
+    });
+    app::update(&mut state, Msg::Key("X".parse().unwrap()));
+    let screen = {
+        let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 40)).unwrap();
+        t.draw(|f| klaxon::ui::view(&state, &klaxon::config::theme::Theme::default(), f)).unwrap();
+        t.backend().to_string()
+    };
+    assert!(screen.contains("Silences: 1 of 1"), "{screen}");
+    assert!(screen.contains(&format!("{id} at prod · active")), "{screen}");
+    assert!(screen.contains("by carol") && screen.contains("silences 2 alert(s) now"), "{screen}");
+    assert!(screen.contains("{alertname=\"CpuHot\"}") && screen.contains("kernel upgrade"), "{screen}");
+    // Its two alerts count as silenced in the header; `h` shows them with who and why.
+    let draw = |state: &State| {
+        let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 40)).unwrap();
+        t.draw(|f| klaxon::ui::view(state, &klaxon::config::theme::Theme::default(), f)).unwrap();
+        t.backend().to_string()
+    };
+    app::update(&mut state, Msg::Key("esc".parse().unwrap()));
+    let screen = draw(&state);
+    assert!(screen.contains("2 hidden: 2 silenced, 0 inhibited (h)"), "{screen}");
+    app::update(&mut state, Msg::Key("h".parse().unwrap()));
+    let screen = draw(&state);
+    assert_eq!(screen.matches("silenced by carol: kernel upgrade").count(), 2, "{screen}");
+}

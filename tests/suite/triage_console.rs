@@ -5,11 +5,14 @@
 use crate::common;
 
 use common::alerts::*;
+use klaxon::app::Msg;
 use klaxon::app::silences::SilenceEditor;
 use klaxon::app::state::Mode;
 use klaxon::app::{self, Effect, State};
 use klaxon::config::theme::Theme;
+use klaxon::model::silence::{self, Silence, Silences};
 use klaxon::model::{AlertKey, EntryKind};
+use klaxon::model::{Severity, Status};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
@@ -167,4 +170,206 @@ fn the_silence_editor_refuses_bad_matchers_and_past_ends_and_asks_twice_for_ever
     press(&mut s, "S");
     assert_eq!(s.mode, Mode::Normal);
     assert!(s.flash.as_ref().unwrap().text.contains("prod has no silences"));
+}
+
+/// Silences as a poll brings them (`Msg::Silences`): the shape `AlertSource::silences`
+/// gives from Alertmanager's `GET /api/v2/silences` (`createdBy`, `status.state`, …).
+fn silence(id: &str, state: &str, by: &str, ends_in_hours: i64, matched: usize, comment: &str) -> Silence {
+    Silence {
+        source: "prod".into(),
+        id: id.into(),
+        state: state.into(),
+        matchers: silence::parse_matchers(&["alertname=DiskFilling", "instance=~db-.*"]).unwrap(),
+        starts_at: t0() - chrono::Duration::hours(1),
+        ends_at: t0() + chrono::Duration::hours(ends_in_hours),
+        created_by: by.into(),
+        comment: comment.into(),
+        matched,
+    }
+}
+
+fn with_silences(width: u16, height: u16) -> State {
+    let mut s = silencing(width, height);
+    let list = vec![
+        silence("0d5e7c1a-old", "expired", "bob", -2, 0, "yesterday's deploy"),
+        silence("8323d8f1-disk", "active", "carol", 2, 2, "kernel upgrade on db hosts"),
+        silence("51aa0e22-later", "pending", "dave", 6, 0, "maintenance tonight"),
+    ];
+    // The poll hides two alerts: one silenced, one inhibited (AlertmanagerSource marks them).
+    let mut quiet = alert("prod", "q1", Severity::High, 5, "CpuHot", "db");
+    quiet.status = Status::Suppressed;
+    quiet.suppression = Some("silenced by carol: kernel upgrade on db hosts".into());
+    let mut held = alert("prod", "q2", Severity::Warning, 3, "InstanceDown", "web");
+    held.status = Status::Suppressed;
+    held.suppression = Some("inhibited by another alert".into());
+    let silences = Silences { list, hidden: vec![quiet, held] };
+    app::update(&mut s, Msg::Silences { source: "prod".into(), silences: Ok(silences) });
+    app::update(&mut s, Msg::Silences { source: "staging".into(), silences: Err("connection refused".into()) });
+    s
+}
+
+#[test]
+fn the_silences_view_lists_filters_expires_and_extends_through_the_outbox() {
+    let mut s = with_silences(120, 40);
+    press(&mut s, "X");
+    assert_eq!(s.mode, Mode::Silences);
+    let ids = |s: &State| s.silence_list.shown().iter().map(|x| x.id.clone()).collect::<Vec<_>>();
+    assert_eq!(ids(&s), ["8323d8f1-disk", "51aa0e22-later", "0d5e7c1a-old"], "active, pending, expired");
+    insta::assert_snapshot!("silences_view_120x40", screen(&s));
+
+    // `/` filters by any of its words (author, comment, matchers), without case.
+    press(&mut s, "/");
+    typed(&mut s, "TONIGHT\n");
+    assert_eq!(ids(&s), ["51aa0e22-later"]);
+    // `e` extends the one under the cursor: a past end is refused with the reason.
+    press(&mut s, "e");
+    for _ in 0.."2h".len() {
+        press(&mut s, "backspace");
+    }
+    typed(&mut s, "until 01:00\n");
+    assert!(s.silence_list.problem.as_deref().is_some_and(|p| p.contains("past")), "{:?}", s.silence_list.problem);
+    for _ in 0.."until 01:00".len() {
+        press(&mut s, "backspace");
+    }
+    let fx = {
+        typed(&mut s, "5h");
+        press(&mut s, "enter")
+    };
+    assert_eq!(
+        appended(&fx),
+        [(
+            AlertKey::new("prod", "silences"),
+            EntryKind::Silenced,
+            "extend 51aa0e22-later until 2026-11-21T08:14:00Z".into()
+        )],
+        "the same entry `klaxon silence extend` makes"
+    );
+    // esc clears the filter; `x` expires after a yes; `n` leaves it be.
+    press(&mut s, "esc");
+    assert_eq!(ids(&s).len(), 3);
+    press(&mut s, "x");
+    assert!(press(&mut s, "n").is_empty());
+    press(&mut s, "x");
+    assert!(screen(&s).contains("Expire silence 8323d8f1-disk at prod? y/n"));
+    let fx = press(&mut s, "y");
+    assert_eq!(
+        appended(&fx),
+        [(AlertKey::new("prod", "silences"), EntryKind::Silenced, "expire 8323d8f1-disk".into())]
+    );
+    // An expired one cannot be changed; it says so.
+    press(&mut s, "G");
+    press(&mut s, "j");
+    press(&mut s, "j");
+    assert!(press(&mut s, "x").is_empty());
+    assert!(s.flash.as_ref().is_some_and(|f| f.text.contains("expired already")));
+    press(&mut s, "esc");
+    assert_eq!(s.mode, Mode::Normal);
+
+    let mut small = with_silences(40, 10);
+    press(&mut small, "X");
+    insta::assert_snapshot!("silences_view_40x10", screen(&small));
+}
+
+#[test]
+fn the_header_counts_the_hidden_alerts_and_h_shows_them_with_who_and_why() {
+    let mut s = with_silences(120, 40);
+    assert!(screen(&s).contains("2 hidden: 1 silenced, 1 inhibited (h)"), "{}", screen(&s));
+    press(&mut s, "h");
+    assert_eq!(s.mode, Mode::Suppressed);
+    let shown = screen(&s);
+    assert!(shown.contains("SUPPRESSED high CpuHot") && shown.contains("silenced by carol: kernel upgrade"), "{shown}");
+    assert!(shown.contains("inhibited by another alert"), "{shown}");
+    insta::assert_snapshot!("hidden_alerts_120x40", shown);
+    press(&mut s, "h");
+    assert_eq!(s.mode, Mode::Normal, "again: hidden");
+    // A source that cannot say is not counted.
+    app::update(&mut s, Msg::Silences { source: "prod".into(), silences: Err("timed out".into()) });
+    assert!(!screen(&s).contains("hidden:"));
+}
+
+/// The store's answer to each appended entry (as the runtime feeds it back): stored with an
+/// id, or `queued` (id 0 and below: kept on this host until the store is back).
+fn answered(fx: &[Effect], queued: &[usize]) -> Msg {
+    let entries = fx
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Append(n) => Some(n),
+            _ => None,
+        })
+        .enumerate()
+        .map(|(i, n)| klaxon::model::Entry {
+            id: if queued.contains(&i) { -(i as i64) } else { 100 + i as i64 },
+            op_id: n.op_id.clone(),
+            alert_key: n.alert_key.clone(),
+            kind: n.kind,
+            actor: n.actor.clone(),
+            at: n.at,
+            text: n.text.clone(),
+            level: n.level,
+            db_user: None,
+        })
+        .collect();
+    Msg::Entries(entries)
+}
+
+#[test]
+fn a_bulk_escalate_gives_each_alert_its_own_entry_and_the_status_bar_the_true_counts() {
+    let mut s = state_with(120, 40, sample());
+    press(&mut s, "V");
+    let n = s.selection.len();
+    assert!(n >= 3, "the sample has several alerts");
+    assert!(press(&mut s, "e").is_empty(), "nothing before the yes");
+    let prompt = match &s.mode {
+        Mode::Confirm { prompt, .. } => prompt.clone(),
+        m => panic!("{m:?}"),
+    };
+    assert_eq!(prompt, format!("Escalate (one level each) {n} selected alert(s)?"));
+    let fx = press(&mut s, "y");
+    let made = appended(&fx);
+    assert_eq!(made.len(), n, "one entry per alert");
+    assert!(made.iter().all(|(_, kind, _)| *kind == EntryKind::Escalated));
+    let keys: std::collections::HashSet<_> = made.iter().map(|(k, ..)| k.clone()).collect();
+    assert_eq!(keys.len(), n, "each alert its own");
+    // Two answers come back stored, the last queued: the line waits for all, then counts them.
+    app::update(&mut s, answered(&fx[..2], &[]));
+    assert!(!s.flash.as_ref().unwrap().text.contains("queued"), "not before all are in");
+    app::update(&mut s, answered(&fx[2..], &[n - 3]));
+    assert_eq!(s.flash.as_ref().unwrap().text, format!("{n} escalated, 1 queued"));
+    assert!(s.tally.is_none());
+
+    // A bulk ack: one append refused by the store is said, the others counted.
+    let mut s = state_with(120, 40, sample());
+    press(&mut s, "V");
+    press(&mut s, "a");
+    let fx = press(&mut s, "y");
+    let Effect::Append(first) = &fx[0] else { panic!("{fx:?}") };
+    app::update(
+        &mut s,
+        Msg::AppendFailed { op_id: first.op_id.clone(), key: first.alert_key.clone(), error: "disk full".into() },
+    );
+    app::update(&mut s, answered(&fx[1..], &[]));
+    let f = s.flash.as_ref().unwrap();
+    assert_eq!((f.text.as_str(), f.error), (format!("{} acked, 0 queued, 1 NOT saved", n - 1).as_str(), true));
+}
+
+#[test]
+fn a_bulk_note_asks_for_the_text_then_once_and_gives_each_alert_its_own_entry() {
+    let mut s = state_with(120, 40, sample());
+    press(&mut s, "space");
+    press(&mut s, "j");
+    press(&mut s, "space");
+    assert!(press(&mut s, "n").is_empty());
+    press(&mut s, "enter");
+    assert!(s.flash.as_ref().is_some_and(|f| f.error && f.text == "an empty note is not saved"));
+    typed(&mut s, "rolled back deploy 412");
+    assert!(screen(&s).contains("note for 2 alert(s): rolled back deploy 412"), "{}", screen(&s));
+    assert!(press(&mut s, "enter").is_empty(), "nothing before the yes");
+    assert!(matches!(&s.mode, Mode::Confirm { prompt, .. } if prompt == "Add this note to 2 alert(s)?"));
+    let fx = press(&mut s, "y");
+    let notes = appended(&fx);
+    assert_eq!(notes.len(), 2);
+    assert!(notes.iter().all(|(_, k, t)| *k == EntryKind::Note && t == "rolled back deploy 412"));
+    assert_ne!(notes[0].0, notes[1].0, "each alert its own entry");
+    app::update(&mut s, answered(&fx, &[]));
+    assert_eq!(s.flash.as_ref().unwrap().text, "2 noted, 0 queued");
 }
