@@ -516,6 +516,18 @@ fn run_effects(session: &Session, drafts: &Drafts, batch: Vec<Effect>) -> Vec<Ms
                     .map(|(summary, noise)| Box::new(crate::app::reports::ReportData { summary, noise }));
                 msgs.push(Msg::Reports(data.map_err(|e| e.to_string())));
             }
+            Effect::LoadHistory => {
+                let rows = store.known_alerts(None, true).map(|known| {
+                    known
+                        .into_iter()
+                        .filter_map(|k| {
+                            let resolved_at = k.resolved_at?;
+                            Some(crate::app::history::Resolved { alert: k.last, first_seen: k.first_seen, resolved_at })
+                        })
+                        .collect()
+                });
+                msgs.push(Msg::History(rows.map_err(|e| e.to_string())));
+            }
             // Taken out of the batch before (a theme by the drawing loop).
             Effect::LoadRunbook(_)
             | Effect::Copy(_)

@@ -70,6 +70,7 @@ actions! {
     Slos => "slos", "SLOs: error budget left and burn rates, worst first";
     Suppressed => "suppressed", "Show the alerts hidden as silenced or inhibited (again: hide)";
     Silences => "silences", "Silences: who, until when, why, matched (x expire, e extend, / filter)";
+    History => "history", "History: resolved alerts from the store (/ filter, enter timeline)";
     AlertSlo => "alert-slo", "Show the SLO this alert is about";
     Declare => "declare-incident", "Declare an incident from this alert, group or selection";
     Incidents => "incidents", "Incidents: open and recent, timeline, status, roles, updates";

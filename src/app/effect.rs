@@ -29,6 +29,8 @@ pub enum Effect {
         until: chrono::DateTime<chrono::Utc>,
         page_severity: crate::model::Severity,
     },
+    /// Read the resolved alerts from the store for the history view.
+    LoadHistory,
     /// Draw with this theme from now on (`:theme light`); the runtime says whether it could.
     SetTheme(String),
 }

@@ -10,6 +10,7 @@ pub mod detail;
 pub mod editor;
 mod effect;
 pub mod escalation;
+pub mod history;
 pub mod incidents;
 pub mod key;
 pub mod keymap;

@@ -75,6 +75,8 @@ pub enum Msg {
     Notice(String),
     /// The Reports view's figures, or why the store could not give them.
     Reports(Result<Box<super::reports::ReportData>, String>),
+    /// The resolved alerts for the history view, or why the store could not give them.
+    History(Result<Vec<super::history::Resolved>, String>),
     /// The SLOs configured, or why they could not be read.
     Slos(Result<Vec<crate::slo::Slo>, String>),
     /// One SLO's round: its figures or why not.

@@ -100,6 +100,8 @@ pub enum Mode {
     Incidents(Box<super::incidents::View>),
     /// The silences view (`super::silence_list`).
     Silences,
+    /// Resolved alerts from the store (`super::history`).
+    History,
     /// The alerts hidden as silenced or inhibited, shown on request (`h`).
     Suppressed,
 }
@@ -121,6 +123,7 @@ impl PartialEq for Mode {
             (Mode::Reports, Mode::Reports)
             | (Mode::Slos, Mode::Slos)
             | (Mode::Silences, Mode::Silences)
+            | (Mode::History, Mode::History)
             | (Mode::Suppressed, Mode::Suppressed) => true,
             (Mode::Incidents(a), Mode::Incidents(b)) => a == b,
             (Mode::Runbooks(a), Mode::Runbooks(b)) => {
@@ -199,6 +202,8 @@ pub struct State {
     pub incidents: super::incidents::Incidents,
     /// Every Alertmanager's silences, from its last poll.
     pub silence_list: super::silence_list::SilencesView,
+    /// The history view's rows (`super::history`).
+    pub history: super::history::HistoryView,
 }
 
 impl State {
@@ -238,6 +243,7 @@ impl State {
             slos: Default::default(),
             incidents: Default::default(),
             silence_list: Default::default(),
+            history: Default::default(),
         }
     }
 

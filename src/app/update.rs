@@ -90,6 +90,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::Notice(text) => flash(state, text, false),
         Msg::Reports(result) => super::reports::loaded(state, result),
+        Msg::History(result) => super::history::loaded(state, result),
         Msg::Slos(slos) => super::slo::defined(state, slos),
         Msg::Slo(update) => super::slo::updated(state, update),
         Msg::Silences { source, silences } => super::silence_list::received(state, source, silences),
@@ -284,6 +285,7 @@ fn on_key(state: &mut State, key: Key, fx: &mut Vec<Effect>) {
         Mode::Slos => super::slo::key(state, key),
         Mode::Incidents(_) => super::incidents::key(state, key, fx),
         Mode::Silences => super::silence_list::key(state, key, fx),
+        Mode::History => super::history::key(state, key, fx),
         Mode::BulkNote { .. } => super::selection::note_key(state, key),
         // Any key hides them again.
         Mode::Suppressed => state.mode = Mode::Normal,
@@ -569,6 +571,7 @@ fn run(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         }
         Action::Incidents => super::incidents::open_view(state),
         Action::Silences => super::silence_list::open(state),
+        Action::History => super::history::open(state, fx),
         Action::Suppressed => super::silence_list::toggle_hidden(state),
         Action::AlertSlo => super::slo::jump(state),
         Action::Quit => {

@@ -4,7 +4,7 @@ use super::{age, pane, scrolled};
 use crate::app::State;
 use crate::app::scroll::Extent;
 use crate::config::theme::Theme;
-use crate::model::{EntryKind, WINDOW_ANNOTATION, Window};
+use crate::model::{AlertKey, EntryKind, WINDOW_ANNOTATION, Window};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -104,30 +104,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, focused
     }
     lines.push(Line::raw(""));
     lines.push(Line::styled("Timeline", theme.style("detail.label")));
-    match state.detail.timelines.get(&a.key) {
-        None => lines.push(Line::styled("loading…", theme.style("list.resolved"))),
-        Some(entries) if entries.is_empty() => lines.push(Line::styled("no entries yet", theme.style("list.resolved"))),
-        Some(entries) => {
-            for e in entries {
-                let what = match e.kind {
-                    EntryKind::Escalated => format!("escalated to level {}", e.level.unwrap_or(1)),
-                    EntryKind::Seen => "first seen".into(),
-                    kind => kind.name().replace('-', " "),
-                };
-                let mut spans = vec![
-                    Span::styled(e.at.format("%m-%d %H:%M ").to_string(), theme.style("timeline.time")),
-                    Span::styled(format!("{} ", e.actor), theme.style("timeline.actor")),
-                    Span::styled(what, theme.style("timeline.kind")),
-                ];
-                let mut text = e.text.split('\n');
-                if let Some(first) = text.next().filter(|t| !t.is_empty() && e.kind != EntryKind::Seen) {
-                    spans.push(value(format!(": {first}")));
-                }
-                lines.push(Line::from(spans));
-                lines.extend(text.map(|t| Line::styled(format!("    {t}"), theme.style("detail.value"))));
-            }
-        }
-    }
+    lines.extend(timeline(state, &a.key, theme));
     if let Some(draft) = state.detail.drafts.get(&a.key).filter(|d| !d.trim().is_empty()) {
         lines.push(Line::styled(
             format!("draft note ({} chars): n to continue", draft.chars().count()),
@@ -135,4 +112,36 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, focused
         ));
     }
     Some(scrolled(frame, area, block, Paragraph::new(lines), state.detail.scroll, theme))
+}
+
+/// An alert's timeline from the store, one line per entry (a note's further lines under
+/// it), or that it is loading or empty. The history view shows it too.
+pub fn timeline(state: &State, key: &AlertKey, theme: &Theme) -> Vec<Line<'static>> {
+    let entries = match state.detail.timelines.get(key) {
+        None => return vec![Line::styled("loading…", theme.style("list.resolved"))],
+        Some(entries) if entries.is_empty() => {
+            return vec![Line::styled("no entries yet", theme.style("list.resolved"))];
+        }
+        Some(entries) => entries,
+    };
+    let mut lines = Vec::new();
+    for e in entries {
+        let what = match e.kind {
+            EntryKind::Escalated => format!("escalated to level {}", e.level.unwrap_or(1)),
+            EntryKind::Seen => "first seen".into(),
+            kind => kind.name().replace('-', " "),
+        };
+        let mut spans = vec![
+            Span::styled(e.at.format("%m-%d %H:%M ").to_string(), theme.style("timeline.time")),
+            Span::styled(format!("{} ", e.actor), theme.style("timeline.actor")),
+            Span::styled(what, theme.style("timeline.kind")),
+        ];
+        let mut text = e.text.split('\n');
+        if let Some(first) = text.next().filter(|t| !t.is_empty() && e.kind != EntryKind::Seen) {
+            spans.push(Span::styled(format!(": {first}"), theme.style("detail.value")));
+        }
+        lines.push(Line::from(spans));
+        lines.extend(text.map(|t| Line::styled(format!("    {t}"), theme.style("detail.value"))));
+    }
+    lines
 }

@@ -5,6 +5,7 @@ mod alert_detail;
 mod alert_list;
 mod header;
 mod help;
+mod history;
 mod incidents;
 pub mod log_pane;
 mod overlay;
@@ -62,6 +63,7 @@ pub fn draw(state: &State, theme: &Theme, frame: &mut Frame) -> Drawn {
         Mode::Slos => slos::draw(frame, size, state, theme),
         Mode::Incidents(view) => incidents::draw(frame, size, state, theme, view),
         Mode::Silences => silence_list::draw(frame, size, state, theme),
+        Mode::History => history::draw(frame, size, state, theme),
         Mode::Suppressed => silence_list::hidden(frame, size, state, theme),
         Mode::Normal | Mode::Filter { .. } | Mode::Reassign { .. } | Mode::BulkNote { .. } => {}
     }

@@ -111,6 +111,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Mode::Silences if state.flash.is_some() => flash_line(state, theme),
         Mode::Suppressed => Line::styled("hidden alerts are shown · any key hides them", theme.style("status.hint")),
         Mode::Silences => Line::styled("the silences view: esc closes", theme.style("status.hint")),
+        Mode::History if state.flash.is_some() => flash_line(state, theme),
+        Mode::History => Line::styled("the history view: esc closes", theme.style("status.hint")),
         Mode::Reports => Line::styled(
             "j/k move · enter shows the alert in the list · r reads again · other keys close",
             theme.style("status.hint"),

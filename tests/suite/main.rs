@@ -20,6 +20,7 @@ mod faults;
 mod grafana_oncall_mock;
 mod graphite;
 mod history;
+mod history_view;
 mod ical_props;
 mod icinga2;
 mod incidents;

@@ -1,0 +1,133 @@
+//! The history view (`Y`, or `:history`): alerts that have resolved, today's and older,
+//! newest resolution first, from the store (as `klaxon history`); `/` filters them with the
+//! console's filter language, Enter opens the timeline of the one under the cursor. The
+//! rows come through an effect (`Effect::LoadHistory` → `Msg::History`); nothing here reads
+//! the store.
+
+use super::Effect;
+use super::key::{Key, KeyCode};
+use super::state::{Mode, State};
+use crate::model::filter::Filter;
+use crate::model::{Alert, AlertKey};
+use chrono::{DateTime, Utc};
+
+/// One alert that has resolved, as the store last saw it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resolved {
+    pub alert: Alert,
+    pub first_seen: DateTime<Utc>,
+    pub resolved_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct HistoryView {
+    pub loading: bool,
+    /// Newest resolution first.
+    pub rows: Vec<Resolved>,
+    /// Why the store could not give them.
+    pub error: Option<String>,
+    pub filter: Filter,
+    /// `/` was pressed: keys go here, Enter applies them.
+    pub typing: Option<String>,
+    /// Why the typed filter was refused.
+    pub problem: Option<String>,
+    pub selected: usize,
+    /// The alert whose timeline is open (from `state.detail.timelines`).
+    pub timeline: Option<AlertKey>,
+}
+
+impl HistoryView {
+    /// The rows the filter lets through.
+    pub fn shown(&self) -> Vec<&Resolved> {
+        self.rows.iter().filter(|r| self.filter.matches_alert(&r.alert)).collect()
+    }
+}
+
+/// Opens the view and asks the store for the resolved alerts.
+pub fn open(state: &mut State, fx: &mut Vec<Effect>) {
+    state.mode = Mode::History;
+    state.history.timeline = None;
+    load(state, fx);
+}
+
+fn load(state: &mut State, fx: &mut Vec<Effect>) {
+    state.history.loading = true;
+    state.history.error = None;
+    fx.push(Effect::LoadHistory);
+}
+
+/// The store's answer.
+pub fn loaded(state: &mut State, result: Result<Vec<Resolved>, String>) {
+    let h = &mut state.history;
+    h.loading = false;
+    match result {
+        Ok(mut rows) => {
+            rows.sort_by(|a, b| b.resolved_at.cmp(&a.resolved_at).then_with(|| a.alert.key.cmp(&b.alert.key)));
+            h.rows = rows;
+            h.error = None;
+            h.selected = h.selected.min(h.shown().len().saturating_sub(1));
+        }
+        Err(e) => h.error = Some(e),
+    }
+    state.dirty = true;
+}
+
+pub fn key(state: &mut State, key: Key, fx: &mut Vec<Effect>) {
+    let h = &mut state.history;
+    if h.timeline.is_some() {
+        if matches!(key.code, KeyCode::Esc | KeyCode::Char('q') | KeyCode::Enter) {
+            h.timeline = None;
+        }
+        return;
+    }
+    if let Some(input) = h.typing.as_mut() {
+        match key.code {
+            KeyCode::Enter => match Filter::parse(input) {
+                Ok(f) => {
+                    h.filter = f;
+                    h.typing = None;
+                    h.problem = None;
+                    h.selected = 0;
+                }
+                Err(why) => h.problem = Some(why),
+            },
+            KeyCode::Esc => {
+                h.typing = None;
+                h.problem = None;
+            }
+            KeyCode::Backspace => {
+                input.pop();
+                h.problem = None;
+            }
+            KeyCode::Char(c) if !key.ctrl && !key.alt => {
+                input.push(c);
+                h.problem = None;
+            }
+            _ => {}
+        }
+        return;
+    }
+    let last = h.shown().len().saturating_sub(1);
+    match key.code {
+        KeyCode::Char('j') | KeyCode::Down => h.selected = (h.selected + 1).min(last),
+        KeyCode::Char('k') | KeyCode::Up => h.selected = h.selected.saturating_sub(1),
+        KeyCode::Char('g') | KeyCode::Home => h.selected = 0,
+        KeyCode::Char('G') | KeyCode::End => h.selected = last,
+        KeyCode::Char('/') => h.typing = Some(h.filter.text().to_owned()),
+        KeyCode::Char('r') => load(state, fx),
+        KeyCode::Enter => {
+            if let Some(k) = h.shown().get(h.selected).map(|r| r.alert.key.clone()) {
+                if !state.detail.timelines.contains_key(&k) {
+                    fx.push(Effect::LoadTimeline(k.clone()));
+                }
+                h.timeline = Some(k);
+            }
+        }
+        KeyCode::Esc if !h.filter.is_empty() => {
+            h.filter = Filter::default();
+            h.selected = 0;
+        }
+        KeyCode::Esc | KeyCode::Char('q') => state.mode = Mode::Normal,
+        _ => {}
+    }
+}
