@@ -36,7 +36,9 @@ pub fn draw(frame: &mut Frame, size: Rect, state: &State, theme: &Theme) {
     let foot = footer(state, w, theme);
     if shown.is_empty() {
         let why = match (v.by_source.is_empty(), v.filter.is_empty()) {
-            (true, _) => "no silences read yet: they come with each poll of an alertmanager source",
+            (true, _) => {
+                "no silences: no source has sent any (only Alertmanager sources have them, read with each poll)"
+            }
             (false, true) => "no silences at any alertmanager",
             (false, false) => "no silence matches the filter (esc clears it)",
         };
