@@ -360,3 +360,44 @@ mod tests {
         assert!(err.to_string().starts_with("cannot connect") && !err.to_string().contains("hunter2"), "{err}");
     }
 }
+
+/// How requests log in; the secrets are read once, when the source is built.
+#[derive(Debug, Clone)]
+pub enum Auth {
+    None,
+    /// `Authorization: Bearer <token>`.
+    Bearer(crate::config::Secret),
+    /// Elasticsearch's `Authorization: ApiKey <base64 id:key>`.
+    ApiKey(crate::config::Secret),
+    Basic {
+        user: String,
+        password: crate::config::Secret,
+    },
+}
+
+impl Auth {
+    /// A token as `Bearer`, a username with a password as basic auth.
+    pub fn from_login(login: crate::config::Credentials) -> Auth {
+        match login {
+            crate::config::Credentials::Token(t) => Auth::Bearer(t),
+            crate::config::Credentials::Password { username, password } => Auth::basic(username, password),
+            crate::config::Credentials::None => Auth::None,
+        }
+    }
+
+    /// Basic auth; what goes on the wire (base64 of both) is remembered as a secret too,
+    /// since a server echoing the header echoes that.
+    pub fn basic(user: String, password: crate::config::Secret) -> Auth {
+        crate::config::Secret::remember_basic(&user, &password);
+        Auth::Basic { user, password }
+    }
+
+    pub fn apply(&self, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match self {
+            Auth::None => req,
+            Auth::Bearer(token) => req.bearer_auth(token.expose()),
+            Auth::ApiKey(key) => req.header(reqwest::header::AUTHORIZATION, format!("ApiKey {}", key.expose())),
+            Auth::Basic { user, password } => req.basic_auth(user, Some(password.expose())),
+        }
+    }
+}

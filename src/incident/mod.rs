@@ -248,13 +248,18 @@ impl Incident {
     /// what is written is kept on this host and replayed; nothing about it is checked.
     pub fn unchecked(id: &str, now: DateTime<Utc>) -> Option<Incident> {
         let whole = id.len() == 8 && id.bytes().all(|b| b.is_ascii_hexdigit());
-        whole.then(|| Incident {
+        whole.then(|| Incident { unchecked: true, ..Incident::declared(id, "", Severity::Average, "", now) })
+    }
+
+    /// A just-declared incident: investigating, holding nothing yet, nobody in a role.
+    fn declared(id: &str, title: &str, severity: Severity, by: &str, at: DateTime<Utc>) -> Incident {
+        Incident {
             id: id.to_owned(),
-            title: String::new(),
-            severity: Severity::Average,
+            title: title.to_owned(),
+            severity,
             status: Status::Investigating,
-            declared_by: String::new(),
-            declared_at: now,
+            declared_by: by.to_owned(),
+            declared_at: at,
             closed_at: None,
             alerts: BTreeSet::new(),
             membership: BTreeMap::new(),
@@ -262,8 +267,8 @@ impl Incident {
             people: Vec::new(),
             last_update_at: None,
             queued: 0,
-            unchecked: true,
-        })
+            unchecked: false,
+        }
     }
 
     pub fn is_open(&self) -> bool {
@@ -342,22 +347,7 @@ pub fn fold<'a>(entries: impl IntoIterator<Item = &'a Entry>) -> Vec<Incident> {
             if all.iter().any(|i| i.id == id) {
                 continue;
             }
-            let mut inc = Incident {
-                id: id.to_owned(),
-                title: title.clone(),
-                severity: *severity,
-                status: Status::Investigating,
-                declared_by: e.actor.clone(),
-                declared_at: e.at,
-                closed_at: None,
-                alerts: BTreeSet::new(),
-                membership: BTreeMap::new(),
-                roles: BTreeMap::new(),
-                people: Vec::new(),
-                last_update_at: None,
-                queued: 0,
-                unchecked: false,
-            };
+            let mut inc = Incident::declared(id, title, *severity, &e.actor, e.at);
             inc.join(alerts, e.at);
             inc.apply(e, &event);
             all.push(inc);

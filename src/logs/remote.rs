@@ -1,52 +1,13 @@
 //! What the search-backend log sources (Elasticsearch, Graylog, Splunk, Sumo Logic) share:
 //! how a request logs in, reading a JSON answer, and mapping one returned document to a line.
 
-use crate::config::{At, Credentials, Problems, Secret};
+use crate::config::{At, Problems};
 use crate::model::{Keys, LogLine};
 use crate::sources::SourceError;
 use serde::de::DeserializeOwned;
 use std::collections::HashSet;
 
-/// How requests log in; the secrets are read once, when the source is built.
-#[derive(Debug, Clone)]
-pub enum Auth {
-    None,
-    /// `Authorization: Bearer <token>`.
-    Bearer(Secret),
-    /// Elasticsearch's `Authorization: ApiKey <base64 id:key>`.
-    ApiKey(Secret),
-    Basic {
-        user: String,
-        password: Secret,
-    },
-}
-
-impl Auth {
-    /// A token as `Bearer`, a username with a password as basic auth.
-    pub fn from_login(login: Credentials) -> Auth {
-        match login {
-            Credentials::Token(t) => Auth::Bearer(t),
-            Credentials::Password { username, password } => Auth::basic(username, password),
-            Credentials::None => Auth::None,
-        }
-    }
-
-    /// Basic auth; what goes on the wire (base64 of both) is remembered as a secret too,
-    /// since a server echoing the header echoes that.
-    pub fn basic(user: String, password: Secret) -> Auth {
-        Secret::remember_basic(&user, &password);
-        Auth::Basic { user, password }
-    }
-
-    pub fn apply(&self, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
-        match self {
-            Auth::None => req,
-            Auth::Bearer(token) => req.bearer_auth(token.expose()),
-            Auth::ApiKey(key) => req.header(reqwest::header::AUTHORIZATION, format!("ApiKey {}", key.expose())),
-            Auth::Basic { user, password } => req.basic_auth(user, Some(password.expose())),
-        }
-    }
-}
+pub use crate::http::Auth;
 
 /// Configured field names, as `(key, name)`: each goes into requests as it is, so it is
 /// not empty and holds no quote, comma, space or line break.

@@ -6,7 +6,6 @@
 use super::burn::{self, Budget, Counts, Rates, WINDOWS};
 pub use super::status::Figures;
 use super::{Events, PrometheusConfig, Slo};
-use crate::config::{Credentials, Secret};
 use crate::http::{self, HttpError, Limits};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -23,16 +22,10 @@ pub enum QueryError {
     Shape(String),
 }
 
-enum Auth {
-    None,
-    Bearer(Secret),
-    Basic(String, Secret),
-}
-
 pub struct Client {
     http: reqwest::Client,
     base: String,
-    auth: Auth,
+    auth: http::Auth,
     tenant: Option<String>,
     max_bytes: u64,
 }
@@ -76,17 +69,7 @@ impl Client {
     pub fn new(cfg: &PrometheusConfig) -> Result<Client, String> {
         let limits = Limits::for_source(cfg.timeout, cfg.max_bytes);
         let client = http::client(limits, cfg.ca_file.as_deref()).map_err(|e| e.clean())?;
-        let auth = match cfg.login().resolve()? {
-            Credentials::Token(t) => Auth::Bearer(t),
-            Credentials::Password { username, password } => {
-                use base64::Engine;
-                let wire =
-                    base64::engine::general_purpose::STANDARD.encode(format!("{username}:{}", password.expose()));
-                let _ = Secret::derived(wire);
-                Auth::Basic(username, password)
-            }
-            Credentials::None => Auth::None,
-        };
+        let auth = http::Auth::from_login(cfg.login().resolve()?);
         Ok(Client {
             http: client,
             base: cfg.url.trim_end_matches('/').to_owned(),
@@ -98,11 +81,7 @@ impl Client {
 
     async fn get(&self, path: &str, params: &[(&str, String)]) -> Result<Data, QueryError> {
         let mut req = self.http.get(format!("{}{path}", self.base)).query(params).header("Accept", "application/json");
-        req = match &self.auth {
-            Auth::None => req,
-            Auth::Bearer(t) => req.bearer_auth(t.expose()),
-            Auth::Basic(u, p) => req.basic_auth(u, Some(p.expose())),
-        };
+        req = self.auth.apply(req);
         if let Some(t) = &self.tenant {
             req = req.header("X-Scope-OrgID", t);
         }

@@ -10,7 +10,7 @@
 
 use super::op_mark as marker;
 use super::{AlertSource, KindConfig, MirrorFuture, PollFuture, SilencesFuture, SourceConfig, SourceError};
-use crate::config::{At, Credentials, LOGIN_GOES, Login, Problems, Secret, http_url_problem, opt_duration};
+use crate::config::{At, LOGIN_GOES, Login, Problems, http_url_problem, opt_duration};
 use crate::http::{self, HttpError, Limits};
 use crate::model::{
     Alert, AlertKey, EntryKind, Link, Matcher, MirrorDone, MirrorOp, PriorUpdate, Severity, SeverityMap, Silence,
@@ -144,18 +144,12 @@ impl From<PeersFailed> for SourceError {
 /// The comment prefix karma uses for acknowledgement silences.
 const ACK_PREFIX: &str = "ACK!";
 
-enum Auth {
-    None,
-    Bearer(Secret),
-    Basic(String, Secret),
-}
-
 pub struct AlertmanagerSource {
     name: String,
     /// `<url><path_prefix>/api/v2`, one per HA peer.
     bases: Vec<String>,
     client: reqwest::Client,
-    auth: Auth,
+    auth: http::Auth,
     cfg: AlertmanagerConfig,
     severity_map: SeverityMap,
     default_severity: Severity,
@@ -232,14 +226,7 @@ impl AlertmanagerSource {
     pub fn new(src: &SourceConfig, cfg: &AlertmanagerConfig) -> Result<Self, SourceError> {
         let limits = Limits::for_source(src.timeout, src.max_bytes);
         let client = http::client(limits, cfg.ca_file.as_deref())?;
-        let auth = match cfg.login().resolve().map_err(SourceError::new)? {
-            Credentials::Token(token) => Auth::Bearer(token),
-            Credentials::Password { username: user, password } => {
-                Secret::remember_basic(&user, &password);
-                Auth::Basic(user, password)
-            }
-            Credentials::None => Auth::None,
-        };
+        let auth = http::Auth::from_login(cfg.login().resolve().map_err(SourceError::new)?);
         let prefix = cfg.path_prefix.trim_end_matches('/');
         let bases = cfg.urls().iter().map(|u| format!("{}{prefix}/api/v2", u.trim_end_matches('/'))).collect();
         Ok(AlertmanagerSource {
@@ -257,11 +244,7 @@ impl AlertmanagerSource {
 
     fn request(&self, method: Method, base: &str, path: &str) -> reqwest::RequestBuilder {
         let mut r = self.client.request(method, format!("{base}{path}")).header("Accept", "application/json");
-        r = match &self.auth {
-            Auth::None => r,
-            Auth::Bearer(t) => r.bearer_auth(t.expose()),
-            Auth::Basic(u, p) => r.basic_auth(u, Some(p.expose())),
-        };
+        r = self.auth.apply(r);
         match &self.cfg.tenant {
             Some(t) => r.header("X-Scope-OrgID", t),
             None => r,

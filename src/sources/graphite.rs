@@ -16,7 +16,7 @@
 //! Graphite has no acknowledgement: acks and notes stay in klaxon (`mirrors` claims nothing).
 
 use super::{AlertSource, KindConfig, PollFuture, SourceConfig, SourceError};
-use crate::config::{At, Credentials, LOGIN_GOES, Login, Problems, Secret, duration, http_url_problem, opt_duration};
+use crate::config::{At, LOGIN_GOES, Login, Problems, duration, http_url_problem, opt_duration};
 use crate::http::{self, Limits};
 use crate::model::{Alert, AlertKey, Link, Severity, Status, WINDOW_ANNOTATION, Window};
 use chrono::{DateTime, TimeZone, Utc};
@@ -462,29 +462,16 @@ pub struct GraphiteSource {
     name: String,
     base: String,
     client: reqwest::Client,
-    auth: Auth,
+    auth: http::Auth,
     checks: Vec<Check>,
     max_bytes: u64,
-}
-
-enum Auth {
-    None,
-    Bearer(Secret),
-    Basic(String, Secret),
 }
 
 impl GraphiteSource {
     pub fn new(src: &SourceConfig, cfg: &GraphiteConfig) -> Result<Self, SourceError> {
         let limits = Limits::for_source(src.timeout, src.max_bytes);
         let client = http::client(limits, cfg.ca_file.as_deref())?;
-        let auth = match cfg.login().resolve().map_err(SourceError::new)? {
-            Credentials::Token(token) => Auth::Bearer(token),
-            Credentials::Password { username, password } => {
-                Secret::remember_basic(&username, &password);
-                Auth::Basic(username, password)
-            }
-            Credentials::None => Auth::None,
-        };
+        let auth = http::Auth::from_login(cfg.login().resolve().map_err(SourceError::new)?);
         let base = cfg.url.as_deref().unwrap_or_default().trim_end_matches('/').to_owned();
         Ok(GraphiteSource {
             name: src.name.clone(),
@@ -512,11 +499,7 @@ impl GraphiteSource {
     async fn render(&self, check: &Check) -> Result<Vec<Series>, String> {
         let query = self.query(check);
         let mut req = self.client.get(format!("{}/render", self.base)).query(&query);
-        req = match &self.auth {
-            Auth::None => req,
-            Auth::Bearer(t) => req.bearer_auth(t.expose()),
-            Auth::Basic(u, p) => req.basic_auth(u, Some(p.expose())),
-        };
+        req = self.auth.apply(req);
         let body = http::fetch(req, self.max_bytes).await.map_err(|e| e.clean())?;
         parse_render(&body)
     }
@@ -762,7 +745,7 @@ mod tests {
             name: "g".into(),
             base: "http://graphite".into(),
             client: http::client(Limits::for_source(Duration::from_secs(1), 1000), None).unwrap(),
-            auth: Auth::None,
+            auth: http::Auth::None,
             checks: vec![c.clone()],
             max_bytes: 1000,
         };
