@@ -49,6 +49,10 @@ pub enum Pending {
         /// The note's text (a bulk note); empty for the others.
         text: String,
     },
+    /// One silence per Alertmanager (a bulk silence), each its own entry.
+    Silences {
+        ops: Vec<(String, crate::model::silence::SilenceOp)>,
+    },
     Quit,
 }
 

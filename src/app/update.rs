@@ -421,6 +421,9 @@ fn run(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         Action::Escalate if !state.selection.is_empty() || super::selection::group_under_cursor(state).is_some() => {
             super::selection::ask(state, EntryKind::Escalated)
         }
+        Action::Silence if !state.selection.is_empty() || super::selection::group_under_cursor(state).is_some() => {
+            super::silences::open_bulk(state)
+        }
         Action::Silence => super::silences::open(state),
         Action::Select => super::selection::toggle(state),
         Action::SelectVisible => super::selection::select_visible(state),
@@ -700,6 +703,7 @@ fn confirmed(state: &mut State, pending: Pending, fx: &mut Vec<Effect>) {
             append(state, fx, entry, format!("stored: close {key}; sent to {} next", key.source()));
         }
         Pending::Bulk { kind, keys, text } => super::selection::confirmed(state, kind, keys, &text, fx),
+        Pending::Silences { ops } => super::silences::confirmed(state, ops, fx),
         Pending::Quit => state.quit = true,
     }
 }

@@ -10,7 +10,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
 pub fn draw(frame: &mut Frame, size: Rect, theme: &Theme, editor: &SilenceEditor) {
-    let area = centered(size, 90, 11);
+    let area = centered(size, 90, if editor.bulk.is_some() { 12 } else { 11 });
     let title = fit(&format!(" Silence at {} ", editor.source), usize::from(area.width.saturating_sub(2)));
     let block = Block::bordered()
         .border_style(theme.style("overlay.border"))
@@ -40,6 +40,13 @@ pub fn draw(frame: &mut Frame, size: Rect, theme: &Theme, editor: &SilenceEditor
             theme.style("status.info"),
         ),
     ];
+    if let Some(bulk) = &editor.bulk {
+        let mut from = format!("common labels of {} selected alert(s)", bulk.alerts);
+        if let Some(skipped) = &bulk.skipped {
+            from.push_str(&format!("; {skipped}"));
+        }
+        lines.push(Line::styled(from, theme.style("status.hint")));
+    }
     if let Some(problem) = &editor.problem {
         let style = if editor.confirm_all { "confirm" } else { "status.error" };
         lines.push(Line::styled(problem.clone(), theme.style(style)));

@@ -282,3 +282,111 @@ fn a_silence_made_with_amtool_shows_in_the_consoles_silences_view() {
     let screen = draw(&state);
     assert_eq!(screen.matches("silenced by carol: kernel upgrade").count(), 2, "{screen}");
 }
+
+/// A bulk silence from the console, against the real Alertmanager: three of four alerts
+/// selected, `S`, Enter, `y`; the entry the console asks for is stored and the outbox
+/// drained, as the console's runtime does. Alertmanager then has one silence with the
+/// three alerts' common matchers (their instances as an alternation, so the fourth stays
+/// loud), and the next poll hides exactly those three as silenced.
+#[test]
+fn a_bulk_silence_from_a_selection_is_one_silence_with_the_common_matchers() {
+    use klaxon::app::{self, Effect, Msg, State};
+    use klaxon::engine::Event;
+    let Some(am) = servers::alertmanager(None) else { return };
+    let alerts: Vec<Value> = (0..4).map(|i| alert("Group", &format!("host-{i}:9100"))).collect();
+    post_alerts(&am, &Value::Array(alerts));
+    let sb = Sandbox::new();
+    let cfg = config(&sb, &am.url, "interval = \"1s\"\n");
+    let dirs =
+        klaxon::config::paths::Dirs { config: sb.path("config"), data: sb.path("data"), cache: sb.path("cache") };
+    let session = klaxon::session::Session::open_in(Some(&cfg), dirs).unwrap();
+    let mut state = State::new("alice", klaxon::app::Keymap::builtin_default(), chrono::Utc::now(), 7);
+    state.source_actions = session
+        .sources
+        .iter()
+        .map(|(c, s)| (c.name.clone(), klaxon::model::EntryKind::ALL.into_iter().filter(|k| s.mirrors(*k)).collect()))
+        .collect();
+    app::update(&mut state, Msg::Resize { width: 120, height: 40 });
+    let draw = |state: &State| {
+        let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 40)).unwrap();
+        t.draw(|f| klaxon::ui::view(state, &klaxon::config::theme::Theme::default(), f)).unwrap();
+        t.backend().to_string()
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let (_stop, stop_rx) = tokio::sync::watch::channel(false);
+        let mut events = klaxon::engine::start(&session.sources, &session.cache, session.store.clone(), stop_rx);
+        // Polls until `done` holds for the console's state.
+        let mut until = async |state: &mut State, done: &dyn Fn(&State) -> bool| {
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+            while !done(state) {
+                let event = tokio::time::timeout_at(deadline, events.recv()).await.expect("a poll within 20s").unwrap();
+                // The console's runtime maps the engine's events to messages the same way.
+                let msg = match event {
+                    Event::Snapshot { source, alerts, fresh } => Msg::Snapshot { source, alerts, fresh },
+                    Event::Silences { source, silences } => Msg::Silences { source, silences },
+                    _ => continue,
+                };
+                app::update(state, msg);
+            }
+        };
+        until(&mut state, &|s: &State| s.list.board.ranked().len() == 4).await;
+        let instance =
+            |s: &State, k: &klaxon::model::AlertKey| s.list.board.get(k).unwrap().alert.labels["instance"].clone();
+        let chosen: Vec<_> = state
+            .list
+            .board
+            .ranked()
+            .iter()
+            .map(|i| i.alert.key.clone())
+            .filter(|k| instance(&state, k) != "host-3:9100")
+            .collect();
+        state.selection.extend(chosen);
+        app::update(&mut state, Msg::Key("S".parse().unwrap()));
+        app::update(&mut state, Msg::Key("enter".parse().unwrap()));
+        let asked = match &state.mode {
+            klaxon::app::state::Mode::Confirm { prompt, .. } => prompt.clone(),
+            m => panic!("{m:?}"),
+        };
+        assert_eq!(asked, "Silence 3 selected alert(s) (3 open alert(s) match now): one silence at prod?");
+        let fx = app::update(&mut state, Msg::Key("y".parse().unwrap()));
+        let entries: Vec<_> = fx
+            .into_iter()
+            .filter_map(|e| match e {
+                Effect::Append(n) => Some(n),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(entries.len(), 1, "one entry for the one Alertmanager");
+        // What the runtime does with the effect: durable first, then the outbox (twice: exactly once).
+        klaxon::actions::store_entry(&session, &entries[0]).unwrap();
+        session.drain(false).await;
+        session.drain(false).await;
+        let made = active_silences(&am);
+        assert_eq!(made.len(), 1, "one silence for the group: {made:#?}");
+        let mut matchers: Vec<(String, String, bool)> = made[0]["matchers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| (m["name"].as_str().unwrap().into(), m["value"].as_str().unwrap().into(), m["isRegex"] == true))
+            .collect();
+        matchers.sort();
+        let want = |n: &str, v: &str, re: bool| (n.to_owned(), v.to_owned(), re);
+        assert_eq!(
+            matchers,
+            [
+                want("alertname", "Group", false),
+                want("instance", r"host\-0:9100|host\-1:9100|host\-2:9100", true),
+                want("job", "node", false),
+                want("severity", "warning", false),
+            ]
+        );
+        assert_eq!(made[0]["createdBy"], "alice", "the console's person");
+        // The next poll: the three are hidden as silenced, the fourth is still on the list.
+        until(&mut state, &|s: &State| s.list.board.ranked().len() == 1 && s.silence_list.hidden_counts() == (3, 0))
+            .await;
+    });
+    let screen = draw(&state);
+    assert!(screen.contains("3 hidden: 3 silenced, 0 inhibited (h)"), "{screen}");
+    assert_eq!(state.list.board.ranked()[0].alert.labels["instance"], "host-3:9100");
+}

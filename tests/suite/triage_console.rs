@@ -373,3 +373,106 @@ fn a_bulk_note_asks_for_the_text_then_once_and_gives_each_alert_its_own_entry() 
     app::update(&mut s, answered(&fx, &[]));
     assert_eq!(s.flash.as_ref().unwrap().text, "2 noted, 0 queued");
 }
+
+#[test]
+fn a_bulk_silence_starts_from_the_common_labels_names_what_is_skipped_and_asks_once() {
+    let mut s = silencing(120, 40);
+    // Ranked d1, h2, h1, a1, …: select h2 and h1 (prod) and a1 (local, which has no silences).
+    for _ in 0..3 {
+        press(&mut s, "j");
+        press(&mut s, "space");
+    }
+    assert_eq!(s.selection.len(), 3);
+    press(&mut s, "S");
+    let e = editor(&s);
+    // Equal labels as `=`, the two services as an alternation, so it silences these two only.
+    assert_eq!(e.matchers, "alertname=\"HighErrorRate\" service=~\"api|web\" severity=\"high\"");
+    assert_eq!(e.sources(), ["prod"]);
+    assert_eq!(e.matched, (2, 4), "h1 and h2 among prod's four");
+    let bulk = e.bulk.as_ref().unwrap();
+    assert_eq!(bulk.alerts, 2);
+    assert_eq!(bulk.skipped.as_deref(), Some("1 alert(s) of local skipped: local has no silences"));
+    let shown = screen(&s);
+    assert!(shown.contains("common labels of 2 selected alert(s); 1 alert(s) of local skipped"), "{shown}");
+    insta::assert_snapshot!("bulk_silence_editor", shown);
+
+    // Enter asks once, naming how many and where; nothing is stored before the yes.
+    press(&mut s, "tab");
+    press(&mut s, "tab");
+    typed(&mut s, "deploy");
+    assert!(press(&mut s, "enter").is_empty());
+    let prompt = match &s.mode {
+        Mode::Confirm { prompt, .. } => prompt.clone(),
+        m => panic!("{m:?}"),
+    };
+    assert_eq!(
+        prompt,
+        "Silence 2 selected alert(s) (2 open alert(s) match now): one silence at prod? \
+         (1 alert(s) of local skipped: local has no silences)"
+    );
+    let fx = press(&mut s, "y");
+    assert_eq!(
+        appended(&fx),
+        [(
+            AlertKey::new("prod", "silences"),
+            EntryKind::Silenced,
+            "add {alertname=\"HighErrorRate\", service=~\"api|web\", severity=\"high\"} until 2026-11-21T05:14:00Z: deploy"
+                .into()
+        )],
+        "one silence, through the same outbox entry as a single one"
+    );
+    assert!(s.selection.is_empty(), "the selection is spent");
+
+    // Only alerts of a source without silences: said, nothing opened.
+    let mut s = silencing(120, 40);
+    for _ in 0..3 {
+        press(&mut s, "j");
+    }
+    press(&mut s, "space");
+    press(&mut s, "S");
+    assert_eq!(s.mode, Mode::Normal);
+    let f = s.flash.as_ref().unwrap();
+    assert!(f.error && f.text.contains("1 alert(s) of local skipped: local has no silences"), "{}", f.text);
+}
+
+#[test]
+fn a_bulk_silence_over_two_alertmanagers_makes_one_silence_at_each() {
+    let mut s = silencing(120, 40);
+    s.source_actions.insert("local".into(), [EntryKind::Silenced].into());
+    // h2 (prod) and i1 (local): every label differs, each an alternation of its two values.
+    press(&mut s, "j");
+    press(&mut s, "space");
+    press(&mut s, "G");
+    press(&mut s, "space");
+    press(&mut s, "S");
+    let e = editor(&s);
+    assert_eq!(e.sources(), ["local", "prod"]);
+    assert_eq!(
+        e.matchers,
+        "alertname=~\"DeployInProgress|HighErrorRate\" service=\"web\" severity=~\"high|information\""
+    );
+    assert_eq!(e.matched, (2, 6), "h2 and i1 among the six open alerts of both");
+    press(&mut s, "enter");
+    assert!(
+        matches!(&s.mode, Mode::Confirm { prompt, .. }
+            if prompt == "Silence 2 selected alert(s) (2 open alert(s) match now): 2 silences, one at each of local, prod?"),
+        "{:?}",
+        s.mode
+    );
+    let made = appended(&press(&mut s, "y"));
+    let at: Vec<&str> = made.iter().map(|(k, ..)| k.as_str()).collect();
+    assert_eq!(at, ["local/silences", "prod/silences"]);
+    assert_eq!(made[0].2, made[1].2, "the same silence at each");
+
+    // On a group header with nothing selected, `S` silences the group's alerts.
+    let mut s = silencing(120, 40);
+    press(&mut s, "z");
+    press(&mut s, "g");
+    press(&mut s, "j");
+    press(&mut s, "j");
+    assert_eq!(visible_ids(&s)[s.list.selected], "[HighErrorRate 2]");
+    press(&mut s, "S");
+    assert_eq!(editor(&s).matchers, "alertname=\"HighErrorRate\" service=~\"api|web\" severity=\"high\"");
+    assert_eq!(editor(&s).bulk.as_ref().map(|b| b.alerts), Some(2));
+}
+
