@@ -3,7 +3,8 @@
 //! alerts it silences now. `/` filters, `x` expires the one under the cursor, `e` extends
 //! it; both are `silenced` entries on `<source>/silences`, carried by the outbox exactly as
 //! `klaxon silence expire|extend` carries them. The silences come with each poll
-//! (`Msg::Silences`); nothing here asks a source.
+//! (`Msg::Silences`); nothing here asks a source. A Zabbix source's maintenance periods
+//! come the same way and are listed beside them, read-only: `x` and `e` say why not.
 
 use super::state::{Mode, State};
 use super::update::{append, flash};
@@ -64,7 +65,7 @@ impl SilencesView {
             .collect();
         let rank = |s: &Silence| match s.state.as_str() {
             "active" => 0,
-            "pending" => 1,
+            "pending" | "approaching" => 1,
             _ => 2,
         };
         list.sort_by(|a, b| (rank(a), a.ends_at, &a.source, &a.id).cmp(&(rank(b), b.ends_at, &b.source, &b.id)));
@@ -168,6 +169,10 @@ pub fn key(state: &mut State, key: Key, fx: &mut Vec<Effect>) {
             let Some(s) = v.shown().get(at).map(|s| (*s).clone()) else {
                 return flash(state, "no silence here to change", true);
             };
+            if let Some(why) = s.read_only() {
+                let what = if expire { "expire" } else { "extend" };
+                return flash(state, format!("cannot {what} {} at {}: {why}", s.id, s.source), true);
+            }
             if s.state == "expired" {
                 return flash(state, format!("silence {} has expired already: make a new one (S)", s.id), true);
             }

@@ -93,7 +93,9 @@ type Configured = (crate::sources::SourceConfig, std::sync::Arc<dyn crate::sourc
 
 /// The sources that have silences: the one named, else all of them.
 fn silencing<'a>(session: &'a Session, name: Option<&str>) -> Result<Vec<&'a Configured>, CliError> {
-    let all: Vec<_> = session.sources.iter().filter(|(_, s)| s.silences().is_some()).collect();
+    // Alertmanagers only: a Zabbix source's maintenance rides in the console's view, read-only.
+    let all: Vec<_> =
+        session.sources.iter().filter(|(_, s)| s.mirrors(EntryKind::Silenced) && s.silences().is_some()).collect();
     match name {
         Some(n) => match all.iter().find(|(c, _)| c.name == n) {
             Some(s) => Ok(vec![*s]),

@@ -287,12 +287,41 @@ pub struct Silence {
     pub comment: String,
     /// How many alerts it silences now (the source's own count).
     pub matched: usize,
+    /// A Zabbix maintenance shown beside the silences: read-only (klaxon does not change it),
+    /// its scope hosts and host groups rather than matchers, its state `active`,
+    /// `approaching` or `expired` (Zabbix's own words). None for an Alertmanager silence.
+    pub maintenance: Option<Maintenance>,
+}
+
+/// What a Zabbix maintenance has that a silence has not.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Maintenance {
+    pub name: String,
+    /// Visible host names.
+    pub hosts: Vec<String>,
+    pub groups: Vec<String>,
 }
 
 impl Silence {
+    /// The matchers, or a maintenance's name and scope (what the list shows and filters on).
     pub fn matchers_text(&self) -> String {
+        if let Some(m) = &self.maintenance {
+            let mut scope = Vec::new();
+            if !m.hosts.is_empty() {
+                scope.push(format!("hosts: {}", m.hosts.join(", ")));
+            }
+            if !m.groups.is_empty() {
+                scope.push(format!("groups: {}", m.groups.join(", ")));
+            }
+            return format!("\"{}\" {}", m.name, scope.join(" · "));
+        }
         let list: Vec<String> = self.matchers.iter().map(ToString::to_string).collect();
         format!("{{{}}}", list.join(", "))
+    }
+
+    /// Why klaxon does not change it (expire, extend), if it does not.
+    pub fn read_only(&self) -> Option<&'static str> {
+        self.maintenance.as_ref().map(|_| "Zabbix maintenance is managed in Zabbix")
     }
 }
 

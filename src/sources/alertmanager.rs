@@ -678,6 +678,7 @@ impl AlertmanagerSource {
                 created_by: clean(&s.created_by),
                 comment: clean(&s.comment),
                 matched: counts.get(s.id.as_str()).copied().unwrap_or(0),
+                maintenance: None,
             })
             .collect();
         let by_id: HashMap<String, AmSilence> = silences.into_iter().map(|s| (s.id.clone(), s)).collect();

@@ -6,8 +6,12 @@
 //! back through `event.acknowledge`, each carrying `[klaxon op <op_id>]` in its message:
 //! a retry that finds the mark on the event has nothing left to do, so a note is never
 //! posted twice (Zabbix skips a second acknowledge, but not a second message).
+//!
+//! Maintenance periods (`maintenance.get`) ride with each poll as read-only silences for
+//! the console's silences view: shown, never changed (most users may not, and a
+//! maintenance belongs to whoever plans it in Zabbix).
 
-use super::{AlertSource, KindConfig, MirrorFuture, PollFuture, SourceConfig, SourceError};
+use super::{AlertSource, KindConfig, MirrorFuture, PollFuture, SilencesFuture, SourceConfig, SourceError};
 use super::{op_mark as marker, without_marks as readable};
 use crate::config::{At, Credentials, LOGIN_GOES, Login, Problems, Secret, http_url_problem};
 use crate::http::{self, Limits};
@@ -306,6 +310,31 @@ struct Host {
     name: String,
 }
 
+/// A maintenance as `maintenance.get` gives it: 6.0 answers `selectGroups` as `groups`,
+/// 6.2 and later `selectHostGroups` as `hostgroups` (7.0 dropped the old name).
+#[derive(Debug, Deserialize)]
+struct MaintenanceRow {
+    maintenanceid: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    description: String,
+    #[serde(deserialize_with = "num")]
+    active_since: i64,
+    #[serde(deserialize_with = "num")]
+    active_till: i64,
+    #[serde(default)]
+    hosts: Vec<Host>,
+    #[serde(default, alias = "hostgroups")]
+    groups: Vec<GroupName>,
+}
+
+#[derive(Debug, Deserialize)]
+struct GroupName {
+    #[serde(default)]
+    name: String,
+}
+
 /// An event read back after acting on it (`event.get`).
 #[derive(Debug, Deserialize)]
 struct Event {
@@ -455,6 +484,55 @@ impl ZabbixSource {
                 Err(e) => return Err(e.into_source(method)),
             }
         }
+    }
+
+    /// Every maintenance, as read-only silences: Zabbix's own states (approaching before
+    /// `active_since`, active until `active_till`, then expired), its hosts and groups.
+    async fn maintenances(&self) -> Result<crate::model::Silences, SourceError> {
+        self.credentials(false).await?;
+        let renamed = self.session.lock().await.version.is_some_and(|v| v >= Version(6, 2));
+        let groups = if renamed { "selectHostGroups" } else { "selectGroups" };
+        let params = json!({
+            "output": ["maintenanceid", "name", "description", "active_since", "active_till"],
+            "selectHosts": ["host", "name"],
+            groups: ["name"],
+        });
+        let rows: Vec<MaintenanceRow> = self.call("maintenance.get", params).await?;
+        Ok(crate::model::Silences { list: self.to_silences(rows, Utc::now()), hidden: Vec::new() })
+    }
+
+    /// `maintenance.get`'s rows as read-only silences, cleaned at the border.
+    fn to_silences(&self, rows: Vec<MaintenanceRow>, now: DateTime<Utc>) -> Vec<crate::model::Silence> {
+        let clean = crate::sanitize::sanitize_line;
+        rows.into_iter()
+            .map(|m| {
+                let (since, till) = (at(m.active_since, 0), at(m.active_till, 0));
+                let state = if now < since {
+                    "approaching"
+                } else if now < till {
+                    "active"
+                } else {
+                    "expired"
+                };
+                let host = |h: &Host| clean(if h.name.is_empty() { &h.host } else { &h.name });
+                crate::model::Silence {
+                    source: self.name.clone(),
+                    id: clean(&m.maintenanceid),
+                    state: state.into(),
+                    matchers: Vec::new(),
+                    starts_at: since,
+                    ends_at: till,
+                    created_by: String::new(),
+                    comment: clean(&m.description),
+                    matched: 0,
+                    maintenance: Some(crate::model::silence::Maintenance {
+                        name: clean(&m.name),
+                        hosts: m.hosts.iter().map(host).collect(),
+                        groups: m.groups.iter().map(|g| clean(&g.name)).collect(),
+                    }),
+                }
+            })
+            .collect()
     }
 
     async fn group_ids(&self) -> Result<Vec<String>, SourceError> {
@@ -756,6 +834,10 @@ impl AlertSource for ZabbixSource {
 
     fn mirror<'a>(&'a self, op: &'a MirrorOp) -> MirrorFuture<'a> {
         Box::pin(self.act(op))
+    }
+
+    fn silences(&self) -> Option<SilencesFuture<'_>> {
+        Some(Box::pin(self.maintenances()))
     }
 }
 

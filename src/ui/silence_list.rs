@@ -72,20 +72,29 @@ pub fn draw(frame: &mut Frame, size: Rect, state: &State, theme: &Theme) {
         let base = if selected { theme.style("list.selected") } else { Style::default() };
         let state_style = match s.state.as_str() {
             "active" => theme.style("health.ok"),
-            "pending" => theme.style("severity.warning"),
+            "pending" | "approaching" => theme.style("severity.warning"),
             _ => theme.style("status.hint"),
         };
+        // A maintenance has no author and no count of its own: a dash, not a made-up number;
+        // it says it is read-only where the matchers go.
+        let (by, matched, scope) = match &s.maintenance {
+            Some(_) => ("-".to_owned(), "-".to_owned(), format!("read-only {}", s.matchers_text())),
+            None => (s.created_by.clone(), s.matched.to_string(), s.matchers_text()),
+        };
         let rest = if narrow {
-            format!("{} {} {} matched {}", s.created_by, s.ends_at.format("%H:%M"), s.matched, s.comment)
+            match &s.maintenance {
+                Some(m) => format!("read-only {} {} {}", s.ends_at.format("%H:%M"), m.name, s.comment),
+                None => format!("{by} {} {matched} matched {}", s.ends_at.format("%H:%M"), s.comment),
+            }
         } else {
             format!(
                 "{}{}{}{}{}{}  {}",
                 pad(&fit(&s.source, src_w), src_w + 2),
                 pad(&fit(&s.id, 8), 10),
                 pad(&s.ends_at.format("%m-%d %H:%M").to_string(), 13),
-                pad(&fit(&s.created_by, 8), 10),
-                pad(&s.matched.to_string(), 9),
-                s.matchers_text(),
+                pad(&fit(&by, 8), 10),
+                pad(&matched, 9),
+                scope,
                 s.comment
             )
         };
@@ -101,19 +110,23 @@ pub fn draw(frame: &mut Frame, size: Rect, state: &State, theme: &Theme) {
         && let Some(s) = shown.get(at)
     {
         let now = state.now;
-        let mut text = vec![
-            format!("{} at {} · {}", s.id, s.source, s.state),
-            format!(
-                "by {} · from {} until {} ({}) · silences {} alert(s) now",
-                s.created_by,
-                s.starts_at.format("%Y-%m-%d %H:%M"),
-                s.ends_at.format("%Y-%m-%d %H:%M UTC"),
-                relative(s.ends_at, now),
-                s.matched
+        let period = format!(
+            "from {} until {} ({})",
+            s.starts_at.format("%Y-%m-%d %H:%M"),
+            s.ends_at.format("%Y-%m-%d %H:%M UTC"),
+            relative(s.ends_at, now)
+        );
+        let (head, who) = match (&s.maintenance, s.read_only()) {
+            // Its name and scope follow on the next line (matchers_text).
+            (Some(_), Some(why)) => {
+                (format!("maintenance {} at {} · {} · read-only: {why}", s.id, s.source, s.state), period)
+            }
+            _ => (
+                format!("{} at {} · {}", s.id, s.source, s.state),
+                format!("by {} · {period} · silences {} alert(s) now", s.created_by, s.matched),
             ),
-            s.matchers_text(),
-            s.comment.clone(),
-        ];
+        };
+        let mut text = vec![head, who, s.matchers_text(), s.comment.clone()];
         text.retain(|l| !l.is_empty());
         let pad_to = usize::from(inner.height).saturating_sub(foot.len() + detail);
         while lines.len() < pad_to {

@@ -185,6 +185,7 @@ fn silence(id: &str, state: &str, by: &str, ends_in_hours: i64, matched: usize, 
         created_by: by.into(),
         comment: comment.into(),
         matched,
+        maintenance: None,
     }
 }
 
@@ -476,3 +477,51 @@ fn a_bulk_silence_over_two_alertmanagers_makes_one_silence_at_each() {
     assert_eq!(editor(&s).bulk.as_ref().map(|b| b.alerts), Some(2));
 }
 
+/// A Zabbix maintenance as the Zabbix source gives it (`maintenance.get` with `selectHosts`
+/// and, on 6.0, `selectGroups`; see `ZabbixSource::maintenances`): a read-only silence.
+fn maintenance(id: &str, state: &str, name: &str, ends_in_hours: i64) -> Silence {
+    Silence {
+        source: "zbx".into(),
+        id: id.into(),
+        state: state.into(),
+        matchers: vec![],
+        starts_at: t0() - chrono::Duration::hours(1),
+        ends_at: t0() + chrono::Duration::hours(ends_in_hours),
+        created_by: String::new(),
+        comment: "kernel 6.1 on the database hosts".into(),
+        matched: 0,
+        maintenance: Some(klaxon::model::silence::Maintenance {
+            name: name.into(),
+            hosts: vec!["db1 (klaxon test)".into()],
+            groups: vec!["Linux servers".into()],
+        }),
+    }
+}
+
+#[test]
+fn zabbix_maintenance_is_listed_beside_the_silences_read_only() {
+    let mut s = with_silences(120, 40);
+    let list = vec![maintenance("17", "active", "DB patching", 3)];
+    app::update(&mut s, Msg::Silences { source: "zbx".into(), silences: Ok(Silences { list, hidden: vec![] }) });
+    // A user who may not read maintenance: said for that source, the others still listed.
+    let denied = Err("maintenance.get: No permissions to referred object or it does not exist!".into());
+    app::update(&mut s, Msg::Silences { source: "zbx-ro".into(), silences: denied });
+    press(&mut s, "X");
+    let ids = |s: &State| s.silence_list.shown().iter().map(|x| x.id.clone()).collect::<Vec<_>>();
+    assert_eq!(ids(&s), ["8323d8f1-disk", "17", "51aa0e22-later", "0d5e7c1a-old"]);
+    press(&mut s, "j");
+    let shown = screen(&s);
+    assert!(shown.contains("ACTIVE   zbx"), "{shown}");
+    assert!(shown.contains("-        read-only \"DB patching\" hosts: db1 (klaxon test)"), "{shown}");
+    assert!(shown.contains("\"DB patching\" hosts: db1 (klaxon test) · groups: Linux servers"), "{shown}");
+    assert!(shown.contains("maintenance 17 at zbx · active · read-only: Zabbix maintenance is managed in Zabbix"));
+    assert!(shown.contains("zbx-ro: silences not read: maintenance.get: No permissions"), "{shown}");
+    insta::assert_snapshot!("silences_view_maintenance_120x40", shown);
+    // Expire and extend are refused with the reason; nothing is stored.
+    for k in ["x", "e"] {
+        assert!(press(&mut s, k).is_empty());
+        assert_eq!(s.silence_list.prompt, None);
+        let f = s.flash.as_ref().unwrap();
+        assert!(f.error && f.text.ends_with("17 at zbx: Zabbix maintenance is managed in Zabbix"), "{}", f.text);
+    }
+}

@@ -167,3 +167,107 @@ fn an_api_token_on_zabbix_6_0_goes_in_the_body() {
     assert!(stdout.contains("zbx (zabbix): FAILING"), "{stdout}");
     assert!(!stdout.contains(&"0".repeat(64)), "{stdout}");
 }
+
+/// The source's config for `user` (password `pass`) in `sb`.
+fn zabbix_config(sb: &Sandbox, z: &Zabbix, user: &str, pass: &str) -> std::path::PathBuf {
+    let password = sb.write(&format!("{user}.pass"), &format!("{pass}\n"));
+    std::fs::set_permissions(&password, std::fs::Permissions::from_mode(0o600)).unwrap();
+    sb.write(
+        &format!("{user}.toml"),
+        &format!(
+            "[store]\npath = \"k.db\"\n\n[[sources]]\nname = \"zbx\"\nkind = \"zabbix\"\nurl = \"{}\"\n\
+             username = \"{user}\"\npassword_file = \"{}\"\ngroups = [\"Linux servers\"]\n",
+            z.url,
+            password.display()
+        ),
+    )
+}
+
+/// The silences the source gives the console with each poll (`AlertSource::silences`).
+fn silences_of(sb: &Sandbox, cfg: &std::path::Path) -> Result<klaxon::model::Silences, String> {
+    let dirs =
+        klaxon::config::paths::Dirs { config: sb.path("config"), data: sb.path("data"), cache: sb.path("cache") };
+    let session = klaxon::session::Session::open_in(Some(cfg), dirs).unwrap();
+    let (_, source) = session.sources.iter().find(|(c, _)| c.name == "zbx").unwrap();
+    let asked = source.silences().expect("a Zabbix source gives its maintenance");
+    tokio::runtime::Runtime::new().unwrap().block_on(asked).map_err(|e| e.to_string())
+}
+
+/// A maintenance made in the real Zabbix 6.0 (by Admin, through its API) is read by the
+/// source as a read-only silence and listed in the console's silences view, where expire
+/// is refused with the reason; a user whose role denies `maintenance.get` still gets the
+/// problems listed, and the view names why that source's maintenance is missing.
+#[test]
+fn a_zabbix_maintenance_is_shown_read_only_and_a_denied_one_does_not_fail_the_poll() {
+    use klaxon::app::{self, Msg, State};
+    let Some(z) = Zabbix::start() else { return };
+    fire(&z);
+    let host = z.api("host.get", json!({"filter": {"host": ["klaxon-db1"]}, "output": ["hostid"]}));
+    let hostid = host[0]["hostid"].as_str().unwrap().to_owned();
+    // Zabbix keeps whole minutes: start an hour ago, end in three.
+    let now = chrono::Utc::now().timestamp();
+    let since = now - now % 60 - 3600;
+    let till = since + 4 * 3600;
+    let made = z.api(
+        "maintenance.create",
+        json!({
+            "name": "DB patching", "description": "kernel 6.1 on the database hosts",
+            "active_since": since, "active_till": till, "hostids": [hostid], "groupids": ["2"],
+            "timeperiods": [{"timeperiod_type": 0, "start_date": since, "period": 7200}]
+        }),
+    );
+    let id = made["maintenanceids"][0].as_str().unwrap().to_owned();
+
+    let sb = Sandbox::new();
+    let admin = zabbix_config(&sb, &z, "Admin", "zabbix");
+    let got = silences_of(&sb, &admin).unwrap_or_else(|e| panic!("{e}\n{}", z.web_log()));
+    assert_eq!(got.list.len(), 1, "{got:#?}");
+    let m = &got.list[0];
+    let scope = m.maintenance.as_ref().expect("marked as a maintenance");
+    assert_eq!((m.id.as_str(), m.state.as_str(), scope.name.as_str()), (id.as_str(), "active", "DB patching"));
+    assert_eq!(scope.hosts, ["db1 (klaxon test)"]);
+    assert_eq!(scope.groups, ["Linux servers"]);
+    assert_eq!(m.comment, "kernel 6.1 on the database hosts");
+    assert_eq!((m.starts_at.timestamp(), m.ends_at.timestamp()), (since, till));
+    assert_eq!(m.read_only(), Some("Zabbix maintenance is managed in Zabbix"));
+
+    // In the console's view: listed read-only; expire is refused with the reason.
+    let mut state = State::new("alice", klaxon::app::Keymap::builtin_default(), chrono::Utc::now(), 7);
+    app::update(&mut state, Msg::Resize { width: 120, height: 40 });
+    app::update(&mut state, Msg::Silences { source: "zbx".into(), silences: Ok(got) });
+    app::update(&mut state, Msg::Key("X".parse().unwrap()));
+    let screen = {
+        let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 40)).unwrap();
+        t.draw(|f| klaxon::ui::view(&state, &klaxon::config::theme::Theme::default(), f)).unwrap();
+        t.backend().to_string()
+    };
+    assert!(screen.contains("read-only \"DB patching\" hosts: db1 (klaxon test)"), "{screen}");
+    assert!(screen.contains("\"DB patching\" hosts: db1 (klaxon test) · groups: Linux servers"), "{screen}");
+    assert!(app::update(&mut state, Msg::Key("x".parse().unwrap())).is_empty(), "nothing stored");
+    let said = state.flash.as_ref().map(|f| f.text.clone()).unwrap_or_default();
+    assert!(said.ends_with("Zabbix maintenance is managed in Zabbix"), "{said}");
+
+    // A user whose role denies maintenance.get (6.0 role API rules: mode 0 is a deny list).
+    let role = z.api(
+        "role.create",
+        json!({"name": "no maintenance", "type": 1, "rules": {"api.access": 1, "api.mode": 0, "api": ["maintenance.get"]}}),
+    );
+    let group = z.api("usergroup.create", json!({"name": "readers", "rights": [{"permission": 2, "id": "2"}]}));
+    z.api(
+        "user.create",
+        json!({"username": "viewer", "passwd": "v1ewer-Pass", "roleid": role["roleids"][0],
+               "usrgrps": [{"usrgrpid": group["usrgrpids"][0]}]}),
+    );
+    let viewer = zabbix_config(&sb, &z, "viewer", "v1ewer-Pass");
+    let why = silences_of(&sb, &viewer).expect_err("maintenance.get is denied");
+    assert!(why.contains("maintenance.get"), "{why}");
+    let mut said = String::new();
+    let listed = eventually(Duration::from_secs(30), || {
+        // A trigger the server had not loaded yet when a value came fires on the next one.
+        z.send("klaxon-db1", "klaxon.repl", "5");
+        let out = sb.klaxon().arg("--config").arg(&viewer).args(["list", "--format", "json"]).output().unwrap();
+        said = String::from_utf8_lossy(&out.stderr).into_owned();
+        out.status.success() && common::json(&out.stdout).as_array().is_some_and(|a| !a.is_empty())
+    });
+    assert!(listed, "the viewer's poll of problems does not fail on the denied maintenance: {said}");
+}
