@@ -516,8 +516,8 @@ fn run_effects(session: &Session, drafts: &Drafts, batch: Vec<Effect>) -> Vec<Ms
                     .map(|(summary, noise)| Box::new(crate::app::reports::ReportData { summary, noise }));
                 msgs.push(Msg::Reports(data.map_err(|e| e.to_string())));
             }
-            Effect::LoadHistory => {
-                let rows = store.known_alerts(None, true).map(|known| {
+            Effect::LoadHistory { since } => {
+                let rows = store.resolved_since(since).map(|known| {
                     known
                         .into_iter()
                         .filter_map(|k| {

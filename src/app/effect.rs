@@ -29,8 +29,10 @@ pub enum Effect {
         until: chrono::DateTime<chrono::Utc>,
         page_severity: crate::model::Severity,
     },
-    /// Read the resolved alerts from the store for the history view.
-    LoadHistory,
+    /// Read the alerts resolved since then from the store for the history view.
+    LoadHistory {
+        since: chrono::DateTime<chrono::Utc>,
+    },
     /// Draw with this theme from now on (`:theme light`); the runtime says whether it could.
     SetTheme(String),
 }

@@ -1,6 +1,8 @@
 //! The history view (`Y`, or `:history`): alerts that have resolved, today's and older,
 //! newest resolution first, from the store (as `klaxon history`); `/` filters them with the
-//! console's filter language, Enter opens the timeline of the one under the cursor. The
+//! console's filter language, Enter opens the timeline of the one under the cursor. It
+//! reads back `since` (7 days at first; `[` and `]` step shorter and longer, written as
+//! `klaxon history --since` takes them), so a long-lived store is not read whole. The
 //! rows come through an effect (`Effect::LoadHistory` → `Msg::History`); nothing here reads
 //! the store.
 
@@ -34,12 +36,30 @@ pub struct HistoryView {
     pub selected: usize,
     /// The alert whose timeline is open (from `state.detail.timelines`).
     pub timeline: Option<AlertKey>,
+    /// How far back, one of [`SPANS`] ("" before the first change: [`DEFAULT_SINCE`]).
+    pub since: &'static str,
+    /// The start of the range last asked for.
+    pub since_at: Option<DateTime<Utc>>,
 }
+
+/// The ranges `[` and `]` step through, in `klaxon history --since`'s words.
+pub const SPANS: [&str; 6] = ["1h", "24h", "7d", "30d", "90d", "365d"];
+pub const DEFAULT_SINCE: &str = "7d";
 
 impl HistoryView {
     /// The rows the filter lets through.
     pub fn shown(&self) -> Vec<&Resolved> {
         self.rows.iter().filter(|r| self.filter.matches_alert(&r.alert)).collect()
+    }
+
+    pub fn since(&self) -> &'static str {
+        if self.since.is_empty() { DEFAULT_SINCE } else { self.since }
+    }
+
+    /// The range one step shorter (`-1`) or longer (`1`), if there is one.
+    fn step(&self, by: isize) -> Option<&'static str> {
+        let at = SPANS.iter().position(|s| *s == self.since())?;
+        SPANS.get(at.checked_add_signed(by)?).copied()
     }
 }
 
@@ -50,10 +70,15 @@ pub fn open(state: &mut State, fx: &mut Vec<Effect>) {
     load(state, fx);
 }
 
+/// Asks for the alerts resolved within the range, read as `klaxon history --since` reads it.
 fn load(state: &mut State, fx: &mut Vec<Effect>) {
-    state.history.loading = true;
-    state.history.error = None;
-    fx.push(Effect::LoadHistory);
+    let h = &mut state.history;
+    let fallback = state.now - chrono::Duration::days(7);
+    let since = crate::report::parse_time(h.since(), state.now).unwrap_or(fallback);
+    h.loading = true;
+    h.error = None;
+    h.since_at = Some(since);
+    fx.push(Effect::LoadHistory { since });
 }
 
 /// The store's answer.
@@ -115,6 +140,18 @@ pub fn key(state: &mut State, key: Key, fx: &mut Vec<Effect>) {
         KeyCode::Char('G') | KeyCode::End => h.selected = last,
         KeyCode::Char('/') => h.typing = Some(h.filter.text().to_owned()),
         KeyCode::Char('r') => load(state, fx),
+        KeyCode::Char(c @ ('[' | ']')) => match h.step(if c == '[' { -1 } else { 1 }) {
+            Some(since) => {
+                h.since = since;
+                h.selected = 0;
+                load(state, fx);
+            }
+            None => {
+                let end = if c == '[' { "shortest" } else { "longest" };
+                let text = format!("{} is the {end} range here", h.since());
+                super::update::flash(state, text, false);
+            }
+        },
         KeyCode::Enter => {
             if let Some(k) = h.shown().get(h.selected).map(|r| r.alert.key.clone()) {
                 if !state.detail.timelines.contains_key(&k) {

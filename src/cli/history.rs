@@ -10,12 +10,8 @@ use std::io::Write;
 pub async fn run(session: &Session, since: &str, matchers: &[String], format: ListFormat) -> Result<(), CliError> {
     let filter = Filter::from_words(matchers).map_err(CliError::Usage)?;
     let (since, _) = crate::report::period(since, "now", Utc::now()).map_err(CliError::Usage)?;
-    let mut rows: Vec<_> = session
-        .store
-        .known_alerts(None, true)?
-        .into_iter()
-        .filter(|k| k.resolved_at.is_some_and(|t| t >= since) && filter.matches_alert(&k.last))
-        .collect();
+    let mut rows: Vec<_> =
+        session.store.resolved_since(since)?.into_iter().filter(|k| filter.matches_alert(&k.last)).collect();
     rows.sort_by(|a, b| b.resolved_at.cmp(&a.resolved_at).then_with(|| a.key.cmp(&b.key)));
     let at = |t: chrono::DateTime<Utc>| t.to_rfc3339_opts(SecondsFormat::Secs, true);
     let mut out = std::io::stdout().lock();

@@ -319,6 +319,9 @@ mod tests {
         fn known_alerts(&self, source: Option<&str>, include_resolved: bool) -> StoreResult<Vec<KnownAlert>> {
             self.inner.known_alerts(source, include_resolved)
         }
+        fn resolved_since(&self, since: DateTime<Utc>) -> StoreResult<Vec<KnownAlert>> {
+            self.inner.resolved_since(since)
+        }
         fn known_alert(&self, key: &AlertKey) -> StoreResult<Option<KnownAlert>> {
             self.inner.known_alert(key)
         }

@@ -133,6 +133,9 @@ pub trait Store: Send + Sync {
     /// Alerts the store knows, newest first; only open ones unless `include_resolved`.
     fn known_alerts(&self, source: Option<&str>, include_resolved: bool) -> Result<Vec<KnownAlert>>;
 
+    /// Alerts that resolved at `since` or later, the last resolution first (the history).
+    fn resolved_since(&self, since: DateTime<Utc>) -> Result<Vec<KnownAlert>>;
+
     /// One alert the store knows, open or resolved.
     fn known_alert(&self, key: &AlertKey) -> Result<Option<KnownAlert>>;
 

@@ -641,6 +641,18 @@ impl Store for PgStore {
         })
     }
 
+    fn resolved_since(&self, since: DateTime<Utc>) -> Result<Vec<KnownAlert>> {
+        self.run(move |c| {
+            c.query(
+                &format!("SELECT {KNOWN_COLS} FROM alerts WHERE resolved_at >= $1 ORDER BY resolved_at DESC, key"),
+                &[&since],
+            )?
+            .iter()
+            .map(known_from_row)
+            .collect()
+        })
+    }
+
     fn known_alert(&self, key: &AlertKey) -> Result<Option<KnownAlert>> {
         let key = key.as_str().to_owned();
         self.run(move |c| {

@@ -239,6 +239,16 @@ impl Store for SqliteStore {
         })
     }
 
+    fn resolved_since(&self, since: DateTime<Utc>) -> Result<Vec<KnownAlert>> {
+        self.with(|c| {
+            // Stamps are RFC 3339 in UTC with the same precision: text order is time order.
+            let mut st = c.prepare_cached(&format!(
+                "SELECT {KNOWN_COLS} FROM alerts WHERE resolved_at >= ?1 ORDER BY resolved_at DESC, key"
+            ))?;
+            st.query_map(params![ts(since)], known_from_row)?.collect()
+        })
+    }
+
     fn known_alert(&self, key: &AlertKey) -> Result<Option<KnownAlert>> {
         self.with(|c| {
             c.prepare_cached(&format!("SELECT {KNOWN_COLS} FROM alerts WHERE key = ?1"))?

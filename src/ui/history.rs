@@ -17,7 +17,10 @@ pub fn draw(frame: &mut Frame, size: Rect, state: &State, theme: &Theme) {
     let h = &state.history;
     let shown = h.shown();
     let filter = if h.filter.is_empty() { String::new() } else { format!(" /{}", h.filter.text()) };
-    let title = format!(" History: {} of {} resolved{filter} ", shown.len(), h.rows.len());
+    // The range read, in the words `[` and `]` step through, and where it starts.
+    let from = h.since_at.map_or(String::new(), |t| format!(" from {}", t.format("%Y-%m-%d %H:%M")));
+    let title =
+        format!(" History: {} of {} resolved in the last {}{from}{filter} ", shown.len(), h.rows.len(), h.since());
     let block = Block::bordered()
         .border_style(theme.style("overlay.border"))
         .title(Line::styled(fit(&title, usize::from(area.width.saturating_sub(2))), theme.style("overlay.title")));
@@ -52,7 +55,7 @@ pub fn draw(frame: &mut Frame, size: Rect, state: &State, theme: &Theme) {
     if shown.is_empty() {
         let why = match (h.loading, h.rows.is_empty(), h.filter.is_empty()) {
             (true, ..) => "reading the store…",
-            (false, true, _) => "no resolved alerts in the store",
+            (false, true, _) => "no alert resolved in this range ([ ] change it)",
             (false, false, true) => "no resolved alerts",
             (false, false, false) => "no resolved alert matches the filter (esc clears it)",
         };
@@ -109,7 +112,7 @@ fn footer<'a>(state: &State, w: usize, theme: &Theme) -> Vec<Line<'a>> {
     }
     let (text, style) = match &h.typing {
         Some(input) => (format!("filter: {input}█  (enter applies it, esc leaves it)"), "input"),
-        None => ("j/k move · / filter · enter timeline · r reload · esc close".to_owned(), "status.hint"),
+        None => ("j/k move · / filter · [ ] range · enter timeline · r reload · esc close".to_owned(), "status.hint"),
     };
     out.push(Line::styled(fit(&text, w), theme.style(style)));
     out

@@ -30,7 +30,8 @@ fn with_history(width: u16, height: u16) -> State {
     let mut s = state_with(width, height, sample());
     let fx = app::update(&mut s, key("Y"));
     assert_eq!(s.mode, Mode::History);
-    assert!(fx.contains(&Effect::LoadHistory), "Y asks the runtime for the store's resolved alerts: {fx:?}");
+    let week = Effect::LoadHistory { since: t0() - chrono::Duration::days(7) };
+    assert!(fx.contains(&week), "Y asks the runtime for the last 7 days' resolved alerts: {fx:?}");
     let rows = vec![
         resolved("r1", Severity::High, "DiskFilling", "db", 42, 1500),
         resolved("r2", Severity::Disaster, "InstanceDown", "api", 7, 12),
@@ -104,4 +105,30 @@ fn the_history_view_lists_resolved_alerts_filters_them_and_opens_their_timeline(
 
     let small = with_history(40, 10);
     insta::assert_snapshot!("history_view_40x10", screen(&small));
+}
+
+/// The range read back: 7 days at first, `]` longer and `[` shorter, each asking the store
+/// again for just that range (as `klaxon history --since` reads it); the title says it.
+#[test]
+fn the_history_view_reads_a_bounded_range_that_brackets_change() {
+    let mut s = with_history(120, 40);
+    let title = |s: &State| screen(s).lines().next().unwrap_or_default().to_owned();
+    assert!(title(&s).contains("History: 3 of 3 resolved in the last 7d from 2026-11-14 03:14"), "{}", title(&s));
+    let fx = app::update(&mut s, key("]"));
+    assert_eq!(fx, [Effect::LoadHistory { since: t0() - chrono::Duration::days(30) }]);
+    assert!(title(&s).contains("resolved in the last 30d from 2026-10-22 03:14"), "{}", title(&s));
+    app::update(&mut s, key("["));
+    let fx = app::update(&mut s, key("["));
+    assert_eq!(fx, [Effect::LoadHistory { since: t0() - chrono::Duration::hours(24) }]);
+    // The store answers for the day only: yesterday's r1 (25 h ago) is not among them.
+    let rows = vec![resolved("r2", Severity::Disaster, "InstanceDown", "api", 7, 12)];
+    app::update(&mut s, Msg::History(Ok(rows)));
+    assert_eq!(ids(&s), ["prod/r2"]);
+    assert!(title(&s).contains("History: 1 of 1 resolved in the last 24h"), "{}", title(&s));
+    app::update(&mut s, key("["));
+    assert!(app::update(&mut s, key("[")).is_empty(), "no range shorter than an hour");
+    assert_eq!(s.flash.as_ref().map(|f| f.text.as_str()), Some("1h is the shortest range here"));
+    // An empty range says how to widen it.
+    app::update(&mut s, Msg::History(Ok(vec![])));
+    assert!(screen(&s).contains("no alert resolved in this range ([ ] change it)"), "{}", screen(&s));
 }

@@ -454,3 +454,29 @@ async fn two_people_escalating_while_postgres_is_down_page_now_and_get_one_level
     let sent = pg.psql("SELECT count(*) FROM outbox WHERE state = 'done'");
     assert_eq!(sent.trim(), "2", "the outbox records the pages as sent");
 }
+
+/// The history view's query, the same in both stores: the alerts resolved at `since` or
+/// later, the last resolution first; older ones are not read.
+fn resolved_by_range(store: &dyn Store) {
+    use chrono::Timelike;
+    let t = chrono::Utc::now().with_nanosecond(0).unwrap() - chrono::Duration::minutes(1);
+    let a = |id: &str| common::alerts::alert("prod", id, klaxon::model::Severity::High, 5, "Down", "api");
+    let day = chrono::Duration::days(1);
+    store.observe("prod", &[a("old"), a("mid"), a("new")], t - day * 10).unwrap();
+    store.observe("prod", &[a("mid"), a("new")], t - day * 8).unwrap();
+    store.observe("prod", &[a("new")], t - day * 2).unwrap();
+    store.observe("prod", &[], t).unwrap();
+    let ids = |since| store.resolved_since(since).unwrap().iter().map(|k| k.key.id().to_owned()).collect::<Vec<_>>();
+    assert_eq!(ids(t - day * 30), ["new", "mid", "old"]);
+    assert_eq!(ids(t - day * 7), ["new", "mid"], "a week back leaves out the one resolved 8 days ago");
+    assert_eq!(ids(t - day * 2), ["new", "mid"], "resolved exactly at `since` is in");
+    assert_eq!(ids(t - day), ["new"]);
+}
+
+#[test]
+fn the_history_range_is_read_by_the_store_in_sqlite_and_postgres() {
+    let tmp = tempfile::tempdir().unwrap();
+    resolved_by_range(&klaxon::store::SqliteStore::open(&tmp.path().join("k.db")).unwrap());
+    let Some(pg) = Postgres::start() else { return };
+    resolved_by_range(&open(&pg, "postgres", &tmp.path().join("s.db")));
+}
