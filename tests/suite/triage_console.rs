@@ -525,3 +525,37 @@ fn zabbix_maintenance_is_listed_beside_the_silences_read_only() {
         assert!(f.error && f.text.ends_with("17 at zbx: Zabbix maintenance is managed in Zabbix"), "{}", f.text);
     }
 }
+
+#[test]
+fn a_bulk_ack_on_a_group_header_stores_one_entry_per_alert_and_says_the_true_counts() {
+    let mut s = state_with(120, 40, sample());
+    press(&mut s, "z");
+    press(&mut s, "g");
+    press(&mut s, "j");
+    press(&mut s, "j");
+    assert_eq!(visible_ids(&s)[s.list.selected], "[HighErrorRate 2]");
+    assert!(s.selection.is_empty(), "the header, not a selection");
+    assert!(press(&mut s, "a").is_empty(), "nothing before the yes");
+    let fx = press(&mut s, "y");
+    // One Append per alert: each becomes its own entry and outbox row in the runtime.
+    let acks = appended(&fx);
+    assert_eq!(
+        acks,
+        [
+            (AlertKey::new("prod", "h2"), EntryKind::Acked, String::new()),
+            (AlertKey::new("prod", "h1"), EntryKind::Acked, String::new()),
+        ]
+    );
+    let ops: std::collections::HashSet<&str> = fx
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Append(n) => Some(n.op_id.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(ops.len(), 2, "each its own op id, so its own outbox row");
+    // The store keeps the first and queues the second on this host: the line says so, once both answered.
+    app::update(&mut s, answered(&fx, &[1]));
+    assert_eq!(s.flash.as_ref().map(|f| (f.text.as_str(), f.error)), Some(("2 acked, 1 queued", false)));
+    assert!(s.tally.is_none());
+}
