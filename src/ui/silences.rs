@@ -51,7 +51,9 @@ pub fn draw(frame: &mut Frame, size: Rect, theme: &Theme, editor: &SilenceEditor
         let style = if editor.confirm_all { "confirm" } else { "status.error" };
         lines.push(Line::styled(problem.clone(), theme.style(style)));
     }
-    lines.push(Line::styled("tab next field · enter silences · esc closes", theme.style("status.hint")));
+    // A bulk silence asks once more, naming how many and where, before anything is stored.
+    let enter = if editor.bulk.is_some() { "enter asks, then silences" } else { "enter silences" };
+    lines.push(Line::styled(format!("tab next field · {enter} · esc closes"), theme.style("status.hint")));
     frame.render_widget(Clear, area);
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).block(block), area);
 }
