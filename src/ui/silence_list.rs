@@ -37,7 +37,7 @@ pub fn draw(frame: &mut Frame, size: Rect, state: &State, theme: &Theme) {
     if shown.is_empty() {
         let why = match (v.by_source.is_empty(), v.filter.is_empty()) {
             (true, _) => {
-                "no silences: no source has sent any (only Alertmanager sources have them, read with each poll)"
+                "no silences: no source has sent any (Alertmanager silences and Zabbix maintenance, read with each poll)"
             }
             (false, true) => "no silences at any alertmanager",
             (false, false) => "no silence matches the filter (esc clears it)",

@@ -95,7 +95,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             Span::styled("  enter asks · esc cancels", theme.style("status.hint")),
         ]),
         Mode::Confirm { .. } => Line::styled("y yes · n no", theme.style("status.hint")),
-        Mode::Silence(_) => Line::styled("tab next field · enter silences · esc closes", theme.style("status.hint")),
+        Mode::Silence(editor) => {
+            let enter = if editor.bulk.is_some() { "enter asks, then silences" } else { "enter silences" };
+            Line::styled(format!("tab next field · {enter} · esc closes"), theme.style("status.hint"))
+        }
         Mode::Palette { .. } if state.flash.is_some() => flash_line(state, theme),
         Mode::Palette { .. } => Line::styled(
             "type to search, or a command and its argument (sort newest) · enter runs · esc closes",
