@@ -77,8 +77,9 @@ pub async fn run(
     crate::phase::mark("list: polled");
     let mut ahead = ahead.await.map_err(|e| CliError::Failure(format!("store read task: {e}")))?;
     // Recorded before the board's owners are settled: a source's own acks become owners.
+    let current = super::poll::record(session, &polled, &mut ahead.sources);
     let owners = match ahead.owners {
-        owners if super::poll::record(session, &polled, &mut ahead.sources) => owners,
+        Some(owners) if current => owners,
         _ => session.store.ownership(),
     };
     crate::phase::mark("list: recorded");

@@ -66,7 +66,9 @@ pub async fn fetch(session: &Session, only: Option<&str>) -> Result<Vec<Polled>,
 /// wait for two queries over every open alert.
 pub struct Ahead {
     pub(super) sources: HashMap<String, ReadAhead>,
-    pub(super) owners: Result<HashMap<AlertKey, Ownership>, StoreError>,
+    /// None when no source's rows were read ahead (PostgreSQL): owners read then could not be
+    /// told current, so they are read after recording instead.
+    pub(super) owners: Option<Result<HashMap<AlertKey, Ownership>, StoreError>>,
 }
 
 /// Starts reading [`Ahead`] for the sources [`fetch`] asks (all when `only` is None).
@@ -74,10 +76,12 @@ pub fn read_ahead(session: &Session, only: Option<&str>) -> tokio::task::JoinHan
     let names: Vec<String> =
         session.sources.iter().filter(|(c, _)| only.is_none_or(|o| o == c.name)).map(|(c, _)| c.name.clone()).collect();
     let store = session.store.clone();
-    tokio::task::spawn_blocking(move || Ahead {
+    tokio::task::spawn_blocking(move || {
         // A source whose rows do not read now is read again when recorded, which says why.
-        sources: names.into_iter().filter_map(|n| Some((n.clone(), store.read_ahead(&n).ok().flatten()?))).collect(),
-        owners: store.ownership(),
+        let sources: HashMap<String, ReadAhead> =
+            names.into_iter().filter_map(|n| Some((n.clone(), store.read_ahead(&n).ok().flatten()?))).collect();
+        let owners = (!sources.is_empty()).then(|| store.ownership());
+        Ahead { sources, owners }
     })
 }
 
