@@ -1,25 +1,60 @@
 """`klaxon list --format json` against `curl` (fetching the same answer: the floor) and
 `amtool alert query -o json` (the peer) on one real Alertmanager, in one run, interleaved:
-wall time, CPU (user + system) and peak RSS from GNU time, median of RUNS each. Run through
+wall time (spawn to reaped), CPU (user + system) and peak RSS (GNU time), median of RUNS each. Run through
 benches/alertmanager.sh, which builds the release binary first."""
 
 import os
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import am  # noqa: E402
 
 RUNS = int(os.environ.get("RUNS", "7"))
+# PHASES=1: also where klaxon's wall time goes (KLAXON_PHASES marks, median of RUNS), beside curl.
+PHASES = os.environ.get("PHASES") == "1"
 
 
 def timed(cmd, env):
-    """(wall s, cpu s, peak KiB) of one run, its output thrown away."""
-    r = subprocess.run(["/usr/bin/time", "-f", "%e %U %S %M", *cmd], env=env, stdout=subprocess.DEVNULL,
+    """(wall s, cpu s, peak KiB) of one run, its output thrown away. Wall from spawn to reaped
+    (GNU time's own has 10 ms steps); CPU and peak RSS from GNU time, a small process, because
+    a child's rusage counts the pages it had as a fork of this (large) Python process."""
+    start = time.monotonic()
+    r = subprocess.run(["/usr/bin/time", "-f", "%x %U %S %M", *cmd], env=env, stdout=subprocess.DEVNULL,
                        stderr=subprocess.PIPE, text=True)
-    wall, user, system, rss = r.stderr.strip().splitlines()[-1].split()
-    return float(wall), float(user) + float(system), int(rss)
+    wall = time.monotonic() - start
+    code, user, system, rss = r.stderr.strip().splitlines()[-1].split()
+    if code != "0":
+        raise SystemExit(f"{cmd[0]} exited {code}: {r.stderr.strip()}")
+    return wall, float(user) + float(system), int(rss)
+
+
+def phases(cmd, env):
+    """{mark: ms since start} of one run with KLAXON_PHASES on."""
+    r = subprocess.run(cmd, env=dict(env, KLAXON_PHASES="1"), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                       text=True)
+    marks = {}
+    for line in r.stderr.splitlines():
+        if line.startswith("phase "):
+            _, ms, what = line.split(None, 2)
+            marks.setdefault(what, float(ms))
+    return marks
+
+
+def print_phases(n, cmd, env, curl, curl_cmd):
+    runs = [phases(cmd, env) for _ in range(RUNS)]
+    url = [a for a in curl_cmd if a.startswith("http")][0]
+    ttfb = [subprocess.run(["curl", "-sf", "-o", "/dev/null", "-w", "%{time_starttransfer} %{time_total}", url],
+                           capture_output=True, text=True, check=True).stdout.split() for _ in range(RUNS)]
+    print(f"<!-- phases of `klaxon list --format json` at {n:,} (median of {RUNS}, ms since start); curl's wall "
+          f"in the same run: {curl * 1000:.0f} ms; curl -w (median of {RUNS}): first byte "
+          f"{am.median([float(a) for a, _ in ttfb]) * 1000:.0f} ms, last {am.median([float(b) for _, b in ttfb]) * 1000:.0f} ms"
+          f" -->")
+    for what in runs[0]:
+        got = [r[what] for r in runs if what in r]
+        print(f"<!--   {am.median(got):9.1f}  {what} -->")
 
 
 def main(counts):
@@ -53,6 +88,9 @@ def main(counts):
                     print(f"| {n:,} | {name} | {wall:.3f} s | {cpu:.2f} s | {rss:.0f} MiB | {wall / curl:.2f}x |")
                 print(f"| {n:,} | klaxon, first run (records {n:,} new alerts) | {first[0]:.3f} s | {first[1]:.2f} s "
                       f"| {first[2] / 1024:.0f} MiB | {first[0] / curl:.2f}x |")
+                if PHASES:
+                    print_phases(n, tools["`klaxon list --format json`"], env, curl,
+                                 tools["`curl` GET of the same answer"])
             finally:
                 server.stop()
     print(f"<!-- load average after: {am.load_average()} -->")

@@ -9,14 +9,15 @@
 # alerts takes (the floor: the server's own answer).
 #
 #   bash benches/storm.sh [N] [sqlite|postgres ...]      default: 100000 sqlite postgres
+#   KLAXON_BIN=path uses that binary and skips the build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-100000}
 shift || true
 backends=("$@")
 [ $# -gt 0 ] || backends=(sqlite postgres)
-cargo build --release --locked --quiet --bin klaxon
-bin=$PWD/target/release/klaxon
+[ -n "${KLAXON_BIN:-}" ] || cargo build --release --locked --quiet --bin klaxon
+bin=${KLAXON_BIN:-$PWD/target/release/klaxon}
 top=$(mktemp -d)
 chmod 755 "$top"
 sock="klaxon-storm-$$"

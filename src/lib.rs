@@ -46,6 +46,7 @@ pub mod oncall;
 pub mod pagers;
 pub mod people;
 pub mod periodic;
+pub mod phase;
 pub mod report;
 pub mod runbooks;
 pub mod runtime;

@@ -4,6 +4,7 @@ use clap::Parser;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
+    klaxon::phase::start();
     // Crash reports go beside the store; a crash says where in one plain line.
     klaxon::crash::install(
         klaxon::config::paths::Dirs::platform().data.join("crash"),

@@ -71,24 +71,38 @@ pub async fn run(
     {
         return Err(CliError::Usage(format!("no source named {name:?}")));
     }
-    // Recorded in the store before the board is read: a source's own acks become owners.
+    crate::phase::mark("list: polling");
+    let ahead = super::poll::read_ahead(session, source);
     let polled = super::poll::fetch(session, source).await?;
-    super::poll::record(session, &polled);
+    crate::phase::mark("list: polled");
+    let mut ahead = ahead.await.map_err(|e| CliError::Failure(format!("store read task: {e}")))?;
+    // Recorded before the board's owners are settled: a source's own acks become owners.
+    let current = super::poll::record(session, &polled, &mut ahead.sources);
+    let owners = match ahead.owners {
+        Some(owners) if current => owners,
+        _ => session.store.ownership(),
+    };
+    crate::phase::mark("list: recorded");
     let (taken_at, healthy) = (Utc::now(), polled.iter().filter(|p| p.result.is_ok()).map(|p| p.source.clone()));
     let healthy: Vec<String> = healthy.collect();
     let failed: Vec<String> = polled.iter().filter(|p| p.result.is_err()).map(|p| p.source.clone()).collect();
-    let board = super::poll::board(session, polled)?;
+    let board = super::poll::board(polled, session, owners);
     let items: Vec<&Item> = board
         .ranked()
         .iter()
         .filter(|i| min_severity.is_none_or(|m| i.alert.severity >= m) && filter.matches(i))
         .collect();
+    crate::phase::mark("list: board ranked, owners read");
     // One buffered writer (stdout alone is line-buffered) while the snapshot cache is
     // written from the same board on the other core: neither waits for the other.
     let written = std::thread::scope(|s| {
         for name in &healthy {
             let alerts = board.ranked().iter().filter(move |i| i.alert.source() == name).map(|i| &*i.alert);
-            s.spawn(move || session.cache.save_each(name, taken_at, alerts));
+            s.spawn(move || {
+                let saved = session.cache.save_each(name, taken_at, alerts);
+                crate::phase::mark("list: cache written");
+                saved
+            });
         }
         let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
         let written = match format {
@@ -98,7 +112,9 @@ pub async fn run(
             }
             ListFormat::Table => print_table(&mut out, &items, Utc::now()),
         };
-        written.and_then(|_| out.flush())
+        let written = written.and_then(|_| out.flush());
+        crate::phase::mark("list: printed");
+        written
     });
     // A closed pipe (`klaxon list | head`) is not an error worth a message.
     if let Err(e) = written
@@ -109,6 +125,7 @@ pub async fn run(
     // The process ends right after: let the OS reclaim a storm's worth of small
     // allocations at once instead of freeing them one by one.
     std::mem::forget(board);
+    crate::phase::mark("list: done");
     if failed.is_empty() { Ok(()) } else { Err(CliError::Failure(format!("could not poll: {}", failed.join(", ")))) }
 }
 

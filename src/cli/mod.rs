@@ -336,6 +336,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Config { command: ConfigCommand::Manual { dir } } => manual::write(&dir),
         command => {
             let session = open(cli.config.as_deref())?;
+            crate::phase::mark("session open");
             // Every command sends what earlier ones queued first (check-config only reads).
             if !matches!(
                 command,
@@ -348,6 +349,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             ) {
                 sync(&session, false).await;
             }
+            crate::phase::mark("outbox drained");
             run_with(session, command).await
         }
     }

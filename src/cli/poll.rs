@@ -2,8 +2,10 @@
 //! alert a person named by a key or a prefix of it.
 
 use super::{CliError, Session};
-use crate::model::{Alert, AlertKey, Board};
+use crate::model::{Alert, AlertKey, Board, EntryKind, Ownership};
+use crate::store::{ReadAhead, StoreError};
 use chrono::Utc;
+use std::collections::HashMap;
 
 /// One source's answer to a single poll.
 pub struct Polled {
@@ -22,7 +24,7 @@ pub async fn poll(session: &Session, only: Option<&str>) -> Result<Vec<Polled>, 
                 s.spawn(|| session.cache.save(&p.source, Utc::now(), alerts));
             }
         }
-        record(session, &polled);
+        record(session, &polled, &mut HashMap::new());
     });
     Ok(polled)
 }
@@ -59,21 +61,62 @@ pub async fn fetch(session: &Session, only: Option<&str>) -> Result<Vec<Polled>,
     Ok(polled)
 }
 
-/// Records what each healthy source reported in the store. What a source says is still
-/// worth showing when the store is out of reach: that is said, and not an error.
-pub fn record(session: &Session, polled: &[Polled]) {
-    for p in polled {
-        if let Ok(alerts) = &p.result
-            && let Err(e) = session.observe(&p.source, alerts, Utc::now())
-        {
-            eprintln!("klaxon: {e} (source {} not recorded)", p.source);
-        }
-    }
+/// What the store compares each polled source's snapshot with, and who owns what, read
+/// while the sources answer: the store is idle then, and the answer's last byte need not
+/// wait for two queries over every open alert.
+pub struct Ahead {
+    pub(super) sources: HashMap<String, ReadAhead>,
+    /// None when no source's rows were read ahead (PostgreSQL): owners read then could not be
+    /// told current, so they are read after recording instead.
+    pub(super) owners: Option<Result<HashMap<AlertKey, Ownership>, StoreError>>,
 }
 
-/// The ranked board from polled snapshots (cached ones for failed sources), with
-/// ownership from the store.
-pub fn board(session: &Session, polled: Vec<Polled>) -> Result<Board, CliError> {
+/// Starts reading [`Ahead`] for the sources [`fetch`] asks (all when `only` is None).
+pub fn read_ahead(session: &Session, only: Option<&str>) -> tokio::task::JoinHandle<Ahead> {
+    let names: Vec<String> =
+        session.sources.iter().filter(|(c, _)| only.is_none_or(|o| o == c.name)).map(|(c, _)| c.name.clone()).collect();
+    let store = session.store.clone();
+    tokio::task::spawn_blocking(move || {
+        // A source whose rows do not read now is read again when recorded, which says why.
+        let sources: HashMap<String, ReadAhead> =
+            names.into_iter().filter_map(|n| Some((n.clone(), store.read_ahead(&n).ok().flatten()?))).collect();
+        let owners = (!sources.is_empty()).then(|| store.ownership());
+        Ahead { sources, owners }
+    })
+}
+
+/// Records what each healthy source reported in the store, comparing with what was read
+/// ahead for it (`ahead`, taken). What a source says is still worth showing when the store
+/// is out of reach: that is said, and not an error. True when owners read before still
+/// hold: nobody wrote meanwhile and this poll recorded no ack, unack or escalation from a
+/// source (its `seen` entries reset only alerts that were not open, so had no owner).
+pub fn record(session: &Session, polled: &[Polled], ahead: &mut HashMap<String, ReadAhead>) -> bool {
+    let mut current = true;
+    for p in polled {
+        if let Ok(alerts) = &p.result {
+            match session.store.observe_read_ahead(&p.source, alerts, Utc::now(), ahead.remove(&p.source)) {
+                Ok(o) => {
+                    let owning =
+                        |k: EntryKind| matches!(k, EntryKind::Acked | EntryKind::Unacked | EntryKind::Escalated);
+                    current &= o.ahead_was_current && !o.written.iter().any(|e| owning(e.kind));
+                }
+                Err(e) => {
+                    eprintln!("klaxon: {e} (source {} not recorded)", p.source);
+                    current = false;
+                }
+            }
+        }
+    }
+    current
+}
+
+/// The ranked board from polled snapshots (cached ones for failed sources), with `owners`
+/// from the store.
+pub fn board(
+    polled: Vec<Polled>,
+    session: &Session,
+    owners: Result<HashMap<AlertKey, Ownership>, StoreError>,
+) -> Board {
     let mut board = Board::default();
     for p in polled {
         let alerts = match p.result {
@@ -90,11 +133,11 @@ pub fn board(session: &Session, polled: Vec<Polled>) -> Result<Board, CliError> 
         };
         board.apply_snapshot(&p.source, alerts);
     }
-    match session.store.ownership() {
+    match owners {
         Ok(owners) => board.set_ownership(owners),
         Err(e) => eprintln!("klaxon: {e} (owners not shown)"),
     }
-    Ok(board)
+    board
 }
 
 /// Finds the alert a person named: `source/id` or `source/<unique id prefix>`, among what

@@ -298,7 +298,9 @@ impl AlertmanagerSource {
         let raw = self.fetch_alerts(&query).await?;
         let silences =
             if raw.iter().any(|a| !a.status.silenced_by.is_empty()) { self.silences().await? } else { Vec::new() };
-        Ok(self.to_alerts(raw, silences))
+        let alerts = self.to_alerts(raw, silences);
+        crate::phase::mark("alerts: converted");
+        Ok(alerts)
     }
 
     /// `GET /alerts`, asked as [`Self::call`] asks (the peer that answered last first), its
@@ -313,8 +315,14 @@ impl AlertmanagerSource {
             let mut array = crate::json_array::ArrayStream::<AmAlert>::default();
             let mut refused = None;
             let read = async {
+                crate::phase::mark("alerts: request");
                 let mut resp = http::open(req, self.max_bytes).await?;
+                crate::phase::mark("alerts: headers");
+                let mut first = true;
                 http::each_chunk(&mut resp, self.max_bytes, |chunk| {
+                    if std::mem::take(&mut first) {
+                        crate::phase::mark("alerts: first chunk");
+                    }
                     refused = array.feed(chunk).err();
                     refused.is_none()
                 })
@@ -323,6 +331,7 @@ impl AlertmanagerSource {
             match read.await {
                 // An answer that is not alerts is not asked again elsewhere (as `call`).
                 Ok(()) => {
+                    crate::phase::mark("alerts: last chunk");
                     self.preferred.store(i, Ordering::Relaxed);
                     return refused.map_or_else(|| array.finish(), Err).map_err(|e| json_err("alerts", e));
                 }

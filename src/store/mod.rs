@@ -10,6 +10,7 @@ mod spool;
 mod sqlite;
 
 pub use drafts::Drafts;
+pub use observe::{Observed, ReadAhead};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
@@ -129,6 +130,26 @@ pub trait Store: Send + Sync {
     /// `severity-changed`, and `resolved` for open alerts missing from it.
     /// Returns the entries written.
     fn observe(&self, source: &str, alerts: &[Alert], at: DateTime<Utc>) -> Result<Vec<Entry>>;
+
+    /// What [`Store::observe_read_ahead`] compares the source's next snapshot with, read
+    /// while the poll is still under way (`klaxon list`). None: this backend reads it then.
+    fn read_ahead(&self, source: &str) -> Result<Option<ReadAhead>> {
+        let _ = source;
+        Ok(None)
+    }
+
+    /// [`Store::observe`] comparing with what [`Store::read_ahead`] read, when nothing was
+    /// written since (else it reads again, as `observe` does).
+    fn observe_read_ahead(
+        &self,
+        source: &str,
+        alerts: &[Alert],
+        at: DateTime<Utc>,
+        ahead: Option<ReadAhead>,
+    ) -> Result<Observed> {
+        let _ = ahead;
+        Ok(Observed { written: self.observe(source, alerts, at)?, ahead_was_current: false })
+    }
 
     /// Alerts the store knows, newest first; only open ones unless `include_resolved`.
     fn known_alerts(&self, source: Option<&str>, include_resolved: bool) -> Result<Vec<KnownAlert>>;

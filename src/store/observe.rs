@@ -2,12 +2,32 @@
 //! for new or re-fired alerts, `severity-changed`, and `resolved` for open alerts missing
 //! from it. A new title alone updates the row but is no timeline event.
 
-use crate::model::{Alert, EntryKind, NewEntry, Severity, Status};
+use crate::model::{Alert, Entry, EntryKind, NewEntry, Severity, Status};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 
 /// Who writes what klaxon observed.
 pub const OBSERVER: &str = "klaxon";
+
+/// What the store holds open for one source: key → (severity, title).
+pub type Open = HashMap<String, (Severity, String)>;
+
+/// A source's open alerts read ahead of its snapshot, with what tells whether anything was
+/// written since (by anyone): only then is it still what the store holds.
+pub struct ReadAhead {
+    pub(super) open: Open,
+    pub(super) version: (i64, i64),
+}
+
+/// What [`super::Store::observe_read_ahead`] did.
+#[derive(Debug)]
+pub struct Observed {
+    /// The entries written.
+    pub written: Vec<Entry>,
+    /// Nothing was written to the store between the read ahead and this snapshot's
+    /// transaction: anything else read ahead then is still what the store holds.
+    pub ahead_was_current: bool,
+}
 
 pub struct Plan<'a> {
     /// Alerts whose row is written (new, re-fired, or changed).
@@ -21,8 +41,8 @@ pub struct Plan<'a> {
     pub from_source: Vec<NewEntry>,
 }
 
-/// `open` is what the store holds open for this source: key → (severity, title).
-pub fn plan<'a>(mut open: HashMap<String, (Severity, String)>, alerts: &'a [Alert], at: DateTime<Utc>) -> Plan<'a> {
+/// `open` is what the store holds open for this source.
+pub fn plan<'a>(mut open: Open, alerts: &'a [Alert], at: DateTime<Utc>) -> Plan<'a> {
     let mut p = Plan { upserts: Vec::new(), entries: Vec::new(), resolved: Vec::new(), from_source: Vec::new() };
     for alert in alerts {
         for ack in &alert.source_acks {

@@ -2,7 +2,7 @@
 //! `synchronous = FULL` so an entry is on disk when `append` returns.
 
 use super::report::{self, Cell, Col, Param, Query};
-use super::{KnownAlert, Result, Store, StoreError, observe};
+use super::{KnownAlert, Observed, ReadAhead, Result, Store, StoreError, observe};
 use crate::model::{Alert, AlertKey, Entry, EntryKind, MirrorDone, MirrorOp, NewEntry, Ownership, Severity};
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
@@ -59,6 +59,13 @@ impl SqliteStore {
 }
 
 fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+    // Read first, without the write lock: setting `user_version`, even to the same value,
+    // writes the header page, and with `synchronous = FULL` that is an fsync on every start
+    // of every command.
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if version == MIGRATIONS.len() as i64 {
+        return Ok(());
+    }
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let done: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
     for sql in MIGRATIONS.iter().skip(done.max(0) as usize) {
@@ -140,6 +147,27 @@ fn insert_entry(conn: &Connection, e: &NewEntry) -> rusqlite::Result<Entry> {
         .query_row([&e.op_id], entry_from_row)
 }
 
+/// What the store holds open for `source`: key → (severity, title).
+fn open_rows(conn: &Connection, source: &str) -> rusqlite::Result<observe::Open> {
+    let mut open = observe::Open::new();
+    let mut st =
+        conn.prepare_cached("SELECT key, severity, title FROM alerts WHERE source = ?1 AND resolved_at IS NULL")?;
+    let rows =
+        st.query_map([source], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?;
+    for row in rows {
+        let (key, sev, title) = row?;
+        open.insert(key, (sev.parse().unwrap_or(Severity::Average), title));
+    }
+    Ok(open)
+}
+
+/// Changes as seen from this connection: `data_version` moves when another connection
+/// commits, `total_changes()` when this one writes.
+fn version(conn: &Connection) -> rusqlite::Result<(i64, i64)> {
+    let data: i64 = conn.pragma_query_value(None, "data_version", |r| r.get(0))?;
+    Ok((data, conn.query_row("SELECT total_changes()", [], |r| r.get(0))?))
+}
+
 impl Store for SqliteStore {
     fn append(&self, entry: &NewEntry) -> Result<Entry> {
         self.with(|c| {
@@ -179,23 +207,36 @@ impl Store for SqliteStore {
     }
 
     fn observe(&self, source: &str, alerts: &[Alert], at: DateTime<Utc>) -> Result<Vec<Entry>> {
+        Ok(self.observe_read_ahead(source, alerts, at, None)?.written)
+    }
+
+    fn read_ahead(&self, source: &str) -> Result<Option<ReadAhead>> {
+        self.with(|c| {
+            // One read transaction: the rows and the version describe the same state.
+            let tx = c.transaction()?;
+            let open = open_rows(&tx, source)?;
+            let version = version(&tx)?;
+            tx.commit()?;
+            Ok(Some(ReadAhead { open, version }))
+        })
+    }
+
+    fn observe_read_ahead(
+        &self,
+        source: &str,
+        alerts: &[Alert],
+        at: DateTime<Utc>,
+        ahead: Option<ReadAhead>,
+    ) -> Result<Observed> {
         self.with(|c| {
             // IMMEDIATE: two consoles observing the same source serialize here, so the
-            // second sees the first's rows and writes no duplicate `seen`.
+            // second sees the first's rows and writes no duplicate `seen`; rows read ahead
+            // count only when nobody (this connection included) wrote since.
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let mut open: HashMap<String, (Severity, String)> = HashMap::new();
-            {
-                let mut st = tx.prepare_cached(
-                    "SELECT key, severity, title FROM alerts WHERE source = ?1 AND resolved_at IS NULL",
-                )?;
-                let rows = st.query_map([source], |r| {
-                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
-                })?;
-                for row in rows {
-                    let (key, sev, title) = row?;
-                    open.insert(key, (sev.parse().unwrap_or(Severity::Average), title));
-                }
-            }
+            let (open, ahead_was_current) = match ahead {
+                Some(a) if a.version == version(&tx)? => (a.open, true),
+                _ => (open_rows(&tx, source)?, false),
+            };
             let plan = observe::plan(open, alerts, at);
             let now = ts(at);
             for alert in &plan.upserts {
@@ -225,7 +266,7 @@ impl Store for SqliteStore {
                 written.extend(insert_new(&tx, e)?);
             }
             tx.commit()?;
-            Ok(written)
+            Ok(Observed { written, ahead_was_current })
         })
     }
 
@@ -447,6 +488,57 @@ mod tests {
         assert_eq!(first, again);
         assert_eq!(store.timeline(&e.alert_key).unwrap().len(), 1);
         assert_eq!(first.actor, "alice");
+    }
+
+    /// The write-ahead log's size: what a transaction committed to disk.
+    fn wal_len(db: &Path) -> u64 {
+        std::fs::metadata(db.with_extension("db-wal")).map_or(0, |m| m.len())
+    }
+
+    #[test]
+    fn an_unchanged_snapshot_and_a_reopen_write_nothing_to_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("k.db");
+        let snapshot = [alert("a", Severity::High), alert("b", Severity::Warning)];
+        let store = SqliteStore::open(&db).unwrap();
+        store.observe("src", &snapshot, Utc::now()).unwrap();
+        let before = wal_len(&db);
+        assert!(before > 0, "the first snapshot was written");
+        // A second process opening the store (every command does) and observing the same.
+        let other = SqliteStore::open(&db).unwrap();
+        let ahead = other.read_ahead("src").unwrap();
+        assert!(other.observe_read_ahead("src", &snapshot, Utc::now(), ahead).unwrap().written.is_empty());
+        assert!(other.observe("src", &snapshot, Utc::now()).unwrap().is_empty());
+        assert_eq!(wal_len(&db), before, "no page written: no fsync on the path of `list`");
+    }
+
+    #[test]
+    fn rows_read_ahead_are_read_again_when_someone_wrote_since() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("k.db");
+        let (mine, theirs) = (SqliteStore::open(&db).unwrap(), SqliteStore::open(&db).unwrap());
+        mine.observe("src", &[alert("a", Severity::High)], Utc::now()).unwrap();
+        let snapshot = [alert("a", Severity::High), alert("b", Severity::Warning)];
+
+        // Another console records `b` while this one's poll is under way.
+        let ahead = mine.read_ahead("src").unwrap();
+        assert_eq!(kinds(&theirs.observe("src", &snapshot, Utc::now()).unwrap()), [("b", EntryKind::Seen)]);
+        let o = mine.observe_read_ahead("src", &snapshot, Utc::now(), ahead).unwrap();
+        assert!(o.written.is_empty() && !o.ahead_was_current, "b was seen once, not twice: {o:?}");
+
+        // This connection's own write in between counts too.
+        let ahead = mine.read_ahead("src").unwrap();
+        mine.observe("src", &[alert("a", Severity::High)], Utc::now()).unwrap();
+        let o = mine.observe_read_ahead("src", &[alert("a", Severity::High)], Utc::now(), ahead).unwrap();
+        assert!(o.written.is_empty() && !o.ahead_was_current, "b is resolved once: {o:?}");
+        let seen = mine.timeline(&AlertKey::new("src", "b")).unwrap();
+        assert_eq!(seen.iter().map(|e| e.kind).collect::<Vec<_>>(), [EntryKind::Seen, EntryKind::Resolved]);
+
+        // Nothing written since: what was read ahead is what counts.
+        let ahead = mine.read_ahead("src").unwrap();
+        let o = mine.observe_read_ahead("src", &snapshot, Utc::now(), ahead).unwrap();
+        assert_eq!(kinds(&o.written), [("b", EntryKind::Seen)], "b fires again");
+        assert!(o.ahead_was_current);
     }
 
     #[test]

@@ -70,6 +70,27 @@ fn ack_with_a_note_then_timeline_shows_actor_and_time() {
 }
 
 #[test]
+fn list_with_a_store_it_cannot_record_in_still_lists_and_says_so() {
+    let sb = Sandbox::new();
+    let listed = |sb: &Sandbox| sb.klaxon().args(["list", "--format", "json", "--source", "demo"]).output().unwrap();
+    let first = listed(&sb);
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    // The table the poll is compared with (read ahead while the source answers) is gone.
+    let db = rusqlite::Connection::open(sb.default_db()).unwrap();
+    db.execute_batch("ALTER TABLE alerts RENAME TO alerts_elsewhere").unwrap();
+    drop(db);
+
+    let out = listed(&sb);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "what the source says is still listed: {stderr}");
+    let alerts = json(&out.stdout);
+    let alerts = alerts.as_array().unwrap();
+    assert!(!alerts.is_empty() && alerts.iter().all(|a| a["source"] == "demo"), "{alerts:#?}");
+    assert!(stderr.contains("no such table: alerts") && stderr.contains("(source demo not recorded)"), "{stderr}");
+    assert!(stderr.contains("(owners not shown)"), "{stderr}");
+}
+
+#[test]
 fn note_unack_and_escalate_reach_the_timeline_in_order() {
     let sb = Sandbox::new();
     let list = json(
