@@ -107,6 +107,8 @@ pub struct AlertList {
     pub sort: Sort,
     pub group: Group,
     pub collapsed: HashSet<String>,
+    /// Moves each time the rows are rebuilt.
+    pub version: u64,
 }
 
 impl AlertList {
@@ -142,6 +144,7 @@ impl AlertList {
     /// Rebuilds the list from the board: filter, sort, group. Keeps the cursor on the same
     /// alert (or group) when it is still there, and on screen in `visible` rows.
     pub fn rebuild(&mut self, visible: usize) {
+        self.version += 1;
         let ranked = self.board.ranked();
         let mut shown: Vec<usize> = (0..ranked.len()).filter(|i| self.filter.matches(&ranked[*i])).collect();
         match self.sort {
