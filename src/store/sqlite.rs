@@ -161,6 +161,10 @@ impl Store for SqliteStore {
             let mut written = false;
             loop {
                 let Ok(event) = events.next() else { return };
+                // The directory is gone (a test's temporary one): nothing more will come.
+                if event.events().contains(inotify::ReadFlags::IGNORED) {
+                    return;
+                }
                 // The database or its WAL (`k.db`, `k.db-wal`); once per read of events.
                 written |= event.file_name().is_some_and(|f| f.to_bytes() == db || f.to_bytes() == wal);
                 if written && events.is_buffer_empty() {
