@@ -466,9 +466,14 @@ fn start_store_sync(store: Arc<dyn Store>, tx: mpsc::Sender<Msg>, mut stop: watc
             w.notify_one();
             !*running.borrow()
         }));
-        // With a change feed (PostgreSQL's NOTIFY, SQLite's file watched) nothing polls: an
-        // idle console is not woken. Without one, every `STORE_SYNC`.
-        let every = (!live).then_some(STORE_SYNC);
+        // With a change feed that misses nothing (SQLite's file watched) nothing polls: an
+        // idle console is not woken. PostgreSQL's NOTIFY can be lost with its connection:
+        // a look every 30 s anyway. Without a feed, every `STORE_SYNC`.
+        let every = match (live, store.feed_can_miss()) {
+            (false, _) => Some(STORE_SYNC),
+            (true, true) => Some(STORE_SYNC * 15),
+            (true, false) => None,
+        };
         loop {
             tokio::select! {
                 _ = woken.notified() => {}

@@ -166,7 +166,8 @@ impl Store for SqliteStore {
                     return;
                 }
                 // The database or its WAL (`k.db`, `k.db-wal`); once per read of events.
-                written |= event.file_name().is_some_and(|f| f.to_bytes() == db || f.to_bytes() == wal);
+                written |= event.file_name().is_some_and(|f| f.to_bytes() == db || f.to_bytes() == wal)
+                    || event.events().contains(inotify::ReadFlags::QUEUE_OVERFLOW);
                 if written && events.is_buffer_empty() {
                     written = false;
                     if !wake() {
@@ -176,6 +177,11 @@ impl Store for SqliteStore {
             }
         };
         std::thread::Builder::new().name("klaxon-sqlite-watch".into()).spawn(watch).is_ok()
+    }
+
+    /// The kernel tells every write to the file (an overflow of its queue is told too).
+    fn feed_can_miss(&self) -> bool {
+        false
     }
 
     fn append(&self, entry: &NewEntry) -> Result<Entry> {
