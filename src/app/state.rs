@@ -293,6 +293,10 @@ impl State {
         let versions = (self.attention.version, self.list.version);
         match self.unseen_shown.get() {
             Some((a, l, n)) if (a, l) == versions => n,
+            // What is unseen is on the board (news comes from it, and what leaves it is
+            // forgotten with the snapshot that took it off): when every alert has its row,
+            // all of them are shown, without a look at 100,000 rows.
+            _ if self.list.shows_all() => self.attention.unseen.len(),
             _ => {
                 let n = self.list.shown_of(&self.attention.unseen);
                 self.unseen_shown.set(Some((versions.0, versions.1, n)));
