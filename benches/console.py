@@ -8,8 +8,12 @@
             while a storm of 50,000 new alerts arrives (1,000 every second, polled every 1 s);
             reference, same run: the same keys on the same console before the storm.
   idle:     with nothing arriving and the source's interval 10m, IDLE seconds of the process's
-            context switches (every thread, /proc/<pid>/task/*/status) and bytes written;
+            context switches (every thread, /proc/<pid>/task/*/status) and bytes written,
+            those in the 2 s after a minute turned (the clock and the ages show minutes) apart;
             reference: `sleep` over the same seconds.
+
+PARTS (default "start,idle,keys") picks the parts. During the storm the console writes how
+long each message took on the task that answers keys (KLAXON_UI_TIMES), summed up per kind.
 
 Run through benches/console.sh, which builds the release binary first."""
 
@@ -34,6 +38,7 @@ N = int(os.environ.get("ALERTS", "50000"))
 STARTS = int(os.environ.get("STARTS", "20"))
 KEYS = int(os.environ.get("KEYS", "200"))
 IDLE = int(os.environ.get("IDLE", "60"))
+PARTS = os.environ.get("PARTS", "start,idle,keys").split(",")
 ESC = re.compile(rb"\x1b\[[0-9;?<>=]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[=>78]|\x1b\][^\x07]*\x07")
 CSI = re.compile(rb"\x1b\[([0-9;?<>=]*)([ -/]*)([@-~])")
 
@@ -91,6 +96,7 @@ class Pty:
         os.close(slave)
         self.screen = Screen()
         self.bytes = 0
+        self.log = []  # (wall clock, bytes) of each read
 
     def read(self, timeout):
         """One read within `timeout` s: (bytes, monotonic time) or (b"", None)."""
@@ -103,6 +109,7 @@ class Pty:
             return b"", None
         at = time.monotonic()
         self.bytes += len(data)
+        self.log.append((time.time(), len(data)))
         # crossterm asks where the cursor is and what the terminal is: answer as a terminal.
         if b"\x1b[6n" in data:
             os.write(self.master, b"\x1b[1;1R")
@@ -147,13 +154,35 @@ class Pty:
         return self.quiet() - sent
 
     def switches(self):
-        total = 0
+        """Context switches so far, per thread (a thread that ends takes its count with it)."""
+        per = {}
         for t in os.listdir(f"/proc/{self.proc.pid}/task"):
-            with open(f"/proc/{self.proc.pid}/task/{t}/status") as f:
-                for line in f:
-                    if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
-                        total += int(line.split()[1])
-        return total
+            try:
+                with open(f"/proc/{self.proc.pid}/task/{t}/status") as f:
+                    per[t] = sum(int(line.split()[1]) for line in f
+                                  if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")))
+            except OSError:
+                pass
+        return per
+
+    def idle(self, seconds):
+        """Context switches over `seconds` of every thread, looked at every 0.5 s so those of a
+        thread that ends meanwhile are counted up to its last look."""
+        first, last = self.switches(), {}
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            self.drain(min(0.5, max(0.0, end - time.monotonic())))
+            last.update(self.switches())
+        by = {}
+        for t, n in last.items():
+            try:
+                with open(f"/proc/{self.proc.pid}/task/{t}/comm") as f:
+                    name = f.read().strip()
+            except OSError:
+                name = "(ended)"
+            by[name] = by.get(name, 0) + n - first.get(t, 0)
+        print(f"<!-- idle context switches by thread: {sorted(by.items(), key=lambda kv: -kv[1])} -->")
+        return sum(by.values())
 
     def quit(self):
         os.write(self.master, b"q")
@@ -167,6 +196,19 @@ class Pty:
 
 def ms(s):
     return f"{s * 1000:.1f} ms"
+
+
+def ui_times(path):
+    """The console's own account of the storm (KLAXON_UI_TIMES): per kind of work, how often
+    and how long (median / p99 / max)."""
+    kinds = {}
+    with open(path) as f:
+        for line in f:
+            kind, _, us = line.rstrip("\n").rpartition(" ")
+            kinds.setdefault(kind, []).append(int(us) / 1e6)
+    for kind, xs in sorted(kinds.items()):
+        print(f"| | during the storm, {kind}: {len(xs)}× median / p99 / max | {ms(am.median(xs))} / "
+              f"{ms(am.percentile(xs, 99))} / {ms(max(xs))} |")
 
 
 def main():
@@ -186,43 +228,57 @@ def main():
             first.drain(3)
             first.quit()
 
-            starts, floor = [], []
-            for _ in range(STARTS):
-                p = Pty([am.KLAXON, "--version"], env)
-                p.proc.wait()
-                floor.append(time.monotonic() - p.started)
-                p.drain(0.05)
-                os.close(p.master)
-                p = Pty([am.KLAXON], env)
-                starts.append(p.until(title, 60) - p.started)
-                p.quit()
-            cmd = "`bash benches/console.sh`"
-            print(f"| {cmd} | start-up to the first frame with {N:,} alerts from the cached snapshot "
-                  f"(median / p90 / max of {STARTS}) | **{ms(am.median(starts))}** / {ms(am.percentile(starts, 90))} / "
-                  f"{ms(max(starts))} (limit 100 ms) |")
-            print(f"| | reference, same run: `klaxon --version` spawned to exit in the same pseudo-terminal "
-                  f"(median) | {ms(am.median(floor))} |")
+            if "start" in PARTS:
+                starts, floor = [], []
+                for _ in range(STARTS):
+                    p = Pty([am.KLAXON, "--version"], env)
+                    p.proc.wait()
+                    floor.append(time.monotonic() - p.started)
+                    p.drain(0.05)
+                    os.close(p.master)
+                    p = Pty([am.KLAXON], env)
+                    starts.append(p.until(title, 60) - p.started)
+                    p.quit()
+                cmd = "`bash benches/console.sh`"
+                print(f"| {cmd} | start-up to the first frame with {N:,} alerts from the cached snapshot "
+                      f"(median / p90 / max of {STARTS}) | **{ms(am.median(starts))}** / {ms(am.percentile(starts, 90))} / "
+                      f"{ms(max(starts))} (limit 100 ms) |")
+                print(f"| | reference, same run: `klaxon --version` spawned to exit in the same pseudo-terminal "
+                      f"(median) | {ms(am.median(floor))} |")
 
             # Idle first (nothing arrives, no poll due within the window), then keys.
             env = am.klaxon_env(work, server, interval="10m")
             p = Pty([am.KLAXON], env)
             p.until(title, 60)
-            p.drain(5)
-            before, written = p.switches(), p.bytes
-            sleeper = subprocess.Popen(["sleep", str(IDLE)])
-            p.drain(IDLE)
-            after, written = p.switches(), p.bytes - written
-            with open(f"/proc/{sleeper.pid}/status") as f:
-                s = sum(int(line.split()[1]) for line in f if "ctxt_switches" in line)
-            sleeper.wait()
-            print(f"| | idle console, {IDLE} s between polls: context switches (all threads) / bytes written | "
-                  f"**{after - before}** / **{written}** (reference, same run: `sleep {IDLE}` {s} / 0) |")
-
+            # The first poll (50,000 alerts, recorded in the store) ends after the first frame:
+            # idle is from when nothing has been written for 10 s.
+            quiet, end = time.monotonic(), time.monotonic() + 300
+            while time.monotonic() - quiet < 10 and time.monotonic() < end:
+                if p.read(0.5)[0]:
+                    quiet = time.monotonic()
             keys = [b"j", b"k"]
+            if "idle" in PARTS:
+                written, since = p.bytes, time.time()
+                sleeper = subprocess.Popen(["sleep", str(IDLE)])
+                switched = p.idle(IDLE)
+                written = p.bytes - written
+                with open(f"/proc/{sleeper.pid}/status") as f:
+                    s = sum(int(line.split()[1]) for line in f if "ctxt_switches" in line)
+                sleeper.wait()
+                at_minute = sum(n for t, n in p.log if t >= since and t % 60 < 2)
+                turns = int(time.time() // 60) - int(since // 60)
+                print(f"| | idle console, {IDLE} s between polls: context switches (all threads) / bytes written "
+                      f"(of which in the 2 s after the minute turned, {turns}×: the clock and ages) | "
+                      f"**{switched}** / **{written}** ({at_minute}) (reference, same run: `sleep {IDLE}` "
+                      f"{s} / 0) |")
+
             calm = [p.key(keys[i % 2]) for i in range(KEYS // 4)]
             p.quit()
+            if "keys" not in PARTS:
+                return
 
-            env = am.klaxon_env(work, server, interval="1s")
+            times = os.path.join(work, "ui-times")
+            env = dict(am.klaxon_env(work, server, interval="1s"), KLAXON_UI_TIMES=times)
             p = Pty([am.KLAXON], env)
             p.until(title, 60)
             p.drain(2)
@@ -258,9 +314,10 @@ def main():
                   f"{ms(am.median(calm))} / {ms(am.percentile(calm, 99))} |")
             if shown:
                 print(f"<!-- the count on screen after the keys: {shown[-1][0]}/{shown[-1][1]} -->")
+            ui_times(times)
         finally:
             server.stop()
-    print(f"<!-- load average after: {am.load_average()} -->")
+            print(f"<!-- load average after: {am.load_average()} -->")
 
 
 if __name__ == "__main__":

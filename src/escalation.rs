@@ -194,6 +194,25 @@ pub fn auto_due<'a>(
     due
 }
 
+/// The first moment after `now` at which [`auto_due`] has more to say, if any.
+pub fn next_auto_due<'a>(
+    items: impl IntoIterator<Item = &'a Item>,
+    after: Duration,
+    max_level: i64,
+    now: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    items
+        .into_iter()
+        .filter(|i| i.alert.status == Status::Firing && !i.is_acked() && i.alert.severity >= Severity::High)
+        .filter_map(|i| {
+            let level = i.own.escalation_level.saturating_add(1);
+            let wait = after.checked_mul(i32::try_from(level).ok()?)?;
+            (level <= max_level).then(|| i.alert.started_at.checked_add_signed(wait)).flatten()
+        })
+        .filter(|t| *t > now)
+        .min()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

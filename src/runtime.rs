@@ -8,6 +8,7 @@ use crate::app::Keymap;
 use crate::app::{self, Effect, Key, KeyCode, Mouse, Msg, State};
 use crate::config::Origin;
 use crate::config::theme::Theme;
+use crate::model::Ranked;
 use crate::session::Session;
 use crate::store::{Drafts, Follower, Store};
 use crossterm::event::{self as ct, Event, EventStream, KeyEventKind, KeyModifiers, MouseEventKind};
@@ -21,8 +22,11 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use tokio::sync::{mpsc, watch};
 
-/// How often other consoles' entries are picked up from a shared SQLite file.
+/// How often other consoles' entries are picked up from a store that has no change feed.
 const STORE_SYNC: Duration = Duration::from_secs(2);
+
+/// How long after a store's change is told the follower reads: a burst of writes is read once.
+const FEED_SETTLE: Duration = Duration::from_millis(250);
 
 /// The console on the real terminal: the crossterm edge (the terminal guard, keys and
 /// mouse, the clock's ticks, signals) around the [`Console`].
@@ -35,7 +39,7 @@ pub async fn run(session: Session) -> Result<(), Error> {
     }
     let mut console = Console::start(session, look).await?;
     start_input(console.sender(), console.stopping());
-    start_ticks(console.sender(), console.stopping());
+    start_ticks(console.sender(), console.due(), console.stopping());
     let mut guard = TerminalGuard::enter().map_err(|e| Error::Failed(format!("cannot set up the terminal: {e}")))?;
     let mut signals = Signals::new();
     console.run(&mut guard.terminal, signals.next()).await
@@ -69,6 +73,14 @@ pub struct Console {
     pub state: State,
     tx: mpsc::Sender<Msg>,
     rx: mpsc::Receiver<Msg>,
+    /// Keys, mouse, resizes and ticks: read before anything else waiting, so a key never
+    /// queues behind a storm's snapshots.
+    input_tx: mpsc::Sender<Msg>,
+    input_rx: mpsc::Receiver<Msg>,
+    /// Taken from `rx`, not yet handled: older snapshots of a source are dropped from here.
+    pending: std::collections::VecDeque<Msg>,
+    /// The next moment something shown changes by itself, for the tick task.
+    due: watch::Sender<Option<chrono::DateTime<chrono::Utc>>>,
     effects: mpsc::UnboundedSender<Vec<Effect>>,
     theme: Theme,
     themes_dir: std::path::PathBuf,
@@ -149,12 +161,22 @@ impl Console {
             let more = if problems.len() > 1 { format!(" (and {} more)", problems.len() - 1) } else { String::new() };
             let _ = tx.send(Msg::EffectFailed(format!("runbooks: {p}{more}"))).await;
         }
-        Ok(Console { state, tx, rx, effects, theme, themes_dir, no_color, stop })
+        let (input_tx, input_rx) = mpsc::channel::<Msg>(256);
+        let due = watch::channel(None).0;
+        let pending = Default::default();
+        Ok(Console { state, tx, rx, input_tx, input_rx, pending, due, effects, theme, themes_dir, no_color, stop })
     }
 
-    /// Where messages come in: keys, mouse, resizes and ticks from the edge.
+    /// Where messages come in: keys, mouse, resizes and ticks from the edge. They go before
+    /// what the tasks sent (snapshots, entries…) and are drawn at once.
     pub fn sender(&self) -> mpsc::Sender<Msg> {
-        self.tx.clone()
+        self.input_tx.clone()
+    }
+
+    /// The next moment something on screen changes by itself besides the minute (an automatic
+    /// escalation, a shift notice, the end of a mute): the tick task sleeps until then.
+    pub fn due(&self) -> watch::Receiver<Option<chrono::DateTime<chrono::Utc>>> {
+        self.due.subscribe()
     }
 
     /// Turns true when the console ends: the edge's tasks stop with it.
@@ -163,20 +185,26 @@ impl Console {
     }
 
     /// Runs until `q` (or `quit` resolves): update with each message, carry out the
-    /// effects, draw when something changed. The tasks run on until the console is dropped.
+    /// effects, draw when something changed. Input goes first: a key is handled before
+    /// anything else waiting and drawn at once; the rest is handled in bursts drawn as one
+    /// frame, a source's snapshot only when it is its newest one waiting. The tasks run on
+    /// until the console is dropped.
     pub async fn run<B: Backend + FrameBracket>(
         &mut self,
         terminal: &mut Terminal<B>,
         quit: impl std::future::Future<Output = ()>,
     ) -> Result<(), Error> {
+        use futures_util::FutureExt;
         let size = terminal.size().map_err(|e| Error::Failed(e.to_string()))?;
         app::update(&mut self.state, Msg::Resize { width: size.width, height: size.height });
         let mut drawn = app::scroll::Drawn::default();
         let mut quit = std::pin::pin!(quit);
         loop {
             if self.state.dirty {
+                let started = std::time::Instant::now();
                 let now = draw(terminal, &self.state, &self.theme)
                     .map_err(|e| Error::Failed(format!("drawing failed: {e}")))?;
+                ui_time("draw", started.elapsed());
                 self.state.dirty = false;
                 // What the frame measured keeps scrolling inside the text; it changes rarely.
                 if now != drawn {
@@ -185,20 +213,39 @@ impl Console {
                     continue;
                 }
             }
-            let msg = tokio::select! {
-                m = self.rx.recv() => m,
-                _ = &mut quit => break,
+            self.publish_due();
+            let msg = if let Ok(msg) = self.input_rx.try_recv() {
+                Some(msg)
+            } else if self.pending.is_empty() {
+                let msg = tokio::select! {
+                    biased;
+                    _ = &mut quit => break,
+                    m = self.input_rx.recv() => m,
+                    m = self.rx.recv() => m,
+                };
+                let Some(msg) = msg else { break };
+                Some(msg)
+            } else if (&mut quit).now_or_never().is_some() {
+                break;
+            } else {
+                None
             };
-            let Some(msg) = msg else { break };
-            let fx = app::update(&mut self.state, msg);
-            self.send(fx);
-            // Coalesce: everything already waiting goes in before the next frame (bounded, so
-            // a flood of messages cannot keep the screen from being drawn, or `q` from working).
-            for _ in 0..256 {
-                let Ok(msg) = self.rx.try_recv() else { break };
-                let fx = app::update(&mut self.state, msg);
-                self.send(fx);
-                if self.state.quit {
+            if let Some(msg) = msg {
+                let input = is_input(&msg);
+                self.handle(msg);
+                if input || self.state.quit {
+                    // Drawn at once, before anything else waiting.
+                    if self.state.quit {
+                        break;
+                    }
+                    continue;
+                }
+            }
+            // A burst of what waits, drawn as one frame; input that comes meanwhile cuts it.
+            self.take_waiting();
+            while let Some(msg) = self.pending.pop_front() {
+                self.handle(msg);
+                if self.state.quit || !self.input_rx.is_empty() {
                     break;
                 }
             }
@@ -207,6 +254,39 @@ impl Console {
             }
         }
         Ok(())
+    }
+
+    fn handle(&mut self, msg: Msg) {
+        let (kind, started) = (msg_kind(&msg), std::time::Instant::now());
+        let fx = app::update(&mut self.state, msg);
+        self.send(fx);
+        // Freeing what a 50,000-alert snapshot replaced takes a while: not here.
+        let retired = self.state.list.board.take_retired();
+        if !retired.is_empty() {
+            tokio::task::spawn_blocking(move || timed("drop (off the UI task)", || drop(retired)));
+        }
+        ui_time(kind, started.elapsed());
+    }
+
+    /// Moves what the tasks sent into `pending` (bounded, so a flood cannot keep the screen
+    /// from being drawn, or `q` from working), then drops each snapshot a newer one of the
+    /// same source replaces.
+    fn take_waiting(&mut self) {
+        while self.pending.len() < 256 {
+            let Ok(msg) = self.rx.try_recv() else { break };
+            self.pending.push_back(msg);
+        }
+        coalesce(&mut self.pending);
+    }
+
+    /// Tells the tick task when something shown changes next, if that moved.
+    fn publish_due(&self) {
+        let next = self.state.next_due();
+        self.due.send_if_modified(|due| {
+            let changed = *due != next;
+            *due = next;
+            changed
+        });
     }
 
     /// Never awaited: the effect runner sends its results back on `tx`, so a loop that
@@ -283,7 +363,14 @@ fn start_sources(session: &Session, tx: mpsc::Sender<Msg>, stop: watch::Receiver
     tokio::spawn(async move {
         while let Some(event) = events.recv().await {
             let msg = match event {
-                Event::Snapshot { source, alerts, fresh } => Msg::Snapshot { source, alerts, fresh },
+                Event::Snapshot { source, alerts, fresh } => {
+                    // Ranked here, on a blocking thread: the task that answers keys only merges.
+                    let rank = move || timed("rank (off the UI task)", || Ranked::with_keys(alerts));
+                    let Ok(ranked) = tokio::task::spawn_blocking(rank).await else {
+                        return;
+                    };
+                    Msg::Ranked { source, ranked, fresh }
+                }
                 Event::Recorded { entries, .. } if entries.is_empty() => continue,
                 Event::Recorded { entries, .. } => Msg::Entries(entries),
                 Event::StoreFailed { trouble, .. } => Msg::EffectFailed(trouble.to_string()),
@@ -350,7 +437,7 @@ fn start_slos(session: &Session, tx: mpsc::Sender<Msg>, stop: watch::Receiver<bo
 }
 
 /// Entries other consoles wrote to the same store show up here: at once when the store
-/// has a change feed (PostgreSQL's NOTIFY), else within `STORE_SYNC`.
+/// has a change feed (PostgreSQL's NOTIFY, SQLite's file watched), else within `STORE_SYNC`.
 fn start_store_sync(store: Arc<dyn Store>, tx: mpsc::Sender<Msg>, mut stop: watch::Receiver<bool>) {
     tokio::spawn(async move {
         // The start's ownership read covers what came before; follow from the newest entry
@@ -379,12 +466,27 @@ fn start_store_sync(store: Arc<dyn Store>, tx: mpsc::Sender<Msg>, mut stop: watc
             w.notify_one();
             !*running.borrow()
         }));
-        let every = if live { STORE_SYNC * 15 } else { STORE_SYNC };
+        // With a change feed that misses nothing (SQLite's file watched) nothing polls: an
+        // idle console is not woken. PostgreSQL's NOTIFY can be lost with its connection:
+        // a look every 30 s anyway. Without a feed, every `STORE_SYNC`.
+        let every = match (live, store.feed_can_miss()) {
+            (false, _) => Some(STORE_SYNC),
+            (true, true) => Some(STORE_SYNC * 15),
+            (true, false) => None,
+        };
         loop {
             tokio::select! {
                 _ = woken.notified() => {}
-                _ = tokio::time::sleep(every) => {}
+                _ = tokio::time::sleep(every.unwrap_or_default()), if every.is_some() => {}
                 _ = stop.wait_for(|s| *s) => return,
+            }
+            if live {
+                // Writes come in bursts (a poll records thousands of entries): read them
+                // together, at most a few times a second.
+                tokio::select! {
+                    _ = tokio::time::sleep(FEED_SETTLE) => {}
+                    _ = stop.wait_for(|s| *s) => return,
+                }
             }
             let s = store.clone();
             let Ok((f, Ok(entries))) = tokio::task::spawn_blocking(move || {
@@ -562,14 +664,18 @@ fn forward_logs(tx: mpsc::Sender<Msg>) -> mpsc::Sender<crate::logs::LogEvent> {
     log_tx
 }
 
-/// Sends queued actions to their sources: when woken by a new one, and every 10 s for
-/// retries. What happened goes to the status bar.
+/// How long a failed or queued action waits before the outbox tries it again.
+const OUTBOX_RETRY: Duration = Duration::from_secs(10);
+
+/// Sends queued actions to their sources: when woken by a new one, and every
+/// `OUTBOX_RETRY` while some wait for a retry. What happened goes to the status bar.
 fn start_outbox(session: Arc<Session>, tx: mpsc::Sender<Msg>, mut stop: watch::Receiver<bool>) -> Arc<Notify> {
     let kick = Arc::new(Notify::new());
     let woken = kick.clone();
     tokio::spawn(async move {
         loop {
             let report = session.drain(false).await;
+            let retry = report.unsent() > 0;
             let unsent = Msg::Unsent(report.unsent());
             let msgs = report.done.into_iter().map(|d| Msg::Notice(format!("sent {d}")));
             let msgs = msgs.chain(report.failed.into_iter().map(|f| Msg::EffectFailed(format!("not sent yet: {f}"))));
@@ -579,9 +685,10 @@ fn start_outbox(session: Arc<Session>, tx: mpsc::Sender<Msg>, mut stop: watch::R
                     return;
                 }
             }
+            // Nothing left to send: asleep until an action is stored (no timer at all).
             tokio::select! {
                 _ = woken.notified() => {}
-                _ = tokio::time::sleep(Duration::from_secs(10)) => {}
+                _ = tokio::time::sleep(OUTBOX_RETRY), if retry => {}
                 _ = stop.wait_for(|s| *s) => return,
             }
         }
@@ -619,12 +726,22 @@ fn start_input(tx: mpsc::Sender<Msg>, mut stop: watch::Receiver<bool>) {
     });
 }
 
-fn start_ticks(tx: mpsc::Sender<Msg>, mut stop: watch::Receiver<bool>) {
+/// The clock: a tick at each minute (the clock and the ages show minutes) and at the next
+/// moment the console says something falls due ([`Console::due`]), nothing in between.
+fn start_ticks(
+    tx: mpsc::Sender<Msg>,
+    mut due: watch::Receiver<Option<chrono::DateTime<chrono::Utc>>>,
+    mut stop: watch::Receiver<bool>,
+) {
     tokio::spawn(async move {
-        let mut every = tokio::time::interval(Duration::from_secs(1));
         loop {
+            let now = chrono::Utc::now();
+            let at = next_tick(now, *due.borrow_and_update());
+            // A millisecond late rather than early: the minute has turned when it comes.
+            let wait = (at - now).to_std().unwrap_or_default() + Duration::from_millis(1);
             tokio::select! {
-                _ = every.tick() => {}
+                _ = tokio::time::sleep(wait) => {}
+                Ok(()) = due.changed() => continue,
                 _ = stop.wait_for(|s| *s) => return,
             }
             if tx.send(Msg::Tick(chrono::Utc::now())).await.is_err() {
@@ -632,6 +749,77 @@ fn start_ticks(tx: mpsc::Sender<Msg>, mut stop: watch::Receiver<bool>) {
             }
         }
     });
+}
+
+/// When the clock ticks next after `now`: the next minute, or `due` if that is sooner.
+pub fn next_tick(
+    now: chrono::DateTime<chrono::Utc>,
+    due: Option<chrono::DateTime<chrono::Utc>>,
+) -> chrono::DateTime<chrono::Utc> {
+    use chrono::DurationRound;
+    let minute = chrono::TimeDelta::minutes(1);
+    let next_minute = now.duration_trunc(minute).unwrap_or(now) + minute;
+    due.filter(|t| *t > now).map_or(next_minute, |t| t.min(next_minute))
+}
+
+/// `KLAXON_UI_TIMES=<file>` (for `benches/console.py`): how long each message took on the
+/// task that answers keys, and the work done beside it, one `kind microseconds` line each.
+static UI_TIMES: std::sync::OnceLock<Option<std::sync::Mutex<std::io::BufWriter<std::fs::File>>>> =
+    std::sync::OnceLock::new();
+
+fn ui_time(kind: &str, took: Duration) {
+    let times = UI_TIMES.get_or_init(|| {
+        let path = std::env::var_os("KLAXON_UI_TIMES")?;
+        std::fs::File::create(path).ok().map(|f| std::sync::Mutex::new(std::io::BufWriter::new(f)))
+    });
+    if let Some(out) = times
+        && let Ok(mut out) = out.lock()
+    {
+        let _ = writeln!(out, "{kind} {}", took.as_micros());
+        let _ = out.flush();
+    }
+}
+
+fn timed<T>(kind: &str, f: impl FnOnce() -> T) -> T {
+    let started = std::time::Instant::now();
+    let got = f();
+    ui_time(kind, started.elapsed());
+    got
+}
+
+fn msg_kind(msg: &Msg) -> &'static str {
+    match msg {
+        Msg::Key(_) => "key",
+        Msg::Ranked { .. } | Msg::Snapshot { .. } => "snapshot",
+        Msg::Entries(_) => "entries",
+        Msg::Tick(_) | Msg::Clock(_) => "clock",
+        _ => "other",
+    }
+}
+
+/// What comes from the person (and the clock): handled before anything else waiting.
+fn is_input(msg: &Msg) -> bool {
+    matches!(msg, Msg::Key(_) | Msg::Mouse(_) | Msg::Resize { .. } | Msg::Tick(_) | Msg::Clock(_))
+}
+
+/// Drops each snapshot that a later one of the same source (and the same freshness: the
+/// disk cache's copy only primes) replaces before it is shown. What was new in a dropped one
+/// and is still there is news in the later one; what came and went unseen is not told.
+fn coalesce(pending: &mut std::collections::VecDeque<Msg>) {
+    let mut newer: Vec<(String, bool)> = Vec::new();
+    let mut i = pending.len();
+    while i > 0 {
+        i -= 1;
+        let (source, fresh) = match &pending[i] {
+            Msg::Ranked { source, fresh, .. } | Msg::Snapshot { source, fresh, .. } => (source, *fresh),
+            _ => continue,
+        };
+        if newer.iter().any(|(s, f)| s == source && *f == fresh) {
+            pending.remove(i);
+        } else {
+            newer.push((source.clone(), fresh));
+        }
+    }
 }
 
 /// crossterm's events as the app's messages.
@@ -809,6 +997,108 @@ mod tests {
             }
         }
         panic!("the screen never showed {what:?}:\n{}", screen(terminal))
+    }
+
+    fn config(dir: &std::path::Path) -> Session {
+        let config = dir.join("klaxon.toml");
+        std::fs::write(
+            &config,
+            "[identity]\nname = \"tester\"\n[store]\npath = \"k.db\"\n[notify]\ndesktop = false\nterminal = \"off\"\n\n\
+             [[sources]]\nname = \"prod\"\nkind = \"demo\"\ninterval = \"1h\"\n",
+        )
+        .unwrap();
+        let dirs =
+            crate::config::paths::Dirs { config: dir.join("config"), data: dir.join("data"), cache: dir.join("cache") };
+        let mut session = Session::open_in(Some(&config), dirs).unwrap();
+        session.sources[0].1 = Arc::new(Hostile);
+        session
+    }
+
+    /// A key that comes while a storm's snapshot waits is answered and drawn first: the
+    /// snapshot is applied after that frame.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_key_is_answered_and_drawn_before_a_snapshot_that_waits() {
+        let dir = tempfile::tempdir().unwrap();
+        let session = config(dir.path());
+        let look = Look::load(&session).unwrap();
+        let mut console = Console::start(session, look).await.unwrap();
+        let mut terminal = Terminal::new(TestBackend::new(100, 20)).unwrap();
+        let now = chrono::Utc::now();
+        let storm: Vec<Alert> =
+            (0..5000).map(|i| Alert::test("storm", &format!("a{i}"), Severity::High, now)).collect();
+        console.tx.send(Msg::Snapshot { source: "storm".into(), alerts: storm, fresh: true }).await.unwrap();
+        console.sender().send(Msg::Key(Key::plain(KeyCode::Char('?')))).await.unwrap();
+        // `quit` is ready at once: the loop ends at its first wait, after the key's frame.
+        console.run(&mut terminal, std::future::ready(())).await.unwrap();
+        assert!(matches!(console.state.mode, app::state::Mode::Help { .. }), "the key was answered");
+        assert!(
+            console.state.list.board.ranked().iter().all(|i| i.alert.source() != "storm"),
+            "the snapshot waits until the key is drawn"
+        );
+        let shown = screen(&terminal);
+        assert!(!shown.contains("5000"), "the key's frame is drawn without the storm:\n{shown}");
+        console.sender().send(Msg::Key(Key::plain(KeyCode::Esc))).await.unwrap();
+        until_shown(&mut console, &mut terminal, "5001").await;
+    }
+
+    /// Of the snapshots waiting, each source's newest is applied; the disk cache's copy (which
+    /// only primes what is news) is not replaced by a fresh one, and the rest keeps its order.
+    #[test]
+    fn only_the_newest_waiting_snapshot_of_a_source_is_kept() {
+        let snap = |source: &str, n: usize, fresh: bool| Msg::Snapshot {
+            source: source.into(),
+            alerts: (0..n).map(|i| Alert::test(source, &format!("a{i}"), Severity::High, chrono::Utc::now())).collect(),
+            fresh,
+        };
+        let mut pending: std::collections::VecDeque<Msg> = [
+            snap("am", 1, false),
+            snap("am", 2, true),
+            Msg::Entries(vec![]),
+            snap("zbx", 3, true),
+            snap("am", 4, true),
+            Msg::Notice("x".into()),
+        ]
+        .into();
+        coalesce(&mut pending);
+        let left: Vec<String> = pending
+            .iter()
+            .map(|m| match m {
+                Msg::Snapshot { source, alerts, fresh } => format!("{source} {} {fresh}", alerts.len()),
+                Msg::Entries(_) => "entries".into(),
+                _ => "other".into(),
+            })
+            .collect();
+        assert_eq!(left, ["am 1 false", "entries", "zbx 3 true", "am 4 true", "other"]);
+    }
+
+    /// With nothing due, the clock ticks at the next minute (what it shows), not every second.
+    #[test]
+    fn the_clock_ticks_at_the_next_minute_or_when_something_falls_due() {
+        use chrono::TimeZone;
+        let now = chrono::Utc.with_ymd_and_hms(2026, 12, 3, 7, 41, 12).unwrap();
+        let minute = chrono::Utc.with_ymd_and_hms(2026, 12, 3, 7, 42, 0).unwrap();
+        assert_eq!(next_tick(now, None), minute);
+        let escalation = now + chrono::Duration::seconds(20);
+        assert_eq!(next_tick(now, Some(escalation)), escalation);
+        assert_eq!(next_tick(now, Some(minute + chrono::Duration::minutes(5))), minute);
+        assert_eq!(next_tick(now, Some(now - chrono::Duration::seconds(1))), minute, "what is past is not waited for");
+        assert_eq!(next_tick(minute, None), minute + chrono::Duration::minutes(1));
+    }
+
+    /// With nothing waiting to be sent, the outbox sets no timer: in virtual time, nothing
+    /// more comes from it for an hour (it used to go round every 10 s).
+    #[tokio::test(start_paused = true)]
+    async fn the_outbox_sleeps_without_a_timer_when_nothing_waits() {
+        let dir = tempfile::tempdir().unwrap();
+        let session = Arc::new(config(dir.path()));
+        let (tx, mut rx) = mpsc::channel(16);
+        let (_stop, stop_rx) = watch::channel(false);
+        let kick = start_outbox(session, tx, stop_rx);
+        assert!(matches!(rx.recv().await, Some(Msg::Unsent(0))), "the first round finds nothing");
+        let more = tokio::time::timeout(Duration::from_secs(3600), rx.recv()).await;
+        assert!(more.is_err(), "the outbox went round with nothing to send: {more:?}");
+        kick.notify_one();
+        assert!(matches!(rx.recv().await, Some(Msg::Unsent(0))), "a stored action wakes it");
     }
 
     #[tokio::test(flavor = "multi_thread")]

@@ -16,6 +16,8 @@ pub struct Attention {
     pub muted_until: Option<DateTime<Utc>>,
     /// Said once, beside the key hints: a notification channel that does not work here.
     pub notice: Option<String>,
+    /// Moves whenever `unseen` changes: the header's count of them is kept until it does.
+    pub version: u64,
 }
 
 impl Default for Attention {
@@ -26,6 +28,7 @@ impl Default for Attention {
             notify_min: Severity::High,
             muted_until: None,
             notice: None,
+            version: 0,
         }
     }
 }
@@ -37,24 +40,34 @@ impl Attention {
     pub fn observe(&mut self, source: &str, board: &Board, fresh: bool, now: DateTime<Utc>) -> Option<Effect> {
         // The same decisions `klaxon watch` makes (engine/rules.rs).
         let news = crate::engine::rules::news(&mut self.watcher, board, source, fresh);
-        self.unseen.extend(news.iter().map(|n| n.key.clone()));
+        if !news.is_empty() {
+            self.unseen.extend(news.iter().map(|n| n.key.clone()));
+            self.version += 1;
+        }
         let muted = self.muted_until.is_some_and(|t| t > now);
         let loud = crate::engine::rules::loud(&news, self.notify_min, muted);
         (!loud.is_empty()).then_some(Effect::Notify(loud))
     }
 
     /// An alert that is gone is no longer new.
-    pub fn forget_gone(&mut self, on_board: &HashSet<&AlertKey>) {
-        self.unseen.retain(|k| on_board.contains(k));
+    pub fn forget_gone(&mut self, on_board: impl Fn(&AlertKey) -> bool) {
+        let before = self.unseen.len();
+        self.unseen.retain(|k| on_board(k));
+        if self.unseen.len() != before {
+            self.version += 1;
+        }
     }
 
     /// Looking at an alert is seeing it.
     pub fn seen(&mut self, key: &AlertKey) {
-        self.unseen.remove(key);
+        if self.unseen.remove(key) {
+            self.version += 1;
+        }
     }
 
     pub fn all_seen(&mut self) {
         self.unseen.clear();
+        self.version += 1;
     }
 
     /// Mutes notifications for half an hour, or unmutes them; says which.

@@ -4,7 +4,7 @@
 use super::Action;
 use super::scroll::Extent;
 use crate::model::{AlertKey, Entry, Ownership};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Detail {
@@ -59,8 +59,8 @@ impl Detail {
     }
 
     /// Keeps timelines only of alerts on the board, or with an action waiting for the store.
-    pub fn forget_gone(&mut self, on_board: &HashSet<&AlertKey>) {
-        self.timelines.retain(|k, tl| on_board.contains(k) || tl.iter().any(Entry::is_queued));
+    pub fn forget_gone(&mut self, on_board: impl Fn(&AlertKey) -> bool) {
+        self.timelines.retain(|k, tl| on_board(k) || tl.iter().any(Entry::is_queued));
     }
 
     /// A newly selected alert's detail starts at its top.

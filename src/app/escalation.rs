@@ -125,6 +125,24 @@ impl Escalation {
             .collect()
     }
 
+    /// When the next shift notice or automatic escalation falls due after `now`, if any: the
+    /// console's clock sleeps until then (or the next minute), not a second at a time.
+    pub fn next_due(&self, board: &Board, now: DateTime<Utc>, is_me: impl Fn(&str) -> bool) -> Option<DateTime<Utc>> {
+        let shift = self
+            .oncall
+            .iter()
+            .filter_map(|o| Some((o, o.last.as_ref()?.next.as_ref()?)))
+            .filter(|(o, next)| is_me(&next.person) && !self.shifts_noticed.contains(&(o.schedule.clone(), next.start)))
+            .map(|(_, next)| next.start - self.shift_notice)
+            .filter(|t| *t > now)
+            .min();
+        let auto = self
+            .auto_escalate
+            .filter(|_| self.ownership_loaded)
+            .and_then(|after| crate::escalation::next_auto_due(board.ranked(), after, self.top_level(), now));
+        shift.into_iter().chain(auto).min()
+    }
+
     /// The store did not take an action: an automatic escalation may be asked for again.
     pub fn not_stored(&mut self, op_id: &str) {
         self.auto_requested.remove(op_id);

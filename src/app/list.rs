@@ -107,6 +107,10 @@ pub struct AlertList {
     pub sort: Sort,
     pub group: Group,
     pub collapsed: HashSet<String>,
+    /// Moves each time the rows are rebuilt.
+    pub version: u64,
+    /// How many rows are alerts: all of the board's when nothing is filtered out or collapsed.
+    alert_rows: usize,
 }
 
 impl AlertList {
@@ -139,9 +143,15 @@ impl AlertList {
         self.rows.iter().filter(|r| matches!(r, Row::Alert(i) if keys.contains(&ranked[*i].alert.key))).count()
     }
 
+    /// Every alert on the board has its row (nothing filtered out, no group collapsed).
+    pub fn shows_all(&self) -> bool {
+        self.alert_rows == self.board.len()
+    }
+
     /// Rebuilds the list from the board: filter, sort, group. Keeps the cursor on the same
     /// alert (or group) when it is still there, and on screen in `visible` rows.
     pub fn rebuild(&mut self, visible: usize) {
+        self.version += 1;
         let ranked = self.board.ranked();
         let mut shown: Vec<usize> = (0..ranked.len()).filter(|i| self.filter.matches(&ranked[*i])).collect();
         match self.sort {
@@ -150,7 +160,7 @@ impl AlertList {
             Sort::Oldest => shown.sort_by_key(|i| ranked[*i].alert.started_at),
             Sort::Source => shown.sort_by(|a, b| ranked[*a].alert.source().cmp(ranked[*b].alert.source())),
         }
-        self.rows = if self.group == Group::None {
+        let rows = if self.group == Group::None {
             shown.into_iter().map(Row::Alert).collect()
         } else {
             // Groups in the order of their first (best ranked) member.
@@ -178,6 +188,8 @@ impl AlertList {
             }
             rows
         };
+        self.alert_rows = rows.iter().filter(|r| matches!(r, Row::Alert(_))).count();
+        self.rows = rows;
         let found = self.cursor.as_ref().and_then(|c| {
             self.rows.iter().position(|r| match (r, c) {
                 (Row::Alert(i), Cursor::Alert(key)) => &self.board.ranked()[*i].alert.key == key,

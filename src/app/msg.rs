@@ -24,6 +24,12 @@ pub enum Msg {
         alerts: Vec<Alert>,
         fresh: bool,
     },
+    /// [`Msg::Snapshot`] ranked already, off the task that answers keys (what the runtime sends).
+    Ranked {
+        source: String,
+        ranked: crate::model::Ranked,
+        fresh: bool,
+    },
     Health {
         source: String,
         health: Health,

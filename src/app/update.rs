@@ -9,7 +9,7 @@ use super::selection::Outcome;
 use super::state::{Flash, Mode, Pane, Pending, Row, State, is_me};
 use super::{Action, Effect, Key, KeyCode, logs, palette, runbooks, scroll};
 use crate::model::filter::Filter;
-use crate::model::{AlertKey, Entry, EntryKind, NewEntry, OnCall, Ownership, Severity};
+use crate::model::{AlertKey, Entry, EntryKind, NewEntry, OnCall, Ownership, Ranked, Severity};
 use chrono::Timelike;
 use std::collections::HashMap;
 
@@ -30,18 +30,17 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             state.dirty = true;
         }
         Msg::Tick(now) => {
+            // The header says notifications are muted until then: no longer.
+            if state.attention.muted_until.is_some_and(|t| t > state.now && t <= now) {
+                state.dirty = true;
+            }
             set_clock(state, now);
             auto_escalate(state, &mut fx);
             shift_notices(state, &mut fx);
         }
         Msg::Clock(now) => set_clock(state, now),
-        Msg::Snapshot { source, alerts, fresh } => {
-            state.list.board.apply_snapshot(&source, alerts);
-            fx.extend(state.attention.observe(&source, &state.list.board, fresh, state.now));
-            state.rebuild_rows();
-            forget_gone(state);
-            load_selected_timeline(state, &mut fx);
-        }
+        Msg::Snapshot { source, alerts, fresh } => on_snapshot(state, source, Ranked::new(alerts), fresh, &mut fx),
+        Msg::Ranked { source, ranked, fresh } => on_snapshot(state, source, ranked, fresh, &mut fx),
         Msg::Health { source, health, next } => {
             match next {
                 Some(t) => state.next_poll.insert(source.clone(), t),
@@ -119,13 +118,33 @@ fn set_clock(state: &mut State, now: chrono::DateTime<chrono::Utc>) {
     state.now = now;
 }
 
+/// A source's snapshot on the board; what is news is marked and told once.
+fn on_snapshot(state: &mut State, source: String, ranked: Ranked, fresh: bool, fx: &mut Vec<Effect>) {
+    state.list.board.apply_ranked(&source, ranked);
+    fx.extend(state.attention.observe(&source, &state.list.board, fresh, state.now));
+    state.rebuild_rows();
+    forget_gone(state);
+    load_selected_timeline(state, fx);
+}
+
 /// What the console keeps per alert is kept only while the alert is on the board (or an
 /// action on it waits for the store), so memory follows the board, not the run's history.
+/// When the snapshot came with its keys, only what it replaced is looked at, not the board.
 fn forget_gone(state: &mut State) {
+    if state.attention.unseen.is_empty() && state.detail.timelines.is_empty() {
+        return;
+    }
+    if let Some(gone) = state.list.board.gone() {
+        if !gone.is_empty() {
+            state.attention.forget_gone(|k| !gone.contains(k));
+            state.detail.forget_gone(|k| !gone.contains(k));
+        }
+        return;
+    }
     let on_board: std::collections::HashSet<&AlertKey> =
         state.list.board.ranked().iter().map(|i| &i.alert.key).collect();
-    state.attention.forget_gone(&on_board);
-    state.detail.forget_gone(&on_board);
+    state.attention.forget_gone(|k| on_board.contains(k));
+    state.detail.forget_gone(|k| on_board.contains(k));
 }
 
 /// Entries written by this console or another. A loaded timeline takes them in place;
@@ -139,6 +158,8 @@ fn on_entries(state: &mut State, entries: Vec<Entry>, fx: &mut Vec<Effect>) {
     let mut owners: HashMap<AlertKey, Ownership> = HashMap::new();
     let mut reload: Vec<AlertKey> = Vec::new();
     let mut confirmed: Vec<String> = Vec::new();
+    // An entry of a timeline the detail pane may show.
+    let mut shown = false;
     for e in entries {
         let outcome = if e.is_queued() { Outcome::Queued } else { Outcome::Stored };
         if super::selection::tally(state, &e.op_id, outcome) {
@@ -156,6 +177,7 @@ fn on_entries(state: &mut State, entries: Vec<Entry>, fx: &mut Vec<Effect>) {
             }
         }
         let key = e.alert_key.clone();
+        shown |= state.detail.timelines.contains_key(&key);
         let merged = state.detail.merge(&e);
         if merged.reload && !reload.contains(&key) {
             reload.push(key.clone());
@@ -164,12 +186,26 @@ fn on_entries(state: &mut State, entries: Vec<Entry>, fx: &mut Vec<Effect>) {
             owners.insert(key, own);
             continue;
         }
+        // A storm's thousands of `seen` entries for alerts nobody owns change nothing: not
+        // even looked at again below.
+        let moot = match e.kind {
+            EntryKind::Seen => !owners.contains_key(&key) && !state.list.board.owned(&key),
+            EntryKind::Acked | EntryKind::Unacked | EntryKind::Escalated => false,
+            _ => true,
+        };
+        if moot {
+            continue;
+        }
         let own = owners.entry(key).or_insert_with_key(|k| state.list.board.ownership(k));
         own.apply(&e);
     }
-    state.list.board.set_ownership(owners);
+    let reranked = state.list.board.reown(owners);
     fx.extend(reload.into_iter().map(Effect::LoadTimeline));
-    state.rebuild_rows();
+    if reranked || state.list.cursor.is_none() {
+        state.rebuild_rows();
+    } else if shown {
+        state.dirty = true;
+    }
     if state.selected_item().map(|i| &i.alert.key) != before.as_ref() {
         load_selected_timeline(state, fx);
     }

@@ -3,7 +3,7 @@
 
 use super::{Alert, AlertKey, Ownership, Severity, Status};
 use std::cmp::{Ordering, Reverse};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Item {
@@ -54,6 +54,55 @@ pub fn rank_cmp(a: &Item, b: &Item) -> Ordering {
 pub struct Board {
     ranked: Vec<Item>,
     ownership: HashMap<AlertKey, Ownership>,
+    /// What the last snapshot replaced, until [`Board::take_retired`]: freeing 50,000 alerts
+    /// takes a while, and the console does it off the task that answers keys.
+    retired: Retired,
+}
+
+/// The items a snapshot replaced, and the snapshot's keys when it came with them.
+#[derive(Debug, Default, Clone)]
+pub struct Retired {
+    items: Vec<Item>,
+    by: Option<HashSet<AlertKey>>,
+}
+
+impl Retired {
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty() && self.by.is_none()
+    }
+}
+
+/// One source's snapshot made into items and ranked, as if nobody owned any of them: the
+/// costly part of applying a snapshot, done before it reaches the board (the console does it
+/// off the task that answers keys).
+#[derive(Debug, Clone, Default)]
+pub struct Ranked {
+    items: Vec<Item>,
+    /// The snapshot's keys, when asked for: what left the board is then told without a look
+    /// at the whole board ([`Board::gone`]).
+    keys: Option<HashSet<AlertKey>>,
+}
+
+impl Ranked {
+    pub fn new(alerts: Vec<Alert>) -> Ranked {
+        let mut items: Vec<Item> = alerts.into_iter().map(|a| Item::new(a, Ownership::default())).collect();
+        items.sort_unstable_by(rank_cmp);
+        Ranked { items, keys: None }
+    }
+
+    /// [`Ranked::new`], with the set of the snapshot's keys.
+    pub fn with_keys(alerts: Vec<Alert>) -> Ranked {
+        let keys = alerts.iter().map(|a| a.key.clone()).collect();
+        Ranked { keys: Some(keys), ..Ranked::new(alerts) }
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
 }
 
 impl Board {
@@ -76,28 +125,56 @@ impl Board {
     /// Replaces everything `source` reported with its latest snapshot. Only the snapshot is
     /// sorted; it is then merged with the rest, which is ranked already.
     pub fn apply_snapshot(&mut self, source: &str, alerts: Vec<Alert>) {
-        let mut incoming: Vec<Item> = alerts
-            .into_iter()
-            .map(|alert| {
-                let own = self.ownership.get(&alert.key).cloned().unwrap_or_default();
-                Item::new(alert, own)
-            })
-            .collect();
-        incoming.sort_unstable_by(rank_cmp);
+        self.apply_ranked(source, Ranked::new(alerts));
+    }
+
+    /// [`Board::apply_snapshot`] for a snapshot ranked already: what the store says of
+    /// ownership is put on the few alerts it names (those re-ranked), then one merge. What the
+    /// snapshot replaces waits in [`Board::take_retired`] (dropped at the next apply if not taken).
+    pub fn apply_ranked(&mut self, source: &str, incoming: Ranked) {
+        let Ranked { items: mut incoming, keys } = incoming;
+        if !self.ownership.is_empty() {
+            let mut owned = false;
+            for item in &mut incoming {
+                if let Some(own) = self.ownership.get(&item.alert.key) {
+                    item.own = own.clone();
+                    item.rank = item.rank_key();
+                    owned = true;
+                }
+            }
+            if owned {
+                // Nearly sorted: pdqsort's best case.
+                incoming.sort_unstable_by(rank_cmp);
+            }
+        }
+        self.retired = Retired { items: Vec::new(), by: keys };
         let old = std::mem::take(&mut self.ranked);
         let mut merged = Vec::with_capacity(old.len() + incoming.len());
-        let mut kept = old.into_iter().filter(|i| i.alert.source() != source).peekable();
         let mut new = incoming.into_iter().peekable();
-        loop {
-            let take_new = match (kept.peek(), new.peek()) {
-                (Some(k), Some(n)) => rank_cmp(n, k).is_lt(),
-                (None, Some(_)) => true,
-                (Some(_), None) => false,
-                (None, None) => break,
-            };
-            merged.extend(if take_new { new.next() } else { kept.next() });
+        for kept in old {
+            if kept.alert.source() == source {
+                self.retired.items.push(kept);
+                continue;
+            }
+            while let Some(n) = new.next_if(|n| rank_cmp(n, &kept).is_lt()) {
+                merged.push(n);
+            }
+            merged.push(kept);
         }
+        merged.extend(new);
         self.ranked = merged;
+    }
+
+    /// What the last snapshot took off the board, when it was ranked [`Ranked::with_keys`]
+    /// (and not yet taken): its source's alerts before that it does not have.
+    pub fn gone(&self) -> Option<HashSet<&AlertKey>> {
+        let by = self.retired.by.as_ref()?;
+        Some(self.retired.items.iter().map(|i| &i.alert.key).filter(|k| !by.contains(*k)).collect())
+    }
+
+    /// What the last snapshot replaced, for the caller to free where it costs nothing.
+    pub fn take_retired(&mut self) -> Retired {
+        std::mem::take(&mut self.retired)
     }
 
     /// What the store says of an alert's ownership (nobody's, when it says nothing).
@@ -108,7 +185,15 @@ impl Board {
     /// Records what the timeline says of some alerts (from the store), then re-ranks once.
     /// Only owned or escalated alerts are remembered: a storm of new alerts adds nothing.
     pub fn set_ownership(&mut self, changes: impl IntoIterator<Item = (AlertKey, Ownership)>) {
+        self.reown(changes);
+    }
+
+    /// [`Board::set_ownership`], true when an item on the board changed owner (re-ranked).
+    pub fn reown(&mut self, changes: impl IntoIterator<Item = (AlertKey, Ownership)>) -> bool {
         let changes: HashMap<AlertKey, Ownership> = changes.into_iter().collect();
+        if changes.is_empty() {
+            return false;
+        }
         let mut changed = false;
         for item in &mut self.ranked {
             if let Some(own) = changes.get(&item.alert.key)
@@ -130,6 +215,13 @@ impl Board {
             // Nearly sorted: pdqsort's best case.
             self.ranked.sort_unstable_by(rank_cmp);
         }
+        changed
+    }
+
+    /// Whether the store says anything of this alert's ownership (someone has it, or it
+    /// was escalated).
+    pub fn owned(&self, key: &AlertKey) -> bool {
+        self.ownership.contains_key(key)
     }
 }
 

@@ -2,7 +2,7 @@
 //! at or above a threshold, and that nobody has taken (acknowledged or suppressed).
 
 use super::{AlertKey, Item, Severity, Status};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notice {
@@ -16,7 +16,10 @@ pub struct Notice {
 /// Remembers each alert's severity between snapshots, per source.
 #[derive(Debug, Default, Clone)]
 pub struct Watcher {
-    known: HashMap<String, HashMap<AlertKey, Severity>>,
+    /// Per source: each alert's severity and the round it was last reported in. Updated in
+    /// place: a 50,000-alert snapshot clones only the keys that are new, not all of them.
+    known: HashMap<String, HashMap<AlertKey, (Severity, u64)>>,
+    round: u64,
 }
 
 impl Watcher {
@@ -29,37 +32,46 @@ impl Watcher {
         min: Severity,
         prime: bool,
     ) -> Vec<Notice> {
-        let before = self.known.remove(source).unwrap_or_default();
-        let mut now = HashMap::new();
+        self.round += 1;
+        let round = self.round;
+        if !self.known.contains_key(source) {
+            self.known.insert(source.to_owned(), HashMap::new());
+        }
+        let known = self.known.get_mut(source).expect("inserted above");
         let mut notices = Vec::new();
-        let mut seen = HashSet::new();
         for item in items.into_iter().filter(|i| i.alert.source() == source) {
             let a = &item.alert;
-            if !seen.insert(&a.key) {
-                continue;
-            }
-            now.insert(a.key.clone(), a.severity);
+            let before = match known.get_mut(&a.key) {
+                // The same alert twice in one snapshot: the first counts.
+                Some((_, seen)) if *seen == round => continue,
+                Some(entry) => Some(std::mem::replace(entry, (a.severity, round)).0),
+                None => {
+                    known.insert(a.key.clone(), (a.severity, round));
+                    None
+                }
+            };
             let taken = item.is_acked() || matches!(a.status, Status::Suppressed | Status::Resolved);
             if prime || taken || a.severity < min {
                 continue;
             }
-            match before.get(&a.key) {
+            match before {
                 None => notices.push(Notice {
                     key: a.key.clone(),
                     title: a.title.clone(),
                     severity: a.severity,
                     rose_from: None,
                 }),
-                Some(old) if *old < a.severity => notices.push(Notice {
+                Some(old) if old < a.severity => notices.push(Notice {
                     key: a.key.clone(),
                     title: a.title.clone(),
                     severity: a.severity,
-                    rose_from: Some(*old),
+                    rose_from: Some(old),
                 }),
                 Some(_) => {}
             }
         }
-        self.known.insert(source.to_owned(), now);
+        // What this snapshot did not report is forgotten: back later, it is news again.
+        known.retain(|_, (_, seen)| *seen == round);
         // Worst first: the summary's order, and the order single notices arrive in.
         notices.sort_by_key(|n| std::cmp::Reverse(n.severity));
         notices

@@ -148,6 +148,11 @@ impl Batcher {
         out
     }
 
+    /// When the open window runs out (and `tick` has something to do), if one is open.
+    pub fn closes_at(&self) -> Option<DateTime<Utc>> {
+        self.opened.map(|t| t + self.window)
+    }
+
     /// Closes a window that has run out, summing up what it held back.
     pub fn tick(&mut self, now: DateTime<Utc>) -> Vec<Message> {
         match self.opened {
@@ -201,8 +206,9 @@ impl Notifier {
     }
 }
 
-/// Runs notifications in the background: notices in, storm windows closed every second,
-/// sends on a blocking thread (D-Bus calls block). `on_error` hears each failing channel once.
+/// Runs notifications in the background: notices in, a storm window closed when it runs out
+/// (no timer while none is open: an idle console is not woken), sends on a blocking thread
+/// (D-Bus calls block). `on_error` hears each failing channel once.
 pub fn spawn(
     cfg: &NotifyConfig,
     on_error: impl Fn(String) + Send + Sync + 'static,
@@ -212,14 +218,17 @@ pub fn spawn(
     let mut batcher = Batcher::new(cfg);
     let on_error = std::sync::Arc::new(on_error);
     tokio::spawn(async move {
-        let mut every = tokio::time::interval(std::time::Duration::from_secs(1));
         loop {
+            // A millisecond late rather than early: the window has run out when it comes.
+            let wait = batcher
+                .closes_at()
+                .map(|t| (t - Utc::now()).to_std().unwrap_or_default() + std::time::Duration::from_millis(1));
             let messages = tokio::select! {
                 n = rx.recv() => match n {
                     Some(n) => batcher.push(Utc::now(), n),
                     None => return,
                 },
-                _ = every.tick() => batcher.tick(Utc::now()),
+                _ = tokio::time::sleep(wait.unwrap_or_default()), if wait.is_some() => batcher.tick(Utc::now()),
             };
             if messages.is_empty() {
                 continue;
@@ -275,6 +284,7 @@ mod tests {
             sent += b.push(t0 + chrono::Duration::seconds(i), vec![notice(&i.to_string(), Severity::High)]).len();
         }
         assert_eq!(sent, 3, "the first three go at once");
+        assert_eq!(b.closes_at(), Some(t0 + chrono::Duration::seconds(10)), "the task wakes then, not every second");
         assert!(b.tick(t0 + chrono::Duration::seconds(9)).is_empty());
         let rest = b.tick(t0 + chrono::Duration::seconds(10));
         assert_eq!(rest.len(), 1);
@@ -284,5 +294,7 @@ mod tests {
             1,
             "a new window"
         );
+        b.tick(t0 + chrono::Duration::seconds(21));
+        assert_eq!(b.closes_at(), None, "no window open: no timer");
     }
 }

@@ -213,6 +213,12 @@ pub trait Store: Send + Sync {
         false
     }
 
+    /// Whether [`Store::subscribe`]'s feed can miss a change (a notification lost with a
+    /// connection): the follower then looks every 30 s anyway.
+    fn feed_can_miss(&self) -> bool {
+        true
+    }
+
     /// Where the store is, for people: a path, or user@host:port/db (never a password).
     fn describe(&self) -> String;
 

@@ -169,6 +169,49 @@ fn version(conn: &Connection) -> rusqlite::Result<(i64, i64)> {
 }
 
 impl Store for SqliteStore {
+    /// SQLite has no change feed: the file's directory is watched instead (inotify), and a
+    /// write to the database or its WAL by any process on this host wakes the follower. The
+    /// thread blocks in `read` in between: an idle console is not woken.
+    fn subscribe(&self, wake: Box<dyn Fn() -> bool + Send>) -> bool {
+        use rustix::fs::inotify;
+        let (Some(dir), Some(name)) = (self.path.parent(), self.path.file_name()) else { return false };
+        let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
+        let Ok(fd) = inotify::init(inotify::CreateFlags::CLOEXEC) else { return false };
+        let what = inotify::WatchFlags::MODIFY | inotify::WatchFlags::CREATE | inotify::WatchFlags::MOVED_TO;
+        if inotify::add_watch(&fd, dir, what).is_err() {
+            return false;
+        }
+        let db = name.as_encoded_bytes().to_vec();
+        let wal = [db.as_slice(), b"-wal"].concat();
+        let watch = move || {
+            let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 4096];
+            let mut events = inotify::Reader::new(&fd, &mut buf);
+            let mut written = false;
+            loop {
+                let Ok(event) = events.next() else { return };
+                // The directory is gone (a test's temporary one): nothing more will come.
+                if event.events().contains(inotify::ReadFlags::IGNORED) {
+                    return;
+                }
+                // The database or its WAL (`k.db`, `k.db-wal`); once per read of events.
+                written |= event.file_name().is_some_and(|f| f.to_bytes() == db || f.to_bytes() == wal)
+                    || event.events().contains(inotify::ReadFlags::QUEUE_OVERFLOW);
+                if written && events.is_buffer_empty() {
+                    written = false;
+                    if !wake() {
+                        return;
+                    }
+                }
+            }
+        };
+        std::thread::Builder::new().name("klaxon-sqlite-watch".into()).spawn(watch).is_ok()
+    }
+
+    /// The kernel tells every write to the file (an overflow of its queue is told too).
+    fn feed_can_miss(&self) -> bool {
+        false
+    }
+
     fn append(&self, entry: &NewEntry) -> Result<Entry> {
         self.with(|c| {
             // One transaction whose commit result is the answer: stored, or an error.
@@ -476,6 +519,23 @@ mod tests {
 
     fn kinds(es: &[Entry]) -> Vec<(&str, EntryKind)> {
         es.iter().map(|e| (e.alert_key.id(), e.kind)).collect()
+    }
+
+    /// Two consoles on one file: what one writes wakes the other's follower (no polling).
+    #[test]
+    fn a_write_by_another_connection_wakes_the_subscriber() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.db");
+        let (ours, theirs) = (SqliteStore::open(&path).unwrap(), SqliteStore::open(&path).unwrap());
+        let (tx, rx) = std::sync::mpsc::channel();
+        assert!(ours.subscribe(Box::new(move || tx.send(()).is_ok())), "SQLite has a change feed on Linux");
+        // Nothing is written: nothing wakes it (the thread waits in read).
+        assert!(rx.try_recv().is_err());
+        theirs.append(&NewEntry::new(AlertKey::new("src", "a"), EntryKind::Note, "bob", "looking")).unwrap();
+        rx.recv_timeout(Duration::from_secs(30)).expect("woken by bob's note");
+        let mut follower = super::super::Follower { cursor: 0 };
+        let got = follower.catch_up(&ours).unwrap();
+        assert_eq!(kinds(&got), [("a", EntryKind::Note)]);
     }
 
     #[test]

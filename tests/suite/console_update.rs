@@ -476,6 +476,21 @@ fn new_counts_only_what_the_list_shows() {
     assert_eq!(s.attention.unseen.len(), 4);
 }
 
+/// The runtime's way in: snapshots ranked beforehand, with their keys. What one takes off
+/// the board is no longer new, and the header's count follows.
+#[test]
+fn what_a_ranked_snapshot_takes_off_is_no_longer_counted_new() {
+    let mut s = state_with(120, 40, vec![]);
+    for (source, alerts) in sample() {
+        app::update(&mut s, Msg::Ranked { source, ranked: klaxon::model::Ranked::with_keys(alerts), fresh: true });
+    }
+    assert_eq!(s.unseen_shown(), 6);
+    let ranked = klaxon::model::Ranked::with_keys(vec![]);
+    app::update(&mut s, Msg::Ranked { source: "local".into(), ranked, fresh: true });
+    assert_eq!((s.attention.unseen.len(), s.unseen_shown()), (4, 4));
+    assert_eq!(s.list.board.len(), 4);
+}
+
 #[test]
 fn a_resolved_alert_is_not_offered_ack_note_or_escalate() {
     let mut snap = sample();
