@@ -59,6 +59,8 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             state.escalation.ownership_loaded = true;
             state.list.board.set_ownership(map);
             state.rebuild_rows();
+            // What was already overdue is asked for now: the clock next ticks at the minute.
+            auto_escalate(state, &mut fx);
         }
         Msg::Timeline { key, entries } => {
             let own = Ownership::from_entries(&entries);
@@ -125,6 +127,9 @@ fn on_snapshot(state: &mut State, source: String, ranked: Ranked, fresh: bool, f
     state.rebuild_rows();
     forget_gone(state);
     load_selected_timeline(state, fx);
+    // An alert that arrives already overdue (its problem started long ago) is escalated now,
+    // not at the next minute's tick.
+    auto_escalate(state, fx);
 }
 
 /// What the console keeps per alert is kept only while the alert is on the board (or an

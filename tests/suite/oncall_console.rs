@@ -138,29 +138,47 @@ fn unacknowledged_high_alerts_escalate_on_their_own_once_per_level() {
     s.escalation.auto_escalate = Some(Duration::minutes(15));
     // Nothing before the store said how far each alert already went.
     assert_eq!(app::update(&mut s, Msg::Tick(t0())), []);
-    app::update(&mut s, Msg::Ownership(Default::default()));
-    let at = t0() + Duration::seconds(1);
-    let fx = app::update(&mut s, Msg::Tick(at));
+    // The moment it has, what is already overdue is asked for: the clock ticks only at the
+    // next minute (or the next due moment), so the tick cannot be what asks.
+    let fx = app::update(&mut s, Msg::Ownership(Default::default()));
     // d1 (Disaster, 50 min) and h1 (High, 30 min) reach level 1, in rank order; h2 (High,
     // 10 min) waits; the Average, Warning and Information ones never escalate on their own.
     let text = "on call: tester (primary); nobody was paged: no pager is configured — unacknowledged for 15 min";
     assert_eq!(
         fx,
         [
-            escalated("d1", auto_op_id("d1", 50), "klaxon", at, text),
-            escalated("h1", auto_op_id("h1", 30), "klaxon", at, text)
+            escalated("d1", auto_op_id("d1", 50), "klaxon", t0(), text),
+            escalated("h1", auto_op_id("h1", 30), "klaxon", t0(), text)
         ]
     );
-    // The next tick asks for nothing new while the entries are on their way.
+    // Neither the next tick nor the next snapshot asks for them again while the entries are
+    // on their way.
     assert_eq!(app::update(&mut s, Msg::Tick(t0() + Duration::seconds(2))), []);
+    let prod = s.list.board.ranked().iter().filter(|i| i.alert.source() == "prod").map(|i| (*i.alert).clone());
+    let again = Msg::Snapshot { source: "prod".into(), alerts: prod.collect(), fresh: true };
+    assert!(!app::update(&mut s, again).iter().any(|e| matches!(e, Effect::Append(_))));
+}
+
+#[test]
+fn an_alert_that_arrives_overdue_is_escalated_with_its_snapshot_not_at_the_next_tick() {
+    let mut s = with_oncall(120, 40);
+    s.escalation.auto_escalate = Some(Duration::minutes(15));
+    app::update(&mut s, Msg::Ownership(Default::default()));
+    // A Disaster whose problem began 40 minutes ago, first seen in this poll.
+    let late = alert("prod", "late", Severity::Disaster, 40, "Late", "db");
+    let mut alerts: Vec<_> =
+        s.list.board.ranked().iter().filter(|i| i.alert.source() == "prod").map(|i| (*i.alert).clone()).collect();
+    alerts.push(late);
+    let fx = app::update(&mut s, Msg::Snapshot { source: "prod".into(), alerts, fresh: true });
+    let text = "on call: tester (primary); nobody was paged: no pager is configured — unacknowledged for 15 min";
+    assert!(fx.contains(&escalated("late", auto_op_id("late", 40), "klaxon", t0(), text)), "{fx:?}");
 }
 
 #[test]
 fn an_automatic_escalation_the_store_refused_is_asked_for_again() {
     let mut s = with_oncall(120, 40);
     s.escalation.auto_escalate = Some(Duration::minutes(15));
-    app::update(&mut s, Msg::Ownership(Default::default()));
-    let first = app::update(&mut s, Msg::Tick(t0() + Duration::seconds(1)));
+    let first = app::update(&mut s, Msg::Ownership(Default::default()));
     assert_eq!(first.len(), 2, "{first:?}");
     // The store refused one (a full disk): the runtime says which.
     let refused = auto_op_id("d1", 50);
