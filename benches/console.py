@@ -34,6 +34,8 @@ N = int(os.environ.get("ALERTS", "50000"))
 STARTS = int(os.environ.get("STARTS", "20"))
 KEYS = int(os.environ.get("KEYS", "200"))
 IDLE = int(os.environ.get("IDLE", "60"))
+# ONLY=start measures the start-up alone (no idle, no keys).
+ONLY = os.environ.get("ONLY", "")
 ESC = re.compile(rb"\x1b\[[0-9;?<>=]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[=>78]|\x1b\][^\x07]*\x07")
 CSI = re.compile(rb"\x1b\[([0-9;?<>=]*)([ -/]*)([@-~])")
 
@@ -203,6 +205,8 @@ def main():
             print(f"| | reference, same run: `klaxon --version` spawned to exit in the same pseudo-terminal "
                   f"(median) | {ms(am.median(floor))} |")
 
+            if ONLY == "start":
+                return
             # Idle first (nothing arrives, no poll due within the window), then keys.
             env = am.klaxon_env(work, server, interval="10m")
             p = Pty([am.KLAXON], env)
@@ -260,7 +264,7 @@ def main():
                 print(f"<!-- the count on screen after the keys: {shown[-1][0]}/{shown[-1][1]} -->")
         finally:
             server.stop()
-    print(f"<!-- load average after: {am.load_average()} -->")
+            print(f"<!-- load average after: {am.load_average()} -->")
 
 
 if __name__ == "__main__":
