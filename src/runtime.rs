@@ -283,6 +283,9 @@ fn start_sources(session: &Session, tx: mpsc::Sender<Msg>, stop: watch::Receiver
     tokio::spawn(async move {
         while let Some(event) = events.recv().await {
             let msg = match event {
+                Event::CachedHead { source, head } => {
+                    Msg::CachedHead { source, alerts: head.alerts, total: head.total }
+                }
                 Event::Snapshot { source, alerts, fresh } => Msg::Snapshot { source, alerts, fresh },
                 Event::Recorded { entries, .. } if entries.is_empty() => continue,
                 Event::Recorded { entries, .. } => Msg::Entries(entries),
