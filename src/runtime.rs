@@ -102,8 +102,9 @@ impl Console {
             })
             .collect();
         state.escalation.pagers = session.pager_chain();
-        let (library, problems) = session.runbooks();
-        let library = Arc::new(library);
+        // Read off the path to the first frame (every Markdown file under the runbook folders):
+        // the pane and the effects take it when it comes.
+        let library: Arc<std::sync::OnceLock<Arc<crate::runbooks::Library>>> = Arc::default();
         if session.loaded.origin == Origin::Embedded {
             state.origin = Some("embedded default".into());
         }
@@ -144,10 +145,21 @@ impl Console {
                 }
             });
         }
-        let _ = tx.send(Msg::Runbooks(library.clone())).await;
-        if let Some(p) = problems.first() {
-            let more = if problems.len() > 1 { format!(" (and {} more)", problems.len() - 1) } else { String::new() };
-            let _ = tx.send(Msg::EffectFailed(format!("runbooks: {p}{more}"))).await;
+        {
+            let (session, tx) = (session.clone(), tx.clone());
+            tokio::spawn(async move {
+                let Ok((read, problems)) = tokio::task::spawn_blocking(move || session.runbooks()).await else {
+                    return;
+                };
+                let read = Arc::new(read);
+                let _ = library.set(read.clone());
+                let _ = tx.send(Msg::Runbooks(read)).await;
+                if let Some(p) = problems.first() {
+                    let more =
+                        if problems.len() > 1 { format!(" (and {} more)", problems.len() - 1) } else { String::new() };
+                    let _ = tx.send(Msg::EffectFailed(format!("runbooks: {p}{more}"))).await;
+                }
+            });
         }
         Ok(Console { state, tx, rx, effects, theme, themes_dir, no_color, stop })
     }
@@ -413,7 +425,7 @@ fn start_effects(
     drafts: Drafts,
     tx: mpsc::Sender<Msg>,
     kick: Arc<Notify>,
-    library: Arc<crate::runbooks::Library>,
+    library: Arc<std::sync::OnceLock<Arc<crate::runbooks::Library>>>,
     notify: mpsc::Sender<Vec<crate::model::Notice>>,
     logs: Arc<crate::logs::Built>,
 ) -> mpsc::UnboundedSender<Vec<Effect>> {
@@ -427,7 +439,9 @@ fn start_effects(
             // Reading a runbook may wait on the network: it runs on its own.
             batch.retain(|e| match e {
                 Effect::LoadRunbook(reference) => {
-                    let (lib, cache, tx, reference) = (library.clone(), cache.clone(), tx.clone(), reference.clone());
+                    // Before the library is read, a reference is read without it (a URL, not its mirror).
+                    let lib = library.get().cloned().unwrap_or_default();
+                    let (cache, tx, reference) = (cache.clone(), tx.clone(), reference.clone());
                     tokio::spawn(async move {
                         let result = crate::runbooks::cache::load(&lib, &cache, &reference).await;
                         let _ = tx.send(Msg::RunbookLoaded { reference, result }).await;
