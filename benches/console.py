@@ -38,7 +38,8 @@ N = int(os.environ.get("ALERTS", "50000"))
 STARTS = int(os.environ.get("STARTS", "20"))
 KEYS = int(os.environ.get("KEYS", "200"))
 IDLE = int(os.environ.get("IDLE", "60"))
-PARTS = os.environ.get("PARTS", "start,idle,keys").split(",")
+# PARTS picks the parts; ONLY=start (the start-up alone) is PARTS=start.
+PARTS = (os.environ.get("ONLY") or os.environ.get("PARTS", "start,idle,keys")).split(",")
 ESC = re.compile(rb"\x1b\[[0-9;?<>=]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[=>78]|\x1b\][^\x07]*\x07")
 CSI = re.compile(rb"\x1b\[([0-9;?<>=]*)([ -/]*)([@-~])")
 
@@ -246,6 +247,8 @@ def main():
                 print(f"| | reference, same run: `klaxon --version` spawned to exit in the same pseudo-terminal "
                       f"(median) | {ms(am.median(floor))} |")
 
+            if not {"idle", "keys"} & set(PARTS):
+                return
             # Idle first (nothing arrives, no poll due within the window), then keys.
             env = am.klaxon_env(work, server, interval="10m")
             p = Pty([am.KLAXON], env)

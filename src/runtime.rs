@@ -114,8 +114,9 @@ impl Console {
             })
             .collect();
         state.escalation.pagers = session.pager_chain();
-        let (library, problems) = session.runbooks();
-        let library = Arc::new(library);
+        // Read off the path to the first frame (every Markdown file under the runbook folders):
+        // the pane and the effects take it when it comes.
+        let library: Arc<std::sync::OnceLock<Arc<crate::runbooks::Library>>> = Arc::default();
         if session.loaded.origin == Origin::Embedded {
             state.origin = Some("embedded default".into());
         }
@@ -156,10 +157,21 @@ impl Console {
                 }
             });
         }
-        let _ = tx.send(Msg::Runbooks(library.clone())).await;
-        if let Some(p) = problems.first() {
-            let more = if problems.len() > 1 { format!(" (and {} more)", problems.len() - 1) } else { String::new() };
-            let _ = tx.send(Msg::EffectFailed(format!("runbooks: {p}{more}"))).await;
+        {
+            let (session, tx) = (session.clone(), tx.clone());
+            tokio::spawn(async move {
+                let Ok((read, problems)) = tokio::task::spawn_blocking(move || session.runbooks()).await else {
+                    return;
+                };
+                let read = Arc::new(read);
+                let _ = library.set(read.clone());
+                let _ = tx.send(Msg::Runbooks(read)).await;
+                if let Some(p) = problems.first() {
+                    let more =
+                        if problems.len() > 1 { format!(" (and {} more)", problems.len() - 1) } else { String::new() };
+                    let _ = tx.send(Msg::EffectFailed(format!("runbooks: {p}{more}"))).await;
+                }
+            });
         }
         let (input_tx, input_rx) = mpsc::channel::<Msg>(256);
         let due = watch::channel(None).0;
@@ -363,6 +375,9 @@ fn start_sources(session: &Session, tx: mpsc::Sender<Msg>, stop: watch::Receiver
     tokio::spawn(async move {
         while let Some(event) = events.recv().await {
             let msg = match event {
+                Event::CachedHead { source, head } => {
+                    Msg::CachedHead { source, alerts: head.alerts, total: head.total }
+                }
                 Event::Snapshot { source, alerts, fresh } => {
                     // Ranked here, on a blocking thread: the task that answers keys only merges.
                     let rank = move || timed("rank (off the UI task)", || Ranked::with_keys(alerts));
@@ -512,7 +527,7 @@ fn start_effects(
     drafts: Drafts,
     tx: mpsc::Sender<Msg>,
     kick: Arc<Notify>,
-    library: Arc<crate::runbooks::Library>,
+    library: Arc<std::sync::OnceLock<Arc<crate::runbooks::Library>>>,
     notify: mpsc::Sender<Vec<crate::model::Notice>>,
     logs: Arc<crate::logs::Built>,
 ) -> mpsc::UnboundedSender<Vec<Effect>> {
@@ -526,7 +541,9 @@ fn start_effects(
             // Reading a runbook may wait on the network: it runs on its own.
             batch.retain(|e| match e {
                 Effect::LoadRunbook(reference) => {
-                    let (lib, cache, tx, reference) = (library.clone(), cache.clone(), tx.clone(), reference.clone());
+                    // Before the library is read, a reference is read without it (a URL, not its mirror).
+                    let lib = library.get().cloned().unwrap_or_default();
+                    let (cache, tx, reference) = (cache.clone(), tx.clone(), reference.clone());
                     tokio::spawn(async move {
                         let result = crate::runbooks::cache::load(&lib, &cache, &reference).await;
                         let _ = tx.send(Msg::RunbookLoaded { reference, result }).await;

@@ -134,6 +134,19 @@ impl AlertList {
             .sum()
     }
 
+    /// "shown/all" for the list's title and the status bar. While the rest of a cached
+    /// snapshot is read, its unread alerts count: all shown when no filter is set, else
+    /// at least those the rows hold ("12+/50000").
+    pub fn counts(&self) -> String {
+        let (shown, unread) = (self.shown_count(), self.board.unread());
+        let total = self.board.total();
+        match unread {
+            0 => format!("{shown}/{total}"),
+            _ if self.filter.is_empty() => format!("{}/{total}", shown + unread),
+            _ => format!("{shown}+/{total}"),
+        }
+    }
+
     /// Of these alerts, how many the list shows (not filtered out, not in a collapsed group).
     pub fn shown_of(&self, keys: &HashSet<AlertKey>) -> usize {
         if keys.is_empty() {

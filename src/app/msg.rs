@@ -18,6 +18,13 @@ pub enum Msg {
     /// The time now, and nothing else: the runtime sends it before each key, so what the key
     /// records carries the moment it was pressed.
     Clock(DateTime<Utc>),
+    /// The first alerts of a source's cached snapshot, in rank order, and how many it has:
+    /// the first screen at start, counted true, until the whole cached snapshot comes.
+    CachedHead {
+        source: String,
+        alerts: Vec<Alert>,
+        total: usize,
+    },
     /// A source's alerts; `fresh` false for the disk cache's copy at start (not news).
     Snapshot {
         source: String,

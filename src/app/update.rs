@@ -41,6 +41,12 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         Msg::Clock(now) => set_clock(state, now),
         Msg::Snapshot { source, alerts, fresh } => on_snapshot(state, source, Ranked::new(alerts), fresh, &mut fx),
         Msg::Ranked { source, ranked, fresh } => on_snapshot(state, source, ranked, fresh, &mut fx),
+        Msg::CachedHead { source, alerts, total } => {
+            // Not news, and not observed: the whole snapshot that follows is.
+            state.list.board.apply_head(&source, alerts, total);
+            state.rebuild_rows();
+            load_selected_timeline(state, &mut fx);
+        }
         Msg::Health { source, health, next } => {
             match next {
                 Some(t) => state.next_poll.insert(source.clone(), t),

@@ -28,6 +28,9 @@ pub const STORE_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
+    /// The first alerts of a source's snapshot cached on disk, and how many it has: shown
+    /// at start while the rest is read (the whole snapshot follows, `fresh` false).
+    CachedHead { source: String, head: crate::sources::cache::Head },
     /// A source's alerts; `fresh` false for the snapshot cached on disk, shown at start.
     Snapshot { source: String, alerts: Vec<Alert>, fresh: bool },
     /// The store recorded a fresh snapshot: the lifecycle entries it wrote (often none).
@@ -81,6 +84,11 @@ pub fn start(
                         Err(_) => Event::StoreFailed { source, trouble: StoreTrouble::Silent },
                     };
                     if tx.send(event).await.is_err() {
+                        return;
+                    }
+                }
+                SourceEvent::CachedHead { source, head } => {
+                    if tx.send(Event::CachedHead { source, head }).await.is_err() {
                         return;
                     }
                 }
@@ -200,8 +208,9 @@ impl<'a> Headless<'a> {
                 }
                 self.last_health.insert(source, text);
             }
-            // `watch` says nothing of silences; the console lists them.
-            Event::Silences { .. } => {}
+            // `watch` says nothing of silences; the console lists them. A cached head is
+            // for the first screen: the whole cached snapshot follows.
+            Event::Silences { .. } | Event::CachedHead { .. } => {}
         }
         said
     }

@@ -35,14 +35,33 @@ impl Item {
     }
 
     fn rank_key(&self) -> RankKey {
-        let group = match self.alert.status {
-            Status::Resolved => 2,
-            Status::Suppressed => 1,
-            _ if self.is_acked() => 1,
-            _ => 0,
-        };
-        (group, Reverse(self.alert.severity), Reverse(self.alert.started_at.timestamp_micros()))
+        rank_of(&self.alert, self.own.owner.is_some())
     }
+}
+
+fn rank_of(alert: &Alert, owned: bool) -> RankKey {
+    let group = match alert.status {
+        Status::Resolved => 2,
+        Status::Suppressed => 1,
+        Status::Acknowledged => 1,
+        _ if owned => 1,
+        _ => 0,
+    };
+    (group, Reverse(alert.severity), Reverse(alert.started_at.timestamp_micros()))
+}
+
+/// The first `n` of these alerts as a board ranks them before the store has said who owns
+/// what (the snapshot cache's head): ownership only moves an alert down, so these are the
+/// top of the list, less those someone has taken.
+pub fn top_ranked<'a>(alerts: &[&'a Alert], n: usize) -> Vec<&'a Alert> {
+    let cmp = |a: &(RankKey, &Alert), b: &(RankKey, &Alert)| a.0.cmp(&b.0).then_with(|| a.1.key.cmp(&b.1.key));
+    let mut keyed: Vec<(RankKey, &Alert)> = alerts.iter().map(|a| (rank_of(a, false), *a)).collect();
+    if keyed.len() > n && n > 0 {
+        keyed.select_nth_unstable_by(n - 1, cmp);
+    }
+    keyed.truncate(n);
+    keyed.sort_unstable_by(cmp);
+    keyed.into_iter().map(|(_, a)| a).collect()
 }
 
 /// Unacknowledged first, then severity (Disaster first), then newest, then key (stable).
@@ -57,6 +76,9 @@ pub struct Board {
     /// What the last snapshot replaced, until [`Board::take_retired`]: freeing 50,000 alerts
     /// takes a while, and the console does it off the task that answers keys.
     retired: Retired,
+    /// Per source, how many alerts of its cached snapshot are counted but not on the board
+    /// yet: the head of the cache is shown while the rest is read.
+    unread: HashMap<String, usize>,
 }
 
 /// The items a snapshot replaced, and the snapshot's keys when it came with them.
@@ -110,8 +132,20 @@ impl Board {
         &self.ranked
     }
 
+    /// The alerts on the board (less any still being read: see [`Board::unread`]).
     pub fn len(&self) -> usize {
         self.ranked.len()
+    }
+
+    /// Alerts counted (a cached snapshot's head says how many it has) but not on the board
+    /// yet: they come with the rest of the snapshot.
+    pub fn unread(&self) -> usize {
+        self.unread.values().sum()
+    }
+
+    /// Every alert known: those on the board and those still being read.
+    pub fn total(&self) -> usize {
+        self.ranked.len() + self.unread()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -132,6 +166,7 @@ impl Board {
     /// ownership is put on the few alerts it names (those re-ranked), then one merge. What the
     /// snapshot replaces waits in [`Board::take_retired`] (dropped at the next apply if not taken).
     pub fn apply_ranked(&mut self, source: &str, incoming: Ranked) {
+        self.unread.remove(source);
         let Ranked { items: mut incoming, keys } = incoming;
         if !self.ownership.is_empty() {
             let mut owned = false;
@@ -175,6 +210,16 @@ impl Board {
     /// What the last snapshot replaced, for the caller to free where it costs nothing.
     pub fn take_retired(&mut self) -> Retired {
         std::mem::take(&mut self.retired)
+    }
+
+    /// The first alerts of `source`'s cached snapshot, which has `total` in all: shown (and
+    /// counted) until [`Board::apply_snapshot`] brings the whole snapshot.
+    pub fn apply_head(&mut self, source: &str, alerts: Vec<Alert>, total: usize) {
+        let unread = total.saturating_sub(alerts.len());
+        self.apply_snapshot(source, alerts);
+        if unread > 0 {
+            self.unread.insert(source.to_owned(), unread);
+        }
     }
 
     /// What the store says of an alert's ownership (nobody's, when it says nothing).

@@ -4,11 +4,31 @@
 use crate::model::Alert;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use std::io::{BufRead, Read};
 use std::path::{Path, PathBuf};
 
+/// How many alerts the head of a cache file holds: the first screens of the list, with
+/// room for those the store says someone owns (they rank lower once it has answered).
+pub const HEAD_ALERTS: usize = 500;
+
+/// A head line longer than this is not read as a head (the full read still tries the file).
+const HEAD_MAX_BYTES: u64 = 8 << 20;
+
+/// A file is two lines of JSON: the head (`taken_at`, `total`, the first [`HEAD_ALERTS`]
+/// alerts in rank order), then the whole snapshot (`taken_at`, `alerts`). The console draws
+/// from the head at once and reads the rest behind it. A file of one line (written before
+/// heads) is a whole snapshot without a head.
 #[derive(Debug, Clone)]
 pub struct SnapshotCache {
     dir: PathBuf,
+}
+
+/// The first alerts of a cached snapshot, in rank order, and how many it has in all.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Head {
+    pub taken_at: DateTime<Utc>,
+    pub total: usize,
+    pub alerts: Vec<Alert>,
 }
 
 #[derive(Deserialize)]
@@ -17,7 +37,14 @@ struct Snapshot {
     alerts: Vec<Alert>,
 }
 
-/// The same shape, written from borrows: a large snapshot is not copied to be saved.
+/// The same shapes, written from borrows: a large snapshot is not copied to be saved.
+#[derive(Serialize)]
+struct HeadRef<'a> {
+    taken_at: DateTime<Utc>,
+    total: usize,
+    alerts: &'a [&'a Alert],
+}
+
 #[derive(Serialize)]
 #[serde(bound(serialize = "I::Item: Serialize"))]
 struct SnapshotRef<I: Iterator + Clone> {
@@ -46,14 +73,32 @@ impl SnapshotCache {
         self.dir.join(format!("{source}.json"))
     }
 
+    /// The head of the cached snapshot, reading only its first line; None when there is no
+    /// readable head (no file, a damaged one, one from before heads): [`Self::load`] decides.
+    pub fn load_head(&self, source: &str) -> Option<Head> {
+        let file = std::fs::File::open(self.file(source)).ok()?;
+        let mut line = Vec::new();
+        std::io::BufReader::new(file).take(HEAD_MAX_BYTES).read_until(b'\n', &mut line).ok()?;
+        if line.last() != Some(&b'\n') {
+            return None;
+        }
+        let head: Head = serde_json::from_slice(&line).ok()?;
+        let alerts = clean(source, head.alerts);
+        // A head that claims fewer alerts than it holds is not believed.
+        (alerts.len() <= head.total).then_some(Head { alerts, ..head })
+    }
+
     /// The cached snapshot, if there is a readable one. A damaged file is ignored: the
     /// next poll replaces it.
     pub fn load(&self, source: &str) -> Option<(DateTime<Utc>, Vec<Alert>)> {
         let bytes = std::fs::read(self.file(source)).ok()?;
-        let snap: Snapshot = serde_json::from_slice(&bytes).ok()?;
-        // The file is ours, but it sits on disk: clean it like anything else read back.
-        let alerts = snap.alerts.into_iter().map(Alert::sanitized).filter(|a| a.source() == source).collect();
-        Some((snap.taken_at, alerts))
+        // The whole snapshot is the last line; JSON written by serde has no raw newline inside.
+        let whole = match bytes.iter().position(|b| *b == b'\n') {
+            Some(end) => &bytes[end + 1..],
+            None => &bytes[..],
+        };
+        let snap: Snapshot = serde_json::from_slice(whole).ok()?;
+        Some((snap.taken_at, clean(source, snap.alerts)))
     }
 
     /// Writes atomically (temp file, then rename) so a crash never leaves half a snapshot.
@@ -71,12 +116,21 @@ impl SnapshotCache {
     ) -> std::io::Result<()> {
         std::fs::create_dir_all(&self.dir)?;
         let tmp = self.dir.join(format!(".{source}.json.tmp"));
-        let snap = SnapshotRef { taken_at, alerts: Each(alerts) };
+        let all: Vec<&Alert> = alerts.clone().collect();
+        let top = crate::model::top_ranked(&all, HEAD_ALERTS);
         let mut file = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
-        serde_json::to_writer(&mut file, &snap)?;
+        serde_json::to_writer(&mut file, &HeadRef { taken_at, total: all.len(), alerts: &top })?;
+        std::io::Write::write_all(&mut file, b"\n")?;
+        serde_json::to_writer(&mut file, &SnapshotRef { taken_at, alerts: Each(alerts) })?;
         file.into_inner().map_err(|e| e.into_error())?;
         std::fs::rename(&tmp, self.file(source))
     }
+}
+
+/// The file is ours, but it sits on disk: clean what is read back like anything else, and
+/// keep only the source's own alerts.
+fn clean(source: &str, alerts: Vec<Alert>) -> Vec<Alert> {
+    alerts.into_iter().map(Alert::sanitized).filter(|a| a.source() == source).collect()
 }
 
 /// Keeps the ages of alerts whose source does not know when their problem started (a
@@ -129,7 +183,77 @@ mod tests {
         let (at, alerts) = cache.load("s").unwrap();
         assert_eq!(at, now);
         assert_eq!(alerts[0].title, "t[2J");
+        let head = cache.load_head("s").unwrap();
+        assert_eq!((head.taken_at, head.total, head.alerts[0].title.as_str()), (now, 1, "t[2J"));
         std::fs::write(dir.path().join("s.json"), b"{not json").unwrap();
+        assert!(cache.load("s").is_none());
+        assert!(cache.load_head("s").is_none());
+    }
+
+    /// Alerts of every severity, status and age, in no order; some owned at the source.
+    fn many(n: usize) -> Vec<Alert> {
+        use crate::model::Status;
+        let t0 = Utc::now() - chrono::Duration::days(1);
+        (0..n)
+            .map(|i| {
+                let sev = Severity::ALL[(i * 7) % Severity::ALL.len()];
+                let at = t0 + chrono::Duration::seconds(((i * 7919) % 5000) as i64);
+                let mut a = Alert::test("s", &format!("a{i}"), sev, at);
+                a.status =
+                    [Status::Firing, Status::Firing, Status::Acknowledged, Status::Suppressed, Status::Resolved][i % 5];
+                a
+            })
+            .collect()
+    }
+
+    fn first_screen(board: &crate::model::Board, rows: usize) -> Vec<String> {
+        board.ranked().iter().take(rows).map(|i| i.alert.key.to_string()).collect()
+    }
+
+    #[test]
+    fn the_head_shows_the_first_screen_of_the_whole_snapshot_and_counts_it_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = SnapshotCache::new(dir.path());
+        let now = Utc::now();
+        cache.save("s", now, &many(3000)).unwrap();
+        let head = cache.load_head("s").unwrap();
+        assert_eq!((head.taken_at, head.total, head.alerts.len()), (now, 3000, HEAD_ALERTS));
+        let (at, alerts) = cache.load("s").unwrap();
+        assert_eq!((at, alerts.len()), (now, 3000));
+
+        let mut from_head = crate::model::Board::default();
+        from_head.apply_head("s", head.alerts, head.total);
+        let mut whole = crate::model::Board::default();
+        whole.apply_snapshot("s", alerts);
+        assert_eq!(first_screen(&from_head, 100), first_screen(&whole, 100));
+        assert_eq!((from_head.len(), from_head.unread(), from_head.total()), (HEAD_ALERTS, 3000 - HEAD_ALERTS, 3000));
+        // The whole snapshot replaces the head: nothing is left unread or counted twice.
+        let (_, alerts) = cache.load("s").unwrap();
+        from_head.apply_snapshot("s", alerts);
+        assert_eq!((from_head.len(), from_head.unread(), from_head.total()), (3000, 0, 3000));
+        assert_eq!(first_screen(&from_head, 3000), first_screen(&whole, 3000));
+    }
+
+    #[test]
+    fn a_damaged_head_falls_back_to_the_whole_and_a_damaged_whole_is_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = SnapshotCache::new(dir.path());
+        let now = Utc::now();
+        cache.save("s", now, &many(20)).unwrap();
+        let file = dir.path().join("s.json");
+        let text = std::fs::read_to_string(&file).unwrap();
+        let (head, whole) = text.split_once('\n').unwrap();
+
+        std::fs::write(&file, format!("{{\"taken_at\": 7}}\n{whole}")).unwrap();
+        assert!(cache.load_head("s").is_none());
+        assert_eq!(cache.load("s").unwrap().1.len(), 20);
+        // A file from before heads: one line, the whole snapshot.
+        std::fs::write(&file, whole).unwrap();
+        assert!(cache.load_head("s").is_none());
+        assert_eq!(cache.load("s").unwrap().1.len(), 20);
+        // The whole cut short: the head may show, the whole is not read.
+        std::fs::write(&file, format!("{head}\n{}", &whole[..whole.len() / 2])).unwrap();
+        assert_eq!(cache.load_head("s").unwrap().total, 20);
         assert!(cache.load("s").is_none());
     }
 }

@@ -14,6 +14,12 @@ use tokio::sync::{mpsc, watch};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum SourceEvent {
+    /// The first alerts of the snapshot cached on disk, in rank order, and how many it has
+    /// in all: shown at start while the rest is read; the whole comes next as a Snapshot.
+    CachedHead {
+        source: String,
+        head: super::cache::Head,
+    },
     Snapshot {
         source: String,
         alerts: Vec<Alert>,
@@ -63,24 +69,50 @@ pub fn spawn(
     tokio::spawn(async move {
         let name = source.name().to_owned();
         let mut task = Periodic::new(schedule.interval, schedule.timeout);
+        let send_health = |health: &Health, next: Option<Duration>| SourceEvent::Health {
+            source: name.clone(),
+            health: health.clone(),
+            next: next.and_then(|d| chrono::Duration::from_std(d).ok()).and_then(|d| Utc::now().checked_add_signed(d)),
+        };
+        // The head first (a few hundred alerts: the first screen at once, marked stale),
+        // then the whole snapshot, read behind it.
+        let head = {
+            let (cache, name) = (cache.clone(), name.clone());
+            tokio::task::spawn_blocking(move || cache.load_head(&name)).await.ok().flatten()
+        };
+        let headed = head.is_some();
+        if let Some(head) = head {
+            let stale = Health::Stale { since: head.taken_at };
+            let sent = events.send(SourceEvent::CachedHead { source: name.clone(), head }).await;
+            if sent.is_err() || events.send(send_health(&stale, None)).await.is_err() {
+                return;
+            }
+        }
         let cached = {
             let (cache, name) = (cache.clone(), name.clone());
             tokio::task::spawn_blocking(move || cache.load(&name)).await.ok().flatten()
         };
         // The last snapshot: ages the source cannot tell are carried from it.
         let mut previous = cached.as_ref().map(|(_, a)| a.clone()).unwrap_or_default();
-        if let Some((at, alerts)) = cached {
-            task.stale(at);
-            let snap = SourceEvent::Snapshot { source: name.clone(), alerts, at, from_cache: true };
-            if events.send(snap).await.is_err() {
-                return;
+        let whole = match cached {
+            Some((at, alerts)) => {
+                task.stale(at);
+                Some(SourceEvent::Snapshot { source: name.clone(), alerts, at, from_cache: true })
             }
-        }
-        let send_health = |health: &Health, next: Option<Duration>| SourceEvent::Health {
-            source: name.clone(),
-            health: health.clone(),
-            next: next.and_then(|d| chrono::Duration::from_std(d).ok()).and_then(|d| Utc::now().checked_add_signed(d)),
+            // The head was shown but the rest does not read: nothing from the cache stays.
+            None if headed => Some(SourceEvent::Snapshot {
+                source: name.clone(),
+                alerts: Vec::new(),
+                at: Utc::now(),
+                from_cache: true,
+            }),
+            None => None,
         };
+        if let Some(snap) = whole
+            && events.send(snap).await.is_err()
+        {
+            return;
+        }
         if events.send(send_health(task.health(), None)).await.is_err() {
             return;
         }
@@ -200,23 +232,48 @@ mod tests {
                 format!("snapshot {} cached={from_cache}", alerts.len())
             }
             SourceEvent::Silences { .. } => "silences".into(),
+            SourceEvent::CachedHead { .. } => "head".into(),
         };
         let seen: Vec<String> = seen.iter().map(health).collect();
         assert_eq!(seen[0], "pending");
         assert!(seen[1].contains("(1 attempts): connection refused"), "{seen:?}");
         assert!(seen[2].contains("(2 attempts): no answer within 2s"), "{seen:?}");
         assert_eq!(seen[3], "snapshot 1 cached=false");
-        // The next start shows the cached snapshot first, marked stale.
+        // The next start shows the cached snapshot's head first, marked stale, then the whole.
         let (at, alerts) = cache.load("flaky").unwrap();
         assert_eq!(alerts.len(), 1);
+        let stale = SourceEvent::Health { source: "flaky".into(), health: Health::Stale { since: at }, next: None };
+        let (tx, mut rx) = mpsc::channel(16);
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let source = Arc::new(Flaky(AtomicU32::new(0)));
+        let task = spawn(source, schedule, cache.clone(), tx, stop_rx);
+        assert!(
+            matches!(rx.recv().await.unwrap(), SourceEvent::CachedHead { head, .. } if head.total == 1 && head.taken_at == at)
+        );
+        assert_eq!(rx.recv().await.unwrap(), stale);
+        assert!(
+            matches!(rx.recv().await.unwrap(), SourceEvent::Snapshot { from_cache: true, alerts, .. } if alerts.len() == 1)
+        );
+        assert_eq!(rx.recv().await.unwrap(), stale);
+        stop_tx.send(true).unwrap();
+        drop(rx);
+        task.await.unwrap();
+
+        // A head whose whole does not read: what it showed is taken back, and nothing is stale.
+        let file = dir.path().join("flaky.json");
+        let text = std::fs::read_to_string(&file).unwrap();
+        std::fs::write(&file, format!("{}\n{{", text.split_once('\n').unwrap().0)).unwrap();
         let (tx, mut rx) = mpsc::channel(16);
         let (_stop, stop_rx) = watch::channel(false);
-        let source = Arc::new(Flaky(AtomicU32::new(0)));
-        let _task = spawn(source, schedule, cache, tx, stop_rx);
-        assert!(matches!(rx.recv().await.unwrap(), SourceEvent::Snapshot { from_cache: true, .. }));
+        let _task = spawn(Arc::new(Flaky(AtomicU32::new(0))), schedule, cache, tx, stop_rx);
+        assert!(matches!(rx.recv().await.unwrap(), SourceEvent::CachedHead { .. }));
+        assert_eq!(rx.recv().await.unwrap(), stale);
+        assert!(
+            matches!(rx.recv().await.unwrap(), SourceEvent::Snapshot { from_cache: true, alerts, .. } if alerts.is_empty())
+        );
         assert_eq!(
             rx.recv().await.unwrap(),
-            SourceEvent::Health { source: "flaky".into(), health: Health::Stale { since: at }, next: None }
+            SourceEvent::Health { source: "flaky".into(), health: Health::Pending, next: None }
         );
     }
 }

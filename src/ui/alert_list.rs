@@ -15,7 +15,10 @@ use ratatui::widgets::Paragraph;
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let focused = state.focus == Pane::List;
-    let mut title = format!(" Alerts {}/{} ", state.list.shown_count(), state.list.board.len());
+    let mut title = format!(" Alerts {} ", state.list.counts());
+    if state.list.board.unread() > 0 {
+        title.push_str("· reading the cache ");
+    }
     if !state.list.filter.is_empty() {
         title.push_str(&format!("· /{} ", state.list.filter.text()));
     }
@@ -27,7 +30,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     }
     let mut block = pane(fit(&title, usize::from(area.width.saturating_sub(2))), focused, theme);
     // Where the rows on screen are in the list, when it is longer than the pane.
-    let extent = Extent { rows: state.list.rows.len(), height: usize::from(area.height.saturating_sub(3)) };
+    // While a cached snapshot's rest is read, its alerts are rows still to come (unfiltered).
+    let list = &state.list;
+    let coming =
+        if list.filter.is_empty() && list.group == crate::app::state::Group::None { list.board.unread() } else { 0 };
+    let extent = Extent { rows: list.rows.len() + coming, height: usize::from(area.height.saturating_sub(3)) };
     if let Some(pos) = extent.indicator(state.list.offset) {
         block = block.title_bottom(Line::styled(pos, theme.style("status.key")).right_aligned());
     }

@@ -59,7 +59,7 @@ const RUNBOOK: &[Hint] = &[
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let w = usize::from(area.width);
-    let counts = format!(" {}/{} ", state.list.shown_count(), state.list.board.len());
+    let counts = format!(" {} ", state.list.counts());
     let unsent = if state.unsent > 0 { format!(" {} unsent ", state.unsent) } else { String::new() };
     let room = w.saturating_sub(counts.len() + unsent.len());
     let left: Line = match &state.mode {

@@ -580,3 +580,39 @@ fn the_same_messages_make_the_same_entries_at_the_time_of_the_key() {
     assert!(ids(&theirs).iter().all(|id| !ids(&fx).contains(id)), "{theirs:?}");
     assert_eq!(ids(&theirs).len(), 2);
 }
+
+/// Keys pressed while the rest of the cached snapshot is read keep their effect once it is
+/// in: the cursor stays on the alert it was moved to, and a filter stays set; its count, at
+/// least what the head shows meanwhile ("N+"), becomes exact.
+#[test]
+fn keys_before_the_whole_cached_snapshot_keep_their_effect() {
+    use klaxon::model::Severity;
+    let names = ["HighErrorRate", "DiskFilling"];
+    let alerts: Vec<_> =
+        (0..1000).map(|i| alert("prod", &format!("a{i}"), Severity::High, i as i64, names[i % 2], "api")).collect();
+    let refs: Vec<_> = alerts.iter().collect();
+    let head: Vec<_> = klaxon::model::top_ranked(&refs, 100).into_iter().cloned().collect();
+    let headed = || {
+        let mut s = state_with(120, 40, vec![]);
+        app::update(&mut s, Msg::CachedHead { source: "prod".into(), alerts: head.clone(), total: 1000 });
+        s
+    };
+
+    let mut s = headed();
+    assert_eq!(s.list.counts(), "1000/1000");
+    for _ in 0..3 {
+        app::update(&mut s, key("j"));
+    }
+    let on = s.selected_item().unwrap().alert.key.clone();
+    assert_eq!(on, AlertKey::new("prod", "a3"));
+    app::update(&mut s, Msg::Snapshot { source: "prod".into(), alerts: alerts.clone(), fresh: false });
+    assert_eq!(s.selected_item().unwrap().alert.key, on);
+    assert_eq!((s.list.counts(), s.list.selected), ("1000/1000".to_string(), 3));
+
+    let mut s = headed();
+    app::update(&mut s, key("/"));
+    typed(&mut s, "DiskFilling\n");
+    assert_eq!(s.list.counts(), "50+/1000");
+    app::update(&mut s, Msg::Snapshot { source: "prod".into(), alerts, fresh: false });
+    assert_eq!((s.list.filter.text(), s.list.counts()), ("DiskFilling", "500/1000".to_string()));
+}

@@ -1131,7 +1131,9 @@ fn prop_config_file(c: ConfigText) -> TestResult {
 
 // ---------------------------------------------------------------- snapshot cache
 
-/// The snapshot cache file read back from disk: a damaged or hand-edited one.
+/// The snapshot cache file read back from disk: a damaged or hand-edited one, with a head
+/// line and the whole snapshot (either damaged), without a head (written before heads), or
+/// any bytes at all.
 #[derive(Clone, Debug)]
 struct CacheFile(Bytes);
 
@@ -1146,11 +1148,30 @@ impl Arbitrary for CacheFile {
                        "suppression": odd_text(g)})
             })
             .collect();
-        let mut v = json!({"taken_at": rfc3339(g), "alerts": alerts});
-        if chance(g, 50) {
-            mutate(g, &mut v, 5);
+        let taken_at = rfc3339(g);
+        let mut head =
+            json!({"taken_at": taken_at, "total": odd_count(g), "alerts": &alerts[..below(g, alerts.len() + 1)]});
+        let mut v = json!({"taken_at": taken_at, "alerts": alerts});
+        for v in [&mut head, &mut v] {
+            if chance(g, 50) {
+                mutate(g, v, 5);
+            }
         }
-        CacheFile(Bytes(damaged_bytes(g, &v)))
+        CacheFile(Bytes(match below(g, 5) {
+            0 => damaged_bytes(g, &v),
+            1 => Vec::<u8>::arbitrary(g),
+            _ => [damaged_bytes(g, &head), b"\n".to_vec(), damaged_bytes(g, &v)].concat(),
+        }))
+    }
+}
+
+/// What a head may say its snapshot holds.
+fn odd_count(g: &mut Gen) -> Value {
+    match below(g, 4) {
+        0 => json!(below(g, 4)),
+        1 => json!(u64::MAX),
+        2 => json!(-1),
+        _ => odd_value(g, 1),
     }
 }
 
@@ -1162,10 +1183,17 @@ fn prop_snapshot_cache(f: CacheFile) -> TestResult {
     CACHE_DIR.with(|dir| {
         std::fs::write(dir.path().join("prod.json"), &f.0.0).unwrap();
         let cache = klaxon::sources::cache::SnapshotCache::new(dir.path());
-        verdict(match cache.load("prod") {
+        // Read or ignored, never a panic; what is read is clean, and a head holds no more
+        // alerts than it counts.
+        let head = match cache.load_head("prod") {
+            Some(h) if h.alerts.len() > h.total => Err(format!("a head of {} counts {}", h.alerts.len(), h.total)),
+            Some(h) => h.alerts.iter().try_for_each(|a| alert_clean(a, "prod")),
+            None => Ok(()),
+        };
+        verdict(head.and(match cache.load("prod") {
             Some((_, alerts)) => alerts.iter().try_for_each(|a| alert_clean(a, "prod")),
             None => Ok(()),
-        })
+        }))
     })
 }
 

@@ -301,3 +301,36 @@ fn a_guessed_severity_is_marked_and_explained() {
     assert!(screen.contains("┃HIGH  10m prod"), "a known one keeps its tag: {screen}");
     assert!(screen.contains("severity guessed no severity label: shown as"), "{screen}");
 }
+
+/// The first frame at start, from the cached snapshot's head while the rest is read: the
+/// counts are the whole snapshot's, the header says the alerts are the cache's and since
+/// when, the title that the rest is being read. The whole snapshot then changes only that.
+#[test]
+fn the_first_frame_from_the_cached_head_counts_true_and_says_stale() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = klaxon::sources::cache::SnapshotCache::new(dir.path());
+    let sevs = [Severity::Disaster, Severity::High, Severity::Warning, Severity::Average];
+    let alerts: Vec<_> = (0..2000)
+        .map(|i| alert("prod", &format!("a{i}"), sevs[i % 4], (i % 600) as i64, "HighErrorRate", "api"))
+        .collect();
+    cache.save("prod", t0() - chrono::Duration::minutes(7), &alerts).unwrap();
+    let head = cache.load_head("prod").unwrap();
+    let mut s = state_with(120, 24, vec![]);
+    app::update(&mut s, Msg::CachedHead { source: "prod".into(), alerts: head.alerts, total: head.total });
+    let stale = Health::Stale { since: head.taken_at };
+    app::update(&mut s, Msg::Health { source: "prod".into(), health: stale, next: None });
+    let first = screen(&s);
+    assert!(first.contains("Alerts 2000/2000 · reading the cache"), "{first}");
+    assert!(first.contains("prod ◐ stale since 03:07"), "{first}");
+    insta::assert_snapshot!(first);
+
+    let (_, whole) = cache.load("prod").unwrap();
+    app::update(&mut s, Msg::Snapshot { source: "prod".into(), alerts: whole, fresh: false });
+    let read = screen(&s);
+    assert!(read.contains("Alerts 2000/2000 ") && !read.contains("reading the cache"), "{read}");
+    let rows = |text: &str| text.lines().skip(3).take(15).map(String::from).collect::<Vec<_>>();
+    assert_eq!(
+        rows(&read),
+        rows(&first).into_iter().map(|l| l.replace("· reading the cache ", "")).collect::<Vec<_>>()
+    );
+}
