@@ -44,7 +44,6 @@ pub mod model;
 pub mod notify;
 pub mod oncall;
 pub mod pagers;
-pub mod par;
 pub mod people;
 pub mod periodic;
 pub mod phase;

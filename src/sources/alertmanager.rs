@@ -345,8 +345,10 @@ impl AlertmanagerSource {
         let silences: HashMap<String, AmSilence> = silences.into_iter().map(|s| (s.id.clone(), s)).collect();
         // Peers of one cluster agree on fingerprints: keep the first of each.
         let mut seen = HashSet::with_capacity(raw.len());
-        let raw: Vec<AmAlert> = raw.into_iter().filter(|a| seen.insert(fingerprint_hash(&a.fingerprint))).collect();
-        crate::par::filter_map(raw, |a| self.to_alert(a, &silences, self.cfg.silenced))
+        raw.into_iter()
+            .filter(|a| seen.insert(fingerprint_hash(&a.fingerprint)))
+            .filter_map(|a| self.to_alert(a, &silences, self.cfg.silenced))
+            .collect()
     }
 
     /// What a poll makes of an `/alerts` answer and a `/silences` answer, without the

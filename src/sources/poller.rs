@@ -54,7 +54,7 @@ pub async fn poll_once(source: &dyn AlertSource, timeout: Duration) -> Result<Ve
 /// The border every alert from a source crosses, polled on a schedule or once: each is
 /// [`Alert::sanitized`] here, so no source has to remember it and none can forget it.
 pub fn border(alerts: Vec<Alert>) -> Vec<Alert> {
-    crate::par::filter_map(alerts, |a| Some(a.sanitized()))
+    alerts.into_iter().map(Alert::sanitized).collect()
 }
 
 /// Starts the task for one source. It runs until `shutdown` turns true or the receiver of

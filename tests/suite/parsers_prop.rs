@@ -2046,9 +2046,6 @@ property!(prometheus_answers, long_prometheus_answers, "Prometheus query answers
 struct ArrayPieces {
     bytes: Bytes,
     cuts: Vec<usize>,
-    /// How many bytes of elements make a batch: tiny ones cross to the decoding thread at
-    /// once (a real answer's 256 KiB ones only when it is large).
-    batch: usize,
 }
 
 impl Arbitrary for ArrayPieces {
@@ -2066,8 +2063,7 @@ impl Arbitrary for ArrayPieces {
         }
         let mut cuts: Vec<usize> = (0..below(g, 5)).map(|_| below(g, bytes.len() + 1)).collect();
         cuts.sort_unstable();
-        let batch = if chance(g, 70) { 1 + below(g, 64) } else { 256 << 10 };
-        ArrayPieces { bytes: Bytes(bytes), cuts, batch }
+        ArrayPieces { bytes: Bytes(bytes), cuts }
     }
 }
 
@@ -2075,7 +2071,7 @@ impl Arbitrary for ArrayPieces {
 /// and is refused exactly when that refuses it.
 fn prop_array_pieces(input: ArrayPieces) -> TestResult {
     let whole = serde_json::from_slice::<Vec<Value>>(&input.bytes.0);
-    let mut array = klaxon::json_array::ArrayStream::<Value>::with_batch(input.batch);
+    let mut array = klaxon::json_array::ArrayStream::<Value>::default();
     let mut from = 0;
     let mut fed = Ok(());
     for &cut in input.cuts.iter().chain([&input.bytes.0.len()]) {
