@@ -288,7 +288,11 @@ impl Console {
             let Ok(msg) = self.rx.try_recv() else { break };
             self.pending.push_back(msg);
         }
-        coalesce(&mut self.pending);
+        let dropped = coalesce(&mut self.pending);
+        if !dropped.is_empty() {
+            // A 50,000-alert snapshot takes a while to free: not here either.
+            tokio::task::spawn_blocking(move || drop(dropped));
+        }
     }
 
     /// Tells the tick task when something shown changes next, if that moved.
@@ -373,6 +377,9 @@ fn start_sources(session: &Session, tx: mpsc::Sender<Msg>, stop: watch::Receiver
     use crate::engine::Event;
     let mut events = crate::engine::start(&session.sources, &session.cache, session.store.clone(), stop);
     tokio::spawn(async move {
+        // What each source reported last, to tell what changed: kept here, beside the
+        // ranking, so the task that answers keys never looks at a whole snapshot for news.
+        let mut watcher = crate::model::Watcher::default();
         while let Some(event) = events.recv().await {
             let msg = match event {
                 Event::CachedHead { source, head } => {
@@ -380,10 +387,15 @@ fn start_sources(session: &Session, tx: mpsc::Sender<Msg>, stop: watch::Receiver
                 }
                 Event::Snapshot { source, alerts, fresh } => {
                     // Ranked here, on a blocking thread: the task that answers keys only merges.
-                    let rank = move || timed("rank (off the UI task)", || Ranked::with_keys(alerts));
-                    let Ok(ranked) = tokio::task::spawn_blocking(rank).await else {
+                    let (mut w, name) = (std::mem::take(&mut watcher), source.clone());
+                    let rank = move || {
+                        let ranked = timed("rank (off the UI task)", || Ranked::observed(&name, alerts, fresh, &mut w));
+                        (ranked, w)
+                    };
+                    let Ok((ranked, w)) = tokio::task::spawn_blocking(rank).await else {
                         return;
                     };
+                    watcher = w;
                     Msg::Ranked { source, ranked, fresh }
                 }
                 Event::Recorded { entries, .. } if entries.is_empty() => continue,
@@ -819,11 +831,15 @@ fn is_input(msg: &Msg) -> bool {
     matches!(msg, Msg::Key(_) | Msg::Mouse(_) | Msg::Resize { .. } | Msg::Tick(_) | Msg::Clock(_))
 }
 
-/// Drops each snapshot that a later one of the same source (and the same freshness: the
-/// disk cache's copy only primes) replaces before it is shown. What was new in a dropped one
-/// and is still there is news in the later one; what came and went unseen is not told.
-fn coalesce(pending: &mut std::collections::VecDeque<Msg>) {
-    let mut newer: Vec<(String, bool)> = Vec::new();
+/// Takes out each snapshot that a later one of the same source (and the same freshness: the
+/// disk cache's copy only primes) replaces before it is shown, and returns them (to be freed
+/// elsewhere). What was new in a dropped one and is still there is news in the later one
+/// ([`Ranked::absorb`]), and what left with it is gone with the later one; what came and went
+/// unseen is not told.
+fn coalesce(pending: &mut std::collections::VecDeque<Msg>) -> Vec<Msg> {
+    // Per (source, freshness), where the newest waiting snapshot is.
+    let mut newer: Vec<(String, bool, usize)> = Vec::new();
+    let mut dropped = Vec::new();
     let mut i = pending.len();
     while i > 0 {
         i -= 1;
@@ -831,12 +847,23 @@ fn coalesce(pending: &mut std::collections::VecDeque<Msg>) {
             Msg::Ranked { source, fresh, .. } | Msg::Snapshot { source, fresh, .. } => (source, *fresh),
             _ => continue,
         };
-        if newer.iter().any(|(s, f)| s == source && *f == fresh) {
-            pending.remove(i);
+        if let Some(at) = newer.iter().position(|(s, f, _)| s == source && *f == fresh) {
+            let Some(mut old) = pending.remove(i) else { continue };
+            // Everything after `i` moved one place up.
+            for n in &mut newer {
+                n.2 -= 1;
+            }
+            if let (Msg::Ranked { ranked: older, .. }, Some(Msg::Ranked { ranked, .. })) =
+                (&mut old, pending.get_mut(newer[at].2))
+            {
+                ranked.absorb(older);
+            }
+            dropped.push(old);
         } else {
-            newer.push((source.clone(), fresh));
+            newer.push((source.clone(), fresh, i));
         }
     }
+    dropped
 }
 
 /// crossterm's events as the app's messages.
