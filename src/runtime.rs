@@ -11,9 +11,8 @@ use crate::config::theme::Theme;
 use crate::model::Ranked;
 use crate::session::Session;
 use crate::store::{Drafts, Follower, Store};
-use crossterm::event::{self as ct, Event, EventStream, KeyEventKind, KeyModifiers, MouseEventKind};
+use crossterm::event::{self as ct, Event, KeyEventKind, KeyModifiers, MouseEventKind};
 use crossterm::{execute, terminal};
-use futures_util::StreamExt;
 use ratatui::Terminal;
 use ratatui::backend::{Backend, CrosstermBackend};
 use std::io::{IsTerminal, Write};
@@ -734,25 +733,24 @@ fn copy_to_clipboard(text: &str) {
     let _ = out.write_all(seq.as_bytes()).and_then(|_| out.flush());
 }
 
-fn start_input(tx: mpsc::Sender<Msg>, mut stop: watch::Receiver<bool>) {
-    tokio::spawn(async move {
-        let mut events = EventStream::new();
-        loop {
-            let event = tokio::select! {
-                e = events.next() => e,
-                _ = stop.wait_for(|s| *s) => return,
-            };
-            let Some(Ok(event)) = event else { return };
+fn start_input(tx: mpsc::Sender<Msg>, stop: watch::Receiver<bool>) {
+    // A thread of its own, blocked on the terminal (no wake-up while nothing is typed): a key
+    // reaches the task that answers it without waiting for one of the runtime's two workers,
+    // which a storm keeps busy decoding and recording polls.
+    let read = move || {
+        while !*stop.borrow() {
+            let Ok(event) = ct::read() else { return };
             let Some(msg) = translate(event) else { continue };
             // A key may record an entry: it carries the moment it was pressed.
-            if matches!(msg, Msg::Key(_)) && tx.send(Msg::Clock(chrono::Utc::now())).await.is_err() {
+            if matches!(msg, Msg::Key(_)) && tx.blocking_send(Msg::Clock(chrono::Utc::now())).is_err() {
                 return;
             }
-            if tx.send(msg).await.is_err() {
+            if tx.blocking_send(msg).is_err() {
                 return;
             }
         }
-    });
+    };
+    let _ = std::thread::Builder::new().name("klaxon-input".into()).spawn(read);
 }
 
 /// The clock: a tick at each minute (the clock and the ages show minutes) and at the next
@@ -1113,6 +1111,31 @@ mod tests {
             })
             .collect();
         assert_eq!(left, ["am 1 false", "entries", "zbx 3 true", "am 4 true", "other"]);
+    }
+
+    /// A snapshot dropped for a newer one hands it what it changed: the alert that came with
+    /// it and is still there is news in the newer one, the one that left with it is gone.
+    #[test]
+    fn a_dropped_snapshot_hands_its_news_and_what_left_to_the_newer_one() {
+        let now = chrono::Utc::now();
+        let alerts = |ids: &[&str]| ids.iter().map(|id| Alert::test("am", id, Severity::High, now)).collect();
+        let mut watcher = crate::model::Watcher::default();
+        let mut ranked = |ids: &[&str]| Msg::Ranked {
+            source: "am".into(),
+            ranked: Ranked::observed("am", alerts(ids), true, &mut watcher),
+            fresh: true,
+        };
+        let mut pending: std::collections::VecDeque<Msg> = [ranked(&["old"]), ranked(&["new"]), ranked(&["new", "x"])].into();
+        // The first is what the board shows; the second is dropped for the third.
+        pending.pop_front();
+        let dropped = coalesce(&mut pending);
+        assert_eq!((dropped.len(), pending.len()), (1, 1));
+        let Some(Msg::Ranked { mut ranked, .. }) = pending.pop_front() else { panic!("the newest stays") };
+        let diff = ranked.take_diff().unwrap();
+        let mut news: Vec<&str> = diff.news.iter().map(|n| n.key.id()).collect();
+        news.sort();
+        assert_eq!(news, ["new", "x"]);
+        assert_eq!(diff.gone, [AlertKey::new("am", "old")]);
     }
 
     /// With nothing due, the clock ticks at the next minute (what it shows), not every second.
