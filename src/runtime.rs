@@ -274,7 +274,7 @@ impl Console {
         // Freeing what a 50,000-alert snapshot replaced takes a while: not here.
         let retired = self.state.list.board.take_retired();
         if !retired.is_empty() {
-            tokio::task::spawn_blocking(move || timed("drop (off the UI task)", || drop(retired)));
+            in_background(move || timed("drop (off the UI task)", || drop(retired)));
         }
         ui_time(kind, started.elapsed());
     }
@@ -290,7 +290,7 @@ impl Console {
         let dropped = coalesce(&mut self.pending);
         if !dropped.is_empty() {
             // A 50,000-alert snapshot takes a while to free: not here either.
-            tokio::task::spawn_blocking(move || drop(dropped));
+            in_background(move || drop(dropped));
         }
     }
 
@@ -391,7 +391,9 @@ fn start_sources(session: &Session, tx: mpsc::Sender<Msg>, stop: watch::Receiver
                         let ranked = timed("rank (off the UI task)", || Ranked::observed(&name, alerts, fresh, &mut w));
                         (ranked, w)
                     };
-                    let Ok((ranked, w)) = tokio::task::spawn_blocking(rank).await else {
+                    let (done, ranked) = tokio::sync::oneshot::channel();
+                    in_background(move || drop(done.send(rank())));
+                    let Ok((ranked, w)) = ranked.await else {
                         return;
                     };
                     watcher = w;
@@ -789,6 +791,28 @@ pub fn next_tick(
     due.filter(|t| *t > now).map_or(next_minute, |t| t.min(next_minute))
 }
 
+/// Work no key waits for (ranking a snapshot, freeing what one replaced), in order on one
+/// thread at a lower priority (nice 10; Linux keeps it per thread): on two cores busy with a
+/// storm, the thread that answers keys is given the CPU first. Done here if that thread is gone.
+fn in_background(work: impl FnOnce() + Send + 'static) {
+    type Work = Box<dyn FnOnce() + Send>;
+    static QUEUE: std::sync::OnceLock<std::sync::mpsc::Sender<Work>> = std::sync::OnceLock::new();
+    let queue = QUEUE.get_or_init(|| {
+        let (tx, rx) = std::sync::mpsc::channel::<Work>();
+        let run = move || {
+            let _ = rustix::process::setpriority_process(None, 10);
+            for work in rx {
+                work();
+            }
+        };
+        let _ = std::thread::Builder::new().name("klaxon-behind".into()).spawn(run);
+        tx
+    });
+    if let Err(std::sync::mpsc::SendError(work)) = queue.send(Box::new(work)) {
+        work();
+    }
+}
+
 /// `KLAXON_UI_TIMES=<file>` (for `benches/console.py`): how long each message took on the
 /// task that answers keys, and the work done beside it, one `kind microseconds` line each.
 static UI_TIMES: std::sync::OnceLock<Option<std::sync::Mutex<std::io::BufWriter<std::fs::File>>>> =
@@ -1125,7 +1149,8 @@ mod tests {
             ranked: Ranked::observed("am", alerts(ids), true, &mut watcher),
             fresh: true,
         };
-        let mut pending: std::collections::VecDeque<Msg> = [ranked(&["old"]), ranked(&["new"]), ranked(&["new", "x"])].into();
+        let mut pending: std::collections::VecDeque<Msg> =
+            [ranked(&["old"]), ranked(&["new"]), ranked(&["new", "x"])].into();
         // The first is what the board shows; the second is dropped for the third.
         pending.pop_front();
         let dropped = coalesce(&mut pending);
