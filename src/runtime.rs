@@ -11,9 +11,8 @@ use crate::config::theme::Theme;
 use crate::model::Ranked;
 use crate::session::Session;
 use crate::store::{Drafts, Follower, Store};
-use crossterm::event::{self as ct, Event, EventStream, KeyEventKind, KeyModifiers, MouseEventKind};
+use crossterm::event::{self as ct, Event, KeyEventKind, KeyModifiers, MouseEventKind};
 use crossterm::{execute, terminal};
-use futures_util::StreamExt;
 use ratatui::Terminal;
 use ratatui::backend::{Backend, CrosstermBackend};
 use std::io::{IsTerminal, Write};
@@ -275,7 +274,7 @@ impl Console {
         // Freeing what a 50,000-alert snapshot replaced takes a while: not here.
         let retired = self.state.list.board.take_retired();
         if !retired.is_empty() {
-            tokio::task::spawn_blocking(move || timed("drop (off the UI task)", || drop(retired)));
+            in_background(move || timed("drop (off the UI task)", || drop(retired)));
         }
         ui_time(kind, started.elapsed());
     }
@@ -288,7 +287,11 @@ impl Console {
             let Ok(msg) = self.rx.try_recv() else { break };
             self.pending.push_back(msg);
         }
-        coalesce(&mut self.pending);
+        let dropped = coalesce(&mut self.pending);
+        if !dropped.is_empty() {
+            // A 50,000-alert snapshot takes a while to free: not here either.
+            in_background(move || drop(dropped));
+        }
     }
 
     /// Tells the tick task when something shown changes next, if that moved.
@@ -373,6 +376,9 @@ fn start_sources(session: &Session, tx: mpsc::Sender<Msg>, stop: watch::Receiver
     use crate::engine::Event;
     let mut events = crate::engine::start(&session.sources, &session.cache, session.store.clone(), stop);
     tokio::spawn(async move {
+        // What each source reported last, to tell what changed: kept here, beside the
+        // ranking, so the task that answers keys never looks at a whole snapshot for news.
+        let mut watcher = crate::model::Watcher::default();
         while let Some(event) = events.recv().await {
             let msg = match event {
                 Event::CachedHead { source, head } => {
@@ -380,10 +386,17 @@ fn start_sources(session: &Session, tx: mpsc::Sender<Msg>, stop: watch::Receiver
                 }
                 Event::Snapshot { source, alerts, fresh } => {
                     // Ranked here, on a blocking thread: the task that answers keys only merges.
-                    let rank = move || timed("rank (off the UI task)", || Ranked::with_keys(alerts));
-                    let Ok(ranked) = tokio::task::spawn_blocking(rank).await else {
+                    let (mut w, name) = (std::mem::take(&mut watcher), source.clone());
+                    let rank = move || {
+                        let ranked = timed("rank (off the UI task)", || Ranked::observed(&name, alerts, fresh, &mut w));
+                        (ranked, w)
+                    };
+                    let (done, ranked) = tokio::sync::oneshot::channel();
+                    in_background(move || drop(done.send(rank())));
+                    let Ok((ranked, w)) = ranked.await else {
                         return;
                     };
+                    watcher = w;
                     Msg::Ranked { source, ranked, fresh }
                 }
                 Event::Recorded { entries, .. } if entries.is_empty() => continue,
@@ -722,25 +735,24 @@ fn copy_to_clipboard(text: &str) {
     let _ = out.write_all(seq.as_bytes()).and_then(|_| out.flush());
 }
 
-fn start_input(tx: mpsc::Sender<Msg>, mut stop: watch::Receiver<bool>) {
-    tokio::spawn(async move {
-        let mut events = EventStream::new();
-        loop {
-            let event = tokio::select! {
-                e = events.next() => e,
-                _ = stop.wait_for(|s| *s) => return,
-            };
-            let Some(Ok(event)) = event else { return };
+fn start_input(tx: mpsc::Sender<Msg>, stop: watch::Receiver<bool>) {
+    // A thread of its own, blocked on the terminal (no wake-up while nothing is typed): a key
+    // reaches the task that answers it without waiting for one of the runtime's two workers,
+    // which a storm keeps busy decoding and recording polls.
+    let read = move || {
+        while !*stop.borrow() {
+            let Ok(event) = ct::read() else { return };
             let Some(msg) = translate(event) else { continue };
             // A key may record an entry: it carries the moment it was pressed.
-            if matches!(msg, Msg::Key(_)) && tx.send(Msg::Clock(chrono::Utc::now())).await.is_err() {
+            if matches!(msg, Msg::Key(_)) && tx.blocking_send(Msg::Clock(chrono::Utc::now())).is_err() {
                 return;
             }
-            if tx.send(msg).await.is_err() {
+            if tx.blocking_send(msg).is_err() {
                 return;
             }
         }
-    });
+    };
+    let _ = std::thread::Builder::new().name("klaxon-input".into()).spawn(read);
 }
 
 /// The clock: a tick at each minute (the clock and the ages show minutes) and at the next
@@ -777,6 +789,28 @@ pub fn next_tick(
     let minute = chrono::TimeDelta::minutes(1);
     let next_minute = now.duration_trunc(minute).unwrap_or(now) + minute;
     due.filter(|t| *t > now).map_or(next_minute, |t| t.min(next_minute))
+}
+
+/// Work no key waits for (ranking a snapshot, freeing what one replaced), in order on one
+/// thread at a lower priority (nice 10; Linux keeps it per thread): on two cores busy with a
+/// storm, the thread that answers keys is given the CPU first. Done here if that thread is gone.
+fn in_background(work: impl FnOnce() + Send + 'static) {
+    type Work = Box<dyn FnOnce() + Send>;
+    static QUEUE: std::sync::OnceLock<std::sync::mpsc::Sender<Work>> = std::sync::OnceLock::new();
+    let queue = QUEUE.get_or_init(|| {
+        let (tx, rx) = std::sync::mpsc::channel::<Work>();
+        let run = move || {
+            let _ = rustix::process::setpriority_process(None, 10);
+            for work in rx {
+                work();
+            }
+        };
+        let _ = std::thread::Builder::new().name("klaxon-behind".into()).spawn(run);
+        tx
+    });
+    if let Err(std::sync::mpsc::SendError(work)) = queue.send(Box::new(work)) {
+        work();
+    }
 }
 
 /// `KLAXON_UI_TIMES=<file>` (for `benches/console.py`): how long each message took on the
@@ -819,11 +853,15 @@ fn is_input(msg: &Msg) -> bool {
     matches!(msg, Msg::Key(_) | Msg::Mouse(_) | Msg::Resize { .. } | Msg::Tick(_) | Msg::Clock(_))
 }
 
-/// Drops each snapshot that a later one of the same source (and the same freshness: the
-/// disk cache's copy only primes) replaces before it is shown. What was new in a dropped one
-/// and is still there is news in the later one; what came and went unseen is not told.
-fn coalesce(pending: &mut std::collections::VecDeque<Msg>) {
-    let mut newer: Vec<(String, bool)> = Vec::new();
+/// Takes out each snapshot that a later one of the same source (and the same freshness: the
+/// disk cache's copy only primes) replaces before it is shown, and returns them (to be freed
+/// elsewhere). What was new in a dropped one and is still there is news in the later one
+/// ([`Ranked::absorb`]), and what left with it is gone with the later one; what came and went
+/// unseen is not told.
+fn coalesce(pending: &mut std::collections::VecDeque<Msg>) -> Vec<Msg> {
+    // Per (source, freshness), where the newest waiting snapshot is.
+    let mut newer: Vec<(String, bool, usize)> = Vec::new();
+    let mut dropped = Vec::new();
     let mut i = pending.len();
     while i > 0 {
         i -= 1;
@@ -831,12 +869,23 @@ fn coalesce(pending: &mut std::collections::VecDeque<Msg>) {
             Msg::Ranked { source, fresh, .. } | Msg::Snapshot { source, fresh, .. } => (source, *fresh),
             _ => continue,
         };
-        if newer.iter().any(|(s, f)| s == source && *f == fresh) {
-            pending.remove(i);
+        if let Some(at) = newer.iter().position(|(s, f, _)| s == source && *f == fresh) {
+            let Some(mut old) = pending.remove(i) else { continue };
+            // Everything after `i` moved one place up.
+            for n in &mut newer {
+                n.2 -= 1;
+            }
+            if let (Msg::Ranked { ranked: older, .. }, Some(Msg::Ranked { ranked, .. })) =
+                (&mut old, pending.get_mut(newer[at].2))
+            {
+                ranked.absorb(older);
+            }
+            dropped.push(old);
         } else {
-            newer.push((source.clone(), fresh));
+            newer.push((source.clone(), fresh, i));
         }
     }
+    dropped
 }
 
 /// crossterm's events as the app's messages.
@@ -1086,6 +1135,32 @@ mod tests {
             })
             .collect();
         assert_eq!(left, ["am 1 false", "entries", "zbx 3 true", "am 4 true", "other"]);
+    }
+
+    /// A snapshot dropped for a newer one hands it what it changed: the alert that came with
+    /// it and is still there is news in the newer one, the one that left with it is gone.
+    #[test]
+    fn a_dropped_snapshot_hands_its_news_and_what_left_to_the_newer_one() {
+        let now = chrono::Utc::now();
+        let alerts = |ids: &[&str]| ids.iter().map(|id| Alert::test("am", id, Severity::High, now)).collect();
+        let mut watcher = crate::model::Watcher::default();
+        let mut ranked = |ids: &[&str]| Msg::Ranked {
+            source: "am".into(),
+            ranked: Ranked::observed("am", alerts(ids), true, &mut watcher),
+            fresh: true,
+        };
+        let mut pending: std::collections::VecDeque<Msg> =
+            [ranked(&["old"]), ranked(&["new"]), ranked(&["new", "x"])].into();
+        // The first is what the board shows; the second is dropped for the third.
+        pending.pop_front();
+        let dropped = coalesce(&mut pending);
+        assert_eq!((dropped.len(), pending.len()), (1, 1));
+        let Some(Msg::Ranked { mut ranked, .. }) = pending.pop_front() else { panic!("the newest stays") };
+        let diff = ranked.take_diff().unwrap();
+        let mut news: Vec<&str> = diff.news.iter().map(|n| n.key.id()).collect();
+        news.sort();
+        assert_eq!(news, ["new", "x"]);
+        assert_eq!(diff.gone, [AlertKey::new("am", "old")]);
     }
 
     /// With nothing due, the clock ticks at the next minute (what it shows), not every second.

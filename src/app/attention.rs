@@ -2,7 +2,7 @@
 //! (and muting them), and the one-time notice about a channel that does not work here.
 
 use super::Effect;
-use crate::model::{AlertKey, Board, Severity, Watcher};
+use crate::model::{AlertKey, Board, Notice, Severity, Watcher};
 use chrono::{DateTime, Utc};
 use std::collections::HashSet;
 
@@ -40,6 +40,18 @@ impl Attention {
     pub fn observe(&mut self, source: &str, board: &Board, fresh: bool, now: DateTime<Utc>) -> Option<Effect> {
         // The same decisions `klaxon watch` makes (engine/rules.rs).
         let news = crate::engine::rules::news(&mut self.watcher, board, source, fresh);
+        self.tell(news, now)
+    }
+
+    /// [`Attention::observe`] for news the watcher told where the snapshot was ranked
+    /// ([`crate::model::Diff`]), before the store's ownership: what the board says someone
+    /// owns is left out, as `observe` leaves it out. Looks only at the news, not the board.
+    pub fn take_news(&mut self, mut news: Vec<Notice>, board: &Board, now: DateTime<Utc>) -> Option<Effect> {
+        news.retain(|n| !board.has_owner(&n.key));
+        self.tell(news, now)
+    }
+
+    fn tell(&mut self, news: Vec<Notice>, now: DateTime<Utc>) -> Option<Effect> {
         if !news.is_empty() {
             self.unseen.extend(news.iter().map(|n| n.key.clone()));
             self.version += 1;
@@ -53,6 +65,18 @@ impl Attention {
     pub fn forget_gone(&mut self, on_board: impl Fn(&AlertKey) -> bool) {
         let before = self.unseen.len();
         self.unseen.retain(|k| on_board(k));
+        if self.unseen.len() != before {
+            self.version += 1;
+        }
+    }
+
+    /// [`Attention::forget_gone`] given what left: a look at each of those, not at every
+    /// unseen alert.
+    pub fn forget(&mut self, gone: &[AlertKey]) {
+        let before = self.unseen.len();
+        for key in gone {
+            self.unseen.remove(key);
+        }
         if self.unseen.len() != before {
             self.version += 1;
         }

@@ -2,7 +2,7 @@
 //! make of it, and the cursor. Its update takes only this part and the rows it has on screen.
 
 use crate::model::filter::Filter;
-use crate::model::{AlertKey, Board, Item, Severity};
+use crate::model::{AlertKey, Board, Item, RankHint, Severity};
 use std::collections::{HashMap, HashSet};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -111,6 +111,9 @@ pub struct AlertList {
     pub version: u64,
     /// How many rows are alerts: all of the board's when nothing is filtered out or collapsed.
     alert_rows: usize,
+    /// Where the cursor's alert ranked when the cursor was put on it: found again on a new
+    /// board by a binary search.
+    cursor_hint: Option<RankHint>,
 }
 
 impl AlertList {
@@ -166,7 +169,11 @@ impl AlertList {
     pub fn rebuild(&mut self, visible: usize) {
         self.version += 1;
         let ranked = self.board.ranked();
-        let mut shown: Vec<usize> = (0..ranked.len()).filter(|i| self.filter.matches(&ranked[*i])).collect();
+        // No filter: no look at each alert.
+        let mut shown: Vec<usize> = match self.filter.is_empty() {
+            true => (0..ranked.len()).collect(),
+            false => (0..ranked.len()).filter(|i| self.filter.matches(&ranked[*i])).collect(),
+        };
         match self.sort {
             Sort::Rank => {}
             Sort::Newest => shown.sort_by_key(|i| std::cmp::Reverse(ranked[*i].alert.started_at)),
@@ -203,12 +210,17 @@ impl AlertList {
         };
         self.alert_rows = rows.iter().filter(|r| matches!(r, Row::Alert(_))).count();
         self.rows = rows;
-        let found = self.cursor.as_ref().and_then(|c| {
-            self.rows.iter().position(|r| match (r, c) {
+        // Each row the board's alert of the same index: the cursor's alert is found where it
+        // ranks, not by a walk comparing the keys of every row above it.
+        let in_board_order = self.sort == Sort::Rank && self.group == Group::None && self.shows_all();
+        let found = self.cursor.as_ref().and_then(|c| match c {
+            Cursor::Alert(key) if in_board_order => self.board.position(key, self.cursor_hint),
+            _ if in_board_order => None,
+            _ => self.rows.iter().position(|r| match (r, c) {
                 (Row::Alert(i), Cursor::Alert(key)) => &self.board.ranked()[*i].alert.key == key,
                 (Row::Group { name, .. }, Cursor::Group(n)) => name == n,
                 _ => false,
-            })
+            }),
         });
         self.selected = found.unwrap_or(self.selected).min(self.rows.len().saturating_sub(1));
         self.remember_cursor();
@@ -224,8 +236,13 @@ impl AlertList {
 
     /// Records what is under the cursor now; call after moving it.
     pub fn remember_cursor(&mut self) {
+        let item = match self.rows.get(self.selected) {
+            Some(Row::Alert(i)) => self.board.ranked().get(*i),
+            _ => None,
+        };
+        self.cursor_hint = item.map(Item::hint);
         self.cursor = match self.rows.get(self.selected) {
-            Some(Row::Alert(i)) => self.board.ranked().get(*i).map(|it| Cursor::Alert(it.alert.key.clone())),
+            Some(Row::Alert(_)) => item.map(|it| Cursor::Alert(it.alert.key.clone())),
             Some(Row::Group { name, .. }) => Some(Cursor::Group(name.clone())),
             None => None,
         };
@@ -300,5 +317,26 @@ mod tests {
         assert_eq!((shown(&list), list.shown_count()), ("d".into(), 2));
         list.set_filter(Filter::default(), 3);
         assert_eq!(shown(&list), "d");
+    }
+
+    /// A storm's alerts rank above the cursor's: it stays on its alert, found where the
+    /// alert ranks (or, when its severity changed, anywhere).
+    #[test]
+    fn the_cursor_follows_its_alert_down_a_storm_and_through_a_change_of_severity() {
+        use Severity::*;
+        let at = Utc.with_ymd_and_hms(2026, 11, 21, 3, 14, 0).unwrap();
+        let mut list = AlertList::default();
+        let mut alerts = vec![Alert::test("s", "mine", Warning, at), Alert::test("s", "other", Warning, at)];
+        list.board.apply_snapshot("s", alerts.clone());
+        list.rebuild(10);
+        assert_eq!(shown(&list), "mine");
+        alerts.extend((0..1000).map(|i| Alert::test("s", &format!("storm{i}"), High, at)));
+        list.board.apply_snapshot("s", alerts.clone());
+        list.rebuild(10);
+        assert_eq!((shown(&list), list.selected), ("mine".into(), 1000));
+        alerts[0].severity = Average;
+        list.board.apply_snapshot("s", alerts);
+        list.rebuild(10);
+        assert_eq!((shown(&list), list.selected), ("mine".into(), 1000));
     }
 }

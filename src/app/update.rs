@@ -127,11 +127,25 @@ fn set_clock(state: &mut State, now: chrono::DateTime<chrono::Utc>) {
 }
 
 /// A source's snapshot on the board; what is news is marked and told once.
-fn on_snapshot(state: &mut State, source: String, ranked: Ranked, fresh: bool, fx: &mut Vec<Effect>) {
+/// When it was ranked with what changed ([`Ranked::observed`]: the runtime's way), only
+/// that is looked at, not every alert on the board.
+fn on_snapshot(state: &mut State, source: String, mut ranked: Ranked, fresh: bool, fx: &mut Vec<Effect>) {
+    let diff = ranked.take_diff();
+    let diff_less = diff.is_none();
     state.list.board.apply_ranked(&source, ranked);
-    fx.extend(state.attention.observe(&source, &state.list.board, fresh, state.now));
+    match diff {
+        Some(diff) => {
+            // What left first: a snapshot dropped unseen for this one may have taken off what
+            // this one brings back as news.
+            forget(state, &diff.gone);
+            fx.extend(state.attention.take_news(diff.news, &state.list.board, state.now));
+        }
+        None => fx.extend(state.attention.observe(&source, &state.list.board, fresh, state.now)),
+    }
     state.rebuild_rows();
-    forget_gone(state);
+    if diff_less {
+        forget_gone(state);
+    }
     load_selected_timeline(state, fx);
     // An alert that arrives already overdue (its problem started long ago) is escalated now,
     // not at the next minute's tick.
@@ -156,6 +170,18 @@ fn forget_gone(state: &mut State) {
         state.list.board.ranked().iter().map(|i| &i.alert.key).collect();
     state.attention.forget_gone(|k| on_board.contains(k));
     state.detail.forget_gone(|k| on_board.contains(k));
+}
+
+/// [`forget_gone`] given what left the board.
+fn forget(state: &mut State, gone: &[AlertKey]) {
+    if gone.is_empty() {
+        return;
+    }
+    state.attention.forget(gone);
+    if !state.detail.timelines.is_empty() {
+        let gone: std::collections::HashSet<&AlertKey> = gone.iter().collect();
+        state.detail.forget_gone(|k| !gone.contains(k));
+    }
 }
 
 /// Entries written by this console or another. A loaded timeline takes them in place;

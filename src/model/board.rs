@@ -1,7 +1,7 @@
 //! The ranked set of current alerts: what `klaxon list` prints and the console shows.
 //! Ranking happens here, when data arrives, never when drawing.
 
-use super::{Alert, AlertKey, Ownership, Severity, Status};
+use super::{Alert, AlertKey, Notice, Ownership, Severity, Status, Watcher};
 use std::cmp::{Ordering, Reverse};
 use std::collections::{HashMap, HashSet};
 
@@ -37,7 +37,17 @@ impl Item {
     fn rank_key(&self) -> RankKey {
         rank_of(&self.alert, self.own.owner.is_some())
     }
+
+    /// Where this item ranks, to find it again on a board with [`Board::position`].
+    pub fn hint(&self) -> RankHint {
+        RankHint(self.rank)
+    }
 }
+
+/// An item's place in the ranking (without its key), kept inline: finding an alert by it is a
+/// binary search, not a walk over 100,000 boxed alerts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RankHint(RankKey);
 
 fn rank_of(alert: &Alert, owned: bool) -> RankKey {
     let group = match alert.status {
@@ -79,13 +89,21 @@ pub struct Board {
     /// Per source, how many alerts of its cached snapshot are counted but not on the board
     /// yet: the head of the cache is shown while the rest is read.
     unread: HashMap<String, usize>,
+    /// Per source, how many alerts of it are on the board: a snapshot of the only source
+    /// replaces the board whole, without a look at each alert's source.
+    per_source: HashMap<String, usize>,
 }
+
+/// A snapshot's keys, each with its severity when nobody has taken it at the source (not
+/// acknowledged, suppressed or resolved there): news of a snapshot dropped unseen for this
+/// one is carried only when it still holds here ([`Ranked::absorb`]).
+type Keys = HashMap<AlertKey, Option<Severity>>;
 
 /// The items a snapshot replaced, and the snapshot's keys when it came with them.
 #[derive(Debug, Default, Clone)]
 pub struct Retired {
     items: Vec<Item>,
-    by: Option<HashSet<AlertKey>>,
+    by: Option<Keys>,
 }
 
 impl Retired {
@@ -102,20 +120,80 @@ pub struct Ranked {
     items: Vec<Item>,
     /// The snapshot's keys, when asked for: what left the board is then told without a look
     /// at the whole board ([`Board::gone`]).
-    keys: Option<HashSet<AlertKey>>,
+    keys: Option<Keys>,
+    /// What changed since the source's previous snapshot, when it was ranked
+    /// [`Ranked::observed`].
+    diff: Option<Diff>,
+}
+
+/// What a source's snapshot changed since that source's previous one, told where it was
+/// ranked (off the task that answers keys): applying it then looks at what changed, not at
+/// every alert on the board.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Diff {
+    /// The watcher's news (new or risen, nobody has it at the source), worst first, before
+    /// the store's ownership: what someone owns is left out when it reaches the board.
+    pub news: Vec<Notice>,
+    /// The keys of the previous snapshot this one does not have.
+    pub gone: Vec<AlertKey>,
 }
 
 impl Ranked {
     pub fn new(alerts: Vec<Alert>) -> Ranked {
         let mut items: Vec<Item> = alerts.into_iter().map(|a| Item::new(a, Ownership::default())).collect();
         items.sort_unstable_by(rank_cmp);
-        Ranked { items, keys: None }
+        Ranked { items, keys: None, diff: None }
     }
 
     /// [`Ranked::new`], with the set of the snapshot's keys.
     pub fn with_keys(alerts: Vec<Alert>) -> Ranked {
-        let keys = alerts.iter().map(|a| a.key.clone()).collect();
-        Ranked { keys: Some(keys), ..Ranked::new(alerts) }
+        let mut ranked = Ranked::new(alerts);
+        let mut keys = Keys::with_capacity(ranked.items.len());
+        for item in &ranked.items {
+            // The same alert twice: the first in rank order counts, as for the watcher.
+            let taken = item.is_acked() || matches!(item.alert.status, Status::Suppressed | Status::Resolved);
+            keys.entry(item.alert.key.clone()).or_insert((!taken).then_some(item.alert.severity));
+        }
+        ranked.keys = Some(keys);
+        ranked
+    }
+
+    /// [`Ranked::with_keys`], with what changed since the source's previous snapshot as
+    /// `watcher` (which only sees this source's snapshots, in order) tells it: the news
+    /// (none when `fresh` is false: the disk cache's copy only primes) and what left.
+    pub fn observed(source: &str, alerts: Vec<Alert>, fresh: bool, watcher: &mut Watcher) -> Ranked {
+        let mut ranked = Ranked::with_keys(alerts);
+        let mut gone = Vec::new();
+        let news = watcher.observe_gone(source, &ranked.items, Severity::Information, !fresh, Some(&mut gone));
+        ranked.diff = Some(Diff { news, gone });
+        ranked
+    }
+
+    /// What changed, when it came with the snapshot; the board then takes the rest.
+    pub fn take_diff(&mut self) -> Option<Diff> {
+        self.diff.take()
+    }
+
+    /// Takes in what an `older` snapshot of the same source changed, which is dropped unseen
+    /// for this one: its news still here (and still unowned at the source, not fallen back)
+    /// is news here too, and what left then is gone here too (forgotten before this one's
+    /// news is taken: what came back is new again).
+    pub fn absorb(&mut self, older: &mut Ranked) {
+        let (Some(diff), Some(keys), Some(old)) = (self.diff.as_mut(), self.keys.as_ref(), older.diff.take()) else {
+            return;
+        };
+        let told: HashSet<AlertKey> = diff.news.iter().map(|n| n.key.clone()).collect();
+        for mut notice in old.news {
+            let Some(Some(now)) = keys.get(&notice.key) else { continue };
+            notice.severity = *now;
+            if told.contains(&notice.key) || notice.rose_from.is_some_and(|from| from >= *now) {
+                continue;
+            }
+            diff.news.push(notice);
+        }
+        // Worst first, as the watcher tells them.
+        diff.news.sort_by_key(|n| Reverse(n.severity));
+        diff.gone.extend(old.gone);
     }
 
     pub fn len(&self) -> usize {
@@ -167,7 +245,7 @@ impl Board {
     /// snapshot replaces waits in [`Board::take_retired`] (dropped at the next apply if not taken).
     pub fn apply_ranked(&mut self, source: &str, incoming: Ranked) {
         self.unread.remove(source);
-        let Ranked { items: mut incoming, keys } = incoming;
+        let Ranked { items: mut incoming, keys, diff: _ } = incoming;
         if !self.ownership.is_empty() {
             let mut owned = false;
             for item in &mut incoming {
@@ -184,6 +262,16 @@ impl Board {
         }
         self.retired = Retired { items: Vec::new(), by: keys };
         let old = std::mem::take(&mut self.ranked);
+        let theirs = self.per_source.remove(source).unwrap_or(0);
+        if !incoming.is_empty() {
+            self.per_source.insert(source.to_owned(), incoming.len());
+        }
+        if theirs == old.len() {
+            // Everything on the board was this source's: the snapshot is the board.
+            self.retired.items = old;
+            self.ranked = incoming;
+            return;
+        }
         let mut merged = Vec::with_capacity(old.len() + incoming.len());
         let mut new = incoming.into_iter().peekable();
         for kept in old {
@@ -204,7 +292,7 @@ impl Board {
     /// (and not yet taken): its source's alerts before that it does not have.
     pub fn gone(&self) -> Option<HashSet<&AlertKey>> {
         let by = self.retired.by.as_ref()?;
-        Some(self.retired.items.iter().map(|i| &i.alert.key).filter(|k| !by.contains(*k)).collect())
+        Some(self.retired.items.iter().map(|i| &i.alert.key).filter(|k| !by.contains_key(*k)).collect())
     }
 
     /// What the last snapshot replaced, for the caller to free where it costs nothing.
@@ -263,6 +351,24 @@ impl Board {
         changed
     }
 
+    /// Whether the store says someone has this alert.
+    pub fn has_owner(&self, key: &AlertKey) -> bool {
+        self.ownership.get(key).is_some_and(|o| o.owner.is_some())
+    }
+
+    /// Where the alert with this key is on the board, looked for first where `near` ranks (a
+    /// binary search), then everywhere (its rank changed).
+    pub fn position(&self, key: &AlertKey, near: Option<RankHint>) -> Option<usize> {
+        if let Some(RankHint(rank)) = near {
+            let from = self.ranked.partition_point(|i| i.rank < rank);
+            let same = self.ranked[from..].iter().take_while(|i| i.rank == rank);
+            if let Some(at) = same.map(|i| &i.alert.key).position(|k| k == key) {
+                return Some(from + at);
+            }
+        }
+        self.ranked.iter().position(|i| &i.alert.key == key)
+    }
+
     /// Whether the store says anything of this alert's ownership (someone has it, or it
     /// was escalated).
     pub fn owned(&self, key: &AlertKey) -> bool {
@@ -301,6 +407,21 @@ mod tests {
         b.set_ownership([(AlertKey::new("s", "disaster"), own)]);
         assert_eq!(keys(&b), ["new-high", "old-high", "info", "disaster"]);
         assert_eq!(b.ranked()[3].owner(), Some("alice"));
+    }
+
+    #[test]
+    fn an_alert_is_found_where_it_ranks_or_anywhere_when_its_rank_changed() {
+        let mut b = Board::default();
+        let snap =
+            |y| vec![alert("s", "x", Severity::High, 1), alert("s", "y", y, 1), alert("s", "z", Severity::Warning, 2)];
+        b.apply_snapshot("s", snap(Severity::High));
+        let y = AlertKey::new("s", "y");
+        let hint = b.get(&y).unwrap().hint();
+        assert_eq!(b.position(&y, Some(hint)), Some(1));
+        // y rose: where it ranked before is wrong now, and it is found all the same.
+        b.apply_snapshot("s", snap(Severity::Disaster));
+        assert_eq!((b.position(&y, Some(hint)), b.position(&y, None)), (Some(0), Some(0)));
+        assert_eq!(b.position(&AlertKey::new("s", "w"), Some(hint)), None);
     }
 
     #[test]

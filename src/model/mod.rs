@@ -14,7 +14,7 @@ pub mod silence;
 mod window;
 
 pub use alert::{Alert, AlertKey, Guessed, Link, SourceAck, Status};
-pub use board::{Board, Item, Ranked, Retired, rank_cmp, top_ranked};
+pub use board::{Board, Diff, Item, RankHint, Ranked, Retired, rank_cmp, top_ranked};
 pub use entry::{Entry, EntryKind, NewEntry, OpIds, Ownership, Reassign, new_op_id};
 pub use health::Health;
 pub use log::{Fields, Keys, Level, LogBuffer, LogLine, MAX_FIELDS, MAX_TEXT, field_value, parse_time};

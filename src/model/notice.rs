@@ -32,6 +32,19 @@ impl Watcher {
         min: Severity,
         prime: bool,
     ) -> Vec<Notice> {
+        self.observe_gone(source, items, min, prime, None)
+    }
+
+    /// [`Watcher::observe`], and the keys of the source's previous snapshot this one does not
+    /// have put in `gone` (when given).
+    pub fn observe_gone<'a>(
+        &mut self,
+        source: &str,
+        items: impl IntoIterator<Item = &'a Item>,
+        min: Severity,
+        prime: bool,
+        mut gone: Option<&mut Vec<AlertKey>>,
+    ) -> Vec<Notice> {
         self.round += 1;
         let round = self.round;
         if !self.known.contains_key(source) {
@@ -71,7 +84,13 @@ impl Watcher {
             }
         }
         // What this snapshot did not report is forgotten: back later, it is news again.
-        known.retain(|_, (_, seen)| *seen == round);
+        known.retain(|key, (_, seen)| {
+            let kept = *seen == round;
+            if let (false, Some(gone)) = (kept, gone.as_deref_mut()) {
+                gone.push(key.clone());
+            }
+            kept
+        });
         // Worst first: the summary's order, and the order single notices arrive in.
         notices.sort_by_key(|n| std::cmp::Reverse(n.severity));
         notices
