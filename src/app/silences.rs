@@ -119,6 +119,11 @@ pub fn open(state: &mut State) {
         .iter()
         .map(|(k, v)| Matcher { name: k.clone(), value: v.clone(), is_regex: false, is_equal: true }.to_string())
         .collect();
+    open_editor(state, source, matchers, None);
+}
+
+/// The editor on these matchers, two hours and no comment yet, its preview counted.
+fn open_editor(state: &mut State, source: String, matchers: Vec<String>, bulk: Option<Bulk>) {
     let mut editor = SilenceEditor {
         source,
         field: SilenceField::Matchers,
@@ -128,7 +133,7 @@ pub fn open(state: &mut State) {
         problem: None,
         matched: (0, 0),
         confirm_all: false,
-        bulk: None,
+        bulk,
     };
     preview(state, &mut editor);
     state.mode = Mode::Silence(Box::new(editor));
@@ -164,19 +169,8 @@ pub fn open_bulk(state: &mut State) {
     let sources: Vec<String> =
         silenceable.iter().map(|a| a.source().to_owned()).collect::<BTreeSet<_>>().into_iter().collect();
     let matchers: Vec<String> = common_matchers(&silenceable).iter().map(ToString::to_string).collect();
-    let mut editor = SilenceEditor {
-        source: sources.join(", "),
-        field: SilenceField::Matchers,
-        matchers: matchers.join(" "),
-        duration: "2h".into(),
-        comment: String::new(),
-        problem: None,
-        matched: (0, 0),
-        confirm_all: false,
-        bulk: Some(Bulk { sources, alerts: silenceable.len(), skipped }),
-    };
-    preview(state, &mut editor);
-    state.mode = Mode::Silence(Box::new(editor));
+    let source = sources.join(", ");
+    open_editor(state, source, matchers, Some(Bulk { sources, alerts: silenceable.len(), skipped }));
 }
 
 /// Counts what the matchers match among the sources' open alerts, and says what is wrong.
