@@ -769,7 +769,6 @@ mod changes_told_where_ranked {
     /// while the snapshot was held (ownership is then what holds when it is shown); and an
     /// alert new in the dropped one, still there, nobody's and not taken at the source in
     /// either, is marked and told.
-
     fn dropped_snapshot(steps: Vec<Step>, drop_at: Vec<bool>) -> TestResult {
         let (mut a, mut b) = (state_with(120, 40, vec![]), state_with(120, 40, vec![]));
         let mut watcher = Watcher::default();
