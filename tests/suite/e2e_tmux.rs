@@ -470,9 +470,11 @@ fn an_incident_from_three_alerts_to_its_postmortem_in_the_console() {
     t.wait_for("the update stored", |s| {
         s.contains("posted an update (investigating): Failing over") && s.contains("(stored)")
     });
+    // Each Escape is waited out before the next key: an Escape and a key that reach the
+    // terminal together read as one Alt+key.
     t.keys(&["Escape"]);
-    t.wait_for("your role in the header", |s| {
-        s.lines().next().is_some_and(|l| l.contains(&format!("INC {id} commander")))
+    t.wait_for("the incident view left, your role in the header", |s| {
+        !s.contains("Incidents: ") && s.lines().next().is_some_and(|l| l.contains(&format!("INC {id} commander")))
     });
 
     t.keys(&["l"]);
@@ -487,7 +489,9 @@ fn an_incident_from_three_alerts_to_its_postmortem_in_the_console() {
     t.keys(&["x"]);
     t.wait_for("closed", |s| s.contains("closed the incident (stored)") && s.contains("Incidents: 0 open, 1 closed"));
     t.keys(&["Escape"]);
-    t.wait_for("the header without it", |s| !s.lines().next().unwrap_or_default().contains("INC "));
+    t.wait_for("the incident view left, the header without it", |s| {
+        !s.contains("Incidents: ") && !s.lines().next().unwrap_or_default().contains("INC ")
+    });
     t.keys(&["q"]);
     let (_, _, status) = t.exited_clean();
     assert_eq!(status, "0");
