@@ -39,7 +39,9 @@ impl<T: DeserializeOwned> ArrayStream<T> {
     /// Takes the next bytes; an element that is complete now is decoded now.
     pub fn feed(&mut self, chunk: &[u8]) -> Result<(), serde_json::Error> {
         let mut start = 0; // where the current element's bytes begin in `chunk`
-        for (i, &b) in chunk.iter().enumerate() {
+        let mut i = 0;
+        while i < chunk.len() {
+            let b = chunk[i];
             match &mut self.state {
                 // Kept, so that an answer that is not an array is read back exactly as sent.
                 State::Start if blank(b) => self.pending.push(b),
@@ -56,8 +58,21 @@ impl<T: DeserializeOwned> ArrayStream<T> {
                 State::Done if blank(b) => {}
                 State::Done => return Err(serde_json::Error::custom("trailing characters after the array")),
                 State::Elements { in_string: true, escaped, .. } if *escaped => *escaped = false,
-                State::Elements { in_string: true, escaped, .. } if b == b'\\' => *escaped = true,
-                State::Elements { in_string, .. } if *in_string => *in_string = b != b'"',
+                // Most of an answer is string contents: skip to the next quote or backslash
+                // at once rather than looking at every byte.
+                State::Elements { in_string, escaped, .. } if *in_string => {
+                    match memchr::memchr2(b'"', b'\\', &chunk[i..]) {
+                        Some(k) => {
+                            i += k;
+                            if chunk[i] == b'\\' {
+                                *escaped = true;
+                            } else {
+                                *in_string = false;
+                            }
+                        }
+                        None => break,
+                    }
+                }
                 State::Elements { in_string, .. } if b == b'"' => *in_string = true,
                 State::Elements { depth, .. } if b == b'{' || b == b'[' => *depth += 1,
                 State::Elements { depth, .. } if (b == b'}' || b == b']') && *depth > 0 => *depth -= 1,
@@ -72,6 +87,7 @@ impl<T: DeserializeOwned> ArrayStream<T> {
                 }
                 State::Elements { .. } => {}
             }
+            i += 1;
         }
         if let State::Elements { .. } = self.state {
             self.pending.extend_from_slice(&chunk[start..]);

@@ -12,6 +12,11 @@ pub fn start() {
     START.get_or_init(|| std::env::var_os("KLAXON_PHASES").map(|_| Instant::now()));
 }
 
+/// Whether timing is on: for a mark whose text costs something to make.
+pub fn on() -> bool {
+    matches!(START.get(), Some(Some(_)))
+}
+
 /// `phase <ms> <what>` on stderr when timing is on.
 pub fn mark(what: &str) {
     if let Some(Some(t0)) = START.get() {

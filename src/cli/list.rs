@@ -93,10 +93,19 @@ pub async fn run(
         .filter(|i| min_severity.is_none_or(|m| i.alert.severity >= m) && filter.matches(i))
         .collect();
     crate::phase::mark("list: board ranked, owners read");
+    // A source's cached snapshot is refreshed as the console refreshes it, once a poll
+    // interval: `list` run again within it leaves the file as it is.
+    let stale: Vec<&String> = healthy
+        .iter()
+        .filter(|name| {
+            let every = session.sources.iter().find(|(c, _)| &c.name == *name).map(|(c, _)| c.interval);
+            every.is_none_or(|every| !session.cache.younger_than(name, every))
+        })
+        .collect();
     // One buffered writer (stdout alone is line-buffered) while the snapshot cache is
-    // written from the same board on the other core: neither waits for the other.
+    // written from the same board on another thread: neither waits for the other.
     let written = std::thread::scope(|s| {
-        for name in &healthy {
+        for name in stale {
             let alerts = board.ranked().iter().filter(move |i| i.alert.source() == name).map(|i| &*i.alert);
             s.spawn(move || {
                 let saved = session.cache.save_each(name, taken_at, alerts);
@@ -106,10 +115,7 @@ pub async fn run(
         }
         let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
         let written = match format {
-            ListFormat::Json => {
-                let rows: Vec<AlertOut> = items.iter().map(|i| AlertOut::new(i)).collect();
-                serde_json::to_writer(&mut out, &rows).map_err(std::io::Error::from).and_then(|_| writeln!(out))
-            }
+            ListFormat::Json => print_json(&mut out, &items),
             ListFormat::Table => print_table(&mut out, &items, Utc::now()),
         };
         let written = written.and_then(|_| out.flush());
@@ -127,6 +133,50 @@ pub async fn run(
     std::mem::forget(board);
     crate::phase::mark("list: done");
     if failed.is_empty() { Ok(()) } else { Err(CliError::Failure(format!("could not poll: {}", failed.join(", ")))) }
+}
+
+/// Rows serialized per block: a block is made on one thread while the other writes or
+/// makes the one before, and at most three are held at once.
+const JSON_BLOCK: usize = 1024;
+
+/// The rows as one JSON array, byte for byte what `serde_json::to_writer` makes of them, on
+/// both cores: this thread and a second one take turns making blocks, and this one writes
+/// them in order. A list of one block never starts the thread.
+fn print_json(out: &mut impl Write, items: &[&Item]) -> std::io::Result<()> {
+    let blocks: Vec<&[&Item]> = items.chunks(JSON_BLOCK).collect();
+    out.write_all(b"[")?;
+    std::thread::scope(|s| {
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        if blocks.len() > 1 {
+            let odd: Vec<&[&Item]> = blocks.iter().skip(1).step_by(2).copied().collect();
+            // It stops when this thread stops taking blocks (a closed pipe): `send` fails.
+            s.spawn(move || odd.into_iter().try_for_each(|b| tx.send(json_block(b))));
+        }
+        for (i, block) in blocks.iter().enumerate() {
+            let bytes = if i % 2 == 0 {
+                json_block(block)
+            } else {
+                rx.recv().map_err(|_| std::io::Error::other("the thread making JSON stopped"))?
+            };
+            if i > 0 {
+                out.write_all(b",")?;
+            }
+            out.write_all(&bytes?)?;
+        }
+        Ok::<_, std::io::Error>(())
+    })?;
+    out.write_all(b"]\n")
+}
+
+fn json_block(rows: &[&Item]) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::with_capacity(rows.len() * 1024);
+    for (i, item) in rows.iter().enumerate() {
+        if i > 0 {
+            bytes.push(b',');
+        }
+        serde_json::to_writer(&mut bytes, &AlertOut::new(item))?;
+    }
+    Ok(bytes)
 }
 
 fn print_table(out: &mut impl Write, items: &[&Item], now: DateTime<Utc>) -> std::io::Result<()> {
@@ -166,6 +216,57 @@ pub fn age(d: chrono::Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Over one block, under one, exactly one and none: the two threads' blocks come out in
+    /// order, each row once, and the bytes are what serde makes of the whole list.
+    #[test]
+    fn json_made_on_two_threads_is_serdes_own() {
+        use crate::model::{Alert, Ownership};
+        let t0 = Utc::now();
+        for n in [0, 1, JSON_BLOCK, JSON_BLOCK + 1, 3 * JSON_BLOCK + 7] {
+            let items: Vec<Item> = (0..n)
+                .map(|i| {
+                    let mut a = Alert::test("am", &format!("a{i}"), Severity::High, t0);
+                    a.labels.insert("quote\"d".into(), format!("line\n{i}"));
+                    Item::new(a, Ownership::default())
+                })
+                .collect();
+            let refs: Vec<&Item> = items.iter().collect();
+            let mut made = Vec::new();
+            print_json(&mut made, &refs).unwrap();
+            let rows: Vec<AlertOut> = refs.iter().map(|i| AlertOut::new(i)).collect();
+            let mut want = serde_json::to_vec(&rows).unwrap();
+            want.push(b'\n');
+            assert_eq!(String::from_utf8(made).unwrap(), String::from_utf8(want).unwrap(), "{n} rows");
+        }
+    }
+
+    /// A reader that goes away (`klaxon list | head -c 1`) stops both threads with the error.
+    #[test]
+    fn a_closed_pipe_stops_the_json() {
+        /// Takes the first blocks, then its reader is gone.
+        struct Closed(usize);
+        impl Write for Closed {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.0 += b.len();
+                if self.0 > 3 * JSON_BLOCK * 100 { Err(std::io::ErrorKind::BrokenPipe.into()) } else { Ok(b.len()) }
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let t0 = Utc::now();
+        let items: Vec<Item> = (0..5 * JSON_BLOCK)
+            .map(|i| {
+                Item::new(crate::model::Alert::test("am", &format!("a{i}"), Severity::High, t0), Default::default())
+            })
+            .collect();
+        let refs: Vec<&Item> = items.iter().collect();
+        let mut closed = Closed(0);
+        let e = print_json(&mut closed, &refs).unwrap_err();
+        assert!(closed.0 > JSON_BLOCK * 100, "some blocks were taken first");
+        assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe);
+    }
 
     #[test]
     fn ages_are_short() {

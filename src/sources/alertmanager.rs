@@ -318,15 +318,22 @@ impl AlertmanagerSource {
                 crate::phase::mark("alerts: request");
                 let mut resp = http::open(req, self.max_bytes).await?;
                 crate::phase::mark("alerts: headers");
-                let mut first = true;
-                http::each_chunk(&mut resp, self.max_bytes, |chunk| {
-                    if std::mem::take(&mut first) {
+                let (mut chunks, mut feeding) = (0usize, std::time::Duration::ZERO);
+                let read = http::each_chunk(&mut resp, self.max_bytes, |chunk| {
+                    if chunks == 0 {
                         crate::phase::mark("alerts: first chunk");
                     }
+                    let t = std::time::Instant::now();
                     refused = array.feed(chunk).err();
+                    (chunks, feeding) = (chunks + 1, feeding + t.elapsed());
                     refused.is_none()
                 })
-                .await
+                .await;
+                if crate::phase::on() {
+                    let ms = feeding.as_secs_f64() * 1e3;
+                    crate::phase::mark(&format!("alerts: {chunks} chunks read, {ms:.1} ms of it framing and decoding"));
+                }
+                read
             };
             match read.await {
                 // An answer that is not alerts is not asked again elsewhere (as `call`).

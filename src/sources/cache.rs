@@ -101,6 +101,12 @@ impl SnapshotCache {
         Some((snap.taken_at, clean(source, snap.alerts)))
     }
 
+    /// Whether the source's cached snapshot was written less than `age` ago.
+    pub fn younger_than(&self, source: &str, age: std::time::Duration) -> bool {
+        let written = std::fs::metadata(self.file(source)).and_then(|m| m.modified());
+        written.is_ok_and(|at| at.elapsed().is_ok_and(|since| since < age))
+    }
+
     /// Writes atomically (temp file, then rename) so a crash never leaves half a snapshot.
     /// No fsync: this is a cache; after a power cut it is at worst unreadable, and ignored.
     pub fn save(&self, source: &str, taken_at: DateTime<Utc>, alerts: &[Alert]) -> std::io::Result<()> {
@@ -118,7 +124,7 @@ impl SnapshotCache {
         let tmp = self.dir.join(format!(".{source}.json.tmp"));
         let all: Vec<&Alert> = alerts.clone().collect();
         let top = crate::model::top_ranked(&all, HEAD_ALERTS);
-        let mut file = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
+        let mut file = std::io::BufWriter::with_capacity(1 << 18, std::fs::File::create(&tmp)?);
         serde_json::to_writer(&mut file, &HeadRef { taken_at, total: all.len(), alerts: &top })?;
         std::io::Write::write_all(&mut file, b"\n")?;
         serde_json::to_writer(&mut file, &SnapshotRef { taken_at, alerts: Each(alerts) })?;

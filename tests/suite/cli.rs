@@ -254,3 +254,29 @@ fn doctor_reaches_every_part_and_fails_when_one_is_down() {
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(text.contains("source   prod (alertmanager): FAILING after") && text.contains("cannot connect"), "{text}");
 }
+
+/// `list` refreshes a source's cached snapshot (what the console starts from, and what a
+/// later `list` shows when the source fails) as the console does, once a poll interval:
+/// run again within the interval it leaves the file alone, after it writes it anew.
+#[test]
+fn list_refreshes_the_snapshot_cache_once_a_poll_interval() {
+    let sb = Sandbox::new();
+    let config = |every: &str| {
+        sb.write(
+            "config/klaxon/klaxon.toml",
+            &format!("[[sources]]\nname = \"demo\"\nkind = \"demo\"\ninterval = \"{every}\"\n"),
+        )
+    };
+    let cached = sb.path("cache/klaxon/snapshots/demo.json");
+    let written = || std::fs::metadata(&cached).and_then(|m| m.modified()).expect("the demo source's snapshot");
+    config("1h");
+    sb.klaxon().args(["list", "--format", "json"]).assert().success();
+    let first = written();
+    sb.klaxon().args(["list", "--format", "json"]).assert().success();
+    assert_eq!(written(), first, "within the interval the snapshot is left as it is");
+
+    config("1s");
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    sb.klaxon().args(["list", "--format", "json"]).assert().success();
+    assert!(written() > first, "a snapshot older than the interval is written anew");
+}
