@@ -94,12 +94,16 @@ pub async fn run(
         .collect();
     crate::phase::mark("list: board ranked, owners read");
     // A source's cached snapshot is refreshed as the console refreshes it, once a poll
-    // interval: `list` run again within it leaves the file as it is.
+    // interval: `list` run again within it leaves the file as it is. Not when the source
+    // does not know when its alerts started (a local check): the cache is where their first
+    // sighting is carried from (`carry_starts`), so every sighting is written.
     let stale: Vec<&String> = healthy
         .iter()
         .filter(|name| {
             let every = session.sources.iter().find(|(c, _)| &c.name == *name).map(|(c, _)| c.interval);
-            every.is_none_or(|every| !session.cache.younger_than(name, every))
+            let guessed =
+                board.ranked().iter().any(|i| i.alert.source() == name.as_str() && i.alert.guessed.started_at);
+            guessed || every.is_none_or(|every| !session.cache.younger_than(name, every))
         })
         .collect();
     // One buffered writer (stdout alone is line-buffered) while the snapshot cache is

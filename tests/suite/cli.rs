@@ -257,26 +257,37 @@ fn doctor_reaches_every_part_and_fails_when_one_is_down() {
 
 /// `list` refreshes a source's cached snapshot (what the console starts from, and what a
 /// later `list` shows when the source fails) as the console does, once a poll interval:
-/// run again within the interval it leaves the file alone, after it writes it anew.
+/// run again within the interval it leaves the file alone, after it writes it anew. A
+/// source that does not know when its alerts started (a failing local check) is written
+/// every time: its first sightings are carried from there.
 #[test]
 fn list_refreshes_the_snapshot_cache_once_a_poll_interval() {
     let sb = Sandbox::new();
     let config = |every: &str| {
         sb.write(
             "config/klaxon/klaxon.toml",
-            &format!("[[sources]]\nname = \"demo\"\nkind = \"demo\"\ninterval = \"{every}\"\n"),
+            &format!(
+                "[[sources]]\nname = \"demo\"\nkind = \"demo\"\ninterval = \"{every}\"\n\n\
+                 [[sources]]\nname = \"local\"\nkind = \"checks\"\nhost = false\ninterval = \"{every}\"\n\n\
+                 [[sources.commands]]\nname = \"down\"\nargv = [\"sh\", \"-c\", \"echo CRITICAL down; exit 2\"]\n"
+            ),
         )
     };
-    let cached = sb.path("cache/klaxon/snapshots/demo.json");
-    let written = || std::fs::metadata(&cached).and_then(|m| m.modified()).expect("the demo source's snapshot");
+    let at = |source: &str| {
+        let cached = sb.path(&format!("cache/klaxon/snapshots/{source}.json"));
+        std::fs::metadata(&cached).and_then(|m| m.modified()).unwrap_or_else(|e| panic!("{source}'s snapshot: {e}"))
+    };
     config("1h");
-    sb.klaxon().args(["list", "--format", "json"]).assert().success();
-    let first = written();
-    sb.klaxon().args(["list", "--format", "json"]).assert().success();
-    assert_eq!(written(), first, "within the interval the snapshot is left as it is");
+    let listed = sb.klaxon().args(["list", "--format", "json"]).output().unwrap();
+    let alerts = json(&listed.stdout);
+    assert!(alerts.as_array().unwrap().iter().any(|a| a["source"] == "local"), "the failing check is listed: {alerts}");
+    let (first, local) = (at("demo"), at("local"));
+    sb.klaxon().args(["list", "--format", "json"]).output().unwrap();
+    assert_eq!(at("demo"), first, "within the interval the snapshot is left as it is");
+    assert!(at("local") > local, "a check's snapshot carries its first sighting: written every time");
 
     config("1s");
     std::thread::sleep(std::time::Duration::from_millis(1100));
     sb.klaxon().args(["list", "--format", "json"]).assert().success();
-    assert!(written() > first, "a snapshot older than the interval is written anew");
+    assert!(at("demo") > first, "a snapshot older than the interval is written anew");
 }
