@@ -134,7 +134,7 @@ fn ack_and_note_on_a_full_disk_say_done_only_when_stored() {
     let out = sb.klaxon().args(["list", "--format", "json", "--config"]).arg(&cfg).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let alerts = common::json(&out.stdout);
-    let key = alerts[0]["key"].as_str().unwrap().to_owned();
+    let key = common::steady_demo_key(&alerts);
 
     let filler = Filler::fill(fs.path());
     let mut claimed = Vec::new();

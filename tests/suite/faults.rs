@@ -385,7 +385,7 @@ fn pg_setup() -> Option<(common::postgres::Postgres, FaultProxy, Sandbox, PathBu
     let url = format!("postgresql://postgres@127.0.0.1:{}/klaxon?sslmode=disable", proxy.port);
     let listed = klaxon(&sb, &config, &[("KLAXON_DATABASE_URL", &url)], &["list", "--format", "json"]);
     assert_eq!(listed.code, Some(0), "{listed:?}");
-    let key = alerts_of(&listed)[0]["key"].as_str().unwrap().to_owned();
+    let key = common::steady_demo_key(&Value::from(alerts_of(&listed)));
     Some((pg, proxy, sb, config, url, key))
 }
 

@@ -274,7 +274,7 @@ fn the_cli_keeps_an_ack_while_postgres_is_down_and_sync_sends_it_once() {
     let out = klaxon(&["list", "--format", "json"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let alerts = common::json(&out.stdout);
-    let key = alerts[0]["key"].as_str().expect("a demo alert").to_owned();
+    let key = common::steady_demo_key(&alerts);
 
     pg.stop();
     let out = klaxon(&["ack", &key, "--note", "taking it from the train"]);
@@ -429,7 +429,7 @@ async fn two_people_escalating_while_postgres_is_down_page_now_and_get_one_level
     let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     let out = run(0, args(&["list", "--format", "json"])).await.unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let key = common::json(&out.stdout)[0]["key"].as_str().expect("a demo alert").to_owned();
+    let key = common::steady_demo_key(&common::json(&out.stdout));
 
     pg.stop();
     for (host, note) in [(0, "from the train"), (1, "from the airport")] {

@@ -110,6 +110,16 @@ pub fn listed_as<'a>(alerts: &'a [serde_json::Value], key: &str) -> &'a serde_js
     alerts.iter().find(|a| a["key"] == key).unwrap_or_else(|| panic!("{key} not listed: {alerts:#?}"))
 }
 
+/// The key of the demo alert that fires through the whole scenario (CertificateExpiry):
+/// the others start and end on the demo's minutes, so a test that waits between listing
+/// and acting (a hung or stopped server) could find its alert over and be told so.
+pub fn steady_demo_key(alerts: &serde_json::Value) -> String {
+    let all = alerts.as_array().map(Vec::as_slice).unwrap_or_default();
+    let steady = all.iter().find(|a| a["labels"]["alertname"] == "CertificateExpiry");
+    let steady = steady.unwrap_or_else(|| panic!("the demo's steady alert is not listed: {alerts:#}"));
+    steady["key"].as_str().expect("a key").to_owned()
+}
+
 pub fn json(out: &[u8]) -> serde_json::Value {
     serde_json::from_slice(out).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(out)))
 }
