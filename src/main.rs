@@ -18,7 +18,11 @@ fn main() {
             std::process::exit(1);
         }
     };
-    if let Err(e) = runtime.block_on(klaxon::cli::run(cli)) {
+    let result = runtime.block_on(klaxon::cli::run(cli));
+    klaxon::phase::mark("command returned");
+    drop(runtime);
+    klaxon::phase::mark("runtime stopped");
+    if let Err(e) = result {
         eprintln!("klaxon: {e}");
         std::process::exit(e.exit_code());
     }

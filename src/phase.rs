@@ -1,15 +1,18 @@
 //! Where a command's wall time goes: with `KLAXON_PHASES=1` in the environment, each
 //! [`mark`] prints the milliseconds since the process started to stderr (the benches read
-//! them beside curl's timings). Off, a mark costs one relaxed load.
+//! them beside curl's timings). `KLAXON_PHASES=rss` also says how much memory the process
+//! has touched so far (resident, and the peak). Off, a mark costs one relaxed load.
 
 use std::sync::OnceLock;
 use std::time::Instant;
 
 static START: OnceLock<Option<Instant>> = OnceLock::new();
+static RSS: OnceLock<bool> = OnceLock::new();
 
 /// Starts the clock (first thing in `main`); marks before it count from the first mark.
 pub fn start() {
     START.get_or_init(|| std::env::var_os("KLAXON_PHASES").map(|_| Instant::now()));
+    RSS.get_or_init(|| std::env::var_os("KLAXON_PHASES").is_some_and(|v| v == "rss"));
 }
 
 /// Whether timing is on: for a mark whose text costs something to make.
@@ -20,6 +23,23 @@ pub fn on() -> bool {
 /// `phase <ms> <what>` on stderr when timing is on.
 pub fn mark(what: &str) {
     if let Some(Some(t0)) = START.get() {
-        eprintln!("phase {:9.3} {what}", t0.elapsed().as_secs_f64() * 1000.0);
+        let ms = t0.elapsed().as_secs_f64() * 1000.0;
+        match RSS.get() {
+            Some(true) => eprintln!("phase {ms:9.3} {what} · {}", resident()),
+            _ => eprintln!("phase {ms:9.3} {what}"),
+        }
+    }
+}
+
+/// `VmRSS` and `VmHWM` of /proc/self/status, e.g. "rss 41 MiB, peak 58 MiB".
+fn resident() -> String {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kib = |field: &str| {
+        let line = status.lines().find(|l| l.starts_with(field))?;
+        line[field.len()..].trim().trim_end_matches("kB").trim().parse::<f64>().ok()
+    };
+    match (kib("VmRSS:"), kib("VmHWM:")) {
+        (Some(now), Some(peak)) => format!("rss {:.1} MiB, peak {:.1} MiB", now / 1024.0, peak / 1024.0),
+        _ => "rss unknown".into(),
     }
 }
