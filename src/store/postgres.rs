@@ -25,6 +25,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/postgres/0003_incidents.sql"),
     include_str!("migrations/postgres/0004_incidents_backfill.sql"),
     include_str!("migrations/postgres/0005_reassigned.sql"),
+    include_str!("migrations/postgres/0006_resolved_by_time.sql"),
 ];
 
 /// Every transaction that writes entries holds this advisory lock until it commits, so

@@ -21,6 +21,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0006_incidents_backfill.sql"),
     include_str!("migrations/0007_reassigned.sql"),
     include_str!("migrations/0008_open_rows_covered.sql"),
+    include_str!("migrations/0009_resolved_by_time.sql"),
 ];
 
 pub struct SqliteStore {
@@ -149,6 +150,11 @@ fn insert_entry(conn: &Connection, e: &NewEntry) -> rusqlite::Result<Entry> {
 }
 
 /// What the store holds open for `source`: key → (severity, title).
+/// What resolved since `?1`, newest first: a range of `alerts_resolved` (migration 9).
+fn resolved_since_sql() -> String {
+    format!("SELECT {KNOWN_COLS} FROM alerts WHERE resolved_at >= ?1 ORDER BY resolved_at DESC, key")
+}
+
 /// A source's open alerts as a poll compares them: answered from `alerts_open_by_source`
 /// alone (migration 8), never from the table's rows and their `last` JSON.
 const OPEN_ROWS: &str = "SELECT key, severity, title FROM alerts WHERE source = ?1 AND resolved_at IS NULL";
@@ -330,9 +336,7 @@ impl Store for SqliteStore {
     fn resolved_since(&self, since: DateTime<Utc>) -> Result<Vec<KnownAlert>> {
         self.with(|c| {
             // Stamps are RFC 3339 in UTC with the same precision: text order is time order.
-            let mut st = c.prepare_cached(&format!(
-                "SELECT {KNOWN_COLS} FROM alerts WHERE resolved_at >= ?1 ORDER BY resolved_at DESC, key"
-            ))?;
+            let mut st = c.prepare_cached(&resolved_since_sql())?;
             st.query_map(params![ts(since)], known_from_row)?.collect()
         })
     }
@@ -553,6 +557,29 @@ mod tests {
         assert_eq!(plan, ["SEARCH alerts USING COVERING INDEX alerts_open_by_source (source=?)"]);
         let open = open_rows(&conn, "src").unwrap();
         assert_eq!(open.get("src/a"), Some(&(Severity::High, "alert a".to_string())));
+    }
+
+    /// What resolved since a time is a range of an index, newest first: not a scan of every
+    /// alert ever seen and a sort.
+    #[test]
+    fn what_resolved_since_is_a_range_of_an_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("k.db")).unwrap();
+        let t0 = Utc::now() - chrono::Duration::hours(3);
+        store.observe("src", &[alert("a", Severity::High), alert("b", Severity::High)], t0).unwrap();
+        store.observe("src", &[alert("b", Severity::High)], t0 + chrono::Duration::hours(1)).unwrap();
+        store.observe("src", &[], t0 + chrono::Duration::hours(2)).unwrap();
+        let plan: Vec<String> = {
+            let conn = store.conn.lock().unwrap();
+            let mut st = conn.prepare(&format!("EXPLAIN QUERY PLAN {}", resolved_since_sql())).unwrap();
+            st.query_map([ts(t0)], |r| r.get::<_, String>(3)).unwrap().collect::<rusqlite::Result<_>>().unwrap()
+        };
+        assert_eq!(plan, ["SEARCH alerts USING INDEX alerts_resolved (resolved_at>?)"]);
+        let keys = |since| -> Vec<String> {
+            store.resolved_since(since).unwrap().into_iter().map(|k| k.key.as_str().to_owned()).collect()
+        };
+        assert_eq!(keys(t0), ["src/b", "src/a"], "newest first");
+        assert_eq!(keys(t0 + chrono::Duration::minutes(90)), ["src/b"]);
     }
 
     /// Two consoles on one file: what one writes wakes the other's follower (no polling).
