@@ -6,13 +6,12 @@
 use std::sync::OnceLock;
 use std::time::Instant;
 
-static START: OnceLock<Option<Instant>> = OnceLock::new();
-static RSS: OnceLock<bool> = OnceLock::new();
+/// When the clock started, and whether memory is reported too; None when timing is off.
+static START: OnceLock<Option<(Instant, bool)>> = OnceLock::new();
 
 /// Starts the clock (first thing in `main`); marks before it count from the first mark.
 pub fn start() {
-    START.get_or_init(|| std::env::var_os("KLAXON_PHASES").map(|_| Instant::now()));
-    RSS.get_or_init(|| std::env::var_os("KLAXON_PHASES").is_some_and(|v| v == "rss"));
+    START.get_or_init(|| std::env::var_os("KLAXON_PHASES").map(|v| (Instant::now(), v == "rss")));
 }
 
 /// Whether timing is on: for a mark whose text costs something to make.
@@ -22,11 +21,11 @@ pub fn on() -> bool {
 
 /// `phase <ms> <what>` on stderr when timing is on.
 pub fn mark(what: &str) {
-    if let Some(Some(t0)) = START.get() {
+    if let Some(Some((t0, rss))) = START.get() {
         let ms = t0.elapsed().as_secs_f64() * 1000.0;
-        match RSS.get() {
-            Some(true) => eprintln!("phase {ms:9.3} {what} · {}", resident()),
-            _ => eprintln!("phase {ms:9.3} {what}"),
+        match rss {
+            true => eprintln!("phase {ms:9.3} {what} · {}", resident()),
+            false => eprintln!("phase {ms:9.3} {what}"),
         }
     }
 }

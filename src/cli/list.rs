@@ -100,7 +100,7 @@ pub async fn run(
     let stale: Vec<&String> = healthy
         .iter()
         .filter(|name| {
-            let every = session.sources.iter().find(|(c, _)| &c.name == *name).map(|(c, _)| c.interval);
+            let every = session.source(name).map(|(c, _)| c.interval);
             let guessed =
                 board.ranked().iter().any(|i| i.alert.source() == name.as_str() && i.alert.guessed.started_at);
             guessed || every.is_none_or(|every| !session.cache.younger_than(name, every))

@@ -149,7 +149,6 @@ fn insert_entry(conn: &Connection, e: &NewEntry) -> rusqlite::Result<Entry> {
         .query_row([&e.op_id], entry_from_row)
 }
 
-/// What the store holds open for `source`: key → (severity, title).
 /// What resolved since `?1`, newest first: a range of `alerts_resolved` (migration 9).
 fn resolved_since_sql() -> String {
     format!("SELECT {KNOWN_COLS} FROM alerts WHERE resolved_at >= ?1 ORDER BY resolved_at DESC, key")
@@ -159,6 +158,7 @@ fn resolved_since_sql() -> String {
 /// alone (migration 8), never from the table's rows and their `last` JSON.
 const OPEN_ROWS: &str = "SELECT key, severity, title FROM alerts WHERE source = ?1 AND resolved_at IS NULL";
 
+/// What the store holds open for `source`: key → (severity, title).
 fn open_rows(conn: &Connection, source: &str) -> rusqlite::Result<observe::Open> {
     let mut open = observe::Open::new();
     let mut st = conn.prepare_cached(OPEN_ROWS)?;
