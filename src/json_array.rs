@@ -27,11 +27,13 @@ pub struct ArrayStream<T> {
     /// The current element's bytes carried over from earlier chunks.
     pending: Vec<u8>,
     items: Vec<T>,
+    /// Elements decoded so far, [`ArrayStream::take`]n or not.
+    count: usize,
 }
 
 impl<T: DeserializeOwned> Default for ArrayStream<T> {
     fn default() -> Self {
-        ArrayStream { state: State::Start, pending: Vec::new(), items: Vec::new() }
+        ArrayStream { state: State::Start, pending: Vec::new(), items: Vec::new(), count: 0 }
     }
 }
 
@@ -95,7 +97,13 @@ impl<T: DeserializeOwned> ArrayStream<T> {
         Ok(())
     }
 
-    /// The elements, once the body has ended.
+    /// The elements decoded since the last take, for a reader that hands them on while the
+    /// rest is still arriving.
+    pub fn take(&mut self) -> Vec<T> {
+        std::mem::take(&mut self.items)
+    }
+
+    /// The elements not taken yet, once the body has ended.
     pub fn finish(self) -> Result<Vec<T>, serde_json::Error> {
         match self.state {
             State::Done => Ok(self.items),
@@ -114,12 +122,13 @@ impl<T: DeserializeOwned> ArrayStream<T> {
             &self.pending[..]
         };
         if bytes.iter().all(|&b| blank(b)) {
-            if last && !comma && self.items.is_empty() {
+            if last && !comma && self.count == 0 {
                 return Ok(());
             }
             return Err(serde_json::Error::custom(if comma { "trailing comma" } else { "expected value" }));
         }
         self.items.push(serde_json::from_slice(bytes)?);
+        self.count += 1;
         self.pending.clear();
         Ok(())
     }

@@ -22,6 +22,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
@@ -151,8 +152,7 @@ pub struct AlertmanagerSource {
     client: reqwest::Client,
     auth: http::Auth,
     cfg: AlertmanagerConfig,
-    severity_map: SeverityMap,
-    default_severity: Severity,
+    mapping: Arc<Mapping>,
     max_bytes: u64,
     /// The peer that answered last: asked first next time.
     preferred: AtomicUsize,
@@ -222,6 +222,189 @@ fn json_err(what: &str, e: serde_json::Error) -> SourceError {
     SourceError::new(format!("{what}: not an Alertmanager API v2 answer ({e})"))
 }
 
+/// How an Alertmanager alert becomes klaxon's: the source's settings that conversion reads,
+/// shared with the thread that converts while the answer is still being decoded.
+struct Mapping {
+    name: String,
+    severity_label: String,
+    severity_map: SeverityMap,
+    default_severity: Severity,
+}
+
+impl Mapping {
+    /// `keep_silenced`: a silenced alert is kept (marked suppressed), else dropped.
+    fn alert(&self, a: AmAlert, silences: &HashMap<String, AmSilence>, keep_silenced: bool) -> Option<Alert> {
+        let silenced: Vec<&AmSilence> = a.status.silenced_by.iter().filter_map(|id| silences.get(id)).collect();
+        let acks: Vec<&AmSilence> = silenced.iter().copied().filter(|s| s.is_ack()).collect();
+        let (status, suppression) = if !acks.is_empty() {
+            (Status::Acknowledged, None)
+        } else if !a.status.silenced_by.is_empty() {
+            if !keep_silenced {
+                return None;
+            }
+            let why = silenced
+                .first()
+                .map_or("silenced".to_string(), |s| format!("silenced by {}: {}", s.created_by, readable(&s.comment)));
+            (Status::Suppressed, Some(why))
+        } else if !a.status.inhibited_by.is_empty() || a.status.state == "suppressed" {
+            (Status::Suppressed, Some("inhibited by another alert".to_string()))
+        } else {
+            (Status::Firing, None)
+        };
+        let alertname = a.labels.get("alertname").cloned();
+        let summary = a.annotations.get("summary").cloned();
+        let title = match (alertname, summary) {
+            (Some(n), Some(s)) => format!("{n}: {s}"),
+            (Some(n), None) => n,
+            (None, Some(s)) => s,
+            (None, None) => a.fingerprint.clone(),
+        };
+        let label = &self.severity_label;
+        let (severity, guessed_severity) = match a.labels.get(label).map(|raw| (raw, self.severity_map.known(raw))) {
+            Some((_, Some(s))) => (s, None),
+            Some((raw, None)) => {
+                (self.default_severity, Some(format!("{label}={raw:?} is not a severity klaxon knows")))
+            }
+            None => (self.default_severity, Some(format!("no {label} label"))),
+        };
+        let mut links = Vec::new();
+        if let Some(rb) = a.annotations.get("runbook_url").or_else(|| a.annotations.get("runbook")) {
+            links.push(Link { kind: "runbook".into(), url: rb.clone() });
+        }
+        if !a.generator_url.is_empty() {
+            links.push(Link { kind: "source".into(), url: a.generator_url.clone() });
+        }
+        let id = if a.fingerprint.trim().is_empty() { "unknown".to_string() } else { a.fingerprint.clone() };
+        let alert = Alert {
+            key: AlertKey::new(&self.name, &crate::sanitize::sanitize_line(&id).replace('/', "_")),
+            title,
+            severity,
+            status,
+            started_at: a.starts_at,
+            updated_at: a.updated_at.unwrap_or(a.starts_at),
+            host: a.labels.get("instance").cloned(),
+            service: a.labels.get("service").or_else(|| a.labels.get("job")).cloned(),
+            labels: a.labels,
+            annotations: a.annotations,
+            links,
+            source_acks: acks
+                .iter()
+                .map(|s| SourceAck {
+                    by: s.created_by.clone(),
+                    at: Some(s.starts_at),
+                    text: readable(&s.comment),
+                    id: None,
+                    kind: EntryKind::Acked,
+                })
+                .collect(),
+            suppression,
+            guessed: crate::model::Guessed { severity: guessed_severity, started_at: false },
+        };
+        Some(alert)
+    }
+}
+
+/// An `/alerts` answer converted as it arrived: the alerts in the answer's order, except
+/// those a silence hides, which wait for `/silences` (asked only when there are any).
+struct Converted {
+    ready: Vec<Alert>,
+    /// A silenced alert, and how many ready ones came before it.
+    waiting: Vec<(usize, AmAlert)>,
+}
+
+impl Converted {
+    fn finish(self, mapping: &Mapping, silences: Vec<AmSilence>, keep_silenced: bool) -> Vec<Alert> {
+        if self.waiting.is_empty() {
+            return self.ready;
+        }
+        let silences: HashMap<String, AmSilence> = silences.into_iter().map(|s| (s.id.clone(), s)).collect();
+        let mut alerts = Vec::with_capacity(self.ready.len() + self.waiting.len());
+        let mut ready = self.ready.into_iter();
+        let mut taken = 0;
+        for (before, a) in self.waiting {
+            alerts.extend(ready.by_ref().take(before - taken));
+            taken = before;
+            alerts.extend(mapping.alert(a, &silences, keep_silenced).map(Alert::sanitized));
+        }
+        alerts.extend(ready);
+        alerts
+    }
+}
+
+/// Decodes an `/alerts` answer as its chunks arrive and converts each alert on a thread of
+/// its own meanwhile (decoding and converting each take a core at 50,000 alerts). Peers of
+/// one cluster agree on fingerprints: the first of each is kept.
+struct Decoder {
+    array: crate::json_array::ArrayStream<AmAlert>,
+    refused: Option<serde_json::Error>,
+    batches: Option<std::sync::mpsc::Sender<Vec<AmAlert>>>,
+    converted: Converting,
+}
+
+/// The converter's answer; an error (the sender dropped unsent) only if it panicked.
+type Converting = tokio::sync::oneshot::Receiver<Converted>;
+
+fn converter_failed<E>(_: E) -> SourceError {
+    SourceError::new("converting the alerts failed")
+}
+
+impl Decoder {
+    fn start(mapping: &Arc<Mapping>, keep_silenced: bool) -> Result<Self, SourceError> {
+        let (batches, arriving) = std::sync::mpsc::channel::<Vec<AmAlert>>();
+        let (done_tx, converted) = tokio::sync::oneshot::channel();
+        let mapping = mapping.clone();
+        std::thread::Builder::new()
+            .name("klaxon-am-convert".into())
+            .spawn(move || {
+                let none = HashMap::new();
+                let mut seen = HashSet::new();
+                let mut done = Converted { ready: Vec::new(), waiting: Vec::new() };
+                for a in arriving.into_iter().flatten() {
+                    if !seen.insert(fingerprint_hash(&a.fingerprint)) {
+                        continue;
+                    }
+                    if a.status.silenced_by.is_empty() {
+                        done.ready.extend(mapping.alert(a, &none, keep_silenced).map(Alert::sanitized));
+                    } else {
+                        done.waiting.push((done.ready.len(), a));
+                    }
+                }
+                let _ = done_tx.send(done);
+            })
+            .map_err(|e| SourceError::new(format!("cannot start converting alerts: {e}")))?;
+        Ok(Decoder { array: Default::default(), refused: None, batches: Some(batches), converted })
+    }
+
+    /// Takes the next chunk; false once the answer is refused (nothing more is worth reading).
+    fn feed(&mut self, chunk: &[u8]) -> bool {
+        self.refused = self.array.feed(chunk).err();
+        let decoded = self.array.take();
+        if !decoded.is_empty()
+            && let Some(batches) = &self.batches
+        {
+            // The converter ends only when the sender is dropped: it cannot be gone here.
+            let _ = batches.send(decoded);
+        }
+        self.refused.is_none()
+    }
+
+    /// Ends the answer: the converted alerts arrive on the receiver once the converter has
+    /// caught up (it runs apart from the async runtime, which is not held up meanwhile).
+    fn close(mut self) -> Result<Converting, SourceError> {
+        let last = match self.refused.take() {
+            Some(e) => Err(e),
+            None => std::mem::take(&mut self.array).finish(),
+        };
+        // Dropped after the last batch: the converter's loop then ends.
+        let batches = self.batches.take();
+        let last = last.map_err(|e| json_err("alerts", e))?;
+        if let Some(batches) = batches {
+            let _ = batches.send(last);
+        }
+        Ok(self.converted)
+    }
+}
+
 impl AlertmanagerSource {
     pub fn new(src: &SourceConfig, cfg: &AlertmanagerConfig) -> Result<Self, SourceError> {
         let limits = Limits::for_source(src.timeout, src.max_bytes);
@@ -235,8 +418,12 @@ impl AlertmanagerSource {
             client,
             auth,
             cfg: cfg.clone(),
-            severity_map: src.severity_map.clone(),
-            default_severity: src.default_severity,
+            mapping: Arc::new(Mapping {
+                name: src.name.clone(),
+                severity_label: cfg.severity_label.clone(),
+                severity_map: src.severity_map.clone(),
+                default_severity: src.default_severity,
+            }),
             max_bytes: src.max_bytes,
             preferred: AtomicUsize::new(0),
         })
@@ -295,25 +482,24 @@ impl AlertmanagerSource {
         if let Some(r) = &self.cfg.receiver {
             query.push(("receiver", r.as_str()));
         }
-        let raw = self.fetch_alerts(&query).await?;
-        let silences =
-            if raw.iter().any(|a| !a.status.silenced_by.is_empty()) { self.silences().await? } else { Vec::new() };
-        let alerts = self.to_alerts(raw, silences);
+        let converted = self.fetch_alerts(&query).await?;
+        let silences = if converted.waiting.is_empty() { Vec::new() } else { self.silences().await? };
+        let alerts = converted.finish(&self.mapping, silences, self.cfg.silenced);
         crate::phase::mark("alerts: converted");
         Ok(alerts)
     }
 
     /// `GET /alerts`, asked as [`Self::call`] asks (the peer that answered last first), its
-    /// array decoded while the body arrives: never held whole, parsed during the wait.
-    async fn fetch_alerts(&self, query: &[(&str, &str)]) -> Result<Vec<AmAlert>, SourceError> {
+    /// array decoded while the body arrives (never held whole) and converted on a second
+    /// thread meanwhile: when the last byte is in, little is left to do.
+    async fn fetch_alerts(&self, query: &[(&str, &str)]) -> Result<Converted, SourceError> {
         let n = self.bases.len();
         let start = self.preferred.load(Ordering::Relaxed) % n.max(1);
         let mut errors = Vec::new();
         for k in 0..n {
             let i = (start + k) % n;
             let req = self.request(Method::GET, &self.bases[i], "/alerts").query(query);
-            let mut array = crate::json_array::ArrayStream::<AmAlert>::default();
-            let mut refused = None;
+            let mut decoder = Decoder::start(&self.mapping, self.cfg.silenced)?;
             let read = async {
                 crate::phase::mark("alerts: request");
                 let mut resp = http::open(req, self.max_bytes).await?;
@@ -324,9 +510,9 @@ impl AlertmanagerSource {
                         crate::phase::mark("alerts: first chunk");
                     }
                     let t = std::time::Instant::now();
-                    refused = array.feed(chunk).err();
+                    let fed = decoder.feed(chunk);
                     (chunks, feeding) = (chunks + 1, feeding + t.elapsed());
-                    refused.is_none()
+                    fed
                 })
                 .await;
                 if crate::phase::on() {
@@ -340,7 +526,7 @@ impl AlertmanagerSource {
                 Ok(()) => {
                     crate::phase::mark("alerts: last chunk");
                     self.preferred.store(i, Ordering::Relaxed);
-                    return refused.map_or_else(|| array.finish(), Err).map_err(|e| json_err("alerts", e));
+                    return decoder.close()?.await.map_err(converter_failed);
                 }
                 Err(e) => errors.push((if n > 1 { Some(peer(&self.bases[i]).to_owned()) } else { None }, e)),
             }
@@ -348,25 +534,15 @@ impl AlertmanagerSource {
         Err(PeersFailed { peers: n, errors }.into())
     }
 
-    fn to_alerts(&self, raw: Vec<AmAlert>, silences: Vec<AmSilence>) -> Vec<Alert> {
-        let silences: HashMap<String, AmSilence> = silences.into_iter().map(|s| (s.id.clone(), s)).collect();
-        // Peers of one cluster agree on fingerprints: keep the first of each.
-        let mut seen = HashSet::with_capacity(raw.len());
-        raw.into_iter()
-            .filter(|a| seen.insert(fingerprint_hash(&a.fingerprint)))
-            .filter_map(|a| self.to_alert(a, &silences, self.cfg.silenced))
-            .collect()
-    }
-
     /// What a poll makes of an `/alerts` answer and a `/silences` answer, without the
-    /// network: the parser on its own, for the property tests.
+    /// network: the parser on its own, for the property tests. Sanitized, as a poll's are.
     pub fn decode(&self, alerts: &[u8], silences: &[u8]) -> Result<Vec<Alert>, SourceError> {
         // Through the same decoder a poll uses, fed in pieces as the network would.
-        let mut array = crate::json_array::ArrayStream::<AmAlert>::default();
-        let fed = alerts.chunks(4096).try_for_each(|chunk| array.feed(chunk));
-        let raw = fed.and_then(|_| array.finish()).map_err(|e| json_err("alerts", e))?;
+        let mut decoder = Decoder::start(&self.mapping, self.cfg.silenced)?;
+        alerts.chunks(4096).all(|chunk| decoder.feed(chunk));
+        let converted = decoder.close()?.blocking_recv().map_err(converter_failed)?;
         let silences: Vec<AmSilence> = serde_json::from_slice(silences).map_err(|e| json_err("silences", e))?;
-        Ok(self.to_alerts(raw, silences))
+        Ok(converted.finish(&self.mapping, silences, self.cfg.silenced))
     }
 
     async fn silences(&self) -> Result<Vec<AmSilence>, SourceError> {
@@ -380,77 +556,6 @@ impl AlertmanagerSource {
             Err(e) if e.errors.iter().any(|(_, e)| e.status() == Some(404)) => Ok(None),
             Err(e) => Err(e.into()),
         }
-    }
-
-    /// `keep_silenced`: a silenced alert is kept (marked suppressed), else dropped.
-    fn to_alert(&self, a: AmAlert, silences: &HashMap<String, AmSilence>, keep_silenced: bool) -> Option<Alert> {
-        let silenced: Vec<&AmSilence> = a.status.silenced_by.iter().filter_map(|id| silences.get(id)).collect();
-        let acks: Vec<&AmSilence> = silenced.iter().copied().filter(|s| s.is_ack()).collect();
-        let (status, suppression) = if !acks.is_empty() {
-            (Status::Acknowledged, None)
-        } else if !a.status.silenced_by.is_empty() {
-            if !keep_silenced {
-                return None;
-            }
-            let why = silenced
-                .first()
-                .map_or("silenced".to_string(), |s| format!("silenced by {}: {}", s.created_by, readable(&s.comment)));
-            (Status::Suppressed, Some(why))
-        } else if !a.status.inhibited_by.is_empty() || a.status.state == "suppressed" {
-            (Status::Suppressed, Some("inhibited by another alert".to_string()))
-        } else {
-            (Status::Firing, None)
-        };
-        let alertname = a.labels.get("alertname").cloned();
-        let summary = a.annotations.get("summary").cloned();
-        let title = match (alertname, summary) {
-            (Some(n), Some(s)) => format!("{n}: {s}"),
-            (Some(n), None) => n,
-            (None, Some(s)) => s,
-            (None, None) => a.fingerprint.clone(),
-        };
-        let label = &self.cfg.severity_label;
-        let (severity, guessed_severity) = match a.labels.get(label).map(|raw| (raw, self.severity_map.known(raw))) {
-            Some((_, Some(s))) => (s, None),
-            Some((raw, None)) => {
-                (self.default_severity, Some(format!("{label}={raw:?} is not a severity klaxon knows")))
-            }
-            None => (self.default_severity, Some(format!("no {label} label"))),
-        };
-        let mut links = Vec::new();
-        if let Some(rb) = a.annotations.get("runbook_url").or_else(|| a.annotations.get("runbook")) {
-            links.push(Link { kind: "runbook".into(), url: rb.clone() });
-        }
-        if !a.generator_url.is_empty() {
-            links.push(Link { kind: "source".into(), url: a.generator_url.clone() });
-        }
-        let id = if a.fingerprint.trim().is_empty() { "unknown".to_string() } else { a.fingerprint.clone() };
-        let alert = Alert {
-            key: AlertKey::new(&self.name, &crate::sanitize::sanitize_line(&id).replace('/', "_")),
-            title,
-            severity,
-            status,
-            started_at: a.starts_at,
-            updated_at: a.updated_at.unwrap_or(a.starts_at),
-            host: a.labels.get("instance").cloned(),
-            service: a.labels.get("service").or_else(|| a.labels.get("job")).cloned(),
-            labels: a.labels,
-            annotations: a.annotations,
-            links,
-            source_acks: acks
-                .iter()
-                .map(|s| SourceAck {
-                    by: s.created_by.clone(),
-                    at: Some(s.starts_at),
-                    text: readable(&s.comment),
-                    id: None,
-                    kind: EntryKind::Acked,
-                })
-                .collect(),
-            suppression,
-            guessed: crate::model::Guessed { severity: guessed_severity, started_at: false },
-        };
-        Some(alert)
     }
 
     /// The silence in force that carries `marker` in its comment: what an earlier try made.
@@ -706,7 +811,7 @@ impl AlertmanagerSource {
         let hidden = raw
             .into_iter()
             .filter(|a| hides(a) && seen.insert(a.fingerprint.clone()))
-            .filter_map(|a| self.to_alert(a, &by_id, true))
+            .filter_map(|a| self.mapping.alert(a, &by_id, true))
             .filter(|a| a.status == Status::Suppressed)
             .collect();
         Ok(Silences { list, hidden })
@@ -758,6 +863,11 @@ impl AlertSource for AlertmanagerSource {
     }
 
     fn poll(&self) -> PollFuture<'_> {
+        Box::pin(self.alerts())
+    }
+
+    /// Each alert is sanitized where it is converted, beside the decoding ([`Decoder`]).
+    fn poll_clean(&self) -> PollFuture<'_> {
         Box::pin(self.alerts())
     }
 
@@ -817,6 +927,51 @@ mod tests {
         assert!(!made_for(&silence("ACK! x [klaxon op 01ab]", regex), &labels));
         let fewer = json!([{"name": "alertname", "value": "CpuHot", "isRegex": false}]);
         assert!(!made_for(&silence("ACK! x [klaxon op 01ab]", fewer), &labels), "a wider silence is not this ack");
+    }
+
+    /// Converted beside the decoding, the alerts keep the answer's order: the silenced ones,
+    /// converted only once `/silences` is read, go back where they were; a silence that is
+    /// not an ack hides its alert (`silenced` is off); a repeated fingerprint counts once.
+    #[test]
+    fn alerts_converted_while_decoding_keep_the_answers_order() {
+        let cfg = crate::settings::parse(
+            "[[sources]]\nname = \"prod\"\nkind = \"alertmanager\"\nurl = \"http://127.0.0.1:9\"\n",
+            "k.toml",
+        )
+        .unwrap();
+        let super::super::SourceKind::Alertmanager(am) = &cfg.sources[0].kind else { unreachable!() };
+        let source = AlertmanagerSource::new(&cfg.sources[0], am).unwrap();
+        let alert = |fp: &str, silenced: &[&str]| {
+            json!({"fingerprint": fp, "labels": {"alertname": format!("A{fp}"), "severity": "critical"},
+                   "annotations": {"summary": "s\u{1b}[2J"}, "startsAt": "2026-12-03T10:00:00Z",
+                   "status": {"state": if silenced.is_empty() { "active" } else { "suppressed" },
+                              "silencedBy": silenced, "inhibitedBy": []}})
+        };
+        let mut answer: Vec<Value> = Vec::new();
+        for i in 0..3000 {
+            let fp = format!("{i:04}");
+            answer.push(match i % 1000 {
+                1 => alert(&fp, &["ack"]),
+                2 => alert(&fp, &["maint"]),
+                _ => alert(&fp, &[]),
+            });
+        }
+        answer.push(alert("0000", &[]));
+        let silences = json!([
+            {"id": "ack", "status": {"state": "active"}, "matchers": [], "createdBy": "bob", "comment": "ACK! on it",
+             "startsAt": "2026-12-03T10:00:00Z", "endsAt": "2026-12-03T11:00:00Z"},
+            {"id": "maint", "status": {"state": "active"}, "matchers": [], "createdBy": "carol", "comment": "work",
+             "startsAt": "2026-12-03T10:00:00Z", "endsAt": "2026-12-03T11:00:00Z"}
+        ]);
+        let alerts =
+            source.decode(&serde_json::to_vec(&answer).unwrap(), &serde_json::to_vec(&silences).unwrap()).unwrap();
+        let want: Vec<String> = (0..3000).filter(|i| i % 1000 != 2).map(|i| format!("prod/{i:04}")).collect();
+        let got: Vec<&str> = alerts.iter().map(|a| a.key.as_str()).collect();
+        assert_eq!(got, want);
+        let acked: Vec<&str> =
+            alerts.iter().filter(|a| a.status == Status::Acknowledged).map(|a| a.key.as_str()).collect();
+        assert_eq!(acked, ["prod/0001", "prod/1001", "prod/2001"]);
+        assert!(alerts.iter().all(|a| a.title.ends_with(": s[2J")), "sanitized where converted: {}", alerts[0].title);
     }
 
     #[test]

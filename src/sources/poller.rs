@@ -48,11 +48,12 @@ pub struct Schedule {
 /// Polls once, bounded by `timeout` (a panic while polling fails this poll alone), and
 /// through the [`border`].
 pub async fn poll_once(source: &dyn AlertSource, timeout: Duration) -> Result<Vec<Alert>, SourceError> {
-    crate::periodic::bounded(timeout, || source.poll()).await.map(border)
+    crate::periodic::bounded(timeout, || source.poll_clean()).await
 }
 
 /// The border every alert from a source crosses, polled on a schedule or once: each is
-/// [`Alert::sanitized`] here, so no source has to remember it and none can forget it.
+/// [`Alert::sanitized`] here (through [`AlertSource::poll_clean`]), so no source has to
+/// remember it and none can forget it. Alertmanager's alone run it on its converting thread.
 pub fn border(alerts: Vec<Alert>) -> Vec<Alert> {
     alerts.into_iter().map(Alert::sanitized).collect()
 }
@@ -117,7 +118,7 @@ pub fn spawn(
             return;
         }
         loop {
-            if let Ok(mut alerts) = task.round(|| source.poll()).await.map(border) {
+            if let Ok(mut alerts) = task.round(|| source.poll_clean()).await {
                 super::cache::carry_starts(&previous, &mut alerts);
                 previous.clone_from(&alerts);
                 let at = Utc::now();
