@@ -16,7 +16,9 @@ pub struct AlertOut<'a> {
     pub title: &'a str,
     pub severity: Severity,
     pub status: Status,
+    #[serde(serialize_with = "crate::model::timestamp::serialize")]
     pub started_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::model::timestamp::serialize")]
     pub updated_at: DateTime<Utc>,
     pub host: Option<&'a str>,
     pub service: Option<&'a str>,

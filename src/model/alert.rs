@@ -106,7 +106,9 @@ pub struct Alert {
     pub title: String,
     pub severity: Severity,
     pub status: Status,
+    #[serde(with = "crate::model::timestamp")]
     pub started_at: DateTime<Utc>,
+    #[serde(with = "crate::model::timestamp")]
     pub updated_at: DateTime<Utc>,
     #[serde(default)]
     pub labels: BTreeMap<String, String>,

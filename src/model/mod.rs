@@ -11,6 +11,7 @@ mod notice;
 mod schedule;
 mod severity;
 pub mod silence;
+pub mod timestamp;
 mod window;
 
 pub use alert::{Alert, AlertKey, Guessed, Link, SourceAck, Status};

@@ -166,7 +166,9 @@ struct AmAlert {
     #[serde(default)]
     annotations: BTreeMap<String, String>,
     fingerprint: String,
+    #[serde(with = "crate::model::timestamp")]
     starts_at: DateTime<Utc>,
+    #[serde(default, with = "crate::model::timestamp::option")]
     updated_at: Option<DateTime<Utc>>,
     #[serde(default, rename = "generatorURL")]
     generator_url: String,
