@@ -10,7 +10,11 @@ use serde::{Deserializer, Serializer, de};
 
 /// What `DateTime<Utc>`'s own `Serialize` writes, e.g. `2026-12-03T10:00:00.064Z`.
 pub fn serialize<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&t.to_rfc3339_opts(SecondsFormat::AutoSi, true))
+    s.serialize_str(&text(t))
+}
+
+fn text(t: &DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
 }
 
 /// What `DateTime<Utc>`'s own `Deserialize` reads, with its errors.
@@ -24,7 +28,7 @@ pub mod option {
 
     pub fn serialize<S: Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
         match t {
-            Some(t) => s.serialize_some(&t.to_rfc3339_opts(SecondsFormat::AutoSi, true)),
+            Some(t) => s.serialize_some(&text(t)),
             None => s.serialize_none(),
         }
     }

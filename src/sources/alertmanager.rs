@@ -146,7 +146,6 @@ impl From<PeersFailed> for SourceError {
 const ACK_PREFIX: &str = "ACK!";
 
 pub struct AlertmanagerSource {
-    name: String,
     /// `<url><path_prefix>/api/v2`, one per HA peer.
     bases: Vec<String>,
     client: reqwest::Client,
@@ -227,6 +226,7 @@ fn json_err(what: &str, e: serde_json::Error) -> SourceError {
 /// How an Alertmanager alert becomes klaxon's: the source's settings that conversion reads,
 /// shared with the thread that converts while the answer is still being decoded.
 struct Mapping {
+    /// The source's name, the first half of its keys.
     name: String,
     severity_label: String,
     severity_map: SeverityMap,
@@ -416,7 +416,6 @@ impl AlertmanagerSource {
         let prefix = cfg.path_prefix.trim_end_matches('/');
         let bases = cfg.urls().iter().map(|u| format!("{}{prefix}/api/v2", u.trim_end_matches('/'))).collect();
         Ok(AlertmanagerSource {
-            name: src.name.clone(),
             bases,
             client,
             auth,
@@ -793,7 +792,7 @@ impl AlertmanagerSource {
         let list = silences
             .iter()
             .map(|s| Silence {
-                source: self.name.clone(),
+                source: self.mapping.name.clone(),
                 id: clean(&s.id),
                 state: clean(&s.status.state),
                 matchers: s.matchers.iter().filter_map(matcher_of).collect(),
@@ -862,7 +861,7 @@ fn peer(base: &str) -> &str {
 
 impl AlertSource for AlertmanagerSource {
     fn name(&self) -> &str {
-        &self.name
+        &self.mapping.name
     }
 
     fn poll(&self) -> PollFuture<'_> {

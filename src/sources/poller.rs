@@ -53,7 +53,7 @@ pub async fn poll_once(source: &dyn AlertSource, timeout: Duration) -> Result<Ve
 
 /// The border every alert from a source crosses, polled on a schedule or once: each is
 /// [`Alert::sanitized`] here (through [`AlertSource::poll_clean`]), so no source has to
-/// remember it and none can forget it. Alertmanager's alone run it on its converting thread.
+/// remember it and none can forget it. Alertmanager alone runs it on its converting thread.
 pub fn border(alerts: Vec<Alert>) -> Vec<Alert> {
     alerts.into_iter().map(Alert::sanitized).collect()
 }

@@ -529,6 +529,12 @@ mod tests {
         es.iter().map(|e| (e.alert_key.id(), e.kind)).collect()
     }
 
+    /// SQLite's plan for `sql` with one parameter: each step's text.
+    fn query_plan(conn: &Connection, sql: &str, param: &str) -> Vec<String> {
+        let mut st = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        st.query_map([param], |r| r.get::<_, String>(3)).unwrap().collect::<rusqlite::Result<_>>().unwrap()
+    }
+
     /// What a poll reads ahead comes from the covering index: reading the table would bring
     /// every open alert's JSON into memory (13 MiB of a list at 50,000 alerts). Also on a
     /// store made before the index covered it.
@@ -547,13 +553,7 @@ mod tests {
         let store = SqliteStore::open(&path).unwrap();
         store.observe("src", &[alert("a", Severity::High)], Utc::now()).unwrap();
         let conn = store.conn.lock().unwrap();
-        let plan: Vec<String> = conn
-            .prepare(&format!("EXPLAIN QUERY PLAN {OPEN_ROWS}"))
-            .unwrap()
-            .query_map(["src"], |r| r.get::<_, String>(3))
-            .unwrap()
-            .collect::<rusqlite::Result<_>>()
-            .unwrap();
+        let plan = query_plan(&conn, OPEN_ROWS, "src");
         assert_eq!(plan, ["SEARCH alerts USING COVERING INDEX alerts_open_by_source (source=?)"]);
         let open = open_rows(&conn, "src").unwrap();
         assert_eq!(open.get("src/a"), Some(&(Severity::High, "alert a".to_string())));
@@ -569,11 +569,7 @@ mod tests {
         store.observe("src", &[alert("a", Severity::High), alert("b", Severity::High)], t0).unwrap();
         store.observe("src", &[alert("b", Severity::High)], t0 + chrono::Duration::hours(1)).unwrap();
         store.observe("src", &[], t0 + chrono::Duration::hours(2)).unwrap();
-        let plan: Vec<String> = {
-            let conn = store.conn.lock().unwrap();
-            let mut st = conn.prepare(&format!("EXPLAIN QUERY PLAN {}", resolved_since_sql())).unwrap();
-            st.query_map([ts(t0)], |r| r.get::<_, String>(3)).unwrap().collect::<rusqlite::Result<_>>().unwrap()
-        };
+        let plan = query_plan(&store.conn.lock().unwrap(), &resolved_since_sql(), &ts(t0));
         assert_eq!(plan, ["SEARCH alerts USING INDEX alerts_resolved (resolved_at>?)"]);
         let keys = |since| -> Vec<String> {
             store.resolved_since(since).unwrap().into_iter().map(|k| k.key.as_str().to_owned()).collect()
