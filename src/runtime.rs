@@ -1035,7 +1035,7 @@ mod tests {
             Box::pin(async {
                 let mut a = Alert::test("prod", "disk1", Severity::Disaster, chrono::Utc::now());
                 a.title = "Disk \u{1b}[2Jalmost full\u{202e}".into();
-                a.labels.insert("team".into(), "db\u{7}a".into());
+                a.labels.insert("team", "db\u{7}a");
                 Ok(vec![a])
             })
         }
@@ -1230,7 +1230,7 @@ mod tests {
         }
         let known = known.expect("the store recorded the alert");
         assert_eq!(known.last.title, "Disk [2Jalmost full");
-        assert_eq!(known.last.labels["team"], "dba");
+        assert_eq!(&known.last.labels["team"], "dba");
         assert_eq!(console.state.list.board.get(&key).unwrap().alert.title, "Disk [2Jalmost full");
 
         // `a` acknowledges the selected alert: stored first, then said on screen.

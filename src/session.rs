@@ -63,7 +63,7 @@ impl Session {
 
     /// The alert's labels (what a silence matches on, what a page names): from the store,
     /// else (while it is out of reach) from its source's last snapshot on disk.
-    pub(crate) fn labels(&self, key: &AlertKey) -> std::collections::BTreeMap<String, String> {
+    pub(crate) fn labels(&self, key: &AlertKey) -> crate::model::Fields {
         let labels = match self.store.known_alert(key) {
             Ok(known) => known.map(|k| k.last.labels),
             Err(_) => self

@@ -66,7 +66,7 @@ impl Group {
         let a = &item.alert;
         match self {
             Group::None => String::new(),
-            Group::Alertname => a.labels.get("alertname").cloned().unwrap_or_else(|| a.title.clone()),
+            Group::Alertname => a.labels.get("alertname").map(str::to_owned).unwrap_or_else(|| a.title.clone()),
             Group::Service => a.service.clone().unwrap_or_else(|| "(no service)".into()),
             Group::Source => a.source().to_owned(),
         }

@@ -91,11 +91,11 @@ pub fn common_matchers(alerts: &[&Alert]) -> Vec<Matcher> {
     let Some(first) = alerts.first() else { return Vec::new() };
     let mut out = Vec::new();
     for name in first.labels.keys() {
-        let values: Option<BTreeSet<&String>> = alerts.iter().map(|a| a.labels.get(name)).collect();
+        let values: Option<BTreeSet<&str>> = alerts.iter().map(|a| a.labels.get(name)).collect();
         let Some(values) = values else { continue };
-        let m = |value: String, is_regex: bool| Matcher { name: name.clone(), value, is_regex, is_equal: true };
+        let m = |value: String, is_regex: bool| Matcher { name: name.to_owned(), value, is_regex, is_equal: true };
         match values.len() {
-            1 => out.extend(values.into_iter().map(|v| m(v.clone(), false))),
+            1 => out.extend(values.into_iter().map(|v| m(v.to_owned(), false))),
             n if n <= MAX_ALTERNATION => {
                 let alt: Vec<String> = values.iter().map(|v| regex::escape(v)).collect();
                 out.push(m(alt.join("|"), true));
@@ -117,7 +117,7 @@ pub fn open(state: &mut State) {
         .alert
         .labels
         .iter()
-        .map(|(k, v)| Matcher { name: k.clone(), value: v.clone(), is_regex: false, is_equal: true }.to_string())
+        .map(|(k, v)| Matcher { name: k.to_owned(), value: v.to_owned(), is_regex: false, is_equal: true }.to_string())
         .collect();
     open_editor(state, source, matchers, None);
 }

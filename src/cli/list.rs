@@ -5,7 +5,6 @@ use super::{CliError, ListFormat, Session};
 use crate::model::{Item, Severity, Status};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use std::collections::BTreeMap;
 use std::io::Write;
 
 /// One alert in `--format json` (list, and watch's `alert` field).
@@ -22,8 +21,8 @@ pub struct AlertOut<'a> {
     pub updated_at: DateTime<Utc>,
     pub host: Option<&'a str>,
     pub service: Option<&'a str>,
-    pub labels: &'a BTreeMap<String, String>,
-    pub annotations: &'a BTreeMap<String, String>,
+    pub labels: &'a crate::model::Fields,
+    pub annotations: &'a crate::model::Fields,
     /// Who acknowledged it, or null.
     pub owner: Option<&'a str>,
     pub escalation_level: i64,
@@ -233,7 +232,7 @@ mod tests {
             let items: Vec<Item> = (0..n)
                 .map(|i| {
                     let mut a = Alert::test("am", &format!("a{i}"), Severity::High, t0);
-                    a.labels.insert("quote\"d".into(), format!("line\n{i}"));
+                    a.labels.insert("quote\"d", format!("line\n{i}"));
                     Item::new(a, Ownership::default())
                 })
                 .collect();

@@ -293,9 +293,9 @@ fn offline_entry(n: &Notice) -> Entry {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Fields;
     use crate::model::{AlertKey, MirrorDone, MirrorOp, NewEntry, Ownership, Severity};
     use crate::store::{KnownAlert, Result as StoreResult, SqliteStore};
-    use std::collections::BTreeMap;
     use std::sync::Mutex;
 
     /// A SQLite store whose `observe` hangs until the test lets it go, as a database behind
@@ -337,12 +337,7 @@ mod tests {
         fn ownership(&self) -> StoreResult<HashMap<AlertKey, Ownership>> {
             self.inner.ownership()
         }
-        fn append_mirrored(
-            &self,
-            entry: &NewEntry,
-            source: &str,
-            labels: &BTreeMap<String, String>,
-        ) -> StoreResult<Entry> {
+        fn append_mirrored(&self, entry: &NewEntry, source: &str, labels: &Fields) -> StoreResult<Entry> {
             self.inner.append_mirrored(entry, source, labels)
         }
         fn pending_mirrors(&self) -> StoreResult<Vec<(MirrorOp, String, DateTime<Utc>)>> {

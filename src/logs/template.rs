@@ -51,10 +51,10 @@ pub fn fill(template: &str, alert: &Alert, escape: &dyn Fn(&str) -> Result<Strin
 
 fn lookup(alert: &Alert, path: &str) -> Option<String> {
     if let Some(name) = path.strip_prefix("labels.") {
-        return alert.labels.get(name).cloned();
+        return alert.labels.get(name).map(str::to_owned);
     }
     if let Some(name) = path.strip_prefix("annotations.") {
-        return alert.annotations.get(name).cloned();
+        return alert.annotations.get(name).map(str::to_owned);
     }
     match path {
         "host" => alert.host.clone(),
@@ -62,7 +62,7 @@ fn lookup(alert: &Alert, path: &str) -> Option<String> {
         "key" => Some(alert.key.to_string()),
         "id" => Some(alert.key.id().to_owned()),
         "source" => Some(alert.source().to_owned()),
-        "alertname" => alert.labels.get("alertname").cloned(),
+        "alertname" => alert.labels.get("alertname").map(str::to_owned),
         "severity" => Some(alert.severity.name().to_owned()),
         "title" => Some(alert.title.clone()),
         _ => None,
@@ -176,10 +176,10 @@ mod tests {
 
     fn alert() -> Alert {
         let mut a = Alert::test("prod", "4f3a", Severity::High, chrono::Utc::now());
-        a.labels.insert("instance".into(), "db-1:9100".into());
-        a.labels.insert("alertname".into(), "HighLatency".into());
-        a.labels.insert("job".into(), r#"we"ird\job"#.into());
-        a.annotations.insert("summary".into(), "slow".into());
+        a.labels.insert("instance", "db-1:9100");
+        a.labels.insert("alertname", "HighLatency");
+        a.labels.insert("job", r#"we"ird\job"#);
+        a.annotations.insert("summary", "slow");
         a.host = Some("db-1".into());
         a
     }
@@ -210,7 +210,7 @@ mod tests {
         let a = alert();
         assert_eq!(fill(r#"{job="{{ labels.job }}"}"#, &a, &logql_string).unwrap(), r#"{job="we\"ird\\job"}"#);
         let mut a = a;
-        a.labels.insert("job".into(), "../../etc/shadow".into());
+        a.labels.insert("job", "../../etc/shadow");
         assert!(fill("/var/log/{{ labels.job }}.log", &a, &path_segment).unwrap_err().contains("file path"));
     }
 

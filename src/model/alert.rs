@@ -1,9 +1,8 @@
 //! An alert as every source reports it, knowing no vendor.
 
-use super::Severity;
+use super::{Fields, Severity};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use std::fmt;
 
 /// `<source-name>/<native id>`, e.g. `prod/4f3a9c1b2d0e`.
@@ -111,9 +110,9 @@ pub struct Alert {
     #[serde(with = "crate::model::timestamp")]
     pub updated_at: DateTime<Utc>,
     #[serde(default)]
-    pub labels: BTreeMap<String, String>,
+    pub labels: Fields,
     #[serde(default)]
-    pub annotations: BTreeMap<String, String>,
+    pub annotations: Fields,
     #[serde(default)]
     pub host: Option<String>,
     #[serde(default)]
@@ -188,26 +187,23 @@ impl Alert {
 }
 
 fn clean(s: &mut String, one_line: bool) {
-    use crate::sanitize::{is_clean, sanitize, sanitize_line};
-    if is_clean(s) && !(one_line && s.contains('\n')) {
-        return;
+    if let Some(clean) = cleaned(s, one_line) {
+        *s = clean;
     }
-    *s = if one_line { sanitize_line(s) } else { sanitize(s) };
 }
 
-fn clean_map(map: &mut BTreeMap<String, String>, one_line: bool) {
-    let dirty = |s: &String, line: bool| !crate::sanitize::is_clean(s) || (line && s.contains('\n'));
-    if !map.iter().any(|(k, v)| dirty(k, true) || dirty(v, one_line)) {
-        return;
+/// A key is always one line; a value as `one_line` says.
+fn clean_map(map: &mut Fields, one_line: bool) {
+    map.rewrite(|s, key| cleaned(s, key || one_line));
+}
+
+/// The sanitized text, or None when `s` is clean already (nearly always: no copy made).
+fn cleaned(s: &str, one_line: bool) -> Option<String> {
+    use crate::sanitize::{is_clean, sanitize, sanitize_line};
+    if is_clean(s) && !(one_line && s.contains('\n')) {
+        return None;
     }
-    *map = std::mem::take(map)
-        .into_iter()
-        .map(|(mut k, mut v)| {
-            clean(&mut k, true);
-            clean(&mut v, one_line);
-            (k, v)
-        })
-        .collect();
+    Some(if one_line { sanitize_line(s) } else { sanitize(s) })
 }
 
 #[cfg(test)]
@@ -246,8 +242,8 @@ mod tests {
         .sanitized();
         assert_eq!(alert.guessed.severity.as_deref(), Some("sev=[31m"));
         assert_eq!(alert.title, "disk[2J full on /");
-        assert_eq!(alert.labels["inst"], "ab");
-        assert_eq!(alert.annotations["d"], "x\ny]0;t");
+        assert_eq!(&alert.labels["inst"], "ab");
+        assert_eq!(&alert.annotations["d"], "x\ny]0;t");
         assert_eq!(alert.host.as_deref(), Some("h"));
         assert_eq!(alert.link("runbook"), Some("http://x"));
     }

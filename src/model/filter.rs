@@ -192,7 +192,7 @@ fn term_matches(term: &Term, a: &Alert, owner: Option<&str>, status: &str) -> bo
                 Field::Owner => owner.map(str::to_owned),
                 Field::Key => Some(a.key.as_str().to_owned()),
                 Field::Title => Some(a.title.clone()),
-                Field::Label(name) => a.labels.get(name).cloned(),
+                Field::Label(name) => a.labels.get(name).map(str::to_owned),
             };
             let value = value.unwrap_or_default();
             match op {

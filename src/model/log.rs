@@ -1,5 +1,6 @@
 //! Log lines as every log source reports them, and the bounded buffer the pane keeps them in.
 
+use super::Fields;
 use crate::sanitize::sanitize_line;
 use chrono::{DateTime, TimeZone, Utc};
 use serde::Serialize;
@@ -99,97 +100,6 @@ pub struct LogLine {
     pub message: String,
     pub fields: Fields,
     pub labels: Fields,
-}
-
-/// A line's fields or labels: a sorted list of pairs rather than a map, because a buffer
-/// holds thousands of lines with a handful of fields each (a map node alone is ~540 bytes).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Fields(Vec<(Box<str>, Box<str>)>);
-
-impl Fields {
-    pub fn new() -> Self {
-        Fields(Vec::new())
-    }
-
-    fn find(&self, key: &str) -> Result<usize, usize> {
-        self.0.binary_search_by(|(k, _)| (**k).cmp(key))
-    }
-
-    pub fn get(&self, key: &str) -> Option<&str> {
-        self.find(key).ok().map(|i| &*self.0[i].1)
-    }
-
-    pub fn contains_key(&self, key: &str) -> bool {
-        self.find(key).is_ok()
-    }
-
-    /// Sets `key` (replacing its value when it is there).
-    pub fn insert(&mut self, key: impl Into<String>, value: impl Into<String>) {
-        let key: String = key.into();
-        let value = value.into().into_boxed_str();
-        match self.find(&key) {
-            Ok(i) => self.0[i].1 = value,
-            Err(i) => self.0.insert(i, (key.into_boxed_str(), value)),
-        }
-    }
-
-    /// Takes `key` out, with its value.
-    pub fn remove(&mut self, key: &str) -> Option<String> {
-        self.find(key).ok().map(|i| self.0.remove(i).1.into())
-    }
-
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.0.iter().map(|(k, v)| (&**k, &**v))
-    }
-
-    pub fn values(&self) -> impl Iterator<Item = &str> {
-        self.0.iter().map(|(_, v)| &**v)
-    }
-}
-
-impl std::ops::Index<&str> for Fields {
-    type Output = str;
-    fn index(&self, key: &str) -> &str {
-        self.get(key).unwrap_or_else(|| panic!("no field {key:?}"))
-    }
-}
-
-impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for Fields {
-    fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
-        let mut f = Fields::new();
-        for (k, v) in iter {
-            f.insert(k, v);
-        }
-        f.0.shrink_to_fit();
-        f
-    }
-}
-
-impl<'a> IntoIterator for &'a Fields {
-    type Item = (&'a str, &'a str);
-    type IntoIter = Box<dyn Iterator<Item = (&'a str, &'a str)> + 'a>;
-    fn into_iter(self) -> Self::IntoIter {
-        Box::new(self.iter())
-    }
-}
-
-impl Serialize for Fields {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let mut map = s.serialize_map(Some(self.0.len()))?;
-        for (k, v) in self.iter() {
-            map.serialize_entry(k, v)?;
-        }
-        map.end()
-    }
 }
 
 /// Longest message and field value kept, in bytes; the rest is cut with "…".
@@ -597,16 +507,6 @@ mod tests {
         assert_eq!((b.len(), b.dropped), (3, 1));
         let (id, _) = b.get(2).unwrap();
         assert_eq!(b.position(id), Some(2));
-    }
-
-    #[test]
-    fn fields_stay_sorted_and_replace_by_key() {
-        let mut f: Fields = [("b", "2"), ("a", "1")].into_iter().collect();
-        f.insert("c", "3");
-        f.insert("a", "one");
-        assert_eq!(f.iter().collect::<Vec<_>>(), [("a", "one"), ("b", "2"), ("c", "3")]);
-        assert_eq!((f.get("b"), f.get("z"), f.len()), (Some("2"), None, 3));
-        assert_eq!(serde_json::to_string(&f).unwrap(), r#"{"a":"one","b":"2","c":"3"}"#);
     }
 
     #[test]

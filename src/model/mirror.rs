@@ -4,7 +4,6 @@
 
 use super::{AlertKey, EntryKind};
 use chrono::{DateTime, Utc};
-use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MirrorOp {
@@ -17,7 +16,7 @@ pub struct MirrorOp {
     /// The entry's level: the escalation level, or the severity rank a person set.
     pub level: Option<i64>,
     /// The alert's labels when the person acted (a silence matches on them).
-    pub labels: BTreeMap<String, String>,
+    pub labels: super::Fields,
     pub created_at: DateTime<Utc>,
     pub attempts: u32,
     /// What this builds on: the acknowledgement still in force at the source, as

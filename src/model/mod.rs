@@ -3,6 +3,7 @@
 mod alert;
 mod board;
 mod entry;
+mod fields;
 pub mod filter;
 mod health;
 mod log;
@@ -17,8 +18,9 @@ mod window;
 pub use alert::{Alert, AlertKey, Guessed, Link, SourceAck, Status};
 pub use board::{Board, Diff, Item, RankHint, Ranked, Retired, rank_cmp, top_ranked};
 pub use entry::{Entry, EntryKind, NewEntry, OpIds, Ownership, Reassign, new_op_id};
+pub use fields::Fields;
 pub use health::Health;
-pub use log::{Fields, Keys, Level, LogBuffer, LogLine, MAX_FIELDS, MAX_TEXT, field_value, parse_time};
+pub use log::{Keys, Level, LogBuffer, LogLine, MAX_FIELDS, MAX_TEXT, field_value, parse_time};
 pub use mirror::{MirrorDone, MirrorOp, PriorUpdate};
 pub use notice::{Notice, Watcher};
 pub use schedule::{OnCall, Shift, merge as merge_shifts};

@@ -3,9 +3,9 @@
 //! carries a silence action through the outbox (`add {…} until … : comment`, `extend ID
 //! until …`, `expire ID`), written and read back by the same code.
 
+use super::Fields;
 use chrono::{DateTime, FixedOffset, NaiveTime, TimeZone, Utc};
 use regex::Regex;
-use std::collections::BTreeMap;
 use std::fmt;
 
 /// The id under which a source's silence actions are kept in the timeline
@@ -60,8 +60,8 @@ impl Matcher {
     }
 
     /// Whether the labels satisfy it (a missing label is the empty string, as in Alertmanager).
-    pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
-        let v = labels.get(&self.name).map_or("", String::as_str);
+    pub fn matches(&self, labels: &Fields) -> bool {
+        let v = labels.get(&self.name).unwrap_or("");
         let hit = match self.regex() {
             Ok(Some(re)) => re.is_match(v),
             Ok(None) => v == self.value,
@@ -72,7 +72,7 @@ impl Matcher {
 
     /// Whether it matches a missing label: Alertmanager wants at least one that does not.
     pub fn matches_empty(&self) -> bool {
-        self.matches(&BTreeMap::new())
+        self.matches(&Fields::new())
     }
 
     pub fn op(&self) -> &'static str {
@@ -164,7 +164,7 @@ pub fn check_matchers(matchers: &[Matcher]) -> Result<(), String> {
 }
 
 /// Whether every matcher holds for the labels.
-pub fn matches_all(matchers: &[Matcher], labels: &BTreeMap<String, String>) -> bool {
+pub fn matches_all(matchers: &[Matcher], labels: &Fields) -> bool {
     matchers.iter().all(|m| m.matches(labels))
 }
 

@@ -227,7 +227,7 @@ impl Runbook {
 
 /// The alert's `alertname` label, else its title.
 pub fn alertname(alert: &Alert) -> &str {
-    alert.labels.get("alertname").map_or(alert.title.as_str(), String::as_str)
+    alert.labels.get("alertname").unwrap_or(&alert.title)
 }
 
 /// A runbook site kept on disk: a URL under `url` opens the file under `path`.
@@ -494,12 +494,12 @@ mod tests {
 
     fn alert(name: &str, sev: Severity, labels: &[(&str, &str)]) -> Alert {
         let mut a = Alert::test("s", "1", sev, chrono::Utc::now());
-        a.labels.insert("alertname".into(), name.into());
+        a.labels.insert("alertname", name);
         for (k, v) in labels {
             a.labels.insert(k.to_string(), v.to_string());
         }
         // As sources do: the service label is the alert's service.
-        a.service = a.labels.get("service").cloned();
+        a.service = a.labels.get("service").map(str::to_owned);
         a
     }
 

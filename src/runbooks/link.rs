@@ -72,7 +72,7 @@ pub fn resolve(lib: &Library, alert: &Alert) -> Resolution {
         note,
         anchor: None,
     };
-    let own = alert.link("runbook").or_else(|| alert.annotations.get("runbook_url").map(String::as_str));
+    let own = alert.link("runbook").or_else(|| alert.annotations.get("runbook_url"));
     let Some(own) = own.filter(|s| !s.trim().is_empty()) else { return fallback(None) };
     // `runbook.md#alert-name-kubepodcrashlooping`: the file, opened at that heading.
     let (own, anchor) = match own.split_once('#') {
@@ -236,7 +236,7 @@ mod tests {
 
     fn alert(name: &str, runbook: Option<&str>) -> Alert {
         let mut a = Alert::test("s", "1", Severity::High, chrono::Utc::now());
-        a.labels.insert("alertname".into(), name.into());
+        a.labels.insert("alertname", name);
         if let Some(r) = runbook {
             a.links.push(Link { kind: "runbook".into(), url: r.into() });
         }

@@ -310,8 +310,10 @@ impl SloConfig {
 
 impl Slo {
     /// Whether an alert with these labels is about this SLO.
-    pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
-        self.match_labels.iter().any(|set| !set.is_empty() && set.iter().all(|(k, v)| labels.get(k) == Some(v)))
+    pub fn matches(&self, labels: &crate::model::Fields) -> bool {
+        self.match_labels
+            .iter()
+            .any(|set| !set.is_empty() && set.iter().all(|(k, v)| labels.get(k) == Some(v.as_str())))
     }
 }
 

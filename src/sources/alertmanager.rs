@@ -13,14 +13,14 @@ use super::{AlertSource, KindConfig, MirrorFuture, PollFuture, SilencesFuture, S
 use crate::config::{At, LOGIN_GOES, Login, Problems, http_url_problem, opt_duration};
 use crate::http::{self, HttpError, Limits};
 use crate::model::{
-    Alert, AlertKey, EntryKind, Link, Matcher, MirrorDone, MirrorOp, PriorUpdate, Severity, SeverityMap, Silence,
-    SilenceOp, Silences, SourceAck, Status,
+    Alert, AlertKey, EntryKind, Fields, Link, Matcher, MirrorDone, MirrorOp, PriorUpdate, Severity, SeverityMap,
+    Silence, SilenceOp, Silences, SourceAck, Status,
 };
 use chrono::{DateTime, Utc};
 use reqwest::Method;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -161,9 +161,9 @@ pub struct AlertmanagerSource {
 #[serde(rename_all = "camelCase")]
 struct AmAlert {
     #[serde(default)]
-    labels: BTreeMap<String, String>,
+    labels: Fields,
     #[serde(default)]
-    annotations: BTreeMap<String, String>,
+    annotations: Fields,
     fingerprint: String,
     #[serde(with = "crate::model::timestamp")]
     starts_at: DateTime<Utc>,
@@ -253,8 +253,8 @@ impl Mapping {
         } else {
             (Status::Firing, None)
         };
-        let alertname = a.labels.get("alertname").cloned();
-        let summary = a.annotations.get("summary").cloned();
+        let alertname = a.labels.get("alertname").map(str::to_owned);
+        let summary = a.annotations.get("summary").map(str::to_owned);
         let title = match (alertname, summary) {
             (Some(n), Some(s)) => format!("{n}: {s}"),
             (Some(n), None) => n,
@@ -271,7 +271,7 @@ impl Mapping {
         };
         let mut links = Vec::new();
         if let Some(rb) = a.annotations.get("runbook_url").or_else(|| a.annotations.get("runbook")) {
-            links.push(Link { kind: "runbook".into(), url: rb.clone() });
+            links.push(Link { kind: "runbook".into(), url: rb.to_owned() });
         }
         if !a.generator_url.is_empty() {
             links.push(Link { kind: "source".into(), url: a.generator_url.clone() });
@@ -284,8 +284,8 @@ impl Mapping {
             status,
             started_at: a.starts_at,
             updated_at: a.updated_at.unwrap_or(a.starts_at),
-            host: a.labels.get("instance").cloned(),
-            service: a.labels.get("service").or_else(|| a.labels.get("job")).cloned(),
+            host: a.labels.get("instance").map(str::to_owned),
+            service: a.labels.get("service").or_else(|| a.labels.get("job")).map(str::to_owned),
             labels: a.labels,
             annotations: a.annotations,
             links,
@@ -837,7 +837,7 @@ fn matcher_of(v: &Value) -> Option<Matcher> {
 
 /// Whether klaxon made `s` to acknowledge the alert with `labels`: an ACK! comment with
 /// klaxon's op mark, matching exactly those labels, each for equality.
-fn made_for(s: &AmSilence, labels: &BTreeMap<String, String>) -> bool {
+fn made_for(s: &AmSilence, labels: &Fields) -> bool {
     if !s.is_ack() || !super::has_mark(&s.comment) || labels.is_empty() || s.matchers.len() != labels.len() {
         return false;
     }
@@ -846,7 +846,7 @@ fn made_for(s: &AmSilence, labels: &BTreeMap<String, String>) -> bool {
         let value = m.get("value").and_then(Value::as_str);
         let plain = !m.get("isRegex").and_then(Value::as_bool).unwrap_or(false)
             && m.get("isEqual").and_then(Value::as_bool).unwrap_or(true);
-        plain && name.is_some_and(|n| labels.get(n).map(String::as_str) == value)
+        plain && name.is_some_and(|n| labels.get(n) == value)
     })
 }
 
@@ -910,8 +910,7 @@ mod tests {
 
     #[test]
     fn only_klaxons_ack_silences_on_exactly_the_alerts_labels_count_as_made_for_it() {
-        let labels: BTreeMap<String, String> =
-            [("alertname", "CpuHot"), ("instance", "db-1")].map(|(k, v)| (k.into(), v.into())).into();
+        let labels = Fields::from([("alertname", "CpuHot"), ("instance", "db-1")]);
         let silence = |comment: &str, matchers: Value| -> AmSilence {
             serde_json::from_value(json!({
                 "id": "s1", "status": {"state": "active"}, "matchers": matchers, "comment": comment,

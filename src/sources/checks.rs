@@ -3,7 +3,7 @@
 
 use super::{AlertSource, KindConfig, PollFuture, SourceConfig, SourceError};
 use crate::config::{At, Problems, SecretRef, duration};
-use crate::model::{Alert, AlertKey, Severity, Status};
+use crate::model::{Alert, AlertKey, Fields, Severity, Status};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
@@ -168,8 +168,8 @@ pub struct Failure {
     pub check: &'static str,
     pub severity: Severity,
     pub text: String,
-    pub labels: BTreeMap<String, String>,
-    pub annotations: BTreeMap<String, String>,
+    pub labels: Fields,
+    pub annotations: Fields,
     pub runbook: Option<&'static str>,
 }
 
@@ -211,15 +211,15 @@ impl ChecksSource {
             .map(|f| {
                 let started_at = *since.entry(f.id.clone()).or_insert(now);
                 let mut labels = f.labels;
-                labels.insert("alertname".into(), f.id.clone());
-                labels.insert("check".into(), f.check.into());
-                labels.insert("severity".into(), f.severity.name().into());
-                labels.insert("instance".into(), self.hostname.clone());
+                labels.insert("alertname", f.id.clone());
+                labels.insert("check", f.check);
+                labels.insert("severity", f.severity.name());
+                labels.insert("instance", self.hostname.clone());
                 let mut annotations = f.annotations;
-                annotations.insert("summary".into(), f.text.clone());
+                annotations.insert("summary", f.text.clone());
                 let mut links = Vec::new();
                 if let Some(rb) = f.runbook {
-                    annotations.insert("runbook_url".into(), rb.into());
+                    annotations.insert("runbook_url", rb);
                     links.push(crate::model::Link { kind: "runbook".into(), url: rb.into() });
                 }
                 Alert {
@@ -283,7 +283,7 @@ fn host_failures(cfg: &ChecksConfig) -> Result<Vec<Failure>, SourceError> {
                 severity: sev,
                 text: format!("{pct:.1}% of {m} used (warning at {}%, high at {}%)", cfg.disk.warning, cfg.disk.high),
                 labels: [("mount".to_string(), m), ("fstype".to_string(), fstype)].into(),
-                annotations: BTreeMap::new(),
+                annotations: Fields::new(),
                 runbook: Some("disk-filling"),
             });
         }
@@ -307,8 +307,8 @@ fn host_failures(cfg: &ChecksConfig) -> Result<Vec<Failure>, SourceError> {
                 cfg.load.warning,
                 cfg.load.high
             ),
-            labels: BTreeMap::new(),
-            annotations: BTreeMap::new(),
+            labels: Fields::new(),
+            annotations: Fields::new(),
             runbook: Some("high-load"),
         });
     }
@@ -325,8 +325,8 @@ fn host_failures(cfg: &ChecksConfig) -> Result<Vec<Failure>, SourceError> {
                 "{pct:.1}% of memory in use (warning at {}%, high at {}%)",
                 cfg.memory.warning, cfg.memory.high
             ),
-            labels: BTreeMap::new(),
-            annotations: BTreeMap::new(),
+            labels: Fields::new(),
+            annotations: Fields::new(),
             runbook: Some("memory-pressure"),
         });
     }
@@ -380,7 +380,7 @@ pub async fn run_command(cmd: &CommandCheck) -> Option<Failure> {
         check: "command",
         severity: cmd.unknown,
         text,
-        labels: BTreeMap::new(),
+        labels: Fields::new(),
         annotations: [("command".to_string(), program_name(&cmd.argv))].into(),
         runbook: None,
     };
@@ -427,19 +427,19 @@ pub async fn run_command(cmd: &CommandCheck) -> Option<Failure> {
         Some(n) => return Some(unknown(format!("exit status {n}: {}", parsed.text))),
         None => return Some(unknown(format!("killed by a signal: {}", parsed.text))),
     };
-    let mut annotations: BTreeMap<String, String> = [("command".to_string(), program_name(&cmd.argv))].into();
+    let mut annotations = Fields::from([("command".to_string(), program_name(&cmd.argv))]);
     if !parsed.perfdata.is_empty() {
-        annotations.insert("perfdata".into(), parsed.perfdata);
+        annotations.insert("perfdata", parsed.perfdata);
     }
     if !parsed.long_text.is_empty() {
-        annotations.insert("output".into(), parsed.long_text);
+        annotations.insert("output", parsed.long_text);
     }
     Some(Failure {
         id: cmd.name.clone(),
         check: "command",
         severity,
         text: if parsed.text.is_empty() { format!("exit status {}", status.code().unwrap_or(-1)) } else { parsed.text },
-        labels: BTreeMap::new(),
+        labels: Fields::new(),
         annotations,
         runbook: None,
     })

@@ -15,7 +15,9 @@ use super::{marked_note, op_mark, priority_severity};
 use crate::config::{At, Problems, SecretField, opt_duration};
 use crate::http::Limits;
 use crate::model::Status;
-use crate::model::{Alert, AlertKey, EntryKind, Link, MirrorDone, MirrorOp, PriorUpdate, Severity, SeverityMap};
+use crate::model::{
+    Alert, AlertKey, EntryKind, Fields, Link, MirrorDone, MirrorOp, PriorUpdate, Severity, SeverityMap,
+};
 use crate::vendors::{VendorClient, segment};
 use chrono::{DateTime, TimeZone, Utc};
 use reqwest::Method;
@@ -241,7 +243,7 @@ impl DatadogSource {
             "Warn" => Severity::Warning,
             _ => Severity::Average,
         });
-        let mut labels = BTreeMap::new();
+        let mut labels = Fields::new();
         // Tags and the group's parts ("host:db-1,env:prod") as labels.
         for t in m.tags.iter().map(String::as_str).chain(group.into_iter().flat_map(|g| g.split(','))) {
             let (k, v) = t.split_once(':').unwrap_or((t, ""));
@@ -249,10 +251,10 @@ impl DatadogSource {
                 labels.insert(k.trim().to_owned(), v.trim().to_owned());
             }
         }
-        labels.insert("monitor_id".into(), m.id.to_string());
-        labels.insert("state".into(), state.to_owned());
+        labels.insert("monitor_id", m.id.to_string());
+        labels.insert("state", state.to_owned());
         if let Some(p) = m.priority {
-            labels.insert("priority".into(), format!("P{p}"));
+            labels.insert("priority", format!("P{p}"));
         }
         let id = match group.filter(|g| *g != "*") {
             Some(g) => format!("{}:{}", m.id, crate::sanitize::sanitize_line(g).replace('/', "_")),
@@ -264,9 +266,9 @@ impl DatadogSource {
             (Status::Suppressed, Some("muted by a Datadog downtime".to_owned()))
         };
         let started = at.unwrap_or_default();
-        let mut annotations = BTreeMap::new();
+        let mut annotations = Fields::new();
         if !m.message.is_empty() {
-            annotations.insert("message".into(), m.message.clone());
+            annotations.insert("message", m.message.clone());
         }
         Alert {
             key: AlertKey::new(&self.name, &id),
@@ -278,8 +280,8 @@ impl DatadogSource {
             status,
             started_at: started,
             updated_at: started,
-            host: labels.get("host").cloned(),
-            service: labels.get("service").cloned(),
+            host: labels.get("host").map(str::to_owned),
+            service: labels.get("service").map(str::to_owned),
             labels,
             annotations,
             links: vec![Link { kind: "source".into(), url: format!("{}/monitors/{}", self.app_url(), m.id) }],

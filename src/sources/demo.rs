@@ -268,7 +268,7 @@ mod tests {
         let find = |m: i64| {
             d.alerts_at(cycle_start() + chrono::Duration::minutes(m))
                 .into_iter()
-                .find(|a| a.labels["alertname"] == "HighErrorRate")
+                .find(|a| &a.labels["alertname"] == "HighErrorRate")
         };
         let (a, b) = (find(1).unwrap(), find(13).unwrap());
         assert_eq!(a.key, b.key);
@@ -292,7 +292,7 @@ mod tests {
         let map = SeverityMap::new([("critical".to_string(), Severity::Average)]);
         let d = DemoSource::new("demo", &DemoConfig { seed: 0, cycle: Duration::from_secs(1800) }, map);
         let alerts = d.alerts_at(cycle_start() + chrono::Duration::minutes(5));
-        let down = alerts.iter().find(|a| a.labels["alertname"] == "InstanceDown").unwrap();
+        let down = alerts.iter().find(|a| &a.labels["alertname"] == "InstanceDown").unwrap();
         assert_eq!(down.severity, Severity::Average);
     }
 }

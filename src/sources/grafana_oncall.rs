@@ -14,7 +14,9 @@ use super::{AlertSource, KindConfig, MirrorFuture, PollFuture, SourceConfig, Sou
 use super::{marked_note, op_mark, without_marks};
 use crate::config::{At, Problems, SecretField};
 use crate::http::Limits;
-use crate::model::{Alert, AlertKey, EntryKind, Link, MirrorDone, MirrorOp, PriorUpdate, Severity, SeverityMap};
+use crate::model::{
+    Alert, AlertKey, EntryKind, Fields, Link, MirrorDone, MirrorOp, PriorUpdate, Severity, SeverityMap,
+};
 use crate::model::{SourceAck, Status};
 use crate::vendors::{VendorClient, segment};
 use chrono::{DateTime, Utc};
@@ -213,8 +215,7 @@ impl GrafanaOncallSource {
     }
 
     fn to_alert(&self, g: Group) -> Alert {
-        let labels: BTreeMap<String, String> =
-            g.labels.iter().map(|l| (l.key.name.clone(), l.value.name.clone())).collect();
+        let labels: Fields = g.labels.iter().map(|l| (l.key.name.clone(), l.value.name.clone())).collect();
         let label = &self.cfg.severity_label;
         let (severity, guessed) = match labels.get(label).map(|raw| (raw, self.severity_map.known(raw))) {
             Some((_, Some(s))) => (s, None),
@@ -246,11 +247,13 @@ impl GrafanaOncallSource {
             .collect();
         links.sort_by_key(|l| l.kind != "web");
         let mut all_labels = labels;
-        if let Some(i) = g.integration_id.as_ref().filter(|i| !i.is_empty()) {
-            all_labels.entry("integration_id".into()).or_insert(i.clone());
+        if let Some(i) =
+            g.integration_id.as_ref().filter(|i| !i.is_empty() && !all_labels.contains_key("integration_id"))
+        {
+            all_labels.insert("integration_id", i.as_str());
         }
         if g.alerts_count > 1 {
-            all_labels.insert("alerts_count".into(), g.alerts_count.to_string());
+            all_labels.insert("alerts_count", g.alerts_count.to_string());
         }
         let id = crate::sanitize::sanitize_line(&g.id).replace('/', "_");
         let updated = [g.acknowledged_at, g.silenced_at].into_iter().flatten().max().unwrap_or(g.created_at);
@@ -261,10 +264,10 @@ impl GrafanaOncallSource {
             status,
             started_at: g.created_at,
             updated_at: updated.max(g.created_at),
-            host: all_labels.get("instance").or_else(|| all_labels.get("host")).cloned(),
-            service: all_labels.get("service").cloned(),
+            host: all_labels.get("instance").or_else(|| all_labels.get("host")).map(str::to_owned),
+            service: all_labels.get("service").map(str::to_owned),
             labels: all_labels,
-            annotations: BTreeMap::new(),
+            annotations: Fields::new(),
             links,
             source_acks,
             suppression,

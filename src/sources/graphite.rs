@@ -18,7 +18,7 @@
 use super::{AlertSource, KindConfig, PollFuture, SourceConfig, SourceError};
 use crate::config::{At, LOGIN_GOES, Login, Problems, duration, http_url_problem, opt_duration};
 use crate::http::{self, Limits};
-use crate::model::{Alert, AlertKey, Link, Severity, Status, WINDOW_ANNOTATION, Window};
+use crate::model::{Alert, AlertKey, Fields, Link, Severity, Status, WINDOW_ANNOTATION, Window};
 use chrono::{DateTime, TimeZone, Utc};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -571,14 +571,14 @@ impl GraphiteSource {
             }
         };
         let title = check.title.as_deref().map_or(default_title.clone(), fill);
-        let mut labels: BTreeMap<String, String> = check.labels.iter().map(|(k, v)| (k.clone(), fill(v))).collect();
-        labels.insert("alertname".into(), check.name.clone());
-        labels.insert("instance".into(), series.target.clone());
-        labels.insert("level".into(), level_word(&verdict).into());
-        labels.insert("severity".into(), severity.name().into());
-        let mut annotations = BTreeMap::from([("summary".to_string(), default_title)]);
+        let mut labels: Fields = check.labels.iter().map(|(k, v)| (k.clone(), fill(v))).collect();
+        labels.insert("alertname", check.name.clone());
+        labels.insert("instance", series.target.clone());
+        labels.insert("level", level_word(&verdict));
+        labels.insert("severity", severity.name());
+        let mut annotations = Fields::from([("summary", default_title)]);
         if let Verdict::Breach { value, .. } = &verdict {
-            annotations.insert("value".into(), Window::number(*value));
+            annotations.insert("value", Window::number(*value));
         }
         let window_start = now.timestamp().saturating_sub(check.window().as_secs() as i64);
         let window = Window {
@@ -587,11 +587,11 @@ impl GraphiteSource {
             critical: check.critical,
             above: check.direction == Direction::Above,
         };
-        annotations.insert(WINDOW_ANNOTATION.into(), window.encode());
+        annotations.insert(WINDOW_ANNOTATION, window.encode());
         let mut links = vec![Link { kind: "graph".into(), url: self.graph_url(check, series) }];
         if let Some(rb) = &check.runbook {
             let rb = fill(rb);
-            annotations.insert("runbook_url".into(), rb.clone());
+            annotations.insert("runbook_url", rb.clone());
             links.insert(0, Link { kind: "runbook".into(), url: rb });
         }
         let started_at = since.and_then(|t| Utc.timestamp_opt(t, 0).single());
@@ -602,8 +602,8 @@ impl GraphiteSource {
             status: Status::Firing,
             started_at: started_at.unwrap_or(now),
             updated_at: now,
-            host: labels.get("host").cloned(),
-            service: labels.get("service").cloned(),
+            host: labels.get("host").map(str::to_owned),
+            service: labels.get("service").map(str::to_owned),
             labels,
             annotations,
             links,
@@ -753,8 +753,8 @@ mod tests {
         let a = src.to_alerts(&c, &[s], now).remove(0);
         assert_eq!(a.title, "disk: web1 at 95.5 (over 90, critical) {x} {9} ams");
         assert_eq!(a.key.as_str(), "g/disk:servers.web1.disk");
-        assert_eq!(a.labels["host"], "web1");
-        assert_eq!(a.labels["instance"], "servers.web1.disk");
+        assert_eq!(&a.labels["host"], "web1");
+        assert_eq!(&a.labels["instance"], "servers.web1.disk");
         assert_eq!(a.host.as_deref(), Some("web1"));
         assert_eq!(a.link("runbook"), Some("https://wiki/servers/disk"));
         assert_eq!(a.severity, Severity::High);

@@ -16,12 +16,12 @@ use super::{AlertSource, KindConfig, MirrorFuture, PollFuture, SourceConfig, Sou
 use super::{op_mark as marker, without_marks as readable};
 use crate::config::{At, Problems, Secret, SecretField, http_url_problem, opt_duration};
 use crate::http::{self, HttpError, Limits};
-use crate::model::{Alert, AlertKey, EntryKind, Guessed, MirrorDone, MirrorOp, SourceAck};
+use crate::model::{Alert, AlertKey, EntryKind, Fields, Guessed, MirrorDone, MirrorOp, SourceAck};
 use chrono::{DateTime, TimeZone, Utc};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -516,19 +516,19 @@ impl Icinga2Source {
             let short = Target::of(&o.name).service.unwrap_or_default();
             (host_name, shown, Some(if a.display_name.is_empty() { short } else { a.display_name.clone() }))
         };
-        let mut labels = BTreeMap::new();
+        let mut labels = Fields::new();
         labels.insert("host".to_string(), host_name);
         if let Some(s) = Target::of(&o.name).service {
-            labels.insert("service".into(), s);
+            labels.insert("service", s);
         }
-        labels.insert("state".into(), state.name().into());
-        labels.insert("state_type".into(), if a.state_type >= 1.0 { "hard" } else { "soft" }.into());
-        let mut annotations = BTreeMap::new();
+        labels.insert("state", state.name());
+        labels.insert("state_type", if a.state_type >= 1.0 { "hard" } else { "soft" });
+        let mut annotations = Fields::new();
         if let Some(r) = &a.last_check_result {
             annotations.insert("output".to_string(), r.output.clone());
         }
         if let Some(n) = a.notes.as_ref().filter(|n| !n.trim().is_empty()) {
-            annotations.insert("notes".into(), n.clone());
+            annotations.insert("notes", n.clone());
         }
         let links = links(a.notes_url.as_deref().unwrap_or(""), a.action_url.as_deref().unwrap_or(""));
         let downtime =
@@ -537,7 +537,7 @@ impl Icinga2Source {
         if a.acknowledgement > 0.0
             && let Some(t) = at(a.acknowledgement_expiry)
         {
-            annotations.insert("acknowledgement_expires".into(), t.to_rfc3339());
+            annotations.insert("acknowledgement_expires", t.to_rfc3339());
         }
         // When the problem began: its hard state change; a soft state has only its own.
         let changed = if a.state_type >= 1.0 { at(a.last_hard_state_change) } else { None };

@@ -19,10 +19,10 @@ use super::check_states::{
 use super::{AlertSource, KindConfig, MirrorFuture, PollFuture, SourceConfig, SourceError};
 use super::{op_mark as marker, without_marks as readable};
 use crate::config::{At, Problems};
-use crate::model::{Alert, AlertKey, EntryKind, Guessed, MirrorDone, MirrorOp, SourceAck};
+use crate::model::{Alert, AlertKey, EntryKind, Fields, Guessed, MirrorDone, MirrorOp, SourceAck};
 use chrono::{DateTime, TimeZone, Utc};
 use serde::Deserialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -347,14 +347,14 @@ impl Reader {
             let host_shown = host_meta.map_or(host_name, |m| m.display.as_str()).to_owned();
             let service =
                 (!is_host).then(|| own.map_or(b.get("service_description"), |m| m.display.as_str()).to_owned());
-            let mut labels = BTreeMap::new();
+            let mut labels = Fields::new();
             labels.insert("host".to_string(), host_name.to_owned());
             if !is_host {
-                labels.insert("service".into(), b.get("service_description").to_owned());
+                labels.insert("service", b.get("service_description").to_owned());
             }
-            labels.insert("state".into(), state.name().into());
-            labels.insert("state_type".into(), if b.get("state_type") == "1" { "hard" } else { "soft" }.into());
-            let mut annotations = BTreeMap::new();
+            labels.insert("state", state.name());
+            labels.insert("state_type", if b.get("state_type") == "1" { "hard" } else { "soft" });
+            let mut annotations = Fields::new();
             let long = unescape(b.get("long_plugin_output"));
             let output = b.get("plugin_output");
             annotations.insert(
@@ -362,7 +362,7 @@ impl Reader {
                 if long.is_empty() { output.to_owned() } else { format!("{output}\n{long}") },
             );
             if let Some(n) = own.map(|m| m.notes.trim()).filter(|n| !n.is_empty()) {
-                annotations.insert("notes".into(), n.to_owned());
+                annotations.insert("notes", n.to_owned());
             }
             let links = own.map_or_else(Vec::new, |m| links(&m.notes_url, &m.action_url));
             let downtime = downtimes.get(&id).map(|d| check_states::Downtime {

@@ -13,14 +13,15 @@ use super::{AlertSource, KindConfig, MirrorFuture, PollFuture, SourceConfig, Sou
 use super::{marked_note, op_mark, priority_severity};
 use crate::config::{At, Problems, SecretField};
 use crate::http::Limits;
-use crate::model::{Alert, AlertKey, EntryKind, Link, MirrorDone, MirrorOp, PriorUpdate, Severity, SeverityMap};
+use crate::model::{
+    Alert, AlertKey, EntryKind, Fields, Link, MirrorDone, MirrorOp, PriorUpdate, Severity, SeverityMap,
+};
 use crate::model::{SourceAck, Status};
 use crate::vendors::{VendorClient, segment};
 use chrono::{DateTime, Utc};
 use reqwest::Method;
 use serde::Deserialize;
 use serde_json::json;
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -232,7 +233,7 @@ impl OpsgenieSource {
             Some(_) => None,
             None => Some(format!("priority {:?} is not P1..P5", a.priority)),
         };
-        let mut labels = BTreeMap::new();
+        let mut labels = Fields::new();
         // Tags as labels: "env:prod" is env = prod, a bare tag is itself with no value.
         for t in &a.tags {
             let (k, v) = t.split_once(':').unwrap_or((t.as_str(), ""));
@@ -244,7 +245,7 @@ impl OpsgenieSource {
             }
         }
         if a.count > 1 {
-            labels.insert("count".into(), a.count.to_string());
+            labels.insert("count", a.count.to_string());
         }
         let (status, suppression) = match (a.status.as_str(), a.snoozed, a.acknowledged) {
             ("closed", _, _) => (Status::Resolved, None),
@@ -271,9 +272,9 @@ impl OpsgenieSource {
             started_at: a.created_at,
             updated_at: a.updated_at.unwrap_or(a.created_at).max(a.created_at),
             host: None,
-            service: labels.get("service").cloned(),
+            service: labels.get("service").map(str::to_owned),
             labels,
-            annotations: BTreeMap::new(),
+            annotations: Fields::new(),
             links: vec![Link { kind: "source".into(), url: format!("{}/v2/alerts/{}", self.api.base, segment(&a.id)) }],
             source_acks,
             suppression,

@@ -14,14 +14,15 @@ use super::{AlertSource, KindConfig, MirrorFuture, PollFuture, SourceConfig, Sou
 use super::{marked_note, op_mark, priority_severity, without_marks};
 use crate::config::{At, Problems, SecretField};
 use crate::http::Limits;
-use crate::model::{Alert, AlertKey, EntryKind, Link, MirrorDone, MirrorOp, PriorUpdate, Severity, SeverityMap};
+use crate::model::{
+    Alert, AlertKey, EntryKind, Fields, Link, MirrorDone, MirrorOp, PriorUpdate, Severity, SeverityMap,
+};
 use crate::model::{SourceAck, Status};
 use crate::vendors::{VendorClient, segment};
 use chrono::{DateTime, Utc};
 use reqwest::Method;
 use serde::Deserialize;
 use serde_json::json;
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 /// `kind = "pagerduty"`: PagerDuty's open incidents.
@@ -275,7 +276,7 @@ impl PagerdutySource {
 
     fn to_alert(&self, i: Incident) -> Alert {
         let severity = self.severity(&i);
-        let mut labels = BTreeMap::new();
+        let mut labels = Fields::new();
         let mut put = |k: &str, v: &str| {
             if !v.is_empty() {
                 labels.insert(k.to_owned(), v.to_owned());
@@ -288,7 +289,7 @@ impl PagerdutySource {
         let assignees: Vec<&str> = i.assignments.iter().map(|a| a.assignee.summary.as_str()).collect();
         put("assignees", &assignees.join(", "));
         if let Some(n) = i.incident_number {
-            labels.insert("incident_number".into(), n.to_string());
+            labels.insert("incident_number", n.to_string());
         }
         let links = if i.html_url.is_empty() {
             Vec::new()
@@ -323,7 +324,7 @@ impl PagerdutySource {
             service: i.service.as_ref().map(|s| s.summary.clone()).filter(|s| !s.is_empty()),
             host: None,
             labels,
-            annotations: BTreeMap::new(),
+            annotations: Fields::new(),
             links,
             source_acks,
             suppression: None,

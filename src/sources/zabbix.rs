@@ -16,12 +16,13 @@ use super::{op_mark as marker, without_marks as readable};
 use crate::config::{At, Credentials, LOGIN_GOES, Login, Problems, Secret, http_url_problem};
 use crate::http::{self, Limits};
 use crate::model::{
-    Alert, AlertKey, EntryKind, Link, MirrorDone, MirrorOp, PriorUpdate, Severity, SeverityMap, SourceAck, Status,
+    Alert, AlertKey, EntryKind, Fields, Link, MirrorDone, MirrorOp, PriorUpdate, Severity, SeverityMap, SourceAck,
+    Status,
 };
 use chrono::{DateTime, TimeZone, Utc};
 use serde::{Deserialize, Deserializer};
 use serde_json::{Value, json};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -652,19 +653,23 @@ impl ZabbixSource {
     fn to_alert(&self, p: Problem, triggers: &HashMap<i64, Trigger>, users: &HashMap<i64, String>) -> Alert {
         let trigger = triggers.get(&p.objectid);
         let host = trigger.and_then(|t| t.hosts.first());
-        let mut labels: BTreeMap<String, String> = BTreeMap::new();
+        let mut labels = Fields::new();
         for t in &p.tags {
-            labels.entry(t.tag.clone()).and_modify(|v| *v = format!("{v}, {}", t.value)).or_insert(t.value.clone());
+            let value = match labels.get(&t.tag) {
+                Some(v) => format!("{v}, {}", t.value),
+                None => t.value.clone(),
+            };
+            labels.insert(t.tag.as_str(), value);
         }
         if let Some(h) = host {
-            labels.insert("host".into(), h.host.clone());
+            labels.insert("host", h.host.clone());
         }
-        labels.insert("triggerid".into(), p.objectid.to_string());
-        let mut annotations = BTreeMap::new();
+        labels.insert("triggerid", p.objectid.to_string());
+        let mut annotations = Fields::new();
         if !p.opdata.is_empty() {
-            annotations.insert("opdata".into(), p.opdata.clone());
+            annotations.insert("opdata", p.opdata.clone());
         }
-        annotations.insert("severity".into(), severity_name(p.severity).into());
+        annotations.insert("severity", severity_name(p.severity));
         let mut links = Vec::new();
         if let Some(url) = trigger.map(|t| t.url.trim()).filter(|u| !u.is_empty()) {
             links.push(Link { kind: "runbook".into(), url: url.to_owned() });
@@ -705,7 +710,7 @@ impl ZabbixSource {
             started_at: started,
             updated_at: updated,
             host: host.map(|h| if h.name.is_empty() { h.host.clone() } else { h.name.clone() }),
-            service: labels.get("service").or_else(|| labels.get("component")).cloned(),
+            service: labels.get("service").or_else(|| labels.get("component")).map(str::to_owned),
             labels,
             annotations,
             links,

@@ -15,10 +15,10 @@ pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
 use crate::config::{At, Problems, SecretField, SecretRef};
-use crate::model::{Alert, AlertKey, Entry, MirrorDone, MirrorOp, NewEntry, Ownership, Severity};
+use crate::model::{Alert, AlertKey, Entry, Fields, MirrorDone, MirrorOp, NewEntry, Ownership, Severity};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::PathBuf;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
@@ -165,7 +165,7 @@ pub trait Store: Send + Sync {
 
     /// Writes the entry and queues it for `source` in one transaction: the action is durable
     /// before anything is sent. Idempotent on the entry's op_id like `append`.
-    fn append_mirrored(&self, entry: &NewEntry, source: &str, labels: &BTreeMap<String, String>) -> Result<Entry>;
+    fn append_mirrored(&self, entry: &NewEntry, source: &str, labels: &Fields) -> Result<Entry>;
 
     /// Actions not yet confirmed by their source, oldest first, as (op, source, next try).
     fn pending_mirrors(&self) -> Result<Vec<(MirrorOp, String, DateTime<Utc>)>>;

@@ -10,10 +10,10 @@
 use super::report::{self, Cell, Col, Param, Query, Run};
 use super::spool::{Queued, Spool};
 use super::{KnownAlert, Replay, Result, Store, StoreError, observe};
-use crate::model::{Alert, AlertKey, Entry, EntryKind, MirrorDone, MirrorOp, NewEntry, Ownership, Severity};
+use crate::model::{Alert, AlertKey, Entry, EntryKind, Fields, MirrorDone, MirrorOp, NewEntry, Ownership, Severity};
 use chrono::{DateTime, Utc};
 use postgres::{Client, Config, GenericClient, Row, Transaction};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Mutex, mpsc};
 use std::time::{Duration, Instant};
@@ -314,7 +314,7 @@ impl PgStore {
     fn write_now(
         &self,
         entry: NewEntry,
-        mirror: Option<(String, BTreeMap<String, String>)>,
+        mirror: Option<(String, Fields)>,
         queued: Option<Option<Option<String>>>,
     ) -> std::result::Result<Entry, Fail> {
         self.call(move |c| {
@@ -362,7 +362,7 @@ impl PgStore {
 
     /// A person's action: to the database when it is reachable and nothing waits before it,
     /// else into the spool. Either way it is durable when this returns.
-    fn write(&self, entry: &NewEntry, mirror: Option<(&str, &BTreeMap<String, String>)>) -> Result<Entry> {
+    fn write(&self, entry: &NewEntry, mirror: Option<(&str, &Fields)>) -> Result<Entry> {
         // Nothing overtakes what already waits here: replay it first.
         let empty = self.spool.len()? == 0 || self.replay().waiting == 0;
         if empty {
@@ -531,7 +531,7 @@ impl Store for PgStore {
         self.write(entry, None)
     }
 
-    fn append_mirrored(&self, entry: &NewEntry, source: &str, labels: &BTreeMap<String, String>) -> Result<Entry> {
+    fn append_mirrored(&self, entry: &NewEntry, source: &str, labels: &Fields) -> Result<Entry> {
         self.write(entry, Some((source, labels)))
     }
 

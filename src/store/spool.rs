@@ -4,10 +4,9 @@
 //! repeat because the backend stores each op_id once.
 
 use super::{Result, StoreError};
-use crate::model::{AlertKey, NewEntry};
+use crate::model::{AlertKey, Fields, NewEntry};
 use chrono::Utc;
 use rusqlite::{Connection, TransactionBehavior, params};
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -17,7 +16,7 @@ use std::time::Duration;
 pub struct Queued {
     pub seq: i64,
     pub entry: NewEntry,
-    pub mirror: Option<(String, BTreeMap<String, String>)>,
+    pub mirror: Option<(String, Fields)>,
     /// A page this host sent while the backend was away, with what the receiver called it:
     /// its outbox row is written as done when the entry reaches the backend.
     pub sent: Option<Option<String>>,
@@ -77,7 +76,7 @@ impl Spool {
     }
 
     /// Queues an action; on disk when this returns. Returns its place in the queue.
-    pub fn push(&self, entry: &NewEntry, mirror: Option<(&str, &BTreeMap<String, String>)>) -> Result<i64> {
+    pub fn push(&self, entry: &NewEntry, mirror: Option<(&str, &Fields)>) -> Result<i64> {
         let json = serde_json::to_string(entry).map_err(|e| self.err(e))?;
         let labels = mirror.map(|(_, l)| serde_json::to_string(l)).transpose().map_err(|e| self.err(e))?;
         self.with(|c| {
@@ -117,9 +116,9 @@ impl Spool {
         rows.into_iter()
             .map(|(seq, entry, source, labels, sent_at, remote_id)| {
                 let entry: NewEntry = serde_json::from_str(&entry).map_err(|e| self.err(format!("item {seq}: {e}")))?;
-                let labels: BTreeMap<String, String> = match labels {
+                let labels: Fields = match labels {
                     Some(l) => serde_json::from_str(&l).map_err(|e| self.err(format!("item {seq}: {e}")))?,
-                    None => BTreeMap::new(),
+                    None => Fields::new(),
                 };
                 Ok(Queued { seq, entry, mirror: source.map(|s| (s, labels)), sent: sent_at.map(|_| remote_id) })
             })
@@ -171,7 +170,7 @@ mod tests {
         let key = AlertKey::new("prod", "a");
         let ack = NewEntry::new(key.clone(), EntryKind::Acked, "alice", "");
         let note = NewEntry::new(key.clone(), EntryKind::Note, "alice", "looking");
-        let labels = BTreeMap::from([("alertname".to_string(), "Down".to_string())]);
+        let labels = Fields::from([("alertname", "Down")]);
         {
             let spool = Spool::open(&path, "db1").unwrap();
             spool.push(&ack, Some(("prod", &labels))).unwrap();

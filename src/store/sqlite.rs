@@ -3,10 +3,10 @@
 
 use super::report::{self, Cell, Col, Param, Query};
 use super::{KnownAlert, Observed, ReadAhead, Result, Store, StoreError, observe};
-use crate::model::{Alert, AlertKey, Entry, EntryKind, MirrorDone, MirrorOp, NewEntry, Ownership, Severity};
+use crate::model::{Alert, AlertKey, Entry, EntryKind, Fields, MirrorDone, MirrorOp, NewEntry, Ownership, Severity};
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -369,7 +369,7 @@ impl Store for SqliteStore {
         })
     }
 
-    fn append_mirrored(&self, entry: &NewEntry, source: &str, labels: &BTreeMap<String, String>) -> Result<Entry> {
+    fn append_mirrored(&self, entry: &NewEntry, source: &str, labels: &Fields) -> Result<Entry> {
         self.with(|c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let stored = insert_entry(&tx, entry)?;

@@ -69,10 +69,7 @@ async fn monitors_page_by_id_offset_one_alert_per_group_priority_then_state() {
     assert_eq!(by("12:host:web-1").severity.name(), "warning", "no priority: Warn");
     assert_eq!(by("12:host:web-2").severity.name(), "average", "no priority: No Data");
     let a = by("11:host:db-1,env:prod");
-    assert_eq!(
-        (a.labels["host"].as_str(), a.labels["env"].as_str(), a.labels["team"].as_str()),
-        ("db-1", "prod", "db")
-    );
+    assert_eq!((&a.labels["host"], &a.labels["env"], &a.labels["team"]), ("db-1", "prod", "db"));
     assert_eq!(a.title, "Monitor 11 (host:db-1,env:prod)");
 }
 

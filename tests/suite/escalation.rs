@@ -10,7 +10,6 @@ use common::servers::free_port;
 use klaxon::escalation::{AUTO_ACTOR, PAGER, auto_op_id};
 use klaxon::model::{AlertKey, EntryKind, NewEntry};
 use klaxon::store::{SqliteStore, Store};
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 use wiremock::matchers::{body_partial_json, header, method, path};
@@ -156,7 +155,7 @@ async fn automatic_escalation_from_two_consoles_is_one_entry_and_one_page() {
         let mut entry =
             NewEntry::new(key.clone(), EntryKind::Escalated, AUTO_ACTOR, "paged bob (secondary)").with_level(1);
         entry.op_id = auto_op_id(&key, started, 1);
-        store.append_mirrored(&entry, PAGER, &BTreeMap::new()).unwrap();
+        store.append_mirrored(&entry, PAGER, &klaxon::model::Fields::new()).unwrap();
     }
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&db).unwrap());
     assert_eq!(store.timeline(&key).unwrap().len(), 1);
@@ -171,7 +170,7 @@ async fn automatic_escalation_from_two_consoles_is_one_entry_and_one_page() {
     // A third console deciding it later writes nothing new either.
     let mut again = NewEntry::new(key.clone(), EntryKind::Escalated, AUTO_ACTOR, "paged bob (secondary)").with_level(1);
     again.op_id = auto_op_id(&key, started, 1);
-    store.append_mirrored(&again, PAGER, &BTreeMap::new()).unwrap();
+    store.append_mirrored(&again, PAGER, &klaxon::model::Fields::new()).unwrap();
     klaxon::sync::drain(store.clone(), &targets, true).await;
     assert_eq!(store.timeline(&key).unwrap().len(), 1);
     assert_eq!(server.received_requests().await.unwrap().len(), 1, "one page");
@@ -286,9 +285,9 @@ async fn a_stuck_page_does_not_hold_back_the_same_alerts_ack_at_its_source() {
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("k.db")).unwrap());
     let key = AlertKey::new("demo", "a1");
     let page = NewEntry::new(key.clone(), EntryKind::Escalated, "tester", "paged bob (secondary)").with_level(1);
-    store.append_mirrored(&page, PAGER, &BTreeMap::new()).unwrap();
+    store.append_mirrored(&page, PAGER, &klaxon::model::Fields::new()).unwrap();
     let ack = NewEntry::new(key.clone(), EntryKind::Acked, "bob", "on it");
-    store.append_mirrored(&ack, "demo", &BTreeMap::new()).unwrap();
+    store.append_mirrored(&ack, "demo", &klaxon::model::Fields::new()).unwrap();
 
     let cfg = klaxon::settings::parse("[[sources]]\nname = \"demo\"\nkind = \"demo\"\n", "t.toml").unwrap();
     let counting = Arc::new(Counting(Default::default()));

@@ -55,7 +55,7 @@ async fn groups_per_state_to_the_last_page_with_labels_and_the_raw_token() {
     );
     assert!(reqs.iter().all(|r| r.headers["Authorization"] == TOKEN), "the token as it is, no Bearer");
     let by = |id: &str| alerts.iter().find(|a| a.key.id() == id).unwrap();
-    assert_eq!((by("IFIRE1").severity.name(), by("IFIRE1").labels["team"].as_str()), ("disaster", "db"));
+    assert_eq!((by("IFIRE1").severity.name(), &by("IFIRE1").labels["team"]), ("disaster", "db"));
     assert_eq!(by("IFIRE3").severity.name(), "warning");
     assert!(by("IFIRE2").guessed.severity.is_some(), "no severity label: the default, marked");
     assert_eq!((by("IACK").status.name(), by("IACK").source_acks[0].by.as_str()), ("acknowledged", "UCGEIXI1MR1NZ"));

@@ -132,7 +132,7 @@ fn detail_pane_draws_the_window_with_its_thresholds() {
     let mut values: Vec<Option<f64>> = (0..14).map(|i| Some(40.0 + f64::from(i) * 2.5)).collect();
     values.extend([None, None, Some(84.0), Some(91.0), Some(95.0), None, Some(96.5)]);
     let window = Window { values, warning: Some(80.0), critical: Some(90.0), above: true };
-    a.annotations.insert(WINDOW_ANNOTATION.into(), window.encode());
+    a.annotations.insert(WINDOW_ANNOTATION, window.encode());
     let state = common::alerts::state_with(100, 30, vec![("graphite".into(), vec![a])]);
     let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(100, 30)).unwrap();
     terminal.draw(|f| klaxon::ui::view(&state, &klaxon::config::theme::Theme::default(), f)).unwrap();

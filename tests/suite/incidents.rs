@@ -133,7 +133,7 @@ fn postgres_stopped_mid_incident_loses_nothing_and_the_update_goes_to_the_outbox
     let close = event(id, "alice", Event::Closed { summary: "failed over".into() });
     let written = [
         alice.append(&role).unwrap(),
-        alice.append_mirrored(&update, "@chat:team", &BTreeMap::new()).unwrap(),
+        alice.append_mirrored(&update, "@chat:team", &klaxon::model::Fields::new()).unwrap(),
         alice.append(&pin).unwrap(),
         alice.append(&close).unwrap(),
     ];

@@ -32,14 +32,14 @@ fn config_error(toml: &str) -> String {
 /// `prod/d1`, an InstanceDown on db that started 50 minutes before t0.
 fn db_alert() -> Alert {
     let mut a = alert("prod", "d1", Severity::Disaster, 50, "InstanceDown", "db");
-    a.labels.insert("instance".into(), "db-1:9100".into());
+    a.labels.insert("instance", "db-1:9100");
     a
 }
 
 /// The alert with an instance label written to break out of any query it lands in.
 fn hostile_alert() -> Alert {
     let mut a = db_alert();
-    a.labels.insert("instance".into(), "x\" OR * OR \"y\\\" | delete\nindex=*".into());
+    a.labels.insert("instance", "x\" OR * OR \"y\\\" | delete\nindex=*");
     a
 }
 
@@ -721,7 +721,7 @@ async fn splunk_quotes_values_refuses_wildcards_and_hides_the_token() {
     let Err(Outcome::Skipped(why)) = src.fetch_once(&hostile_alert(), t0()).await else { panic!() };
     assert!(why.contains("wildcard"), "{why}");
     let mut quotes = db_alert();
-    quotes.labels.insert("instance".into(), "x\" OR host=\"y\\\" | delete\n".into());
+    quotes.labels.insert("instance", "x\" OR host=\"y\\\" | delete\n");
     assert!(src.fetch_once(&quotes, t0()).await.unwrap().is_empty());
     let search = form(&server.received_requests().await.unwrap()[0])["search"].clone();
     let (value, rest) = read_phrase(search.strip_prefix("search index=app host=").unwrap()).unwrap();
@@ -1000,7 +1000,7 @@ async fn sumologic_quotes_values_and_refuses_wildcards() {
     let Err(Outcome::Skipped(why)) = src.fetch_once(&hostile_alert(), t0()).await else { panic!() };
     assert!(why.contains("wildcard"), "{why}");
     let mut quotes = db_alert();
-    quotes.labels.insert("instance".into(), "x\" or _sourceHost=\"y\\\" | count\n".into());
+    quotes.labels.insert("instance", "x\" or _sourceHost=\"y\\\" | count\n");
     assert!(src.fetch_once(&quotes, t0()).await.unwrap().is_empty());
     let create = server.received_requests().await.unwrap().into_iter().find(|r| r.method.as_str() == "POST").unwrap();
     let q = body_json(&create)["query"].as_str().unwrap().to_owned();

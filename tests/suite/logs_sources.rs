@@ -22,7 +22,7 @@ fn configured(toml: &str, base: Option<&Path>) -> Configured {
 /// `prod/d1`, an InstanceDown on db that started 50 minutes before t0.
 fn db_alert() -> Alert {
     let mut a = alert("prod", "d1", Severity::Disaster, 50, "InstanceDown", "db");
-    a.labels.insert("instance".into(), "db-1:9100".into());
+    a.labels.insert("instance", "db-1:9100");
     a
 }
 

@@ -61,7 +61,7 @@ async fn open_alerts_page_by_offset_with_the_documented_query_and_key() {
     }
     let by = |id: &str| alerts.iter().find(|a| a.key.id() == id).unwrap();
     assert_eq!((by("hot").severity.name(), by("hot").status.name()), ("disaster", "acknowledged"));
-    assert_eq!(by("hot").labels["env"], "prod", "tags are labels");
+    assert_eq!(&by("hot").labels["env"], "prod", "tags are labels");
     assert!(by("hot").labels.contains_key("db"));
     assert_eq!(by("hot").source_acks[0].by, "bob@example.com", "who acknowledged owns it");
     assert_eq!(by("info").severity.name(), "information");

@@ -74,7 +74,7 @@ async fn open_incidents_page_to_the_last_page_with_the_documented_query_and_head
     assert_eq!(by("PHOT").source_acks[0].by, "Bob Ops", "the acknowledger owns it");
     assert_eq!(by("PMID").severity.name(), "high");
     assert_eq!(by("PINC005").severity.name(), "warning");
-    assert_eq!(by("PMID").labels["assignees"], "Alice Ops");
+    assert_eq!(&by("PMID").labels["assignees"], "Alice Ops");
     assert_eq!(by("PMID").service.as_deref(), Some("checkout"));
     assert_eq!(by("PMID").links[0].url, "https://acme.pagerduty.com/incidents/PMID");
 }

@@ -83,7 +83,7 @@ fn line_clean(s: &str) -> bool {
 fn alert_clean(a: &Alert, source: &str) -> Result<(), String> {
     let one_line = [a.key.as_str(), a.title.as_str()]
         .into_iter()
-        .chain(a.labels.iter().flat_map(|(k, v)| [k.as_str(), v.as_str()]))
+        .chain(a.labels.iter().flat_map(|(k, v)| [k, v]))
         .chain(a.host.as_deref())
         .chain(a.service.as_deref())
         .chain(a.suppression.as_deref())
@@ -92,11 +92,7 @@ fn alert_clean(a: &Alert, source: &str) -> Result<(), String> {
     for s in one_line {
         holds(line_clean(s), || format!("not clean or not one line: {s:?} in {a:?}"))?;
     }
-    let multi = a
-        .annotations
-        .iter()
-        .flat_map(|(k, v)| [k.as_str(), v.as_str()])
-        .chain(a.source_acks.iter().map(|s| s.text.as_str()));
+    let multi = a.annotations.iter().flat_map(|(k, v)| [k, v]).chain(a.source_acks.iter().map(|s| s.text.as_str()));
     for s in multi {
         holds(is_clean(s), || format!("not clean: {s:?} in {a:?}"))?;
     }

@@ -7,7 +7,7 @@ use crate::common;
 use common::postgres::Postgres;
 use klaxon::model::{AlertKey, Entry, EntryKind, NewEntry};
 use klaxon::store::{Follower, PgStore, Store};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::path::Path;
 use std::sync::mpsc;
 use std::sync::{Arc, Barrier};
@@ -117,7 +117,7 @@ fn acting_while_postgres_is_down_loses_nothing_and_duplicates_nothing() {
     store.append(&NewEntry::new(key(), EntryKind::Acked, "alice", "")).unwrap();
 
     pg.stop();
-    let labels = BTreeMap::from([("alertname".to_string(), "Down".to_string())]);
+    let labels = klaxon::model::Fields::from([("alertname", "Down")]);
     let notes: Vec<Entry> = (1..=3)
         .map(|i| store.append(&NewEntry::new(key(), EntryKind::Note, "alice", &format!("note {i}"))).unwrap())
         .collect();
@@ -301,7 +301,7 @@ fn the_outbox_lease_keeps_two_consoles_from_sending_one_action_and_a_failure_rel
     let Some(pg) = Postgres::start() else { return };
     let tmp = tempfile::tempdir().unwrap();
     let (one, two) = (open(&pg, "postgres", &tmp.path().join("1.db")), open(&pg, "postgres", &tmp.path().join("2.db")));
-    let labels = BTreeMap::from([("alertname".to_string(), "Down".to_string())]);
+    let labels = klaxon::model::Fields::from([("alertname", "Down")]);
     let ack = one.append_mirrored(&NewEntry::new(key(), EntryKind::Acked, "alice", ""), "prod", &labels).unwrap();
     let note = one.append_mirrored(&NewEntry::new(key(), EntryKind::Note, "alice", "db"), "prod", &labels).unwrap();
     let due = |store: &PgStore| {

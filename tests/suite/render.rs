@@ -168,7 +168,7 @@ fn hostile_text_never_reaches_a_cell() {
             let mut a = alert("evil", &format!("x{i}"), Severity::High, i as i64, h, h);
             a.title = format!("{h} title");
             a.labels.insert(h.to_string(), h.to_string());
-            a.annotations.insert("description".into(), format!("{h}\nsecond {h}"));
+            a.annotations.insert("description", format!("{h}\nsecond {h}"));
             a.sanitized() // what the poller does at the border to every alert a source returns
         })
         .collect();

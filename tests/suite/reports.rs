@@ -77,7 +77,7 @@ fn alert(key: &str, name: &str, service: Option<&str>, sev: Severity, at: DateTi
         started_at: at,
         updated_at: at,
         labels: [("alertname".to_string(), name.to_string())].into(),
-        annotations: BTreeMap::new(),
+        annotations: Default::default(),
         host: None,
         service: service.map(str::to_owned),
         links: vec![],
@@ -719,7 +719,7 @@ fn enter_on_a_noisy_alert_filters_the_list_to_it() {
     // On the board: the noisy DiskFull on db, the same alert name on another service, and
     // an alert with no alertname label (named by its title) and no service.
     let mut zabbix = alert("zbx/heartbeat", "Heartbeat", None, Severity::Information, until());
-    zabbix.labels.clear();
+    zabbix.labels = Default::default();
     zabbix.title = "Heartbeat".into();
     let board = vec![
         alert(DISK, "DiskFull", Some("db"), Severity::High, until()),

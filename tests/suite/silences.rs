@@ -332,7 +332,7 @@ fn a_bulk_silence_from_a_selection_is_one_silence_with_the_common_matchers() {
         };
         until(&mut state, &|s: &State| s.list.board.ranked().len() == 4).await;
         let instance =
-            |s: &State, k: &klaxon::model::AlertKey| s.list.board.get(k).unwrap().alert.labels["instance"].clone();
+            |s: &State, k: &klaxon::model::AlertKey| s.list.board.get(k).unwrap().alert.labels["instance"].to_owned();
         let chosen: Vec<_> = state
             .list
             .board
@@ -388,5 +388,5 @@ fn a_bulk_silence_from_a_selection_is_one_silence_with_the_common_matchers() {
     });
     let screen = draw(&state);
     assert!(screen.contains("3 hidden: 3 silenced, 0 inhibited (h)"), "{screen}");
-    assert_eq!(state.list.board.ranked()[0].alert.labels["instance"], "host-3:9100");
+    assert_eq!(&state.list.board.ranked()[0].alert.labels["instance"], "host-3:9100");
 }

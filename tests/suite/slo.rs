@@ -237,7 +237,6 @@ fn figures_from_a_real_prometheus_match_the_hand_computed_ones() {
 
 use klaxon::slo::files;
 use klaxon::slo::{Events, PrometheusConfig, Slo};
-use std::collections::BTreeMap;
 use std::path::Path;
 
 fn prom() -> PrometheusConfig {
@@ -254,8 +253,8 @@ fn read_err(text: &str) -> klaxon::config::ConfigError {
     files::read(text, Path::new("slos/x.yaml"), &prom()).expect_err("should be refused")
 }
 
-fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+fn labels(pairs: &[(&str, &str)]) -> klaxon::model::Fields {
+    pairs.iter().copied().collect()
 }
 
 const SLOTH: &str = r#"version: "prometheus/v1"
