@@ -975,6 +975,32 @@ mod tests {
         assert!(alerts.iter().all(|a| a.title.ends_with(": s[2J")), "sanitized where converted: {}", alerts[0].title);
     }
 
+    /// An alert that does not decode, deep in a long answer, refuses the answer in serde's
+    /// words for that alert (the converting thread had taken many alerts by then); an
+    /// answer cut off mid-array is refused as cut off.
+    #[test]
+    fn an_alert_that_does_not_decode_refuses_the_answer_in_its_own_words() {
+        let cfg = crate::settings::parse(
+            "[[sources]]\nname = \"prod\"\nkind = \"alertmanager\"\nurl = \"http://127.0.0.1:9\"\n",
+            "k.toml",
+        )
+        .unwrap();
+        let super::super::SourceKind::Alertmanager(am) = &cfg.sources[0].kind else { unreachable!() };
+        let source = AlertmanagerSource::new(&cfg.sources[0], am).unwrap();
+        let answer: Vec<Value> = (0..3000)
+            .map(|i| {
+                json!({"fingerprint": format!("{i:04}"), "labels": {"alertname": "A"},
+                       "startsAt": if i == 2500 { json!(5) } else { json!("2026-12-03T10:00:00Z") },
+                       "status": {"state": "active", "silencedBy": [], "inhibitedBy": []}})
+            })
+            .collect();
+        let bytes = serde_json::to_vec(&answer).unwrap();
+        let e = source.decode(&bytes, b"[]").unwrap_err().to_string();
+        assert!(e.contains("invalid type: integer `5`"), "{e}");
+        let e = source.decode(&bytes[..bytes.len() / 2], b"[]").unwrap_err().to_string();
+        assert!(e.contains("EOF while parsing a list"), "{e}");
+    }
+
     #[test]
     fn peers_are_named_by_host() {
         assert_eq!(peer("http://10.0.0.1:9093/api/v2"), "10.0.0.1:9093");
