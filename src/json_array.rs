@@ -100,7 +100,9 @@ impl<T: DeserializeOwned> ArrayStream<T> {
     /// The elements decoded since the last take, for a reader that hands them on while the
     /// rest is still arriving.
     pub fn take(&mut self) -> Vec<T> {
-        std::mem::take(&mut self.items)
+        // The next chunk likely holds as many: room for them at once, not grown to it.
+        let room = self.items.len();
+        std::mem::replace(&mut self.items, Vec::with_capacity(room))
     }
 
     /// The elements not taken yet, once the body has ended.
