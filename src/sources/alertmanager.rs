@@ -930,18 +930,23 @@ mod tests {
         assert!(!made_for(&silence("ACK! x [klaxon op 01ab]", fewer), &labels), "a wider silence is not this ack");
     }
 
-    /// Converted beside the decoding, the alerts keep the answer's order: the silenced ones,
-    /// converted only once `/silences` is read, go back where they were; a silence that is
-    /// not an ack hides its alert (`silenced` is off); a repeated fingerprint counts once.
-    #[test]
-    fn alerts_converted_while_decoding_keep_the_answers_order() {
+    /// A source named `prod` with the defaults, for [`AlertmanagerSource::decode`].
+    fn prod() -> AlertmanagerSource {
         let cfg = crate::settings::parse(
             "[[sources]]\nname = \"prod\"\nkind = \"alertmanager\"\nurl = \"http://127.0.0.1:9\"\n",
             "k.toml",
         )
         .unwrap();
         let super::super::SourceKind::Alertmanager(am) = &cfg.sources[0].kind else { unreachable!() };
-        let source = AlertmanagerSource::new(&cfg.sources[0], am).unwrap();
+        AlertmanagerSource::new(&cfg.sources[0], am).unwrap()
+    }
+
+    /// Converted beside the decoding, the alerts keep the answer's order: the silenced ones,
+    /// converted only once `/silences` is read, go back where they were; a silence that is
+    /// not an ack hides its alert (`silenced` is off); a repeated fingerprint counts once.
+    #[test]
+    fn alerts_converted_while_decoding_keep_the_answers_order() {
+        let source = prod();
         let alert = |fp: &str, silenced: &[&str]| {
             json!({"fingerprint": fp, "labels": {"alertname": format!("A{fp}"), "severity": "critical"},
                    "annotations": {"summary": "s\u{1b}[2J"}, "startsAt": "2026-12-03T10:00:00Z",
@@ -980,13 +985,7 @@ mod tests {
     /// answer cut off mid-array is refused as cut off.
     #[test]
     fn an_alert_that_does_not_decode_refuses_the_answer_in_its_own_words() {
-        let cfg = crate::settings::parse(
-            "[[sources]]\nname = \"prod\"\nkind = \"alertmanager\"\nurl = \"http://127.0.0.1:9\"\n",
-            "k.toml",
-        )
-        .unwrap();
-        let super::super::SourceKind::Alertmanager(am) = &cfg.sources[0].kind else { unreachable!() };
-        let source = AlertmanagerSource::new(&cfg.sources[0], am).unwrap();
+        let source = prod();
         let answer: Vec<Value> = (0..3000)
             .map(|i| {
                 json!({"fingerprint": format!("{i:04}"), "labels": {"alertname": "A"},
