@@ -61,8 +61,9 @@ impl Fields {
         self.0.iter().map(|(_, v)| &**v)
     }
 
-    /// Every key and value rewritten by `f` (whether a key's text, `true`, or a value's):
-    /// for the sanitizing border, which changes text but never which keys there are.
+    /// Every key and value offered to `f` (with `true` for a key): what it returns replaces
+    /// the text, None keeps it. For the sanitizing border: keys it rewrote are sorted again,
+    /// and two that became one keep the later value, as rebuilding a map would.
     pub fn rewrite(&mut self, mut f: impl FnMut(&str, bool) -> Option<String>) {
         let mut moved = false;
         for (k, v) in &mut self.0 {
