@@ -385,10 +385,13 @@ fn start_sources(session: &Session, tx: mpsc::Sender<Msg>, stop: watch::Receiver
                     Msg::CachedHead { source, alerts: head.alerts, total: head.total }
                 }
                 Event::Snapshot { source, alerts, fresh } => {
-                    // Ranked here, on a blocking thread: the task that answers keys only merges.
+                    // Ranked (and the shared snapshot copied, while the store still reads it)
+                    // on the background thread: the task that answers keys only merges.
                     let (mut w, name) = (std::mem::take(&mut watcher), source.clone());
                     let rank = move || {
-                        let ranked = timed("rank (off the UI task)", || Ranked::observed(&name, alerts, fresh, &mut w));
+                        let ranked = timed("rank (off the UI task)", || {
+                            Ranked::observed(&name, std::sync::Arc::unwrap_or_clone(alerts), fresh, &mut w)
+                        });
                         (ranked, w)
                     };
                     let (done, ranked) = tokio::sync::oneshot::channel();

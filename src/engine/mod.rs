@@ -9,7 +9,7 @@
 
 pub mod rules;
 
-use crate::model::{Alert, AlertKey, Board, Entry, EntryKind, Health, Notice, Watcher};
+use crate::model::{Alert, AlertKey, Board, Entry, EntryKind, Health, Notice, SharedAlerts, Watcher};
 use crate::session::Session;
 use crate::sources::AlertSource;
 use crate::sources::SourceConfig;
@@ -32,7 +32,7 @@ pub enum Event {
     /// at start while the rest is read (the whole snapshot follows, `fresh` false).
     CachedHead { source: String, head: crate::sources::cache::Head },
     /// A source's alerts; `fresh` false for the snapshot cached on disk, shown at start.
-    Snapshot { source: String, alerts: Vec<Alert>, fresh: bool },
+    Snapshot { source: String, alerts: SharedAlerts, fresh: bool },
     /// The store recorded a fresh snapshot: the lifecycle entries it wrote (often none).
     Recorded { source: String, entries: Vec<Entry> },
     /// The store did not record a fresh snapshot.
@@ -69,13 +69,15 @@ pub fn start(
         while let Some(event) = ev_rx.recv().await {
             match event {
                 SourceEvent::Snapshot { source, alerts, at, from_cache } => {
-                    let to_store = (!from_cache).then(|| alerts.clone());
+                    let to_store = (!from_cache).then(|| alerts.clone()); // shared, not copied
                     if tx.send(Event::Snapshot { source: source.clone(), alerts, fresh: !from_cache }).await.is_err() {
                         return;
                     }
                     let Some(alerts) = to_store else { continue };
                     let s = store.clone();
                     let name = source.clone();
+                    // The store's hold on the snapshot ends on that thread, so the copy
+                    // that is freed last is freed there, not on the runtime.
                     let observed = tokio::task::spawn_blocking(move || s.observe(&name, &alerts, at));
                     let event = match tokio::time::timeout(STORE_TIMEOUT, observed).await {
                         Ok(Ok(Ok(entries))) => Event::Recorded { source, entries },
@@ -168,7 +170,7 @@ impl<'a> Headless<'a> {
                         }
                     }
                 }
-                self.board.apply_snapshot(&source, alerts);
+                self.board.apply_snapshot(&source, Arc::unwrap_or_clone(alerts));
                 let changes = rules::news(&mut self.all_changes, &self.board, &source, fresh);
                 if fresh {
                     self.pending.insert(source, changes);

@@ -86,6 +86,12 @@ fn acked() -> crate::model::EntryKind {
     crate::model::EntryKind::Acked
 }
 
+/// One source's alerts as polled, shared: the screen, the store and the snapshot cache read
+/// the same copy. Whoever needs them owned takes them with `Arc::unwrap_or_clone` off the
+/// async runtime: copying (or freeing) a storm's worth holds a thread for tens of
+/// milliseconds, and the thread that answers keys must never queue behind that.
+pub type SharedAlerts = std::sync::Arc<Vec<Alert>>;
+
 /// What the source did not say and klaxon filled in, so the screen can mark it as such.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Guessed {

@@ -5,7 +5,7 @@
 
 use super::cache::SnapshotCache;
 use super::{AlertSource, SourceError};
-use crate::model::{Alert, Health};
+use crate::model::{Alert, Health, SharedAlerts};
 use crate::periodic::Periodic;
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
@@ -22,7 +22,7 @@ pub enum SourceEvent {
     },
     Snapshot {
         source: String,
-        alerts: Vec<Alert>,
+        alerts: SharedAlerts,
         at: DateTime<Utc>,
         from_cache: bool,
     },
@@ -93,8 +93,9 @@ pub fn spawn(
             let (cache, name) = (cache.clone(), name.clone());
             tokio::task::spawn_blocking(move || cache.load(&name)).await.ok().flatten()
         };
+        let cached = cached.map(|(at, alerts)| (at, Arc::new(alerts)));
         // The last snapshot: ages the source cannot tell are carried from it.
-        let mut previous = cached.as_ref().map(|(_, a)| a.clone()).unwrap_or_default();
+        let mut previous: SharedAlerts = cached.as_ref().map(|(_, a)| a.clone()).unwrap_or_default();
         let whole = match cached {
             Some((at, alerts)) => {
                 task.stale(at);
@@ -103,7 +104,7 @@ pub fn spawn(
             // The head was shown but the rest does not read: nothing from the cache stays.
             None if headed => Some(SourceEvent::Snapshot {
                 source: name.clone(),
-                alerts: Vec::new(),
+                alerts: SharedAlerts::default(),
                 at: Utc::now(),
                 from_cache: true,
             }),
@@ -120,11 +121,17 @@ pub fn spawn(
         loop {
             if let Ok(mut alerts) = task.round(|| source.poll_clean()).await {
                 super::cache::carry_starts(&previous, &mut alerts);
-                previous.clone_from(&alerts);
+                let alerts = Arc::new(alerts);
+                let replaced = std::mem::replace(&mut previous, alerts.clone());
                 let at = Utc::now();
                 let (cache, name2, copy) = (cache.clone(), name.clone(), alerts.clone());
-                // Best effort: a full disk must not stop polling.
-                let _ = tokio::task::spawn_blocking(move || cache.save(&name2, at, &copy)).await;
+                // Best effort: a full disk must not stop polling. The snapshot replaced is
+                // freed there too, off the runtime (this task often holds it last).
+                let _ = tokio::task::spawn_blocking(move || {
+                    let _ = cache.save(&name2, at, &copy);
+                    drop(replaced);
+                })
+                .await;
                 let snap = SourceEvent::Snapshot { source: name.clone(), alerts, at, from_cache: false };
                 if events.send(snap).await.is_err() {
                     return;

@@ -486,7 +486,7 @@ fn screen(seen: &Watched) -> String {
     for (_, e) in &seen.events {
         let msg = match e.clone() {
             SourceEvent::Snapshot { source, alerts, from_cache, .. } => {
-                Msg::Snapshot { source, alerts, fresh: !from_cache }
+                Msg::Snapshot { source, alerts: std::sync::Arc::unwrap_or_clone(alerts), fresh: !from_cache }
             }
             SourceEvent::Health { source, health, next } => Msg::Health { source, health, next },
             SourceEvent::Silences { source, silences } => Msg::Silences { source, silences },

@@ -323,7 +323,9 @@ fn a_bulk_silence_from_a_selection_is_one_silence_with_the_common_matchers() {
                 let event = tokio::time::timeout_at(deadline, events.recv()).await.expect("a poll within 20s").unwrap();
                 // The console's runtime maps the engine's events to messages the same way.
                 let msg = match event {
-                    Event::Snapshot { source, alerts, fresh } => Msg::Snapshot { source, alerts, fresh },
+                    Event::Snapshot { source, alerts, fresh } => {
+                        Msg::Snapshot { source, alerts: std::sync::Arc::unwrap_or_clone(alerts), fresh }
+                    }
                     Event::Silences { source, silences } => Msg::Silences { source, silences },
                     _ => continue,
                 };
