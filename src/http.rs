@@ -82,26 +82,14 @@ pub fn client_with_identity(
     extra_ca: Option<&Path>,
     identity: Option<&[u8]>,
 ) -> Result<reqwest::Client, HttpError> {
-    // One crypto provider for the process (ring: smaller and faster to build than aws-lc).
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let mut builder = reqwest::Client::builder()
+    // The system's CAs are read at the first handshake, not here (`crate::tls`).
+    let tls = crate::tls::client_config(extra_ca, identity).map_err(HttpError::Setup)?;
+    let builder = reqwest::Client::builder()
         .connect_timeout(limits.connect)
         .read_timeout(limits.read)
         .timeout(limits.total)
-        .user_agent(concat!("klaxon/", env!("CARGO_PKG_VERSION")));
-    if let Some(path) = extra_ca {
-        let pem = std::fs::read(path).map_err(|e| HttpError::Setup(format!("CA file {}: {e}", path.display())))?;
-        let certs = reqwest::Certificate::from_pem_bundle(&pem)
-            .map_err(|e| HttpError::Setup(format!("CA file {}: {e}", path.display())))?;
-        for cert in certs {
-            builder = builder.add_root_certificate(cert);
-        }
-    }
-    if let Some(pem) = identity {
-        let id = reqwest::Identity::from_pem(pem)
-            .map_err(|e| HttpError::Setup(format!("client certificate or key does not read: {e}")))?;
-        builder = builder.identity(id);
-    }
+        .user_agent(concat!("klaxon/", env!("CARGO_PKG_VERSION")))
+        .tls_backend_preconfigured(tls);
     builder.build().map_err(|e| HttpError::Setup(format!("cannot build HTTP client: {e}")))
 }
 

@@ -145,30 +145,12 @@ fn migrate(client: &mut Client) -> std::result::Result<(), postgres::Error> {
     tx.commit()
 }
 
-/// TLS by rustls: the system's CAs and `ca_file`'s. Whether TLS is used is the
-/// connection string's `sslmode` (disable, prefer, require); when used, the certificate
-/// is always verified. With `sslmode=disable` the system's CAs are not read at all.
+/// TLS by rustls ([`crate::tls`]): the system's CAs and `ca_file`'s. Whether TLS is used is
+/// the connection string's `sslmode` (disable, prefer, require); when used, the certificate
+/// is always verified. The system's CAs are read only at a handshake, and `ca_file` only
+/// when TLS may be used.
 fn tls(ca_file: Option<&Path>, used: bool) -> std::result::Result<MakeRustlsConnect, String> {
-    use rustls_pki_types::{CertificateDer, pem::PemObject};
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let mut roots = rustls::RootCertStore::empty();
-    if !used {
-        return Ok(MakeRustlsConnect::new(
-            rustls::ClientConfig::builder().with_root_certificates(roots).with_no_client_auth(),
-        ));
-    }
-    for cert in rustls_native_certs::load_native_certs().certs {
-        let _ = roots.add(cert);
-    }
-    if let Some(path) = ca_file {
-        let shown = path.display();
-        for cert in CertificateDer::pem_file_iter(path).map_err(|e| format!("CA file {shown}: {e}"))? {
-            let cert = cert.map_err(|e| format!("CA file {shown}: {e}"))?;
-            roots.add(cert).map_err(|e| format!("CA file {shown}: {e}"))?;
-        }
-    }
-    let config = rustls::ClientConfig::builder().with_root_certificates(roots).with_no_client_auth();
-    Ok(MakeRustlsConnect::new(config))
+    crate::tls::client_config(ca_file.filter(|_| used), None).map(MakeRustlsConnect::new)
 }
 
 /// How long one call may wait for the database. A server that accepts and never answers
