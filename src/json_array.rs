@@ -1,8 +1,11 @@
 //! A top-level JSON array decoded element by element as its bytes arrive, so a large answer
-//! is parsed while the rest is still on the wire and never held whole. Each element is
-//! framed (strings and nesting followed byte by byte) and handed to `serde_json::from_slice`.
-//! Anything that does not start with `[` is kept and decoded whole at the end, so a server's
-//! error object gets serde's own words; an element's error counts lines from its start.
+//! is parsed while the rest is still on the wire and never held whole. An element that starts
+//! in the chunk at hand is decoded straight from it, serde finding where it ends; one that the
+//! chunk cuts off, or that does not decode, is framed (strings and nesting followed byte by
+//! byte) and handed to `serde_json::from_slice` whole, which also gives a bad element's error
+//! in serde's words, its lines counted from the element's start. Anything that does not start
+//! with `[` is kept and decoded whole at the end, so a server's error object gets serde's own
+//! words.
 
 use serde::de::{DeserializeOwned, Error as _};
 
@@ -29,11 +32,13 @@ pub struct ArrayStream<T> {
     items: Vec<T>,
     /// Elements decoded so far, [`ArrayStream::take`]n or not.
     count: usize,
+    /// The current element did not decode straight from its chunk: it is framed.
+    framing: bool,
 }
 
 impl<T: DeserializeOwned> Default for ArrayStream<T> {
     fn default() -> Self {
-        ArrayStream { state: State::Start, pending: Vec::new(), items: Vec::new(), count: 0 }
+        ArrayStream { state: State::Start, pending: Vec::new(), items: Vec::new(), count: 0, framing: false }
     }
 }
 
@@ -75,6 +80,25 @@ impl<T: DeserializeOwned> ArrayStream<T> {
                         None => break,
                     }
                 }
+                // An element's first byte, the element begun in this chunk: decoded from here
+                // if it can be, and the loop goes on after the comma or bracket that ends it.
+                State::Elements { depth: 0, in_string: false, after_comma, .. }
+                    if !self.framing && self.pending.is_empty() && !blank(b) && b != b',' && b != b']' =>
+                {
+                    let Some((item, end)) = Self::straight(&chunk[start..]) else {
+                        self.framing = true;
+                        continue; // this byte again, framed
+                    };
+                    self.items.push(item);
+                    self.count += 1;
+                    i = start + end;
+                    if chunk[i] == b']' {
+                        self.state = State::Done;
+                    } else {
+                        *after_comma = true;
+                    }
+                    start = i + 1;
+                }
                 State::Elements { in_string, .. } if b == b'"' => *in_string = true,
                 State::Elements { depth, .. } if b == b'{' || b == b'[' => *depth += 1,
                 State::Elements { depth, .. } if (b == b'}' || b == b']') && *depth > 0 => *depth -= 1,
@@ -114,6 +138,16 @@ impl<T: DeserializeOwned> ArrayStream<T> {
         }
     }
 
+    /// The element at the start of `bytes` (blanks may lead it), if it is whole there and a
+    /// `,` or `]` follows it: the element, and where that comma or bracket is.
+    fn straight(bytes: &[u8]) -> Option<(T, usize)> {
+        let mut stream = serde_json::Deserializer::from_slice(bytes).into_iter::<T>();
+        let item = stream.next()?.ok()?;
+        let after = stream.byte_offset();
+        let end = after + bytes[after..].iter().position(|&b| !blank(b))?;
+        matches!(bytes[end], b',' | b']').then_some((item, end))
+    }
+
     /// Decodes the element that ends with `tail` (after what `pending` holds). `comma`: one
     /// came before it; `last`: the array closes after it (`[]` has no element at all).
     fn element(&mut self, tail: &[u8], comma: bool, last: bool) -> Result<(), serde_json::Error> {
@@ -132,6 +166,7 @@ impl<T: DeserializeOwned> ArrayStream<T> {
         self.items.push(serde_json::from_slice(bytes)?);
         self.count += 1;
         self.pending.clear();
+        self.framing = false;
         Ok(())
     }
 }
