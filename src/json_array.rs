@@ -47,6 +47,12 @@ impl<T: DeserializeOwned> ArrayStream<T> {
     pub fn feed(&mut self, chunk: &[u8]) -> Result<(), serde_json::Error> {
         let mut start = 0; // where the current element's bytes begin in `chunk`
         let mut i = 0;
+        // UTF-8 checked once for the chunk (up to a character it cuts off or a bad byte), not
+        // string by string: what is decoded straight is decoded from text.
+        let text = match std::str::from_utf8(chunk) {
+            Ok(text) => text,
+            Err(e) => std::str::from_utf8(&chunk[..e.valid_up_to()]).unwrap_or_default(),
+        };
         while i < chunk.len() {
             let b = chunk[i];
             match &mut self.state {
@@ -85,7 +91,7 @@ impl<T: DeserializeOwned> ArrayStream<T> {
                 State::Elements { depth: 0, in_string: false, after_comma, .. }
                     if !self.framing && self.pending.is_empty() && !blank(b) && b != b',' && b != b']' =>
                 {
-                    let Some((item, end)) = Self::straight(&chunk[start..]) else {
+                    let Some((item, end)) = text.get(start..).and_then(Self::straight) else {
                         self.framing = true;
                         continue; // this byte again, framed
                     };
@@ -138,14 +144,14 @@ impl<T: DeserializeOwned> ArrayStream<T> {
         }
     }
 
-    /// The element at the start of `bytes` (blanks may lead it), if it is whole there and a
+    /// The element at the start of `text` (blanks may lead it), if it is whole there and a
     /// `,` or `]` follows it: the element, and where that comma or bracket is.
-    fn straight(bytes: &[u8]) -> Option<(T, usize)> {
-        let mut stream = serde_json::Deserializer::from_slice(bytes).into_iter::<T>();
+    fn straight(text: &str) -> Option<(T, usize)> {
+        let mut stream = serde_json::Deserializer::from_str(text).into_iter::<T>();
         let item = stream.next()?.ok()?;
         let after = stream.byte_offset();
-        let end = after + bytes[after..].iter().position(|&b| !blank(b))?;
-        matches!(bytes[end], b',' | b']').then_some((item, end))
+        let end = after + text.as_bytes()[after..].iter().position(|&b| !blank(b))?;
+        matches!(text.as_bytes()[end], b',' | b']').then_some((item, end))
     }
 
     /// Decodes the element that ends with `tail` (after what `pending` holds). `comma`: one
