@@ -20,6 +20,7 @@ use chrono::{DateTime, Utc};
 use reqwest::Method;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -235,7 +236,7 @@ struct Mapping {
 
 impl Mapping {
     /// `keep_silenced`: a silenced alert is kept (marked suppressed), else dropped.
-    fn alert(&self, a: AmAlert, silences: &HashMap<String, AmSilence>, keep_silenced: bool) -> Option<Alert> {
+    fn alert(&self, mut a: AmAlert, silences: &HashMap<String, AmSilence>, keep_silenced: bool) -> Option<Alert> {
         let silenced: Vec<&AmSilence> = a.status.silenced_by.iter().filter_map(|id| silences.get(id)).collect();
         let acks: Vec<&AmSilence> = silenced.iter().copied().filter(|s| s.is_ack()).collect();
         let (status, suppression) = if !acks.is_empty() {
@@ -253,12 +254,10 @@ impl Mapping {
         } else {
             (Status::Firing, None)
         };
-        let alertname = a.labels.get("alertname").map(str::to_owned);
-        let summary = a.annotations.get("summary").map(str::to_owned);
-        let title = match (alertname, summary) {
-            (Some(n), Some(s)) => format!("{n}: {s}"),
-            (Some(n), None) => n,
-            (None, Some(s)) => s,
+        let title = match (a.labels.get("alertname"), a.annotations.get("summary")) {
+            (Some(n), Some(s)) => [n, ": ", s].concat(),
+            (Some(n), None) => n.to_owned(),
+            (None, Some(s)) => s.to_owned(),
             (None, None) => a.fingerprint.clone(),
         };
         let label = &self.severity_label;
@@ -274,11 +273,16 @@ impl Mapping {
             links.push(Link { kind: "runbook".into(), url: rb.to_owned() });
         }
         if !a.generator_url.is_empty() {
-            links.push(Link { kind: "source".into(), url: a.generator_url.clone() });
+            links.push(Link { kind: "source".into(), url: std::mem::take(&mut a.generator_url) });
         }
-        let id = if a.fingerprint.trim().is_empty() { "unknown".to_string() } else { a.fingerprint.clone() };
+        // Nearly always a clean hexadecimal fingerprint, used as it is.
+        let id = match a.fingerprint.as_str() {
+            fp if fp.trim().is_empty() => Cow::Borrowed("unknown"),
+            fp if crate::sanitize::is_clean(fp) && !fp.contains(['\n', '/']) => Cow::Borrowed(fp),
+            fp => Cow::Owned(crate::sanitize::sanitize_line(fp).replace('/', "_")),
+        };
         let alert = Alert {
-            key: AlertKey::new(&self.name, &crate::sanitize::sanitize_line(&id).replace('/', "_")),
+            key: AlertKey::new(&self.name, &id),
             title,
             severity,
             status,
