@@ -26,6 +26,11 @@ pub fn client_config(ca_file: Option<&Path>, identity: Option<&[u8]>) -> Result<
             if certs.is_empty() {
                 return Err(format!("CA file {shown}: no certificate in it"));
             }
+            // Each is checked as a trust anchor now, not at the first handshake.
+            let mut anchors = rustls::RootCertStore::empty();
+            for cert in &certs {
+                anchors.add(cert.clone()).map_err(|e| format!("CA file {shown}: {e}"))?;
+            }
             certs
         }
         None => Vec::new(),
@@ -78,9 +83,7 @@ impl LazyVerifier {
         let built = self.built.get_or_init(|| {
             let mut roots = rustls::RootCertStore::empty();
             roots.add_parsable_certificates(system_roots().iter().cloned());
-            for cert in &self.extra {
-                roots.add(cert.clone()).map_err(|e| format!("a CA of ca_file: {e}"))?;
-            }
+            roots.add_parsable_certificates(self.extra.iter().cloned()); // checked when read
             if roots.is_empty() {
                 return Err("no CA certificate: the system has none and no ca_file is set".into());
             }
@@ -132,7 +135,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_config_is_made_without_reading_the_system_store_and_a_bad_ca_file_is_named() {
+    fn no_identity_presents_none_and_an_unreadable_ca_file_or_identity_is_named() {
         let dir = tempfile::tempdir().unwrap();
         let config = client_config(None, None).unwrap();
         assert!(!config.client_auth_cert_resolver.has_certs(), "no identity was given");
