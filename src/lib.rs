@@ -39,6 +39,7 @@ pub mod escalation;
 pub mod http;
 pub mod incident;
 pub mod json_array;
+pub mod json_text;
 pub mod logs;
 pub mod model;
 pub mod notify;

@@ -2,9 +2,10 @@
 //! alert a person named by a key or a prefix of it.
 
 use super::{CliError, Session};
-use crate::model::{Alert, AlertKey, Board, EntryKind, Ownership};
+use crate::model::{Alert, AlertKey, EntryKind, Ownership};
 use crate::store::{ReadAhead, StoreError};
 use chrono::Utc;
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// One source's answer to a single poll.
@@ -110,34 +111,22 @@ pub fn record(session: &Session, polled: &[Polled], ahead: &mut HashMap<String, 
     current
 }
 
-/// The ranked board from polled snapshots (cached ones for failed sources), with `owners`
-/// from the store.
-pub fn board(
-    polled: Vec<Polled>,
-    session: &Session,
-    owners: Result<HashMap<AlertKey, Ownership>, StoreError>,
-) -> Board {
-    let mut board = Board::default();
-    for p in polled {
-        let alerts = match p.result {
-            Ok(alerts) => alerts,
-            Err(e) => {
-                let cached = session.cache.load(&p.source);
-                let note = match &cached {
-                    Some((at, _)) => format!("showing its snapshot from {}", at.to_rfc3339()),
-                    None => "nothing cached to show".to_string(),
-                };
-                eprintln!("klaxon: source {} failed: {e} ({note})", p.source);
-                cached.map(|(_, a)| a).unwrap_or_default()
-            }
-        };
-        board.apply_snapshot(&p.source, alerts);
-    }
-    match owners {
-        Ok(owners) => board.set_ownership(owners),
-        Err(e) => eprintln!("klaxon: {e} (owners not shown)"),
-    }
-    board
+/// What each polled source shows: its answer, or for a failed one its cached snapshot (with
+/// when it was taken, said on stderr).
+pub fn shown<'a>(polled: &'a [Polled], session: &Session) -> Vec<Cow<'a, [Alert]>> {
+    let shown = |p: &'a Polled| match &p.result {
+        Ok(alerts) => Cow::Borrowed(alerts.as_slice()),
+        Err(e) => {
+            let cached = session.cache.load(&p.source);
+            let note = match &cached {
+                Some((at, _)) => format!("showing its snapshot from {}", at.to_rfc3339()),
+                None => "nothing cached to show".to_string(),
+            };
+            eprintln!("klaxon: source {} failed: {e} ({note})", p.source);
+            Cow::Owned(cached.map(|(_, a)| a).unwrap_or_default())
+        }
+    };
+    polled.iter().map(shown).collect()
 }
 
 /// Finds the alert a person named: `source/id` or `source/<unique id prefix>`, among what

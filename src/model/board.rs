@@ -5,10 +5,13 @@ use super::{Alert, AlertKey, Notice, Ownership, Severity, Status, Watcher};
 use std::cmp::{Ordering, Reverse};
 use std::collections::{HashMap, HashSet};
 
+/// An alert with what the store says of it, and its place in the ranking. The board owns
+/// its alerts (`Box`); `klaxon list` ranks the ones it polled where they lie (`&Alert`) while
+/// another thread writes them to the snapshot cache.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Item {
-    /// Boxed: ranking moves items around, and a pointer moves faster than a whole alert.
-    pub alert: Box<Alert>,
+pub struct Item<A = Box<Alert>> {
+    /// Boxed on the board: ranking moves items around, and a pointer moves faster than a whole alert.
+    pub alert: A,
     pub own: Ownership,
     /// Cached so ranking compares three integers, not recomputed fields.
     rank: RankKey,
@@ -19,9 +22,15 @@ type RankKey = (u8, Reverse<Severity>, Reverse<i64>);
 
 impl Item {
     pub fn new(alert: Alert, own: Ownership) -> Self {
-        let mut item = Item { alert: Box::new(alert), own, rank: (0, Reverse(Severity::Information), Reverse(0)) };
-        item.rank = item.rank_key();
-        item
+        Item::at(Box::new(alert), own)
+    }
+}
+
+impl<A: std::ops::Deref<Target = Alert>> Item<A> {
+    /// An item of an alert held however `A` holds it.
+    pub fn at(alert: A, own: Ownership) -> Self {
+        let rank = rank_of(&alert, own.owner.is_some());
+        Item { alert, own, rank }
     }
 
     /// Someone owns it: acknowledged in klaxon's store or at the source.
@@ -75,7 +84,7 @@ pub fn top_ranked<'a>(alerts: &[&'a Alert], n: usize) -> Vec<&'a Alert> {
 }
 
 /// Unacknowledged first, then severity (Disaster first), then newest, then key (stable).
-pub fn rank_cmp(a: &Item, b: &Item) -> Ordering {
+pub fn rank_cmp<A: std::ops::Deref<Target = Alert>>(a: &Item<A>, b: &Item<A>) -> Ordering {
     a.rank.cmp(&b.rank).then_with(|| a.alert.key.cmp(&b.alert.key))
 }
 

@@ -72,7 +72,7 @@ impl Filter {
         self.terms.is_empty()
     }
 
-    pub fn matches(&self, item: &Item) -> bool {
+    pub fn matches<A: std::ops::Deref<Target = Alert>>(&self, item: &Item<A>) -> bool {
         let status = if item.is_acked() { "acknowledged" } else { item.alert.status.name() };
         self.terms.iter().all(|t| term_matches(t, &item.alert, item.owner(), status))
     }

@@ -3,8 +3,8 @@
 
 use crate::model::Alert;
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-use std::io::{BufRead, Read};
+use serde::Deserialize;
+use std::io::{BufRead, Read, Write};
 use std::path::{Path, PathBuf};
 
 /// How many alerts the head of a cache file holds: the first screens of the list, with
@@ -35,33 +35,6 @@ pub struct Head {
 struct Snapshot {
     taken_at: DateTime<Utc>,
     alerts: Vec<Alert>,
-}
-
-/// The same shapes, written from borrows: a large snapshot is not copied to be saved.
-#[derive(Serialize)]
-struct HeadRef<'a> {
-    taken_at: DateTime<Utc>,
-    total: usize,
-    alerts: &'a [&'a Alert],
-}
-
-#[derive(Serialize)]
-#[serde(bound(serialize = "I::Item: Serialize"))]
-struct SnapshotRef<I: Iterator + Clone> {
-    taken_at: DateTime<Utc>,
-    alerts: Each<I>,
-}
-
-/// A sequence serialized straight from an iterator.
-struct Each<I>(I);
-
-impl<I: Iterator + Clone> Serialize for Each<I>
-where
-    I::Item: Serialize,
-{
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.0.clone())
-    }
 }
 
 impl SnapshotCache {
@@ -124,11 +97,31 @@ impl SnapshotCache {
         let tmp = self.dir.join(format!(".{source}.json.tmp"));
         let all: Vec<&Alert> = alerts.clone().collect();
         let top = crate::model::top_ranked(&all, HEAD_ALERTS);
-        let mut file = std::io::BufWriter::with_capacity(1 << 18, std::fs::File::create(&tmp)?);
-        serde_json::to_writer(&mut file, &HeadRef { taken_at, total: all.len(), alerts: &top })?;
-        std::io::Write::write_all(&mut file, b"\n")?;
-        serde_json::to_writer(&mut file, &SnapshotRef { taken_at, alerts: Each(alerts) })?;
-        file.into_inner().map_err(|e| e.into_error())?;
+        let mut file = std::fs::File::create(&tmp)?;
+        // The shapes `Head` and `Snapshot` read, each alert written by `Alert::write_json`;
+        // written out a block at a time.
+        let taken_at = crate::model::timestamp::text(&taken_at);
+        let mut block = format!("{{\"taken_at\":\"{taken_at}\",\"total\":{},\"alerts\":[", all.len()).into_bytes();
+        for (i, alert) in top.iter().enumerate() {
+            if i > 0 {
+                block.push(b',');
+            }
+            alert.write_json(&mut block)?;
+        }
+        block.extend_from_slice(format!("]}}\n{{\"taken_at\":\"{taken_at}\",\"alerts\":[").as_bytes());
+        for (i, alert) in alerts.enumerate() {
+            if i > 0 {
+                block.push(b',');
+            }
+            alert.write_json(&mut block)?;
+            if block.len() >= 1 << 18 {
+                file.write_all(&block)?;
+                block.clear();
+            }
+        }
+        block.extend_from_slice(b"]}");
+        file.write_all(&block)?;
+        drop(file);
         std::fs::rename(&tmp, self.file(source))
     }
 }
