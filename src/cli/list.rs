@@ -185,36 +185,49 @@ fn print_json<A: std::ops::Deref<Target = Alert> + Sync>(
     out.write_all(b"[")?;
     std::thread::scope(|s| {
         let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        // Written blocks' buffers go back to be filled again: a fresh one is a fresh page
+        // fault every 4 KiB.
+        let (spent, reuse) = std::sync::mpsc::channel::<Vec<u8>>();
         if blocks.len() > 1 {
             let odd: Vec<&[&Item<A>]> = blocks.iter().skip(1).step_by(2).copied().collect();
             // It stops when this thread stops taking blocks (a closed pipe): `send` fails.
-            s.spawn(move || odd.into_iter().try_for_each(|b| tx.send(json_block(b))));
+            s.spawn(move || {
+                odd.into_iter().try_for_each(|b| {
+                    let mut bytes = reuse.try_recv().unwrap_or_default();
+                    json_block(b, &mut bytes);
+                    tx.send(bytes)
+                })
+            });
         }
+        let mut mine = Vec::new();
         for (i, block) in blocks.iter().enumerate() {
-            let bytes = if i % 2 == 0 {
-                json_block(block)
-            } else {
-                rx.recv().map_err(|_| std::io::Error::other("the thread making JSON stopped"))?
-            };
             if i > 0 {
                 out.write_all(b",")?;
             }
-            out.write_all(&bytes)?;
+            if i % 2 == 0 {
+                json_block(block, &mut mine);
+                out.write_all(&mine)?;
+            } else {
+                let theirs = rx.recv().map_err(|_| std::io::Error::other("the thread making JSON stopped"))?;
+                out.write_all(&theirs)?;
+                let _ = spent.send(theirs);
+            }
         }
         Ok::<_, std::io::Error>(())
     })?;
     out.write_all(b"]\n")
 }
 
-fn json_block<A: std::ops::Deref<Target = Alert>>(rows: &[&Item<A>]) -> Vec<u8> {
-    let mut bytes = Vec::with_capacity(rows.len() * 1024);
+/// The rows, comma-separated, in place of what `bytes` held.
+fn json_block<A: std::ops::Deref<Target = Alert>>(rows: &[&Item<A>], bytes: &mut Vec<u8>) {
+    bytes.clear();
+    bytes.reserve(rows.len() * 1024);
     for (i, item) in rows.iter().enumerate() {
         if i > 0 {
             bytes.push(b',');
         }
-        AlertOut::new(item).write_json(&mut bytes);
+        AlertOut::new(item).write_json(bytes);
     }
-    bytes
 }
 
 fn print_table<A: std::ops::Deref<Target = Alert>>(
