@@ -82,6 +82,7 @@ pub fn read_ahead(session: &Session, only: Option<&str>) -> tokio::task::JoinHan
         let sources: HashMap<String, ReadAhead> =
             names.into_iter().filter_map(|n| Some((n.clone(), store.read_ahead(&n).ok().flatten()?))).collect();
         let owners = (!sources.is_empty()).then(|| store.ownership());
+        crate::phase::mark("store: read ahead");
         Ahead { sources, owners }
     })
 }

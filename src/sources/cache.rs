@@ -80,8 +80,9 @@ impl SnapshotCache {
         written.is_ok_and(|at| at.elapsed().is_ok_and(|since| since < age))
     }
 
-    /// Writes atomically (temp file, then rename) so a crash never leaves half a snapshot.
-    /// No fsync: this is a cache; after a power cut it is at worst unreadable, and ignored.
+    /// Writes a temp file, then renames it into place, so a reader never sees half a
+    /// snapshot (at worst, for an instant, none). No fsync: this is a cache; after a power
+    /// cut it is at worst empty or cut short, read as unreadable, and ignored.
     pub fn save(&self, source: &str, taken_at: DateTime<Utc>, alerts: &[Alert]) -> std::io::Result<()> {
         self.save_each(source, taken_at, alerts.iter())
     }
@@ -122,7 +123,15 @@ impl SnapshotCache {
         block.extend_from_slice(b"]}");
         file.write_all(&block)?;
         drop(file);
-        std::fs::rename(&tmp, self.file(source))
+        // The old file is removed first, not renamed over: renaming over a file makes ext4
+        // (`auto_da_alloc`) write the new one out before `rename` returns — 6 ms at 10,000
+        // alerts and 21 ms at 50,000 here, on the path of every `list` that writes it.
+        let file = self.file(source);
+        match std::fs::remove_file(&file) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+        std::fs::rename(&tmp, file)
     }
 }
 
