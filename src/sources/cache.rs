@@ -196,6 +196,13 @@ mod tests {
         std::fs::write(dir.path().join("s.json"), b"{not json").unwrap();
         assert!(cache.load("s").is_none());
         assert!(cache.load_head("s").is_none());
+        // Saved again over it: the new snapshot replaces the file, and no temp file is left.
+        let later = now + chrono::Duration::seconds(5);
+        cache.save("s", later, &[Alert::test("s", "2", Severity::Warning, later)]).unwrap();
+        let (at, alerts) = cache.load("s").unwrap();
+        assert_eq!((at, alerts.len(), alerts[0].key.as_str()), (later, 1, "s/2"));
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names, ["s.json"]);
     }
 
     /// Alerts of every severity, status and age, in no order; some owned at the source.
