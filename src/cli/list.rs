@@ -111,9 +111,8 @@ pub async fn run(
     let written = std::thread::scope(|s| {
         for (name, alerts) in stale {
             s.spawn(move || {
-                let saved = session.cache.save_each(name, taken_at, alerts.iter());
+                super::poll::save_snapshot(session, name, taken_at, alerts);
                 crate::phase::mark("list: cache written");
-                saved
             });
         }
         // Recorded before the board's owners are settled: a source's own acks become owners.

@@ -22,12 +22,20 @@ pub async fn poll(session: &Session, only: Option<&str>) -> Result<Vec<Polled>, 
     std::thread::scope(|s| {
         for p in &polled {
             if let Ok(alerts) = &p.result {
-                s.spawn(|| session.cache.save(&p.source, Utc::now(), alerts));
+                s.spawn(|| save_snapshot(session, &p.source, Utc::now(), alerts));
             }
         }
         record(session, &polled, &mut HashMap::new());
     });
     Ok(polled)
+}
+
+/// Writes a source's snapshot to the cache. A failure does not fail the command (the poll
+/// stands, and is recorded), but it is said: the console would open on an older snapshot.
+pub fn save_snapshot(session: &Session, source: &str, at: chrono::DateTime<Utc>, alerts: &[Alert]) {
+    if let Err(e) = session.cache.save(source, at, alerts) {
+        eprintln!("klaxon: could not write the snapshot cache of {source}: {e}");
+    }
 }
 
 /// Polls as [`poll`] does, recording nothing. Ages a source cannot tell come from its last

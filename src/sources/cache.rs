@@ -84,19 +84,9 @@ impl SnapshotCache {
     /// snapshot (at worst, for an instant, none). No fsync: this is a cache; after a power
     /// cut it is at worst empty or cut short, read as unreadable, and ignored.
     pub fn save(&self, source: &str, taken_at: DateTime<Utc>, alerts: &[Alert]) -> std::io::Result<()> {
-        self.save_each(source, taken_at, alerts.iter())
-    }
-
-    /// [`Self::save`] from wherever the alerts are held (the ranked board, for `list`).
-    pub fn save_each<'a>(
-        &self,
-        source: &str,
-        taken_at: DateTime<Utc>,
-        alerts: impl Iterator<Item = &'a Alert> + Clone,
-    ) -> std::io::Result<()> {
         std::fs::create_dir_all(&self.dir)?;
         let tmp = self.dir.join(format!(".{source}.json.tmp"));
-        let all: Vec<&Alert> = alerts.clone().collect();
+        let all: Vec<&Alert> = alerts.iter().collect();
         let top = crate::model::top_ranked(&all, HEAD_ALERTS);
         let mut file = std::fs::File::create(&tmp)?;
         // The shapes `Head` and `Snapshot` read, each alert written by `Alert::write_json`;
@@ -110,7 +100,7 @@ impl SnapshotCache {
             alert.write_json(&mut block)?;
         }
         block.extend_from_slice(format!("]}}\n{{\"taken_at\":\"{taken_at}\",\"alerts\":[").as_bytes());
-        for (i, alert) in alerts.enumerate() {
+        for (i, alert) in alerts.iter().enumerate() {
             if i > 0 {
                 block.push(b',');
             }

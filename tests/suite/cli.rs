@@ -91,6 +91,23 @@ fn list_with_a_store_it_cannot_record_in_still_lists_and_says_so() {
 }
 
 #[test]
+fn list_with_a_cache_it_cannot_write_still_lists_and_says_so() {
+    let sb = Sandbox::new();
+    sb.klaxon().args(["list", "--source", "demo"]).assert().success();
+    // The snapshot cache's directory is a file now: no snapshot can be written there (even as root).
+    let snapshots = sb.path("cache/klaxon/snapshots");
+    std::fs::remove_dir_all(&snapshots).unwrap();
+    std::fs::write(&snapshots, "not a directory").unwrap();
+    for args in [&["list", "--format", "json", "--source", "demo"][..], &["list", "--source", "demo"]] {
+        let out = sb.klaxon().args(args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "the poll stands: {stderr}");
+        assert!(stderr.contains("klaxon: could not write the snapshot cache of demo:"), "{stderr}");
+        assert!(String::from_utf8_lossy(&out.stdout).contains("demo/"), "the alerts are listed");
+    }
+}
+
+#[test]
 fn note_unack_and_escalate_reach_the_timeline_in_order() {
     let sb = Sandbox::new();
     let list = json(
