@@ -113,11 +113,6 @@ impl<'a> Object<'a> {
         self
     }
 
-    /// A timestamp as `crate::model::timestamp` writes it.
-    pub fn time(&mut self, name: &str, t: &chrono::DateTime<chrono::Utc>) -> &mut Self {
-        self.string(name, &crate::model::timestamp::text(t))
-    }
-
     pub fn object<'p>(&mut self, name: &str, pairs: impl Iterator<Item = (&'p str, &'p str)>) -> &mut Self {
         object(self.member(name), pairs);
         self

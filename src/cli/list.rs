@@ -61,10 +61,11 @@ impl<'a> AlertOut<'a> {
     /// What serde writes of it (`serde_json::to_writer`), written by hand: 50,000 of
     /// them are most of what `list` does after ranking.
     fn write_json(&self, out: &mut Vec<u8>) {
+        use crate::model::timestamp::text;
         let mut o = crate::json_text::Object::new(out);
         o.string("key", self.key).string("source", self.source).string("title", self.title);
         o.string("severity", self.severity.name()).string("status", self.status.name());
-        o.time("started_at", &self.started_at).time("updated_at", &self.updated_at);
+        o.string("started_at", &text(&self.started_at)).string("updated_at", &text(&self.updated_at));
         o.optional("host", self.host).optional("service", self.service);
         o.object("labels", self.labels.iter()).object("annotations", self.annotations.iter());
         o.optional("owner", self.owner);
@@ -115,7 +116,7 @@ pub async fn run(
                 crate::phase::mark("list: cache written");
             });
         }
-        // Recorded before the board's owners are settled: a source's own acks become owners.
+        // Recorded before the owners are settled: a source's own acks become owners.
         let current = super::poll::record(session, &polled, &mut ahead.sources);
         let owners = match ahead.owners {
             Some(owners) if current => owners,

@@ -195,11 +195,11 @@ impl Alert {
     /// cache holds 50,000 of them and is rewritten beside `list`'s printing. The rare parts
     /// (a source's own acks) still go through serde.
     pub fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
-        use crate::json_text::Object;
+        use crate::{json_text::Object, model::timestamp::text};
         let mut o = Object::new(out);
         o.string("key", self.key.as_str()).string("title", &self.title);
         o.string("severity", self.severity.name()).string("status", self.status.name());
-        o.time("started_at", &self.started_at).time("updated_at", &self.updated_at);
+        o.string("started_at", &text(&self.started_at)).string("updated_at", &text(&self.updated_at));
         o.object("labels", self.labels.iter()).object("annotations", self.annotations.iter());
         o.optional("host", self.host.as_deref()).optional("service", self.service.as_deref());
         let links = o.member("links");
