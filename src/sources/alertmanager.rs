@@ -17,6 +17,7 @@ use crate::model::{
     Silence, SilenceOp, Silences, SourceAck, Status,
 };
 use chrono::{DateTime, Utc};
+use compact_str::CompactString;
 use reqwest::Method;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -165,7 +166,8 @@ struct AmAlert {
     labels: Fields,
     #[serde(default)]
     annotations: Fields,
-    fingerprint: String,
+    /// Inline, as the state below: 16 hexadecimal digits.
+    fingerprint: CompactString,
     #[serde(with = "crate::model::timestamp")]
     starts_at: DateTime<Utc>,
     #[serde(default, with = "crate::model::timestamp::option")]
@@ -178,7 +180,7 @@ struct AmAlert {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct AmStatus {
-    state: String,
+    state: CompactString,
     #[serde(default)]
     silenced_by: Vec<String>,
     #[serde(default)]
@@ -258,7 +260,7 @@ impl Mapping {
             (Some(n), Some(s)) => [n, ": ", s].concat(),
             (Some(n), None) => n.to_owned(),
             (None, Some(s)) => s.to_owned(),
-            (None, None) => a.fingerprint.clone(),
+            (None, None) => a.fingerprint.to_string(),
         };
         let label = &self.severity_label;
         let (severity, guessed_severity) = match a.labels.get(label).map(|raw| (raw, self.severity_map.known(raw))) {
