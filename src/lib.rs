@@ -57,6 +57,7 @@ pub mod settings;
 pub mod slo;
 pub mod sources;
 pub mod store;
+pub mod swar;
 pub mod sync;
 pub mod tls;
 pub mod ui;

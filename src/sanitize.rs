@@ -75,6 +75,27 @@ pub fn is_clean(s: &str) -> bool {
     !s.chars().any(|c| c != '\n' && needs_work(c))
 }
 
+/// True when every byte of `s` is printable ASCII (space to `~`): clean as one line and as
+/// many, which nearly every label of a storm is. Eight bytes at a time: a label is mostly
+/// shorter than `is_clean`'s blocks, and this answers both of its questions in one pass.
+pub fn is_printable_ascii(s: &str) -> bool {
+    use crate::swar::{has_below, has_byte, has_high};
+    let printable = |w: &[u8; 8]| {
+        let w = u64::from_le_bytes(*w);
+        !(has_high(w) | has_below(w, 0x20) | has_byte(w, 0x7f))
+    };
+    let bytes = s.as_bytes();
+    match bytes.last_chunk::<8>() {
+        // The last word overlaps the whole ones before it.
+        Some(last) => bytes.as_chunks::<8>().0.iter().all(printable) && printable(last),
+        None => {
+            let mut padded = [b' '; 8];
+            padded[..bytes.len()].copy_from_slice(bytes);
+            printable(&padded)
+        }
+    }
+}
+
 /// Strings seen in terminal-injection write-ups and CVEs of terminal tools.
 pub const HOSTILE_SAMPLES: &[&str] = &[
     "\x1b[2J\x1b[Hcleared",
@@ -153,6 +174,16 @@ mod tests {
         fn prop_is_clean_is_exact(s: String, pad: u8) -> bool {
             let long = format!("{}{s}", "a".repeat(usize::from(pad % 40)));
             [&s, &long].iter().all(|t| is_clean(t) != t.chars().any(|c| c != '\n' && needs_work(c)))
+        }
+        /// Printable ASCII, word by word, is what a look at each byte says it is; such text
+        /// needs no work as one line or as many.
+        fn prop_is_printable_ascii_is_exact(bytes: Vec<u8>, pad: u8) -> bool {
+            let ascii: String = bytes.iter().map(|&b| char::from(b & 0x7f)).collect();
+            let long = format!("{}{ascii}", "a".repeat(usize::from(pad % 20)));
+            [&ascii, &long].iter().all(|t| {
+                let each = t.bytes().all(|b| (0x20..0x7f).contains(&b));
+                is_printable_ascii(t) == each && (!each || (is_clean(t) && !t.contains('\n')))
+            }) && !is_printable_ascii("caf\u{e9}")
         }
         fn prop_printable_text_survives(s: String) -> bool {
             let printable: String = s.chars().filter(|c| !needs_work(*c)).collect();
