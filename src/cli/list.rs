@@ -2,9 +2,10 @@
 //! README and stable.
 
 use super::{CliError, ListFormat, Session};
-use crate::model::{Alert, Item, Severity, Status};
+use crate::model::{Alert, AlertKey, Item, Ownership, Severity, Status};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use std::collections::HashMap;
 use std::io::Write;
 
 /// One alert in `--format json` (list, and watch's `alert` field).
@@ -61,15 +62,17 @@ impl<'a> AlertOut<'a> {
     /// What serde writes of it (`serde_json::to_writer`), written by hand: 50,000 of
     /// them are most of what `list` does after ranking.
     fn write_json(&self, out: &mut Vec<u8>) {
-        use crate::model::timestamp::text;
+        use crate::model::timestamp::write;
         let mut o = crate::json_text::Object::new(out);
         o.string("key", self.key).string("source", self.source).string("title", self.title);
         o.string("severity", self.severity.name()).string("status", self.status.name());
-        o.string("started_at", &text(&self.started_at)).string("updated_at", &text(&self.updated_at));
+        o.plain("started_at", |out| write(out, &self.started_at))
+            .plain("updated_at", |out| write(out, &self.updated_at));
         o.optional("host", self.host).optional("service", self.service);
         o.object("labels", self.labels.iter()).object("annotations", self.annotations.iter());
         o.optional("owner", self.owner);
-        o.member("escalation_level").extend_from_slice(self.escalation_level.to_string().as_bytes());
+        // Writing to a Vec cannot fail.
+        let _ = write!(o.member("escalation_level"), "{}", self.escalation_level);
         o.optional("runbook", self.runbook).optional("suppression", self.suppression);
         o.optional("severity_guessed", self.severity_guessed);
         o.end();
@@ -116,26 +119,39 @@ pub async fn run(
                 crate::phase::mark("list: cache written");
             });
         }
-        // Recorded before the owners are settled: a source's own acks become owners.
-        let current = super::poll::record(session, &polled, &mut ahead.sources);
-        let owners = match ahead.owners {
-            Some(owners) if current => owners,
-            _ => session.store.ownership(),
-        };
-        crate::phase::mark("list: recorded");
-        let owners = owners.unwrap_or_else(|e| {
-            eprintln!("klaxon: {e} (owners not shown)");
-            Default::default()
+        // Recorded on a thread of its own while the alerts are ranked with the owners read
+        // ahead. Recording a source's own ack, unack or escalation (rare), or another writer
+        // meanwhile, makes those stale: they are read again and the alerts ranked again.
+        let read_ahead = ahead.owners.take();
+        let recording = s.spawn(|| {
+            let current = super::poll::record(session, &polled, &mut ahead.sources);
+            crate::phase::mark("list: recorded");
+            current
         });
-        // Made at their size: grown from nothing, 50,000 items are copied a dozen times.
-        let mut ranked: Vec<Item<&Alert>> = Vec::with_capacity(shown.iter().map(|a| a.len()).sum());
-        ranked.extend(
-            shown
-                .iter()
-                .flat_map(|alerts| alerts.iter())
-                .map(|a| Item::at(a, owners.get(&a.key).cloned().unwrap_or_default())),
-        );
-        ranked.sort_unstable_by(crate::model::rank_cmp);
+        let rank = |owners: &HashMap<AlertKey, Ownership>| {
+            // Made at their size: grown from nothing, 50,000 items are copied a dozen times.
+            let mut ranked: Vec<Item<&Alert>> = Vec::with_capacity(shown.iter().map(|a| a.len()).sum());
+            ranked.extend(
+                shown
+                    .iter()
+                    .flat_map(|alerts| alerts.iter())
+                    .map(|a| Item::at(a, owners.get(&a.key).cloned().unwrap_or_default())),
+            );
+            crate::model::sort_ranked(&mut ranked);
+            ranked
+        };
+        let early = match &read_ahead {
+            Some(Ok(owners)) => Some(rank(owners)),
+            _ => None,
+        };
+        let current = recording.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        let ranked = match early {
+            Some(ranked) if current => ranked,
+            _ => rank(&session.store.ownership().unwrap_or_else(|e| {
+                eprintln!("klaxon: {e} (owners not shown)");
+                Default::default()
+            })),
+        };
         let mut items: Vec<&Item<&Alert>> = Vec::with_capacity(ranked.len());
         items.extend(ranked.iter().filter(|i| min_severity.is_none_or(|m| i.alert.severity >= m) && filter.matches(i)));
         crate::phase::mark("list: board ranked, owners read");

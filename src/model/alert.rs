@@ -12,7 +12,7 @@ pub struct AlertKey(String);
 
 impl AlertKey {
     pub fn new(source: &str, id: &str) -> Self {
-        AlertKey(format!("{source}/{id}"))
+        AlertKey([source, "/", id].concat())
     }
 
     /// Splits `source/id`; the id may itself contain `/`.
@@ -195,11 +195,12 @@ impl Alert {
     /// cache holds 50,000 of them and is rewritten beside `list`'s printing. The rare parts
     /// (a source's own acks) still go through serde.
     pub fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
-        use crate::{json_text::Object, model::timestamp::text};
+        use crate::{json_text::Object, model::timestamp::write};
         let mut o = Object::new(out);
         o.string("key", self.key.as_str()).string("title", &self.title);
         o.string("severity", self.severity.name()).string("status", self.status.name());
-        o.string("started_at", &text(&self.started_at)).string("updated_at", &text(&self.updated_at));
+        o.plain("started_at", |out| write(out, &self.started_at))
+            .plain("updated_at", |out| write(out, &self.updated_at));
         o.object("labels", self.labels.iter()).object("annotations", self.annotations.iter());
         o.optional("host", self.host.as_deref()).optional("service", self.service.as_deref());
         let links = o.member("links");
@@ -241,8 +242,8 @@ fn clean_map(map: &mut Fields, one_line: bool) {
 
 /// The sanitized text, or None when `s` is clean already (nearly always: no copy made).
 fn cleaned(s: &str, one_line: bool) -> Option<String> {
-    use crate::sanitize::{is_clean, sanitize, sanitize_line};
-    if is_clean(s) && !(one_line && s.contains('\n')) {
+    use crate::sanitize::{is_clean, is_printable_ascii, sanitize, sanitize_line};
+    if is_printable_ascii(s) || (is_clean(s) && !(one_line && s.contains('\n'))) {
         return None;
     }
     Some(if one_line { sanitize_line(s) } else { sanitize(s) })

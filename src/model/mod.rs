@@ -16,7 +16,7 @@ pub mod timestamp;
 mod window;
 
 pub use alert::{Alert, AlertKey, Guessed, Link, SharedAlerts, SourceAck, Status};
-pub use board::{Board, Diff, Item, RankHint, Ranked, Retired, rank_cmp, top_ranked};
+pub use board::{Board, Diff, Item, RankHint, Ranked, Retired, rank_cmp, sort_ranked, top_ranked};
 pub use entry::{Entry, EntryKind, NewEntry, OpIds, Ownership, Reassign, new_op_id};
 pub use fields::Fields;
 pub use health::Health;
