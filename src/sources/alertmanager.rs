@@ -350,6 +350,10 @@ struct Decoder {
     converted: Converting,
 }
 
+/// Converted alerts past which an answer counts as a storm, and the room then made for one.
+const LARGE_ANSWER: usize = 1 << 10;
+const STORM_ROOM: usize = 1 << 16;
+
 /// The converter's answer; an error (the sender dropped unsent) only if it panicked.
 type Converting = tokio::sync::oneshot::Receiver<Converted>;
 
@@ -368,14 +372,22 @@ impl Decoder {
                 let none = HashMap::new();
                 let mut seen = HashSet::new();
                 let mut done = Converted { ready: Vec::new(), waiting: Vec::new() };
-                for a in arriving.into_iter().flatten() {
-                    if !seen.insert(fingerprint_hash(&a.fingerprint)) {
-                        continue;
+                for batch in arriving {
+                    // Room for a storm at once when the answer shows itself large: room not
+                    // written to is address space, not memory, while growing by doubling
+                    // copied every alert and faulted in a fresh buffer, late in the answer.
+                    if done.ready.len() >= LARGE_ANSWER && done.ready.capacity() < STORM_ROOM {
+                        done.ready.reserve(STORM_ROOM - done.ready.len());
                     }
-                    if a.status.silenced_by.is_empty() {
-                        done.ready.extend(mapping.alert(a, &none, keep_silenced).map(Alert::sanitized));
-                    } else {
-                        done.waiting.push((done.ready.len(), a));
+                    for a in batch {
+                        if !seen.insert(fingerprint_hash(&a.fingerprint)) {
+                            continue;
+                        }
+                        if a.status.silenced_by.is_empty() {
+                            done.ready.extend(mapping.alert(a, &none, keep_silenced).map(Alert::sanitized));
+                        } else {
+                            done.waiting.push((done.ready.len(), a));
+                        }
                     }
                 }
                 let _ = done_tx.send(done);
