@@ -16,7 +16,8 @@ pub fn serialize<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Err
 pub fn text(t: &DateTime<Utc>) -> String {
     let mut out = Vec::with_capacity(32);
     write(&mut out, t);
-    String::from_utf8(out).unwrap_or_else(|_| t.to_rfc3339_opts(SecondsFormat::AutoSi, true))
+    // ASCII digits, or chrono's own text: always UTF-8.
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// [`text`] at the end of `out`, digit by digit: chrono's formatting machinery, and a
