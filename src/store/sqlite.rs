@@ -178,6 +178,18 @@ fn version(conn: &Connection) -> rusqlite::Result<(i64, i64)> {
     Ok((data, conn.query_row("SELECT total_changes()", [], |r| r.get(0))?))
 }
 
+/// How long a burst of writes to the database is let finish before the follower is woken:
+/// another console's ack shows this much later, and a storm's recording wakes it at most
+/// this often.
+const SETTLE: std::time::Duration = std::time::Duration::from_millis(10);
+
+/// Whether a read of `fd` would not block now.
+fn readable(fd: &impl rustix::fd::AsFd) -> bool {
+    use rustix::event::{PollFd, PollFlags, poll};
+    let mut fds = [PollFd::new(fd, PollFlags::IN)];
+    poll(&mut fds, Some(&rustix::time::Timespec { tv_sec: 0, tv_nsec: 0 })).is_ok_and(|n| n > 0)
+}
+
 impl Store for SqliteStore {
     /// SQLite has no change feed: the file's directory is watched instead (inotify), and a
     /// write to the database or its WAL by any process on this host wakes the follower. The
@@ -207,6 +219,17 @@ impl Store for SqliteStore {
                 written |= event.file_name().is_some_and(|f| f.to_bytes() == db || f.to_bytes() == wal)
                     || event.events().contains(inotify::ReadFlags::QUEUE_OVERFLOW);
                 if written && events.is_buffer_empty() {
+                    // A commit writes the WAL page by page, an event each: a 50,000-alert poll
+                    // would wake the follower thousands of times a second. The burst is let
+                    // finish first (the kernel merges the repeated, unread events meanwhile)
+                    // and what came in the meantime is read, then one wake for all of it.
+                    std::thread::sleep(SETTLE);
+                    while !events.is_buffer_empty() || readable(&fd) {
+                        let Ok(event) = events.next() else { return };
+                        if event.events().contains(inotify::ReadFlags::IGNORED) {
+                            return;
+                        }
+                    }
                     written = false;
                     if !wake() {
                         return;
