@@ -11,7 +11,13 @@ fn main() {
         klaxon::runtime::restore_if_active,
     );
     let cli = klaxon::cli::Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    if cli.command.is_none() {
+        // The console: its keys are read and drawn on threads of their own (not the
+        // runtime's), and everything on the runtime's threads is work no key waits for.
+        runtime.on_thread_start(klaxon::runtime::behind_keys);
+    }
+    let runtime = match runtime.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("klaxon: cannot start the async runtime: {e}");

@@ -216,6 +216,7 @@ impl Console {
                 let now = draw(terminal, &self.state, &self.theme)
                     .map_err(|e| Error::Failed(format!("drawing failed: {e}")))?;
                 ui_time("draw", started.elapsed());
+                key_drawn();
                 self.state.dirty = false;
                 // What the frame measured keeps scrolling inside the text; it changes rarely.
                 if now != drawn {
@@ -746,6 +747,9 @@ fn start_input(tx: mpsc::Sender<Msg>, stop: watch::Receiver<bool>) {
         while !*stop.borrow() {
             let Ok(event) = ct::read() else { return };
             let Some(msg) = translate(event) else { continue };
+            if matches!(msg, Msg::Key(_)) {
+                key_read();
+            }
             // A key may record an entry: it carries the moment it was pressed.
             if matches!(msg, Msg::Key(_)) && tx.blocking_send(Msg::Clock(chrono::Utc::now())).is_err() {
                 return;
@@ -794,16 +798,26 @@ pub fn next_tick(
     due.filter(|t| *t > now).map_or(next_minute, |t| t.min(next_minute))
 }
 
+/// Puts the calling thread at a lower priority (nice 10; Linux keeps it per thread, and a
+/// thread it starts inherits it), for threads whose work no key waits for. On two cores busy
+/// with a storm the threads that answer keys (the input reader and the one that draws) are
+/// given the CPU first, and the console's share of the CPU, against other programs', goes to
+/// them when they wake: the scheduler splits a session's share between the cores by the load
+/// on each, and a key woken beside a full-priority decoder was left ~30 of 1,024 parts.
+pub fn behind_keys() {
+    #[cfg(target_os = "linux")]
+    let _ = rustix::process::setpriority_process(None, 10);
+}
+
 /// Work no key waits for (ranking a snapshot, freeing what one replaced), in order on one
-/// thread at a lower priority (nice 10; Linux keeps it per thread): on two cores busy with a
-/// storm, the thread that answers keys is given the CPU first. Done here if that thread is gone.
+/// thread [`behind_keys`]. Done here if that thread is gone.
 fn in_background(work: impl FnOnce() + Send + 'static) {
     type Work = Box<dyn FnOnce() + Send>;
     static QUEUE: std::sync::OnceLock<std::sync::mpsc::Sender<Work>> = std::sync::OnceLock::new();
     let queue = QUEUE.get_or_init(|| {
         let (tx, rx) = std::sync::mpsc::channel::<Work>();
         let run = move || {
-            let _ = rustix::process::setpriority_process(None, 10);
+            behind_keys();
             for work in rx {
                 work();
             }
@@ -818,20 +832,46 @@ fn in_background(work: impl FnOnce() + Send + 'static) {
 
 /// `KLAXON_UI_TIMES=<file>` (for `benches/console.py`): how long each message took on the
 /// task that answers keys, and the work done beside it, one `kind microseconds` line each.
-static UI_TIMES: std::sync::OnceLock<Option<std::sync::Mutex<std::io::BufWriter<std::fs::File>>>> =
-    std::sync::OnceLock::new();
+static UI_TIMES: std::sync::OnceLock<Option<UiTimes>> = std::sync::OnceLock::new();
+
+type UiTimes = std::sync::Mutex<std::io::BufWriter<std::fs::File>>;
+
+fn open_ui_times() -> Option<UiTimes> {
+    let path = std::env::var_os("KLAXON_UI_TIMES")?;
+    std::fs::File::create(path).ok().map(|f| std::sync::Mutex::new(std::io::BufWriter::new(f)))
+}
 
 fn ui_time(kind: &str, took: Duration) {
-    let times = UI_TIMES.get_or_init(|| {
-        let path = std::env::var_os("KLAXON_UI_TIMES")?;
-        std::fs::File::create(path).ok().map(|f| std::sync::Mutex::new(std::io::BufWriter::new(f)))
-    });
-    if let Some(out) = times
+    if let Some(out) = UI_TIMES.get_or_init(open_ui_times)
         && let Ok(mut out) = out.lock()
     {
         let _ = writeln!(out, "{kind} {}", took.as_micros());
         let _ = out.flush();
     }
+}
+
+/// When the input thread read the last key not drawn yet (only with `KLAXON_UI_TIMES`): the
+/// console's own key-to-frame time, without the terminal's or the harness's part.
+static KEY_READ: std::sync::Mutex<Option<std::time::Instant>> = std::sync::Mutex::new(None);
+
+fn key_read() {
+    if ui_times_on()
+        && let Ok(mut at) = KEY_READ.lock()
+    {
+        at.get_or_insert_with(std::time::Instant::now);
+    }
+}
+
+fn key_drawn() {
+    if ui_times_on()
+        && let Some(at) = KEY_READ.lock().ok().and_then(|mut at| at.take())
+    {
+        ui_time("key read to frame written", at.elapsed());
+    }
+}
+
+fn ui_times_on() -> bool {
+    UI_TIMES.get_or_init(open_ui_times).is_some()
 }
 
 fn timed<T>(kind: &str, f: impl FnOnce() -> T) -> T {
