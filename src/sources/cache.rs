@@ -85,10 +85,29 @@ impl SnapshotCache {
     /// cut it is at worst empty or cut short, read as unreadable, and ignored.
     pub fn save(&self, source: &str, taken_at: DateTime<Utc>, alerts: &[Alert]) -> std::io::Result<()> {
         std::fs::create_dir_all(&self.dir)?;
-        let tmp = self.dir.join(format!(".{source}.json.tmp"));
+        // Each process its own: two `klaxon list` at once must not write into one file.
+        let tmp = self.dir.join(format!(".{source}.json.{}.tmp", std::process::id()));
+        if let Err(e) = Self::write(&tmp, taken_at, alerts) {
+            // A full disk leaves no half-written file behind.
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
+        }
+        // The old file is removed first, not renamed over: renaming over a file makes ext4
+        // (`auto_da_alloc`) write the new one out before `rename` returns — 6 ms at 10,000
+        // alerts and 21 ms at 50,000 here, on the path of every `list` that writes it.
+        let file = self.file(source);
+        match std::fs::remove_file(&file) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+        std::fs::rename(&tmp, file)
+    }
+
+    /// The snapshot's file as [`SnapshotCache::load`] reads it: the head, then the whole.
+    fn write(tmp: &Path, taken_at: DateTime<Utc>, alerts: &[Alert]) -> std::io::Result<()> {
         let all: Vec<&Alert> = alerts.iter().collect();
         let top = crate::model::top_ranked(&all, HEAD_ALERTS);
-        let mut file = std::fs::File::create(&tmp)?;
+        let mut file = std::fs::File::create(tmp)?;
         // The shapes `Head` and `Snapshot` read, each alert written by `Alert::write_json`;
         // written out a block at a time.
         let taken_at = crate::model::timestamp::text(&taken_at);
@@ -112,16 +131,7 @@ impl SnapshotCache {
         }
         block.extend_from_slice(b"]}");
         file.write_all(&block)?;
-        drop(file);
-        // The old file is removed first, not renamed over: renaming over a file makes ext4
-        // (`auto_da_alloc`) write the new one out before `rename` returns — 6 ms at 10,000
-        // alerts and 21 ms at 50,000 here, on the path of every `list` that writes it.
-        let file = self.file(source);
-        match std::fs::remove_file(&file) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
-            _ => {}
-        }
-        std::fs::rename(&tmp, file)
+        Ok(())
     }
 }
 
@@ -260,5 +270,23 @@ mod tests {
         std::fs::write(&file, format!("{head}\n{}", &whole[..whole.len() / 2])).unwrap();
         assert_eq!(cache.load_head("s").unwrap().total, 20);
         assert!(cache.load("s").is_none());
+    }
+
+    #[test]
+    fn each_process_writes_its_own_temp_file_and_a_failed_save_keeps_the_last_snapshot() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = SnapshotCache::new(dir.path());
+        let now = Utc::now();
+        // Another process's save under way: its temp file is not ours to write into.
+        let theirs = dir.path().join(".s.json.1.tmp");
+        std::fs::write(&theirs, "half of another process's snapshot").unwrap();
+        cache.save("s", now, &many(20)).unwrap();
+        assert_eq!(std::fs::read_to_string(&theirs).unwrap(), "half of another process's snapshot");
+        assert_eq!(cache.load("s").unwrap().1.len(), 20);
+        // This process's temp file cannot be written: the error is returned and the
+        // snapshot saved before stays whole.
+        std::fs::create_dir(dir.path().join(format!(".s.json.{}.tmp", std::process::id()))).unwrap();
+        assert!(cache.save("s", now, &many(3)).is_err());
+        assert_eq!(cache.load("s").unwrap().1.len(), 20);
     }
 }
