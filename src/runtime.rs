@@ -408,6 +408,7 @@ fn start_sources(session: &Session, tx: mpsc::Sender<Msg>, stop: watch::Receiver
                 Event::StoreFailed { trouble, .. } => Msg::EffectFailed(trouble.to_string()),
                 Event::Health { source, health, next } => Msg::Health { source, health, next },
                 Event::Silences { source, silences } => Msg::Silences { source, silences },
+                Event::CacheFailed { source, error } => Msg::EffectFailed(crate::engine::cache_failed(&source, &error)),
             };
             if tx.send(msg).await.is_err() {
                 return;

@@ -39,8 +39,15 @@ pub enum Event {
     StoreFailed { source: String, trouble: StoreTrouble },
     /// A source's health, and when its next poll is due (None before the first).
     Health { source: String, health: Health, next: Option<DateTime<Utc>> },
+    /// A source's snapshot could not be written to the disk cache (told once until it is).
+    CacheFailed { source: String, error: String },
     /// A source's silences (Alertmanager), or why they could not be read.
     Silences { source: String, silences: Result<crate::model::Silences, String> },
+}
+
+/// What is said when a source's snapshot could not be written to the disk cache.
+pub fn cache_failed(source: &str, error: &str) -> String {
+    format!("could not write the snapshot cache of {source}: {error} (a console started now opens on an older one)")
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -96,6 +103,11 @@ pub fn start(
                 }
                 SourceEvent::Health { source, health, next } => {
                     if tx.send(Event::Health { source, health, next }).await.is_err() {
+                        return;
+                    }
+                }
+                SourceEvent::CacheFailed { source, error } => {
+                    if tx.send(Event::CacheFailed { source, error }).await.is_err() {
                         return;
                     }
                 }
@@ -210,6 +222,7 @@ impl<'a> Headless<'a> {
                 }
                 self.last_health.insert(source, text);
             }
+            Event::CacheFailed { source, error } => said.push(Said::Note(cache_failed(&source, &error))),
             // `watch` says nothing of silences; the console lists them. A cached head is
             // for the first screen: the whole cached snapshot follows.
             Event::Silences { .. } | Event::CachedHead { .. } => {}

@@ -32,6 +32,12 @@ pub enum SourceEvent {
         health: Health,
         next: Option<DateTime<Utc>>,
     },
+    /// The source's snapshot could not be written to the disk cache (told once until it is
+    /// written again): a console started now would open on an older one.
+    CacheFailed {
+        source: String,
+        error: String,
+    },
     /// The source's silences after a poll (only sources that have them), or why not.
     Silences {
         source: String,
@@ -118,6 +124,8 @@ pub fn spawn(
         if events.send(send_health(task.health(), None)).await.is_err() {
             return;
         }
+        // What writing the cache last failed with, said once until it works again.
+        let mut cache_failed: Option<String> = None;
         loop {
             if let Ok(mut alerts) = task.round(|| source.poll_clean()).await {
                 super::cache::carry_starts(&previous, &mut alerts);
@@ -125,16 +133,28 @@ pub fn spawn(
                 let replaced = std::mem::replace(&mut previous, alerts.clone());
                 let at = Utc::now();
                 let (cache, name2, copy) = (cache.clone(), name.clone(), alerts.clone());
-                // Best effort: a full disk must not stop polling. The snapshot replaced is
+                // A full disk must not stop polling, but it is said. The snapshot replaced is
                 // freed there too, off the runtime (this task often holds it last).
-                let _ = tokio::task::spawn_blocking(move || {
-                    let _ = cache.save(&name2, at, &copy);
+                let saved = tokio::task::spawn_blocking(move || {
+                    let saved = cache.save(&name2, at, &copy).map_err(|e| e.to_string());
                     drop(replaced);
+                    saved
                 })
-                .await;
+                .await
+                .unwrap_or_else(|_| Err("writing it failed".into()));
                 let snap = SourceEvent::Snapshot { source: name.clone(), alerts, at, from_cache: false };
                 if events.send(snap).await.is_err() {
                     return;
+                }
+                match saved {
+                    Ok(()) => cache_failed = None,
+                    Err(error) if cache_failed.as_ref() != Some(&error) => {
+                        cache_failed = Some(error.clone());
+                        if events.send(SourceEvent::CacheFailed { source: name.clone(), error }).await.is_err() {
+                            return;
+                        }
+                    }
+                    Err(_) => {}
                 }
             }
             // Silences ride along with each round, bounded like a poll (the console's silences view).
@@ -217,6 +237,45 @@ mod tests {
         task.await.unwrap();
     }
 
+    /// The events of the next round that are not health, as short words.
+    async fn round(rx: &mut mpsc::Receiver<SourceEvent>) -> Vec<String> {
+        let mut said = Vec::new();
+        loop {
+            match rx.recv().await.unwrap() {
+                SourceEvent::Health { next: Some(_), .. } => return said,
+                SourceEvent::Snapshot { from_cache: false, .. } => said.push("snapshot".into()),
+                SourceEvent::CacheFailed { source, error } => said.push(format!("{source}: {error}")),
+                _ => {}
+            }
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_cache_that_cannot_be_written_is_said_once_until_it_can() {
+        let dir = tempfile::tempdir().unwrap();
+        let at = dir.path().join("cache");
+        std::fs::write(&at, "a file where the cache's directory goes").unwrap();
+        let (tx, mut rx) = mpsc::channel(16);
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let schedule = Schedule { interval: Duration::from_secs(5), timeout: Duration::from_secs(2) };
+        let answers = Arc::new(PanicsOnce(AtomicU32::new(1)));
+        let task = spawn(answers, schedule, SnapshotCache::new(&at), tx, stop_rx);
+        let first = round(&mut rx).await;
+        assert_eq!(first.len(), 2, "{first:?}");
+        assert_eq!(first[0], "snapshot", "the poll stands");
+        assert!(first[1].starts_with("brittle: File exists"), "{first:?}");
+        assert_eq!(round(&mut rx).await, ["snapshot"], "said once, not at every poll");
+        std::fs::remove_file(&at).unwrap();
+        assert_eq!(round(&mut rx).await, ["snapshot"]);
+        assert!(at.join("brittle.json").exists());
+        std::fs::remove_dir_all(&at).unwrap();
+        std::fs::write(&at, "again").unwrap();
+        let again = round(&mut rx).await;
+        assert!(again.len() == 2 && again[1].starts_with("brittle: File exists"), "said again: {again:?}");
+        stop_tx.send(true).unwrap();
+        task.await.unwrap();
+    }
+
     #[tokio::test(start_paused = true)]
     async fn failing_then_hanging_then_ok_with_cache() {
         let dir = tempfile::tempdir().unwrap();
@@ -241,6 +300,7 @@ mod tests {
             }
             SourceEvent::Silences { .. } => "silences".into(),
             SourceEvent::CachedHead { .. } => "head".into(),
+            SourceEvent::CacheFailed { error, .. } => format!("cache failed: {error}"),
         };
         let seen: Vec<String> = seen.iter().map(health).collect();
         assert_eq!(seen[0], "pending");
