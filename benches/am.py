@@ -34,7 +34,7 @@ def load_average():
 class Alertmanager:
     """Started as tests/suite/common/servers.rs starts it: its own config, storage and port."""
 
-    def __init__(self, work):
+    def __init__(self, work, own_session=False):
         self.dir = os.path.join(work, "am")
         os.makedirs(self.dir, exist_ok=True)
         cfg = os.path.join(self.dir, "am.yml")
@@ -45,7 +45,7 @@ class Alertmanager:
         self.proc = subprocess.Popen(
             ["prometheus-alertmanager", f"--config.file={cfg}", f"--storage.path={self.dir}/data",
              f"--web.listen-address=127.0.0.1:{self.port}", "--cluster.listen-address="],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=own_session)
         for _ in range(300):
             try:
                 urllib.request.urlopen(self.url + "/-/ready", timeout=1).read()
