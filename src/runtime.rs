@@ -802,9 +802,9 @@ pub fn next_tick(
 /// Puts the calling thread at a lower priority (nice 10; Linux keeps it per thread, and a
 /// thread it starts inherits it), for threads whose work no key waits for. On two cores busy
 /// with a storm the threads that answer keys (the input reader and the one that draws) are
-/// given the CPU first, and the console's share of the CPU, against other programs', goes to
-/// them when they wake: the scheduler splits a session's share between the cores by the load
-/// on each, and a key woken beside a full-priority decoder was left ~30 of 1,024 parts.
+/// given the CPU first, and more of the console's share against other programs goes to them
+/// when they wake: the scheduler splits a session's share between the cores by the load on
+/// each, and beside a full-priority decoder a woken key waited 50-90 ms for a core.
 pub fn behind_keys() {
     #[cfg(target_os = "linux")]
     let _ = rustix::process::setpriority_process(None, 10);

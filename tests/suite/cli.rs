@@ -5,8 +5,9 @@ use crate::common;
 use common::{Sandbox, json};
 use klaxon::model::{AlertKey, EntryKind};
 use klaxon::store::{SqliteStore, Store};
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::process::Stdio;
+use std::time::Duration;
 
 const SEVERITIES: [&str; 5] = ["information", "warning", "average", "high", "disaster"];
 
@@ -243,6 +244,38 @@ fn watch_prints_new_alerts_as_json_lines_and_stops_on_sigterm() {
     // What watch saw is in the store beside the config.
     let store = SqliteStore::open(&sb.path("watch.db")).unwrap();
     assert!(!store.known_alerts(Some("demo"), false).unwrap().is_empty());
+}
+
+#[test]
+fn watch_says_once_that_the_snapshot_cache_cannot_be_written() {
+    let sb = Sandbox::new();
+    let config = sb.write(
+        "watch.toml",
+        "[store]\npath = \"watch.db\"\n\n[[sources]]\nname = \"demo\"\nkind = \"demo\"\ninterval = \"1s\"\n",
+    );
+    // The snapshot cache's directory is a file: no snapshot can be written there (even as root).
+    std::fs::create_dir_all(sb.path("cache/klaxon")).unwrap();
+    std::fs::write(sb.path("cache/klaxon/snapshots"), "not a directory").unwrap();
+    let mut child = sb
+        .klaxon_std()
+        .args(["watch", "--format", "json", "--config"])
+        .arg(&config)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first: serde_json::Value = serde_json::from_str(&out.next().unwrap().unwrap()).unwrap();
+    assert_eq!(first["event"], "new", "the poll stands");
+    // A few more polls (one a second), then stop.
+    std::thread::sleep(Duration::from_millis(3500));
+    rustix::process::kill_process(rustix::process::Pid::from_child(&child), rustix::process::Signal::TERM).unwrap();
+    let mut err = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    assert!(child.wait().unwrap().success());
+    let said: Vec<&str> = err.lines().filter(|l| l.contains("could not write the snapshot cache of demo")).collect();
+    assert_eq!(said.len(), 1, "said once, not at every poll: {err}");
+    assert!(said[0].starts_with("klaxon: could not write the snapshot cache of demo: "), "{err}");
 }
 
 #[test]

@@ -490,6 +490,9 @@ fn screen(seen: &Watched) -> String {
             }
             SourceEvent::Health { source, health, next } => Msg::Health { source, health, next },
             SourceEvent::Silences { source, silences } => Msg::Silences { source, silences },
+            SourceEvent::CacheFailed { source, error } => {
+                Msg::EffectFailed(klaxon::engine::cache_failed(&source, &error))
+            }
             SourceEvent::CachedHead { source, head } => {
                 Msg::CachedHead { source, alerts: head.alerts, total: head.total }
             }
