@@ -218,9 +218,10 @@ fn completions_are_generated() {
     sb.klaxon().args(["completions", "zsh"]).assert().success().stdout(predicates::str::contains("#compdef klaxon"));
 }
 
-#[test]
-fn watch_prints_new_alerts_as_json_lines_and_stops_on_sigterm() {
-    let sb = Sandbox::new();
+/// `klaxon watch --format json` on the demo source (polled every second, the store beside the
+/// config as watch.db), the first line it prints, and the rest of its output (held open: it
+/// would fail to write to a closed pipe).
+fn watch_demo(sb: &Sandbox, stderr: Stdio) -> (std::process::Child, serde_json::Value, WatchLines) {
     let config = sb.write(
         "watch.toml",
         "[store]\npath = \"watch.db\"\n\n[[sources]]\nname = \"demo\"\nkind = \"demo\"\ninterval = \"1s\"\n",
@@ -230,11 +231,20 @@ fn watch_prints_new_alerts_as_json_lines_and_stops_on_sigterm() {
         .args(["watch", "--format", "json", "--config"])
         .arg(&config)
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(stderr)
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first: serde_json::Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+    let first = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+    (child, first, lines)
+}
+
+type WatchLines = std::io::Lines<BufReader<std::process::ChildStdout>>;
+
+#[test]
+fn watch_prints_new_alerts_as_json_lines_and_stops_on_sigterm() {
+    let sb = Sandbox::new();
+    let (mut child, first, _rest) = watch_demo(&sb, Stdio::null());
     assert_eq!(first["event"], "new");
     assert!(first["key"].as_str().unwrap().starts_with("demo/"));
     assert!(SEVERITIES.contains(&first["severity"].as_str().unwrap()));
@@ -249,23 +259,10 @@ fn watch_prints_new_alerts_as_json_lines_and_stops_on_sigterm() {
 #[test]
 fn watch_says_once_that_the_snapshot_cache_cannot_be_written() {
     let sb = Sandbox::new();
-    let config = sb.write(
-        "watch.toml",
-        "[store]\npath = \"watch.db\"\n\n[[sources]]\nname = \"demo\"\nkind = \"demo\"\ninterval = \"1s\"\n",
-    );
     // The snapshot cache's directory is a file: no snapshot can be written there (even as root).
     std::fs::create_dir_all(sb.path("cache/klaxon")).unwrap();
     std::fs::write(sb.path("cache/klaxon/snapshots"), "not a directory").unwrap();
-    let mut child = sb
-        .klaxon_std()
-        .args(["watch", "--format", "json", "--config"])
-        .arg(&config)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first: serde_json::Value = serde_json::from_str(&out.next().unwrap().unwrap()).unwrap();
+    let (mut child, first, _rest) = watch_demo(&sb, Stdio::piped());
     assert_eq!(first["event"], "new", "the poll stands");
     // A few more polls (one a second), then stop.
     std::thread::sleep(Duration::from_millis(3500));
