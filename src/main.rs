@@ -11,8 +11,9 @@ fn main() {
         klaxon::runtime::restore_if_active,
     );
     let cli = klaxon::cli::Cli::parse();
+    let console = cli.command.is_none();
     let mut runtime = tokio::runtime::Builder::new_multi_thread();
-    if cli.command.is_none() {
+    if console {
         // The console: its keys are read and drawn on threads of their own (not the
         // runtime's), and everything on the runtime's threads is work no key waits for.
         runtime.on_thread_start(klaxon::runtime::behind_keys);
@@ -26,7 +27,11 @@ fn main() {
     };
     let result = runtime.block_on(klaxon::cli::run(cli));
     klaxon::phase::mark("command returned");
-    drop(runtime);
+    if console {
+        klaxon::runtime::stop_saying_why(|| drop(runtime));
+    } else {
+        drop(runtime);
+    }
     klaxon::phase::mark("runtime stopped");
     if let Err(e) = result {
         eprintln!("klaxon: {e}");

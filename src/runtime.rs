@@ -799,6 +799,23 @@ pub fn next_tick(
     due.filter(|t| *t > now).map_or(next_minute, |t| t.min(next_minute))
 }
 
+/// Ends the async runtime with `stop`, which waits for the work under way on its blocking
+/// threads (a poll being recorded in the store, the snapshot cache being written) so that none
+/// is cut short. After a storm that can take seconds; the console, gone from the screen by
+/// then, says why after half a second.
+pub fn stop_saying_why(stop: impl FnOnce()) {
+    let (stopped, waiting) = std::sync::mpsc::channel::<()>();
+    std::thread::spawn(move || {
+        if waiting.recv_timeout(Duration::from_millis(500)) == Err(std::sync::mpsc::RecvTimeoutError::Timeout) {
+            eprintln!(
+                "klaxon: finishing the work under way (the store's record of the last poll, the snapshot cache)…"
+            );
+        }
+    });
+    stop();
+    drop(stopped);
+}
+
 /// Puts the calling thread at a lower priority (nice 10; Linux keeps it per thread, and a
 /// thread it starts inherits it), for threads whose work no key waits for. On two cores busy
 /// with a storm the threads that answer keys (the input reader and the one that draws) are
