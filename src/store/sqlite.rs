@@ -183,6 +183,9 @@ fn version(conn: &Connection) -> rusqlite::Result<(i64, i64)> {
 /// this often.
 const SETTLE: std::time::Duration = std::time::Duration::from_millis(10);
 
+/// How many reads of the events that came while a burst settled, at most, before the wake.
+const MAX_DRAIN_READS: usize = 16;
+
 /// Whether a read of `fd` would not block now.
 fn readable(fd: &impl rustix::fd::AsFd) -> bool {
     use rustix::event::{PollFd, PollFlags, poll};
@@ -222,9 +225,13 @@ impl Store for SqliteStore {
                     // A commit writes the WAL page by page, an event each: a 50,000-alert poll
                     // would wake the follower thousands of times a second. The burst is let
                     // finish first (the kernel merges the repeated, unread events meanwhile)
-                    // and what came in the meantime is read, then one wake for all of it.
+                    // and what came in the meantime is read (a bounded number of reads: a
+                    // write that goes on for seconds must not hold the wake back), then one
+                    // wake for all of it.
                     std::thread::sleep(SETTLE);
-                    while !events.is_buffer_empty() || readable(&fd) {
+                    let mut reads = 0;
+                    while !events.is_buffer_empty() || (reads < MAX_DRAIN_READS && readable(&fd)) {
+                        reads += usize::from(events.is_buffer_empty());
                         let Ok(event) = events.next() else { return };
                         if event.events().contains(inotify::ReadFlags::IGNORED) {
                             return;
