@@ -748,12 +748,12 @@ fn start_input(tx: mpsc::Sender<Msg>, stop: watch::Receiver<bool>) {
         while !*stop.borrow() {
             let Ok(event) = ct::read() else { return };
             let Some(msg) = translate(event) else { continue };
+            // A key may record an entry: it carries the moment it was pressed.
             if matches!(msg, Msg::Key(_)) {
                 key_read();
-            }
-            // A key may record an entry: it carries the moment it was pressed.
-            if matches!(msg, Msg::Key(_)) && tx.blocking_send(Msg::Clock(chrono::Utc::now())).is_err() {
-                return;
+                if tx.blocking_send(Msg::Clock(chrono::Utc::now())).is_err() {
+                    return;
+                }
             }
             if tx.blocking_send(msg).is_err() {
                 return;

@@ -231,7 +231,9 @@ impl Store for SqliteStore {
                     std::thread::sleep(SETTLE);
                     let mut reads = 0;
                     while !events.is_buffer_empty() || (reads < MAX_DRAIN_READS && readable(&fd)) {
-                        reads += usize::from(events.is_buffer_empty());
+                        if events.is_buffer_empty() {
+                            reads += 1; // the next event comes from a fresh read
+                        }
                         let Ok(event) = events.next() else { return };
                         if event.events().contains(inotify::ReadFlags::IGNORED) {
                             return;
