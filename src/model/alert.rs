@@ -2,23 +2,28 @@
 
 use super::{Fields, Severity};
 use chrono::{DateTime, Utc};
+use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// `<source-name>/<native id>`, e.g. `prod/4f3a9c1b2d0e`.
+/// `<source-name>/<native id>`, e.g. `prod/4f3a9c1b2d0e`. Held inline up to 24 bytes (an
+/// Alertmanager source's 16-digit fingerprints fit with a short source name): a storm's keys
+/// are made, cloned into the board's items and hashed without an allocation each.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct AlertKey(String);
+pub struct AlertKey(CompactString);
 
 impl AlertKey {
     pub fn new(source: &str, id: &str) -> Self {
-        AlertKey([source, "/", id].concat())
+        let mut key = CompactString::with_capacity(source.len() + 1 + id.len());
+        key.extend([source, "/", id]);
+        AlertKey(key)
     }
 
     /// Splits `source/id`; the id may itself contain `/`.
     pub fn parse(s: &str) -> Option<Self> {
         let (source, id) = s.split_once('/')?;
-        (!source.is_empty() && !id.is_empty()).then(|| AlertKey(s.to_owned()))
+        (!source.is_empty() && !id.is_empty()).then(|| AlertKey(s.into()))
     }
 
     pub fn source(&self) -> &str {
@@ -62,8 +67,8 @@ impl Status {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Link {
-    /// What the link is: "runbook", "source", "graph", …
-    pub kind: String,
+    /// What the link is: "runbook", "source", "graph", … (short: held inline).
+    pub kind: CompactString,
     pub url: String,
 }
 
@@ -175,7 +180,9 @@ impl Alert {
             clean(field, true);
         }
         for link in &mut self.links {
-            clean(&mut link.kind, true);
+            if let Some(clean) = cleaned(&link.kind, true) {
+                link.kind = clean.into();
+            }
             clean(&mut link.url, true);
         }
         if let Some(s) = &mut self.suppression {
@@ -277,7 +284,7 @@ mod tests {
                 annotations: labels.iter().map(|(k, v)| (v.clone(), k.clone())).collect(),
                 host,
                 service,
-                links: links.into_iter().map(|(kind, url)| Link { kind, url }).collect(),
+                links: links.into_iter().map(|(kind, url)| Link { kind: kind.into(), url }).collect(),
                 source_acks: acks
                     .into_iter()
                     .map(|(by, text, id)| SourceAck { by, at: id.as_ref().map(|_| at(millis.0)), text, id, kind: acked() })

@@ -270,7 +270,7 @@ impl Mapping {
             }
             None => (self.default_severity, Some(format!("no {label} label"))),
         };
-        let mut links = Vec::new();
+        let mut links = Vec::with_capacity(2);
         if let Some(rb) = a.annotations.get("runbook_url").or_else(|| a.annotations.get("runbook")) {
             links.push(Link { kind: "runbook".into(), url: rb.to_owned() });
         }

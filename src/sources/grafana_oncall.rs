@@ -243,7 +243,7 @@ impl GrafanaOncallSource {
         let mut links: Vec<Link> = g
             .permalinks
             .iter()
-            .filter_map(|(k, v)| v.as_ref().filter(|u| !u.is_empty()).map(|u| Link { kind: k.clone(), url: u.clone() }))
+            .filter_map(|(k, v)| v.as_ref().filter(|u| !u.is_empty()).map(|u| Link { kind: k.into(), url: u.clone() }))
             .collect();
         links.sort_by_key(|l| l.kind != "web");
         let mut all_labels = labels;

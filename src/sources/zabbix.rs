@@ -675,7 +675,10 @@ impl ZabbixSource {
             links.push(Link { kind: "runbook".into(), url: url.to_owned() });
         }
         links.extend(
-            p.urls.iter().filter(|u| !u.url.is_empty()).map(|u| Link { kind: u.name.clone(), url: u.url.clone() }),
+            p.urls
+                .iter()
+                .filter(|u| !u.url.is_empty())
+                .map(|u| Link { kind: u.name.as_str().into(), url: u.url.clone() }),
         );
         links.push(Link {
             kind: "source".into(),
