@@ -4,13 +4,14 @@
 
 use crate::model::{Alert, Entry, EntryKind, NewEntry, Severity, Status};
 use chrono::{DateTime, Utc};
+use compact_str::CompactString;
 use std::collections::HashMap;
 
 /// Who writes what klaxon observed.
 pub const OBSERVER: &str = "klaxon";
 
 /// What the store holds open for one source: key → (severity, title).
-pub type Open = HashMap<String, (Severity, String)>;
+pub type Open = HashMap<CompactString, (Severity, String)>;
 
 /// A source's open alerts read ahead of its snapshot, with what tells whether anything was
 /// written since (by anyone): only then is it still what the store holds.
@@ -73,7 +74,7 @@ pub fn plan<'a>(mut open: Open, alerts: &'a [Alert], at: DateTime<Utc>) -> Plan<
             p.entries.push(e.with_level(severity_rank(alert.severity)));
         }
     }
-    let mut gone: Vec<String> = open.into_keys().collect();
+    let mut gone: Vec<String> = open.into_keys().map(CompactString::into_string).collect();
     gone.sort();
     for key in gone {
         let alert_key = crate::model::AlertKey::parse(&key).unwrap_or_else(|| crate::model::AlertKey::new("?", &key));

@@ -567,13 +567,14 @@ impl Store for PgStore {
             let mut tx = c.transaction()?;
             // Consoles observing the same source take turns: the second sees the first's rows.
             tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])?;
-            let mut open = HashMap::new();
-            for r in tx.query(
+            let rows = tx.query(
                 "SELECT key, severity, title FROM alerts WHERE source = $1 AND resolved_at IS NULL",
                 &[&source],
-            )? {
-                let sev: String = r.try_get(1)?;
-                open.insert(r.try_get::<_, String>(0)?, (sev.parse().unwrap_or(Severity::Average), r.try_get(2)?));
+            )?;
+            let mut open = observe::Open::with_capacity(rows.len());
+            for r in rows {
+                let sev: &str = r.try_get(1)?;
+                open.insert(r.try_get::<_, &str>(0)?.into(), (sev.parse().unwrap_or(Severity::Average), r.try_get(2)?));
             }
             let plan = observe::plan(open, &alerts, at);
             if !plan.upserts.is_empty() {

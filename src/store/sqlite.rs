@@ -157,16 +157,20 @@ fn resolved_since_sql() -> String {
 /// A source's open alerts as a poll compares them: answered from `alerts_open_by_source`
 /// alone (migration 8), never from the table's rows and their `last` JSON.
 const OPEN_ROWS: &str = "SELECT key, severity, title FROM alerts WHERE source = ?1 AND resolved_at IS NULL";
+const OPEN_COUNT: &str = "SELECT count(*) FROM alerts WHERE source = ?1 AND resolved_at IS NULL";
 
-/// What the store holds open for `source`: key → (severity, title).
+/// What the store holds open for `source`: key → (severity, title). Counted first (a walk
+/// of the same index) so that the map is made at its size: grown from nothing to a storm's
+/// 10,000 keys it rehashed a dozen times, while the request for the poll was in flight and
+/// the server answering it wanted the same cores.
 fn open_rows(conn: &Connection, source: &str) -> rusqlite::Result<observe::Open> {
-    let mut open = observe::Open::new();
+    let count: i64 = conn.prepare_cached(OPEN_COUNT)?.query_row([source], |r| r.get(0))?;
+    let mut open = observe::Open::with_capacity(usize::try_from(count).unwrap_or(0));
     let mut st = conn.prepare_cached(OPEN_ROWS)?;
-    let rows =
-        st.query_map([source], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?;
-    for row in rows {
-        let (key, sev, title) = row?;
-        open.insert(key, (sev.parse().unwrap_or(Severity::Average), title));
+    let mut rows = st.query([source])?;
+    while let Some(r) = rows.next()? {
+        let severity = r.get_ref(1)?.as_str().ok().and_then(|s| s.parse().ok()).unwrap_or(Severity::Average);
+        open.insert(r.get_ref(0)?.as_str().map_err(conversion)?.into(), (severity, r.get(2)?));
     }
     Ok(open)
 }
@@ -585,8 +589,10 @@ mod tests {
         let store = SqliteStore::open(&path).unwrap();
         store.observe("src", &[alert("a", Severity::High)], Utc::now()).unwrap();
         let conn = store.conn.lock().unwrap();
-        let plan = query_plan(&conn, OPEN_ROWS, "src");
-        assert_eq!(plan, ["SEARCH alerts USING COVERING INDEX alerts_open_by_source (source=?)"]);
+        for sql in [OPEN_ROWS, OPEN_COUNT] {
+            let plan = query_plan(&conn, sql, "src");
+            assert_eq!(plan, ["SEARCH alerts USING COVERING INDEX alerts_open_by_source (source=?)"], "{sql}");
+        }
         let open = open_rows(&conn, "src").unwrap();
         assert_eq!(open.get("src/a"), Some(&(Severity::High, "alert a".to_string())));
     }
