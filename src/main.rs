@@ -33,8 +33,26 @@ fn main() {
         drop(runtime);
     }
     klaxon::phase::mark("runtime stopped");
-    if let Err(e) = result {
-        eprintln!("klaxon: {e}");
-        std::process::exit(e.exit_code());
-    }
+    let code = match result {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("klaxon: {e}");
+            e.exit_code()
+        }
+    };
+    end(code)
+}
+
+/// Ends the process once its work is done and said. What returning from `main` would do
+/// next is give the heap back, which the allocator's exit handler does range by range
+/// (`madvise`, 1.8 ms after listing 10,000 alerts, measured with `perf`); the kernel takes
+/// the whole address space back at once when the process exits.
+fn end(code: i32) -> ! {
+    use std::io::Write;
+    // Rust flushes its stdout buffer after `main` returns: done here, since that is skipped.
+    let _ = std::io::stdout().flush();
+    // SAFETY: `_exit` only ends the process. Nothing after this point was going to run but
+    // exit handlers: every thread's work is joined, files are written and closed, the
+    // store's transactions committed, and stderr is unbuffered.
+    unsafe { libc::_exit(code) }
 }
