@@ -128,11 +128,14 @@ impl<T: DeserializeOwned> ArrayStream<T> {
     }
 
     /// The elements decoded since the last take, for a reader that hands them on while the
-    /// rest is still arriving.
-    pub fn take(&mut self) -> Vec<T> {
+    /// rest is still arriving. `spare`, a batch the reader is done with, holds the next ones:
+    /// memory already written to, where a fresh allocation would fault in every page of it.
+    pub fn take(&mut self, spare: Option<Vec<T>>) -> Vec<T> {
+        let mut next = spare.unwrap_or_default();
+        next.clear();
         // The next chunk likely holds as many: room for them at once, not grown to it.
-        let room = self.items.len();
-        std::mem::replace(&mut self.items, Vec::with_capacity(room))
+        next.reserve(self.items.len());
+        std::mem::replace(&mut self.items, next)
     }
 
     /// The elements not taken yet, once the body has ended.

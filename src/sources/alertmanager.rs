@@ -347,6 +347,8 @@ struct Decoder {
     array: crate::json_array::ArrayStream<AmAlert>,
     refused: Option<serde_json::Error>,
     batches: Option<std::sync::mpsc::Sender<Vec<AmAlert>>>,
+    /// Batches the converter is done with, emptied, to decode the next ones into.
+    spent: std::sync::mpsc::Receiver<Vec<AmAlert>>,
     converted: Converting,
 }
 
@@ -364,6 +366,7 @@ fn converter_failed<E>(_: E) -> SourceError {
 impl Decoder {
     fn start(mapping: &Arc<Mapping>, keep_silenced: bool) -> Result<Self, SourceError> {
         let (batches, arriving) = std::sync::mpsc::channel::<Vec<AmAlert>>();
+        let (give_back, spent) = std::sync::mpsc::channel::<Vec<AmAlert>>();
         let (done_tx, converted) = tokio::sync::oneshot::channel();
         let mapping = mapping.clone();
         std::thread::Builder::new()
@@ -372,14 +375,14 @@ impl Decoder {
                 let none = HashMap::new();
                 let mut seen = HashSet::new();
                 let mut done = Converted { ready: Vec::new(), waiting: Vec::new() };
-                for batch in arriving {
+                for mut batch in arriving {
                     // Room for a storm at once when the answer shows itself large: room not
                     // written to is address space, not memory, while growing by doubling
                     // copied every alert and faulted in a fresh buffer, late in the answer.
                     if done.ready.len() >= LARGE_ANSWER && done.ready.capacity() < STORM_ROOM {
                         done.ready.reserve(STORM_ROOM - done.ready.len());
                     }
-                    for a in batch {
+                    for a in batch.drain(..) {
                         if !seen.insert(fingerprint_hash(&a.fingerprint)) {
                             continue;
                         }
@@ -389,17 +392,19 @@ impl Decoder {
                             done.waiting.push((done.ready.len(), a));
                         }
                     }
+                    // Gone once the answer is read: the batch is then freed here.
+                    let _ = give_back.send(batch);
                 }
                 let _ = done_tx.send(done);
             })
             .map_err(|e| SourceError::new(format!("cannot start converting alerts: {e}")))?;
-        Ok(Decoder { array: Default::default(), refused: None, batches: Some(batches), converted })
+        Ok(Decoder { array: Default::default(), refused: None, batches: Some(batches), spent, converted })
     }
 
     /// Takes the next chunk; false once the answer is refused (nothing more is worth reading).
     fn feed(&mut self, chunk: &[u8]) -> bool {
         self.refused = self.array.feed(chunk).err();
-        let decoded = self.array.take();
+        let decoded = self.array.take(self.spent.try_recv().ok());
         if !decoded.is_empty()
             && let Some(batches) = &self.batches
         {
