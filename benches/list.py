@@ -77,9 +77,13 @@ def main(counts):
                 }
                 first = timed(tools["`klaxon list --format json`"], env)  # records every alert as seen
                 got = {name: [] for name in tools}
-                for _ in range(RUNS):
-                    for name, cmd in tools.items():
-                        got[name].append(timed(cmd, env))
+                # Each round starts with the next tool: the server's state after one request
+                # (its garbage collection under way, say) would otherwise always fall on the
+                # same tool's.
+                names = list(tools)
+                for r in range(RUNS):
+                    for name in names[r % len(names):] + names[:r % len(names)]:
+                        got[name].append(timed(tools[name], env))
                 curl = am.median([w for w, _, _ in got["`curl` GET of the same answer"]])
                 for name, runs in got.items():
                     wall = am.median([w for w, _, _ in runs])
