@@ -120,19 +120,14 @@ pub async fn run(
             });
         }
         // Recorded on a thread of its own while the alerts are ranked with the owners read
-        // ahead, and printed meanwhile when those hold whatever the recording writes. Else it
-        // is waited for: a source's own ack, unack or escalation (rare), or another writer
-        // meanwhile, makes them stale, and they are read again and the alerts ranked again.
+        // ahead. Recording a source's own ack, unack or escalation (rare), or another writer
+        // meanwhile, makes those stale: they are read again and the alerts ranked again.
         let read_ahead = ahead.owners.take();
-        let holds = matches!(read_ahead, Some(Ok(_))) && super::poll::ahead_holds(session, &polled, &ahead.sources);
-        let mut recording = Some(s.spawn(|| {
+        let recording = s.spawn(|| {
             let current = super::poll::record(session, &polled, &mut ahead.sources);
             crate::phase::mark("list: recorded");
             current
-        }));
-        // Whether the owners read ahead were still current when it recorded; None once joined.
-        let mut recorded =
-            || recording.take().map(|r| r.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
+        });
         let rank = |owners: &HashMap<AlertKey, Ownership>| {
             // Made at their size: grown from nothing, 50,000 items are copied a dozen times.
             let mut ranked: Vec<Item<&Alert>> = Vec::with_capacity(shown.iter().map(|a| a.len()).sum());
@@ -149,16 +144,13 @@ pub async fn run(
             Some(Ok(owners)) => Some(rank(owners)),
             _ => None,
         };
+        let current = recording.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         let ranked = match early {
-            Some(ranked) if holds => ranked,
-            Some(ranked) if recorded() == Some(true) => ranked,
-            _ => {
-                recorded();
-                rank(&session.store.ownership().unwrap_or_else(|e| {
-                    eprintln!("klaxon: {e} (owners not shown)");
-                    Default::default()
-                }))
-            }
+            Some(ranked) if current => ranked,
+            _ => rank(&session.store.ownership().unwrap_or_else(|e| {
+                eprintln!("klaxon: {e} (owners not shown)");
+                Default::default()
+            })),
         };
         let mut items: Vec<&Item<&Alert>> = Vec::with_capacity(ranked.len());
         items.extend(ranked.iter().filter(|i| min_severity.is_none_or(|m| i.alert.severity >= m) && filter.matches(i)));
@@ -172,7 +164,6 @@ pub async fn run(
         };
         let written = written.and_then(|_| out.flush());
         crate::phase::mark("list: printed");
-        recorded();
         written
     });
     // A closed pipe (`klaxon list | head`) is not an error worth a message.
@@ -197,7 +188,7 @@ fn stdout_file() -> std::io::Result<std::fs::File> {
 
 /// Rows serialized per block: a block is made on one thread while the other writes or
 /// makes the one before, and at most three are held at once. Small enough that the three
-/// stay in a core's cache and fault in about 100 pages, not 250 (`perf record -e page-faults`).
+/// stay in a core's cache and fault in 100 pages, not 500 (`/usr/bin/time`'s minor faults).
 const JSON_BLOCK: usize = 128;
 
 /// The rows as one JSON array, byte for byte what `serde_json::to_writer` makes of them, on

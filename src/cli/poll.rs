@@ -95,22 +95,6 @@ pub fn read_ahead(session: &Session, only: Option<&str>) -> tokio::task::JoinHan
     })
 }
 
-/// Whether what was read ahead (`ahead`, owners included) holds now, before `polled` is
-/// recorded, and recording it cannot change who owns what: nobody wrote since, and no source
-/// reported an action of its own with an id (what a poll records as an ack, unack or
-/// escalation comes only from those; its `seen` entries reset only alerts that were not
-/// open, so had no owner).
-/// Then the board can be shown while the poll is recorded. False when unsure.
-pub fn ahead_holds(session: &Session, polled: &[Polled], ahead: &HashMap<String, ReadAhead>) -> bool {
-    polled.iter().all(|p| match &p.result {
-        Err(_) => true, // not recorded
-        Ok(alerts) => {
-            !alerts.iter().any(|a| a.source_acks.iter().any(|ack| ack.id.is_some()))
-                && ahead.get(&p.source).is_some_and(|a| session.store.unchanged_since(a).unwrap_or(false))
-        }
-    })
-}
-
 /// Records what each healthy source reported in the store, comparing with what was read
 /// ahead for it (`ahead`, taken). What a source says is still worth showing when the store
 /// is out of reach: that is said, and not an error. True when owners read before still
@@ -212,49 +196,6 @@ fn pick<'a>(keys: &'a [AlertKey], prefix: &str) -> Result<AlertKey, Vec<&'a Aler
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Alert, Severity, SourceAck};
-
-    fn session(dir: &std::path::Path) -> Session {
-        let config = dir.join("klaxon.toml");
-        std::fs::write(
-            &config,
-            "[identity]\nname = \"tester\"\n[store]\npath = \"k.db\"\n\n\
-             [[sources]]\nname = \"prod\"\nkind = \"demo\"\ninterval = \"1h\"\n",
-        )
-        .unwrap();
-        let dirs =
-            crate::config::paths::Dirs { config: dir.join("config"), data: dir.join("data"), cache: dir.join("cache") };
-        Session::open_in(Some(&config), dirs).unwrap()
-    }
-
-    /// The board is printed before the poll is recorded only when recording it cannot
-    /// change an owner and nobody wrote since the owners were read.
-    #[test]
-    fn owners_read_ahead_hold_only_when_recording_cannot_change_them() {
-        let dir = tempfile::tempdir().unwrap();
-        let session = session(dir.path());
-        let polled = |alerts: Vec<Alert>| vec![Polled { source: "prod".into(), result: Ok(alerts) }];
-        let read = || HashMap::from([("prod".to_string(), session.store.read_ahead("prod").unwrap().unwrap())]);
-        let firing = Alert::test("prod", "a", Severity::High, Utc::now());
-        assert!(ahead_holds(&session, &polled(vec![firing.clone()]), &read()));
-        assert!(!ahead_holds(&session, &polled(vec![firing.clone()]), &HashMap::new()), "nothing read ahead");
-
-        // The source's own ack, with an id, is recorded as an ack: owners change.
-        let mut acked = firing.clone();
-        acked.source_acks.push(SourceAck {
-            by: "bob".into(),
-            at: None,
-            text: String::new(),
-            id: Some("7".into()),
-            kind: EntryKind::Acked,
-        });
-        assert!(!ahead_holds(&session, &polled(vec![acked]), &read()));
-
-        // Someone wrote after the read.
-        let ahead = read();
-        session.store.observe("prod", &[firing.clone()], Utc::now()).unwrap();
-        assert!(!ahead_holds(&session, &polled(vec![firing]), &ahead));
-    }
 
     #[test]
     fn key_prefixes_resolve_when_unique() {

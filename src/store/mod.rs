@@ -138,13 +138,6 @@ pub trait Store: Send + Sync {
         Ok(None)
     }
 
-    /// Whether nothing was written to the store (by anyone, this connection included) since
-    /// `ahead` was read: what was read with it still holds now. False where it cannot be told.
-    fn unchanged_since(&self, ahead: &ReadAhead) -> Result<bool> {
-        let _ = ahead;
-        Ok(false)
-    }
-
     /// [`Store::observe`] comparing with what [`Store::read_ahead`] read, when nothing was
     /// written since (else it reads again, as `observe` does).
     fn observe_read_ahead(
