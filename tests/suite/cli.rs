@@ -91,6 +91,66 @@ fn list_with_a_store_it_cannot_record_in_still_lists_and_says_so() {
     assert!(stderr.contains("(owners not shown)"), "{stderr}");
 }
 
+/// A row is acted on once it is read (`klaxon list | head -1 | … klaxon ack`): it must not be
+/// read before the poll's record is committed, or the record could undo the ack (an alert that
+/// fires again is written `seen`, which starts its ownership anew). Here another connection
+/// holds the write lock while `list` polls: nothing is printed until it lets go.
+#[test]
+fn list_prints_only_once_the_poll_is_recorded() {
+    let sb = Sandbox::new();
+    sb.klaxon().args(["list", "--source", "demo"]).assert().success();
+    let db = rusqlite::Connection::open(sb.default_db()).unwrap();
+    db.execute_batch("BEGIN IMMEDIATE").unwrap();
+
+    let mut child = sb
+        .klaxon_std()
+        .args(["list", "--format", "json", "--source", "demo"])
+        .env("KLAXON_PHASES", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (polled_tx, polled) = std::sync::mpsc::channel();
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    let said = std::thread::spawn(move || {
+        let mut all = String::new();
+        for line in stderr.lines().map_while(Result::ok) {
+            if line.ends_with("list: polled") {
+                let _ = polled_tx.send(());
+            }
+            all.push_str(&line);
+            all.push('\n');
+        }
+        all
+    });
+    let (first_tx, first_byte) = std::sync::mpsc::channel();
+    let mut stdout = child.stdout.take().unwrap();
+    let printed = std::thread::spawn(move || {
+        let mut out = Vec::new();
+        let mut byte = [0u8; 1];
+        if stdout.read(&mut byte).unwrap_or(0) == 1 {
+            let _ = first_tx.send(());
+            out.push(byte[0]);
+            stdout.read_to_end(&mut out).unwrap();
+        }
+        out
+    });
+    polled.recv_timeout(Duration::from_secs(30)).expect("the demo source is polled while the lock is held");
+    // The poll is done and its record waits for the lock (SQLite waits up to 10 s): a second
+    // is ample for a list that did not wait to be printed.
+    assert!(
+        first_byte.recv_timeout(Duration::from_secs(1)).is_err(),
+        "the list was printed before the poll was recorded"
+    );
+    db.execute_batch("COMMIT").unwrap();
+    let status = child.wait().unwrap();
+    let stderr = said.join().unwrap();
+    assert!(status.success(), "{stderr}");
+    assert!(!stderr.contains("not recorded"), "the record went in once the lock was free: {stderr}");
+    let alerts = json(&printed.join().unwrap());
+    assert!(alerts.as_array().is_some_and(|a| !a.is_empty()), "then the list is printed: {alerts}");
+}
+
 #[test]
 fn list_with_a_cache_it_cannot_write_still_lists_and_says_so() {
     let sb = Sandbox::new();
