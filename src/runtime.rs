@@ -41,7 +41,10 @@ pub async fn run(session: Session) -> Result<(), Error> {
     start_ticks(console.sender(), console.due(), console.stopping());
     let mut guard = TerminalGuard::enter().map_err(|e| Error::Failed(format!("cannot set up the terminal: {e}")))?;
     let mut signals = Signals::new();
-    console.run(&mut guard.terminal, signals.next()).await
+    let ran = console.run(&mut guard.terminal, signals.next()).await;
+    // On the screen that says "saving: …" while it is stored.
+    console.finish().await;
+    ran
 }
 
 /// How the console looks and which keys do what: read before anything starts, so a bad
@@ -81,6 +84,8 @@ pub struct Console {
     /// The next moment something shown changes by itself, for the tick task.
     due: watch::Sender<Option<chrono::DateTime<chrono::Utc>>>,
     effects: mpsc::UnboundedSender<Vec<Effect>>,
+    /// The task that carries the effects out, awaited by [`Console::finish`].
+    effects_task: Option<tokio::task::JoinHandle<()>>,
     theme: Theme,
     themes_dir: std::path::PathBuf,
     no_color: bool,
@@ -133,7 +138,9 @@ impl Console {
             // Said once beside the hints, not over them: no D-Bus over SSH is normal.
             crate::notify::spawn(&cfg.notify, move |e| _ = tx.try_send(Msg::ChannelFailed(e)))
         };
-        let effects = start_effects(session.clone(), drafts.clone(), tx.clone(), kick, library.clone(), notify, logs);
+        let (effects, effects_task) =
+            start_effects(session.clone(), drafts.clone(), tx.clone(), kick, library.clone(), notify, logs);
+        let effects_task = Some(effects_task);
         {
             let (store, tx) = (session.store.clone(), tx.clone());
             tokio::spawn(async move {
@@ -175,7 +182,21 @@ impl Console {
         let (input_tx, input_rx) = mpsc::channel::<Msg>(256);
         let due = watch::channel(None).0;
         let pending = Default::default();
-        Ok(Console { state, tx, rx, input_tx, input_rx, pending, due, effects, theme, themes_dir, no_color, stop })
+        Ok(Console {
+            state,
+            tx,
+            rx,
+            input_tx,
+            input_rx,
+            pending,
+            due,
+            effects,
+            effects_task,
+            theme,
+            themes_dir,
+            no_color,
+            stop,
+        })
     }
 
     /// Where messages come in: keys, mouse, resizes and ticks from the edge. They go before
@@ -326,6 +347,22 @@ impl Console {
         });
         if !fx.is_empty() {
             let _ = self.effects.send(fx);
+        }
+    }
+}
+
+impl Console {
+    /// Carries out what was asked before the console ended (an ack, a note: `a` then `q` in
+    /// one breath) and waits for it to be stored. The effects run on a task of the async
+    /// runtime, which ending the runtime would drop with the effect still queued: the ack
+    /// was said to be saving and never stored. The channel is closed and drained instead;
+    /// their answers to the loop, which has stopped reading, are refused at once.
+    pub async fn finish(&mut self) {
+        let _ = self.stop.send(true);
+        drop(std::mem::replace(&mut self.effects, mpsc::unbounded_channel().0));
+        self.rx.close();
+        if let Some(task) = self.effects_task.take() {
+            let _ = task.await;
         }
     }
 }
@@ -548,11 +585,11 @@ fn start_effects(
     library: Arc<std::sync::OnceLock<Arc<crate::runbooks::Library>>>,
     notify: mpsc::Sender<Vec<crate::model::Notice>>,
     logs: Arc<crate::logs::Built>,
-) -> mpsc::UnboundedSender<Vec<Effect>> {
+) -> (mpsc::UnboundedSender<Vec<Effect>>, tokio::task::JoinHandle<()>) {
     let (fx_tx, mut fx_rx) = mpsc::unbounded_channel::<Vec<Effect>>();
     let cache = session.runbook_cache();
     let log_tx = forward_logs(tx.clone());
-    tokio::spawn(async move {
+    let task = tokio::spawn(async move {
         // The follows of the alert the log pane shows: aborted when it shows another or closes.
         let mut follows: Vec<tokio::task::JoinHandle<()>> = Vec::new();
         while let Some(mut batch) = fx_rx.recv().await {
@@ -616,7 +653,7 @@ fn start_effects(
             }
         }
     });
-    fx_tx
+    (fx_tx, task)
 }
 
 fn run_effects(session: &Session, drafts: &Drafts, batch: Vec<Effect>) -> Vec<Msg> {
@@ -1139,6 +1176,35 @@ mod tests {
         let mut session = Session::open_in(Some(&config), dirs).unwrap();
         session.sources[0].1 = Arc::new(Hostile);
         session
+    }
+
+    /// `a` then `q` at once: the ack is queued for the effects task when the loop ends, and
+    /// on one thread that task has not run yet. [`Console::finish`] stores it all the same.
+    #[tokio::test(flavor = "current_thread")]
+    async fn an_ack_asked_for_just_before_quitting_is_stored() {
+        let dir = tempfile::tempdir().unwrap();
+        let session = config(dir.path());
+        let store = session.store.clone();
+        let look = Look::load(&session).unwrap();
+        let mut console = Console::start(session, look).await.unwrap();
+        let mut terminal = Terminal::new(TestBackend::new(100, 20)).unwrap();
+        until_shown(&mut console, &mut terminal, "almost full").await;
+        let key = AlertKey::new("prod", "disk1");
+        for _ in 0..100 {
+            if store.known_alert(&key).unwrap().is_some() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let keys = console.sender();
+        for c in ['a', 'q'] {
+            keys.send(Msg::Key(Key::plain(KeyCode::Char(c)))).await.unwrap();
+        }
+        console.run(&mut terminal, std::future::pending()).await.unwrap();
+        assert!(console.state.quit);
+        console.finish().await;
+        let acks: Vec<_> = store.timeline(&key).unwrap().into_iter().filter(|e| e.kind == EntryKind::Acked).collect();
+        assert_eq!(acks.len(), 1, "the ack asked for before quitting is stored: {acks:?}");
     }
 
     /// A key that comes while a storm's snapshot waits is answered and drawn first: the
