@@ -27,6 +27,11 @@ const STORE_SYNC: Duration = Duration::from_secs(2);
 /// How long after a store's change is told the follower reads: a burst of writes is read once.
 const FEED_SETTLE: Duration = Duration::from_millis(250);
 
+/// After a read the feed woke, one more this long after. SQLite's file tells of a commit's
+/// last write to the WAL before the commit is synced and visible, which on a busy disk can
+/// take longer than the settle; nothing else would tell of it until the next write.
+const FEED_RECHECK: Duration = Duration::from_secs(2);
+
 /// The console on the real terminal: the crossterm edge (the terminal guard, keys and
 /// mouse, the clock's ticks, signals) around the [`Console`].
 pub async fn run(session: Session) -> Result<(), Error> {
@@ -544,13 +549,18 @@ fn start_store_sync(store: Arc<dyn Store>, tx: mpsc::Sender<Msg>, mut stop: watc
             (true, true) => Some(STORE_SYNC * 15),
             (true, false) => None,
         };
+        // The one more read due after a read the feed woke (or one that found entries: the
+        // writes may go on); none while nothing is written, so an idle console sleeps.
+        let mut recheck: Option<tokio::time::Instant> = None;
         loop {
-            tokio::select! {
-                _ = woken.notified() => {}
-                _ = tokio::time::sleep(every.unwrap_or_default()), if every.is_some() => {}
+            let due = recheck.unwrap_or_else(tokio::time::Instant::now);
+            let woke = tokio::select! {
+                _ = woken.notified() => true,
+                _ = tokio::time::sleep(every.unwrap_or_default()), if every.is_some() => false,
+                _ = tokio::time::sleep_until(due), if recheck.is_some() => false,
                 _ = stop.wait_for(|s| *s) => return,
-            }
-            if live {
+            };
+            if live && woke {
                 // Writes come in bursts (a poll records thousands of entries): read them
                 // together, at most a few times a second.
                 tokio::select! {
@@ -568,6 +578,7 @@ fn start_store_sync(store: Arc<dyn Store>, tx: mpsc::Sender<Msg>, mut stop: watc
                 continue;
             };
             follower = f;
+            recheck = (live && (woke || !entries.is_empty())).then(|| tokio::time::Instant::now() + FEED_RECHECK);
             if !entries.is_empty() && tx.send(Msg::Entries(entries)).await.is_err() {
                 return;
             }
@@ -1176,6 +1187,119 @@ mod tests {
         let mut session = Session::open_in(Some(&config), dirs).unwrap();
         session.sources[0].1 = Arc::new(Hostile);
         session
+    }
+
+    /// A store whose change feed tells of a write before the write can be read, as SQLite's
+    /// watched file does when syncing the commit takes longer than the follower's settle.
+    struct EarlyFeed {
+        inner: crate::store::SqliteStore,
+        wake: std::sync::Mutex<Option<Box<dyn Fn() -> bool + Send>>>,
+    }
+
+    impl crate::store::Store for EarlyFeed {
+        fn append(&self, e: &crate::model::NewEntry) -> crate::store::Result<crate::model::Entry> {
+            self.inner.append(e)
+        }
+        fn timeline(&self, k: &AlertKey) -> crate::store::Result<Vec<crate::model::Entry>> {
+            self.inner.timeline(k)
+        }
+        fn entries_of_kind(&self, k: EntryKind) -> crate::store::Result<Vec<crate::model::Entry>> {
+            self.inner.entries_of_kind(k)
+        }
+        fn last_entry_id(&self) -> crate::store::Result<i64> {
+            self.inner.last_entry_id()
+        }
+        fn entries_after(&self, id: i64, limit: usize) -> crate::store::Result<Vec<crate::model::Entry>> {
+            self.inner.entries_after(id, limit)
+        }
+        fn observe(
+            &self,
+            source: &str,
+            alerts: &[Alert],
+            at: chrono::DateTime<chrono::Utc>,
+        ) -> crate::store::Result<Vec<crate::model::Entry>> {
+            self.inner.observe(source, alerts, at)
+        }
+        fn known_alerts(&self, s: Option<&str>, r: bool) -> crate::store::Result<Vec<crate::store::KnownAlert>> {
+            self.inner.known_alerts(s, r)
+        }
+        fn resolved_since(
+            &self,
+            since: chrono::DateTime<chrono::Utc>,
+        ) -> crate::store::Result<Vec<crate::store::KnownAlert>> {
+            self.inner.resolved_since(since)
+        }
+        fn known_alert(&self, k: &AlertKey) -> crate::store::Result<Option<crate::store::KnownAlert>> {
+            self.inner.known_alert(k)
+        }
+        fn ownership(&self) -> crate::store::Result<std::collections::HashMap<AlertKey, crate::model::Ownership>> {
+            self.inner.ownership()
+        }
+        fn append_mirrored(
+            &self,
+            e: &crate::model::NewEntry,
+            source: &str,
+            labels: &crate::model::Fields,
+        ) -> crate::store::Result<crate::model::Entry> {
+            self.inner.append_mirrored(e, source, labels)
+        }
+        fn pending_mirrors(
+            &self,
+        ) -> crate::store::Result<Vec<(crate::model::MirrorOp, String, chrono::DateTime<chrono::Utc>)>> {
+            self.inner.pending_mirrors()
+        }
+        fn mirror_prior(&self, k: &AlertKey, op: &str) -> crate::store::Result<Option<(String, String)>> {
+            self.inner.mirror_prior(k, op)
+        }
+        fn mirror_done(
+            &self,
+            op: &crate::model::MirrorOp,
+            done: &crate::model::MirrorDone,
+        ) -> crate::store::Result<()> {
+            self.inner.mirror_done(op, done)
+        }
+        fn mirror_failed(&self, op: &str, e: &str, next: chrono::DateTime<chrono::Utc>) -> crate::store::Result<()> {
+            self.inner.mirror_failed(op, e, next)
+        }
+        fn describe(&self) -> String {
+            self.inner.describe()
+        }
+        fn subscribe(&self, wake: Box<dyn Fn() -> bool + Send>) -> bool {
+            *self.wake.lock().unwrap() = Some(wake);
+            true
+        }
+        fn feed_can_miss(&self) -> bool {
+            false
+        }
+    }
+
+    /// The feed wakes the follower, and only after its read does the entry become readable
+    /// (nothing more is told): the read after it, a while later, finds it.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn an_entry_readable_only_after_the_feed_woke_is_still_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(EarlyFeed {
+            inner: crate::store::SqliteStore::open(&dir.path().join("k.db")).unwrap(),
+            wake: Default::default(),
+        });
+        let (tx, mut rx) = mpsc::channel(16);
+        let (_stop, stop_rx) = watch::channel(false);
+        start_store_sync(store.clone(), tx, stop_rx);
+        let wake = loop {
+            if let Some(wake) = store.wake.lock().unwrap().take() {
+                break wake;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        };
+        wake();
+        // Past the settle: the read the wake asked for has found nothing by now.
+        tokio::time::sleep(FEED_SETTLE * 3).await;
+        let key = AlertKey::new("prod", "disk1");
+        let entry = crate::model::NewEntry::new(key.clone(), EntryKind::Acked, "bob", "mine");
+        store.inner.append(&entry).unwrap();
+        let got = tokio::time::timeout(FEED_RECHECK * 5, rx.recv()).await;
+        let Ok(Some(Msg::Entries(entries))) = got else { panic!("the entry was never followed") };
+        assert_eq!(entries.iter().map(|e| (&e.alert_key, e.kind)).collect::<Vec<_>>(), [(&key, EntryKind::Acked)]);
     }
 
     /// `a` then `q` at once: the ack is queued for the effects task when the loop ends, and
