@@ -47,7 +47,9 @@ pub enum Event {
 
 /// What is said when a source's snapshot could not be written to the disk cache.
 pub fn cache_failed(source: &str, error: &str) -> String {
-    format!("could not write the snapshot cache of {source}: {error} (a restart would open on an older one)")
+    format!(
+        "could not write the snapshot cache of {source}: {error} (a restart would open on an older one, or on none)"
+    )
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -14,6 +14,9 @@ pub const HEAD_ALERTS: usize = 500;
 /// A head line longer than this is not read as a head (the full read still tries the file).
 const HEAD_MAX_BYTES: u64 = 8 << 20;
 
+/// A temp file not written for this long is no save under way (one takes seconds at most).
+const ABANDONED: std::time::Duration = std::time::Duration::from_secs(600);
+
 /// A file is two lines of JSON: the head (`taken_at`, `total`, the first [`HEAD_ALERTS`]
 /// alerts in rank order), then the whole snapshot (`taken_at`, `alerts`). The console draws
 /// from the head at once and reads the rest behind it. A file of one line (written before
@@ -87,11 +90,16 @@ impl SnapshotCache {
         std::fs::create_dir_all(&self.dir)?;
         // Each process its own: two `klaxon list` at once must not write into one file.
         let tmp = self.dir.join(format!(".{source}.json.{}.tmp", std::process::id()));
-        if let Err(e) = Self::write(&tmp, taken_at, alerts) {
-            // A full disk leaves no half-written file behind.
-            let _ = std::fs::remove_file(&tmp);
-            return Err(e);
+        let saved = Self::write(&tmp, taken_at, alerts).and_then(|()| self.put_in_place(&tmp, source));
+        match saved {
+            // A full disk, or a file in the way, leaves no half-written file behind.
+            Err(_) => _ = std::fs::remove_file(&tmp),
+            Ok(()) => self.sweep(source),
         }
+        saved
+    }
+
+    fn put_in_place(&self, tmp: &Path, source: &str) -> std::io::Result<()> {
         // The old file is removed first, not renamed over: renaming over a file makes ext4
         // (`auto_da_alloc`) write the new one out before `rename` returns — 6 ms at 10,000
         // alerts and 21 ms at 50,000 here, on the path of every `list` that writes it.
@@ -100,7 +108,22 @@ impl SnapshotCache {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
             _ => {}
         }
-        std::fs::rename(&tmp, file)
+        std::fs::rename(tmp, file)
+    }
+
+    /// Removes the source's temp files that no save is writing any more: a process killed
+    /// or crashed while saving leaves its own behind, and the next ones are named anew.
+    fn sweep(&self, source: &str) {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else { return };
+        let prefix = format!(".{source}.json.");
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let ours = name.to_str().is_some_and(|n| n.starts_with(&prefix) && n.ends_with(".tmp"));
+            let modified = entry.metadata().and_then(|m| m.modified());
+            if ours && modified.is_ok_and(|at| at.elapsed().is_ok_and(|age| age > ABANDONED)) {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
     }
 
     /// The snapshot's file as [`SnapshotCache::load`] reads it: the head, then the whole.
@@ -288,5 +311,45 @@ mod tests {
         std::fs::create_dir(dir.path().join(format!(".s.json.{}.tmp", std::process::id()))).unwrap();
         assert!(cache.save("s", now, &many(3)).is_err());
         assert_eq!(cache.load("s").unwrap().1.len(), 20);
+    }
+
+    /// A save that fails after its temp file is written (the cache file cannot be replaced)
+    /// removes it; one a dead process left long ago is removed by the next save, and one
+    /// being written now is not.
+    #[test]
+    fn no_temp_file_is_left_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = SnapshotCache::new(dir.path());
+        let now = Utc::now();
+        let temps = || {
+            let mut names: Vec<String> = std::fs::read_dir(dir.path())
+                .unwrap()
+                .map(|e| e.unwrap().file_name().into_string().unwrap())
+                .filter(|n| n.ends_with(".tmp"))
+                .collect();
+            names.sort();
+            names
+        };
+        // A directory where the cache file goes: written, not put in place.
+        std::fs::create_dir_all(dir.path().join("s.json/inside")).unwrap();
+        assert!(cache.save("s", now, &many(3)).is_err());
+        assert_eq!(temps(), Vec::<String>::new());
+        std::fs::remove_dir_all(dir.path().join("s.json")).unwrap();
+
+        let dead = dir.path().join(".s.json.4242.tmp");
+        std::fs::write(&dead, "left by a process killed while saving").unwrap();
+        let long_ago = std::time::SystemTime::now() - ABANDONED * 2;
+        std::fs::File::options().write(true).open(&dead).unwrap().set_modified(long_ago).unwrap();
+        std::fs::write(dir.path().join(".s.json.4343.tmp"), "being written now").unwrap();
+        std::fs::write(dir.path().join(".other.json.4242.tmp"), "another source's").unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(dir.path().join(".other.json.4242.tmp"))
+            .unwrap()
+            .set_modified(long_ago)
+            .unwrap();
+        cache.save("s", now, &many(3)).unwrap();
+        assert_eq!(temps(), [".other.json.4242.tmp", ".s.json.4343.tmp"]);
+        assert_eq!(cache.load("s").unwrap().1.len(), 3);
     }
 }
