@@ -848,15 +848,15 @@ pub fn next_tick(
 }
 
 /// Ends the async runtime with `stop`, which waits for the work under way on its blocking
-/// threads (a poll being recorded in the store, the snapshot cache being written) so that none
-/// is cut short. After a storm that can take seconds; the console, gone from the screen by
-/// then, says why after half a second.
+/// threads (a poll being recorded in the store, the snapshot cache being written, a desktop
+/// notification being sent) so that none is cut short. After a storm that can take seconds;
+/// the console, gone from the screen by then, says why after half a second.
 pub fn stop_saying_why(stop: impl FnOnce()) {
     let (stopped, waiting) = std::sync::mpsc::channel::<()>();
     std::thread::spawn(move || {
         if waiting.recv_timeout(Duration::from_millis(500)) == Err(std::sync::mpsc::RecvTimeoutError::Timeout) {
             eprintln!(
-                "klaxon: finishing the work under way (the store's record of the last poll, the snapshot cache)…"
+                "klaxon: finishing the work under way (writing to the store or the snapshot cache, a notification)…"
             );
         }
     });
