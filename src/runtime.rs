@@ -48,7 +48,13 @@ pub async fn run(session: Session) -> Result<(), Error> {
     let mut signals = Signals::new();
     let ran = console.run(&mut guard.terminal, signals.next()).await;
     // On the screen that says "saving: …" while it is stored.
-    console.finish().await;
+    let not_saved = console.finish().await;
+    drop(guard);
+    // Said once the terminal is back, and the exit is a failure: the screen that would have
+    // said it is gone.
+    if !not_saved.is_empty() {
+        return Err(Error::Failed(not_saved.join("\n")));
+    }
     ran
 }
 
@@ -360,15 +366,37 @@ impl Console {
     /// Carries out what was asked before the console ended (an ack, a note: `a` then `q` in
     /// one breath) and waits for it to be stored. The effects run on a task of the async
     /// runtime, which ending the runtime would drop with the effect still queued: the ack
-    /// was said to be saving and never stored. The channel is closed and drained instead;
-    /// their answers to the loop, which has stopped reading, are refused at once.
-    pub async fn finish(&mut self) {
+    /// was said to be saving and never stored. The channel is closed and drained instead,
+    /// and what could not be stored meanwhile is returned, for the caller to say.
+    pub async fn finish(&mut self) -> Vec<String> {
         let _ = self.stop.send(true);
         drop(std::mem::replace(&mut self.effects, mpsc::unbounded_channel().0));
-        self.rx.close();
-        if let Some(task) = self.effects_task.take() {
-            let _ = task.await;
+        let mut not_saved = Vec::new();
+        let mut heard = |msg: Option<Msg>| {
+            if let Some(Msg::AppendFailed { key, error, .. }) = msg {
+                not_saved.push(format!("NOT saved for {key}: {error}; any draft is kept"));
+            }
+        };
+        if let Some(mut task) = self.effects_task.take() {
+            // The answers are read meanwhile: the task waits for room on the channel.
+            loop {
+                tokio::select! {
+                    _ = &mut task => break,
+                    msg = self.rx.recv() => match msg {
+                        Some(msg) => heard(Some(msg)),
+                        None => {
+                            let _ = (&mut task).await;
+                            break;
+                        }
+                    },
+                }
+            }
         }
+        self.rx.close();
+        while let Ok(msg) = self.rx.try_recv() {
+            heard(Some(msg));
+        }
+        not_saved
     }
 }
 
@@ -1326,9 +1354,31 @@ mod tests {
         }
         console.run(&mut terminal, std::future::pending()).await.unwrap();
         assert!(console.state.quit);
-        console.finish().await;
+        assert_eq!(console.finish().await, Vec::<String>::new(), "nothing failed");
         let acks: Vec<_> = store.timeline(&key).unwrap().into_iter().filter(|e| e.kind == EntryKind::Acked).collect();
         assert_eq!(acks.len(), 1, "the ack asked for before quitting is stored: {acks:?}");
+    }
+
+    /// The same, when the store refuses the ack: the console is gone from the screen, so
+    /// `finish` hands the failure back to be said (and the exit to fail).
+    #[tokio::test(flavor = "current_thread")]
+    async fn an_ack_that_cannot_be_stored_at_quit_is_said() {
+        let dir = tempfile::tempdir().unwrap();
+        let session = config(dir.path());
+        let look = Look::load(&session).unwrap();
+        let mut console = Console::start(session, look).await.unwrap();
+        let mut terminal = Terminal::new(TestBackend::new(100, 20)).unwrap();
+        until_shown(&mut console, &mut terminal, "almost full").await;
+        let db = rusqlite::Connection::open(dir.path().join("k.db")).unwrap();
+        db.execute_batch("ALTER TABLE entries RENAME TO entries_elsewhere").unwrap();
+        let keys = console.sender();
+        for c in ['a', 'q'] {
+            keys.send(Msg::Key(Key::plain(KeyCode::Char(c)))).await.unwrap();
+        }
+        console.run(&mut terminal, std::future::pending()).await.unwrap();
+        let said = console.finish().await;
+        assert_eq!(said.len(), 1, "{said:?}");
+        assert!(said[0].starts_with("NOT saved for prod/disk1: ") && said[0].contains("entries"), "{said:?}");
     }
 
     /// A key that comes while a storm's snapshot waits is answered and drawn first: the
