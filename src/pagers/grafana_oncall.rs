@@ -54,14 +54,18 @@ impl super::Pager for GrafanaOnCallPager {
         self.timeout
     }
 
-    /// Pages whoever is on call on this schedule now. Done on a 2xx; like a chat webhook it
+    /// Pages whoever is on call on this schedule now (not done while nobody is). Done on a 2xx; like a chat webhook it
     /// takes no idempotency key, so a lost answer may page twice (at least once).
     fn page<'a>(&'a self, op: &'a MirrorOp) -> MirrorFuture<'a> {
         Box::pin(async move {
             let schedule = self.schedule.schedule().await?;
+            // Nobody was paged: not done. The page stays in the outbox, retried and shown as
+            // unsent, rather than marked sent with nobody woken.
             if schedule.on_call_now.is_empty() {
-                let summary = format!("nobody on call on Grafana OnCall schedule {} to page", schedule.name);
-                return Ok(MirrorDone { remote_id: None, prior: PriorUpdate::Keep, summary });
+                return Err(SourceError::new(format!(
+                    "not paged: nobody on call on Grafana OnCall schedule {}",
+                    schedule.name
+                )));
             }
             let users: Vec<_> =
                 schedule.on_call_now.iter().map(|id| serde_json::json!({"id": id, "important": true})).collect();

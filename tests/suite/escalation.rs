@@ -254,6 +254,52 @@ async fn escalating_to_a_grafana_oncall_level_pages_through_its_own_escalation()
     assert!(outbox(&sb).is_empty(), "confirmed by a 2xx");
 }
 
+/// Grafana OnCall's schedule has nobody on call when the page is sent: nobody is paged, so
+/// the page is not done. It stays in the outbox (retried, shown as unsent) and the command
+/// does not say it paged anyone. Shapes as in the test above (Grafana OnCall's public API docs).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_grafana_oncall_page_with_nobody_on_call_is_not_done() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/schedules/"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "count": 1, "next": null, "previous": null,
+            "results": [{"id": "S3Z477AHDXTMF", "name": "dba", "type": "calendar", "on_call_now": []}]
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/v1/escalation/"))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let sb = Arc::new(Sandbox::new());
+    let token = sb.write("goc.token", "goc-hunter2\n");
+    std::fs::set_permissions(&token, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let cfg = sb.write(
+        "klaxon.toml",
+        &format!(
+            "[identity]\nname = \"tester\"\n[store]\npath = \"k.db\"\n\n[[sources]]\nname = \"demo\"\nkind = \"demo\"\n\n\
+             [[schedules]]\nname = \"dba\"\nkind = \"grafana-oncall\"\nlevel = 1\nurl = \"{}\"\nschedule = \"dba\"\ntoken_file = \"{}\"\n",
+            server.uri(),
+            token.display()
+        ),
+    );
+    let (sb2, cfg2) = (sb.clone(), cfg.clone());
+    let out = tokio::task::spawn_blocking(move || {
+        let listed = sb2.klaxon().args(["list", "--format", "json", "--config"]).arg(&cfg2).output().unwrap();
+        let key = common::json(&listed.stdout)[0]["key"].as_str().unwrap().to_owned();
+        sb2.klaxon().args(["escalate", &key, "--note", "replica is gone", "--config"]).arg(&cfg2).output().unwrap()
+    })
+    .await
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("paged") || stderr.contains("not paged"), "{stderr}");
+    assert!(stderr.contains("nobody on call on Grafana OnCall schedule dba"), "{stderr}");
+    assert_eq!(outbox(&sb).len(), 1, "the page waits in the outbox: {stderr}");
+}
+
 /// A source that takes acks and counts them.
 struct Counting(std::sync::atomic::AtomicUsize);
 
