@@ -111,7 +111,21 @@ pub async fn fetch_any(req: reqwest::RequestBuilder, max_bytes: u64) -> Result<(
 /// Sends `req` and hands back a 2xx answer unread, for a body read as it arrives (with
 /// [`next_chunk`], counting against the cap itself). Anything else is the error [`fetch`] gives.
 pub async fn open(req: reqwest::RequestBuilder, max_bytes: u64) -> Result<reqwest::Response, HttpError> {
-    succeeded(admitted(req.send().await.map_err(describe)?, max_bytes)?, max_bytes).await
+    let (client, req) = req.build_split();
+    let req = req.map_err(describe)?;
+    let write = !matches!(*req.method(), reqwest::Method::GET | reqwest::Method::HEAD);
+    let asked = req.url().clone();
+    let resp = client.execute(req).await.map_err(describe)?;
+    // The client follows redirects, and a 301, 302 or 303 turns a POST into a GET: a 2xx
+    // after one says nothing of the write (a webhook behind a login page answered 200). A
+    // write that was redirected is not done; the addresses are left out (a webhook's is a
+    // secret).
+    if write && resp.url() != &asked {
+        return Err(HttpError::Request(
+            "the server redirected the write to another address; it is not taken as done (configure the address it redirects to)".into(),
+        ));
+    }
+    succeeded(admitted(resp, max_bytes)?, max_bytes).await
 }
 
 /// How a rate-limited or failing API is asked again within one call (vendor SaaS APIs).

@@ -300,6 +300,39 @@ async fn a_grafana_oncall_page_with_nobody_on_call_is_not_done() {
     assert_eq!(outbox(&sb).len(), 1, "the page waits in the outbox: {stderr}");
 }
 
+/// A webhook that answers the page with a redirect to a login page (an SSO proxy in front
+/// of it): the client follows it as a GET and gets a 200, which says nothing of the page. It
+/// is not done, and the secret address is not in the words.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_page_redirected_to_a_login_page_is_not_done() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/hook/T0K3N"))
+        .respond_with(ResponseTemplate::new(302).insert_header("Location", "/login?next=T0K3N"))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/login"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("<html>sign in</html>"))
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("k.db")).unwrap());
+    let key = AlertKey::new("prod", "d1");
+    let entry = NewEntry::new(key.clone(), EntryKind::Escalated, "tester", "paged bob").with_level(1);
+    store.append_mirrored(&entry, PAGER, &klaxon::model::Fields::new()).unwrap();
+    let secret = klaxon::config::Secret::from_config(&format!("{}/hook/T0K3N", server.uri()));
+    let pager = klaxon::pagers::webhook::WebhookPager::new(secret, Duration::from_secs(5)).unwrap();
+    let pagers: Vec<Arc<dyn klaxon::pagers::Pager>> = vec![Arc::new(pager)];
+    let targets = klaxon::sync::Targets { sources: &[], pagers: &pagers };
+    let report = klaxon::sync::drain(store.clone(), &targets, true).await;
+    assert!(report.done.is_empty(), "{report:?}");
+    let said = report.failed.join("\n");
+    assert!(said.contains("redirected"), "{said}");
+    assert!(!said.contains("T0K3N"), "the webhook's address is a secret: {said}");
+    assert_eq!(store.pending_mirrors().unwrap().len(), 1, "the page waits to be sent again");
+}
+
 /// A source that takes acks and counts them.
 struct Counting(std::sync::atomic::AtomicUsize);
 
