@@ -786,11 +786,13 @@ fn start_outbox(session: Arc<Session>, tx: mpsc::Sender<Msg>, mut stop: watch::R
     tokio::spawn(async move {
         loop {
             let report = session.drain(false).await;
-            let retry = report.unsent() > 0;
-            let unsent = Msg::Unsent(report.unsent());
+            // An outbox that could not be read is tried again too, and its count is not
+            // shown as none: the last one known stays.
+            let retry = report.unsent() > 0 || report.unread;
+            let unsent = (!report.unread).then(|| Msg::Unsent(report.unsent()));
             let msgs = report.done.into_iter().map(|d| Msg::Notice(format!("sent {d}")));
             let msgs = msgs.chain(report.failed.into_iter().map(|f| Msg::EffectFailed(format!("not sent yet: {f}"))));
-            let msgs = msgs.chain([unsent]);
+            let msgs = msgs.chain(unsent);
             for m in msgs {
                 if tx.send(m).await.is_err() {
                     return;

@@ -22,6 +22,8 @@ pub struct Report {
     pub waiting: usize,
     /// Kept on this host because the store (the team's database) is out of reach.
     pub queued: usize,
+    /// The outbox could not be read: how many actions wait in it is not known (not none).
+    pub unread: bool,
 }
 
 impl Report {
@@ -29,6 +31,12 @@ impl Report {
     pub fn unsent(&self) -> usize {
         self.waiting + self.queued
     }
+}
+
+fn unread(mut report: Report, error: String) -> Report {
+    report.failed.push(format!("the outbox could not be read: {error}"));
+    report.unread = true;
+    report
 }
 
 /// Where actions can go, by target name: sources, and pagers (names starting with '@').
@@ -103,14 +111,8 @@ pub async fn drain(store: Arc<dyn Store>, sources: &(impl Sources + ?Sized), for
     let st = store.clone();
     let pending = match tokio::task::spawn_blocking(move || st.pending_mirrors()).await {
         Ok(Ok(p)) => p,
-        Ok(Err(e)) => {
-            report.failed.push(e.to_string());
-            return report;
-        }
-        Err(e) => {
-            report.failed.push(e.to_string());
-            return report;
-        }
+        Ok(Err(e)) => return unread(report, e.to_string()),
+        Err(e) => return unread(report, e.to_string()),
     };
     // Order holds per alert and target: a page stuck on a dead webhook does not hold back
     // the same alert's ack at its source, nor the other way round.

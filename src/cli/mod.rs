@@ -380,10 +380,14 @@ async fn run_with(session: Session, command: Command) -> Result<(), CliError> {
         Command::Report { command } => report::run(&session, command).await,
         Command::Slo { name, format } => slo::run(&session, name.as_deref(), format).await,
         Command::Incident { command } => incident::run(&session, command).await,
-        Command::Sync => match sync(&session, true).await {
-            0 => Ok(()),
-            n => Err(CliError::Failure(format!("{n} action(s) could not be sent yet"))),
-        },
+        Command::Sync => {
+            let report = session.drain(true).await;
+            match print_report(&report) {
+                _ if report.unread => Err(CliError::Failure("the outbox could not be read".into())),
+                0 => Ok(()),
+                n => Err(CliError::Failure(format!("{n} action(s) could not be sent yet"))),
+            }
+        }
         Command::CheckConfig => describe(&session),
         Command::Doctor => doctor::run(&session).await,
         // Handled before a session is opened: they must work with a broken config.

@@ -151,6 +151,21 @@ fn list_prints_only_once_the_poll_is_recorded() {
     assert!(alerts.as_array().is_some_and(|a| !a.is_empty()), "then the list is printed: {alerts}");
 }
 
+/// `klaxon sync` with an outbox it cannot read does not say all is sent: it names the
+/// trouble and fails.
+#[test]
+fn sync_with_an_outbox_it_cannot_read_fails() {
+    let sb = Sandbox::new();
+    sb.klaxon().args(["list", "--source", "demo"]).assert().success();
+    let db = rusqlite::Connection::open(sb.default_db()).unwrap();
+    db.execute_batch("ALTER TABLE outbox RENAME TO outbox_elsewhere").unwrap();
+    drop(db);
+    let out = sb.klaxon().arg("sync").output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("the outbox could not be read: ") && stderr.contains("no such table: outbox"), "{stderr}");
+}
+
 #[test]
 fn list_with_a_cache_it_cannot_write_still_lists_and_says_so() {
     let sb = Sandbox::new();
