@@ -176,6 +176,34 @@ async fn automatic_escalation_from_two_consoles_is_one_entry_and_one_page() {
     assert_eq!(server.received_requests().await.unwrap().len(), 1, "one page");
 }
 
+/// `klaxon escalate` on the first demo alert, with level 1 a Grafana OnCall schedule served
+/// by `server`: the sandbox, the alert's key and the command's output.
+async fn escalated_through_grafana_oncall(server: &MockServer) -> (Arc<Sandbox>, String, std::process::Output) {
+    let sb = Arc::new(Sandbox::new());
+    let token = sb.write("goc.token", "goc-hunter2\n");
+    std::fs::set_permissions(&token, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let cfg = sb.write(
+        "klaxon.toml",
+        &format!(
+            "[identity]\nname = \"tester\"\n[store]\npath = \"k.db\"\n\n[[sources]]\nname = \"demo\"\nkind = \"demo\"\n\n\
+             [[schedules]]\nname = \"dba\"\nkind = \"grafana-oncall\"\nlevel = 1\nurl = \"{}\"\nschedule = \"dba\"\ntoken_file = \"{}\"\n",
+            server.uri(),
+            token.display()
+        ),
+    );
+    let sb2 = sb.clone();
+    let (key, out) = tokio::task::spawn_blocking(move || {
+        let listed = sb2.klaxon().args(["list", "--format", "json", "--config"]).arg(&cfg).output().unwrap();
+        let key = common::json(&listed.stdout)[0]["key"].as_str().unwrap().to_owned();
+        let out =
+            sb2.klaxon().args(["escalate", &key, "--note", "replica is gone", "--config"]).arg(&cfg).output().unwrap();
+        (key, out)
+    })
+    .await
+    .unwrap();
+    (sb, key, out)
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn escalating_to_a_grafana_oncall_level_pages_through_its_own_escalation() {
     let server = MockServer::start().await;
@@ -207,29 +235,7 @@ async fn escalating_to_a_grafana_oncall_level_pages_through_its_own_escalation()
         .expect(1)
         .mount(&server)
         .await;
-    let sb = Arc::new(Sandbox::new());
-    let token = sb.write("goc.token", "goc-hunter2\n");
-    std::fs::set_permissions(&token, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
-    let cfg = sb.write(
-        "klaxon.toml",
-        &format!(
-            "[identity]\nname = \"tester\"\n[store]\npath = \"k.db\"\n\n[[sources]]\nname = \"demo\"\nkind = \"demo\"\n\n\
-             [[schedules]]\nname = \"dba\"\nkind = \"grafana-oncall\"\nlevel = 1\nurl = \"{}\"\nschedule = \"dba\"\ntoken_file = \"{}\"\n",
-            server.uri(),
-            token.display()
-        ),
-    );
-    let (sb2, cfg2) = (sb.clone(), cfg.clone());
-    let out = tokio::task::spawn_blocking(move || {
-        let listed = sb2.klaxon().args(["list", "--format", "json", "--config"]).arg(&cfg2).output().unwrap();
-        let key = common::json(&listed.stdout)[0]["key"].as_str().unwrap().to_owned();
-        let out =
-            sb2.klaxon().args(["escalate", &key, "--note", "replica is gone", "--config"]).arg(&cfg2).output().unwrap();
-        (key, out)
-    })
-    .await
-    .unwrap();
-    let (key, out) = out;
+    let (sb, key, out) = escalated_through_grafana_oncall(&server).await;
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(stderr.contains("paged through Grafana OnCall schedule dba"), "{stderr}");
@@ -274,26 +280,7 @@ async fn a_grafana_oncall_page_with_nobody_on_call_is_not_done() {
         .expect(0)
         .mount(&server)
         .await;
-    let sb = Arc::new(Sandbox::new());
-    let token = sb.write("goc.token", "goc-hunter2\n");
-    std::fs::set_permissions(&token, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
-    let cfg = sb.write(
-        "klaxon.toml",
-        &format!(
-            "[identity]\nname = \"tester\"\n[store]\npath = \"k.db\"\n\n[[sources]]\nname = \"demo\"\nkind = \"demo\"\n\n\
-             [[schedules]]\nname = \"dba\"\nkind = \"grafana-oncall\"\nlevel = 1\nurl = \"{}\"\nschedule = \"dba\"\ntoken_file = \"{}\"\n",
-            server.uri(),
-            token.display()
-        ),
-    );
-    let (sb2, cfg2) = (sb.clone(), cfg.clone());
-    let out = tokio::task::spawn_blocking(move || {
-        let listed = sb2.klaxon().args(["list", "--format", "json", "--config"]).arg(&cfg2).output().unwrap();
-        let key = common::json(&listed.stdout)[0]["key"].as_str().unwrap().to_owned();
-        sb2.klaxon().args(["escalate", &key, "--note", "replica is gone", "--config"]).arg(&cfg2).output().unwrap()
-    })
-    .await
-    .unwrap();
+    let (sb, _, out) = escalated_through_grafana_oncall(&server).await;
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("paged") || stderr.contains("not paged"), "{stderr}");
     assert!(stderr.contains("nobody on call on Grafana OnCall schedule dba"), "{stderr}");
