@@ -360,9 +360,7 @@ impl Console {
             let _ = self.effects.send(fx);
         }
     }
-}
 
-impl Console {
     /// Carries out what was asked before the console ended (an ack, a note: `a` then `q` in
     /// one breath) and waits for it to be stored. The effects run on a task of the async
     /// runtime, which ending the runtime would drop with the effect still queued: the ack
@@ -372,8 +370,8 @@ impl Console {
         let _ = self.stop.send(true);
         drop(std::mem::replace(&mut self.effects, mpsc::unbounded_channel().0));
         let mut not_saved = Vec::new();
-        let mut heard = |msg: Option<Msg>| {
-            if let Some(Msg::AppendFailed { key, error, .. }) = msg {
+        let mut heard = |msg: Msg| {
+            if let Msg::AppendFailed { key, error, .. } = msg {
                 not_saved.push(format!("NOT saved for {key}: {error}; any draft is kept"));
             }
         };
@@ -383,7 +381,7 @@ impl Console {
                 tokio::select! {
                     _ = &mut task => break,
                     msg = self.rx.recv() => match msg {
-                        Some(msg) => heard(Some(msg)),
+                        Some(msg) => heard(msg),
                         None => {
                             let _ = (&mut task).await;
                             break;
@@ -394,7 +392,7 @@ impl Console {
         }
         self.rx.close();
         while let Ok(msg) = self.rx.try_recv() {
-            heard(Some(msg));
+            heard(msg);
         }
         not_saved
     }
@@ -1219,98 +1217,16 @@ mod tests {
         session
     }
 
-    /// A store whose change feed tells of a write before the write can be read, as SQLite's
-    /// watched file does when syncing the commit takes longer than the follower's settle.
-    struct EarlyFeed {
-        inner: crate::store::SqliteStore,
-        wake: std::sync::Mutex<Option<Box<dyn Fn() -> bool + Send>>>,
-    }
-
-    impl crate::store::Store for EarlyFeed {
-        fn append(&self, e: &crate::model::NewEntry) -> crate::store::Result<crate::model::Entry> {
-            self.inner.append(e)
-        }
-        fn timeline(&self, k: &AlertKey) -> crate::store::Result<Vec<crate::model::Entry>> {
-            self.inner.timeline(k)
-        }
-        fn entries_of_kind(&self, k: EntryKind) -> crate::store::Result<Vec<crate::model::Entry>> {
-            self.inner.entries_of_kind(k)
-        }
-        fn last_entry_id(&self) -> crate::store::Result<i64> {
-            self.inner.last_entry_id()
-        }
-        fn entries_after(&self, id: i64, limit: usize) -> crate::store::Result<Vec<crate::model::Entry>> {
-            self.inner.entries_after(id, limit)
-        }
-        fn observe(
-            &self,
-            source: &str,
-            alerts: &[Alert],
-            at: chrono::DateTime<chrono::Utc>,
-        ) -> crate::store::Result<Vec<crate::model::Entry>> {
-            self.inner.observe(source, alerts, at)
-        }
-        fn known_alerts(&self, s: Option<&str>, r: bool) -> crate::store::Result<Vec<crate::store::KnownAlert>> {
-            self.inner.known_alerts(s, r)
-        }
-        fn resolved_since(
-            &self,
-            since: chrono::DateTime<chrono::Utc>,
-        ) -> crate::store::Result<Vec<crate::store::KnownAlert>> {
-            self.inner.resolved_since(since)
-        }
-        fn known_alert(&self, k: &AlertKey) -> crate::store::Result<Option<crate::store::KnownAlert>> {
-            self.inner.known_alert(k)
-        }
-        fn ownership(&self) -> crate::store::Result<std::collections::HashMap<AlertKey, crate::model::Ownership>> {
-            self.inner.ownership()
-        }
-        fn append_mirrored(
-            &self,
-            e: &crate::model::NewEntry,
-            source: &str,
-            labels: &crate::model::Fields,
-        ) -> crate::store::Result<crate::model::Entry> {
-            self.inner.append_mirrored(e, source, labels)
-        }
-        fn pending_mirrors(
-            &self,
-        ) -> crate::store::Result<Vec<(crate::model::MirrorOp, String, chrono::DateTime<chrono::Utc>)>> {
-            self.inner.pending_mirrors()
-        }
-        fn mirror_prior(&self, k: &AlertKey, op: &str) -> crate::store::Result<Option<(String, String)>> {
-            self.inner.mirror_prior(k, op)
-        }
-        fn mirror_done(
-            &self,
-            op: &crate::model::MirrorOp,
-            done: &crate::model::MirrorDone,
-        ) -> crate::store::Result<()> {
-            self.inner.mirror_done(op, done)
-        }
-        fn mirror_failed(&self, op: &str, e: &str, next: chrono::DateTime<chrono::Utc>) -> crate::store::Result<()> {
-            self.inner.mirror_failed(op, e, next)
-        }
-        fn describe(&self) -> String {
-            self.inner.describe()
-        }
-        fn subscribe(&self, wake: Box<dyn Fn() -> bool + Send>) -> bool {
-            *self.wake.lock().unwrap() = Some(wake);
-            true
-        }
-        fn feed_can_miss(&self) -> bool {
-            false
-        }
-    }
-
     /// The feed wakes the follower, and only after its read does the entry become readable
     /// (nothing more is told): the read after it, a while later, finds it.
     #[tokio::test(flavor = "multi_thread")]
     async fn an_entry_readable_only_after_the_feed_woke_is_still_followed() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Arc::new(EarlyFeed {
-            inner: crate::store::SqliteStore::open(&dir.path().join("k.db")).unwrap(),
-            wake: Default::default(),
+        // A feed that tells of a write before the write can be read, as SQLite's watched
+        // file does when syncing the commit takes longer than the follower's settle.
+        let store = Arc::new(crate::store::rigged::Rigged {
+            feed: true,
+            ..crate::store::rigged::Rigged::open(&dir.path().join("k.db"))
         });
         let (tx, mut rx) = mpsc::channel(16);
         let (_stop, stop_rx) = watch::channel(false);
@@ -1332,32 +1248,44 @@ mod tests {
         assert_eq!(entries.iter().map(|e| (&e.alert_key, e.kind)).collect::<Vec<_>>(), [(&key, EntryKind::Acked)]);
     }
 
-    /// `a` then `q` at once: the ack is queued for the effects task when the loop ends, and
-    /// on one thread that task has not run yet. [`Console::finish`] stores it all the same.
-    #[tokio::test(flavor = "current_thread")]
-    async fn an_ack_asked_for_just_before_quitting_is_stored() {
-        let dir = tempfile::tempdir().unwrap();
-        let session = config(dir.path());
+    /// The console on one thread, the demo's alert shown and known to the store; `before`
+    /// runs, then `a` and `q` come at once and the loop runs until it ends. The ack is then
+    /// queued for the effects task, which on one thread has not run yet.
+    async fn ack_then_quit(dir: &std::path::Path, before: impl FnOnce()) -> (Console, Arc<dyn crate::store::Store>) {
+        let session = config(dir);
         let store = session.store.clone();
         let look = Look::load(&session).unwrap();
         let mut console = Console::start(session, look).await.unwrap();
         let mut terminal = Terminal::new(TestBackend::new(100, 20)).unwrap();
         until_shown(&mut console, &mut terminal, "almost full").await;
-        let key = AlertKey::new("prod", "disk1");
         for _ in 0..100 {
-            if store.known_alert(&key).unwrap().is_some() {
+            if store.known_alert(&AlertKey::new("prod", "disk1")).unwrap().is_some() {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+        before();
         let keys = console.sender();
         for c in ['a', 'q'] {
             keys.send(Msg::Key(Key::plain(KeyCode::Char(c)))).await.unwrap();
         }
         console.run(&mut terminal, std::future::pending()).await.unwrap();
         assert!(console.state.quit);
+        (console, store)
+    }
+
+    /// [`Console::finish`] stores the ack asked for just before quitting.
+    #[tokio::test(flavor = "current_thread")]
+    async fn an_ack_asked_for_just_before_quitting_is_stored() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut console, store) = ack_then_quit(dir.path(), || {}).await;
         assert_eq!(console.finish().await, Vec::<String>::new(), "nothing failed");
-        let acks: Vec<_> = store.timeline(&key).unwrap().into_iter().filter(|e| e.kind == EntryKind::Acked).collect();
+        let acks: Vec<_> = store
+            .timeline(&AlertKey::new("prod", "disk1"))
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.kind == EntryKind::Acked)
+            .collect();
         assert_eq!(acks.len(), 1, "the ack asked for before quitting is stored: {acks:?}");
     }
 
@@ -1366,18 +1294,12 @@ mod tests {
     #[tokio::test(flavor = "current_thread")]
     async fn an_ack_that_cannot_be_stored_at_quit_is_said() {
         let dir = tempfile::tempdir().unwrap();
-        let session = config(dir.path());
-        let look = Look::load(&session).unwrap();
-        let mut console = Console::start(session, look).await.unwrap();
-        let mut terminal = Terminal::new(TestBackend::new(100, 20)).unwrap();
-        until_shown(&mut console, &mut terminal, "almost full").await;
-        let db = rusqlite::Connection::open(dir.path().join("k.db")).unwrap();
-        db.execute_batch("ALTER TABLE entries RENAME TO entries_elsewhere").unwrap();
-        let keys = console.sender();
-        for c in ['a', 'q'] {
-            keys.send(Msg::Key(Key::plain(KeyCode::Char(c)))).await.unwrap();
-        }
-        console.run(&mut terminal, std::future::pending()).await.unwrap();
+        let db = dir.path().join("k.db");
+        let (mut console, _) = ack_then_quit(dir.path(), || {
+            let db = rusqlite::Connection::open(db).unwrap();
+            db.execute_batch("ALTER TABLE entries RENAME TO entries_elsewhere").unwrap();
+        })
+        .await;
         let said = console.finish().await;
         assert_eq!(said.len(), 1, "{said:?}");
         assert!(said[0].starts_with("NOT saved for prod/disk1: ") && said[0].contains("entries"), "{said:?}");

@@ -310,69 +310,9 @@ fn offline_entry(n: &Notice) -> Entry {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Fields;
-    use crate::model::{AlertKey, MirrorDone, MirrorOp, NewEntry, Ownership, Severity};
-    use crate::store::{KnownAlert, Result as StoreResult, SqliteStore};
+    use crate::model::Severity;
+    use crate::store::rigged::Rigged;
     use std::sync::Mutex;
-
-    /// A SQLite store whose `observe` hangs until the test lets it go, as a database behind
-    /// a dead network would.
-    struct Hung {
-        inner: SqliteStore,
-        gate: Mutex<std::sync::mpsc::Receiver<()>>,
-    }
-
-    impl Store for Hung {
-        fn append(&self, entry: &NewEntry) -> StoreResult<Entry> {
-            self.inner.append(entry)
-        }
-        fn timeline(&self, key: &AlertKey) -> StoreResult<Vec<Entry>> {
-            self.inner.timeline(key)
-        }
-        fn last_entry_id(&self) -> StoreResult<i64> {
-            self.inner.last_entry_id()
-        }
-        fn entries_of_kind(&self, kind: crate::model::EntryKind) -> StoreResult<Vec<Entry>> {
-            self.inner.entries_of_kind(kind)
-        }
-        fn entries_after(&self, after_id: i64, limit: usize) -> StoreResult<Vec<Entry>> {
-            self.inner.entries_after(after_id, limit)
-        }
-        fn observe(&self, source: &str, alerts: &[Alert], at: DateTime<Utc>) -> StoreResult<Vec<Entry>> {
-            let _ = self.gate.lock().unwrap().recv();
-            self.inner.observe(source, alerts, at)
-        }
-        fn known_alerts(&self, source: Option<&str>, include_resolved: bool) -> StoreResult<Vec<KnownAlert>> {
-            self.inner.known_alerts(source, include_resolved)
-        }
-        fn resolved_since(&self, since: DateTime<Utc>) -> StoreResult<Vec<KnownAlert>> {
-            self.inner.resolved_since(since)
-        }
-        fn known_alert(&self, key: &AlertKey) -> StoreResult<Option<KnownAlert>> {
-            self.inner.known_alert(key)
-        }
-        fn ownership(&self) -> StoreResult<HashMap<AlertKey, Ownership>> {
-            self.inner.ownership()
-        }
-        fn append_mirrored(&self, entry: &NewEntry, source: &str, labels: &Fields) -> StoreResult<Entry> {
-            self.inner.append_mirrored(entry, source, labels)
-        }
-        fn pending_mirrors(&self) -> StoreResult<Vec<(MirrorOp, String, DateTime<Utc>)>> {
-            self.inner.pending_mirrors()
-        }
-        fn mirror_prior(&self, key: &AlertKey, op_id: &str) -> StoreResult<Option<(String, String)>> {
-            self.inner.mirror_prior(key, op_id)
-        }
-        fn mirror_done(&self, op: &MirrorOp, done: &MirrorDone) -> StoreResult<()> {
-            self.inner.mirror_done(op, done)
-        }
-        fn mirror_failed(&self, op_id: &str, error: &str, next_at: DateTime<Utc>) -> StoreResult<()> {
-            self.inner.mirror_failed(op_id, error, next_at)
-        }
-        fn describe(&self) -> String {
-            "hung".into()
-        }
-    }
 
     struct One;
 
@@ -389,7 +329,8 @@ mod tests {
     async fn the_snapshot_goes_first_and_a_hung_store_is_waited_for_ten_seconds_at_most() {
         let dir = tempfile::tempdir().unwrap();
         let (open, gate) = std::sync::mpsc::channel();
-        let store = Hung { inner: SqliteStore::open(&dir.path().join("k.db")).unwrap(), gate: Mutex::new(gate) };
+        // Its `observe` hangs until the test lets it go, as a database behind a dead network would.
+        let store = Rigged { observe_gate: Some(Mutex::new(gate)), ..Rigged::open(&dir.path().join("k.db")) };
         let cfg =
             crate::settings::parse("[[sources]]\nname = \"prod\"\nkind = \"demo\"\ninterval = \"1h\"\n", "t.toml")
                 .unwrap()

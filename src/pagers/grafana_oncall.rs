@@ -54,8 +54,9 @@ impl super::Pager for GrafanaOnCallPager {
         self.timeout
     }
 
-    /// Pages whoever is on call on this schedule now (not done while nobody is). Done on a 2xx; like a chat webhook it
-    /// takes no idempotency key, so a lost answer may page twice (at least once).
+    /// Pages whoever is on call on this schedule now (not done while nobody is). Done on a
+    /// 2xx; like a chat webhook it takes no idempotency key, so a lost answer may page twice
+    /// (at least once).
     fn page<'a>(&'a self, op: &'a MirrorOp) -> MirrorFuture<'a> {
         Box::pin(async move {
             let schedule = self.schedule.schedule().await?;

@@ -6,6 +6,8 @@ mod observe;
 mod postgres;
 mod private;
 pub mod report;
+#[cfg(test)]
+pub mod rigged;
 mod spool;
 mod sqlite;
 
