@@ -76,7 +76,8 @@ pub async fn set_severity(
     let rank = crate::model::Severity::ALL.iter().position(|s| *s == severity).unwrap_or(0) as i64;
     let entry = NewEntry::new(key.clone(), EntryKind::SeveritySet, &session.actor, note.unwrap_or("")).with_level(rank);
     at_source(session, &entry)?;
-    record(session, entry).await?;
+    let stored = record(session, entry).await?;
+    taken_at_source(session, &stored, "severity change")?;
     println!("set {key} to {severity}");
     Ok(())
 }
@@ -85,7 +86,8 @@ pub async fn close(session: &Session, key: &str, note: Option<&str>) -> Result<(
     let key = resolve_key(session, key).await?;
     let entry = NewEntry::new(key.clone(), EntryKind::Closed, &session.actor, note.unwrap_or(""));
     at_source(session, &entry)?;
-    record(session, entry).await?;
+    let stored = record(session, entry).await?;
+    taken_at_source(session, &stored, "close")?;
     println!("closed {key}");
     Ok(())
 }
@@ -101,9 +103,33 @@ pub async fn reassign(session: &Session, key: &str, to: &str, note: Option<&str>
     let entry = NewEntry::new(key.clone(), EntryKind::Reassigned, &session.actor, &text);
     at_source(session, &entry)?;
     let stored = record(session, entry).await?;
+    taken_at_source(session, &stored, "reassignment")?;
     let to = crate::model::Reassign::parse(&stored.text).map_or(to.to_owned(), |r| r.name);
     println!("reassigned {key} to {to} (stored)");
     Ok(())
+}
+
+/// An action only the source carries out is done when the source has taken it, not when it
+/// is stored: until then (the source away, or refusing) the command says what is stored and
+/// fails, and the outbox sends it again (`klaxon sync`, the console).
+fn taken_at_source(session: &Session, stored: &Entry, what: &str) -> Result<(), CliError> {
+    let (key, source) = (&stored.alert_key, stored.alert_key.source());
+    let waiting = if stored.is_queued() {
+        Ok(true)
+    } else {
+        session.store.pending_mirrors().map(|p| p.iter().any(|(op, to, _)| op.op_id == stored.op_id && to == source))
+    };
+    let stored_where = if stored.is_queued() { "kept on this host" } else { "stored" };
+    match waiting {
+        Ok(false) => Ok(()),
+        Ok(true) => Err(CliError::Failure(format!(
+            "the {what} of {key} is {stored_where} but not done: {source} has not taken it yet; it is sent again \
+             until it does (`klaxon sync`, or the console)"
+        ))),
+        Err(e) => Err(CliError::Failure(format!(
+            "the {what} of {key} is stored, but whether {source} took it is not known: {e}"
+        ))),
+    }
 }
 
 /// Actions only a source can carry out: refused up front where the source cannot.

@@ -293,8 +293,15 @@ fn list_ack_escalate_resolve_through_the_cli_each_written_once_though_its_first_
     sync("escalate");
 
     proxy.set(Fault::drop_response_to(&["PUT /incidents/PXYZ123"]));
+    // Its answer lost, the close is not known to be done: stored, said so, and a failure.
     let close = klaxon(&sb, &config, &["close", key, "--note", "fixed the pool size"]);
-    assert_eq!(close.code, Some(0), "{}", close.stderr);
+    assert_eq!(close.code, Some(1), "{}", close.stderr);
+    assert!(!close.stdout.contains("closed"), "not said closed: {}", close.stdout);
+    assert!(
+        close.stderr.contains("the close of pd/PXYZ123 is stored but not done: pd has not taken it yet"),
+        "{}",
+        close.stderr
+    );
     assert_eq!(proxy.dropped(), 3);
     proxy.set(Fault::Pass);
     sync("resolve");
@@ -399,9 +406,11 @@ fn reassign_through_the_cli_is_sent_once_though_its_first_answer_was_lost() {
 
     proxy.set(Fault::drop_response_to(&["PUT /incidents/PXYZ123"]));
     let run = klaxon(&sb, &config, &["reassign", "pd/PXYZ123", "--to", "erin", "--note", "db is hers"]);
-    assert_eq!(run.code, Some(0), "the reassignment is recorded: {}", run.stderr);
-    assert!(run.stdout.contains("reassigned pd/PXYZ123 to erin (stored)"), "{}", run.stdout);
+    // Stored, but not known to be done at PagerDuty: said, and a failure until it is.
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    assert!(!run.stdout.contains("reassigned"), "not said done: {}", run.stdout);
     assert!(run.stderr.contains("not sent yet"), "{}", run.stderr);
+    assert!(run.stderr.contains("the reassignment of pd/PXYZ123 is stored but not done"), "{}", run.stderr);
     assert_eq!(proxy.dropped(), 1);
     proxy.set(Fault::Pass);
     let sync = klaxon(&sb, &config, &["sync"]);
@@ -422,4 +431,9 @@ fn reassign_through_the_cli_is_sent_once_though_its_first_answer_was_lost() {
     assert_eq!(w.len(), 2, "one PUT, one note: {w:#?}");
     assert_eq!(pd.assignees("PXYZ123"), ["PU7"]);
     assert!(timeline_kinds("pd/PXYZ123").contains(&"reassigned".to_string()));
+
+    // Taken at once, it is said done.
+    let again = klaxon(&sb, &config, &["reassign", "pd/PXYZ123", "--to", "erin"]);
+    assert_eq!(again.code, Some(0), "{}", again.stderr);
+    assert!(again.stdout.contains("reassigned pd/PXYZ123 to erin (stored)"), "{}", again.stdout);
 }

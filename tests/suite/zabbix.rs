@@ -129,6 +129,9 @@ fn a_real_zabbix_problem_is_listed_acknowledged_once_escalated_and_closed() {
     let out = klaxon(&["close", &other]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("not sent yet") && stderr.to_lowercase().contains("clos"), "{stderr}");
+    assert_eq!(out.status.code(), Some(1), "not closed is a failure: {stderr}");
+    assert!(stderr.contains("is stored but not done"), "{stderr}");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("closed"), "not said closed");
     // One that does: the problem ends.
     let out = klaxon(&["close", &key, "--note", "replica rebuilt"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
