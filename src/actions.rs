@@ -113,6 +113,14 @@ fn store_escalation(session: &Session, entry: &NewEntry) -> Result<Entry, Error>
     Ok(stored)
 }
 
+/// Whether the source named `source` takes an escalation to `level` itself (and pages by its
+/// own rules), as [`store_escalation`] hands it one.
+pub fn escalates_at(session: &Session, source: &str, level: i64) -> bool {
+    session
+        .source(source)
+        .is_some_and(|(_, s)| s.mirrors(EntryKind::Escalated) && escalates_at_source(session, s.as_ref(), Some(level)))
+}
+
 /// Whether `source` carries an escalation to `level`: a vendor's escalation chain only when
 /// a schedule of that vendor answers for the level.
 fn escalates_at_source(session: &Session, source: &dyn crate::sources::AlertSource, level: Option<i64>) -> bool {
@@ -135,9 +143,9 @@ fn mirrors(session: &Session, entry: &NewEntry) -> bool {
 
 /// Who escalating to `level` reaches now, whether a page goes out, and the entry text
 /// saying so.
-pub async fn escalation_text(session: &Session, level: i64, note: &str) -> String {
+pub async fn escalation_text(session: &Session, key: &AlertKey, level: i64, note: &str) -> String {
     let oncall = ask_on_call(session).await;
-    text_for(session, oncall.as_deref(), level, note)
+    text_for(session, key, oncall.as_deref(), level, note)
 }
 
 /// Who is on call now, when there are schedules to ask (None: nobody to name).
@@ -147,11 +155,24 @@ pub async fn ask_on_call(session: &Session) -> Option<Vec<(String, i64, Option<S
 
 /// The escalation text for `level` from an answer of [`ask_on_call`]: several escalations
 /// decided at once ask the schedules once.
-pub fn text_for(session: &Session, oncall: Option<&[(String, i64, Option<String>)]>, level: i64, note: &str) -> String {
+pub fn text_for(
+    session: &Session,
+    key: &AlertKey,
+    oncall: Option<&[(String, i64, Option<String>)]>,
+    level: i64,
+    note: &str,
+) -> String {
     let paged: Option<Vec<(String, Option<String>)>> = oncall
         .map(|rows| rows.iter().filter(|(_, l, _)| *l == level).map(|(s, _, p)| (s.clone(), p.clone())).collect());
     let pagers = session.pager_chain();
-    crate::escalation::entry_text(paged.as_deref(), &crate::escalation::pagers_for(&pagers, level), level, note)
+    let escalating = escalates_at(session, key.source(), level).then(|| key.source());
+    crate::escalation::entry_text(
+        paged.as_deref(),
+        &crate::escalation::pagers_for(&pagers, level),
+        level,
+        note,
+        escalating,
+    )
 }
 
 /// Why acting on `key` would act on a problem that is over, if it would: its source
@@ -208,7 +229,7 @@ pub async fn escalation(session: &Session, key: &AlertKey, actor: &str, note: &s
     if let Some(why) = crate::escalation::refuse_level(level, session.top_level()) {
         return Err(Error::Failed(format!("{key} cannot go higher: {why}")));
     }
-    let text = escalation_text(session, level, note).await;
+    let text = escalation_text(session, key, level, note).await;
     Ok(NewEntry::new(key.clone(), EntryKind::Escalated, actor, &text).with_level(level))
 }
 

@@ -86,8 +86,16 @@ pub fn pagers_for(pagers: &[Pager], level: i64) -> Vec<&str> {
 /// configured), whether a page goes out and where, then the person's note.
 /// "on call: bob (secondary); page queued for webhook — need the DBA";
 /// "no schedule answers for level 3; nobody was paged: no pager is configured".
-/// A page is only *queued* here: "sent" is said when the pager accepts it.
-pub fn entry_text(paged: Option<&[(String, Option<String>)]>, pagers: &[&str], level: i64, note: &str) -> String {
+/// A page is only *queued* here: "sent" is said when the pager accepts it. `escalating`: the
+/// alert's source when it takes the escalation itself (PagerDuty, Opsgenie with `write_back`),
+/// which then pages by its own rules: not "nobody".
+pub fn entry_text(
+    paged: Option<&[(String, Option<String>)]>,
+    pagers: &[&str],
+    level: i64,
+    note: &str,
+    escalating: Option<&str>,
+) -> String {
     let mut parts = Vec::new();
     if let Some(paged) = paged {
         let who: Vec<String> = paged
@@ -103,10 +111,10 @@ pub fn entry_text(paged: Option<&[(String, Option<String>)]>, pagers: &[&str], l
             format!("on call: {}", who.join(", "))
         });
     }
-    parts.push(if pagers.is_empty() {
-        "nobody was paged: no pager is configured".to_owned()
-    } else {
-        format!("{PAGE_QUEUED}{}", pagers.join(", "))
+    parts.push(match escalating {
+        _ if !pagers.is_empty() => format!("{PAGE_QUEUED}{}", pagers.join(", ")),
+        Some(source) => format!("no pager here: {source} takes the escalation, its own rules page"),
+        None => "nobody was paged: no pager is configured".to_owned(),
     });
     let mut text = parts.join("; ");
     if !note.trim().is_empty() {
@@ -230,19 +238,24 @@ mod tests {
         let (a, b, c) = (oc("primary", 1, Some("alice")), oc("secondary", 2, Some("bob")), oc("dba", 2, None));
         let all = [&a, &b, &c];
         assert_eq!(
-            entry_text(Some(&paged(&all, 2)), &["webhook"], 2, " need the DBA "),
+            entry_text(Some(&paged(&all, 2)), &["webhook"], 2, " need the DBA ", None),
             "on call: bob (secondary), nobody on call on dba; page queued for webhook — need the DBA"
         );
         assert_eq!(
-            entry_text(Some(&paged(&all, 3)), &[], 3, ""),
+            entry_text(Some(&paged(&all, 3)), &[], 3, "", None),
             "no schedule answers for level 3; nobody was paged: no pager is configured"
         );
-        assert_eq!(entry_text(None, &[], 1, "db down"), "nobody was paged: no pager is configured — db down");
-        let text = entry_text(Some(&paged(&all, 2)), &["webhook"], 2, "need the DBA");
+        assert_eq!(entry_text(None, &[], 1, "db down", None), "nobody was paged: no pager is configured — db down");
+        assert_eq!(
+            entry_text(None, &[], 2, "db down", Some("pd")),
+            "no pager here: pd takes the escalation, its own rules page — db down",
+            "a source that escalates itself pages someone"
+        );
+        let text = entry_text(Some(&paged(&all, 2)), &["webhook"], 2, "need the DBA", None);
         assert_eq!(for_pager(&text), "on call: bob (secondary), nobody on call on dba — need the DBA");
-        assert_eq!(for_pager(&entry_text(None, &["webhook"], 1, "x")), "x");
+        assert_eq!(for_pager(&entry_text(None, &["webhook"], 1, "x", None)), "x");
         assert_eq!(note_of(&text), "need the DBA");
-        assert_eq!(note_of(&entry_text(None, &[], 1, "")), "");
+        assert_eq!(note_of(&entry_text(None, &[], 1, "", None)), "");
     }
 
     #[test]

@@ -129,6 +129,14 @@ impl Console {
             })
             .collect();
         state.escalation.pagers = session.pager_chain();
+        state.escalation.at_source = session
+            .sources
+            .iter()
+            .map(|(c, _)| {
+                let levels = (1..=session.top_level()).filter(|l| crate::actions::escalates_at(&session, &c.name, *l));
+                (c.name.clone(), levels.collect())
+            })
+            .collect();
         // Read off the path to the first frame (every Markdown file under the runbook folders):
         // the pane and the effects take it when it comes.
         let library: Arc<std::sync::OnceLock<Arc<crate::runbooks::Library>>> = Arc::default();

@@ -4,7 +4,7 @@
 use crate::escalation::Pager;
 use crate::model::{AlertKey, Board, NewEntry, Notice, OnCall, Severity};
 use chrono::{DateTime, Utc};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// One schedule as the header shows it: its last answer, and why the latest ask failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +31,9 @@ pub struct Escalation {
     /// What takes escalation pages (the webhook, Grafana OnCall schedules): none means an
     /// escalation is recorded and says that nobody was paged.
     pub pagers: Vec<Pager>,
+    /// Per source, the levels at which it takes an escalation itself (PagerDuty and Opsgenie
+    /// with `write_back` where one of their schedules answers, Zabbix at every level).
+    pub at_source: HashMap<String, HashSet<i64>>,
 }
 
 impl Default for Escalation {
@@ -43,6 +46,7 @@ impl Default for Escalation {
             auto_requested: HashSet::new(),
             ownership_loaded: false,
             pagers: Vec::new(),
+            at_source: HashMap::new(),
         }
     }
 }
@@ -53,13 +57,19 @@ impl Escalation {
         self.oncall.iter().map(|o| o.level).max().unwrap_or(1).max(1)
     }
 
-    /// The entry text for escalating to `level`: who is on call there now.
-    pub fn escalation_text(&self, level: i64, note: &str) -> String {
+    /// Whether the alert's source takes an escalation to `level` itself (its own rules page).
+    pub fn at_source(&self, key: &AlertKey, level: i64) -> bool {
+        self.at_source.get(key.source()).is_some_and(|levels| levels.contains(&level))
+    }
+
+    /// The entry text for escalating `key` to `level`: who is on call there now, and who pages.
+    pub fn escalation_text(&self, key: &AlertKey, level: i64, note: &str) -> String {
+        let escalating = self.at_source(key, level).then(|| key.source());
         use crate::escalation::{entry_text, paged, pagers_for};
         let answers: Vec<&OnCall> = self.oncall.iter().filter_map(|o| o.last.as_ref()).collect();
         // No schedules: nobody to name.
         let who = (!self.oncall.is_empty()).then(|| paged(&answers, level));
-        entry_text(who.as_deref(), &pagers_for(&self.pagers, level), level, note)
+        entry_text(who.as_deref(), &pagers_for(&self.pagers, level), level, note, escalating)
     }
 
     /// A schedule's answer: an error keeps the last answer (shown as failing).
@@ -114,7 +124,7 @@ impl Escalation {
     pub fn auto_due(&mut self, board: &Board, now: DateTime<Utc>) -> Vec<(NewEntry, String)> {
         let Some(after) = self.auto_escalate.filter(|_| self.ownership_loaded) else { return Vec::new() };
         // The same entries `klaxon watch` writes (engine/rules.rs), each asked for once here.
-        let text = |level: i64, note: &str| self.escalation_text(level, note);
+        let text = |key: &AlertKey, level: i64, note: &str| self.escalation_text(key, level, note);
         let due = crate::engine::rules::auto_escalations(board, now, after, self.top_level(), text);
         due.into_iter()
             .filter(|entry| self.auto_requested.insert(entry.op_id.clone()))

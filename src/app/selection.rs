@@ -155,7 +155,7 @@ pub fn confirmed(state: &mut State, kind: EntryKind, keys: Vec<AlertKey>, text: 
                 refused.push(key.to_string());
                 continue;
             }
-            let text = state.escalation.escalation_text(level, "");
+            let text = state.escalation.escalation_text(&key, level, "");
             state.new_entry(key.clone(), kind, &text).with_level(level)
         } else {
             state.new_entry(key.clone(), kind, text)

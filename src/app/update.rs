@@ -532,10 +532,12 @@ fn run(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
                 return flash(state, format!("{key} cannot go higher: {why}"), true);
             }
             let pagers = crate::escalation::pagers_for(&state.escalation.pagers, level);
-            let consequence = if pagers.is_empty() {
-                "Nobody is paged (no pager is configured): it is recorded.".to_owned()
-            } else {
+            let consequence = if !pagers.is_empty() {
                 format!("This pages people ({}).", pagers.join(", "))
+            } else if state.escalation.at_source(&key, level) {
+                format!("No pager here: {} takes the escalation, its own rules page.", key.source())
+            } else {
+                "Nobody is paged (no pager is configured): it is recorded.".to_owned()
             };
             state.mode = Mode::Confirm {
                 prompt: format!("Escalate {key} to level {level}? {consequence}"),
@@ -758,7 +760,7 @@ pub(super) fn append(state: &mut State, fx: &mut Vec<Effect>, entry: NewEntry, d
 fn confirmed(state: &mut State, pending: Pending, fx: &mut Vec<Effect>) {
     match pending {
         Pending::Escalate { key, level } => {
-            let text = state.escalation.escalation_text(level, "");
+            let text = state.escalation.escalation_text(&key, level, "");
             let entry = state.new_entry(key.clone(), EntryKind::Escalated, &text).with_level(level);
             append(state, fx, entry, format!("escalated {key} to level {level} (stored): {text}"));
         }

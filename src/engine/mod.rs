@@ -259,7 +259,9 @@ impl<'a> Headless<'a> {
             return;
         }
         let oncall = crate::actions::ask_on_call(self.session).await;
-        let text = |level: i64, note: &str| crate::actions::text_for(self.session, oncall.as_deref(), level, note);
+        let text = |key: &AlertKey, level: i64, note: &str| {
+            crate::actions::text_for(self.session, key, oncall.as_deref(), level, note)
+        };
         for entry in rules::auto_escalations(&self.board, now, after, top, text) {
             let (key, level) = (entry.alert_key.clone(), entry.level.unwrap_or(1));
             // A refused write is said and tried again next round (nothing marks it done).

@@ -29,7 +29,7 @@ pub fn auto_escalations(
     now: DateTime<Utc>,
     after: Duration,
     top_level: i64,
-    text: impl Fn(i64, &str) -> String,
+    text: impl Fn(&crate::model::AlertKey, i64, &str) -> String,
 ) -> Vec<NewEntry> {
     auto_due(board.ranked(), now, after, top_level)
         .into_iter()
@@ -37,12 +37,12 @@ pub fn auto_escalations(
             let note = format!("unacknowledged for {} min", (after * level as i32).num_minutes());
             NewEntry {
                 op_id,
-                alert_key: key,
                 kind: EntryKind::Escalated,
                 actor: AUTO_ACTOR.to_owned(),
                 at: now,
-                text: crate::sanitize::sanitize(&text(level, &note)),
+                text: crate::sanitize::sanitize(&text(&key, level, &note)),
                 level: Some(level),
+                alert_key: key,
             }
         })
         .collect()
@@ -77,7 +77,7 @@ mod tests {
         let mut board = Board::default();
         board.apply_snapshot("prod", vec![Alert::test("prod", "d", Severity::Disaster, t0)]);
         let now = t0 + Duration::minutes(16);
-        let made = || auto_escalations(&board, now, Duration::minutes(15), 2, |l, n| format!("L{l}: {n}\u{1b}[2J"));
+        let made = || auto_escalations(&board, now, Duration::minutes(15), 2, |_, l, n| format!("L{l}: {n}\u{1b}[2J"));
         let first = made();
         assert_eq!(first, made(), "no clock, no random id: two deciders write one entry");
         assert_eq!(first.len(), 1);

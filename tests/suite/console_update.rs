@@ -240,6 +240,23 @@ fn escalate_asks_first_and_counts_levels() {
     assert_eq!(fx, [w.append("d1", EntryKind::Escalated, queued, Some(2))]);
 }
 
+/// Where the alert's source takes the escalation itself (PagerDuty, Opsgenie with
+/// `write_back`), no pager here does not mean nobody is paged: the prompt and the entry say
+/// the source pages by its own rules.
+#[test]
+fn escalating_where_the_source_escalates_itself_does_not_say_nobody_is_paged() {
+    let mut s = state_with(120, 40, sample());
+    s.escalation.at_source.insert("prod".into(), std::collections::HashSet::from([1]));
+    let mut w = Writes::new();
+    app::update(&mut s, key("e"));
+    let Mode::Confirm { prompt, .. } = &s.mode else { panic!("asks first: {:?}", s.mode) };
+    assert!(prompt.contains("No pager here: prod takes the escalation, its own rules page."), "{prompt}");
+    assert!(!prompt.contains("Nobody is paged"), "{prompt}");
+    let fx = app::update(&mut s, key("y"));
+    let text = "no pager here: prod takes the escalation, its own rules page";
+    assert_eq!(fx, [w.append("d1", EntryKind::Escalated, text, Some(1))]);
+}
+
 #[test]
 fn unack_asks_and_only_when_someone_owns_it() {
     let mut s = state_with(120, 40, sample());

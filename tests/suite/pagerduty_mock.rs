@@ -288,6 +288,10 @@ fn list_ack_escalate_resolve_through_the_cli_each_written_once_though_its_first_
     let esc2 = klaxon(&sb, &config, &["escalate", key, "--note", "need a lead"]);
     assert_eq!(esc2.code, Some(0), "{}", esc2.stderr);
     assert!(esc2.stdout.contains("level 2") && esc2.stdout.contains("Dana Lead (pd-leads)"), "{}", esc2.stdout);
+    // No pager is configured, but PagerDuty's own escalation pages at level 2; at level 1 (a
+    // rotation's) nothing pages.
+    assert!(esc2.stdout.contains("no pager here: pd takes the escalation, its own rules page"), "{}", esc2.stdout);
+    assert!(esc1.stdout.contains("nobody was paged: no pager is configured"), "{}", esc1.stdout);
     assert_eq!(proxy.dropped(), 2);
     proxy.set(Fault::Pass);
     sync("escalate");
