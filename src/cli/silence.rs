@@ -162,7 +162,16 @@ async fn act(session: &Session, source: &str, op: SilenceOp) -> Result<(), CliEr
     let (stored, sent) = crate::actions::record(session, &entry).await?;
     let mark = crate::sources::op_mark(&stored.op_id);
     let gone = |s: &Silence| s.state == "expired";
-    let now = silences_of(session, Some(source)).await?;
+    // Stored (and maybe sent) by now: a listing that fails must not hide that.
+    let now = match silences_of(session, Some(source)).await {
+        Ok(now) => now,
+        Err(e) => {
+            super::print_report(&sent);
+            return Err(CliError::Failure(format!(
+                "stored, but whether {source} shows it is not known ({e}): `klaxon silence list` looks again"
+            )));
+        }
+    };
     let shown = match &op {
         SilenceOp::Expire { id } => now.iter().find(|s| &s.id == id && gone(s)).map(|s| s.id.clone()),
         _ => now.iter().find(|s| s.comment.contains(&mark) && !gone(s)).map(|s| s.id.clone()),

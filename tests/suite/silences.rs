@@ -392,3 +392,30 @@ fn a_bulk_silence_from_a_selection_is_one_silence_with_the_common_matchers() {
     assert!(screen.contains("3 hidden: 3 silenced, 0 inhibited (h)"), "{screen}");
     assert_eq!(&state.list.board.ranked()[0].alert.labels["instance"], "host-3:9100");
 }
+
+/// The silence is made (Alertmanager has it, once), but the listing that would show its id
+/// loses its answer: the command says it is stored and that whether it shows is not known,
+/// and fails — it does not say "cannot list silences" as though nothing had been done.
+#[test]
+fn a_silence_made_whose_reading_back_fails_is_said_stored_not_lost() {
+    let Some(am) = servers::alertmanager(None) else { return };
+    post_alerts(&am, &json!([alert("DiskFilling", "db-1:9100"), alert("DiskFilling", "web-1:9100")]));
+    let port: u16 = am.url.rsplit(':').next().unwrap().parse().unwrap();
+    let proxy = common::fault_proxy::FaultProxy::start(port);
+    let sb = Sandbox::new();
+    let cfg = config(&sb, &proxy.url, "");
+    // On the one connection a command keeps: the silence posted, read back by its id, then
+    // the listing's answer lost.
+    proxy.set(common::fault_proxy::Fault::drop_response_to(&[
+        "POST /api/v2/silences",
+        "GET /api/v2/silence/",
+        "GET /api/v2/silences",
+    ]));
+    let out = sb.run(&cfg, &["silence", "add", "alertname=DiskFilling", "instance=~db-.*", "--comment", "swap"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(proxy.dropped(), 1, "the listing's answer was lost: {err}");
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("stored, but whether prod shows it is not known"), "{err}");
+    assert!(err.contains("sent prod/silences"), "the report says it went: {err}");
+    assert_eq!(active_silences(&am).len(), 1, "made, once");
+}
