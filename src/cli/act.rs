@@ -114,20 +114,16 @@ pub async fn reassign(session: &Session, key: &str, to: &str, note: Option<&str>
 /// fails, and the outbox sends it again (`klaxon sync`, the console).
 fn taken_at_source(session: &Session, stored: &Entry, what: &str) -> Result<(), CliError> {
     let (key, source) = (&stored.alert_key, stored.alert_key.source());
-    let waiting = if stored.is_queued() {
-        Ok(true)
-    } else {
-        session.store.pending_mirrors().map(|p| p.iter().any(|(op, to, _)| op.op_id == stored.op_id && to == source))
-    };
-    let stored_where = if stored.is_queued() { "kept on this host" } else { "stored" };
-    match waiting {
+    // Asked after the send, of the store as it is now (the send may have replayed what this
+    // host kept while the store was away).
+    match session.store.mirror_waiting(&stored.op_id, source) {
         Ok(false) => Ok(()),
         Ok(true) => Err(CliError::Failure(format!(
-            "the {what} of {key} is {stored_where} but not done: {source} has not taken it yet; it is sent again \
-             until it does (`klaxon sync`, or the console)"
+            "the {what} of {key} is recorded but not confirmed by {source}: it is tried again \
+             (`klaxon sync`, or the console)"
         ))),
         Err(e) => Err(CliError::Failure(format!(
-            "the {what} of {key} is stored, but whether {source} took it is not known: {e}"
+            "the {what} of {key} is recorded, but whether {source} took it is not known: {e}"
         ))),
     }
 }

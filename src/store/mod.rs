@@ -172,6 +172,11 @@ pub trait Store: Send + Sync {
     /// Actions not yet confirmed by their source, oldest first, as (op, source, next try).
     fn pending_mirrors(&self) -> Result<Vec<(MirrorOp, String, DateTime<Utc>)>>;
 
+    /// Whether action `op_id` still waits to be carried to `target`: its outbox row is not
+    /// done, or (PostgreSQL away) it is still kept on this host. Only reads: unlike
+    /// [`Store::pending_mirrors`] it leases nothing, and skips no row another process holds.
+    fn mirror_waiting(&self, op_id: &str, target: &str) -> Result<bool>;
+
     /// The acknowledgement standing at the source for `key` before `op_id`, as (op_id, remote id).
     fn mirror_prior(&self, key: &AlertKey, op_id: &str) -> Result<Option<(String, String)>>;
 

@@ -751,6 +751,20 @@ impl Store for PgStore {
         })
     }
 
+    fn mirror_waiting(&self, op_id: &str, target: &str) -> Result<bool> {
+        if self.spool.items(None)?.iter().any(|q| q.entry.op_id == op_id) {
+            return Ok(true);
+        }
+        let (op_id, target) = (op_id.to_owned(), target.to_owned());
+        self.run(move |c| {
+            let row = c.query_one(
+                "SELECT EXISTS (SELECT 1 FROM outbox WHERE op_id = $1 AND source = $2 AND state != 'done')",
+                &[&op_id, &target],
+            )?;
+            Ok(row.try_get(0)?)
+        })
+    }
+
     fn mirror_prior(&self, key: &AlertKey, op_id: &str) -> Result<Option<(String, String)>> {
         let (key, op_id) = (key.as_str().to_owned(), op_id.to_owned());
         self.run(move |c| {

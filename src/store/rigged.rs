@@ -67,6 +67,9 @@ impl Store for Rigged {
     fn pending_mirrors(&self) -> Result<Vec<(MirrorOp, String, DateTime<Utc>)>> {
         self.inner.pending_mirrors()
     }
+    fn mirror_waiting(&self, op_id: &str, target: &str) -> Result<bool> {
+        self.inner.mirror_waiting(op_id, target)
+    }
     fn mirror_prior(&self, key: &AlertKey, op_id: &str) -> Result<Option<(String, String)>> {
         self.inner.mirror_prior(key, op_id)
     }

@@ -458,6 +458,15 @@ impl Store for SqliteStore {
         })
     }
 
+    fn mirror_waiting(&self, op_id: &str, target: &str) -> Result<bool> {
+        self.with(|c| {
+            c.prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM outbox WHERE op_id = ?1 AND source = ?2 AND state != 'done')",
+            )?
+            .query_row(rusqlite::params![op_id, target], |r| r.get(0))
+        })
+    }
+
     fn mirror_prior(&self, key: &AlertKey, op_id: &str) -> Result<Option<(String, String)>> {
         self.with(|c| {
             c.prepare_cached(

@@ -290,7 +290,11 @@ fn list_ack_escalate_resolve_through_the_cli_each_written_once_though_its_first_
     assert!(esc2.stdout.contains("level 2") && esc2.stdout.contains("Dana Lead (pd-leads)"), "{}", esc2.stdout);
     // No pager is configured, but PagerDuty's own escalation pages at level 2; at level 1 (a
     // rotation's) nothing pages.
-    assert!(esc2.stdout.contains("no pager here: pd takes the escalation, its own rules page"), "{}", esc2.stdout);
+    assert!(
+        esc2.stdout.contains("no pager here: pd is asked to escalate it (its own rules decide who is paged)"),
+        "{}",
+        esc2.stdout
+    );
     assert!(esc1.stdout.contains("nobody was paged: no pager is configured"), "{}", esc1.stdout);
     assert_eq!(proxy.dropped(), 2);
     proxy.set(Fault::Pass);
@@ -301,11 +305,7 @@ fn list_ack_escalate_resolve_through_the_cli_each_written_once_though_its_first_
     let close = klaxon(&sb, &config, &["close", key, "--note", "fixed the pool size"]);
     assert_eq!(close.code, Some(1), "{}", close.stderr);
     assert!(!close.stdout.contains("closed"), "not said closed: {}", close.stdout);
-    assert!(
-        close.stderr.contains("the close of pd/PXYZ123 is stored but not done: pd has not taken it yet"),
-        "{}",
-        close.stderr
-    );
+    assert!(close.stderr.contains("the close of pd/PXYZ123 is recorded but not confirmed by pd"), "{}", close.stderr);
     assert_eq!(proxy.dropped(), 3);
     proxy.set(Fault::Pass);
     sync("resolve");
@@ -414,7 +414,11 @@ fn reassign_through_the_cli_is_sent_once_though_its_first_answer_was_lost() {
     assert_eq!(run.code, Some(1), "{}", run.stderr);
     assert!(!run.stdout.contains("reassigned"), "not said done: {}", run.stdout);
     assert!(run.stderr.contains("not sent yet"), "{}", run.stderr);
-    assert!(run.stderr.contains("the reassignment of pd/PXYZ123 is stored but not done"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("the reassignment of pd/PXYZ123 is recorded but not confirmed by pd"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(proxy.dropped(), 1);
     proxy.set(Fault::Pass);
     let sync = klaxon(&sb, &config, &["sync"]);

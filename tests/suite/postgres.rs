@@ -132,6 +132,7 @@ fn acting_while_postgres_is_down_loses_nothing_and_duplicates_nothing() {
     let offline = store.replay();
     assert_eq!((offline.sent, offline.waiting), (0, 4), "{offline:?}");
     assert!(offline.unreachable && offline.error.as_deref().is_some_and(|e| e.contains("refused")), "{offline:?}");
+    assert!(store.mirror_waiting(&unack.op_id, "prod").unwrap(), "kept on this host, it waits");
 
     pg.restart();
     // The store waits a moment after a failed connect before trying again.
@@ -156,11 +157,22 @@ fn acting_while_postgres_is_down_loses_nothing_and_duplicates_nothing() {
         ]
     );
     assert!(timeline.iter().all(|e| !e.is_queued()));
-    // The mirrored action reached the shared outbox with it, once.
+    // The mirrored action reached the shared outbox with it, once; asking whether it waits
+    // leases nothing (its next try is not pushed back), as `pending_mirrors` would.
+    assert!(store.mirror_waiting(&unack.op_id, "prod").unwrap());
+    assert!(!store.mirror_waiting(&unack.op_id, "elsewhere").unwrap());
     let pending = store.pending_mirrors().unwrap();
+    assert!(pending[0].2 <= chrono::Utc::now(), "not leased by asking: {:?}", pending[0].2);
     assert_eq!(pending.len(), 1);
     assert_eq!((pending[0].0.op_id.as_str(), pending[0].1.as_str()), (unack.op_id.as_str(), "prod"));
     assert_eq!(pending[0].0.labels, labels);
+    let done = klaxon::model::MirrorDone {
+        remote_id: None,
+        prior: klaxon::model::PriorUpdate::Keep,
+        summary: "unacknowledged".into(),
+    };
+    store.mirror_done(&pending[0].0, &done).unwrap();
+    assert!(!store.mirror_waiting(&unack.op_id, "prod").unwrap(), "done: it waits no more");
     // Writing again what was replayed (a retry from another process) stores nothing new.
     store
         .append(&NewEntry { op_id: notes[0].op_id.clone(), ..NewEntry::new(key(), EntryKind::Note, "a", "x") })

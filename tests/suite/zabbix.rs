@@ -130,7 +130,7 @@ fn a_real_zabbix_problem_is_listed_acknowledged_once_escalated_and_closed() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("not sent yet") && stderr.to_lowercase().contains("clos"), "{stderr}");
     assert_eq!(out.status.code(), Some(1), "not closed is a failure: {stderr}");
-    assert!(stderr.contains("is stored but not done"), "{stderr}");
+    assert!(stderr.contains("is recorded but not confirmed by"), "{stderr}");
     assert!(!String::from_utf8_lossy(&out.stdout).contains("closed"), "not said closed");
     // One that does: the problem ends.
     let out = klaxon(&["close", &key, "--note", "replica rebuilt"]);
