@@ -113,7 +113,7 @@ pub fn entry_text(
     }
     parts.push(match escalating {
         _ if !pagers.is_empty() => format!("{PAGE_QUEUED}{}", pagers.join(", ")),
-        Some(source) => format!("no pager here: {source} takes the escalation, its own rules page"),
+        Some(source) => format!("no pager here: {source} is asked to escalate it (its own rules decide who is paged)"),
         None => "nobody was paged: no pager is configured".to_owned(),
     });
     let mut text = parts.join("; ");
@@ -141,14 +141,21 @@ pub fn refuse_level(level: i64, top: i64) -> Option<String> {
 }
 
 /// The escalation chain as `check-config` and `doctor` print it: one line per level.
-pub fn chain_lines(levels: &[(i64, Vec<String>)], pagers: &[Pager]) -> Vec<String> {
+/// `escalating`: the sources that take an escalation to a level themselves (their own rules
+/// page), beside the pagers.
+pub fn chain_lines(
+    levels: &[(i64, Vec<String>)],
+    pagers: &[Pager],
+    escalating: impl Fn(i64) -> Vec<String>,
+) -> Vec<String> {
     let top = levels.iter().map(|(l, _)| *l).max().unwrap_or(1).max(1);
     (1..=top)
         .map(|level| {
             let schedules: Vec<&str> =
                 levels.iter().filter(|(l, _)| *l == level).flat_map(|(_, s)| s.iter().map(String::as_str)).collect();
             let who = if schedules.is_empty() { "no schedule".to_owned() } else { schedules.join(", ") };
-            let pages = pagers_for(pagers, level);
+            let mut pages: Vec<String> = pagers_for(pagers, level).into_iter().map(str::to_owned).collect();
+            pages.extend(escalating(level).into_iter().map(|source| format!("{source}'s own escalation")));
             let pages = if pages.is_empty() { "no pager: nobody is paged".to_owned() } else { pages.join(", ") };
             format!("escalation level {level}: answered by {who}; pages {pages}")
         })
@@ -248,7 +255,7 @@ mod tests {
         assert_eq!(entry_text(None, &[], 1, "db down", None), "nobody was paged: no pager is configured — db down");
         assert_eq!(
             entry_text(None, &[], 2, "db down", Some("pd")),
-            "no pager here: pd takes the escalation, its own rules page — db down",
+            "no pager here: pd is asked to escalate it (its own rules decide who is paged) — db down",
             "a source that escalates itself pages someone"
         );
         let text = entry_text(Some(&paged(&all, 2)), &["webhook"], 2, "need the DBA", None);
@@ -266,15 +273,23 @@ mod tests {
         ];
         let levels = [(1, vec!["primary".to_owned()]), (2, vec!["dba".to_owned()])];
         assert_eq!(
-            chain_lines(&levels, &pagers),
+            chain_lines(&levels, &pagers, |_| Vec::new()),
             [
                 "escalation level 1: answered by primary; pages webhook",
                 "escalation level 2: answered by dba; pages webhook, grafana-oncall schedule dba",
             ]
         );
         assert_eq!(
-            chain_lines(&[], &[]),
+            chain_lines(&[], &[], |_| Vec::new()),
             ["escalation level 1: answered by no schedule; pages no pager: nobody is paged"]
+        );
+        // A source that escalates by itself at a level pages there: not "nobody".
+        assert_eq!(
+            chain_lines(&levels, &[], |level| if level == 2 { vec!["pd".into()] } else { Vec::new() }),
+            [
+                "escalation level 1: answered by primary; pages no pager: nobody is paged",
+                "escalation level 2: answered by dba; pages pd's own escalation",
+            ]
         );
         assert!(refuse_level(2, 1).unwrap().contains("level = 2"));
         assert_eq!(refuse_level(1, 1), None);

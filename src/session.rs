@@ -99,7 +99,11 @@ impl Session {
     pub fn escalation_chain(&self) -> Vec<String> {
         let levels: Vec<(i64, Vec<String>)> =
             self.schedules.iter().map(|(c, _)| (c.level, vec![c.name.clone()])).collect();
-        crate::escalation::chain_lines(&levels, &self.pager_chain())
+        let escalating = |level: i64| {
+            let sources = self.sources.iter().filter(|(c, _)| crate::actions::escalates_at(self, &c.name, level));
+            sources.map(|(c, _)| c.name.clone()).collect()
+        };
+        crate::escalation::chain_lines(&levels, &self.pager_chain(), escalating)
     }
 
     /// The runbook library (bundled, configured folders and mirrors), with any problems found.

@@ -535,7 +535,7 @@ fn run(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             let consequence = if !pagers.is_empty() {
                 format!("This pages people ({}).", pagers.join(", "))
             } else if state.escalation.at_source(&key, level) {
-                format!("No pager here: {} takes the escalation, its own rules page.", key.source())
+                format!("No pager here: {} is asked to escalate it (its own rules decide who is paged).", key.source())
             } else {
                 "Nobody is paged (no pager is configured): it is recorded.".to_owned()
             };

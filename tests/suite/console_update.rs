@@ -250,10 +250,13 @@ fn escalating_where_the_source_escalates_itself_does_not_say_nobody_is_paged() {
     let mut w = Writes::new();
     app::update(&mut s, key("e"));
     let Mode::Confirm { prompt, .. } = &s.mode else { panic!("asks first: {:?}", s.mode) };
-    assert!(prompt.contains("No pager here: prod takes the escalation, its own rules page."), "{prompt}");
+    assert!(
+        prompt.contains("No pager here: prod is asked to escalate it (its own rules decide who is paged)."),
+        "{prompt}"
+    );
     assert!(!prompt.contains("Nobody is paged"), "{prompt}");
     let fx = app::update(&mut s, key("y"));
-    let text = "no pager here: prod takes the escalation, its own rules page";
+    let text = "no pager here: prod is asked to escalate it (its own rules decide who is paged)";
     assert_eq!(fx, [w.append("d1", EntryKind::Escalated, text, Some(1))]);
 }
 
