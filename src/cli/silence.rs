@@ -68,12 +68,31 @@ pub async fn run(session: &Session, command: SilenceCommand) -> Result<(), CliEr
         SilenceCommand::List { matchers, expired, format, source } => {
             list(session, &matchers, expired, format, source.as_deref()).await
         }
+        // Each id on its own: one that fails does not keep the others from being expired,
+        // and each failure is said with its id.
         SilenceCommand::Expire { ids } => {
-            for id in ids {
-                let (source, _) = owner_of(session, &id).await?;
-                act(session, &source, SilenceOp::Expire { id }).await?;
+            let mut failed = Vec::new();
+            for id in &ids {
+                let expired = match owner_of(session, id).await {
+                    Ok((source, _)) => act(session, &source, SilenceOp::Expire { id: id.clone() }).await,
+                    Err(e) => Err(e),
+                };
+                if let Err(e) = expired {
+                    if ids.len() == 1 {
+                        return Err(e);
+                    }
+                    eprintln!("klaxon: {id}: {e}");
+                    failed.push(id.as_str());
+                }
             }
-            Ok(())
+            match failed.len() {
+                0 => Ok(()),
+                n => Err(CliError::Failure(format!(
+                    "{n} of the {} silences not expired: {}",
+                    ids.len(),
+                    failed.join(", ")
+                ))),
+            }
         }
         SilenceCommand::Extend { id, duration } => {
             let ends_at = end(&duration)?;

@@ -419,3 +419,28 @@ fn a_silence_made_whose_reading_back_fails_is_said_stored_not_lost() {
     assert!(err.contains("sent prod/silences"), "the report says it went: {err}");
     assert_eq!(active_silences(&am).len(), 1, "made, once");
 }
+
+/// `silence expire A B C` with B unknown: A and C are expired all the same, and B is named as
+/// not expired (before, the command stopped at B and C stayed in force, unsaid).
+#[test]
+fn expiring_several_silences_goes_past_one_that_fails_and_names_it() {
+    let Some(am) = servers::alertmanager(None) else { return };
+    post_alerts(&am, &json!([alert("DiskFilling", "db-1:9100"), alert("DiskFilling", "web-1:9100")]));
+    let sb = Sandbox::new();
+    let cfg = config(&sb, &am.url, "");
+    let made: Vec<String> = ["db-1:9100", "web-1:9100"]
+        .iter()
+        .map(|instance| {
+            let out = sb.run(&cfg, &["silence", "add", &format!("instance={instance}"), "--comment", "swap"]);
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            stdout(&out)
+        })
+        .collect();
+    assert_eq!(active_silences(&am).len(), 2);
+    let out = sb.run(&cfg, &["silence", "expire", &made[0], "no-such-silence", &made[1]]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("no-such-silence: there is no silence"), "{err}");
+    assert!(err.contains("1 of the 3 silences not expired: no-such-silence"), "{err}");
+    assert!(active_silences(&am).is_empty(), "both real ones expired: {:?}", active_silences(&am));
+}
