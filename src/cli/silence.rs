@@ -179,6 +179,14 @@ async fn act(session: &Session, source: &str, op: SilenceOp) -> Result<(), CliEr
     let entry =
         NewEntry::new(AlertKey::new(source, silence::TIMELINE_ID), EntryKind::Silenced, &session.actor, &op.text());
     let (stored, sent) = crate::actions::record(session, &entry).await?;
+    // Kept on this host while the store (PostgreSQL) is away, it is not sent until it is back.
+    if stored.is_queued() && sent.queued > 0 {
+        super::print_report(&sent);
+        return Err(CliError::Failure(format!(
+            "kept on this host while the store is out of reach, not sent to {source} yet: `klaxon sync` sends it \
+             when the store is back"
+        )));
+    }
     let mark = crate::sources::op_mark(&stored.op_id);
     let gone = |s: &Silence| s.state == "expired";
     // Stored (and maybe sent) by now: a listing that fails must not hide that.

@@ -8,7 +8,7 @@
 use crate::common;
 
 use common::fault_proxy::{Fault, FaultProxy};
-use common::servers::{self, active_silences, post_alerts};
+use common::servers::{self, active_silences, eventually, post_alerts};
 use common::zabbix_mock::{Behaviour, MockZabbix};
 use common::{Sandbox, json};
 use serde_json::{Value, json};
@@ -648,4 +648,41 @@ fn doctor_counts_the_actions_kept_here_while_postgres_is_away() {
     assert!(ack.stderr.contains("kept on this host"), "{ack:?}");
     let doctor = klaxon(&sb, &config, &env, &["doctor"]);
     assert!(doctor.stdout.contains("1 action(s) kept here"), "{}", doctor.stdout);
+}
+
+/// A silence asked for while PostgreSQL is away is kept on this host and waits for it: the
+/// command says so (not "stored", not "goes again"), fails, and Alertmanager has nothing yet;
+/// once the database is back, `klaxon sync` makes it, once.
+#[test]
+fn a_silence_while_postgres_is_away_is_said_kept_here_and_made_once_it_is_back() {
+    let Some(am) = servers::alertmanager(None) else { return };
+    let Some(pg) = common::postgres::Postgres::start() else { return };
+    post_alerts(&am, &json!([{"labels": {"alertname": "DiskFilling", "instance": "db-1:9100"}}]));
+    let proxy = FaultProxy::start(pg.port);
+    let sb = Sandbox::new();
+    let config = sb.write(
+        "klaxon.toml",
+        &format!(
+            "[store]\nbackend = \"postgres\"\nurl_env = \"KLAXON_DATABASE_URL\"\n\n\
+             [[sources]]\nname = \"prod\"\nkind = \"alertmanager\"\nurl = \"{}\"\ntimeout = \"5s\"\n",
+            am.url
+        ),
+    );
+    let url = format!("postgresql://postgres@127.0.0.1:{}/klaxon?sslmode=disable", proxy.port);
+    let env = [("KLAXON_DATABASE_URL", url.as_str())];
+    assert_eq!(klaxon(&sb, &config, &env, &["list"]).code, Some(0), "the database is made");
+    proxy.set(Fault::Reset);
+    let add = klaxon(&sb, &config, &env, &["silence", "add", "alertname=DiskFilling", "--comment", "swap"]);
+    assert_eq!(add.code, Some(1), "{add:?}");
+    assert!(add.stderr.contains("kept on this host while the store is out of reach, not sent to prod yet"), "{add:?}");
+    assert!(!add.stderr.contains("stored, but"), "{add:?}");
+    assert!(active_silences(&am).is_empty(), "nothing sent while the store is away");
+    proxy.set(Fault::Pass);
+    let synced = eventually(Duration::from_secs(20), || {
+        klaxon(&sb, &config, &env, &["sync"]);
+        active_silences(&am).len() == 1
+    });
+    assert!(synced, "made once the store is back: {:?}", active_silences(&am));
+    klaxon(&sb, &config, &env, &["sync"]);
+    assert_eq!(active_silences(&am).len(), 1, "once");
 }
