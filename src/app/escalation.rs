@@ -64,8 +64,8 @@ impl Escalation {
 
     /// The entry text for escalating `key` to `level`: who is on call there now, and who pages.
     pub fn escalation_text(&self, key: &AlertKey, level: i64, note: &str) -> String {
-        let escalating = self.at_source(key, level).then(|| key.source());
         use crate::escalation::{entry_text, paged, pagers_for};
+        let escalating = self.at_source(key, level).then(|| key.source());
         let answers: Vec<&OnCall> = self.oncall.iter().filter_map(|o| o.last.as_ref()).collect();
         // No schedules: nobody to name.
         let who = (!self.oncall.is_empty()).then(|| paged(&answers, level));

@@ -73,11 +73,11 @@ pub async fn run(session: &Session, command: SilenceCommand) -> Result<(), CliEr
         SilenceCommand::Expire { ids } => {
             let mut failed = Vec::new();
             for id in &ids {
-                let expired = match owner_of(session, id).await {
-                    Ok((source, _)) => act(session, &source, SilenceOp::Expire { id: id.clone() }).await,
-                    Err(e) => Err(e),
+                let expired = async {
+                    let (source, _) = owner_of(session, id).await?;
+                    act(session, &source, SilenceOp::Expire { id: id.clone() }).await
                 };
-                if let Err(e) = expired {
+                if let Err(e) = expired.await {
                     if ids.len() == 1 {
                         return Err(e);
                     }
