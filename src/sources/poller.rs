@@ -267,7 +267,7 @@ mod tests {
         assert_eq!(round(&mut rx).await, ["snapshot"], "said once, not at every poll");
         std::fs::remove_file(&at).unwrap();
         assert_eq!(round(&mut rx).await, ["snapshot"]);
-        assert!(at.join("brittle.json").exists());
+        assert!(at.join("brittle.snapshot").exists());
         std::fs::remove_dir_all(&at).unwrap();
         std::fs::write(&at, "again").unwrap();
         let again = round(&mut rx).await;
@@ -328,9 +328,10 @@ mod tests {
         task.await.unwrap();
 
         // A head whose whole does not read: what it showed is taken back, and nothing is stale.
-        let file = dir.path().join("flaky.json");
-        let text = std::fs::read_to_string(&file).unwrap();
-        std::fs::write(&file, format!("{}\n{{", text.split_once('\n').unwrap().0)).unwrap();
+        // (The whole comes last in the file: its last byte cut, the head still reads.)
+        let file = dir.path().join("flaky.snapshot");
+        let bytes = std::fs::read(&file).unwrap();
+        std::fs::write(&file, &bytes[..bytes.len() - 1]).unwrap();
         let (tx, mut rx) = mpsc::channel(16);
         let (_stop, stop_rx) = watch::channel(false);
         let _task = spawn(Arc::new(Flaky(AtomicU32::new(0))), schedule, cache, tx, stop_rx);

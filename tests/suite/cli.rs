@@ -396,7 +396,7 @@ fn list_refreshes_the_snapshot_cache_once_a_poll_interval() {
         )
     };
     let at = |source: &str| {
-        let cached = sb.path(&format!("cache/klaxon/snapshots/{source}.json"));
+        let cached = sb.path(&format!("cache/klaxon/snapshots/{source}.snapshot"));
         std::fs::metadata(&cached).and_then(|m| m.modified()).unwrap_or_else(|e| panic!("{source}'s snapshot: {e}"))
     };
     config("1h");

@@ -1129,47 +1129,64 @@ fn prop_config_file(c: ConfigText) -> TestResult {
 
 // ---------------------------------------------------------------- snapshot cache
 
-/// The snapshot cache file read back from disk: a damaged or hand-edited one, with a head
-/// line and the whole snapshot (either damaged), without a head (written before heads), or
-/// any bytes at all.
+/// The snapshot cache file read back from disk: one the cache wrote of odd alerts (hostile
+/// text, another source's keys, times at the ends of the calendar), then cut short, with
+/// bytes changed, or any bytes at all. Left whole, what it must read: how many alerts are
+/// the source's, or nothing when a key needs cleaning (a key is not cleaned but refused).
 #[derive(Clone, Debug)]
-struct CacheFile(Bytes);
+struct CacheFile(Bytes, Option<Option<usize>>);
 
 impl Arbitrary for CacheFile {
     fn arbitrary(g: &mut Gen) -> Self {
-        let alerts: Vec<Value> = (0..below(g, 3))
+        let time = |g: &mut Gen| chrono::DateTime::parse_from_rfc3339(&rfc3339(g)).expect("RFC 3339").to_utc();
+        let alerts: Vec<Alert> = (0..below(g, 4))
             .map(|_| {
-                json!({"key": pick(g, &["prod/1", "other/2", "prod/x/y", "nokey"]), "title": odd_text(g), "severity": pick(g, &["high", "disaster", "9", "x"]),
-                       "status": pick(g, &["firing", "acknowledged", "odd"]), "started_at": rfc3339(g), "updated_at": rfc3339(g),
-                       "labels": odd_labels(g, &["alertname"]), "annotations": odd_labels(g, &["summary"]), "host": odd_text(g),
-                       "links": [{"kind": odd_text(g), "url": odd_text(g)}], "source_acks": [{"by": odd_text(g), "text": odd_text(g), "at": null}],
-                       "suppression": odd_text(g)})
+                let (source, id) = (pick(g, &["prod", "other", "prod/x"]), odd_text(g) + "1");
+                Alert {
+                    key: klaxon::model::AlertKey::new(source, &id),
+                    title: odd_text(g),
+                    severity: klaxon::model::Severity::ALL[below(g, 5)],
+                    status: klaxon::model::Status::Firing,
+                    started_at: time(g),
+                    updated_at: time(g),
+                    labels: serde_json::from_value(odd_labels(g, &["alertname"])).expect("strings"),
+                    annotations: serde_json::from_value(odd_labels(g, &["summary"])).expect("strings"),
+                    host: Some(odd_text(g)),
+                    service: None,
+                    links: vec![klaxon::model::Link { kind: odd_text(g).into(), url: odd_text(g) }],
+                    source_acks: vec![klaxon::model::SourceAck {
+                        by: odd_text(g),
+                        at: chance(g, 50).then(|| time(g)),
+                        text: odd_text(g),
+                        id: None,
+                        kind: klaxon::model::EntryKind::Acked,
+                    }],
+                    suppression: Some(odd_text(g)),
+                    guessed: Default::default(),
+                }
             })
             .collect();
-        let taken_at = rfc3339(g);
-        let mut head =
-            json!({"taken_at": taken_at, "total": odd_count(g), "alerts": &alerts[..below(g, alerts.len() + 1)]});
-        let mut v = json!({"taken_at": taken_at, "alerts": alerts});
-        for v in [&mut head, &mut v] {
-            if chance(g, 50) {
-                mutate(g, v, 5);
+        let written = CACHE_DIR.with(|dir| {
+            let cache = klaxon::sources::cache::SnapshotCache::new(&dir.path().join("written"));
+            cache.save("prod", time(g), &alerts).expect("saved");
+            std::fs::read(dir.path().join("written/prod.snapshot")).expect("written")
+        });
+        let mut bytes = written;
+        let ours = alerts.iter().filter(|a| a.source() == "prod").count();
+        let keys_clean = alerts.iter().all(|a| line_clean(a.key.as_str()));
+        let mut whole = None;
+        match below(g, 4) {
+            0 => whole = Some(keys_clean.then_some(ours)),
+            1 => bytes = Vec::<u8>::arbitrary(g),
+            2 => bytes.truncate(below(g, bytes.len() + 1)),
+            _ => {
+                for _ in 0..1 + below(g, 4) {
+                    let i = below(g, bytes.len());
+                    bytes[i] = u8::arbitrary(g);
+                }
             }
         }
-        CacheFile(Bytes(match below(g, 5) {
-            0 => damaged_bytes(g, &v),
-            1 => Vec::<u8>::arbitrary(g),
-            _ => [damaged_bytes(g, &head), b"\n".to_vec(), damaged_bytes(g, &v)].concat(),
-        }))
-    }
-}
-
-/// What a head may say its snapshot holds.
-fn odd_count(g: &mut Gen) -> Value {
-    match below(g, 4) {
-        0 => json!(below(g, 4)),
-        1 => json!(u64::MAX),
-        2 => json!(-1),
-        _ => odd_value(g, 1),
+        CacheFile(Bytes(bytes), whole)
     }
 }
 
@@ -1179,7 +1196,7 @@ thread_local! {
 
 fn prop_snapshot_cache(f: CacheFile) -> TestResult {
     CACHE_DIR.with(|dir| {
-        std::fs::write(dir.path().join("prod.json"), &f.0.0).unwrap();
+        std::fs::write(dir.path().join("prod.snapshot"), &f.0.0).unwrap();
         let cache = klaxon::sources::cache::SnapshotCache::new(dir.path());
         // Read or ignored, never a panic; what is read is clean, and a head holds no more
         // alerts than it counts.
@@ -1188,7 +1205,17 @@ fn prop_snapshot_cache(f: CacheFile) -> TestResult {
             Some(h) => h.alerts.iter().try_for_each(|a| alert_clean(a, "prod")),
             None => Ok(()),
         };
-        verdict(head.and(match cache.load("prod") {
+        let read = cache.load("prod");
+        // A file left as the cache wrote it reads back whole.
+        let kept = match (f.1, &read) {
+            (Some(Some(n)), Some((_, alerts))) => {
+                holds(alerts.len() == n, || format!("{} of {n} alerts read", alerts.len()))
+            }
+            (Some(Some(n)), None) => Err(format!("a whole file of {n} alerts did not read")),
+            (Some(None), Some(_)) => Err("a file with a key that needs cleaning was read".into()),
+            (Some(None), None) | (None, _) => Ok(()),
+        };
+        verdict(head.and(kept).and(match read {
             Some((_, alerts)) => alerts.iter().try_for_each(|a| alert_clean(a, "prod")),
             None => Ok(()),
         }))
