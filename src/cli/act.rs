@@ -49,6 +49,12 @@ pub async fn escalate(session: &Session, key: &str, note: Option<&str>, force: b
     } else {
         println!("escalated {key} to level {level} (stored): {text}");
     }
+    // Where the source is the only one asked to page, the escalation has reached nobody
+    // until the source takes it.
+    let pagers = session.pager_chain();
+    if actions::escalates_at(session, key.source(), level) && crate::escalation::pagers_for(&pagers, level).is_empty() {
+        taken_at_source(session, &stored, "escalation")?;
+    }
     Ok(())
 }
 

@@ -286,7 +286,14 @@ fn list_ack_escalate_resolve_through_the_cli_each_written_once_though_its_first_
     assert_eq!(esc1.code, Some(0), "{}", esc1.stderr);
     proxy.set(Fault::drop_response_to(&["POST /incidents/PXYZ123/notes"]));
     let esc2 = klaxon(&sb, &config, &["escalate", key, "--note", "need a lead"]);
-    assert_eq!(esc2.code, Some(0), "{}", esc2.stderr);
+    // PagerDuty is the only one asked to page at level 2, and its answer was lost: stored,
+    // not known to have reached anyone, and a failure.
+    assert_eq!(esc2.code, Some(1), "{}", esc2.stderr);
+    assert!(
+        esc2.stderr.contains("the escalation of pd/PXYZ123 is recorded but not confirmed by pd: it is tried again"),
+        "{}",
+        esc2.stderr
+    );
     assert!(esc2.stdout.contains("level 2") && esc2.stdout.contains("Dana Lead (pd-leads)"), "{}", esc2.stdout);
     // No pager is configured, but PagerDuty's own escalation pages at level 2; at level 1 (a
     // rotation's) nothing pages.
