@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 /// room for those the store says someone owns (they rank lower once it has answered).
 pub const HEAD_ALERTS: usize = 500;
 
-/// A head longer than this is not read (a damaged length).
+/// A head longer than this is not read as a head (a damaged length, or alerts of huge
+/// text: then fewer go in the head); the whole is read all the same.
 const HEAD_MAX_BYTES: u64 = 8 << 20;
 
 /// A temp file not written for this long is no save under way (one takes seconds at most).
@@ -23,7 +24,9 @@ const MAGIC: &[u8; 8] = b"klxsnap1";
 /// A file is [`MAGIC`], the head's length (8 bytes, little-endian), the head (`taken_at`,
 /// `total`, the first [`HEAD_ALERTS`] alerts in rank order), the number of alerts (8
 /// bytes) and each alert; head and alerts in postcard. The console draws from the head at
-/// once and reads the rest behind it.
+/// once and reads the rest behind it. A file cut short shows its head at most; one that
+/// does not decode is not read. There is no checksum: bytes changed in place can read as
+/// other values, as the JSON file's could.
 ///
 /// Binary because the file is rewritten by every poll that refreshes it, `klaxon list`'s
 /// included: as JSON, 50,000 alerts were 28.7 MB and took a core 64 ms to write, longer
@@ -110,11 +113,9 @@ fn stored(a: &Alert) -> Written<'_> {
 }
 
 impl Loaded {
-    /// The alert, or None when its key or a time cannot be one (the file is damaged). A key
-    /// is an alert's identity, so it is not cleaned like the text: one that needs it refuses.
+    /// The alert, or None when its key or a time cannot be one (the file is damaged).
     fn alert(self) -> Option<Alert> {
-        let line = |s: &str| crate::sanitize::is_clean(s) && !s.contains('\n');
-        let key = AlertKey::parse(&self.key).filter(|_| line(&self.key))?;
+        let key = AlertKey::parse(&self.key)?;
         let at = |(secs, nanos): Time| DateTime::from_timestamp(secs, nanos);
         let mut source_acks = Vec::with_capacity(self.source_acks.len());
         for s in self.source_acks {
@@ -146,7 +147,7 @@ impl Loaded {
 /// The head's length, if `start` is the start of a file in this format.
 fn head_length(start: &[u8]) -> Option<u64> {
     let length = start.strip_prefix(MAGIC)?.get(..8)?;
-    Some(u64::from_le_bytes(length.try_into().ok()?)).filter(|n| *n <= HEAD_MAX_BYTES)
+    Some(u64::from_le_bytes(length.try_into().ok()?))
 }
 
 impl SnapshotCache {
@@ -165,9 +166,9 @@ impl SnapshotCache {
         let mut start = [0u8; MAGIC.len() + 8];
         file.read_exact(&mut start).ok()?;
         let mut head = Vec::new();
-        file.take(head_length(&start)?).read_to_end(&mut head).ok()?;
+        file.take(head_length(&start).filter(|n| *n <= HEAD_MAX_BYTES)?).read_to_end(&mut head).ok()?;
         let (taken_at, total, alerts): (Time, u64, Vec<Loaded>) = postcard::from_bytes(&head).ok()?;
-        let alerts = clean(source, alerts.into_iter().map(Loaded::alert).collect::<Option<_>>()?);
+        let alerts = clean(source, alerts.into_iter().map(Loaded::alert).collect::<Option<_>>()?)?;
         let taken_at = DateTime::from_timestamp(taken_at.0, taken_at.1)?;
         let total = usize::try_from(total).ok()?;
         // A head that claims fewer alerts than it holds is not believed.
@@ -177,9 +178,12 @@ impl SnapshotCache {
     /// The cached snapshot, if there is a readable one. A damaged file is ignored: the
     /// next poll replaces it.
     pub fn load(&self, source: &str) -> Option<(DateTime<Utc>, Vec<Alert>)> {
-        let bytes = std::fs::read(self.file(source)).ok()?;
+        let bytes = match std::fs::read(self.file(source)) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return self.load_json(source),
+            read => read.ok()?,
+        };
         let at = MAGIC.len() + 8;
-        let head = bytes.get(at..at + usize::try_from(head_length(&bytes)?).ok()?)?;
+        let head = bytes.get(at..at.checked_add(usize::try_from(head_length(&bytes)?).ok()?)?)?;
         let ((secs, nanos), _): (Time, _) = postcard::take_from_bytes(head).ok()?;
         let rest = &bytes[at + head.len()..];
         let count = u64::from_le_bytes(rest.get(..8)?.try_into().ok()?);
@@ -193,7 +197,23 @@ impl SnapshotCache {
         }
         // Bytes after the last alert: not a file this wrote.
         rest.is_empty().then_some(())?;
-        Some((DateTime::from_timestamp(secs, nanos)?, clean(source, alerts)))
+        Some((DateTime::from_timestamp(secs, nanos)?, clean(source, alerts)?))
+    }
+
+    /// The JSON file the cache was before this format (the whole snapshot on its last line),
+    /// read while there is no file in this format yet: the first start after the upgrade
+    /// keeps the snapshot, and the ages carried in it. The first save removes it.
+    fn load_json(&self, source: &str) -> Option<(DateTime<Utc>, Vec<Alert>)> {
+        #[derive(Deserialize)]
+        struct Snapshot {
+            taken_at: DateTime<Utc>,
+            alerts: Vec<Alert>,
+        }
+        let bytes = std::fs::read(self.dir.join(format!("{source}.json"))).ok()?;
+        // serde's JSON has no raw newline inside: the last line is the whole snapshot.
+        let whole = bytes.rsplit(|b| *b == b'\n').next()?;
+        let snap: Snapshot = serde_json::from_slice(whole).ok()?;
+        Some((snap.taken_at, clean(source, snap.alerts)?))
     }
 
     /// Whether the source's cached snapshot was written less than `age` ago.
@@ -237,10 +257,13 @@ impl SnapshotCache {
     /// or crashed while saving leaves its own behind, and the next ones are named anew.
     fn sweep(&self, source: &str) {
         let Ok(entries) = std::fs::read_dir(&self.dir) else { return };
-        let prefix = format!(".{source}.snapshot.");
+        // The JSON format's temp files too (`.SOURCE.json.PID.tmp`).
+        let prefixes = [format!(".{source}.snapshot."), format!(".{source}.json.")];
         for entry in entries.flatten() {
             let name = entry.file_name();
-            let ours = name.to_str().is_some_and(|n| n.starts_with(&prefix) && n.ends_with(".tmp"));
+            let ours = name
+                .to_str()
+                .is_some_and(|n| prefixes.iter().any(|p| n.starts_with(p.as_str())) && n.ends_with(".tmp"));
             let modified = entry.metadata().and_then(|m| m.modified());
             if ours && modified.is_ok_and(|at| at.elapsed().is_ok_and(|age| age > ABANDONED)) {
                 let _ = std::fs::remove_file(entry.path());
@@ -252,7 +275,16 @@ impl SnapshotCache {
     fn write(tmp: &Path, taken_at: DateTime<Utc>, alerts: &[Alert]) -> std::io::Result<()> {
         let all: Vec<&Alert> = alerts.iter().collect();
         let top: Vec<Written> = crate::model::top_ranked(&all, HEAD_ALERTS).into_iter().map(stored).collect();
-        let head = postcard::to_stdvec(&(time(&taken_at), all.len() as u64, top)).map_err(std::io::Error::other)?;
+        // Alerts of huge text (a Graphite window in an annotation) may not fit: fewer go in.
+        let mut n = top.len();
+        let head = loop {
+            let head =
+                postcard::to_stdvec(&(time(&taken_at), all.len() as u64, &top[..n])).map_err(std::io::Error::other)?;
+            if head.len() as u64 <= HEAD_MAX_BYTES || n == 0 {
+                break head;
+            }
+            n /= 2;
+        };
         let mut file = std::fs::File::create(tmp)?;
         let mut block = Vec::with_capacity(head.len() + (1 << 18) + 64);
         block.extend_from_slice(MAGIC);
@@ -271,9 +303,14 @@ impl SnapshotCache {
 }
 
 /// The file is ours, but it sits on disk: clean what is read back like anything else, and
-/// keep only the source's own alerts.
-fn clean(source: &str, alerts: Vec<Alert>) -> Vec<Alert> {
-    alerts.into_iter().map(Alert::sanitized).filter(|a| a.source() == source).collect()
+/// keep only the source's own alerts. A key is an alert's identity, not text to rewrite: a
+/// file holding one that would need cleaning is not read (None).
+fn clean(source: &str, alerts: Vec<Alert>) -> Option<Vec<Alert>> {
+    let line = |s: &str| crate::sanitize::is_clean(s) && !s.contains('\n');
+    if !alerts.iter().all(|a| line(a.key.as_str())) {
+        return None;
+    }
+    Some(alerts.into_iter().map(Alert::sanitized).filter(|a| a.source() == source).collect())
 }
 
 /// Keeps the ages of alerts whose source does not know when their problem started (a
@@ -375,6 +412,62 @@ mod tests {
         // The head in rank order: a suppressed alert after a firing one.
         assert_eq!(cache.load_head("s").unwrap().alerts, [bare, full]);
     }
+    /// The JSON file of the format before is read while there is no file of this one (the
+    /// first start after the upgrade), its carried ages with it, and removed by the first save.
+    #[test]
+    fn the_json_file_of_before_reads_until_the_first_save() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = SnapshotCache::new(dir.path());
+        let t0 = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let mut check = Alert::test("s", "disk", Severity::High, t0);
+        check.guessed.started_at = true;
+        let alert = serde_json::to_string(&check).unwrap();
+        // As the JSON writer left it: a head line, then the whole snapshot.
+        let text = format!(
+            "{{\"taken_at\":\"2027-01-15T08:00:00Z\",\"total\":1,\"alerts\":[{alert}]}}\n\
+             {{\"taken_at\":\"2027-01-15T08:00:00Z\",\"alerts\":[{alert}]}}"
+        );
+        std::fs::write(dir.path().join("s.json"), text).unwrap();
+        assert!(cache.load_head("s").is_none(), "no head: the whole is read");
+        let (at, alerts) = cache.load("s").unwrap();
+        assert_eq!((at, &alerts), (t0, &vec![check.clone()]));
+        let later = t0 + chrono::Duration::minutes(1);
+        let mut again = Alert::test("s", "disk", Severity::High, later);
+        again.guessed.started_at = true;
+        let mut polled = vec![again];
+        carry_starts(&alerts, &mut polled);
+        assert_eq!(polled[0].started_at, t0, "the age carried across the upgrade");
+        cache.save("s", later, &polled).unwrap();
+        assert!(!dir.path().join("s.json").exists());
+        assert_eq!(cache.load("s").unwrap(), (later, polled));
+        // A key that would need cleaning: the file is not read, in either format.
+        std::fs::remove_file(dir.path().join("s.snapshot")).unwrap();
+        let hostile = serde_json::to_string(&Alert::test("s", "a\x1b[2J", Severity::High, t0)).unwrap();
+        std::fs::write(
+            dir.path().join("s.json"),
+            format!("{{\"taken_at\":\"2027-01-15T08:00:00Z\",\"alerts\":[{hostile}]}}"),
+        )
+        .unwrap();
+        assert!(cache.load("s").is_none());
+    }
+
+    /// Alerts of huge text (a Graphite window kept in an annotation) that would make the head
+    /// too long to read: fewer of them go in it, and the whole reads all the same.
+    #[test]
+    fn a_head_of_huge_alerts_holds_fewer_and_the_whole_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = SnapshotCache::new(dir.path());
+        let now = Utc::now();
+        let window = "1.5,".repeat(5_000);
+        let alerts: Vec<Alert> =
+            many(600).into_iter().map(|a| Alert { annotations: [("window", window.as_str())].into(), ..a }).collect();
+        cache.save("s", now, &alerts).unwrap();
+        let head = cache.load_head("s").unwrap();
+        assert!(head.alerts.len() < HEAD_ALERTS && !head.alerts.is_empty(), "{}", head.alerts.len());
+        assert_eq!(head.total, 600);
+        assert_eq!(cache.load("s").unwrap().1.len(), 600);
+    }
+
     /// Alerts of every severity, status and age, in no order; some owned at the source.
     fn many(n: usize) -> Vec<Alert> {
         use crate::model::Status;
@@ -497,6 +590,10 @@ mod tests {
         let long_ago = std::time::SystemTime::now() - ABANDONED * 2;
         std::fs::File::options().write(true).open(&dead).unwrap().set_modified(long_ago).unwrap();
         std::fs::write(dir.path().join(".s.snapshot.4343.tmp"), "being written now").unwrap();
+        // One the JSON format's writer left.
+        let json_era = dir.path().join(".s.json.4141.tmp");
+        std::fs::write(&json_era, "left by a JSON-era save").unwrap();
+        std::fs::File::options().write(true).open(&json_era).unwrap().set_modified(long_ago).unwrap();
         std::fs::write(dir.path().join(".other.snapshot.4242.tmp"), "another source's").unwrap();
         std::fs::File::options()
             .write(true)
