@@ -7,7 +7,7 @@ use crate::model::{AlertKey, MirrorDone, MirrorOp};
 use crate::pagers::Pager;
 use crate::periodic::backoff;
 use crate::sources::AlertSource;
-use crate::store::Store;
+use crate::store::{Pending, Store};
 use chrono::Utc;
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -109,16 +109,16 @@ pub async fn drain(store: Arc<dyn Store>, sources: &(impl Sources + ?Sized), for
         }
     }
     let st = store.clone();
-    let pending = match tokio::task::spawn_blocking(move || st.pending_mirrors()).await {
+    let pending = match tokio::task::spawn_blocking(move || st.pending_mirrors(force)).await {
         Ok(Ok(p)) => p,
         Ok(Err(e)) => return unread(report, e.to_string()),
         Err(e) => return unread(report, e.to_string()),
     };
     // Order holds per alert and target: a page stuck on a dead webhook does not hold back
-    // the same alert's ack at its source, nor the other way round.
+    // the same alert's ack at its source, nor the other way round. What the store leased to
+    // us is what we send: another console sends the rest.
     let mut blocked: HashSet<(String, AlertKey)> = HashSet::new();
-    for (mut op, source_name, next_at) in pending {
-        let due = force || next_at <= Utc::now();
+    for Pending { mut op, target: source_name, due, .. } in pending {
         let lane = (source_name.clone(), op.alert_key.clone());
         if blocked.contains(&lane) || !due {
             blocked.insert(lane);
@@ -136,6 +136,9 @@ pub async fn drain(store: Arc<dyn Store>, sources: &(impl Sources + ?Sized), for
                 _ => format!("source {source_name} is not configured"),
             };
             report.failed.push(format!("{}: {what}", op.alert_key));
+            // Its lease is let go: due again at the next drain, when the config may have it.
+            let (st, id) = (store.clone(), op.op_id.clone());
+            let _ = tokio::task::spawn_blocking(move || st.mirror_failed(&id, &what, Utc::now())).await;
             blocked.insert(lane);
             report.waiting += 1;
             continue;

@@ -15,7 +15,7 @@ pub async fn run(session: &Session) -> Result<(), CliError> {
     // What waits on this host is counted apart: it matters most when the store is away.
     let (queued, counts) = tokio::task::spawn_blocking(move || {
         let counts = (|| -> crate::store::Result<(usize, usize, i64)> {
-            Ok((store.known_alerts(None, false)?.len(), store.pending_mirrors()?.len(), store.last_entry_id()?))
+            Ok((store.known_alerts(None, false)?.len(), store.unsent()?, store.last_entry_id()?))
         })();
         (store.queued(), counts)
     })

@@ -22,6 +22,37 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::time::Duration;
+
+/// An action that wins the outbox lease has this long to be sent before another console
+/// (on the same SQLite file or the same PostgreSQL) may try it.
+const LEASE: Duration = Duration::from_secs(120);
+
+/// An action waiting to be confirmed by its source, pager or chat.
+#[derive(Debug, Clone)]
+pub struct Pending {
+    pub op: MirrorOp,
+    /// Where it goes: a source's name, or an `@` target.
+    pub target: String,
+    /// When it was due to be tried (before this caller's lease).
+    pub next_at: DateTime<Utc>,
+    /// Leased to this caller: send it now.
+    pub due: bool,
+}
+
+/// Marks which of `rows` (oldest first) the caller takes: each one due by `now` (every one
+/// when `force`) with nothing earlier for its alert and target still waiting, so order holds
+/// per alert and target, and nothing is leased that would only wait behind another.
+fn take_due(rows: &mut [Pending], now: DateTime<Utc>, force: bool) {
+    let mut held: std::collections::HashSet<(&str, &AlertKey)> = std::collections::HashSet::new();
+    for p in rows.iter_mut() {
+        let lane = (p.target.as_str(), &p.op.alert_key);
+        p.due = (force || p.next_at <= now) && !held.contains(&lane);
+        if !p.due {
+            held.insert(lane);
+        }
+    }
+}
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
@@ -169,8 +200,13 @@ pub trait Store: Send + Sync {
     /// before anything is sent. Idempotent on the entry's op_id like `append`.
     fn append_mirrored(&self, entry: &NewEntry, source: &str, labels: &Fields) -> Result<Entry>;
 
-    /// Actions not yet confirmed by their source, oldest first, as (op, source, next try).
-    fn pending_mirrors(&self) -> Result<Vec<(MirrorOp, String, DateTime<Utc>)>>;
+    /// Actions not yet confirmed by their source, oldest first. Those marked `due` (see
+    /// [`take_due`]; all when `force`) are leased to the caller for [`LEASE`]: to anyone else
+    /// they are not due meanwhile, so two consoles do not both send one action.
+    fn pending_mirrors(&self, force: bool) -> Result<Vec<Pending>>;
+
+    /// How many actions wait to be confirmed by their source. Only reads: it leases nothing.
+    fn unsent(&self) -> Result<usize>;
 
     /// Whether action `op_id` still waits to be carried to `target`: its outbox row is not
     /// done, or (PostgreSQL away) it is still kept on this host. Only reads: unlike

@@ -9,7 +9,7 @@
 
 use super::report::{self, Cell, Col, Param, Query, Run};
 use super::spool::{Queued, Spool};
-use super::{KnownAlert, Replay, Result, Store, StoreError, observe};
+use super::{KnownAlert, Pending, Replay, Result, Store, StoreError, observe};
 use crate::model::{Alert, AlertKey, Entry, EntryKind, Fields, MirrorDone, MirrorOp, NewEntry, Ownership, Severity};
 use chrono::{DateTime, Utc};
 use postgres::{Client, Config, GenericClient, Row, Transaction};
@@ -38,8 +38,6 @@ pub const CHANNEL: &str = "klaxon_entries";
 
 /// After a failed connect, calls fail at once for this long instead of waiting again.
 const RETRY_AFTER: Duration = Duration::from_secs(2);
-/// An action that wins the outbox lease has this long to be sent before another console may try.
-const LEASE: Duration = Duration::from_secs(120);
 
 /// Why a call failed: the database is out of reach (the action waits in the spool), or it
 /// answered with an error.
@@ -708,21 +706,21 @@ impl Store for PgStore {
         self.spool.sent(op_id, done.remote_id.as_deref())
     }
 
-    fn pending_mirrors(&self) -> Result<Vec<(MirrorOp, String, DateTime<Utc>)>> {
-        let lease = chrono::Duration::from_std(LEASE).unwrap_or_default();
+    fn pending_mirrors(&self, force: bool) -> Result<Vec<Pending>> {
+        let lease = chrono::Duration::from_std(super::LEASE).unwrap_or_default();
         self.run(move |c| {
             let mut tx = c.transaction()?;
             // The due ones are leased to this console: another one sees them as not due
-            // until the lease runs out (if this one dies mid-send), so each goes once.
+            // until the lease runs out (if this one dies mid-send), so each goes once. Rows
+            // another console is leasing right now are waited for, not skipped: skipping one
+            // could lease what queues behind it, out of order.
             let rows = tx.query(
                 "SELECT op_id, alert_key, source, kind, actor, text, labels::text, created_at, attempts, next_at,
                         (SELECT level FROM entries e WHERE e.op_id = outbox.op_id)
-                 FROM outbox WHERE state = 'pending' ORDER BY created_at, op_id FOR UPDATE SKIP LOCKED",
+                 FROM outbox WHERE state = 'pending' ORDER BY created_at, op_id FOR UPDATE",
                 &[],
             )?;
-            let now = Utc::now();
             let mut out = Vec::new();
-            let mut leased: Vec<String> = Vec::new();
             for r in &rows {
                 let key: String = r.try_get(1)?;
                 let kind: String = r.try_get(3)?;
@@ -739,15 +737,21 @@ impl Store for PgStore {
                     level: r.try_get(10)?,
                     prior: None,
                 };
-                let next_at: DateTime<Utc> = r.try_get(9)?;
-                if next_at <= now {
-                    leased.push(op.op_id.clone());
-                }
-                out.push((op, r.try_get(2)?, next_at));
+                out.push(Pending { op, target: r.try_get(2)?, next_at: r.try_get(9)?, due: false });
             }
+            let now = Utc::now();
+            super::take_due(&mut out, now, force);
+            let leased: Vec<&str> = out.iter().filter(|p| p.due).map(|p| p.op.op_id.as_str()).collect();
             tx.execute("UPDATE outbox SET next_at = $2 WHERE op_id = ANY($1)", &[&leased, &(now + lease)])?;
             tx.commit()?;
             Ok(out)
+        })
+    }
+
+    fn unsent(&self) -> Result<usize> {
+        self.run(|c| {
+            let row = c.query_one("SELECT count(*) FROM outbox WHERE state = 'pending'", &[])?;
+            Ok(row.try_get::<_, i64>(0)?.max(0) as usize)
         })
     }
 

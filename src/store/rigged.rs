@@ -64,8 +64,11 @@ impl Store for Rigged {
     fn append_mirrored(&self, entry: &NewEntry, source: &str, labels: &Fields) -> Result<Entry> {
         self.inner.append_mirrored(entry, source, labels)
     }
-    fn pending_mirrors(&self) -> Result<Vec<(MirrorOp, String, DateTime<Utc>)>> {
-        self.inner.pending_mirrors()
+    fn pending_mirrors(&self, force: bool) -> Result<Vec<super::Pending>> {
+        self.inner.pending_mirrors(force)
+    }
+    fn unsent(&self) -> Result<usize> {
+        self.inner.unsent()
     }
     fn mirror_waiting(&self, op_id: &str, target: &str) -> Result<bool> {
         self.inner.mirror_waiting(op_id, target)

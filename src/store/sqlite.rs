@@ -2,7 +2,7 @@
 //! `synchronous = FULL` so an entry is on disk when `append` returns.
 
 use super::report::{self, Cell, Col, Param, Query};
-use super::{KnownAlert, Observed, ReadAhead, Result, Store, StoreError, observe};
+use super::{KnownAlert, Observed, Pending, ReadAhead, Result, Store, StoreError, observe};
 use crate::model::{Alert, AlertKey, Entry, EntryKind, Fields, MirrorDone, MirrorOp, NewEntry, Ownership, Severity};
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
@@ -429,32 +429,61 @@ impl Store for SqliteStore {
         })
     }
 
-    fn pending_mirrors(&self) -> Result<Vec<(MirrorOp, String, DateTime<Utc>)>> {
+    fn pending_mirrors(&self, force: bool) -> Result<Vec<Pending>> {
+        let lease = chrono::Duration::from_std(super::LEASE).unwrap_or_default();
         self.with(|c| {
-            let mut st = c.prepare_cached(
-                "SELECT op_id, alert_key, source, kind, actor, text, labels, created_at, attempts, next_at,
-                        (SELECT level FROM entries e WHERE e.op_id = outbox.op_id)
-                 FROM outbox WHERE state = 'pending' ORDER BY created_at, op_id",
-            )?;
-            st.query_map([], |r| {
-                let key: String = r.get(1)?;
-                let kind: String = r.get(3)?;
-                let labels: String = r.get(6)?;
-                let op = MirrorOp {
-                    op_id: r.get(0)?,
-                    alert_key: AlertKey::parse(&key).unwrap_or_else(|| AlertKey::new("?", &key)),
-                    kind: kind.parse().map_err(|e: String| conversion(std::io::Error::other(e)))?,
-                    actor: r.get(4)?,
-                    text: r.get(5)?,
-                    labels: serde_json::from_str(&labels).map_err(conversion)?,
-                    created_at: parse_ts(&r.get::<_, String>(7)?)?,
-                    attempts: r.get(8)?,
-                    level: r.get(10)?,
-                    prior: None,
-                };
-                Ok((op, r.get(2)?, parse_ts(&r.get::<_, String>(9)?)?))
-            })?
-            .collect()
+            // As on PostgreSQL, the due ones are leased to this process: another console on
+            // this file sees them as not due until the lease runs out, so each goes once.
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let mut pending = tx
+                .prepare_cached(
+                    "SELECT op_id, alert_key, source, kind, actor, text, labels, created_at, attempts, next_at,
+                            (SELECT level FROM entries e WHERE e.op_id = outbox.op_id)
+                     FROM outbox WHERE state = 'pending' ORDER BY created_at, op_id",
+                )?
+                .query_map([], |r| {
+                    let key: String = r.get(1)?;
+                    let kind: String = r.get(3)?;
+                    let labels: String = r.get(6)?;
+                    let op = MirrorOp {
+                        op_id: r.get(0)?,
+                        alert_key: AlertKey::parse(&key).unwrap_or_else(|| AlertKey::new("?", &key)),
+                        kind: kind.parse().map_err(|e: String| conversion(std::io::Error::other(e)))?,
+                        actor: r.get(4)?,
+                        text: r.get(5)?,
+                        labels: serde_json::from_str(&labels).map_err(conversion)?,
+                        created_at: parse_ts(&r.get::<_, String>(7)?)?,
+                        attempts: r.get(8)?,
+                        level: r.get(10)?,
+                        prior: None,
+                    };
+                    Ok(Pending { op, target: r.get(2)?, next_at: parse_ts(&r.get::<_, String>(9)?)?, due: false })
+                })?
+                .collect::<rusqlite::Result<Vec<Pending>>>()?;
+            let now = Utc::now();
+            super::take_due(&mut pending, now, force);
+            let lease = |tx: &rusqlite::Transaction| -> rusqlite::Result<()> {
+                let mut take = tx.prepare_cached("UPDATE outbox SET next_at = ?2 WHERE op_id = ?1")?;
+                for p in pending.iter().filter(|p| p.due) {
+                    take.execute(params![p.op.op_id, ts(now + lease)])?;
+                }
+                Ok(())
+            };
+            // The lease is a write. When it cannot be made (a full disk), what is due goes
+            // unleased rather than not at all: a page must go out, and its being sent cannot
+            // be recorded either, which the drain says ("so it goes again").
+            if lease(&tx).is_ok() {
+                let _ = tx.commit();
+            }
+            Ok(pending)
+        })
+    }
+
+    fn unsent(&self) -> Result<usize> {
+        self.with(|c| {
+            c.prepare_cached("SELECT count(*) FROM outbox WHERE state = 'pending'")?
+                .query_row([], |r| r.get::<_, i64>(0))
+                .map(|n| n.max(0) as usize)
         })
     }
 
@@ -527,11 +556,20 @@ impl Store for SqliteStore {
 
     fn mirror_failed(&self, op_id: &str, error: &str, next_at: DateTime<Utc>) -> Result<()> {
         self.with(|c| {
-            c.prepare_cached(
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            tx.prepare_cached(
                 "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, next_at = ?3 WHERE op_id = ?1",
             )?
-            .execute(params![op_id, error, ts(next_at)])
-            .map(|_| ())
+            .execute(params![op_id, error, ts(next_at)])?;
+            // What waits behind it (same alert, same source) was leased with it: due again
+            // when it is, not when the lease runs out.
+            tx.prepare_cached(
+                "UPDATE outbox SET next_at = min(next_at, ?2)
+                 WHERE state = 'pending' AND op_id != ?1
+                   AND (alert_key, source) = (SELECT alert_key, source FROM outbox WHERE op_id = ?1)",
+            )?
+            .execute(params![op_id, ts(next_at)])?;
+            tx.commit()
         })
     }
 }
@@ -623,6 +661,35 @@ mod tests {
         };
         assert_eq!(keys(t0), ["src/b", "src/a"], "newest first");
         assert_eq!(keys(t0 + chrono::Duration::minutes(90)), ["src/b"]);
+    }
+
+    /// Two consoles on one file: the first to look takes what is due, the other sees it not
+    /// due meanwhile (no action sent twice); a failure brings what waits behind it due again
+    /// with it, not when the lease runs out; what queues behind a failed action is not taken
+    /// while it waits. Asking how many wait takes nothing.
+    #[test]
+    fn the_outbox_lease_keeps_two_consoles_on_one_file_from_sending_one_action() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.db");
+        let (one, two) = (SqliteStore::open(&path).unwrap(), SqliteStore::open(&path).unwrap());
+        let (key, labels) = (AlertKey::new("prod", "a"), Fields::from([("alertname", "Down")]));
+        let append =
+            |kind, text| one.append_mirrored(&NewEntry::new(key.clone(), kind, "alice", text), "prod", &labels);
+        let (ack, note) = (append(EntryKind::Acked, "").unwrap(), append(EntryKind::Note, "db").unwrap());
+        let due = |store: &SqliteStore| {
+            let pending = store.pending_mirrors(false).unwrap();
+            pending.into_iter().filter(|p| p.due).map(|p| p.op.op_id).collect::<Vec<_>>()
+        };
+        assert_eq!(two.unsent().unwrap(), 2);
+        assert_eq!(due(&one), [ack.op_id.clone(), note.op_id.clone()], "counting leased nothing");
+        assert!(due(&two).is_empty(), "leased to the first console");
+        assert_eq!(two.unsent().unwrap(), 2, "leased is still unsent");
+        let retry = Utc::now() + chrono::Duration::milliseconds(300);
+        one.mirror_failed(&ack.op_id, "HTTP 503", retry).unwrap();
+        let later = append(EntryKind::Note, "still db").unwrap();
+        assert!(due(&one).is_empty(), "behind the ack's retry: nothing due, nothing taken");
+        std::thread::sleep(Duration::from_millis(400));
+        assert_eq!(due(&two), [ack.op_id, note.op_id, later.op_id], "not two minutes later");
     }
 
     /// Two consoles on one file: what one writes wakes the other's follower (no polling).

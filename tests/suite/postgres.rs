@@ -161,17 +161,17 @@ fn acting_while_postgres_is_down_loses_nothing_and_duplicates_nothing() {
     // leases nothing (its next try is not pushed back), as `pending_mirrors` would.
     assert!(store.mirror_waiting(&unack.op_id, "prod").unwrap());
     assert!(!store.mirror_waiting(&unack.op_id, "elsewhere").unwrap());
-    let pending = store.pending_mirrors().unwrap();
-    assert!(pending[0].2 <= chrono::Utc::now(), "not leased by asking: {:?}", pending[0].2);
+    let pending = store.pending_mirrors(false).unwrap();
+    assert!(pending[0].due, "not leased by asking: {:?}", pending[0].next_at);
     assert_eq!(pending.len(), 1);
-    assert_eq!((pending[0].0.op_id.as_str(), pending[0].1.as_str()), (unack.op_id.as_str(), "prod"));
-    assert_eq!(pending[0].0.labels, labels);
+    assert_eq!((pending[0].op.op_id.as_str(), pending[0].target.as_str()), (unack.op_id.as_str(), "prod"));
+    assert_eq!(pending[0].op.labels, labels);
     let done = klaxon::model::MirrorDone {
         remote_id: None,
         prior: klaxon::model::PriorUpdate::Keep,
         summary: "unacknowledged".into(),
     };
-    store.mirror_done(&pending[0].0, &done).unwrap();
+    store.mirror_done(&pending[0].op, &done).unwrap();
     assert!(!store.mirror_waiting(&unack.op_id, "prod").unwrap(), "done: it waits no more");
     // Writing again what was replayed (a retry from another process) stores nothing new.
     store
@@ -317,14 +317,7 @@ fn the_outbox_lease_keeps_two_consoles_from_sending_one_action_and_a_failure_rel
     let ack = one.append_mirrored(&NewEntry::new(key(), EntryKind::Acked, "alice", ""), "prod", &labels).unwrap();
     let note = one.append_mirrored(&NewEntry::new(key(), EntryKind::Note, "alice", "db"), "prod", &labels).unwrap();
     let due = |store: &PgStore| {
-        let now = chrono::Utc::now();
-        store
-            .pending_mirrors()
-            .unwrap()
-            .into_iter()
-            .filter(|(_, _, at)| *at <= now)
-            .map(|(op, _, _)| op.op_id)
-            .collect::<Vec<_>>()
+        store.pending_mirrors(false).unwrap().into_iter().filter(|p| p.due).map(|p| p.op.op_id).collect::<Vec<_>>()
     };
     // The first console to look takes both; the second sees nothing due meanwhile.
     assert_eq!(due(&one), [ack.op_id.clone(), note.op_id.clone()]);
@@ -334,6 +327,37 @@ fn the_outbox_lease_keeps_two_consoles_from_sending_one_action_and_a_failure_rel
     one.mirror_failed(&ack.op_id, "HTTP 503", retry).unwrap();
     std::thread::sleep(Duration::from_millis(400));
     assert_eq!(due(&two), [ack.op_id, note.op_id], "not two minutes later");
+}
+
+/// `klaxon doctor` counts what waits for its source without taking it: a console that
+/// looks a moment later still finds it due (a lease would hold it back two minutes).
+#[test]
+fn doctor_counts_the_unsent_actions_and_leases_none() {
+    let Some(pg) = Postgres::start() else { return };
+    let sb = common::Sandbox::new();
+    let store = open(&pg, "postgres", &sb.path("spool.db"));
+    let labels = klaxon::model::Fields::from([("alertname", "Down")]);
+    let ack = store.append_mirrored(&NewEntry::new(key(), EntryKind::Acked, "alice", ""), "prod", &labels).unwrap();
+    let config = sb.write(
+        "klaxon.toml",
+        "[store]\nbackend = \"postgres\"\nurl_env = \"KLAXON_DATABASE_URL\"\n\n\
+         [notify]\ndesktop = false\nterminal = \"off\"\n\n[[sources]]\nname = \"demo\"\nkind = \"demo\"\n",
+    );
+    let out = sb
+        .klaxon()
+        .env("KLAXON_DATABASE_URL", pg.url("postgres"))
+        .arg("doctor")
+        .arg("--config")
+        .arg(&config)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("outbox   1 action(s) not yet sent"), "{stdout}");
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let pending = store.pending_mirrors(false).unwrap();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].op.op_id, ack.op_id);
+    assert!(pending[0].due, "still due after doctor looked: {:?}", pending[0].next_at);
 }
 
 /// `klaxon watch` through a PostgreSQL outage: it keeps polling and printing, says the store
