@@ -46,12 +46,33 @@ pub trait Sources {
     fn pager(&self, _target: &str) -> Option<Arc<dyn Pager>> {
         None
     }
+
+    /// Every target configured here, so the outbox leases us nothing we cannot send; None
+    /// when not known (then a target found missing lets its lease go).
+    fn targets(&self) -> Option<HashSet<String>> {
+        None
+    }
 }
 
 impl Sources for [(crate::sources::SourceConfig, Arc<dyn AlertSource>)] {
     fn source(&self, name: &str) -> Option<(Arc<dyn AlertSource>, Duration)> {
         self.iter().find(|(c, _)| c.name == name).map(|(c, s)| (s.clone(), c.timeout))
     }
+
+    fn targets(&self) -> Option<HashSet<String>> {
+        Some(self.iter().map(|(c, _)| c.name.clone()).collect())
+    }
+}
+
+/// Why an action cannot go to `target` from here, if it cannot: it is not configured.
+fn unconfigured(sources: &(impl Sources + ?Sized), target: &str) -> Option<String> {
+    let missing =
+        if target.starts_with('@') { sources.pager(target).is_none() } else { sources.source(target).is_none() };
+    missing.then(|| match target {
+        crate::escalation::PAGER => "no [escalation] webhook is configured".to_string(),
+        t if t.starts_with('@') => format!("{t} is not configured"),
+        _ => format!("source {target} is not configured"),
+    })
 }
 
 /// The alert sources and the escalation pagers (the webhook, [`crate::escalation::PAGER`],
@@ -68,6 +89,12 @@ impl Sources for Targets<'_> {
 
     fn pager(&self, target: &str) -> Option<Arc<dyn Pager>> {
         self.pagers.iter().find(|p| p.target() == target).cloned()
+    }
+
+    fn targets(&self) -> Option<HashSet<String>> {
+        let mut all = self.sources.targets()?;
+        all.extend(self.pagers.iter().map(|p| p.target().to_string()));
+        Some(all)
     }
 }
 
@@ -108,8 +135,8 @@ pub async fn drain(store: Arc<dyn Store>, sources: &(impl Sources + ?Sized), for
             return report;
         }
     }
-    let st = store.clone();
-    let pending = match tokio::task::spawn_blocking(move || st.pending_mirrors(force)).await {
+    let (st, targets) = (store.clone(), sources.targets());
+    let pending = match tokio::task::spawn_blocking(move || st.pending_mirrors(force, targets.as_ref())).await {
         Ok(Ok(p)) => p,
         Ok(Err(e)) => return unread(report, e.to_string()),
         Err(e) => return unread(report, e.to_string()),
@@ -121,6 +148,10 @@ pub async fn drain(store: Arc<dyn Store>, sources: &(impl Sources + ?Sized), for
     for Pending { mut op, target: source_name, due, .. } in pending {
         let lane = (source_name.clone(), op.alert_key.clone());
         if blocked.contains(&lane) || !due {
+            // Kept, and said: it goes when a console that has its target sends it.
+            if let Some(what) = unconfigured(sources, &source_name) {
+                report.failed.push(format!("{}: {what}", op.alert_key));
+            }
             blocked.insert(lane);
             report.waiting += 1;
             continue;
@@ -129,12 +160,8 @@ pub async fn drain(store: Arc<dyn Store>, sources: &(impl Sources + ?Sized), for
         op.prior =
             tokio::task::spawn_blocking(move || st.mirror_prior(&key, &id)).await.ok().and_then(Result::ok).flatten();
         let Some(outcome) = carry(sources, &source_name, &op).await else {
-            // The target left the config: keep the action, say so, try again when it is back.
-            let what = match source_name.as_str() {
-                crate::escalation::PAGER => "no [escalation] webhook is configured".to_string(),
-                t if t.starts_with('@') => format!("{t} is not configured"),
-                _ => format!("source {source_name} is not configured"),
-            };
+            // The target is not configured here: keep the action, say so, try again when it is.
+            let what = unconfigured(sources, &source_name).unwrap_or_default();
             report.failed.push(format!("{}: {what}", op.alert_key));
             // Its lease is let go: due again at the next drain, when the config may have it.
             let (st, id) = (store.clone(), op.op_id.clone());
@@ -149,7 +176,11 @@ pub async fn drain(store: Arc<dyn Store>, sources: &(impl Sources + ?Sized), for
                 let (op2, summary) = (op.clone(), done.summary.clone());
                 // Sent; but a store that cannot record it will send it again: say so.
                 let line = match tokio::task::spawn_blocking(move || st.mirror_done(&op2, &done)).await {
-                    Ok(Err(e)) => format!("{summary} (not recorded as sent, so it goes again: {e})"),
+                    Ok(Err(e)) => {
+                        // What follows it waits: it would reach the source before this goes again.
+                        blocked.insert(lane);
+                        format!("{summary} (not recorded as sent, so it goes again: {e})")
+                    }
                     _ => summary,
                 };
                 report.done.push(format!("{}: {line}", op.alert_key));
@@ -196,5 +227,29 @@ async fn send_queued_pages(store: &Arc<dyn Store>, sources: &(impl Sources + ?Si
             }
             Err(e) => report.failed.push(format!("{} ({} to {target}): {e}", op.alert_key, op.kind)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{EntryKind, Fields, NewEntry};
+    use crate::store::SqliteStore;
+
+    /// An action for a source this console does not have is said and kept, and not taken
+    /// from a console that has it: the next one to look finds it due at once.
+    #[tokio::test]
+    async fn an_action_for_a_target_not_configured_here_is_said_and_left_for_others() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("k.db")).unwrap());
+        let ack = NewEntry::new(AlertKey::new("gone", "a"), EntryKind::Acked, "alice", "");
+        store.append_mirrored(&ack, "gone", &Fields::from([("alertname", "Down")])).unwrap();
+        let none: &[(crate::sources::SourceConfig, Arc<dyn AlertSource>)] = &[];
+        let report = drain(store.clone(), none, false).await;
+        assert_eq!(report.failed, ["gone/a: source gone is not configured"]);
+        assert_eq!(report.waiting, 1);
+        let pending = store.pending_mirrors(false, None).unwrap();
+        assert!(pending[0].due, "not leased by a console that cannot send it");
+        assert_eq!(pending[0].op.attempts, 0, "nothing was tried, nothing written");
     }
 }

@@ -20,7 +20,7 @@ use crate::config::{At, Problems, SecretField, SecretRef};
 use crate::model::{Alert, AlertKey, Entry, Fields, MirrorDone, MirrorOp, NewEntry, Ownership, Severity};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -41,13 +41,21 @@ pub struct Pending {
 }
 
 /// Marks which of `rows` (oldest first) the caller takes: each one due by `now` (every one
-/// when `force`) with nothing earlier for its alert and target still waiting, so order holds
+/// when `force`), for one of `targets` (all when None), that `free` (not held by another
+/// console) and with nothing earlier for its alert and target still waiting, so order holds
 /// per alert and target, and nothing is leased that would only wait behind another.
-fn take_due(rows: &mut [Pending], now: DateTime<Utc>, force: bool) {
-    let mut held: std::collections::HashSet<(&str, &AlertKey)> = std::collections::HashSet::new();
+fn take_due(
+    rows: &mut [Pending],
+    now: DateTime<Utc>,
+    force: bool,
+    targets: Option<&HashSet<String>>,
+    free: impl Fn(&Pending) -> bool,
+) {
+    let mut held: HashSet<(String, AlertKey)> = HashSet::new();
     for p in rows.iter_mut() {
-        let lane = (p.target.as_str(), &p.op.alert_key);
-        p.due = (force || p.next_at <= now) && !held.contains(&lane);
+        let lane = (p.target.clone(), p.op.alert_key.clone());
+        let ours = targets.is_none_or(|t| t.contains(&p.target));
+        p.due = (force || p.next_at <= now) && ours && free(p) && !held.contains(&lane);
         if !p.due {
             held.insert(lane);
         }
@@ -202,8 +210,9 @@ pub trait Store: Send + Sync {
 
     /// Actions not yet confirmed by their source, oldest first. Those marked `due` (see
     /// [`take_due`]; all when `force`) are leased to the caller for [`LEASE`]: to anyone else
-    /// they are not due meanwhile, so two consoles do not both send one action.
-    fn pending_mirrors(&self, force: bool) -> Result<Vec<Pending>>;
+    /// they are not due meanwhile, so two consoles do not both send one action. With
+    /// `targets`, only actions for those are taken: a console leases nothing it cannot send.
+    fn pending_mirrors(&self, force: bool, targets: Option<&HashSet<String>>) -> Result<Vec<Pending>>;
 
     /// How many actions wait to be confirmed by their source. Only reads: it leases nothing.
     fn unsent(&self) -> Result<usize>;

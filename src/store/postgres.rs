@@ -13,7 +13,7 @@ use super::{KnownAlert, Pending, Replay, Result, Store, StoreError, observe};
 use crate::model::{Alert, AlertKey, Entry, EntryKind, Fields, MirrorDone, MirrorOp, NewEntry, Ownership, Severity};
 use chrono::{DateTime, Utc};
 use postgres::{Client, Config, GenericClient, Row, Transaction};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::{Mutex, mpsc};
 use std::time::{Duration, Instant};
@@ -706,41 +706,39 @@ impl Store for PgStore {
         self.spool.sent(op_id, done.remote_id.as_deref())
     }
 
-    fn pending_mirrors(&self, force: bool) -> Result<Vec<Pending>> {
+    fn pending_mirrors(&self, force: bool, targets: Option<&HashSet<String>>) -> Result<Vec<Pending>> {
         let lease = chrono::Duration::from_std(super::LEASE).unwrap_or_default();
+        let targets = targets.cloned();
         self.run(move |c| {
             let mut tx = c.transaction()?;
             // The due ones are leased to this console: another one sees them as not due
             // until the lease runs out (if this one dies mid-send), so each goes once. Rows
-            // another console is leasing right now are waited for, not skipped: skipping one
-            // could lease what queues behind it, out of order.
-            let rows = tx.query(
-                "SELECT op_id, alert_key, source, kind, actor, text, labels::text, created_at, attempts, next_at,
-                        (SELECT level FROM entries e WHERE e.op_id = outbox.op_id)
-                 FROM outbox WHERE state = 'pending' ORDER BY created_at, op_id FOR UPDATE",
-                &[],
-            )?;
-            let mut out = Vec::new();
-            for r in &rows {
-                let key: String = r.try_get(1)?;
-                let kind: String = r.try_get(3)?;
-                let labels: String = r.try_get(6)?;
-                let op = MirrorOp {
-                    op_id: r.try_get(0)?,
-                    alert_key: AlertKey::parse(&key).unwrap_or_else(|| AlertKey::new("?", &key)),
-                    kind: kind.parse().map_err(|e| bad("outbox row", e))?,
-                    actor: r.try_get(4)?,
-                    text: r.try_get(5)?,
-                    labels: serde_json::from_str(&labels).map_err(|e| bad("outbox row", e))?,
-                    created_at: r.try_get(7)?,
-                    attempts: r.try_get::<_, i32>(8)?.max(0) as u32,
-                    level: r.try_get(10)?,
-                    prior: None,
-                };
-                out.push(Pending { op, target: r.try_get(2)?, next_at: r.try_get(9)?, due: false });
+            // another console holds right now are skipped, never waited for (a console cut off
+            // mid-lease holds them until the server notices); but they hold their lane, so
+            // what queues behind them is not sent before them. Locked first: what is locked
+            // is read as last committed.
+            let columns = "SELECT op_id, alert_key, source, kind, actor, text, labels::text, created_at, attempts,
+                                  next_at, (SELECT level FROM entries e WHERE e.op_id = outbox.op_id)
+                           FROM outbox WHERE state = 'pending' ORDER BY created_at, op_id";
+            let locked = tx.query(&format!("{columns} FOR UPDATE SKIP LOCKED"), &[])?;
+            let mut mine: HashMap<String, Pending> = HashMap::new();
+            for r in &locked {
+                let p = pending_row(r)?;
+                mine.insert(p.op.op_id.clone(), p);
+            }
+            let (mut out, mut held) = (Vec::new(), HashSet::new());
+            for r in &tx.query(columns, &[])? {
+                let p = pending_row(r)?;
+                match mine.remove(&p.op.op_id) {
+                    Some(locked) => out.push(locked),
+                    None => {
+                        held.insert(p.op.op_id.clone());
+                        out.push(p);
+                    }
+                }
             }
             let now = Utc::now();
-            super::take_due(&mut out, now, force);
+            super::take_due(&mut out, now, force, targets.as_ref(), |p| !held.contains(&p.op.op_id));
             let leased: Vec<&str> = out.iter().filter(|p| p.due).map(|p| p.op.op_id.as_str()).collect();
             tx.execute("UPDATE outbox SET next_at = $2 WHERE op_id = ANY($1)", &[&leased, &(now + lease)])?;
             tx.commit()?;
@@ -807,6 +805,14 @@ impl Store for PgStore {
         let (op_id, error) = (op_id.to_owned(), error.to_owned());
         self.run(move |c| {
             let mut tx = c.transaction()?;
+            // The lane's rows are locked in the order `pending_mirrors` locks them: taken in
+            // another order, two consoles could deadlock.
+            tx.execute(
+                "SELECT 1 FROM outbox WHERE state = 'pending'
+                   AND (alert_key, source) = (SELECT alert_key, source FROM outbox WHERE op_id = $1)
+                 ORDER BY created_at, op_id FOR UPDATE",
+                &[&op_id],
+            )?;
             tx.execute(
                 "UPDATE outbox SET attempts = attempts + 1, last_error = $2, next_at = $3 WHERE op_id = $1",
                 &[&op_id, &error, &next_at],
@@ -889,6 +895,26 @@ impl Store for PgStore {
         let query = report::oncall(report::Dialect::Postgres, q, inputs);
         self.report(move |run| run(&query)).map(report::person_rows)
     }
+}
+
+/// One outbox row as [`Store::pending_mirrors`] reads it (not yet taken).
+fn pending_row(r: &postgres::Row) -> std::result::Result<Pending, Fail> {
+    let key: String = r.try_get(1)?;
+    let kind: String = r.try_get(3)?;
+    let labels: String = r.try_get(6)?;
+    let op = MirrorOp {
+        op_id: r.try_get(0)?,
+        alert_key: AlertKey::parse(&key).unwrap_or_else(|| AlertKey::new("?", &key)),
+        kind: kind.parse().map_err(|e| bad("outbox row", e))?,
+        actor: r.try_get(4)?,
+        text: r.try_get(5)?,
+        labels: serde_json::from_str(&labels).map_err(|e| bad("outbox row", e))?,
+        created_at: r.try_get(7)?,
+        attempts: r.try_get::<_, i32>(8)?.max(0) as u32,
+        level: r.try_get(10)?,
+        prior: None,
+    };
+    Ok(Pending { op, target: r.try_get(2)?, next_at: r.try_get(9)?, due: false })
 }
 
 /// Runs a report's statement: a few rows of aggregates.

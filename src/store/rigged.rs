@@ -64,8 +64,12 @@ impl Store for Rigged {
     fn append_mirrored(&self, entry: &NewEntry, source: &str, labels: &Fields) -> Result<Entry> {
         self.inner.append_mirrored(entry, source, labels)
     }
-    fn pending_mirrors(&self, force: bool) -> Result<Vec<super::Pending>> {
-        self.inner.pending_mirrors(force)
+    fn pending_mirrors(
+        &self,
+        force: bool,
+        targets: Option<&std::collections::HashSet<String>>,
+    ) -> Result<Vec<super::Pending>> {
+        self.inner.pending_mirrors(force, targets)
     }
     fn unsent(&self) -> Result<usize> {
         self.inner.unsent()

@@ -6,7 +6,7 @@ use super::{KnownAlert, Observed, Pending, ReadAhead, Result, Store, StoreError,
 use crate::model::{Alert, AlertKey, Entry, EntryKind, Fields, MirrorDone, MirrorOp, NewEntry, Ownership, Severity};
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -429,50 +429,37 @@ impl Store for SqliteStore {
         })
     }
 
-    fn pending_mirrors(&self, force: bool) -> Result<Vec<Pending>> {
+    fn pending_mirrors(&self, force: bool, targets: Option<&HashSet<String>>) -> Result<Vec<Pending>> {
         let lease = chrono::Duration::from_std(super::LEASE).unwrap_or_default();
+        let take = |c: &Connection| -> rusqlite::Result<(Vec<Pending>, DateTime<Utc>)> {
+            let mut pending =
+                c.prepare_cached(PENDING)?.query_map([], pending_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+            let now = Utc::now();
+            super::take_due(&mut pending, now, force, targets, |_| true);
+            Ok((pending, now))
+        };
         self.with(|c| {
+            // Read first, without the write lock: mostly nothing is due, and a command need
+            // not wait for a console's write to learn that.
+            let (pending, _) = take(c)?;
+            if !pending.iter().any(|p| p.due) {
+                return Ok(pending);
+            }
             // As on PostgreSQL, the due ones are leased to this process: another console on
             // this file sees them as not due until the lease runs out, so each goes once.
-            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let mut pending = tx
-                .prepare_cached(
-                    "SELECT op_id, alert_key, source, kind, actor, text, labels, created_at, attempts, next_at,
-                            (SELECT level FROM entries e WHERE e.op_id = outbox.op_id)
-                     FROM outbox WHERE state = 'pending' ORDER BY created_at, op_id",
-                )?
-                .query_map([], |r| {
-                    let key: String = r.get(1)?;
-                    let kind: String = r.get(3)?;
-                    let labels: String = r.get(6)?;
-                    let op = MirrorOp {
-                        op_id: r.get(0)?,
-                        alert_key: AlertKey::parse(&key).unwrap_or_else(|| AlertKey::new("?", &key)),
-                        kind: kind.parse().map_err(|e: String| conversion(std::io::Error::other(e)))?,
-                        actor: r.get(4)?,
-                        text: r.get(5)?,
-                        labels: serde_json::from_str(&labels).map_err(conversion)?,
-                        created_at: parse_ts(&r.get::<_, String>(7)?)?,
-                        attempts: r.get(8)?,
-                        level: r.get(10)?,
-                        prior: None,
-                    };
-                    Ok(Pending { op, target: r.get(2)?, next_at: parse_ts(&r.get::<_, String>(9)?)?, due: false })
-                })?
-                .collect::<rusqlite::Result<Vec<Pending>>>()?;
-            let now = Utc::now();
-            super::take_due(&mut pending, now, force);
-            let lease = |tx: &rusqlite::Transaction| -> rusqlite::Result<()> {
-                let mut take = tx.prepare_cached("UPDATE outbox SET next_at = ?2 WHERE op_id = ?1")?;
+            // When the lease cannot be written (a full disk), what is due goes unleased rather
+            // than not at all: a page must go out, and its being sent cannot be recorded
+            // either, which the drain says ("so it goes again").
+            let Ok(tx) = c.transaction_with_behavior(TransactionBehavior::Immediate) else { return Ok(pending) };
+            let (pending, now) = take(&tx)?;
+            let leased = (|| -> rusqlite::Result<()> {
+                let mut st = tx.prepare_cached("UPDATE outbox SET next_at = ?2 WHERE op_id = ?1")?;
                 for p in pending.iter().filter(|p| p.due) {
-                    take.execute(params![p.op.op_id, ts(now + lease)])?;
+                    st.execute(params![p.op.op_id, ts(now + lease)])?;
                 }
                 Ok(())
-            };
-            // The lease is a write. When it cannot be made (a full disk), what is due goes
-            // unleased rather than not at all: a page must go out, and its being sent cannot
-            // be recorded either, which the drain says ("so it goes again").
-            if lease(&tx).is_ok() {
+            })();
+            if leased.is_ok() {
                 let _ = tx.commit();
             }
             Ok(pending)
@@ -572,6 +559,30 @@ impl Store for SqliteStore {
             tx.commit()
         })
     }
+}
+
+/// The outbox's waiting rows, oldest first, as [`pending_row`] reads them.
+const PENDING: &str = "SELECT op_id, alert_key, source, kind, actor, text, labels, created_at, attempts, next_at,
+                              (SELECT level FROM entries e WHERE e.op_id = outbox.op_id)
+                       FROM outbox WHERE state = 'pending' ORDER BY created_at, op_id";
+
+fn pending_row(r: &Row) -> rusqlite::Result<Pending> {
+    let key: String = r.get(1)?;
+    let kind: String = r.get(3)?;
+    let labels: String = r.get(6)?;
+    let op = MirrorOp {
+        op_id: r.get(0)?,
+        alert_key: AlertKey::parse(&key).unwrap_or_else(|| AlertKey::new("?", &key)),
+        kind: kind.parse().map_err(|e: String| conversion(std::io::Error::other(e)))?,
+        actor: r.get(4)?,
+        text: r.get(5)?,
+        labels: serde_json::from_str(&labels).map_err(conversion)?,
+        created_at: parse_ts(&r.get::<_, String>(7)?)?,
+        attempts: r.get(8)?,
+        level: r.get(10)?,
+        prior: None,
+    };
+    Ok(Pending { op, target: r.get(2)?, next_at: parse_ts(&r.get::<_, String>(9)?)?, due: false })
 }
 
 /// Runs a report's statement: a few rows of aggregates.
@@ -677,18 +688,20 @@ mod tests {
             |kind, text| one.append_mirrored(&NewEntry::new(key.clone(), kind, "alice", text), "prod", &labels);
         let (ack, note) = (append(EntryKind::Acked, "").unwrap(), append(EntryKind::Note, "db").unwrap());
         let due = |store: &SqliteStore| {
-            let pending = store.pending_mirrors(false).unwrap();
+            let pending = store.pending_mirrors(false, None).unwrap();
             pending.into_iter().filter(|p| p.due).map(|p| p.op.op_id).collect::<Vec<_>>()
         };
         assert_eq!(two.unsent().unwrap(), 2);
+        let elsewhere = HashSet::from(["staging".to_string()]);
+        assert!(two.pending_mirrors(false, Some(&elsewhere)).unwrap().iter().all(|p| !p.due), "not its target");
         assert_eq!(due(&one), [ack.op_id.clone(), note.op_id.clone()], "counting leased nothing");
         assert!(due(&two).is_empty(), "leased to the first console");
         assert_eq!(two.unsent().unwrap(), 2, "leased is still unsent");
-        let retry = Utc::now() + chrono::Duration::milliseconds(300);
+        let retry = Utc::now() + chrono::Duration::seconds(2);
         one.mirror_failed(&ack.op_id, "HTTP 503", retry).unwrap();
         let later = append(EntryKind::Note, "still db").unwrap();
         assert!(due(&one).is_empty(), "behind the ack's retry: nothing due, nothing taken");
-        std::thread::sleep(Duration::from_millis(400));
+        std::thread::sleep((retry - Utc::now()).to_std().unwrap_or_default() + Duration::from_millis(100));
         assert_eq!(due(&two), [ack.op_id, note.op_id, later.op_id], "not two minutes later");
     }
 

@@ -36,7 +36,7 @@ fn klaxon(sb: &Sandbox, port: u16, args: &[&str]) -> std::process::Output {
 
 fn outbox(sb: &Sandbox) -> Vec<(String, String)> {
     let c = rusqlite_like(sb);
-    c.pending_mirrors(false).unwrap().into_iter().map(|p| (p.op.text, p.target)).collect()
+    c.pending_mirrors(false, None).unwrap().into_iter().map(|p| (p.op.text, p.target)).collect()
 }
 
 fn rusqlite_like(sb: &Sandbox) -> SqliteStore {
@@ -317,7 +317,7 @@ async fn a_page_redirected_to_a_login_page_is_not_done() {
     let said = report.failed.join("\n");
     assert!(said.contains("redirected"), "{said}");
     assert!(!said.contains("T0K3N"), "the webhook's address is a secret: {said}");
-    assert_eq!(store.pending_mirrors(false).unwrap().len(), 1, "the page waits to be sent again");
+    assert_eq!(store.pending_mirrors(false, None).unwrap().len(), 1, "the page waits to be sent again");
 }
 
 /// A source that takes acks and counts them.
@@ -365,7 +365,7 @@ async fn a_stuck_page_does_not_hold_back_the_same_alerts_ack_at_its_source() {
         klaxon::sync::drain(store.clone(), &klaxon::sync::Targets { sources: &sources, pagers: &pagers }, true).await;
     assert_eq!(counting.0.load(std::sync::atomic::Ordering::SeqCst), 1, "the ack went: {report:?}");
     assert_eq!(report.done.len(), 1);
-    let pending = store.pending_mirrors(false).unwrap();
+    let pending = store.pending_mirrors(false, None).unwrap();
     assert_eq!(pending.len(), 1, "the page waits for the webhook");
     assert_eq!(pending[0].target, PAGER);
 }

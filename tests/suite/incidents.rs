@@ -169,7 +169,7 @@ fn postgres_stopped_mid_incident_loses_nothing_and_the_update_goes_to_the_outbox
         .map(|e| e.kind().to_owned())
         .collect();
     assert_eq!(kinds, ["declared", "role", "update", "pinned", "closed"]);
-    let pending = bob.pending_mirrors(false).unwrap();
+    let pending = bob.pending_mirrors(false, None).unwrap();
     assert_eq!(pending.len(), 1, "the update is in the shared outbox once");
     assert_eq!(pending[0].target, "@chat:team");
     assert_eq!(pg.psql("SELECT count(*) FROM entries WHERE kind = 'incident'").trim(), "5");

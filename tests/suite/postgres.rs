@@ -161,7 +161,7 @@ fn acting_while_postgres_is_down_loses_nothing_and_duplicates_nothing() {
     // leases nothing (its next try is not pushed back), as `pending_mirrors` would.
     assert!(store.mirror_waiting(&unack.op_id, "prod").unwrap());
     assert!(!store.mirror_waiting(&unack.op_id, "elsewhere").unwrap());
-    let pending = store.pending_mirrors(false).unwrap();
+    let pending = store.pending_mirrors(false, None).unwrap();
     assert!(pending[0].due, "not leased by asking: {:?}", pending[0].next_at);
     assert_eq!(pending.len(), 1);
     assert_eq!((pending[0].op.op_id.as_str(), pending[0].target.as_str()), (unack.op_id.as_str(), "prod"));
@@ -317,7 +317,13 @@ fn the_outbox_lease_keeps_two_consoles_from_sending_one_action_and_a_failure_rel
     let ack = one.append_mirrored(&NewEntry::new(key(), EntryKind::Acked, "alice", ""), "prod", &labels).unwrap();
     let note = one.append_mirrored(&NewEntry::new(key(), EntryKind::Note, "alice", "db"), "prod", &labels).unwrap();
     let due = |store: &PgStore| {
-        store.pending_mirrors(false).unwrap().into_iter().filter(|p| p.due).map(|p| p.op.op_id).collect::<Vec<_>>()
+        store
+            .pending_mirrors(false, None)
+            .unwrap()
+            .into_iter()
+            .filter(|p| p.due)
+            .map(|p| p.op.op_id)
+            .collect::<Vec<_>>()
     };
     // The first console to look takes both; the second sees nothing due meanwhile.
     assert_eq!(due(&one), [ack.op_id.clone(), note.op_id.clone()]);
@@ -327,6 +333,35 @@ fn the_outbox_lease_keeps_two_consoles_from_sending_one_action_and_a_failure_rel
     one.mirror_failed(&ack.op_id, "HTTP 503", retry).unwrap();
     std::thread::sleep(Duration::from_millis(400));
     assert_eq!(due(&two), [ack.op_id, note.op_id], "not two minutes later");
+}
+
+/// A console cut off while taking an action holds its row until the server notices: the
+/// others neither wait for it (their drain would stall past its timeout) nor send what queues
+/// behind it for the same alert and source (out of order); another alert's action goes.
+#[test]
+fn a_row_another_console_holds_is_not_waited_for_and_holds_back_what_queues_behind_it() {
+    let Some(pg) = Postgres::start() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let store = open(&pg, "postgres", &tmp.path().join("1.db"));
+    let labels = klaxon::model::Fields::from([("alertname", "Down")]);
+    let mirrored = |key: AlertKey, kind, text: &str| {
+        store.append_mirrored(&NewEntry::new(key, kind, "alice", text), "prod", &labels).unwrap().op_id
+    };
+    let ack = mirrored(key(), EntryKind::Acked, "");
+    let unack = mirrored(key(), EntryKind::Unacked, "not mine after all");
+    let other = mirrored(AlertKey::new("prod", "9c1d"), EntryKind::Acked, "");
+    let mut holder = postgres::Client::connect(&pg.url("postgres"), postgres::NoTls).unwrap();
+    let mut held = holder.transaction().unwrap();
+    held.execute("SELECT 1 FROM outbox WHERE op_id = $1 FOR UPDATE", &[&ack]).unwrap();
+    let (tx, rx) = mpsc::channel();
+    let asking = std::thread::spawn(move || {
+        let pending = store.pending_mirrors(false, None).unwrap();
+        tx.send(pending.iter().map(|p| (p.op.op_id.clone(), p.due)).collect::<Vec<_>>()).unwrap();
+    });
+    let taken = rx.recv_timeout(Duration::from_secs(10)).expect("not waiting for the held row");
+    assert_eq!(taken, [(ack, false), (unack, false), (other, true)]);
+    held.rollback().unwrap();
+    asking.join().unwrap();
 }
 
 /// `klaxon doctor` counts what waits for its source without taking it: a console that
@@ -354,7 +389,7 @@ fn doctor_counts_the_unsent_actions_and_leases_none() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("outbox   1 action(s) not yet sent"), "{stdout}");
     assert_eq!(out.status.code(), Some(1), "{stdout}");
-    let pending = store.pending_mirrors(false).unwrap();
+    let pending = store.pending_mirrors(false, None).unwrap();
     assert_eq!(pending.len(), 1);
     assert_eq!(pending[0].op.op_id, ack.op_id);
     assert!(pending[0].due, "still due after doctor looked: {:?}", pending[0].next_at);
