@@ -34,14 +34,18 @@ pub struct Pending {
     pub op: MirrorOp,
     /// Where it goes: a source's name, or an `@` target.
     pub target: String,
-    /// When it was due to be tried (before this caller's lease).
+    /// When it is due to be tried: its retry time after a failure, or the end of a lease
+    /// (written here too for consoles from before `leased_until`).
     pub next_at: DateTime<Utc>,
+    /// Until when a console (this one, if `due`) has it to send: until then nobody else
+    /// takes it, not even `klaxon sync`, which ignores only the retry time.
+    pub leased_until: Option<DateTime<Utc>>,
     /// Leased to this caller: send it now.
     pub due: bool,
 }
 
 /// Marks which of `rows` (oldest first) the caller takes: each one due by `now` (every one
-/// when `force`), for one of `targets` (all when None), that `free` (not held by another
+/// when `force`), not leased, for one of `targets` (all when None), `free` (not held by another
 /// console) and with nothing earlier for its alert and target still waiting, so order holds
 /// per alert and target, and nothing is leased that would only wait behind another.
 fn take_due(
@@ -55,7 +59,8 @@ fn take_due(
     for p in rows.iter_mut() {
         let lane = (p.target.clone(), p.op.alert_key.clone());
         let ours = targets.is_none_or(|t| t.contains(&p.target));
-        p.due = (force || p.next_at <= now) && ours && free(p) && !held.contains(&lane);
+        let leased = p.leased_until.is_some_and(|t| t > now);
+        p.due = (force || p.next_at <= now) && !leased && ours && free(p) && !held.contains(&lane);
         if !p.due {
             held.insert(lane);
         }

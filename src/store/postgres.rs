@@ -26,6 +26,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/postgres/0004_incidents_backfill.sql"),
     include_str!("migrations/postgres/0005_reassigned.sql"),
     include_str!("migrations/postgres/0006_resolved_by_time.sql"),
+    include_str!("migrations/postgres/0007_outbox_lease.sql"),
 ];
 
 /// Every transaction that writes entries holds this advisory lock until it commits, so
@@ -718,7 +719,7 @@ impl Store for PgStore {
             // what queues behind them is not sent before them. Locked first: what is locked
             // is read as last committed.
             let columns = "SELECT op_id, alert_key, source, kind, actor, text, labels::text, created_at, attempts,
-                                  next_at, (SELECT level FROM entries e WHERE e.op_id = outbox.op_id)
+                                  next_at, (SELECT level FROM entries e WHERE e.op_id = outbox.op_id), leased_until
                            FROM outbox WHERE state = 'pending' ORDER BY created_at, op_id";
             let locked = tx.query(&format!("{columns} FOR UPDATE SKIP LOCKED"), &[])?;
             let mut mine: HashMap<String, Pending> = HashMap::new();
@@ -740,7 +741,11 @@ impl Store for PgStore {
             let now = Utc::now();
             super::take_due(&mut out, now, force, targets.as_ref(), |p| !held.contains(&p.op.op_id));
             let leased: Vec<&str> = out.iter().filter(|p| p.due).map(|p| p.op.op_id.as_str()).collect();
-            tx.execute("UPDATE outbox SET next_at = $2 WHERE op_id = ANY($1)", &[&leased, &(now + lease)])?;
+            // next_at moves past the lease too: a klaxon from before `leased_until` reads only that.
+            tx.execute(
+                "UPDATE outbox SET leased_until = $2, next_at = GREATEST(next_at, $2) WHERE op_id = ANY($1)",
+                &[&leased, &(now + lease)],
+            )?;
             tx.commit()?;
             Ok(out)
         })
@@ -814,13 +819,14 @@ impl Store for PgStore {
                 &[&op_id],
             )?;
             tx.execute(
-                "UPDATE outbox SET attempts = attempts + 1, last_error = $2, next_at = $3 WHERE op_id = $1",
+                "UPDATE outbox SET attempts = attempts + 1, last_error = $2, next_at = $3, leased_until = NULL
+                 WHERE op_id = $1",
                 &[&op_id, &error, &next_at],
             )?;
-            // What waits behind it (same alert, same source) was leased with it: due again
-            // when it is, not when the lease runs out.
+            // What waits behind it (same alert, same source) was leased with it: let go, it
+            // comes due after it, not when the lease runs out.
             tx.execute(
-                "UPDATE outbox SET next_at = LEAST(next_at, $2)
+                "UPDATE outbox SET leased_until = NULL, next_at = LEAST(next_at, $2)
                  WHERE state = 'pending' AND op_id != $1
                    AND (alert_key, source) = (SELECT alert_key, source FROM outbox WHERE op_id = $1)",
                 &[&op_id, &next_at],
@@ -914,7 +920,7 @@ fn pending_row(r: &postgres::Row) -> std::result::Result<Pending, Fail> {
         level: r.try_get(10)?,
         prior: None,
     };
-    Ok(Pending { op, target: r.try_get(2)?, next_at: r.try_get(9)?, due: false })
+    Ok(Pending { op, target: r.try_get(2)?, next_at: r.try_get(9)?, leased_until: r.try_get(11)?, due: false })
 }
 
 /// Runs a report's statement: a few rows of aggregates.

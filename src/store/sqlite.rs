@@ -22,6 +22,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0007_reassigned.sql"),
     include_str!("migrations/0008_open_rows_covered.sql"),
     include_str!("migrations/0009_resolved_by_time.sql"),
+    include_str!("migrations/0010_outbox_lease.sql"),
 ];
 
 pub struct SqliteStore {
@@ -64,12 +65,16 @@ fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
     // Read first, without the write lock: setting `user_version`, even to the same value,
     // writes the header page, and with `synchronous = FULL` that is an fsync on every start
     // of every command.
+    // A file a newer klaxon migrated is left as it is: its migrations only add.
     let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-    if version == MIGRATIONS.len() as i64 {
+    if version >= MIGRATIONS.len() as i64 {
         return Ok(());
     }
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let done: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if done >= MIGRATIONS.len() as i64 {
+        return Ok(());
+    }
     for sql in MIGRATIONS.iter().skip(done.max(0) as usize) {
         tx.execute_batch(sql)?;
     }
@@ -453,9 +458,15 @@ impl Store for SqliteStore {
             let Ok(tx) = c.transaction_with_behavior(TransactionBehavior::Immediate) else { return Ok(pending) };
             let (pending, now) = take(&tx)?;
             let leased = (|| -> rusqlite::Result<()> {
-                let mut st = tx.prepare_cached("UPDATE outbox SET next_at = ?2 WHERE op_id = ?1")?;
+                let mut st = tx.prepare_cached(
+                    "INSERT INTO outbox_lease (op_id, until) VALUES (?1, ?2)
+                     ON CONFLICT (op_id) DO UPDATE SET until = excluded.until",
+                )?;
+                // next_at moves past the lease too: a klaxon from before `outbox_lease` reads only that.
+                let mut later = tx.prepare_cached("UPDATE outbox SET next_at = max(next_at, ?2) WHERE op_id = ?1")?;
                 for p in pending.iter().filter(|p| p.due) {
                     st.execute(params![p.op.op_id, ts(now + lease)])?;
+                    later.execute(params![p.op.op_id, ts(now + lease)])?;
                 }
                 Ok(())
             })();
@@ -504,6 +515,7 @@ impl Store for SqliteStore {
                  WHERE op_id = ?1",
             )?
             .execute(params![op.op_id, done.remote_id])?;
+            tx.prepare_cached("DELETE FROM outbox_lease WHERE op_id = ?1")?.execute(params![op.op_id])?;
             if let Some((prior_op, remote)) = done.prior_change(op) {
                 tx.prepare_cached("UPDATE outbox SET remote_id = ?2 WHERE op_id = ?1")?
                     .execute(params![prior_op, remote])?;
@@ -548,8 +560,14 @@ impl Store for SqliteStore {
                 "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, next_at = ?3 WHERE op_id = ?1",
             )?
             .execute(params![op_id, error, ts(next_at)])?;
-            // What waits behind it (same alert, same source) was leased with it: due again
-            // when it is, not when the lease runs out.
+            // It and what waits behind it (same alert, same source) were leased together: let
+            // go, they come due with its retry, not when the lease runs out.
+            tx.prepare_cached(
+                "DELETE FROM outbox_lease WHERE op_id IN (
+                     SELECT op_id FROM outbox WHERE state = 'pending'
+                       AND (alert_key, source) = (SELECT alert_key, source FROM outbox WHERE op_id = ?1))",
+            )?
+            .execute(params![op_id])?;
             tx.prepare_cached(
                 "UPDATE outbox SET next_at = min(next_at, ?2)
                  WHERE state = 'pending' AND op_id != ?1
@@ -563,7 +581,8 @@ impl Store for SqliteStore {
 
 /// The outbox's waiting rows, oldest first, as [`pending_row`] reads them.
 const PENDING: &str = "SELECT op_id, alert_key, source, kind, actor, text, labels, created_at, attempts, next_at,
-                              (SELECT level FROM entries e WHERE e.op_id = outbox.op_id)
+                              (SELECT level FROM entries e WHERE e.op_id = outbox.op_id),
+                              (SELECT until FROM outbox_lease l WHERE l.op_id = outbox.op_id)
                        FROM outbox WHERE state = 'pending' ORDER BY created_at, op_id";
 
 fn pending_row(r: &Row) -> rusqlite::Result<Pending> {
@@ -582,7 +601,8 @@ fn pending_row(r: &Row) -> rusqlite::Result<Pending> {
         level: r.get(10)?,
         prior: None,
     };
-    Ok(Pending { op, target: r.get(2)?, next_at: parse_ts(&r.get::<_, String>(9)?)?, due: false })
+    let leased_until = r.get::<_, Option<String>>(11)?.map(|t| parse_ts(&t)).transpose()?;
+    Ok(Pending { op, target: r.get(2)?, next_at: parse_ts(&r.get::<_, String>(9)?)?, leased_until, due: false })
 }
 
 /// Runs a report's statement: a few rows of aggregates.
@@ -696,13 +716,49 @@ mod tests {
         assert!(two.pending_mirrors(false, Some(&elsewhere)).unwrap().iter().all(|p| !p.due), "not its target");
         assert_eq!(due(&one), [ack.op_id.clone(), note.op_id.clone()], "counting leased nothing");
         assert!(due(&two).is_empty(), "leased to the first console");
+        let forced = two.pending_mirrors(true, None).unwrap();
+        assert!(forced.iter().all(|p| !p.due), "not even `klaxon sync` takes a lease");
+        let now = chrono::Utc::now();
+        assert!(forced.iter().all(|p| p.next_at > now), "a klaxon from before the lease column reads next_at");
         assert_eq!(two.unsent().unwrap(), 2, "leased is still unsent");
         let retry = Utc::now() + chrono::Duration::seconds(2);
         one.mirror_failed(&ack.op_id, "HTTP 503", retry).unwrap();
         let later = append(EntryKind::Note, "still db").unwrap();
         assert!(due(&one).is_empty(), "behind the ack's retry: nothing due, nothing taken");
         std::thread::sleep((retry - Utc::now()).to_std().unwrap_or_default() + Duration::from_millis(100));
-        assert_eq!(due(&two), [ack.op_id, note.op_id, later.op_id], "not two minutes later");
+        assert_eq!(due(&two), [ack.op_id.clone(), note.op_id.clone(), later.op_id.clone()], "not two minutes later");
+        // A retry an hour away: not due, but `klaxon sync` sends it (and what follows) now.
+        two.mirror_failed(&ack.op_id, "HTTP 503", Utc::now() + chrono::Duration::hours(1)).unwrap();
+        assert!(due(&one).is_empty());
+        let forced = one.pending_mirrors(true, None).unwrap();
+        assert_eq!(forced.iter().filter(|p| p.due).count(), 3, "forced past the retry time");
+    }
+
+    /// klaxon before the outbox lease set `user_version` back to its own count when it opened
+    /// a newer file: the lease's migration runs again, harmlessly; and this release leaves a
+    /// newer file's version as it is.
+    #[test]
+    fn a_file_an_older_or_newer_klaxon_opened_still_opens() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.db");
+        let version = |s: &SqliteStore| -> i64 {
+            s.conn.lock().unwrap().pragma_query_value(None, "user_version", |r| r.get(0)).unwrap()
+        };
+        let store = SqliteStore::open(&path).unwrap();
+        let labels = Fields::from([("alertname", "Down")]);
+        let ack = NewEntry::new(AlertKey::new("prod", "a"), EntryKind::Acked, "alice", "");
+        store.append_mirrored(&ack, "prod", &labels).unwrap();
+        assert_eq!(store.pending_mirrors(false, None).unwrap().iter().filter(|p| p.due).count(), 1);
+        store.conn.lock().unwrap().pragma_update(None, "user_version", 9).unwrap();
+        drop(store);
+        let store = SqliteStore::open(&path).unwrap();
+        assert_eq!(version(&store), MIGRATIONS.len() as i64);
+        assert!(store.pending_mirrors(false, None).unwrap().iter().all(|p| !p.due), "the lease was kept");
+        store.conn.lock().unwrap().pragma_update(None, "user_version", 99).unwrap();
+        drop(store);
+        let store = SqliteStore::open(&path).unwrap();
+        assert_eq!(version(&store), 99, "a newer klaxon's file is not set back");
+        assert_eq!(store.unsent().unwrap(), 1);
     }
 
     /// Two consoles on one file: what one writes wakes the other's follower (no polling).
