@@ -64,8 +64,8 @@ impl SqliteStore {
 fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
     // Read first, without the write lock: setting `user_version`, even to the same value,
     // writes the header page, and with `synchronous = FULL` that is an fsync on every start
-    // of every command.
-    // A file a newer klaxon migrated is left as it is: its migrations only add.
+    // of every command. A file a newer klaxon migrated is left as it is: its migrations
+    // only add.
     let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     if version >= MIGRATIONS.len() as i64 {
         return Ok(());
@@ -457,6 +457,7 @@ impl Store for SqliteStore {
             // either, which the drain says ("so it goes again").
             let Ok(tx) = c.transaction_with_behavior(TransactionBehavior::Immediate) else { return Ok(pending) };
             let (pending, now) = take(&tx)?;
+            let until = ts(now + lease);
             let leased = (|| -> rusqlite::Result<()> {
                 let mut st = tx.prepare_cached(
                     "INSERT INTO outbox_lease (op_id, until) VALUES (?1, ?2)
@@ -465,8 +466,8 @@ impl Store for SqliteStore {
                 // next_at moves past the lease too: a klaxon from before `outbox_lease` reads only that.
                 let mut later = tx.prepare_cached("UPDATE outbox SET next_at = max(next_at, ?2) WHERE op_id = ?1")?;
                 for p in pending.iter().filter(|p| p.due) {
-                    st.execute(params![p.op.op_id, ts(now + lease)])?;
-                    later.execute(params![p.op.op_id, ts(now + lease)])?;
+                    st.execute(params![p.op.op_id, until])?;
+                    later.execute(params![p.op.op_id, until])?;
                 }
                 Ok(())
             })();
